@@ -1,0 +1,35 @@
+# rumpnet -- a thin wrapper over meson/ninja.  The two commands a new user
+# needs are `make run` and `make check`; both install missing Debian packages
+# first (scripts/deps).
+#
+#   make run          the main job (for now: the kernel benchmark table)
+#   make check        build and run every test, ending with "N passed, N failed"
+#   make bench-kern   kernbench in the mp/up/hypercall builds, side by side
+#   make BUILD=dir MESON_OPTS="-Dlocks=up" check    another configuration
+BUILD ?= build
+MESON_OPTS ?=
+
+.PHONY: all deps build run check bench-kern clean
+
+all: build
+
+deps:
+	@scripts/deps
+
+$(BUILD)/build.ninja:
+	@scripts/deps
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: bench-kern
+
+check: build
+	scripts/check $(BUILD)
+
+bench-kern: deps
+	scripts/bench-kern
+
+clean:
+	rm -rf build build-*

@@ -1,0 +1,313 @@
+/*
+ * kern_callout.c -- callouts on a hashed timing wheel per vCPU.
+ *
+ * (hardclock() | rump_clock_advance() ->) softint_schedule(softclock) ->
+ *     softclock() -> for each tick up to now: run the bucket's expired
+ *     callouts, releasing cc_lock around each handler.
+ *
+ * Expiry ticks are absolute (c_time); a bucket holds every callout whose
+ * c_time maps to it, whatever the round, so softclock() checks c_time.
+ * Arming is relative to the wheel's current tick (callout_now()), so arming
+ * never reads the clock (that is a hypercall on a real clock).
+ *
+ * cc_ticks is the last tick whose handlers have all finished: it moves past
+ * a tick only after the tick's last handler returned, even one that slept.
+ * rump_clock_advance() waits for cc_ticks to reach the new time, and so
+ * returns only when the expired callouts have run.
+ */
+#include "kernel.h"
+#include "callout.h"
+#include "softint.h"
+
+#define CALLOUT_MAGIC 0x43414c4cu
+
+static inline struct list_node *
+callout_bucket(struct callout_cpu *cc, uint64_t t)
+{
+	return &cc->cc_wheel[t & (CALLOUT_WHEEL - 1)];
+}
+
+void
+callout_init_cpu(callout_t *c, unsigned flags, struct cpu_info *ci)
+{
+	(void)flags;
+	memset(c, 0, sizeof(*c));
+	list_node_init(&c->c_link);
+	c->c_cc = ci->ci_cc;
+	c->c_magic = CALLOUT_MAGIC;
+}
+
+void
+callout_init(callout_t *c, unsigned flags)
+{
+	callout_init_cpu(c, flags, curcpu());
+}
+
+void
+callout_destroy(callout_t *c)
+{
+	KASSERT(c->c_magic == CALLOUT_MAGIC);
+	KASSERT(!(c->c_flags & CALLOUT_PENDING));
+	KASSERT(!list_linked(&c->c_link));
+	c->c_magic = 0;
+}
+
+void
+callout_setfunc(callout_t *c, void (*func)(void *), void *arg)
+{
+	struct callout_cpu *cc = c->c_cc;
+
+	mutex_enter(&cc->cc_lock);
+	c->c_func = func;
+	c->c_arg = arg;
+	mutex_exit(&cc->cc_lock);
+}
+
+/*
+ * The wheel's current tick, cc_lock held: while a handler runs (cc_running,
+ * and cc_lock is only ever dropped around a handler), the tick it fired at,
+ * cc_ticks + 1; else the last tick processed.  A handler re-arming itself
+ * for n ticks thus fires n ticks after its own tick, as in NetBSD.
+ */
+static inline uint64_t
+callout_now(struct callout_cpu *cc)
+{
+	return cc->cc_ticks + (cc->cc_running != NULL ? 1 : 0);
+}
+
+static void
+callout_arm(struct callout_cpu *cc, callout_t *c, int ticks)
+{
+	if (c->c_flags & CALLOUT_PENDING) {
+		list_remove(&c->c_link);
+		cc->cc_npending--;
+	}
+	c->c_time = callout_now(cc) + (uint64_t)(ticks > 0 ? ticks : 1);
+	c->c_flags = (c->c_flags | CALLOUT_PENDING) &
+	    ~(CALLOUT_FIRED | CALLOUT_INVOKING);
+	list_insert_tail(callout_bucket(cc, c->c_time), &c->c_link);
+	cc->cc_npending++;
+}
+
+void
+callout_reset(callout_t *c, int ticks, void (*func)(void *), void *arg)
+{
+	struct callout_cpu *cc = c->c_cc;
+
+	KASSERT(c->c_magic == CALLOUT_MAGIC);
+	mutex_enter(&cc->cc_lock);
+	c->c_func = func;
+	c->c_arg = arg;
+	callout_arm(cc, c, ticks);
+	mutex_exit(&cc->cc_lock);
+}
+
+void
+callout_schedule(callout_t *c, int ticks)
+{
+	struct callout_cpu *cc = c->c_cc;
+
+	KASSERT(c->c_magic == CALLOUT_MAGIC && c->c_func != NULL);
+	mutex_enter(&cc->cc_lock);
+	callout_arm(cc, c, ticks);
+	mutex_exit(&cc->cc_lock);
+}
+
+static bool
+callout_stop_locked(struct callout_cpu *cc, callout_t *c)
+{
+	/*
+	 * CALLOUT_FIRED only, as NetBSD: it is set from expiry (so while the
+	 * handler runs) until a stop or re-arm.  CALLOUT_INVOKING outlives
+	 * the handler until callout_ack(), so counting it made every later
+	 * stop of a callout that fired once return true again.
+	 */
+	bool expired = (c->c_flags & CALLOUT_FIRED) != 0;
+
+	if (c->c_flags & CALLOUT_PENDING) {
+		list_remove(&c->c_link);
+		cc->cc_npending--;
+	}
+	c->c_flags &= ~(CALLOUT_PENDING | CALLOUT_FIRED);
+	return expired;
+}
+
+bool
+callout_stop(callout_t *c)
+{
+	struct callout_cpu *cc = c->c_cc;
+	bool expired;
+
+	KASSERT(c->c_magic == CALLOUT_MAGIC);
+	mutex_enter(&cc->cc_lock);
+	expired = callout_stop_locked(cc, c);
+	mutex_exit(&cc->cc_lock);
+	return expired;
+}
+
+bool
+callout_halt(callout_t *c, kmutex_t *interlock)
+{
+	struct callout_cpu *cc = c->c_cc;
+	struct lwp *l = curlwp;
+	bool expired;
+
+	KASSERT(c->c_magic == CALLOUT_MAGIC);
+	mutex_enter(&cc->cc_lock);
+	expired = callout_stop_locked(cc, c);
+	while (cc->cc_running == c && cc->cc_running_lwp != l) {
+		if (interlock != NULL)
+			mutex_exit(interlock);
+		cv_wait(&cc->cc_done, &cc->cc_lock);
+		if (interlock != NULL) {
+			mutex_exit(&cc->cc_lock);
+			mutex_enter(interlock);
+			mutex_enter(&cc->cc_lock);
+		}
+		/* re-armed by its handler meanwhile: disarm again */
+		callout_stop_locked(cc, c);
+	}
+	mutex_exit(&cc->cc_lock);
+	return expired;
+}
+
+bool
+callout_pending(callout_t *c)
+{
+	return (__atomic_load_n(&c->c_flags, __ATOMIC_RELAXED) &
+	    CALLOUT_PENDING) != 0;
+}
+
+bool
+callout_expired(callout_t *c)
+{
+	return (__atomic_load_n(&c->c_flags, __ATOMIC_RELAXED) &
+	    CALLOUT_FIRED) != 0;
+}
+
+bool
+callout_invoking(callout_t *c)
+{
+	return (__atomic_load_n(&c->c_flags, __ATOMIC_RELAXED) &
+	    CALLOUT_INVOKING) != 0;
+}
+
+void
+callout_ack(callout_t *c)
+{
+	struct callout_cpu *cc = c->c_cc;
+
+	mutex_enter(&cc->cc_lock);
+	c->c_flags &= ~CALLOUT_INVOKING;
+	mutex_exit(&cc->cc_lock);
+}
+
+/* Run the expired callouts of tick t; cc_lock held, dropped around handlers. */
+static void
+softclock_tick(struct callout_cpu *cc, uint64_t t, struct lwp *l)
+{
+	struct list_node *bucket = callout_bucket(cc, t);
+	struct list_node *ln;
+
+again:
+	for (ln = bucket->ln_next; ln != bucket; ln = ln->ln_next) {
+		callout_t *c = container_of(ln, callout_t, c_link);
+		void (*func)(void *);
+		void *arg;
+
+		if (c->c_time > t)
+			continue;	/* a later round of the wheel */
+		list_remove(ln);
+		cc->cc_npending--;
+		c->c_flags = (c->c_flags & ~CALLOUT_PENDING) |
+		    CALLOUT_FIRED | CALLOUT_INVOKING;
+		func = c->c_func;
+		arg = c->c_arg;
+		cc->cc_running = c;
+		cc->cc_running_lwp = l;
+		mutex_exit(&cc->cc_lock);
+		func(arg);
+		mutex_enter(&cc->cc_lock);
+		/*
+		 * The handler may have freed c: do not touch it.
+		 * CALLOUT_INVOKING stays until callout_ack() or a re-arm.
+		 */
+		cc->cc_running = NULL;
+		cc->cc_running_lwp = NULL;
+		cv_broadcast(&cc->cc_done);
+		/* the bucket may have changed while unlocked: rescan it */
+		goto again;
+	}
+}
+
+void
+softclock(void *arg)
+{
+	struct cpu_info *ci = curcpu();
+	struct callout_cpu *cc = ci->ci_cc;
+	uint64_t now = kern_clock_ticks(ci->ci_kernel);
+	struct lwp *l = curlwp;
+
+	(void)arg;
+	mutex_enter(&cc->cc_lock);
+	while (cc->cc_ticks < now) {
+		if (cc->cc_npending == 0) {
+			cc->cc_ticks = now;	/* nothing to run: jump */
+			break;
+		}
+		/*
+		 * Count the tick as processed only after its handlers: one
+		 * may sleep, and rump_clock_advance() must wait for it.
+		 */
+		softclock_tick(cc, cc->cc_ticks + 1, l);
+		cc->cc_ticks++;
+	}
+	cv_broadcast(&cc->cc_done);
+	mutex_exit(&cc->cc_lock);
+}
+
+void
+hardclock(void)
+{
+	struct cpu_info *ci = curcpu();
+	struct rump_kernel *k = ci->ci_kernel;
+
+	/* cc_ticks is read without cc_lock: a stale value only delays a tick */
+	if (kern_clock_ticks(k) > __atomic_load_n(&ci->ci_cc->cc_ticks,
+	    __ATOMIC_RELAXED))
+		softint_schedule(k->k_softclock);
+}
+
+int
+callout_init_cpu_state(struct rump_kernel *k, struct cpu_info *ci)
+{
+	struct callout_cpu *cc;
+	void *mem;
+	int error;
+
+	if ((error = hyper_malloc(sizeof(*cc), CACHE_LINE_SIZE, &mem)) != 0)
+		return error;
+	cc = mem;
+	memset(cc, 0, sizeof(*cc));
+	mutex_init(&cc->cc_lock, MUTEX_DEFAULT, IPL_SOFTCLOCK);
+	cv_init(&cc->cc_done, "callout");
+	for (unsigned i = 0; i < CALLOUT_WHEEL; i++)
+		list_init(&cc->cc_wheel[i]);
+	cc->cc_cpu = ci;
+	cc->cc_ticks = kern_clock_ticks(k);
+	ci->ci_cc = cc;
+	return 0;
+}
+
+void
+callout_fini_cpu_state(struct cpu_info *ci)
+{
+	struct callout_cpu *cc = ci->ci_cc;
+
+	if (cc == NULL)
+		return;
+	mutex_destroy(&cc->cc_lock);
+	cv_destroy(&cc->cc_done);
+	hyper_free(cc, sizeof(*cc));
+	ci->ci_cc = NULL;
+}

@@ -1,0 +1,65 @@
+/*
+ * kernel.h -- struct rump_kernel: one kernel instance and everything it
+ * owns.  No kernel state lives outside it; code reaches it from the object at
+ * hand or from curlwp->l_kernel.
+ */
+#ifndef KERN_KERNEL_H
+#define KERN_KERNEL_H
+
+#include "libkern.h"
+#include "list.h"
+#include "lwp.h"
+#include "sleepq.h"
+#include "pool.h"
+#include "../../include/rumpnet/kernel.h"
+
+#define RUMP_MAXCPUS 64
+
+struct rump_kernel {
+	struct rump_kernel_config k_cfg;	/* [I] */
+	unsigned k_ncpu;			/* [I] */
+	struct cpu_info *k_cpus;		/* [I] k_ncpu vCPUs */
+	bool k_softint_inline;			/* [I] */
+
+	/* vCPU hand-off: waiters sleep on k_schedcv */
+	struct hyper_mtx *k_schedmtx;
+	struct hyper_cv *k_schedcv;
+	_Atomic unsigned k_schedwaiters;	/* [a] */
+
+	struct sleepq_chain k_sleepq[SLEEPQ_NCHAINS];
+	struct sleepq_chain k_turnstile[SLEEPQ_NCHAINS];
+
+	/* clock */
+	bool k_vclock;				/* [I] virtual clock */
+	_Atomic uint64_t k_vclock_ns;		/* [a] virtual time */
+	uint64_t k_boot_ns;			/* [I] real clock at creation */
+
+	/* pools */
+	struct hyper_mtx *k_pools_mtx;
+	struct list_node k_pools;		/* [k_pools_mtx] */
+	pool_cache_t *k_mbpool;			/* [I] */
+	pool_cache_t *k_clpool;			/* [I] */
+	pool_cache_t *k_extpool;		/* [I] m_ext of attached buffers */
+
+	/* LWPs */
+	_Atomic int k_nlwps;			/* [a] alive */
+	struct hyper_mtx *k_implicit_mtx;
+	struct lwp *k_implicit_free;		/* [k_implicit_mtx] */
+
+	/* soft interrupts and clock */
+	void *k_softclock;			/* [I] cookie */
+	struct lwp **k_softthreads;		/* [I] threads mode */
+	struct lwp **k_clockthreads;		/* [I] real clock */
+	struct lwp **k_vclocklwps;		/* [I] virtual clock, per vCPU */
+	struct hyper_mtx *k_vclock_mtx;		/* one advance at a time */
+	_Atomic int k_nbound;			/* [a] host threads bound */
+	_Atomic bool k_exiting;			/* [a] */
+};
+
+/* kern_clock.c */
+uint64_t kern_clock_ns(struct rump_kernel *k);
+uint64_t kern_clock_ticks(struct rump_kernel *k);
+int clock_init(struct rump_kernel *k);
+void clock_fini(struct rump_kernel *k);
+
+#endif /* KERN_KERNEL_H */
