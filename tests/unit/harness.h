@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,66 @@ th_now_ns(void)
 	}								\
 	th_ok_ || (cond);						\
 })
+
+/*
+ * A helper host thread for a test: binds (as an ordinary thread, or as the
+ * hardware interrupt LWP of one vCPU, or not at all), runs bt_body holding
+ * no vCPU, unbinds, and records the bind/unbind result for bthread_join().
+ */
+#define BT_UNBOUND (-2)	/* no LWP of its own */
+#define BT_BOUND (-1)	/* rump_thread_bind() */
+			/* >= 0: rump_intr_bind() to that vCPU */
+#define BT_WAIT_MS 5000
+
+struct bthread {
+	pthread_t bt_t;
+	struct rump_kernel *bt_k;
+	int bt_bind;				/* BT_* or a vCPU */
+	void (*bt_body)(struct bthread *);
+	void *bt_arg;
+	_Atomic int bt_rc;			/* bind, then unbind, result */
+	_Atomic bool bt_done;
+};
+
+static inline void *
+bthread_main(void *arg)
+{
+	struct bthread *bt = arg;
+	int rc = 0;
+
+	if (bt->bt_bind == BT_BOUND)
+		rc = rump_thread_bind(bt->bt_k);
+	else if (bt->bt_bind >= 0)
+		rc = rump_intr_bind(bt->bt_k, (unsigned)bt->bt_bind);
+	if (rc == 0) {
+		bt->bt_body(bt);
+		if (bt->bt_bind != BT_UNBOUND)
+			rc = rump_thread_unbind();
+	}
+	atomic_store(&bt->bt_rc, rc);
+	atomic_store(&bt->bt_done, true);
+	return NULL;
+}
+
+static inline void
+bthread_start(struct bthread *bt, struct rump_kernel *k, int bind,
+    void (*body)(struct bthread *), void *arg)
+{
+	memset(bt, 0, sizeof(*bt));
+	bt->bt_k = k;
+	bt->bt_bind = bind;
+	bt->bt_body = body;
+	bt->bt_arg = arg;
+	assert_int_equal(pthread_create(&bt->bt_t, NULL, bthread_main, bt), 0);
+}
+
+static inline void
+bthread_join(struct bthread *bt)
+{
+	assert_true(th_wait_until(atomic_load(&bt->bt_done), BT_WAIT_MS));
+	assert_int_equal(pthread_join(bt->bt_t, NULL), 0);
+	assert_int_equal(atomic_load(&bt->bt_rc), 0);
+}
 
 /*
  * th_filter: called by main() before running its group, so that only the

@@ -19,7 +19,7 @@
 #include "kern/softint.h"
 
 /* How long to wait for something another host thread does. */
-#define WAIT_MS 5000
+
 /* How long to give a wrong behaviour the chance to show. */
 #define GRACE_MS 20
 #define NS_PER_MS 1000000ull
@@ -106,55 +106,6 @@ co_fini(struct co *x)
 	callout_destroy(&x->co_c);
 }
 
-/* ---- a host thread bound to the instance ---- */
-
-struct bthread {
-	pthread_t bt_t;
-	struct rump_kernel *bt_k;
-	bool bt_bind;			/* rump_thread_bind() first */
-	void (*bt_body)(struct bthread *);
-	void *bt_arg;
-	_Atomic int bt_rc;		/* bind, then unbind, result */
-	_Atomic bool bt_done;
-};
-
-static void *
-bthread_main(void *arg)
-{
-	struct bthread *bt = arg;
-	int rc = 0;
-
-	if (bt->bt_bind)
-		rc = rump_thread_bind(bt->bt_k);
-	if (rc == 0) {
-		bt->bt_body(bt);
-		if (bt->bt_bind)
-			rc = rump_thread_unbind();
-	}
-	atomic_store(&bt->bt_rc, rc);
-	atomic_store(&bt->bt_done, true);
-	return NULL;
-}
-
-static void
-bthread_start(struct bthread *bt, struct rump_kernel *k, bool bind,
-    void (*body)(struct bthread *), void *arg)
-{
-	memset(bt, 0, sizeof(*bt));
-	bt->bt_k = k;
-	bt->bt_bind = bind;
-	bt->bt_body = body;
-	bt->bt_arg = arg;
-	assert_int_equal(pthread_create(&bt->bt_t, NULL, bthread_main, bt), 0);
-}
-
-static void
-bthread_join(struct bthread *bt)
-{
-	assert_true(th_wait_until(atomic_load(&bt->bt_done), WAIT_MS));
-	assert_int_equal(pthread_join(bt->bt_t, NULL), 0);
-	assert_int_equal(atomic_load(&bt->bt_rc), 0);
-}
 
 /*
  * After a failed test, leave the test thread unbound so that the next tests
@@ -953,19 +904,19 @@ halt_waits(enum rump_softint_mode mode, bool use_ilock, bool rearm)
 	callout_reset(&h.h_c, 1, halt_fire, &h);
 	rump_unschedule();
 
-	bthread_start(&adv, k, false, body_advance, &h);
+	bthread_start(&adv, k, BT_UNBOUND, body_advance, &h);
 	assert_true(th_wait_until(atomic_load(&h.h_asleep) != 0 &&
-	    cv_has_waiters(&h.h_cv), WAIT_MS));
-	bthread_start(&halter, k, true, body_halt, &h);
+	    cv_has_waiters(&h.h_cv), BT_WAIT_MS));
+	bthread_start(&halter, k, BT_BOUND, body_halt, &h);
 	assert_true(th_wait_until(atomic_load(&h.h_halt_called) != 0,
-	    WAIT_MS));
+	    BT_WAIT_MS));
 	/*
 	 * Best effort: until callout_halt() sleeps on cc_done (in threads
 	 * mode, rump_clock_advance() waits there too).
 	 */
 	expect_waiters = mode == RUMP_SOFTINT_THREADS ? 2 : 1;
 	(void)th_wait_until(atomic_load(&cc->cc_done.cv_waiters) >=
-	    expect_waiters, WAIT_MS);
+	    expect_waiters, BT_WAIT_MS);
 	th_sleep_ms(GRACE_MS);
 	assert_int_equal(atomic_load(&h.h_halt_ret), 0);
 	assert_int_equal(atomic_load(&h.h_adv_ret), 0);
@@ -1046,9 +997,9 @@ test_advance_waits_for_sleeping_handler(void **state)
 	rump_unschedule();
 
 	/* one advance: x runs at tick 1, then h_c sleeps at tick 2 */
-	bthread_start(&adv, k, false, body_advance, &h);
+	bthread_start(&adv, k, BT_UNBOUND, body_advance, &h);
 	assert_true(th_wait_until(atomic_load(&h.h_asleep) != 0 &&
-	    cv_has_waiters(&h.h_cv), WAIT_MS));
+	    cv_has_waiters(&h.h_cv), BT_WAIT_MS));
 	assert_int_equal(atomic_load(&x.co_count), 1);
 	th_sleep_ms(GRACE_MS);
 	assert_int_equal(atomic_load(&h.h_adv_ret), 0);
@@ -1125,7 +1076,7 @@ static void
 tw_wait_asleep(struct tw *tw, int phase)
 {
 	assert_true(th_wait_until(atomic_load(&tw->tw_phase) == phase,
-	    WAIT_MS));
+	    BT_WAIT_MS));
 	rump_schedule();
 	mutex_enter(&tw->tw_mtx);
 	mutex_exit(&tw->tw_mtx);
@@ -1162,7 +1113,7 @@ test_timedwait_times_out(void **state)
 
 	tw_setup(&tw, 10, 0);
 	advance(k, 3);			/* start off tick 0 */
-	bthread_start(&bt, k, true, body_timedwait, &tw);
+	bthread_start(&bt, k, BT_BOUND, body_timedwait, &tw);
 	tw_wait_asleep(&tw, 1);
 	advance(k, 5);
 	advance(k, 4);
@@ -1170,7 +1121,7 @@ test_timedwait_times_out(void **state)
 	th_sleep_ms(GRACE_MS);
 	assert_false(atomic_load(&tw.tw_done1));
 	advance(k, 1);
-	assert_true(th_wait_until(atomic_load(&tw.tw_done1), WAIT_MS));
+	assert_true(th_wait_until(atomic_load(&tw.tw_done1), BT_WAIT_MS));
 	assert_int_equal(atomic_load(&tw.tw_ret1), EWOULDBLOCK);
 	assert_int_equal(atomic_load(&tw.tw_tick1), 13);
 	bthread_join(&bt);
@@ -1186,7 +1137,7 @@ test_timedwait_signalled(void **state)
 	struct tw tw;
 
 	tw_setup(&tw, 10, 20);
-	bthread_start(&bt, k, true, body_timedwait, &tw);
+	bthread_start(&bt, k, BT_BOUND, body_timedwait, &tw);
 	tw_wait_asleep(&tw, 1);
 	advance(k, 5);
 	assert_false(atomic_load(&tw.tw_done1));
@@ -1195,7 +1146,7 @@ test_timedwait_signalled(void **state)
 	cv_signal(&tw.tw_cv);
 	mutex_exit(&tw.tw_mtx);
 	rump_unschedule();
-	assert_true(th_wait_until(atomic_load(&tw.tw_done1), WAIT_MS));
+	assert_true(th_wait_until(atomic_load(&tw.tw_done1), BT_WAIT_MS));
 	assert_int_equal(atomic_load(&tw.tw_ret1), 0);
 	assert_int_equal(atomic_load(&tw.tw_tick1), 5);
 
@@ -1208,7 +1159,7 @@ test_timedwait_signalled(void **state)
 	th_sleep_ms(GRACE_MS);
 	assert_false(atomic_load(&tw.tw_done2));
 	advance(k, 1);
-	assert_true(th_wait_until(atomic_load(&tw.tw_done2), WAIT_MS));
+	assert_true(th_wait_until(atomic_load(&tw.tw_done2), BT_WAIT_MS));
 	assert_int_equal(atomic_load(&tw.tw_ret2), EWOULDBLOCK);
 	assert_int_equal(atomic_load(&tw.tw_tick2), 25);
 	bthread_join(&bt);
@@ -1257,7 +1208,7 @@ test_real_clock(void **state)
 	callout_reset(&rc.rc_c, 5, realco_fire, &rc);
 	due = rc.rc_c.c_time;
 	rump_unschedule();
-	assert_true(th_wait_until(atomic_load(&rc.rc_count) > 0, WAIT_MS));
+	assert_true(th_wait_until(atomic_load(&rc.rc_count) > 0, BT_WAIT_MS));
 	assert_true(atomic_load(&rc.rc_wall) - t0 <= 1000 * NS_PER_MS);
 	assert_true(atomic_load(&rc.rc_tick) >= due);
 	th_sleep_ms(GRACE_MS);

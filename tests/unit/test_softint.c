@@ -17,7 +17,6 @@
 #include "kern/softint.h"
 
 /* How long to wait for something another host thread does. */
-#define WAIT_MS 5000
 /* How long to give a wrong behaviour the chance to show. */
 #define GRACE_MS 20
 
@@ -77,7 +76,7 @@ static bool
 ran_n(enum rump_softint_mode mode, struct run *r, int n)
 {
 	if (mode == RUMP_SOFTINT_THREADS)
-		(void)th_wait_until(atomic_load(&r->count) >= n, WAIT_MS);
+		(void)th_wait_until(atomic_load(&r->count) >= n, BT_WAIT_MS);
 	return atomic_load(&r->count) == n;
 }
 
@@ -117,54 +116,6 @@ disestablish(void **si, int n)
 	rump_unschedule();
 }
 
-/* ---- a host thread bound to the instance ---- */
-
-struct bthread {
-	pthread_t bt_t;
-	struct rump_kernel *bt_k;
-	int bt_cpu;			/* rump_intr_bind(); -1: rump_thread_bind() */
-	void (*bt_body)(struct bthread *);	/* runs bound, no vCPU held */
-	void *bt_arg;
-	_Atomic int bt_rc;		/* bind, then unbind, result */
-	_Atomic bool bt_done;
-};
-
-static void *
-bthread_main(void *arg)
-{
-	struct bthread *bt = arg;
-	int rc;
-
-	rc = bt->bt_cpu < 0 ? rump_thread_bind(bt->bt_k) :
-	    rump_intr_bind(bt->bt_k, (unsigned)bt->bt_cpu);
-	if (rc == 0) {
-		bt->bt_body(bt);
-		rc = rump_thread_unbind();
-	}
-	atomic_store(&bt->bt_rc, rc);
-	atomic_store(&bt->bt_done, true);
-	return NULL;
-}
-
-static void
-bthread_start(struct bthread *bt, struct rump_kernel *k, int cpu,
-    void (*body)(struct bthread *), void *arg)
-{
-	memset(bt, 0, sizeof(*bt));
-	bt->bt_k = k;
-	bt->bt_cpu = cpu;
-	bt->bt_body = body;
-	bt->bt_arg = arg;
-	assert_int_equal(pthread_create(&bt->bt_t, NULL, bthread_main, bt), 0);
-}
-
-static void
-bthread_join(struct bthread *bt)
-{
-	assert_true(th_wait_until(atomic_load(&bt->bt_done), WAIT_MS));
-	assert_int_equal(pthread_join(bt->bt_t, NULL), 0);
-	assert_int_equal(atomic_load(&bt->bt_rc), 0);
-}
 
 /* ---- a handler that sleeps on a kernel condvar until released ---- */
 
@@ -240,7 +191,7 @@ static bool
 sleeper_wait_asleep(struct sleeper *s)
 {
 	return th_wait_until(atomic_load(&s->sl_asleep) != 0 &&
-	    cv_has_waiters(&s->sl_cv), WAIT_MS);
+	    cv_has_waiters(&s->sl_cv), BT_WAIT_MS);
 }
 
 /* Wake h_sleeper: the caller is bound and holds no vCPU. */
@@ -435,7 +386,7 @@ body_schedule_and_wait(struct bthread *bt)
 	/* keep the vCPU until every vCPU has the handler queued */
 	atomic_fetch_add(ps->ps_nsched, 1);
 	(void)th_wait_until(atomic_load(ps->ps_nsched) == ps->ps_nthreads,
-	    WAIT_MS);
+	    BT_WAIT_MS);
 	rump_unschedule();
 }
 
@@ -545,7 +496,7 @@ test_not_before_hwintr_done(void **state)
 		assert_non_null(si);
 		if (mode == RUMP_SOFTINT_THREADS)
 			(void)th_wait_until(atomic_load(&hw.hw_runs) > i,
-			    WAIT_MS);
+			    BT_WAIT_MS);
 		assert_int_equal(atomic_load(&hw.hw_runs), i + 1);
 		assert_int_equal(atomic_load(&hw.hw_saw_done), i + 1);
 		assert_int_equal(atomic_load(&hw.hw_cpu), (int)cpus[i]);
@@ -613,7 +564,7 @@ test_one_per_level_per_cpu(void **state)
 
 	sleeper_release(s);
 	assert_true(th_wait_until(atomic_load(&s->sl_other.count) == 1,
-	    WAIT_MS));
+	    BT_WAIT_MS));
 	bthread_join(&bt);
 
 	assert_int_equal(atomic_load(&s->sl_maxrunning), 1);
@@ -760,7 +711,7 @@ test_disestablish_waits_for_running(void **state)
 	assert_true(sleeper_wait_asleep(s));
 	/* from the handler's own vCPU */
 	bthread_start(&dis, k, 0, body_disestablish, &de);
-	assert_true(th_wait_until(atomic_load(&de.de_called) != 0, WAIT_MS));
+	assert_true(th_wait_until(atomic_load(&de.de_called) != 0, BT_WAIT_MS));
 	th_sleep_ms(GRACE_MS);
 	assert_int_equal(atomic_load(&de.de_returned), 0);
 	sleeper_release(s);
@@ -970,8 +921,8 @@ test_runs_while_scheduler_sleeps(void **state)
 	assert_non_null(wm.wm_si_locked);
 
 	/* the handler wakes its scheduler: nobody else enters the kernel */
-	bthread_start(&bt, k, -1, body_schedule_and_sleep, &wm);
-	assert_true(th_wait_until(atomic_load(&wm.wm_woken) != 0, WAIT_MS));
+	bthread_start(&bt, k, BT_BOUND, body_schedule_and_sleep, &wm);
+	assert_true(th_wait_until(atomic_load(&wm.wm_woken) != 0, BT_WAIT_MS));
 	bthread_join(&bt);
 	assert_true(atomic_load(&wm.wm_h_start) < atomic_load(&wm.wm_woken));
 
@@ -979,8 +930,8 @@ test_runs_while_scheduler_sleeps(void **state)
 	atomic_store(&wm.wm_h_start, 0);
 	atomic_store(&wm.wm_h_end, 0);
 	atomic_store(&wm.wm_woken, 0);
-	bthread_start(&bt, k, -1, body_schedule_and_sleep_locked, &wm);
-	assert_true(th_wait_until(atomic_load(&wm.wm_h_start) != 0, WAIT_MS));
+	bthread_start(&bt, k, BT_BOUND, body_schedule_and_sleep_locked, &wm);
+	assert_true(th_wait_until(atomic_load(&wm.wm_h_start) != 0, BT_WAIT_MS));
 	th_sleep_ms(GRACE_MS);
 	assert_int_equal(atomic_load(&wm.wm_h_end), 0);
 	assert_int_equal(atomic_load(&wm.wm_woken), 0);
@@ -990,7 +941,7 @@ test_runs_while_scheduler_sleeps(void **state)
 	cv_broadcast(&wm.wm_cv);
 	mutex_exit(&wm.wm_mtx);
 	rump_unschedule();
-	assert_true(th_wait_until(atomic_load(&wm.wm_h_end) != 0, WAIT_MS));
+	assert_true(th_wait_until(atomic_load(&wm.wm_h_end) != 0, BT_WAIT_MS));
 	bthread_join(&bt);
 	assert_true(atomic_load(&wm.wm_unlocked) < atomic_load(&wm.wm_h_end));
 
