@@ -130,6 +130,39 @@ void hyper_putstr(const char *s);
 /* hyper_abort: end the process after a kernel panic. */
 void hyper_abort(void) __attribute__((__noreturn__));
 
+/* ---- packet capture files (pcap: tcpdump, Wireshark) ---- */
+
+#define HYPER_PCAP_ETHERNET 1	/* LINKTYPE_ETHERNET */
+#define HYPER_PCAP_RAW_IPV4 228	/* LINKTYPE_IPV4 */
+
+struct hyper_pcap;
+struct hyper_iovec {
+	const void *iov_base;
+	hyper_size_t iov_len;
+};
+
+/*
+ * hyper_pcap_open: create or truncate path as a capture file of linktype
+ * (HYPER_PCAP_*), keeping at most snaplen bytes of each packet, with
+ * nanosecond timestamps.  Returns 0 and *pp, or EINVAL, ENOENT, EACCES,
+ * ENOMEM (kernel errnos).
+ */
+int hyper_pcap_open(const char *path, int linktype, unsigned snaplen,
+    struct hyper_pcap **pp);
+/*
+ * hyper_pcap_write: append one packet stamped ts_ns (nanoseconds since the
+ * Unix epoch) whose bytes are the iovcnt segments of iov, in order; origlen
+ * is the packet's full length (more than the segments hold when the caller
+ * already cut it).  Safe from several host threads at once.  Returns 0, EIO
+ * or ENOMEM.
+ */
+int hyper_pcap_write(struct hyper_pcap *p, hyper_u64 ts_ns,
+    const struct hyper_iovec *iov, int iovcnt, unsigned origlen);
+/* hyper_pcap_flush: push buffered packets to the file.  0 or EIO. */
+int hyper_pcap_flush(struct hyper_pcap *p);
+/* hyper_pcap_close: flush and close. */
+void hyper_pcap_close(struct hyper_pcap *p);
+
 /* ---- fibers: cooperative threads multiplexed on one host thread ----
  *
  * Each host thread that uses fibers first calls hyper_fiber_self(), which

@@ -34,6 +34,17 @@ spin_pause(void)
 #endif
 }
 
+/* Byte order: the network is big-endian. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define htons(x) ((uint16_t)__builtin_bswap16((uint16_t)(x)))
+#define htonl(x) ((uint32_t)__builtin_bswap32((uint32_t)(x)))
+#else
+#define htons(x) ((uint16_t)(x))
+#define htonl(x) ((uint32_t)(x))
+#endif
+#define ntohs(x) htons(x)
+#define ntohl(x) htonl(x)
+
 #define CACHE_LINE_SIZE 64
 #define __cacheline_aligned __attribute__((__aligned__(CACHE_LINE_SIZE)))
 

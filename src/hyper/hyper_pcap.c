@@ -1,0 +1,2 @@
+/* hyper_pcap.c: placeholder, being written */
+#include "hyper.h"

@@ -1,0 +1,63 @@
+/*
+ * in.h -- Internet addresses and protocol numbers for kernel code.
+ *
+ * struct in_addr and struct sockaddr_in have the host's (Linux) layout, so
+ * the public API can hand them through unchanged: sockaddr_in has no
+ * sin_len, and sin_family is 16 bits.  Addresses and ports are in network
+ * byte order everywhere, as in the BSD kernels.
+ */
+#ifndef NETINET_IN_H
+#define NETINET_IN_H
+
+#include "kern/libkern.h"
+
+typedef uint32_t in_addr_t;
+typedef uint16_t in_port_t;
+typedef uint16_t sa_family_t;
+
+struct in_addr {
+	in_addr_t s_addr;
+};
+
+#define AF_UNSPEC 0
+#define AF_INET 2
+
+struct sockaddr {
+	sa_family_t sa_family;
+	char sa_data[14];
+};
+
+struct sockaddr_in {
+	sa_family_t sin_family;
+	in_port_t sin_port;
+	struct in_addr sin_addr;
+	unsigned char sin_zero[8];
+};
+
+#define IPPROTO_IP 0
+#define IPPROTO_ICMP 1
+#define IPPROTO_IPIP 4
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define IPPROTO_RAW 255
+#define IPPROTO_MAX 256
+
+/* host byte order constants, as NetBSD spells them */
+#define INADDR_ANY ((in_addr_t)0x00000000)
+#define INADDR_BROADCAST ((in_addr_t)0xffffffff)
+#define INADDR_LOOPBACK ((in_addr_t)0x7f000001)
+
+#define IN_CLASSD(i) (((uint32_t)(i) & 0xf0000000) == 0xe0000000)
+#define IN_MULTICAST(i) IN_CLASSD(i)
+#define IN_EXPERIMENTAL(i) (((uint32_t)(i) & 0xf0000000) == 0xf0000000)
+#define IN_LOOPBACK(i) (((uint32_t)(i) & 0xff000000) == 0x7f000000)
+#define IN_ZERONET(i) (((uint32_t)(i) & 0xff000000) == 0)
+
+/* in_prefixmask: the netmask (network order) of a prefix length 0..32 */
+static inline in_addr_t
+in_prefixmask(unsigned plen)
+{
+	return plen == 0 ? 0 : htonl(~(uint32_t)0 << (32 - plen));
+}
+
+#endif /* NETINET_IN_H */

@@ -1,0 +1,43 @@
+/*
+ * ip_var.h -- IPv4 internals: statistics (the `netstat -s` set, one
+ * counter per reason a packet is dropped) and the interfaces between
+ * ip_input.c, ip_output.c and ip_reass.c.
+ */
+#ifndef NETINET_IP_VAR_H
+#define NETINET_IP_VAR_H
+
+#include "kern/libkern.h"
+#include "netinet/ip.h"
+
+struct ipstat {
+	uint64_t ips_total;		/* packets received */
+	uint64_t ips_badsum;		/* header checksum wrong */
+	uint64_t ips_tooshort;		/* frame shorter than ip_len */
+	uint64_t ips_toosmall;		/* shorter than a minimal header */
+	uint64_t ips_badhlen;		/* IHL < 5 or beyond the packet */
+	uint64_t ips_badlen;		/* ip_len < IHL */
+	uint64_t ips_badvers;		/* version not 4 */
+	uint64_t ips_badaddr;		/* martian source address */
+	uint64_t ips_badoptions;	/* malformed options */
+	uint64_t ips_srcroute;		/* source-route options seen (ignored) */
+	uint64_t ips_fragments;		/* fragments received */
+	uint64_t ips_fragdropped;	/* fragments dropped: no buffer, limit */
+	uint64_t ips_fragdup;		/* exact duplicate fragments dropped */
+	uint64_t ips_fragoverlap;	/* datagrams dropped for an overlap */
+	uint64_t ips_fragtimeout;	/* datagrams dropped by the timer */
+	uint64_t ips_fragtoolong;	/* offset + length > IP_MAXPACKET */
+	uint64_t ips_fragbad;		/* other malformed fragments */
+	uint64_t ips_fraglimit;		/* dropped: reassembly queue full */
+	uint64_t ips_reassembled;	/* datagrams reassembled */
+	uint64_t ips_delivered;		/* datagrams given to a protocol */
+	uint64_t ips_noproto;		/* unknown protocol */
+	uint64_t ips_notforus;		/* not for this host, not forwarding */
+	uint64_t ips_localout;		/* datagrams sent */
+	uint64_t ips_odropped;		/* output dropped: no buffers */
+	uint64_t ips_noroute;		/* output dropped: no route */
+	uint64_t ips_fragmented;	/* datagrams fragmented on output */
+	uint64_t ips_ofragments;	/* fragments created */
+	uint64_t ips_cantfrag;		/* needed fragmenting, DF set */
+};
+
+#endif /* NETINET_IP_VAR_H */
