@@ -123,6 +123,9 @@ int hyper_errno_to_host(int kerr);
 /* hyper_errno_from_host: the kernel's value for a host errno (EIO if none). */
 int hyper_errno_from_host(int herr);
 
+/* hyper_errno_set: set the calling host thread's errno (a host value). */
+void hyper_errno_set(int herr);
+
 /* ---- console ---- */
 
 /* hyper_putstr: write a string to the host's diagnostic output. */

@@ -430,6 +430,12 @@ hyper_curlwp_get(void)
 	return pthread_getspecific(curlwp_key);
 }
 
+void
+hyper_errno_set(int herr)
+{
+	errno = herr;
+}
+
 /* ---- console ---- */
 
 void

@@ -99,6 +99,10 @@ kern_free(struct rump_kernel *k)
 static void
 kern_stop(struct rump_kernel *k)
 {
+	if (k->k_net != NULL && rump_schedule_kernel(k) == 0) {
+		netstack_fini(k);
+		rump_unschedule();
+	}
 	atomic_store(&k->k_exiting, true);
 	clock_fini(k);
 	if (k->k_softclock != NULL) {
@@ -176,6 +180,12 @@ kern_create(const struct rump_kernel_config *cfg, struct rump_kernel **kp)
 		if ((error = softint_init_cpu(k, &k->k_cpus[i])) != 0)
 			goto failstop;
 	if ((error = clock_init(k)) != 0)
+		goto failstop;
+	if ((error = rump_schedule_kernel(k)) != 0)
+		goto failstop;
+	error = netstack_init(k);
+	rump_unschedule();
+	if (error)
 		goto failstop;
 	*kp = k;
 	return 0;

@@ -615,6 +615,26 @@ m_append(struct mbuf *m0, int len, const void *buf)
 	return remainder == 0;
 }
 
+struct mbuf *
+m_devget(const void *buf, int len)
+{
+	struct mbuf *m;
+
+	KASSERT(len >= 0);
+	m = len > MHLEN ? m_getcl(M_DONTWAIT, MT_DATA, M_PKTHDR) :
+	    m_gethdr(M_DONTWAIT, MT_DATA);
+	if (m == NULL)
+		return NULL;
+	/* align the IP header that follows a 14-byte Ethernet header */
+	if (len + 2 <= m_trailingspace(m))
+		m->m_data += 2;
+	if (!m_append(m, len, buf)) {
+		m_freem(m);
+		return NULL;
+	}
+	return m;
+}
+
 int
 mbuf_init(struct rump_kernel *k)
 {

@@ -53,8 +53,14 @@ struct rump_kernel {
 	struct lwp **k_vclocklwps;		/* [I] virtual clock, per vCPU */
 	struct hyper_mtx *k_vclock_mtx;		/* one advance at a time */
 	_Atomic int k_nbound;			/* [a] host threads bound */
+
+	struct netstack *k_net;			/* [I] net/netstack.h */
 	_Atomic bool k_exiting;			/* [a] */
 };
+
+struct netstack;
+int netstack_init(struct rump_kernel *k);
+void netstack_fini(struct rump_kernel *k);
 
 /* kern_clock.c */
 uint64_t kern_clock_ns(struct rump_kernel *k);

@@ -173,6 +173,12 @@ struct mbuf *m_prepend_fast(struct mbuf *m, int len, int how);
  */
 bool m_append(struct mbuf *m, int len, const void *buf);
 
+/*
+ * m_devget: a packet (M_PKTHDR) holding a copy of len bytes of buf, in an
+ * mbuf or clusters; NULL when out of buffers.  For drivers that copy.
+ */
+struct mbuf *m_devget(const void *buf, int len);
+
 /* Instance plumbing (kern_mbuf.c). */
 int mbuf_init(struct rump_kernel *k);
 void mbuf_fini(struct rump_kernel *k);

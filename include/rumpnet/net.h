@@ -1,0 +1,97 @@
+/*
+ * rumpnet/net.h -- configuring an instance's network stack and reading its
+ * counters: interfaces, addresses, routes, ARP entries.  The apps' command
+ * line options (--addr, --gw, --pcap) are built on these.
+ *
+ * IPv4 addresses are uint32_t in network byte order (the s_addr of a
+ * struct in_addr; inet_addr() and htonl() give them), so this header needs
+ * no socket header.  Every function returns 0 or a host errno value.
+ */
+#ifndef RUMPNET_NET_H
+#define RUMPNET_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rumpnet/kernel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* interfaces */
+int rump_if_up(struct rump_kernel *k, unsigned ifindex);
+int rump_if_down(struct rump_kernel *k, unsigned ifindex);
+/* rump_if_set_mtu: 68 (RFC 791's minimum) .. 9000; EINVAL otherwise. */
+int rump_if_set_mtu(struct rump_kernel *k, unsigned ifindex, unsigned mtu);
+/* rump_if_index: the index of interface name; ENXIO when there is none. */
+int rump_if_index(struct rump_kernel *k, const char *name, unsigned *ifindex);
+/* rump_if_destroy: detach and free an interface (its driver's half too). */
+int rump_if_destroy(struct rump_kernel *k, unsigned ifindex);
+/* rump_if_pcap: capture the interface's frames to path (NULL: stop). */
+int rump_if_pcap(struct rump_kernel *k, unsigned ifindex, const char *path);
+
+/* addresses: prefix length 0..32 */
+int rump_if_addr_add(struct rump_kernel *k, unsigned ifindex,
+    uint32_t addr, unsigned plen);
+int rump_if_addr_del(struct rump_kernel *k, unsigned ifindex,
+    uint32_t addr);
+/*
+ * rump_addr_parse: "198.18.0.2/24" into an address and prefix length
+ * (no "/": 32).  EINVAL when malformed.
+ */
+int rump_addr_parse(const char *s, uint32_t *addr, unsigned *plen);
+
+/* routes: gateway 0.0.0.0 with ifindex for an on-link route */
+int rump_route_add(struct rump_kernel *k, uint32_t dst, unsigned plen,
+    uint32_t gateway, unsigned ifindex);
+int rump_route_del(struct rump_kernel *k, uint32_t dst, unsigned plen);
+/* rump_route_get: the route dst would take: interface and next hop. */
+int rump_route_get(struct rump_kernel *k, uint32_t dst,
+    unsigned *ifindex, uint32_t *nexthop);
+
+/* ARP */
+int rump_arp_add(struct rump_kernel *k, unsigned ifindex, uint32_t addr,
+    const uint8_t mac[6]);
+int rump_arp_del(struct rump_kernel *k, uint32_t addr);
+enum rump_arp_state { RUMP_ARP_NONE, RUMP_ARP_INCOMPLETE, RUMP_ARP_REACHABLE,
+    RUMP_ARP_STALE, RUMP_ARP_STATIC };
+/* rump_arp_get: the entry's state and MAC (RUMP_ARP_NONE: no entry). */
+int rump_arp_get(struct rump_kernel *k, uint32_t addr,
+    enum rump_arp_state *state, uint8_t mac[6]);
+
+/*
+ * Counters, by name: "if.<ifname>.<counter>" (ipackets, ibytes, imcasts,
+ * opackets, obytes, omcasts, ierrors, oerrors, iqdrops, oqdrops, idown,
+ * odown, irunt, inotus, iloop, noproto), "ip.<field>", "icmp.<field>",
+ * "arp.<field>", "udp.<field>" with the field names of struct ipstat / icmpstat /
+ * arpstat / udpstat without their prefix (ip.badsum, icmp.reflect, arp.rcvreplies,
+ * ...; icmp.in.<type> and icmp.out.<type> for the common types).  ENOENT
+ * for an unknown name.
+ */
+int rump_stat_get(struct rump_kernel *k, const char *name, uint64_t *value);
+/*
+ * rump_stat_list: call fn(name, value, arg) for every counter of the
+ * instance, in a stable order.
+ */
+int rump_stat_list(struct rump_kernel *k,
+    void (*fn)(const char *name, uint64_t value, void *arg), void *arg);
+
+/*
+ * rump_ping_send: an ICMP echo request from k to dst (until raw sockets);
+ * rump_ping_last: the last echo reply k received (count 0: none).
+ */
+int rump_ping_send(struct rump_kernel *k, uint32_t dst, uint16_t id,
+    uint16_t seq, size_t datalen);
+struct rump_ping_reply {
+	uint64_t count;			/* replies received so far */
+	uint32_t src;
+	uint16_t id, seq, datalen;
+};
+int rump_ping_last(struct rump_kernel *k, struct rump_ping_reply *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RUMPNET_NET_H */

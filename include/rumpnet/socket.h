@@ -1,0 +1,60 @@
+/*
+ * rumpnet/socket.h -- the socket system calls of a rumpnet instance.
+ *
+ * Same signatures, structures, constants and errno values as the host's
+ * own calls: a program ported from kernel sockets changes socket() to
+ * rump_sys_socket() and nothing else.  A host thread must be bound to an
+ * instance first (rump_thread_bind()); the descriptors are the instance's
+ * own (0, 1, 2, ... lowest free first), not host descriptors.  Calls from
+ * an unbound thread fail with ENXIO.  Errors: -1 and errno, per thread.
+ *
+ * Blocking calls release the instance's virtual CPU while they wait.
+ */
+#ifndef RUMPNET_SOCKET_H
+#define RUMPNET_SOCKET_H
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int rump_sys_socket(int domain, int type, int protocol);
+int rump_sys_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int rump_sys_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int rump_sys_listen(int fd, int backlog);
+int rump_sys_accept(int fd, struct sockaddr *addr, socklen_t *len);
+ssize_t rump_sys_send(int fd, const void *buf, size_t len, int flags);
+ssize_t rump_sys_sendto(int fd, const void *buf, size_t len, int flags,
+    const struct sockaddr *to, socklen_t tolen);
+ssize_t rump_sys_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t rump_sys_recv(int fd, void *buf, size_t len, int flags);
+ssize_t rump_sys_recvfrom(int fd, void *buf, size_t len, int flags,
+    struct sockaddr *from, socklen_t *fromlen);
+ssize_t rump_sys_recvmsg(int fd, struct msghdr *msg, int flags);
+ssize_t rump_sys_read(int fd, void *buf, size_t len);
+ssize_t rump_sys_write(int fd, const void *buf, size_t len);
+ssize_t rump_sys_readv(int fd, const struct iovec *iov, int iovcnt);
+ssize_t rump_sys_writev(int fd, const struct iovec *iov, int iovcnt);
+int rump_sys_shutdown(int fd, int how);
+int rump_sys_close(int fd);
+int rump_sys_getsockopt(int fd, int level, int name, void *val,
+    socklen_t *len);
+int rump_sys_setsockopt(int fd, int level, int name, const void *val,
+    socklen_t len);
+int rump_sys_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
+int rump_sys_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
+/* fcntl: F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD, F_SETFD */
+int rump_sys_fcntl(int fd, int cmd, int arg);
+/* ioctl: FIONREAD (int *: bytes of the next datagram), FIONBIO (int *) */
+int rump_sys_ioctl(int fd, unsigned long request, void *arg);
+int rump_sys_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RUMPNET_SOCKET_H */

@@ -1,0 +1,121 @@
+/*
+ * if.h -- network interfaces (struct ifnet).
+ *
+ * Owners: [I] immutable after if_attach(), [N] under the instance's net
+ * lock (ns_lock), [C] the vCPU holder, [D] the driver.
+ *
+ * A driver fills in if_xname, if_lladdr, if_mtu, if_start and if_softc and
+ * calls if_attach().  Received frames go up with if_input() from the
+ * driver's hardware interrupt LWP: they are queued per vCPU and the
+ * "softnet" soft interrupt runs them through ether_input() and the
+ * protocols.  Output goes down through if_transmit(): onto if_snd (bounded)
+ * and into if_start(), which takes frames off if_snd and hands them to the
+ * hardware.
+ *
+ * Every frame that is dropped increments one of the named counters of
+ * enum if_counter; nothing disappears silently.
+ */
+#ifndef NET_IF_H
+#define NET_IF_H
+
+#include "kern/libkern.h"
+#include "kern/list.h"
+#include "kern/mbuf.h"
+
+struct rump_kernel;
+struct hyper_pcap;
+
+#define IFNAMSIZ 16
+#define ETHER_ADDR_LEN 6
+
+/* if_flags */
+#define IFF_UP 0x0001
+#define IFF_BROADCAST 0x0002
+#define IFF_LOOPBACK 0x0008
+#define IFF_RUNNING 0x0040
+#define IFF_PROMISC 0x0100
+#define IFF_MULTICAST 0x8000
+
+enum if_counter {
+	IFC_IPACKETS,		/* frames received and accepted */
+	IFC_IBYTES,
+	IFC_IMCASTS,		/* of which broadcast or multicast */
+	IFC_OPACKETS,		/* frames handed to the driver */
+	IFC_OBYTES,
+	IFC_OMCASTS,
+	IFC_IERRORS,		/* driver-reported receive errors */
+	IFC_OERRORS,		/* driver-reported transmit errors */
+	IFC_IQDROPS,		/* input queue full */
+	IFC_OQDROPS,		/* if_snd full */
+	IFC_IDOWN,		/* received while the interface is down */
+	IFC_ODOWN,		/* sent while the interface is down */
+	IFC_IRUNT,		/* shorter than an Ethernet header */
+	IFC_INOTUS,		/* destination MAC not ours, not promiscuous */
+	IFC_ILOOP,		/* source MAC is our own */
+	IFC_NOPROTO,		/* unknown ethertype */
+	IFC_NCOUNTERS
+};
+
+struct ifqueue {
+	struct mbuf *ifq_head;
+	struct mbuf *ifq_tail;
+	unsigned ifq_len;
+	unsigned ifq_maxlen;
+};
+
+struct ifnet {
+	char if_xname[IFNAMSIZ];		/* [I] */
+	struct rump_kernel *if_kernel;		/* [I] */
+	unsigned if_index;			/* [I] 1, 2, ... */
+	struct list_node if_link;		/* [N] ns_ifnets */
+	unsigned if_flags;			/* [N] IFF_* */
+	unsigned if_mtu;			/* [N] */
+	uint8_t if_lladdr[ETHER_ADDR_LEN];	/* [I] */
+	void (*if_start)(struct ifnet *);	/* [I] driver: drain if_snd */
+	/* [I] driver: stop, if_detach() and free (instance teardown) */
+	void (*if_destroy)(struct ifnet *);
+	void *if_softc;				/* [I] driver */
+	struct ifqueue if_snd;			/* [C] */
+	struct list_node if_addrlist;		/* [N] struct in_ifaddr */
+	struct hyper_pcap *if_pcap;		/* [N] tap, or NULL */
+	uint64_t if_counters[IFC_NCOUNTERS];	/* [C] */
+};
+
+static inline void
+if_count(struct ifnet *ifp, enum if_counter c, uint64_t n)
+{
+	ifp->if_counters[c] += n;
+}
+
+/* ifq_enqueue: false (m untouched) when the queue is full. */
+bool ifq_enqueue(struct ifqueue *q, struct mbuf *m);
+struct mbuf *ifq_dequeue(struct ifqueue *q);
+void ifq_purge(struct ifqueue *q);
+
+/*
+ * if_attach: give ifp an index, link it to instance k and its counters;
+ * the interface starts down.  if_detach: take it away again (addresses,
+ * routes and ARP entries through it go too; queued frames are freed).
+ * Both are called holding a vCPU of k.
+ */
+void if_attach(struct rump_kernel *k, struct ifnet *ifp);
+void if_detach(struct ifnet *ifp);
+int if_up(struct ifnet *ifp);
+int if_down(struct ifnet *ifp);
+struct ifnet *if_byindex(struct rump_kernel *k, unsigned index);
+struct ifnet *if_byname(struct rump_kernel *k, const char *name);
+
+/*
+ * if_input: a received frame (M_PKTHDR, whole Ethernet frame without FCS)
+ * from the driver's interrupt LWP; queued for softnet.  Consumes m.
+ */
+void if_input(struct ifnet *ifp, struct mbuf *m);
+/*
+ * if_transmit: queue a finished frame on if_snd and start the driver.
+ * Consumes m.  Returns 0, ENETDOWN or ENOBUFS (queue full, counted).
+ */
+int if_transmit(struct ifnet *ifp, struct mbuf *m);
+/* if_tap: copy a frame to the interface's capture file, if one is open. */
+void if_tap(struct ifnet *ifp, const struct mbuf *m);
+
+#endif /* NET_IF_H */

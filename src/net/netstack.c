@@ -1,0 +1,142 @@
+/*
+ * netstack.c -- an instance's network stack: set-up, the softnet soft
+ * interrupt, the one-second slow timer.
+ *
+ * (if_input() ->) softint_schedule(ns_softnet) ... netstack_softnet()
+ *     -> ether_input() for at most NS_SOFTNET_BATCH frames per run
+ * (softclock, every second ->) netstack_slowtimo() -> arp_timer(),
+ *     ip_reass_timeout() -> icmp time exceeded for expired datagrams
+ */
+#include "kern/kernel.h"
+#include "kern/softint.h"
+#include "net/if.h"
+#include "net/if_ether.h"
+#include "net/netstack.h"
+#include "netinet/ip_icmp.h"
+#include "netinet/udp_var.h"
+#include "sys/syscalls.h"
+
+static void
+netstack_softnet(void *arg)
+{
+	struct netstack *ns = arg;
+	struct ifqueue *q = &ns->ns_inq[curcpu()->ci_index];
+	struct mbuf *m;
+
+	mutex_enter(&ns->ns_lock);
+	for (int n = 0; n < NS_SOFTNET_BATCH; n++) {
+		if ((m = ifq_dequeue(q)) == NULL)
+			break;
+		ether_input(m->m_pkthdr.rcvif, m);
+	}
+	mutex_exit(&ns->ns_lock);
+	/* more than one batch waiting: run again, after others had a turn */
+	if (q->ifq_len > 0)
+		softint_schedule(ns->ns_softnet);
+}
+
+/* A datagram the reassembly timer gave up on: RFC 792 time exceeded. */
+static void
+netstack_reass_expired(void *arg, struct mbuf *first)
+{
+	(void)arg;
+	icmp_error(first, ICMP_TIMXCEED, ICMP_TIMXCEED_REASS, 0);
+}
+
+static void
+netstack_slowtimo(void *arg)
+{
+	struct netstack *ns = arg;
+	uint64_t now = kern_clock_ns(ns->ns_kernel) / 1000000u;
+
+	mutex_enter(&ns->ns_lock);
+	arp_timer(ns->ns_kernel, now);
+	ip_reass_timeout(&ns->ns_reass, now, netstack_reass_expired, ns,
+	    &ns->ns_ipstat);
+	mutex_exit(&ns->ns_lock);
+	callout_schedule(&ns->ns_slowtimer, NS_SLOWTIMO_TICKS);
+}
+
+int
+netstack_init(struct rump_kernel *k)
+{
+	struct netstack *ns;
+	size_t qbytes = k->k_ncpu * sizeof(struct ifqueue);
+	void *mem;
+	int error;
+
+	if ((error = hyper_malloc(sizeof(*ns), CACHE_LINE_SIZE, &mem)) != 0)
+		return error;
+	ns = mem;
+	memset(ns, 0, sizeof(*ns));
+	if ((error = hyper_malloc(qbytes, CACHE_LINE_SIZE, &mem)) != 0) {
+		hyper_free(ns, sizeof(*ns));
+		return error;
+	}
+	ns->ns_inq = mem;
+	memset(mem, 0, qbytes);
+	for (unsigned i = 0; i < k->k_ncpu; i++)
+		ns->ns_inq[i].ifq_maxlen = NS_INQ_MAXLEN;
+	ns->ns_kernel = k;
+	mutex_init(&ns->ns_lock, MUTEX_DEFAULT, IPL_SOFTNET);
+	list_init(&ns->ns_ifnets);
+	list_init(&ns->ns_ifaddrs);
+	ns->ns_nextindex = 1;
+	arp_init(&ns->ns_arp);
+	ip_reass_init(&ns->ns_reass, 0, 0, 0);
+	(void)hyper_getrandom(&ns->ns_ip_id, sizeof(ns->ns_ip_id));
+	ns->ns_softnet = softint_establish(k, SOFTINT_NET | SOFTINT_MPSAFE,
+	    netstack_softnet, ns);
+	if (ns->ns_softnet == NULL) {
+		hyper_free(ns->ns_inq, qbytes);
+		hyper_free(ns, sizeof(*ns));
+		return ENOMEM;
+	}
+	cv_init(&ns->ns_pollcv, "poll");
+	if ((error = udp_init(ns)) != 0 || (error = fd_init(ns)) != 0) {
+		if (ns->ns_udbtable != NULL)
+			udp_fini(ns);
+		softint_disestablish(ns->ns_softnet);
+		hyper_free(ns->ns_inq, qbytes);
+		hyper_free(ns, sizeof(*ns));
+		return error;
+	}
+	k->k_net = ns;
+	callout_init_cpu(&ns->ns_slowtimer, CALLOUT_MPSAFE, &k->k_cpus[0]);
+	callout_reset(&ns->ns_slowtimer, NS_SLOWTIMO_TICKS, netstack_slowtimo,
+	    ns);
+	return 0;
+}
+
+/* Called on a vCPU; interfaces must have been detached by their drivers. */
+void
+netstack_fini(struct rump_kernel *k)
+{
+	struct netstack *ns = k->k_net;
+
+	if (ns == NULL)
+		return;
+	/* drivers take their interfaces away (and stop their threads) */
+	while (!list_empty(&ns->ns_ifnets)) {
+		struct ifnet *ifp = container_of(list_first(&ns->ns_ifnets),
+		    struct ifnet, if_link);
+
+		ifp->if_destroy(ifp);
+	}
+	callout_halt(&ns->ns_slowtimer, NULL);
+	callout_destroy(&ns->ns_slowtimer);
+	softint_disestablish(ns->ns_softnet);
+	mutex_enter(&ns->ns_lock);
+	fd_fini(ns);		/* sockets still open are closed */
+	udp_fini(ns);
+	for (unsigned i = 0; i < k->k_ncpu; i++)
+		ifq_purge(&ns->ns_inq[i]);
+	arp_fini(&ns->ns_arp);
+	ip_reass_fini(&ns->ns_reass);
+	mutex_exit(&ns->ns_lock);
+	mutex_destroy(&ns->ns_lock);
+	cv_destroy(&ns->ns_pollcv);
+	hyper_free(ns->ns_inq, k->k_ncpu * sizeof(struct ifqueue));
+	hyper_free(ns, sizeof(*ns));
+	k->k_net = NULL;
+}

@@ -1,0 +1,60 @@
+/*
+ * netstack.h -- the network state of one instance (k->k_net): interfaces,
+ * addresses, routes, ARP, IPv4, ICMP, and the softnet machinery.
+ *
+ * Locking: ns_lock (a kernel mutex) serialises the network stack of an
+ * instance across its vCPUs: softnet processing and the configuration API
+ * take it.  The production shape is one vCPU per instance (DESIGN.md,
+ * "Multi-core"), where it is never contended and, with -Dlocks=up, costs a
+ * plain load and store.
+ */
+#ifndef NET_NETSTACK_H
+#define NET_NETSTACK_H
+
+#include "kern/libkern.h"
+#include "kern/callout.h"
+#include "kern/list.h"
+#include "kern/mutex.h"
+#include "net/if.h"
+#include "net/route.h"
+#include "netinet/if_arp.h"
+#include "netinet/ip_icmp.h"
+#include "netinet/ip_reass.h"
+#include "netinet/ip_var.h"
+
+#define NS_INQ_MAXLEN 1024	/* frames waiting for softnet, per vCPU */
+#define NS_SOFTNET_BATCH 256	/* frames one softnet run takes */
+
+struct netstack {
+	struct rump_kernel *ns_kernel;		/* [I] */
+	kmutex_t ns_lock;
+	struct list_node ns_ifnets;		/* [ns_lock] struct ifnet */
+	unsigned ns_nextindex;			/* [ns_lock] */
+	struct list_node ns_ifaddrs;		/* [ns_lock] struct in_ifaddr */
+	struct rtable ns_rt;			/* [ns_lock] */
+	struct arptable ns_arp;			/* [ns_lock] */
+	struct ip_reass ns_reass;		/* [ns_lock] */
+	struct ipstat ns_ipstat;		/* [ns_lock] */
+	struct icmpstat ns_icmpstat;		/* [ns_lock] */
+	struct icmp_ratelim ns_icmp_rl;		/* [ns_lock] */
+	struct icmp_echo_seen ns_echo;		/* [ns_lock] */
+	uint16_t ns_ip_id;			/* [ns_lock] next IP id */
+	bool ns_forwarding;			/* [ns_lock] (not implemented) */
+	void *ns_softnet;			/* [I] softint cookie */
+	struct ifqueue *ns_inq;			/* [C] per vCPU input queues */
+	callout_t ns_slowtimer;			/* 1 s: ARP, reassembly */
+	kcondvar_t ns_pollcv;			/* some socket became ready */
+	unsigned ns_npollers;			/* [ns_lock] poll() sleepers */
+	struct inpcbtable *ns_udbtable;		/* [ns_lock] UDP's PCBs */
+	struct udpstat *ns_udpstat;		/* [ns_lock] */
+	struct sockfd_table *ns_fds;		/* [ns_lock] descriptors */
+};
+
+/* netstack_init/fini: called by instance creation/destruction on a vCPU. */
+int netstack_init(struct rump_kernel *k);
+void netstack_fini(struct rump_kernel *k);
+
+/* The slow timer's period and what it drives. */
+#define NS_SLOWTIMO_TICKS 1000
+
+#endif /* NET_NETSTACK_H */

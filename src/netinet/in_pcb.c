@@ -1,0 +1,304 @@
+/*
+ * in_pcb.c -- Internet protocol control blocks (interface: in_pcb.h).
+ *
+ * (udp_attach() ->) in_pcballoc()
+ * (sobind() -> udp_bind() ->) in_pcbbind() -> in_pcbport_conflict()
+ * (soconnect() -> udp_connect() ->) in_pcbconnect() -> in_selectsrc()
+ * (udp_input() ->) in_pcblookup_connect(), in_pcblookup_bind()
+ *
+ * Binding rules: two PCBs may share a local port when their local
+ * addresses differ and neither is the wildcard, or when both set
+ * SO_REUSEADDR or both set SO_REUSEPORT (as Linux allows for UDP).
+ * Ephemeral ports come from RFC 6335's dynamic range, searched from a
+ * random starting point (RFC 6056 3.3.1 "simple port randomization").
+ */
+#include "kern/kernel.h"
+#include "net/netstack.h"
+#include "net/route.h"
+#include "netinet/in_pcb.h"
+#include "netinet/in_var.h"
+#include "sys/socketvar.h"
+
+static unsigned
+porthash(in_port_t lport)
+{
+	return ntohs(lport) & (INP_HASHSIZE - 1);
+}
+
+static unsigned
+hash4(struct in_addr faddr, in_port_t fport, in_port_t lport)
+{
+	uint32_t h = faddr.s_addr ^ ((uint32_t)fport << 16) ^ lport;
+
+	h *= 0x9e3779b1u;
+	return (h >> 20) & (INP_HASHSIZE - 1);
+}
+
+void
+in_pcbinit(struct inpcbtable *t)
+{
+	uint16_t r;
+
+	list_init(&t->inpt_all);
+	for (unsigned i = 0; i < INP_HASHSIZE; i++) {
+		list_init(&t->inpt_porthash[i]);
+		list_init(&t->inpt_hash4[i]);
+	}
+	(void)hyper_getrandom(&r, sizeof(r));
+	t->inpt_lastport = (uint16_t)(IPPORT_EPHEMERALFIRST +
+	    r % (IPPORT_EPHEMERALLAST - IPPORT_EPHEMERALFIRST + 1));
+	t->inpt_count = 0;
+}
+
+int
+in_pcballoc(struct socket *so, struct inpcbtable *t)
+{
+	struct inpcb *inp;
+	void *mem;
+
+	if (hyper_malloc(sizeof(*inp), 0, &mem) != 0)
+		return ENOBUFS;
+	inp = mem;
+	memset(inp, 0, sizeof(*inp));
+	inp->inp_socket = so;
+	inp->inp_table = t;
+	inp->inp_ttl = IPDEFTTL;
+	list_node_init(&inp->inp_porthash);
+	list_node_init(&inp->inp_hash4);
+	list_insert_tail(&t->inpt_all, &inp->inp_list);
+	t->inpt_count++;
+	so->so_pcb = inp;
+	return 0;
+}
+
+void
+in_pcbdetach(struct inpcb *inp)
+{
+	struct inpcbtable *t = inp->inp_table;
+
+	if (list_linked(&inp->inp_porthash))
+		list_remove(&inp->inp_porthash);
+	if (list_linked(&inp->inp_hash4))
+		list_remove(&inp->inp_hash4);
+	list_remove(&inp->inp_list);
+	t->inpt_count--;
+	inp->inp_socket->so_pcb = NULL;
+	hyper_free(inp, sizeof(*inp));
+}
+
+static bool
+in_pcbport_conflict(struct inpcbtable *t, struct inpcb *self,
+    struct in_addr laddr, in_port_t lport)
+{
+	unsigned mine = self->inp_socket->so_options;
+	struct list_node *b = &t->inpt_porthash[porthash(lport)], *ln;
+
+	for (ln = b->ln_next; ln != b; ln = ln->ln_next) {
+		struct inpcb *o = container_of(ln, struct inpcb, inp_porthash);
+		unsigned theirs = o->inp_socket->so_options;
+
+		if (o == self || o->inp_lport != lport)
+			continue;
+		if (o->inp_laddr.s_addr != laddr.s_addr &&
+		    o->inp_laddr.s_addr != INADDR_ANY &&
+		    laddr.s_addr != INADDR_ANY)
+			continue;	/* two different specific addresses */
+		if ((mine & theirs & SOO_REUSEPORT) ||
+		    (mine & theirs & SOO_REUSEADDR))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static void
+in_pcbsetport(struct inpcb *inp, struct in_addr laddr, in_port_t lport)
+{
+	struct inpcbtable *t = inp->inp_table;
+
+	inp->inp_laddr = laddr;
+	inp->inp_lport = lport;
+	/* newest first: unicast input goes to the latest binding */
+	struct list_node *b = &t->inpt_porthash[porthash(lport)];
+	inp->inp_porthash.ln_next = b->ln_next;
+	inp->inp_porthash.ln_prev = b;
+	b->ln_next->ln_prev = &inp->inp_porthash;
+	b->ln_next = &inp->inp_porthash;
+	inp->inp_socket->so_state |= SS_ISBOUND;
+}
+
+int
+in_pcbbind(struct inpcb *inp, const struct sockaddr_in *sin)
+{
+	struct inpcbtable *t = inp->inp_table;
+	struct socket *so = inp->inp_socket;
+	struct rump_kernel *k = so->so_kernel;
+	struct in_addr laddr = { INADDR_ANY };
+	in_port_t lport = 0;
+
+	if (inp->inp_lport != 0)
+		return EINVAL;
+	if (sin != NULL) {
+		laddr = sin->sin_addr;
+		lport = sin->sin_port;
+		if (laddr.s_addr != INADDR_ANY) {
+			if (IN_MULTICAST(ntohl(laddr.s_addr))) {
+				/* group address: allowed, receives the group */
+			} else if (in_broadcast(laddr, NULL) ||
+			    laddr.s_addr == htonl(INADDR_BROADCAST)) {
+				if (!(so->so_options & SOO_BROADCAST))
+					return EACCES;
+			} else if (in_ifaddr_lookup(k, laddr) == NULL) {
+				return EADDRNOTAVAIL;
+			}
+		}
+	}
+	if (lport != 0) {
+		if (in_pcbport_conflict(t, inp, laddr, lport))
+			return EADDRINUSE;
+		in_pcbsetport(inp, laddr, lport);
+		return 0;
+	}
+	/* an ephemeral port, from a random point of the dynamic range */
+	unsigned span = IPPORT_EPHEMERALLAST - IPPORT_EPHEMERALFIRST + 1;
+
+	for (unsigned tries = 0; tries < span; tries++) {
+		uint16_t p = t->inpt_lastport;
+
+		t->inpt_lastport = p == IPPORT_EPHEMERALLAST ?
+		    IPPORT_EPHEMERALFIRST : (uint16_t)(p + 1);
+		if (!in_pcbport_conflict(t, inp, laddr, htons(p))) {
+			in_pcbsetport(inp, laddr, htons(p));
+			return 0;
+		}
+	}
+	return EADDRNOTAVAIL;
+}
+
+int
+in_selectsrc(struct rump_kernel *k, struct in_addr dst, struct in_addr *src)
+{
+	struct netstack *ns = k->k_net;
+	struct rtentry *rt;
+	struct in_ifaddr *ia = NULL;
+	struct list_node *ln;
+
+	if (dst.s_addr == htonl(INADDR_BROADCAST)) {
+		if ((ln = list_first(&ns->ns_ifaddrs)) != NULL)
+			ia = container_of(ln, struct in_ifaddr, ia_link);
+	} else if ((rt = rt_lookup(&ns->ns_rt, dst.s_addr)) != NULL) {
+		struct ifnet *ifp = rt->rt_ifp;
+
+		if (ifp == NULL && (rt->rt_flags & RTF_GATEWAY)) {
+			struct rtentry *grt = rt_lookup(&ns->ns_rt,
+			    rt->rt_gateway.s_addr);
+
+			ifp = grt != NULL ? grt->rt_ifp : NULL;
+		}
+		if (ifp != NULL)
+			ia = in_ifaddr_of(ifp);
+	}
+	if (ia == NULL)
+		return EHOSTUNREACH;
+	*src = ia->ia_addr;
+	return 0;
+}
+
+int
+in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin)
+{
+	struct inpcbtable *t = inp->inp_table;
+	struct socket *so = inp->inp_socket;
+	struct in_addr laddr = inp->inp_laddr;
+	int error;
+
+	if (sin->sin_family != AF_INET)
+		return EAFNOSUPPORT;
+	if (sin->sin_port == 0)
+		return EADDRNOTAVAIL;
+	if ((sin->sin_addr.s_addr == htonl(INADDR_BROADCAST) ||
+	    in_broadcast(sin->sin_addr, NULL)) &&
+	    !(so->so_options & SOO_BROADCAST))
+		return EACCES;
+	if (laddr.s_addr == INADDR_ANY &&
+	    (error = in_selectsrc(so->so_kernel, sin->sin_addr, &laddr)) != 0)
+		return error;
+	if (inp->inp_lport == 0) {
+		struct sockaddr_in any = { .sin_family = AF_INET };
+
+		if ((error = in_pcbbind(inp, &any)) != 0)
+			return error;
+	}
+	if (list_linked(&inp->inp_hash4))
+		list_remove(&inp->inp_hash4);
+	inp->inp_laddr = laddr;
+	inp->inp_faddr = sin->sin_addr;
+	inp->inp_fport = sin->sin_port;
+	list_insert_tail(&t->inpt_hash4[hash4(inp->inp_faddr, inp->inp_fport,
+	    inp->inp_lport)], &inp->inp_hash4);
+	so->so_state |= SS_ISCONNECTED;
+	return 0;
+}
+
+void
+in_pcbdisconnect(struct inpcb *inp)
+{
+	if (list_linked(&inp->inp_hash4))
+		list_remove(&inp->inp_hash4);
+	inp->inp_faddr.s_addr = INADDR_ANY;
+	inp->inp_fport = 0;
+	inp->inp_socket->so_state &= ~SS_ISCONNECTED;
+}
+
+struct inpcb *
+in_pcblookup_connect(struct inpcbtable *t, struct in_addr faddr,
+    in_port_t fport, struct in_addr laddr, in_port_t lport)
+{
+	struct list_node *b = &t->inpt_hash4[hash4(faddr, fport, lport)], *ln;
+
+	for (ln = b->ln_next; ln != b; ln = ln->ln_next) {
+		struct inpcb *inp = container_of(ln, struct inpcb, inp_hash4);
+
+		if (inp->inp_faddr.s_addr == faddr.s_addr &&
+		    inp->inp_fport == fport && inp->inp_lport == lport &&
+		    inp->inp_laddr.s_addr == laddr.s_addr)
+			return inp;
+	}
+	return NULL;
+}
+
+struct inpcb *
+in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr, in_port_t lport)
+{
+	struct list_node *b = &t->inpt_porthash[porthash(lport)], *ln;
+	struct inpcb *wild = NULL;
+
+	for (ln = b->ln_next; ln != b; ln = ln->ln_next) {
+		struct inpcb *inp = container_of(ln, struct inpcb,
+		    inp_porthash);
+
+		if (inp->inp_lport != lport || inp->inp_fport != 0)
+			continue;	/* connected ones matched by 4-tuple */
+		if (inp->inp_laddr.s_addr == laddr.s_addr)
+			return inp;
+		if (inp->inp_laddr.s_addr == INADDR_ANY && wild == NULL)
+			wild = inp;
+	}
+	return wild;
+}
+
+void
+in_pcbforeach_port(struct inpcbtable *t, in_port_t lport,
+    void (*fn)(struct inpcb *, void *), void *arg)
+{
+	struct list_node *b = &t->inpt_porthash[porthash(lport)], *ln, *next;
+
+	for (ln = b->ln_next; ln != b; ln = next) {
+		struct inpcb *inp = container_of(ln, struct inpcb,
+		    inp_porthash);
+
+		next = ln->ln_next;
+		if (inp->inp_lport == lport)
+			fn(inp, arg);
+	}
+}

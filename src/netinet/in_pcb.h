@@ -1,0 +1,67 @@
+/*
+ * in_pcb.h -- Internet protocol control blocks, shared by UDP and TCP.
+ *
+ * A table keeps every PCB on two hashes: by local port (binding, and
+ * input to unconnected sockets) and, once connected, by the 4-tuple (input
+ * to connected sockets).  Everything is under the net lock.
+ */
+#ifndef NETINET_IN_PCB_H
+#define NETINET_IN_PCB_H
+
+#include "kern/libkern.h"
+#include "kern/list.h"
+#include "netinet/in.h"
+
+struct socket;
+struct rump_kernel;
+
+#define INP_HASHSIZE 256		/* power of two */
+#define IPPORT_EPHEMERALFIRST 49152	/* RFC 6335 */
+#define IPPORT_EPHEMERALLAST 65535
+
+struct inpcb {
+	struct list_node inp_porthash;	/* on inpt_porthash while bound */
+	struct list_node inp_hash4;	/* on inpt_hash4 while connected */
+	struct list_node inp_list;	/* inpt_all */
+	struct socket *inp_socket;
+	struct inpcbtable *inp_table;
+	struct in_addr inp_laddr;
+	struct in_addr inp_faddr;
+	in_port_t inp_lport;		/* network order, 0: unbound */
+	in_port_t inp_fport;		/* network order, 0: unconnected */
+	uint8_t inp_ttl;
+};
+
+struct inpcbtable {
+	struct list_node inpt_all;
+	struct list_node inpt_porthash[INP_HASHSIZE];
+	struct list_node inpt_hash4[INP_HASHSIZE];
+	uint16_t inpt_lastport;		/* host order */
+	unsigned inpt_count;
+};
+
+void in_pcbinit(struct inpcbtable *t);
+int in_pcballoc(struct socket *so, struct inpcbtable *t);
+void in_pcbdetach(struct inpcb *inp);
+/*
+ * in_pcbbind: bind to sin (NULL, or port 0: an ephemeral port).  Returns
+ * 0, EADDRINUSE, EADDRNOTAVAIL (not one of our addresses), EINVAL
+ * (already bound), EACCES (broadcast without SO_BROADCAST).
+ */
+int in_pcbbind(struct inpcb *inp, const struct sockaddr_in *sin);
+/* in_pcbconnect: set the peer; binds first (source chosen by route). */
+int in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin);
+void in_pcbdisconnect(struct inpcb *inp);
+/* in_selectsrc: our address on the route to dst; 0 or EHOSTUNREACH. */
+int in_selectsrc(struct rump_kernel *k, struct in_addr dst,
+    struct in_addr *src);
+/* lookups for input */
+struct inpcb *in_pcblookup_connect(struct inpcbtable *t, struct in_addr faddr,
+    in_port_t fport, struct in_addr laddr, in_port_t lport);
+struct inpcb *in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr,
+    in_port_t lport);
+/* in_pcbforeach_port: call fn for each PCB bound to lport (broadcast). */
+void in_pcbforeach_port(struct inpcbtable *t, in_port_t lport,
+    void (*fn)(struct inpcb *, void *), void *arg);
+
+#endif /* NETINET_IN_PCB_H */

@@ -1,0 +1,205 @@
+/*
+ * ip_input.c -- IPv4 input.
+ *
+ * (ether_input() ->) ip_input() -> ip_validate() -> ip_dooptions()
+ *     -> ip_reass() for fragments -> ip_deliver() -> icmp_input() | ...
+ *
+ * Read first: RFC 791 (the header), RFC 1122 3.2.1 (what a host MUST
+ * check and silently discard), RFC 1812 5.3.7 (martian sources), RFC 6946
+ * (atomic fragments are ordinary datagrams).
+ *
+ * Every drop goes to a named ipstat counter; nothing is dropped silently.
+ */
+#include "kern/kernel.h"
+#include "net/if.h"
+#include "net/netstack.h"
+#include "netinet/in_cksum.h"
+#include "netinet/in_var.h"
+#include "netinet/ip.h"
+#include "netinet/ip_icmp.h"
+#include "netinet/ip_reass.h"
+#include "netinet/ip_var.h"
+#include "netinet/udp_var.h"
+
+void ip_input(struct ifnet *ifp, struct mbuf *m);
+
+/*
+ * Header checks, RFC 1122 3.2.1.1-3.  Returns 0 and the header length, or
+ * the counter to increment.  On success the whole header is contiguous.
+ */
+static uint64_t *
+ip_validate(struct netstack *ns, struct mbuf **mp, int *hlenp)
+{
+	struct ipstat *st = &ns->ns_ipstat;
+	struct mbuf *m = *mp;
+	struct ip *ip;
+	int hlen, len;
+
+	if (m->m_pkthdr.len < IP_MINHLEN)
+		return &st->ips_toosmall;
+	if (m->m_len < IP_MINHLEN &&
+	    (*mp = m = m_pullup(m, IP_MINHLEN)) == NULL)
+		return &st->ips_toosmall;	/* chain freed by m_pullup */
+	ip = mtod(m, struct ip *);
+	if (IP_V(ip) != IPVERSION)
+		return &st->ips_badvers;
+	hlen = IP_HL(ip) << 2;
+	if (hlen < IP_MINHLEN || hlen > m->m_pkthdr.len)
+		return &st->ips_badhlen;
+	if (m->m_len < hlen && (*mp = m = m_pullup(m, hlen)) == NULL)
+		return &st->ips_badhlen;
+	ip = mtod(m, struct ip *);
+	if (in_cksum(m, 0, hlen) != 0)
+		return &st->ips_badsum;
+	len = ntohs(ip->ip_len);
+	if (len < hlen)
+		return &st->ips_badlen;
+	if (m->m_pkthdr.len < len)
+		return &st->ips_tooshort;
+	/* Ethernet padding (or trailing junk) beyond ip_len goes */
+	if (m->m_pkthdr.len > len)
+		m_adj(m, len - m->m_pkthdr.len);
+	*hlenp = hlen;
+	return NULL;
+}
+
+/*
+ * Martian sources (RFC 1122 3.2.1.3, RFC 1812 5.3.7): multicast, limited
+ * broadcast, experimental, loopback from the wire, "this network", and a
+ * subnet broadcast of the receiving interface.
+ */
+static bool
+ip_badsrc(struct in_addr src, struct ifnet *ifp)
+{
+	uint32_t s = ntohl(src.s_addr);
+
+	return IN_MULTICAST(s) || IN_EXPERIMENTAL(s) || IN_LOOPBACK(s) ||
+	    (IN_ZERONET(s) && s != INADDR_ANY) || in_broadcast(src, ifp);
+}
+
+/*
+ * Options, RFC 791 3.1, RFC 1122 3.2.1.8: every length checked against the
+ * header.  Source routes are not honoured by a host that does not forward
+ * (RFC 1122 3.3.5: it MAY refuse), only counted.  Returns false for a
+ * malformed option (counted).
+ */
+static bool
+ip_dooptions(struct netstack *ns, const uint8_t *cp, int cnt)
+{
+	struct ipstat *st = &ns->ns_ipstat;
+	int opt, optlen;
+
+	for (; cnt > 0; cnt -= optlen, cp += optlen) {
+		opt = cp[0];
+		if (opt == IPOPT_EOL)
+			break;
+		if (opt == IPOPT_NOP) {
+			optlen = 1;
+			continue;
+		}
+		if (cnt < 2) {
+			st->ips_badoptions++;
+			return false;
+		}
+		optlen = cp[1];
+		if (optlen < 2 || optlen > cnt) {
+			st->ips_badoptions++;
+			return false;
+		}
+		switch (opt) {
+		case IPOPT_LSRR:
+		case IPOPT_SSRR:
+			/* pointer (third byte) must point inside the option */
+			if (optlen < 3 || cp[2] < 4) {
+				st->ips_badoptions++;
+				return false;
+			}
+			st->ips_srcroute++;
+			break;
+		case IPOPT_RR:
+		case IPOPT_TS:
+			if (optlen < 3 || cp[2] < 4) {
+				st->ips_badoptions++;
+				return false;
+			}
+			break;
+		default:
+			break;	/* unknown options are skipped (RFC 1122) */
+		}
+	}
+	return true;
+}
+
+/* Hand a complete datagram to its protocol. */
+static void
+ip_deliver(struct netstack *ns, struct mbuf *m, int hlen)
+{
+	struct ip *ip = mtod(m, struct ip *);
+
+	switch (ip->ip_p) {
+	case IPPROTO_ICMP:
+		ns->ns_ipstat.ips_delivered++;
+		icmp_input(m, hlen);
+		return;
+	case IPPROTO_UDP:
+		ns->ns_ipstat.ips_delivered++;
+		udp_input(m, hlen);
+		return;
+	default:
+		break;
+	}
+	/* RFC 1122 3.2.2.1: protocol unreachable (icmp_error applies the rules) */
+	ns->ns_ipstat.ips_noproto++;
+	icmp_error(m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
+}
+
+void
+ip_input(struct ifnet *ifp, struct mbuf *m)
+{
+	struct rump_kernel *k = ifp->if_kernel;
+	struct netstack *ns = k->k_net;
+	struct ipstat *st = &ns->ns_ipstat;
+	uint64_t *drop;
+	struct ip *ip;
+	int hlen = 0;
+	uint16_t off;
+
+	st->ips_total++;
+	if ((drop = ip_validate(ns, &m, &hlen)) != NULL) {
+		(*drop)++;
+		if (m != NULL)		/* NULL: m_pullup() freed it */
+			m_freem(m);
+		return;
+	}
+	ip = mtod(m, struct ip *);
+	if (ip_badsrc(ip->ip_src, ifp) || in_ifaddr_lookup(k, ip->ip_src)) {
+		st->ips_badaddr++;
+		goto drop;
+	}
+	if (hlen > IP_MINHLEN &&
+	    !ip_dooptions(ns, (const uint8_t *)(ip + 1), hlen - IP_MINHLEN))
+		goto drop;
+	/* RFC 1122 3.3.4.2: accept on any interface if the address is ours */
+	if (!in_ours(k, ip->ip_dst, ifp) &&
+	    !IN_MULTICAST(ntohl(ip->ip_dst.s_addr))) {
+		st->ips_notforus++;
+		goto drop;
+	}
+	if (IN_MULTICAST(ntohl(ip->ip_dst.s_addr)))
+		m->m_flags |= M_MCAST;
+	else if (in_broadcast(ip->ip_dst, ifp))
+		m->m_flags |= M_BCAST;
+	off = ntohs(ip->ip_off);
+	if (off & (IP_MF | IP_OFFMASK)) {
+		/* a fragment (RFC 6946: offset 0 without MF is not one) */
+		m = ip_reass(&ns->ns_reass, m, kern_clock_ns(k) / 1000000u, st);
+		if (m == NULL)
+			return;
+		ip = mtod(m, struct ip *);
+		hlen = IP_HL(ip) << 2;
+	}
+	ip_deliver(ns, m, hlen);
+	return;
+drop:
+	m_freem(m);
+}

@@ -1,0 +1,241 @@
+/*
+ * ip_output.c -- IPv4 output: route lookup, source address, header
+ * completion, fragmentation.
+ *
+ * (icmp_*, udp_output(), tcp_output() ->) ip_output() -> ip_route()
+ *     -> [ip_fragment()] -> ether_output()
+ *
+ * Read first: RFC 791 (fragmentation, 3.2 example algorithm; which options
+ * are copied into every fragment), RFC 1122 3.3.1 (routing outbound
+ * datagrams), RFC 6864 (the Identification field).
+ */
+#include "kern/kernel.h"
+#include "net/if.h"
+#include "net/if_ether.h"
+#include "net/netstack.h"
+#include "netinet/in_cksum.h"
+#include "netinet/in_var.h"
+#include "netinet/ip.h"
+#include "netinet/ip_var.h"
+#include "netinet/ip_output.h"
+
+/*
+ * Choose the interface and next hop for dst.  The limited broadcast goes
+ * out of the interface of the source address, or the first interface with
+ * an address.
+ */
+static int
+ip_route(struct netstack *ns, struct in_addr src, struct in_addr dst,
+    struct ifnet **ifpp, struct in_addr *nexthop)
+{
+	struct rtentry *rt;
+
+	if (dst.s_addr == htonl(INADDR_BROADCAST)) {
+		struct in_ifaddr *ia = in_ifaddr_lookup(ns->ns_kernel, src);
+		struct list_node *ln;
+
+		if (ia == NULL && (ln = list_first(&ns->ns_ifaddrs)) != NULL)
+			ia = container_of(ln, struct in_ifaddr, ia_link);
+		if (ia == NULL)
+			return ENETUNREACH;
+		*ifpp = ia->ia_ifp;
+		*nexthop = dst;
+		return 0;
+	}
+	if ((rt = rt_lookup(&ns->ns_rt, dst.s_addr)) == NULL)
+		return EHOSTUNREACH;
+	if (rt->rt_flags & RTF_GATEWAY) {
+		*nexthop = rt->rt_gateway;
+		*ifpp = rt->rt_ifp;
+		if (*ifpp == NULL) {
+			/* RFC 1122 3.3.1.1: the gateway must be on-link */
+			struct rtentry *grt = rt_lookup(&ns->ns_rt,
+			    rt->rt_gateway.s_addr);
+
+			if (grt == NULL || (grt->rt_flags & RTF_GATEWAY))
+				return EHOSTUNREACH;
+			*ifpp = grt->rt_ifp;
+		}
+	} else {
+		*nexthop = dst;
+		*ifpp = rt->rt_ifp;
+	}
+	return 0;
+}
+
+static void
+ip_header_finish(struct ip *ip, int hlen)
+{
+	ip->ip_sum = 0;
+	ip->ip_sum = in_cksum_buf(ip, (size_t)hlen);
+}
+
+/*
+ * The options a non-first fragment carries: those with the copy bit set
+ * (RFC 791 3.1), padded with EOL to a multiple of four.  Returns the new
+ * option length.
+ */
+static int
+ip_optcopy(const uint8_t *src, int cnt, uint8_t *dst)
+{
+	int n = 0, optlen;
+
+	for (; cnt > 0; cnt -= optlen, src += optlen) {
+		if (src[0] == IPOPT_EOL)
+			break;
+		if (src[0] == IPOPT_NOP) {
+			optlen = 1;
+			continue;
+		}
+		optlen = cnt >= 2 ? src[1] : cnt;
+		if (optlen < 2 || optlen > cnt)
+			break;	/* our own options were checked when built */
+		if (src[0] & 0x80) {
+			memcpy(dst + n, src, (size_t)optlen);
+			n += optlen;
+		}
+	}
+	while (n & 3)
+		dst[n++] = IPOPT_EOL;
+	return n;
+}
+
+/*
+ * Cut m (a complete datagram with header) into fragments of at most mtu
+ * bytes and send them.  RFC 791 3.2 "Fragmentation" / RFC 1122 3.3.3.
+ */
+static int
+ip_fragment(struct netstack *ns, struct ifnet *ifp, struct mbuf *m,
+    struct in_addr nexthop)
+{
+	struct ipstat *st = &ns->ns_ipstat;
+	struct ip *ip = mtod(m, struct ip *);
+	int hlen = IP_HL(ip) << 2, totlen = ntohs(ip->ip_len);
+	uint16_t off0 = ntohs(ip->ip_off);
+	uint8_t opts[IP_MAXHLEN - IP_MINHLEN];
+	int optlen, flen, len, off, error = 0;
+	struct mbuf *frags = NULL, **tail = &frags, *n;
+
+	optlen = ip_optcopy((const uint8_t *)(ip + 1), hlen - IP_MINHLEN,
+	    opts);
+	/* payload per fragment: a multiple of eight bytes (RFC 791) */
+	flen = ((int)ifp->if_mtu - hlen) & ~7;
+	if (flen < 8) {
+		st->ips_cantfrag++;
+		m_freem(m);
+		return EMSGSIZE;
+	}
+	/* fragments 2..n, each a header with the copied options plus data */
+	for (off = hlen + flen; off < totlen; off += len) {
+		int nhlen = IP_MINHLEN + optlen;
+		struct ip *nip;
+		struct mbuf *data;
+
+		len = MIN((((int)ifp->if_mtu - nhlen) & ~7), totlen - off);
+		if ((n = m_gethdr(M_DONTWAIT, MT_DATA)) == NULL) {
+			error = ENOBUFS;
+			goto fail;
+		}
+		*tail = n;
+		tail = &n->m_nextpkt;
+		n->m_data += ETHER_HDR_LEN + 2;	/* room for the link header */
+		n->m_len = nhlen;
+		nip = mtod(n, struct ip *);
+		memcpy(nip, ip, IP_MINHLEN);
+		memcpy(nip + 1, opts, (size_t)optlen);
+		nip->ip_vhl = IP_VHL(IPVERSION, nhlen >> 2);
+		nip->ip_off = htons((uint16_t)(((off - hlen) >> 3) +
+		    (off0 & IP_OFFMASK)) | (uint16_t)(off0 & ~IP_OFFMASK) |
+		    (off + len < totlen || (off0 & IP_MF) ? IP_MF : 0));
+		nip->ip_len = htons((uint16_t)(nhlen + len));
+		ip_header_finish(nip, nhlen);
+		if ((data = m_copym(m, off, len, M_DONTWAIT)) == NULL) {
+			error = ENOBUFS;
+			goto fail;
+		}
+		m_cat(n, data);
+		n->m_pkthdr.len = nhlen + len;
+		st->ips_ofragments++;
+	}
+	/* the first fragment is the head of the original, trimmed */
+	m_adj(m, (hlen + flen) - totlen);
+	ip->ip_len = htons((uint16_t)(hlen + flen));
+	ip->ip_off = htons(off0 | IP_MF);
+	ip_header_finish(ip, hlen);
+	st->ips_ofragments++;
+	st->ips_fragmented++;
+	error = ether_output(ifp, m, nexthop);
+	for (n = frags; n != NULL; n = frags) {
+		frags = n->m_nextpkt;
+		n->m_nextpkt = NULL;
+		if (error == 0)
+			error = ether_output(ifp, n, nexthop);
+		else
+			m_freem(n);
+	}
+	return error;
+fail:
+	st->ips_odropped++;
+	for (n = frags; n != NULL; n = frags) {
+		frags = n->m_nextpkt;
+		n->m_nextpkt = NULL;
+		m_freem(n);
+	}
+	m_freem(m);
+	return error;
+}
+
+int
+ip_output(struct mbuf *m, unsigned flags)
+{
+	struct rump_kernel *k = curlwp->l_kernel;
+	struct netstack *ns = k->k_net;
+	struct ipstat *st = &ns->ns_ipstat;
+	struct ip *ip = mtod(m, struct ip *);
+	struct in_addr nexthop;
+	struct ifnet *ifp;
+	int hlen = IP_HL(ip) << 2, error;
+
+	KASSERT(m->m_len >= hlen && m->m_pkthdr.len == ntohs(ip->ip_len));
+	st->ips_localout++;
+	error = ip_route(ns, ip->ip_src, ip->ip_dst, &ifp, &nexthop);
+	if (error != 0) {
+		st->ips_noroute++;
+		m_freem(m);
+		return error;
+	}
+	if (!(ifp->if_flags & IFF_UP)) {
+		if_count(ifp, IFC_ODOWN, 1);
+		m_freem(m);
+		return ENETDOWN;
+	}
+	if (ip->ip_src.s_addr == INADDR_ANY) {
+		struct in_ifaddr *ia = in_ifaddr_of(ifp);
+
+		if (ia == NULL) {
+			st->ips_noroute++;
+			m_freem(m);
+			return EADDRNOTAVAIL;
+		}
+		ip->ip_src = ia->ia_addr;
+	}
+	if ((in_broadcast(ip->ip_dst, ifp)) && !(flags & IP_ALLOWBROADCAST)) {
+		m_freem(m);
+		return EACCES;
+	}
+	if (in_broadcast(ip->ip_dst, ifp))
+		m->m_flags |= M_BCAST;
+	if (!(flags & IP_RAWOUTPUT))
+		ip->ip_id = htons(ns->ns_ip_id++);
+	if (m->m_pkthdr.len <= (int)ifp->if_mtu) {
+		ip_header_finish(ip, hlen);
+		return ether_output(ifp, m, nexthop);
+	}
+	if (ntohs(ip->ip_off) & IP_DF) {
+		/* RFC 1191: the sender learns the MTU from EMSGSIZE */
+		st->ips_cantfrag++;
+		m_freem(m);
+		return EMSGSIZE;
+	}
+	return ip_fragment(ns, ifp, m, nexthop);
+}

@@ -1,0 +1,391 @@
+/*
+ * udp_usrreq.c -- UDP (RFC 768) over the socket layer.
+ *
+ * (ip_input() -> ip_deliver() ->) udp_input() -> udp_validate()
+ *     -> udp_deliver() -> sbappendaddr() -> sorwakeup()
+ *     | icmp_error(port unreachable)
+ * (sosend() ->) udp_send() -> udp_output() -> ip_output()
+ * (icmp_input() -> icmp_ctlinput() ->) udp_ctlinput() -> soseterror()
+ *
+ * Read first: RFC 768; RFC 1122 4.1 (checksums: a zero checksum means
+ * none was computed and MUST be accepted; ICMP port unreachable; 4.1.3.3
+ * errors to the application); RFC 6335/6056 (ephemeral ports, in_pcb.c).
+ */
+#include "kern/kernel.h"
+#include "net/netstack.h"
+#include "netinet/in_cksum.h"
+#include "netinet/in_pcb.h"
+#include "netinet/in_var.h"
+#include "netinet/ip.h"
+#include "netinet/ip_icmp.h"
+#include "netinet/ip_output.h"
+#include "netinet/udp_var.h"
+#include "sys/socketvar.h"
+
+static struct netstack *
+udp_ns(void)
+{
+	return curlwp->l_kernel->k_net;
+}
+
+static struct inpcb *
+sotoinpcb(struct socket *so)
+{
+	return so->so_pcb;
+}
+
+/* ---- input ---- */
+
+/*
+ * Length and checksum, RFC 768 / RFC 1122 4.1.3.4.  Returns the UDP
+ * length, or -1 after counting and freeing.  The IP and UDP headers are
+ * contiguous on success.
+ */
+static int
+udp_validate(struct netstack *ns, struct mbuf **mp, int hlen)
+{
+	struct udpstat *st = ns->ns_udpstat;
+	struct mbuf *m = *mp;
+	struct ip *ip = mtod(m, struct ip *);
+	int iplen = ntohs(ip->ip_len), ulen;
+	struct udphdr *uh;
+
+	if (iplen - hlen < (int)sizeof(struct udphdr)) {
+		st->udps_hdrops++;
+		goto drop;
+	}
+	if (m->m_len < hlen + (int)sizeof(struct udphdr) &&
+	    (*mp = m = m_pullup(m, hlen + (int)sizeof(*uh))) == NULL) {
+		st->udps_hdrops++;
+		return -1;
+	}
+	ip = mtod(m, struct ip *);
+	uh = (struct udphdr *)(void *)((char *)ip + hlen);
+	ulen = ntohs(uh->uh_ulen);
+	/* the UDP length includes its header; 0 is no valid IPv4 length */
+	if (ulen < (int)sizeof(*uh) || ulen > iplen - hlen) {
+		st->udps_badlen++;
+		goto drop;
+	}
+	if (ulen < iplen - hlen) {
+		/* bytes after the datagram (RFC 768 says the length rules) */
+		m_adj(m, ulen - (iplen - hlen));
+		ip->ip_len = htons((uint16_t)(hlen + ulen));
+	}
+	if (uh->uh_sum == 0) {
+		st->udps_nosum++;	/* RFC 1122 4.1.3.4: accepted */
+	} else if (in4_cksum(m, ip->ip_src, ip->ip_dst, IPPROTO_UDP, hlen,
+	    ulen) != 0) {
+		st->udps_badsum++;
+		goto drop;
+	}
+	return ulen;
+drop:
+	m_freem(m);
+	*mp = NULL;
+	return -1;
+}
+
+/* Queue the datagram (IP and UDP headers still in front) on so. */
+static void
+udp_append(struct netstack *ns, struct socket *so, struct mbuf *m,
+    int hlen)
+{
+	struct ip *ip = mtod(m, struct ip *);
+	struct udphdr *uh = (struct udphdr *)(void *)((char *)ip + hlen);
+	struct sockaddr_in from = {
+		.sin_family = AF_INET,
+		.sin_port = uh->uh_sport,
+		.sin_addr = ip->ip_src,
+	};
+
+	m_adj(m, hlen + (int)sizeof(*uh));
+	m->m_pkthdr.rcvif = NULL;
+	if (!sbappendaddr(&so->so_rcv, &from, m)) {
+		ns->ns_udpstat->udps_fullsock++;
+		m_freem(m);
+		return;
+	}
+	ns->ns_udpstat->udps_delivered++;
+	sorwakeup(so);
+}
+
+struct udp_bcast {
+	struct netstack *ub_ns;
+	struct mbuf *ub_m;
+	struct in_addr ub_dst;
+	int ub_hlen;
+	unsigned ub_delivered;
+};
+
+static void
+udp_bcast_one(struct inpcb *inp, void *arg)
+{
+	struct udp_bcast *ub = arg;
+	struct mbuf *n;
+
+	if (inp->inp_laddr.s_addr != INADDR_ANY &&
+	    inp->inp_laddr.s_addr != ub->ub_dst.s_addr)
+		return;
+	if ((n = m_copym(ub->ub_m, 0, M_COPYALL, M_DONTWAIT)) == NULL) {
+		ub->ub_ns->ns_udpstat->udps_nobufs++;
+		return;
+	}
+	udp_append(ub->ub_ns, inp->inp_socket, n, ub->ub_hlen);
+	ub->ub_delivered++;
+}
+
+void
+udp_input(struct mbuf *m, int hlen)
+{
+	struct netstack *ns = udp_ns();
+	struct udpstat *st = ns->ns_udpstat;
+	struct inpcb *inp;
+	struct udphdr *uh;
+	struct ip *ip;
+
+	st->udps_ipackets++;
+	if (udp_validate(ns, &m, hlen) < 0)
+		return;
+	ip = mtod(m, struct ip *);
+	uh = (struct udphdr *)(void *)((char *)ip + hlen);
+	if (m->m_flags & (M_BCAST | M_MCAST)) {
+		/* every socket bound to the port and the address gets a copy */
+		struct udp_bcast ub = { ns, m, ip->ip_dst, hlen, 0 };
+
+		in_pcbforeach_port(ns->ns_udbtable, uh->uh_dport,
+		    udp_bcast_one, &ub);
+		if (ub.ub_delivered == 0)
+			st->udps_noportbcast++;
+		m_freem(m);
+		return;
+	}
+	inp = in_pcblookup_connect(ns->ns_udbtable, ip->ip_src, uh->uh_sport,
+	    ip->ip_dst, uh->uh_dport);
+	if (inp == NULL)
+		inp = in_pcblookup_bind(ns->ns_udbtable, ip->ip_dst,
+		    uh->uh_dport);
+	if (inp == NULL) {
+		/* RFC 1122 4.1.3.1: port unreachable */
+		st->udps_noport++;
+		icmp_error(m, ICMP_UNREACH, ICMP_UNREACH_PORT, 0);
+		return;
+	}
+	udp_append(ns, inp->inp_socket, m, hlen);
+}
+
+/*
+ * An ICMP error quoting one of our datagrams (ip: the quoted header,
+ * m at off holds its first 8 bytes).  RFC 1122 4.1.3.3: passed to the
+ * application; as BSD does, only to connected sockets, which know the
+ * peer the error is about.
+ */
+void
+udp_ctlinput(int type, int code, const struct ip *qip, struct mbuf *m,
+    int off)
+{
+	struct netstack *ns = udp_ns();
+	struct udphdr uh;
+	struct inpcb *inp;
+	int error;
+
+	if (type == ICMP_UNREACH) {
+		switch (code) {
+		case ICMP_UNREACH_PORT:
+		case ICMP_UNREACH_PROTOCOL:
+			error = ECONNREFUSED;
+			break;
+		case ICMP_UNREACH_NET:
+			error = ENETUNREACH;
+			break;
+		case ICMP_UNREACH_NEEDFRAG:
+			error = EMSGSIZE;
+			break;
+		default:
+			error = EHOSTUNREACH;
+			break;
+		}
+	} else if (type == ICMP_TIMXCEED || type == ICMP_PARAMPROB) {
+		error = EHOSTUNREACH;
+	} else {
+		return;
+	}
+	m_copydata(m, off, (int)sizeof(uh), &uh);
+	inp = in_pcblookup_connect(ns->ns_udbtable, qip->ip_dst, uh.uh_dport,
+	    qip->ip_src, uh.uh_sport);
+	if (inp != NULL)
+		soseterror(inp->inp_socket, error);
+}
+
+/* ---- output ---- */
+
+static int
+udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
+    in_port_t dport)
+{
+	struct socket *so = inp->inp_socket;
+	struct netstack *ns = so->so_kernel->k_net;
+	int len = m->m_pkthdr.len, error;
+	struct in_addr src = inp->inp_laddr;
+	struct udphdr *uh;
+	struct ip *ip;
+	uint16_t sum;
+
+	if (src.s_addr == INADDR_ANY &&
+	    (error = in_selectsrc(so->so_kernel, dst, &src)) != 0) {
+		m_freem(m);
+		return error;
+	}
+	if ((m = m_prepend_fast(m, (int)(sizeof(*ip) + sizeof(*uh)),
+	    M_DONTWAIT)) == NULL) {
+		ns->ns_udpstat->udps_nobufs++;
+		return ENOBUFS;
+	}
+	ip = mtod(m, struct ip *);
+	uh = (struct udphdr *)(void *)(ip + 1);
+	uh->uh_sport = inp->inp_lport;
+	uh->uh_dport = dport;
+	uh->uh_ulen = htons((uint16_t)(len + (int)sizeof(*uh)));
+	uh->uh_sum = 0;
+	memset(ip, 0, sizeof(*ip));
+	ip->ip_vhl = IP_VHL(IPVERSION, sizeof(*ip) >> 2);
+	ip->ip_len = htons((uint16_t)m->m_pkthdr.len);
+	ip->ip_ttl = inp->inp_ttl;
+	ip->ip_p = IPPROTO_UDP;
+	ip->ip_src = src;
+	ip->ip_dst = dst;
+	sum = in4_cksum(m, src, dst, IPPROTO_UDP, (int)sizeof(*ip),
+	    len + (int)sizeof(*uh));
+	/* RFC 768: a computed zero is sent as all ones */
+	uh->uh_sum = sum == 0 ? 0xffff : sum;
+	ns->ns_udpstat->udps_opackets++;
+	return ip_output(m, (so->so_options & SOO_BROADCAST) ?
+	    IP_ALLOWBROADCAST : 0);
+}
+
+/* ---- the protocol switch ---- */
+
+static int
+udp_attach(struct socket *so)
+{
+	return in_pcballoc(so, so->so_kernel->k_net->ns_udbtable);
+}
+
+static void
+udp_detach(struct socket *so)
+{
+	in_pcbdetach(sotoinpcb(so));
+}
+
+static int
+udp_bind(struct socket *so, const struct sockaddr_in *sin)
+{
+	return in_pcbbind(sotoinpcb(so), sin);
+}
+
+static int
+udp_connect(struct socket *so, const struct sockaddr_in *sin)
+{
+	return in_pcbconnect(sotoinpcb(so), sin);
+}
+
+static int
+udp_disconnect(struct socket *so)
+{
+	struct inpcb *inp = sotoinpcb(so);
+
+	if (inp->inp_fport == 0)
+		return ENOTCONN;
+	in_pcbdisconnect(inp);
+	return 0;
+}
+
+static int
+udp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
+{
+	struct inpcb *inp = sotoinpcb(so);
+	int error;
+
+	if (to == NULL)
+		return udp_output(inp, m, inp->inp_faddr, inp->inp_fport);
+	if (to->sin_family != AF_INET) {
+		m_freem(m);
+		return EAFNOSUPPORT;
+	}
+	if (to->sin_port == 0) {
+		m_freem(m);
+		return EINVAL;
+	}
+	if (inp->inp_lport == 0) {
+		struct sockaddr_in any = { .sin_family = AF_INET };
+
+		if ((error = in_pcbbind(inp, &any)) != 0) {
+			m_freem(m);
+			return error;
+		}
+	}
+	return udp_output(inp, m, to->sin_addr, to->sin_port);
+}
+
+static void
+udp_sockaddr(struct socket *so, struct sockaddr_in *sin)
+{
+	struct inpcb *inp = sotoinpcb(so);
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr = inp->inp_laddr;
+	sin->sin_port = inp->inp_lport;
+}
+
+static void
+udp_peeraddr(struct socket *so, struct sockaddr_in *sin)
+{
+	struct inpcb *inp = sotoinpcb(so);
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr = inp->inp_faddr;
+	sin->sin_port = inp->inp_fport;
+}
+
+const struct protosw udp_protosw = {
+	.pr_type = SOCK_DGRAM,
+	.pr_protocol = IPPROTO_UDP,
+	.pr_attach = udp_attach,
+	.pr_detach = udp_detach,
+	.pr_bind = udp_bind,
+	.pr_connect = udp_connect,
+	.pr_disconnect = udp_disconnect,
+	.pr_shutdown = NULL,
+	.pr_send = udp_send,
+	.pr_sockaddr = udp_sockaddr,
+	.pr_peeraddr = udp_peeraddr,
+	.pr_ctloutput = NULL,
+};
+
+int
+udp_init(struct netstack *ns)
+{
+	void *mem;
+
+	if (hyper_malloc(sizeof(struct inpcbtable), 0, &mem) != 0)
+		return ENOMEM;
+	ns->ns_udbtable = mem;
+	in_pcbinit(ns->ns_udbtable);
+	if (hyper_malloc(sizeof(struct udpstat), 0, &mem) != 0) {
+		hyper_free(ns->ns_udbtable, sizeof(struct inpcbtable));
+		return ENOMEM;
+	}
+	ns->ns_udpstat = mem;
+	memset(mem, 0, sizeof(struct udpstat));
+	return 0;
+}
+
+void
+udp_fini(struct netstack *ns)
+{
+	KASSERT(ns->ns_udbtable->inpt_count == 0);
+	hyper_free(ns->ns_udbtable, sizeof(struct inpcbtable));
+	hyper_free(ns->ns_udpstat, sizeof(struct udpstat));
+}

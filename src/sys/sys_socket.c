@@ -1,0 +1,625 @@
+/*
+ * sys_socket.c -- the socket system calls (include/rumpnet/socket.h):
+ * argument checks, the instance's descriptor table, entry into and exit
+ * from the kernel, errno.
+ *
+ * rump_sys_*() -> sys_enter() (vCPU, net lock) -> fd_get() -> so*()
+ *     -> sys_exit() (unlock, give the vCPU back, errno)
+ *
+ * Arguments are the host's types (sys/socket.h gives the kernel the same
+ * layouts).  User memory is this process's memory, so copyin/copyout are
+ * plain copies; a NULL where a buffer is needed gives EFAULT.
+ */
+#include "kern/kernel.h"
+#include "net/netstack.h"
+#include "sys/socketvar.h"
+#include "sys/syscalls.h"
+
+#define FD_MAX 4096
+
+struct sockfd_table {
+	struct socket *ft_sock[FD_MAX];
+	uint8_t ft_flags[FD_MAX];		/* FD_CLOEXEC */
+};
+
+int
+fd_init(struct netstack *ns)
+{
+	void *mem;
+
+	if (hyper_malloc(sizeof(struct sockfd_table), 0, &mem) != 0)
+		return ENOMEM;
+	memset(mem, 0, sizeof(struct sockfd_table));
+	ns->ns_fds = mem;
+	return 0;
+}
+
+/* Close every descriptor (instance teardown); net lock held. */
+void
+fd_fini(struct netstack *ns)
+{
+	for (int fd = 0; fd < FD_MAX; fd++) {
+		struct socket *so = ns->ns_fds->ft_sock[fd];
+
+		if (so != NULL) {
+			ns->ns_fds->ft_sock[fd] = NULL;
+			soclose(so);
+		}
+	}
+	hyper_free(ns->ns_fds, sizeof(struct sockfd_table));
+	ns->ns_fds = NULL;
+}
+
+/* ---- entry and exit ---- */
+
+static int
+sys_enter(struct netstack **nsp)
+{
+	struct lwp *l = curlwp;
+
+	if (l == NULL || (l->l_flags & (LW_IMPLICIT | LW_SYSTEM)) ||
+	    l->l_cpu != NULL)
+		return ENXIO;
+	rump_schedule();
+	*nsp = l->l_kernel->k_net;
+	mutex_enter(&(*nsp)->ns_lock);
+	return 0;
+}
+
+static long
+sys_return(int error, long ret)
+{
+	if (error != 0) {
+		hyper_errno_set(hyper_errno_to_host(error));
+		return -1;
+	}
+	return ret;
+}
+
+static long
+sys_exit(struct netstack *ns, int error, long ret)
+{
+	mutex_exit(&ns->ns_lock);
+	rump_unschedule();
+	return sys_return(error, ret);
+}
+
+static int
+fd_get(struct netstack *ns, int fd, struct socket **sop)
+{
+	struct socket *so;
+
+	if (fd < 0 || fd >= FD_MAX || (so = ns->ns_fds->ft_sock[fd]) == NULL)
+		return EBADF;
+	so->so_refs++;
+	*sop = so;
+	return 0;
+}
+
+/* Copy a socket address in: EFAULT, EINVAL (short), EAFNOSUPPORT. */
+static int
+sockaddr_in_copyin(const struct sockaddr *addr, socklen_t len,
+    struct sockaddr_in *sin, bool unspec_ok)
+{
+	if (addr == NULL)
+		return EFAULT;
+	if (len < sizeof(sa_family_t))
+		return EINVAL;
+	memset(sin, 0, sizeof(*sin));
+	memcpy(&sin->sin_family, addr, sizeof(sa_family_t));
+	if (sin->sin_family == AF_UNSPEC && unspec_ok)
+		return 0;
+	if (sin->sin_family != AF_INET)
+		return EAFNOSUPPORT;
+	if (len < sizeof(*sin))
+		return EINVAL;
+	memcpy(sin, addr, sizeof(*sin));
+	return 0;
+}
+
+/* Copy a socket address out, truncating to *len; NULL pointers: none. */
+static void
+sockaddr_in_copyout(const struct sockaddr_in *sin, struct sockaddr *addr,
+    socklen_t *len)
+{
+	if (addr == NULL || len == NULL)
+		return;
+	memcpy(addr, sin, MIN(*len, (socklen_t)sizeof(*sin)));
+	*len = sizeof(*sin);
+}
+
+/* Sum of iov lengths; EINVAL for a bad vector. */
+static int
+iov_total(const struct iovec *iov, int iovcnt, size_t *resid)
+{
+	size_t total = 0;
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return EINVAL;
+	if (iovcnt > 0 && iov == NULL)
+		return EFAULT;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > 0 && iov[i].iov_base == NULL)
+			return EFAULT;
+		if (iov[i].iov_len > (size_t)0x7fffffff - total)
+			return EINVAL;
+		total += iov[i].iov_len;
+	}
+	*resid = total;
+	return 0;
+}
+
+/* ---- calls ---- */
+
+int
+rump_sys_socket(int domain, int type, int protocol)
+{
+	struct netstack *ns;
+	struct socket *so;
+	int error, fd, base = type & SOCK_TYPE_MASK;
+
+	if (domain != AF_INET)
+		return (int)sys_return(EAFNOSUPPORT, 0);
+	if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return (int)sys_return(EINVAL, 0);
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	for (fd = 0; fd < FD_MAX && ns->ns_fds->ft_sock[fd] != NULL; fd++)
+		;
+	if (fd == FD_MAX)
+		return (int)sys_exit(ns, EMFILE, 0);
+	if ((error = socreate(ns->ns_kernel, base, protocol, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	if (type & SOCK_NONBLOCK)
+		so->so_state |= SS_NBIO;
+	ns->ns_fds->ft_sock[fd] = so;
+	ns->ns_fds->ft_flags[fd] = (type & SOCK_CLOEXEC) ? FD_CLOEXEC : 0;
+	return (int)sys_exit(ns, 0, fd);
+}
+
+int
+rump_sys_close(int fd)
+{
+	struct netstack *ns;
+	struct socket *so;
+	int error;
+
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if (fd < 0 || fd >= FD_MAX || (so = ns->ns_fds->ft_sock[fd]) == NULL)
+		return (int)sys_exit(ns, EBADF, 0);
+	ns->ns_fds->ft_sock[fd] = NULL;
+	soclose(so);
+	return (int)sys_exit(ns, 0, 0);
+}
+
+int
+rump_sys_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_in sin;
+	struct netstack *ns;
+	struct socket *so;
+	int error;
+
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	if ((error = sockaddr_in_copyin(addr, len, &sin, false)) == 0)
+		error = sobind(so, &sin);
+	sorele(so);
+	return (int)sys_exit(ns, error, 0);
+}
+
+int
+rump_sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_in sin;
+	struct netstack *ns;
+	struct socket *so;
+	int error;
+
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	if ((error = sockaddr_in_copyin(addr, len, &sin, true)) == 0)
+		error = soconnect(so, &sin);
+	sorele(so);
+	return (int)sys_exit(ns, error, 0);
+}
+
+int
+rump_sys_listen(int fd, int backlog)
+{
+	struct netstack *ns;
+	struct socket *so;
+	int error;
+
+	(void)backlog;
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	sorele(so);
+	/* datagram sockets cannot listen (no stream protocol yet) */
+	return (int)sys_exit(ns, EOPNOTSUPP, 0);
+}
+
+int
+rump_sys_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct netstack *ns;
+	struct socket *so;
+	int error;
+
+	(void)addr;
+	(void)len;
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	sorele(so);
+	return (int)sys_exit(ns, EOPNOTSUPP, 0);
+}
+
+static ssize_t
+sys_sendit(int fd, const struct iovec *iov, int iovcnt,
+    const struct sockaddr *to, socklen_t tolen, int flags)
+{
+	struct sockaddr_in sin;
+	struct netstack *ns;
+	struct socket *so;
+	size_t resid = 0, sent = 0;
+	int error;
+
+	if ((error = iov_total(iov, iovcnt, &resid)) != 0)
+		return sys_return(error, 0);
+	if ((error = sys_enter(&ns)) != 0)
+		return sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return sys_exit(ns, error, 0);
+	if (to != NULL)
+		error = sockaddr_in_copyin(to, tolen, &sin, false);
+	if (error == 0)
+		error = sosend(so, to != NULL ? &sin : NULL, iov, iovcnt, resid,
+		    flags, &sent);
+	sorele(so);
+	return sys_exit(ns, error, (long)sent);
+}
+
+static ssize_t
+sys_recvit(int fd, const struct iovec *iov, int iovcnt, struct sockaddr *from,
+    socklen_t *fromlen, int flags, int *msgflags)
+{
+	struct sockaddr_in sin;
+	struct netstack *ns;
+	struct socket *so;
+	size_t resid = 0, got = 0;
+	int error, mf = 0;
+
+	if ((error = iov_total(iov, iovcnt, &resid)) != 0)
+		return sys_return(error, 0);
+	if (from != NULL && fromlen == NULL)
+		return sys_return(EFAULT, 0);
+	if ((error = sys_enter(&ns)) != 0)
+		return sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return sys_exit(ns, error, 0);
+	memset(&sin, 0, sizeof(sin));
+	error = soreceive(so, &sin, iov, iovcnt, resid, flags, &got, &mf);
+	if (error == 0)
+		sockaddr_in_copyout(&sin, from, fromlen);
+	if (msgflags != NULL)
+		*msgflags = mf;
+	sorele(so);
+	return sys_exit(ns, error, (long)got);
+}
+
+ssize_t
+rump_sys_send(int fd, const void *buf, size_t len, int flags)
+{
+	struct iovec iov = { (void *)(uintptr_t)buf, len };
+
+	return sys_sendit(fd, &iov, 1, NULL, 0, flags);
+}
+
+ssize_t
+rump_sys_sendto(int fd, const void *buf, size_t len, int flags,
+    const struct sockaddr *to, socklen_t tolen)
+{
+	struct iovec iov = { (void *)(uintptr_t)buf, len };
+
+	return sys_sendit(fd, &iov, 1, to, tolen, flags);
+}
+
+ssize_t
+rump_sys_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (msg == NULL)
+		return sys_return(EFAULT, 0);
+	if (msg->msg_iovlen > IOV_MAX)
+		return sys_return(EMSGSIZE, 0);
+	return sys_sendit(fd, msg->msg_iov, (int)msg->msg_iovlen,
+	    msg->msg_name, msg->msg_namelen, flags);
+}
+
+ssize_t
+rump_sys_write(int fd, const void *buf, size_t len)
+{
+	return rump_sys_send(fd, buf, len, 0);
+}
+
+ssize_t
+rump_sys_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	return sys_sendit(fd, iov, iovcnt, NULL, 0, 0);
+}
+
+ssize_t
+rump_sys_recv(int fd, void *buf, size_t len, int flags)
+{
+	struct iovec iov = { buf, len };
+
+	return sys_recvit(fd, &iov, 1, NULL, NULL, flags, NULL);
+}
+
+ssize_t
+rump_sys_recvfrom(int fd, void *buf, size_t len, int flags,
+    struct sockaddr *from, socklen_t *fromlen)
+{
+	struct iovec iov = { buf, len };
+
+	return sys_recvit(fd, &iov, 1, from, fromlen, flags, NULL);
+}
+
+ssize_t
+rump_sys_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t n;
+	int mf = 0;
+
+	if (msg == NULL)
+		return sys_return(EFAULT, 0);
+	if (msg->msg_iovlen > IOV_MAX)
+		return sys_return(EMSGSIZE, 0);
+	n = sys_recvit(fd, msg->msg_iov, (int)msg->msg_iovlen,
+	    msg->msg_name, msg->msg_name != NULL ? &msg->msg_namelen : NULL,
+	    flags, &mf);
+	if (n >= 0) {
+		msg->msg_flags = mf;
+		msg->msg_controllen = 0;	/* no control messages yet */
+	}
+	return n;
+}
+
+ssize_t
+rump_sys_read(int fd, void *buf, size_t len)
+{
+	return rump_sys_recv(fd, buf, len, 0);
+}
+
+ssize_t
+rump_sys_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	return sys_recvit(fd, iov, iovcnt, NULL, NULL, 0, NULL);
+}
+
+int
+rump_sys_shutdown(int fd, int how)
+{
+	struct netstack *ns;
+	struct socket *so;
+	int error;
+
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	error = soshutdown(so, how);
+	sorele(so);
+	return (int)sys_exit(ns, error, 0);
+}
+
+int
+rump_sys_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct netstack *ns;
+	struct socket *so;
+	int error;
+
+	if (val == NULL || len == NULL)
+		return (int)sys_return(EFAULT, 0);
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	error = sogetopt(so, level, name, val, len);
+	sorele(so);
+	return (int)sys_exit(ns, error, 0);
+}
+
+int
+rump_sys_setsockopt(int fd, int level, int name, const void *val,
+    socklen_t len)
+{
+	struct netstack *ns;
+	struct socket *so;
+	int error;
+
+	if (val == NULL && len > 0)
+		return (int)sys_return(EFAULT, 0);
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	error = sosetopt(so, level, name, val, len);
+	sorele(so);
+	return (int)sys_exit(ns, error, 0);
+}
+
+static int
+sys_getname(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
+{
+	struct sockaddr_in sin;
+	struct netstack *ns;
+	struct socket *so;
+	int error;
+
+	if (addr == NULL || len == NULL)
+		return (int)sys_return(EFAULT, 0);
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	if (peer && !(so->so_state & SS_ISCONNECTED)) {
+		error = ENOTCONN;
+	} else {
+		if (peer)
+			so->so_proto->pr_peeraddr(so, &sin);
+		else
+			so->so_proto->pr_sockaddr(so, &sin);
+		sockaddr_in_copyout(&sin, addr, len);
+	}
+	sorele(so);
+	return (int)sys_exit(ns, error, 0);
+}
+
+int
+rump_sys_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return sys_getname(fd, addr, len, false);
+}
+
+int
+rump_sys_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return sys_getname(fd, addr, len, true);
+}
+
+int
+rump_sys_fcntl(int fd, int cmd, int arg)
+{
+	struct netstack *ns;
+	struct socket *so;
+	int error, ret = 0;
+
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	switch (cmd) {
+	case F_GETFL:
+		ret = O_RDWR | ((so->so_state & SS_NBIO) ? O_NONBLOCK : 0);
+		break;
+	case F_SETFL:
+		if (arg & O_NONBLOCK)
+			so->so_state |= SS_NBIO;
+		else
+			so->so_state &= ~SS_NBIO;
+		break;
+	case F_GETFD:
+		ret = ns->ns_fds->ft_flags[fd];
+		break;
+	case F_SETFD:
+		ns->ns_fds->ft_flags[fd] = (arg & FD_CLOEXEC) ? FD_CLOEXEC : 0;
+		break;
+	default:
+		error = EINVAL;
+		break;
+	}
+	sorele(so);
+	return (int)sys_exit(ns, error, ret);
+}
+
+int
+rump_sys_ioctl(int fd, unsigned long request, void *arg)
+{
+	struct netstack *ns;
+	struct socket *so;
+	int error, v;
+
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_get(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	if (arg == NULL && (request == FIONREAD || request == FIONBIO)) {
+		error = EFAULT;
+	} else if (request == FIONREAD) {
+		/* as Linux for datagrams: the size of the next one */
+		struct mbuf *rec = so->so_rcv.sb_mb;
+
+		v = rec != NULL && rec->m_next != NULL ?
+		    rec->m_next->m_pkthdr.len : 0;
+		memcpy(arg, &v, sizeof(v));
+	} else if (request == FIONBIO) {
+		memcpy(&v, arg, sizeof(v));
+		if (v)
+			so->so_state |= SS_NBIO;
+		else
+			so->so_state &= ~SS_NBIO;
+	} else {
+		error = ENOTTY;
+	}
+	sorele(so);
+	return (int)sys_exit(ns, error, 0);
+}
+
+/* One pass over fds: how many have events. */
+static int
+poll_scan(struct netstack *ns, struct pollfd *fds, unsigned long nfds)
+{
+	int n = 0;
+
+	for (unsigned long i = 0; i < nfds; i++) {
+		struct pollfd *p = &fds[i];
+		struct socket *so;
+
+		p->revents = 0;
+		if (p->fd < 0)
+			continue;
+		if (p->fd >= FD_MAX || (so = ns->ns_fds->ft_sock[p->fd]) ==
+		    NULL)
+			p->revents = POLLNVAL;
+		else
+			p->revents = sopoll(so, p->events);
+		if (p->revents != 0)
+			n++;
+	}
+	return n;
+}
+
+int
+rump_sys_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms)
+{
+	struct netstack *ns;
+	uint64_t deadline = 0;
+	int error, n;
+
+	if (nfds > FD_MAX)
+		return (int)sys_return(EINVAL, 0);
+	if (nfds > 0 && fds == NULL)
+		return (int)sys_return(EFAULT, 0);
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if (timeout_ms > 0)
+		deadline = kern_clock_ns(ns->ns_kernel) +
+		    (uint64_t)timeout_ms * 1000000u;
+	for (;;) {
+		int ticks = 0;
+
+		if ((n = poll_scan(ns, fds, nfds)) > 0 || timeout_ms == 0)
+			break;
+		if (timeout_ms > 0) {
+			uint64_t now = kern_clock_ns(ns->ns_kernel);
+
+			if (now >= deadline)
+				break;
+			ticks = (int)((deadline - now + 999999) / 1000000);
+		}
+		ns->ns_npollers++;
+		(void)cv_timedwait(&ns->ns_pollcv, &ns->ns_lock, ticks);
+		ns->ns_npollers--;
+	}
+	return (int)sys_exit(ns, 0, n);
+}
