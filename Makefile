@@ -5,11 +5,12 @@
 #   make run          the main job (for now: the kernel benchmark table)
 #   make check        build and run every test, ending with "N passed, N failed"
 #   make bench-kern   kernbench in the mp/up/hypercall builds, side by side
+#   make bench-udp    udpbench (UDP receive path, both softint modes, Linux)
 #   make BUILD=dir MESON_OPTS="-Dlocks=up" check    another configuration
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build run check bench-kern clean
+.PHONY: all deps build run check bench-kern bench-udp clean
 
 all: build
 
@@ -30,6 +31,12 @@ check: build
 
 bench-kern: deps
 	scripts/bench-kern
+
+bench-udp: deps
+	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \
+		--buildtype=release -Db_ndebug=true >/dev/null
+	ninja -C build-bench-default bench/udpbench >/dev/null
+	build-bench-default/bench/udpbench
 
 clean:
 	rm -rf build build-*

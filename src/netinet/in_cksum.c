@@ -75,7 +75,7 @@ load16(const unsigned char *p)
 	return w;
 }
 
-/* Reduce a 64-bit sum to 32 bits, congruent modulo 0xffff (end-around carry). */
+/* Reduce a 64-bit sum to 32 bits with end-around carry (mod 0xffff). */
 static inline uint32_t
 cksum_reduce(uint64_t s)
 {

@@ -222,7 +222,8 @@ ck_chain_append(uint64_t *rs, const unsigned char *p, int len)
 	m = m_gethdr(M_DONTWAIT, MT_DATA);
 	assert_non_null(m);
 	while (done < len) {
-		piece = 1 + (int)(th_rand(rs) % 700);	/* MIN() evaluates twice */
+		/* not inside MIN(), which evaluates its arguments twice */
+		piece = 1 + (int)(th_rand(rs) % 700);
 		piece = MIN(len - done, piece);
 		assert_true(m_append(m, piece, p + done));
 		done += piece;
@@ -436,13 +437,13 @@ static void
 test_fold(void **state)
 {
 	(void)state;
-	/* fold works on either layout: the cases are byte-symmetric */
+	/* plain arithmetic: the sum in and the checksum out share a layout */
 	assert_int_equal(in_cksum_fold(0), 0xffff);
 	assert_int_equal(in_cksum_fold(0xffff), 0);
 	assert_int_equal(in_cksum_fold(0x10000), 0xfffe);	/* 1 */
 	assert_int_equal(in_cksum_fold(0x1fffe), 0);		/* 0xffff */
 	assert_int_equal(in_cksum_fold(0xffff0000), 0);		/* 0xffff */
-	assert_int_equal(in_cksum_fold(0xffffffff), 0);		/* 0x10001 * 0xffff */
+	assert_int_equal(in_cksum_fold(0xffffffff), 0);	/* 0x10001 * 0xffff */
 	assert_int_equal(in_cksum_fold(0xfffffffe), 0x0001);	/* 0xfffe */
 	assert_int_equal(in_cksum_fold(0x12345678), (uint16_t)~0x68ac);
 }
@@ -497,7 +498,8 @@ test_big_random(void **state)
 	(void)state;
 	for (size_t i = 0; i < BIG_LEN; i++) {
 		/* mostly ones, so the words carry */
-		ck_buf[i] = (th_rand(&rs) & 7) ? 0xff : (unsigned char)th_rand(&rs);
+		ck_buf[i] = (th_rand(&rs) & 7) ? 0xff :
+		    (unsigned char)th_rand(&rs);
 	}
 	for (size_t i = 0; i < __arraycount(lens); i++)
 		for (size_t a = 0; a < 8 && lens[i] + a <= BIG_LEN; a++)

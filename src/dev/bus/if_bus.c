@@ -345,8 +345,13 @@ rump_bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
 	p->bp_if.if_destroy = bus_if_destroy;
 	p->bp_if.if_softc = p;
 	if_attach(k, &p->bp_if);
+	/* the thread is named after the interface: "bus0rx" */
+	char tname[IFNAMSIZ + 2];
+
+	memcpy(tname, ifname, n);
+	memcpy(tname + n, "rx", 3);
 	error = kthread_create(k, KTHREAD_MUSTJOIN | KTHREAD_INTR,
-	    &k->k_cpus[0], bus_rxthread, p, "busrx", &p->bp_rxthread);
+	    &k->k_cpus[0], bus_rxthread, p, tname, &p->bp_rxthread);
 	if (error) {
 		if_detach(&p->bp_if);
 		bus_port_fini(p);
