@@ -20,7 +20,7 @@
 #include "list.h"
 #include "mutex.h"
 
-#define POOL_CPU_CACHE 64
+#define POOL_CPU_CACHE 256
 
 struct pool_cpu {
 	unsigned pcc_n;				/* [C] objects in pcc_objs */

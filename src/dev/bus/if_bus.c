@@ -7,13 +7,15 @@
  * mutex: it is shared by instances) and the kernel half of each port (an
  * ifnet and a receive thread).
  *
- * send:    ether_output() -> if_transmit() -> bus_start() -> bus_send()
- *              -> impairments, capture, bus_deliver() to each receiver
+ * send:    ether_output() -> if_transmit() -> bus_start()
+ *              -> bus_send_locked() -> impairments, capture, bus_deliver()
+ *              to each receiver
  * receive: bus_rxthread() (hardware interrupt LWP on vCPU 0) -> m_devget()
  *              -> if_input() -> softnet, run inline when it releases
  *
- * A frame is copied once into host memory on send and once into mbufs on
- * receive: the bus models a wire, not shared buffers.
+ * A frame is copied once into host memory on send (and once more for each
+ * extra receiver) and once into mbufs on receive: the bus models a wire,
+ * not shared buffers.
  */
 #include "kern/kernel.h"
 #include "kern/kthread.h"
@@ -24,10 +26,13 @@
 #include "rumpnet/bus.h"
 
 #define BUS_QUEUE_MAX 4096
+#define BUS_SLOT 2048		/* frames up to this size are recycled */
+#define BUS_FREE_MAX 8192	/* recycled frames kept, per bus */
 
 struct bus_frame {
 	struct bus_frame *bf_next;
 	size_t bf_len;
+	size_t bf_cap;
 	unsigned char bf_data[];
 };
 
@@ -40,6 +45,7 @@ struct bus_port {
 	unsigned bp_qlen;			/* [b_mtx] */
 	struct hyper_cv *bp_cv;			/* frames arrived / exit */
 	bool bp_busy;				/* [b_mtx] rx thread working */
+	bool bp_waiting;			/* [b_mtx] rx thread asleep */
 	bool bp_exiting;			/* [b_mtx] */
 	/* instance ports only */
 	struct ifnet bp_if;
@@ -56,6 +62,8 @@ struct bus {
 	uint64_t b_rng;				/* [b_mtx] */
 	struct hyper_pcap *b_pcap;		/* [I] */
 	struct rump_bus_stats b_stats;		/* [b_mtx] */
+	struct bus_frame *b_free;		/* [b_mtx] recycled frames */
+	unsigned b_nfree;			/* [b_mtx] */
 };
 
 struct rump_bus_tap {
@@ -86,22 +94,55 @@ bus_chance(struct bus *b, double p)
 	return (double)(bus_rand(b) >> 11) * (1.0 / 9007199254740992.0) < p;
 }
 
+/*
+ * Frames are host memory.  Those up to BUS_SLOT bytes are recycled through
+ * the bus's free list (under b_mtx) instead of going back to malloc: a
+ * frame is allocated by the sending thread and freed by a receiving one,
+ * which malloc handles slowly.
+ */
 static struct bus_frame *
-bus_frame_alloc(size_t len)
+bus_frame_get(struct bus *b, size_t len)
 {
+	struct bus_frame *bf;
+	size_t cap = len <= BUS_SLOT ? BUS_SLOT : len;
 	void *mem;
 
-	if (hyper_malloc(sizeof(struct bus_frame) + len, 0, &mem) != 0)
-		return NULL;
-	((struct bus_frame *)mem)->bf_next = NULL;
-	((struct bus_frame *)mem)->bf_len = len;
-	return mem;
+	if (len <= BUS_SLOT && (bf = b->b_free) != NULL) {
+		b->b_free = bf->bf_next;
+		b->b_nfree--;
+	} else {
+		if (hyper_malloc(sizeof(struct bus_frame) + cap, 0, &mem) != 0)
+			return NULL;
+		bf = mem;
+		bf->bf_cap = cap;
+	}
+	bf->bf_next = NULL;
+	bf->bf_len = len;
+	return bf;
 }
 
 static void
-bus_frame_free(struct bus_frame *bf)
+bus_frame_put(struct bus *b, struct bus_frame *bf)
 {
-	hyper_free(bf, sizeof(*bf) + bf->bf_len);
+	if (bf->bf_cap == BUS_SLOT && b->b_nfree < BUS_FREE_MAX) {
+		bf->bf_next = b->b_free;
+		b->b_free = bf;
+		b->b_nfree++;
+		return;
+	}
+	hyper_free(bf, sizeof(*bf) + bf->bf_cap);
+}
+
+/* Return a list of frames; b_mtx held. */
+static void
+bus_frame_put_list(struct bus *b, struct bus_frame *bf)
+{
+	struct bus_frame *next;
+
+	for (; bf != NULL; bf = next) {
+		next = bf->bf_next;
+		bus_frame_put(b, bf);
+	}
 }
 
 /* A hub filters on the destination; a runt reaches everyone (to be dropped). */
@@ -113,39 +154,38 @@ bus_port_wants(const struct bus_port *p, const struct bus_frame *bf)
 	    memcmp(bf->bf_data, p->bp_mac, 6) == 0;
 }
 
-/* Queue a copy of bf on port p; b_mtx held. */
+/* Queue bf on port p (consumed); b_mtx held. */
 static void
-bus_deliver(struct bus *b, struct bus_port *p, const struct bus_frame *bf)
+bus_deliver(struct bus *b, struct bus_port *p, struct bus_frame *bf)
 {
-	struct bus_frame *c;
-
 	if (p->bp_qlen >= b->b_cfg.queue_max) {
 		b->b_stats.qdrops++;
+		bus_frame_put(b, bf);
 		return;
 	}
-	if ((c = bus_frame_alloc(bf->bf_len)) == NULL) {
-		b->b_stats.qdrops++;
-		return;
-	}
-	memcpy(c->bf_data, bf->bf_data, bf->bf_len);
+	bf->bf_next = NULL;
 	if (p->bp_tail != NULL)
-		p->bp_tail->bf_next = c;
+		p->bp_tail->bf_next = bf;
 	else
-		p->bp_head = c;
-	p->bp_tail = c;
+		p->bp_head = bf;
+	p->bp_tail = bf;
 	p->bp_qlen++;
 	b->b_stats.delivered++;
-	hyper_cv_signal(p->bp_cv);
+	if (p->bp_waiting)
+		hyper_cv_signal(p->bp_cv);
 }
 
-/* Put frame bf from port src on the bus.  Consumes bf. */
+/*
+ * Put frame bf from port src on the bus; b_mtx held, bf consumed.  Every
+ * receiver but the last gets a copy; the last gets bf itself.
+ */
 static void
-bus_send(struct bus *b, struct bus_port *src, struct bus_frame *bf)
+bus_send_locked(struct bus *b, struct bus_port *src, struct bus_frame *bf)
 {
+	struct bus_port *last = NULL;
 	struct list_node *ln;
 	int copies = 1;
 
-	hyper_mutex_enter(b->b_mtx);
 	b->b_stats.frames++;
 	if (b->b_pcap != NULL) {
 		struct hyper_iovec iov = { bf->bf_data, bf->bf_len };
@@ -157,7 +197,8 @@ bus_send(struct bus *b, struct bus_port *src, struct bus_frame *bf)
 	}
 	if (bus_chance(b, b->b_cfg.loss)) {
 		b->b_stats.lost++;
-		goto out;
+		bus_frame_put(b, bf);
+		return;
 	}
 	if (bus_chance(b, b->b_cfg.corrupt) && bf->bf_len > 0) {
 		size_t at = (size_t)(bus_rand(b) % bf->bf_len);
@@ -174,14 +215,25 @@ bus_send(struct bus *b, struct bus_port *src, struct bus_frame *bf)
 		    ln = ln->ln_next) {
 			struct bus_port *p = container_of(ln, struct bus_port,
 			    bp_link);
+			struct bus_frame *c;
 
-			if (p != src && bus_port_wants(p, bf))
-				bus_deliver(b, p, bf);
+			if (p == src || !bus_port_wants(p, bf))
+				continue;
+			if (last != NULL) {
+				if ((c = bus_frame_get(b, bf->bf_len)) == NULL) {
+					b->b_stats.qdrops++;
+					continue;
+				}
+				memcpy(c->bf_data, bf->bf_data, bf->bf_len);
+				bus_deliver(b, last, c);
+			}
+			last = p;
 		}
 	}
-out:
-	hyper_mutex_exit(b->b_mtx);
-	bus_frame_free(bf);
+	if (last != NULL)
+		bus_deliver(b, last, bf);
+	else
+		bus_frame_put(b, bf);
 }
 
 static int
@@ -208,15 +260,12 @@ static void
 bus_port_fini(struct bus_port *p)
 {
 	struct bus *b = p->bp_bus;
-	struct bus_frame *bf;
 
 	hyper_mutex_enter(b->b_mtx);
 	list_remove(&p->bp_link);
 	b->b_nports--;
-	while ((bf = p->bp_head) != NULL) {
-		p->bp_head = bf->bf_next;
-		bus_frame_free(bf);
-	}
+	bus_frame_put_list(b, p->bp_head);
+	p->bp_head = NULL;
 	p->bp_tail = NULL;
 	p->bp_qlen = 0;
 	hyper_cv_broadcast(b->b_idle);
@@ -230,23 +279,27 @@ static void
 bus_start(struct ifnet *ifp)
 {
 	struct bus_port *p = ifp->if_softc;
+	struct bus *b = p->bp_bus;
 	struct mbuf *m;
 
 	while ((m = ifq_dequeue(&ifp->if_snd)) != NULL) {
 		int len = m->m_pkthdr.len;
-		struct bus_frame *bf = bus_frame_alloc((size_t)len);
+		struct bus_frame *bf;
 
-		if (bf == NULL) {
+		if_tap(ifp, m);
+		hyper_mutex_enter(b->b_mtx);
+		if ((bf = bus_frame_get(b, (size_t)len)) == NULL) {
+			hyper_mutex_exit(b->b_mtx);
 			if_count(ifp, IFC_OERRORS, 1);
 			m_freem(m);
 			continue;
 		}
-		if_tap(ifp, m);
 		m_copydata(m, 0, len, bf->bf_data);
+		bus_send_locked(b, p, bf);
+		hyper_mutex_exit(b->b_mtx);
 		if_count(ifp, IFC_OPACKETS, 1);
 		if_count(ifp, IFC_OBYTES, (uint64_t)len);
 		m_freem(m);
-		bus_send(p->bp_bus, p, bf);
 	}
 }
 
@@ -256,16 +309,21 @@ bus_rxthread(void *arg)
 	struct bus_port *p = arg;
 	struct bus *b = p->bp_bus;
 	struct lwp *l = curlwp;
-	struct bus_frame *bf, *next;
+	struct bus_frame *bf, *done = NULL;
 
 	for (;;) {
 		/* give the vCPU back (softnet runs here, inline), then wait */
 		sched_release_softints(l);
 		hyper_mutex_enter(b->b_mtx);
+		bus_frame_put_list(b, done);
+		done = NULL;
 		p->bp_busy = false;
 		hyper_cv_broadcast(b->b_idle);
-		while (p->bp_head == NULL && !p->bp_exiting)
+		while (p->bp_head == NULL && !p->bp_exiting) {
+			p->bp_waiting = true;
 			hyper_cv_wait(p->bp_cv, b->b_mtx);
+			p->bp_waiting = false;
+		}
 		if (p->bp_exiting) {
 			hyper_mutex_exit(b->b_mtx);
 			sched_acquire(l);
@@ -277,11 +335,10 @@ bus_rxthread(void *arg)
 		p->bp_busy = true;
 		hyper_mutex_exit(b->b_mtx);
 		sched_acquire(l);
-		for (; bf != NULL; bf = next) {
+		done = bf;
+		for (; bf != NULL; bf = bf->bf_next) {
 			struct mbuf *m = m_devget(bf->bf_data, (int)bf->bf_len);
 
-			next = bf->bf_next;
-			bus_frame_free(bf);
 			if (m == NULL) {
 				if_count(&p->bp_if, IFC_IQDROPS, 1);
 				continue;
@@ -431,6 +488,12 @@ rump_bus_destroy(struct rump_bus *rb)
 		hyper_mutex_exit(b->b_mtx);
 		return hyper_errno_to_host(EBUSY);
 	}
+	while (b->b_free != NULL) {
+		struct bus_frame *bf = b->b_free;
+
+		b->b_free = bf->bf_next;
+		hyper_free(bf, sizeof(*bf) + bf->bf_cap);
+	}
 	hyper_mutex_exit(b->b_mtx);
 	if (b->b_pcap != NULL)
 		hyper_pcap_close(b->b_pcap);
@@ -546,15 +609,20 @@ rump_bus_tap_close(struct rump_bus_tap *t)
 int
 rump_bus_tap_send(struct rump_bus_tap *t, const void *frame, size_t len)
 {
+	struct bus *b = t->t_port.bp_bus;
 	struct bus_frame *bf;
 
 	if (frame == NULL && len > 0)
 		return hyper_errno_to_host(EINVAL);
-	if ((bf = bus_frame_alloc(len)) == NULL)
+	hyper_mutex_enter(b->b_mtx);
+	if ((bf = bus_frame_get(b, len)) == NULL) {
+		hyper_mutex_exit(b->b_mtx);
 		return hyper_errno_to_host(ENOMEM);
+	}
 	if (len > 0)
 		memcpy(bf->bf_data, frame, len);
-	bus_send(t->t_port.bp_bus, &t->t_port, bf);
+	bus_send_locked(b, &t->t_port, bf);
+	hyper_mutex_exit(b->b_mtx);
 	return 0;
 }
 
@@ -582,10 +650,10 @@ rump_bus_tap_recv(struct rump_bus_tap *t, void *buf, size_t buflen,
 	if (p->bp_head == NULL)
 		p->bp_tail = NULL;
 	p->bp_qlen--;
-	hyper_mutex_exit(b->b_mtx);
 	*len = bf->bf_len;
 	if (buf != NULL)
 		memcpy(buf, bf->bf_data, MIN(buflen, bf->bf_len));
-	bus_frame_free(bf);
+	bus_frame_put(b, bf);
+	hyper_mutex_exit(b->b_mtx);
 	return 0;
 }
