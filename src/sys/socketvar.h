@@ -25,6 +25,7 @@
 
 #include "kern/libkern.h"
 #include "kern/condvar.h"
+#include "kern/list.h"
 #include "kern/mbuf.h"
 #include "netinet/in.h"
 #include "sys/socket.h"
@@ -41,6 +42,7 @@ struct sockbuf {
 	uint64_t sb_timeo_ns;		/* SO_RCVTIMEO / SO_SNDTIMEO, 0: none */
 	kcondvar_t sb_cv;		/* data, space or an error arrived */
 	uint64_t sb_overflowed;		/* records dropped: buffer full */
+	uint64_t sb_gen;		/* wake-ups so far (EV_CLEAR) */
 };
 
 /* so_state */
@@ -90,6 +92,7 @@ struct socket {
 	struct sockbuf so_snd;
 	unsigned so_refs;		/* descriptor + calls in progress */
 	bool so_closing;
+	struct list_node so_klist;	/* kevent knotes on this socket */
 };
 
 /* socket layer (uipc_socket.c) */

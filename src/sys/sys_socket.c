@@ -12,15 +12,9 @@
  */
 #include "kern/kernel.h"
 #include "net/netstack.h"
+#include "sys/filedesc.h"
 #include "sys/socketvar.h"
 #include "sys/syscalls.h"
-
-#define FD_MAX 4096
-
-struct sockfd_table {
-	struct socket *ft_sock[FD_MAX];
-	uint8_t ft_flags[FD_MAX];		/* FD_CLOEXEC */
-};
 
 int
 fd_init(struct netstack *ns)
@@ -34,25 +28,83 @@ fd_init(struct netstack *ns)
 	return 0;
 }
 
+/* Take descriptor fd away and close what it refers to; net lock held. */
+static void
+fd_close(struct netstack *ns, int fd)
+{
+	struct sockfd_table *ft = ns->ns_fds;
+	void *obj = ft->ft_obj[fd];
+	enum ftype type = ft->ft_type[fd];
+
+	ft->ft_obj[fd] = NULL;
+	ft->ft_type[fd] = FT_NONE;
+	ft->ft_flags[fd] = 0;
+	if (type == FT_SOCKET) {
+		knote_socket_gone(obj);
+		soclose(obj);
+	} else if (type == FT_KQUEUE) {
+		kqueue_close(ns, obj);
+	}
+}
+
 /* Close every descriptor (instance teardown); net lock held. */
 void
 fd_fini(struct netstack *ns)
 {
-	for (int fd = 0; fd < FD_MAX; fd++) {
-		struct socket *so = ns->ns_fds->ft_sock[fd];
-
-		if (so != NULL) {
-			ns->ns_fds->ft_sock[fd] = NULL;
-			soclose(so);
-		}
-	}
+	/* kqueues first: their events point at sockets */
+	for (int fd = 0; fd < FD_MAX; fd++)
+		if (ns->ns_fds->ft_type[fd] == FT_KQUEUE)
+			fd_close(ns, fd);
+	for (int fd = 0; fd < FD_MAX; fd++)
+		if (ns->ns_fds->ft_type[fd] != FT_NONE)
+			fd_close(ns, fd);
 	hyper_free(ns->ns_fds, sizeof(struct sockfd_table));
 	ns->ns_fds = NULL;
 }
 
+int
+fd_alloc(struct netstack *ns, enum ftype type, void *obj)
+{
+	struct sockfd_table *ft = ns->ns_fds;
+
+	for (int fd = 0; fd < FD_MAX; fd++) {
+		if (ft->ft_type[fd] == FT_NONE) {
+			ft->ft_obj[fd] = obj;
+			ft->ft_type[fd] = (uint8_t)type;
+			ft->ft_flags[fd] = 0;
+			return fd;
+		}
+	}
+	return -1;
+}
+
+int
+fd_socket(struct netstack *ns, int fd, struct socket **sop)
+{
+	struct socket *so;
+
+	if (fd < 0 || fd >= FD_MAX || ns->ns_fds->ft_type[fd] == FT_NONE)
+		return EBADF;
+	if (ns->ns_fds->ft_type[fd] != FT_SOCKET)
+		return ENOTSOCK;
+	so = ns->ns_fds->ft_obj[fd];
+	so->so_refs++;
+	*sop = so;
+	return 0;
+}
+
+int
+fd_kqueue(struct netstack *ns, int fd, struct kqueue **kqp)
+{
+	if (fd < 0 || fd >= FD_MAX || ns->ns_fds->ft_type[fd] != FT_KQUEUE)
+		return EBADF;
+	*kqp = ns->ns_fds->ft_obj[fd];
+	return 0;
+}
+
 /* ---- entry and exit ---- */
 
-static int
+int
 sys_enter(struct netstack **nsp)
 {
 	struct lwp *l = curlwp;
@@ -66,7 +118,7 @@ sys_enter(struct netstack **nsp)
 	return 0;
 }
 
-static long
+long
 sys_return(int error, long ret)
 {
 	if (error != 0) {
@@ -76,7 +128,7 @@ sys_return(int error, long ret)
 	return ret;
 }
 
-static long
+long
 sys_exit(struct netstack *ns, int error, long ret)
 {
 	mutex_exit(&ns->ns_lock);
@@ -87,13 +139,7 @@ sys_exit(struct netstack *ns, int error, long ret)
 static int
 fd_get(struct netstack *ns, int fd, struct socket **sop)
 {
-	struct socket *so;
-
-	if (fd < 0 || fd >= FD_MAX || (so = ns->ns_fds->ft_sock[fd]) == NULL)
-		return EBADF;
-	so->so_refs++;
-	*sop = so;
-	return 0;
+	return fd_socket(ns, fd, sop);
 }
 
 /* Copy a socket address in: EFAULT, EINVAL (short), EAFNOSUPPORT. */
@@ -164,15 +210,14 @@ rump_sys_socket(int domain, int type, int protocol)
 		return (int)sys_return(EINVAL, 0);
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
-	for (fd = 0; fd < FD_MAX && ns->ns_fds->ft_sock[fd] != NULL; fd++)
-		;
-	if (fd == FD_MAX)
-		return (int)sys_exit(ns, EMFILE, 0);
 	if ((error = socreate(ns->ns_kernel, base, protocol, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
+	if ((fd = fd_alloc(ns, FT_SOCKET, so)) < 0) {
+		soclose(so);
+		return (int)sys_exit(ns, EMFILE, 0);
+	}
 	if (type & SOCK_NONBLOCK)
 		so->so_state |= SS_NBIO;
-	ns->ns_fds->ft_sock[fd] = so;
 	ns->ns_fds->ft_flags[fd] = (type & SOCK_CLOEXEC) ? FD_CLOEXEC : 0;
 	return (int)sys_exit(ns, 0, fd);
 }
@@ -181,15 +226,13 @@ int
 rump_sys_close(int fd)
 {
 	struct netstack *ns;
-	struct socket *so;
 	int error;
 
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
-	if (fd < 0 || fd >= FD_MAX || (so = ns->ns_fds->ft_sock[fd]) == NULL)
+	if (fd < 0 || fd >= FD_MAX || ns->ns_fds->ft_type[fd] == FT_NONE)
 		return (int)sys_exit(ns, EBADF, 0);
-	ns->ns_fds->ft_sock[fd] = NULL;
-	soclose(so);
+	fd_close(ns, fd);
 	return (int)sys_exit(ns, 0, 0);
 }
 
@@ -578,11 +621,14 @@ poll_scan(struct netstack *ns, struct pollfd *fds, unsigned long nfds)
 		p->revents = 0;
 		if (p->fd < 0)
 			continue;
-		if (p->fd >= FD_MAX || (so = ns->ns_fds->ft_sock[p->fd]) ==
-		    NULL)
+		if (p->fd >= FD_MAX || ns->ns_fds->ft_type[p->fd] == FT_NONE)
 			p->revents = POLLNVAL;
-		else
+		else if (ns->ns_fds->ft_type[p->fd] != FT_SOCKET)
+			p->revents = 0;	/* a kqueue is never ready here */
+		else {
+			so = ns->ns_fds->ft_obj[p->fd];
 			p->revents = sopoll(so, p->events);
+		}
 		if (p->revents != 0)
 			n++;
 	}

@@ -13,6 +13,11 @@ struct netstack;
 int fd_init(struct netstack *ns);
 void fd_fini(struct netstack *ns);
 
+/* system call entry and exit (sys_socket.c) */
+int sys_enter(struct netstack **nsp);
+long sys_exit(struct netstack *ns, int error, long ret);
+long sys_return(int error, long ret);
+
 int rump_sys_socket(int domain, int type, int protocol);
 int rump_sys_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int rump_sys_connect(int fd, const struct sockaddr *addr, socklen_t len);
@@ -41,5 +46,11 @@ int rump_sys_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
 int rump_sys_fcntl(int fd, int cmd, int arg);
 int rump_sys_ioctl(int fd, unsigned long request, void *arg);
 int rump_sys_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms);
+
+struct kevent;
+struct timespec;
+int rump_sys_kqueue(void);
+int rump_sys_kevent(int kq, const struct kevent *changelist, int nchanges,
+    struct kevent *eventlist, int nevents, const struct timespec *timeout);
 
 #endif /* SYS_SYSCALLS_H */

@@ -69,6 +69,7 @@ socreate(struct rump_kernel *k, int type, int proto, struct socket **sop)
 	so->so_proto = pr;
 	so->so_type = (short)type;
 	so->so_refs = 1;
+	list_init(&so->so_klist);
 	sb_init(&so->so_rcv, SB_DEFAULT_RCV);
 	sb_init(&so->so_snd, SB_DEFAULT_SND);
 	if ((error = pr->pr_attach(so)) != 0) {
@@ -85,6 +86,8 @@ socreate(struct rump_kernel *k, int type, int proto, struct socket **sop)
 static void
 sowakeall(struct socket *so)
 {
+	so->so_rcv.sb_gen++;
+	so->so_snd.sb_gen++;
 	cv_broadcast(&so->so_rcv.sb_cv);
 	cv_broadcast(&so->so_snd.sb_cv);
 	if (so->so_kernel->k_net->ns_npollers > 0)
@@ -178,6 +181,7 @@ sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
 void
 sorwakeup(struct socket *so)
 {
+	so->so_rcv.sb_gen++;
 	cv_broadcast(&so->so_rcv.sb_cv);
 	if (so->so_kernel->k_net->ns_npollers > 0)
 		cv_broadcast(&so->so_kernel->k_net->ns_pollcv);
@@ -186,6 +190,7 @@ sorwakeup(struct socket *so)
 void
 sowwakeup(struct socket *so)
 {
+	so->so_snd.sb_gen++;
 	cv_broadcast(&so->so_snd.sb_cv);
 	if (so->so_kernel->k_net->ns_npollers > 0)
 		cv_broadcast(&so->so_kernel->k_net->ns_pollcv);

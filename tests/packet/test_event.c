@@ -1,0 +1,337 @@
+/*
+ * test_event.c -- kqueue/kevent on UDP sockets: the read and write
+ * filters with their byte counts, level triggering, EV_CLEAR, EV_ONESHOT,
+ * EV_DISABLE/EV_ENABLE, EV_EOF, errors, a blocking wait woken by a
+ * datagram, and knotes going away with their socket or kqueue.
+ *
+ * Needs no root, no DPDK, no network namespace.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include "../unit/harness.h"
+#include "rumpnet/bus.h"
+#include "rumpnet/event.h"
+#include "rumpnet/net.h"
+#include "rumpnet/socket.h"
+
+struct pair {
+	struct rump_bus *bus;
+	struct rump_kernel *a, *b;
+	int fa, fb;		/* A's sender, B's receiver on port 7 */
+};
+
+static struct sockaddr_in
+sa(const char *addr, uint16_t port)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET };
+
+	s.sin_port = htons(port);
+	s.sin_addr.s_addr = inet_addr(addr);
+	return s;
+}
+
+static void
+as(struct rump_kernel *k)
+{
+	(void)rump_thread_unbind();
+	assert_int_equal(rump_thread_bind(k), 0);
+}
+
+static struct rump_kernel *
+host(struct rump_bus *bus, int i, const char *addr)
+{
+	struct rump_kernel *k = th_kernel(RUMP_SOFTINT_INLINE,
+	    RUMP_CLOCK_VIRTUAL, 1);
+	uint8_t mac[6] = { 2, 0, 0, 0, 2, (uint8_t)i };
+	unsigned ifx;
+
+	assert_int_equal(rump_bus_attach(bus, k, "bus0", mac, &ifx), 0);
+	assert_int_equal(rump_if_up(k, ifx), 0);
+	assert_int_equal(rump_if_addr_add(k, ifx, inet_addr(addr), 24), 0);
+	return k;
+}
+
+static void
+pair_up(struct pair *p)
+{
+	struct sockaddr_in b7 = sa("198.18.0.2", 7);
+
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(rump_bus_create(NULL, &p->bus), 0);
+	p->a = host(p->bus, 1, "198.18.0.1");
+	p->b = host(p->bus, 2, "198.18.0.2");
+	as(p->b);
+	p->fb = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(rump_sys_bind(p->fb, (struct sockaddr *)&b7,
+	    sizeof(b7)), 0);
+	as(p->a);
+	p->fa = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(p->fa >= 0);
+}
+
+static void
+pair_send(struct pair *p, const char *msg)
+{
+	struct sockaddr_in b7 = sa("198.18.0.2", 7);
+
+	as(p->a);
+	assert_int_equal(rump_sys_sendto(p->fa, msg, strlen(msg), 0,
+	    (struct sockaddr *)&b7, sizeof(b7)), (ssize_t)strlen(msg));
+	assert_int_equal(rump_bus_quiesce(p->bus, 5000), 0);
+	as(p->b);
+}
+
+/* Close the sockets (freeing what they buffer), then the instances. */
+static void
+pair_down(struct pair *p)
+{
+	as(p->b);
+	assert_int_equal(rump_sys_close(p->fb), 0);
+	as(p->a);
+	assert_int_equal(rump_sys_close(p->fa), 0);
+	(void)rump_thread_unbind();
+	th_kernel_destroy(p->a);
+	th_kernel_destroy(p->b);
+	assert_int_equal(rump_bus_destroy(p->bus), 0);
+}
+
+static const struct timespec zero = { 0, 0 };
+
+static void
+test_read_filter_counts_and_levels(void **state)
+{
+	struct pair p;
+	struct kevent ch, ev[4];
+	int kq;
+	char buf[64];
+
+	(void)state;
+	pair_up(&p);
+	as(p.b);
+	kq = rump_sys_kqueue();
+	assert_true(kq >= 0);
+	EV_SET(&ch, p.fb, EVFILT_READ, EV_ADD, 0, 0, (void *)0x1234);
+	assert_int_equal(rump_sys_kevent(kq, &ch, 1, ev, 4, &zero), 0);
+	pair_send(&p, "hello");
+	pair_send(&p, "world!");
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].ident, (uintptr_t)p.fb);
+	assert_int_equal(ev[0].filter, EVFILT_READ);
+	assert_int_equal(ev[0].data, 11);	/* bytes of both datagrams */
+	assert_ptr_equal(ev[0].udata, (void *)0x1234);
+	assert_int_equal(ev[0].flags & EV_EOF, 0);
+	/* level-triggered: still reported while unread */
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 1);
+	assert_int_equal(rump_sys_recv(p.fb, buf, sizeof(buf), 0), 5);
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].data, 6);
+	assert_int_equal(rump_sys_recv(p.fb, buf, sizeof(buf), 0), 6);
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 0);
+	assert_int_equal(rump_sys_close(kq), 0);
+	pair_down(&p);
+}
+
+static void
+test_clear_oneshot_disable(void **state)
+{
+	struct pair p;
+	struct kevent ch[2], ev[4];
+	int kq;
+
+	(void)state;
+	pair_up(&p);
+	as(p.b);
+	kq = rump_sys_kqueue();
+	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 1, NULL, 0, &zero), 0);
+	pair_send(&p, "one");
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].flags & EV_CLEAR, EV_CLEAR);
+	/* nothing new: EV_CLEAR stays quiet although data is unread */
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 0);
+	pair_send(&p, "two");
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].data, 6);
+	/* disabled: silent; enabled again: level reporting resumes */
+	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_DISABLE, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 1, NULL, 0, &zero), 0);
+	pair_send(&p, "three");
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 0);
+	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_ENABLE, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 1, ev, 4, &zero), 1);
+	/* one-shot: once, then gone (deleting it again is ENOENT) */
+	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_ADD | EV_ONESHOT, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 1, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].flags & EV_ONESHOT, EV_ONESHOT);
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 0);
+	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 1, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].flags, EV_ERROR);
+	assert_int_equal(ev[0].data, ENOENT);
+	assert_int_equal(rump_sys_close(kq), 0);
+	pair_down(&p);
+}
+
+static void
+test_write_filter_and_eof(void **state)
+{
+	struct pair p;
+	struct kevent ch[2], ev[4];
+	struct sockaddr_in a = sa("198.18.0.1", 9);
+	int kq, sndbuf;
+	socklen_t len = sizeof(sndbuf);
+
+	(void)state;
+	pair_up(&p);
+	as(p.b);
+	assert_int_equal(rump_sys_getsockopt(p.fb, SOL_SOCKET, SO_SNDBUF,
+	    &sndbuf, &len), 0);
+	kq = rump_sys_kqueue();
+	EV_SET(&ch[0], p.fb, EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 1, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].filter, EVFILT_WRITE);
+	assert_int_equal(ev[0].data, sndbuf);
+	/* a connected socket shut for reading shows EV_EOF on read */
+	assert_int_equal(rump_sys_connect(p.fb, (struct sockaddr *)&a,
+	    sizeof(a)), 0);
+	assert_int_equal(rump_sys_shutdown(p.fb, SHUT_RD), 0);
+	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	EV_SET(&ch[1], p.fb, EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 2, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].filter, EVFILT_READ);
+	assert_int_equal(ev[0].flags & EV_EOF, EV_EOF);
+	assert_int_equal(rump_sys_close(kq), 0);
+	pair_down(&p);
+}
+
+static void
+test_kevent_errors(void **state)
+{
+	struct pair p;
+	struct kevent ch, ev[2];
+	struct timespec bad = { 0, 2000000000L };
+	int kq;
+
+	(void)state;
+	pair_up(&p);
+	as(p.b);
+	kq = rump_sys_kqueue();
+	errno = 0;
+	assert_int_equal(rump_sys_kevent(p.fb, NULL, 0, ev, 2, &zero), -1);
+	assert_int_equal(errno, EBADF);		/* not a kqueue */
+	errno = 0;
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, -1, &zero), -1);
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 2, &bad), -1);
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(rump_sys_kevent(kq, NULL, 1, ev, 2, &zero), -1);
+	assert_int_equal(errno, EFAULT);
+	/* a change on a descriptor that does not exist: reported inline */
+	EV_SET(&ch, 999, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, &ch, 1, ev, 2, &zero), 1);
+	assert_int_equal(ev[0].flags, EV_ERROR);
+	assert_int_equal(ev[0].data, EBADF);
+	/* ... or as the call's error when there is no room */
+	errno = 0;
+	assert_int_equal(rump_sys_kevent(kq, &ch, 1, NULL, 0, &zero), -1);
+	assert_int_equal(errno, EBADF);
+	/* an unknown filter */
+	EV_SET(&ch, p.fb, -9, EV_ADD, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, &ch, 1, ev, 2, &zero), 1);
+	assert_int_equal(ev[0].data, EINVAL);
+	/* EV_RECEIPT: every change answered, success as data 0 */
+	EV_SET(&ch, p.fb, EVFILT_WRITE, EV_ADD | EV_RECEIPT, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, &ch, 1, ev, 2, &zero), 1);
+	assert_int_equal(ev[0].flags, EV_ERROR);
+	assert_int_equal(ev[0].data, 0);
+	assert_int_equal(rump_sys_close(kq), 0);
+	pair_down(&p);
+}
+
+/* Closing the socket removes its knotes; closing the kqueue frees the rest. */
+static void
+test_close_removes_knotes(void **state)
+{
+	struct pair p;
+	struct kevent ch[2], ev[4];
+	int kq, fd2;
+
+	(void)state;
+	pair_up(&p);
+	as(p.b);
+	kq = rump_sys_kqueue();
+	fd2 = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	EV_SET(&ch[0], p.fb, EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	EV_SET(&ch[1], fd2, EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 2, ev, 4, &zero), 2);
+	assert_int_equal(rump_sys_close(fd2), 0);
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].ident, (uintptr_t)p.fb);
+	/* a new socket at the old number is not watched */
+	assert_int_equal(rump_sys_socket(AF_INET, SOCK_DGRAM, 0), fd2);
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 1);
+	/* the kqueue goes with its knote still on p.fb */
+	assert_int_equal(rump_sys_close(kq), 0);
+	assert_int_equal(rump_sys_close(fd2), 0);
+	pair_down(&p);
+}
+
+struct late_sender {
+	struct pair *p;
+};
+
+static void *
+send_later(void *arg)
+{
+	struct pair *p = arg;
+	struct sockaddr_in b7 = sa("198.18.0.2", 7);
+
+	th_sleep_ms(30);
+	rump_thread_bind(p->a);
+	rump_sys_sendto(p->fa, "late", 4, 0, (struct sockaddr *)&b7,
+	    sizeof(b7));
+	rump_thread_unbind();
+	return NULL;
+}
+
+static void
+test_blocking_kevent_wakes(void **state)
+{
+	struct pair p;
+	struct kevent ch, ev[2];
+	pthread_t t;
+	int kq;
+
+	(void)state;
+	pair_up(&p);
+	as(p.b);
+	kq = rump_sys_kqueue();
+	EV_SET(&ch, p.fb, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, &ch, 1, NULL, 0, &zero), 0);
+	pthread_create(&t, NULL, send_later, &p);
+	/* no timeout: returns when the datagram arrives */
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 2, NULL), 1);
+	assert_int_equal(ev[0].data, 4);
+	pthread_join(t, NULL);
+	assert_int_equal(rump_sys_close(kq), 0);
+	pair_down(&p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_filter_counts_and_levels),
+		cmocka_unit_test(test_clear_oneshot_disable),
+		cmocka_unit_test(test_write_filter_and_eof),
+		cmocka_unit_test(test_kevent_errors),
+		cmocka_unit_test(test_close_removes_knotes),
+		cmocka_unit_test(test_blocking_kevent_wakes),
+	};
+
+	th_filter();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
