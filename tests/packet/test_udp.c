@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 
 #include "../unit/harness.h"
 #include "rumpnet/bus.h"
@@ -548,6 +549,54 @@ test_blocking_recv_wakes(void **state)
 	lan_down(&l);
 }
 
+/* SO_RCVTIMEO: a blocking receive gives up after the timeout (real clock). */
+static void
+test_so_rcvtimeo(void **state)
+{
+	struct rump_kernel *k = th_kernel(RUMP_SOFTINT_INLINE,
+	    RUMP_CLOCK_REAL, 1);
+	struct timeval tv = { 0, 50000 }, got;
+	socklen_t len = sizeof(got);
+	struct linger lg = { 1, 7 }, lgot;
+	char buf[8];
+	uint64_t t0, t1;
+	int fd;
+
+	(void)state;
+	assert_int_equal(rump_thread_bind(k), 0);
+	fd = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	assert_int_equal(rump_sys_getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
+	    &got, &len), 0);
+	assert_int_equal(got.tv_sec, 0);
+	assert_int_equal(got.tv_usec, 50000);
+	t0 = th_now_ns();
+	errno = 0;
+	assert_int_equal(rump_sys_recv(fd, buf, sizeof(buf), 0), -1);
+	t1 = th_now_ns();
+	assert_int_equal(errno, EAGAIN);
+	assert_true(t1 - t0 >= 45000000ull);
+	assert_true(t1 - t0 < 5000000000ull);
+	/* a negative or out-of-range timeout is refused */
+	tv.tv_usec = 1000000;
+	errno = 0;
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), -1);
+	assert_int_equal(errno, EDOM);
+	/* SO_LINGER is kept as given (it matters once TCP exists) */
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	len = sizeof(lgot);
+	assert_int_equal(rump_sys_getsockopt(fd, SOL_SOCKET, SO_LINGER, &lgot,
+	    &len), 0);
+	assert_int_equal(lgot.l_onoff, 1);
+	assert_int_equal(lgot.l_linger, 7);
+	assert_int_equal(rump_sys_close(fd), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	th_kernel_destroy(k);
+}
+
 /*
  * Three instances, each sending 200 datagrams to each other over a bus
  * losing 10%, duplicating 2% and reordering nothing: the set of
@@ -633,6 +682,7 @@ main(void)
 		cmocka_unit_test(test_socket_api_errors),
 		cmocka_unit_test(test_poll_and_fionread),
 		cmocka_unit_test(test_blocking_recv_wakes),
+		cmocka_unit_test(test_so_rcvtimeo),
 		cmocka_unit_test(test_sim_three_hosts_lossy_deterministic),
 	};
 
