@@ -11,6 +11,38 @@
  * Impairments are drawn from a generator seeded by the configuration, so a
  * run repeats exactly for a seed (given the same order of sends).
  *
+ * Time.  delay_ns, jitter_ns, reorder and rate_bps give each copy of a
+ * frame on the wire (a duplicate is drawn anew) a delivery time, on the
+ * clock of the SENDING instance at send time:
+ *
+ *   delivery = leave + delay_ns + U[0, jitter_ns]
+ *              + (reorder_ns, with probability reorder)
+ *
+ * where leave is the send time or, with rate_bps, the time the frame's
+ * last bit leaves the sender: frames queue behind each other on the
+ * sending port, each taking len * 8 / rate_bps seconds (len: the Ethernet
+ * frame without preamble or FCS); at most queue_max wait, the excess is
+ * dropped and counted in ratedrops.  A frame held back by the reorder knob
+ * is overtaken by the frames sent up to reorder_ns after it; jitter
+ * reorders frames sent less than jitter_ns apart.
+ *
+ * A receiving port keeps its queue in delivery-time order (equal times in
+ * send order) and hands a frame to its interface once the RECEIVER's clock
+ * has reached the first tick (1 ms, the callout granularity) at or after
+ * the delivery time.  The clocks of the instances must therefore agree:
+ * all virtual and advanced together with rump_clock_advance() (then
+ * minutes of network time run in seconds, and the order of delivery
+ * repeats for a seed), or all real (the bus then compares them on the
+ * host's clock, whenever each instance started).  Each interface wakes at
+ * the next delivery time with a callout of its instance: a real clock
+ * ticks them on its clock thread (clock_thread must be on), a virtual one
+ * in rump_clock_advance().
+ *
+ * Taps have no clock: what a tap sends skips delay, jitter, reordering and
+ * the rate limit (loss, duplication and corruption still apply), and a tap
+ * receives each frame as soon as it is queued, in delivery-time order.
+ * With all four knobs 0 the bus never reads a clock.
+ *
  * Functions return 0 or a host errno value.
  */
 #ifndef RUMPNET_BUS_H
@@ -33,8 +65,19 @@ struct rump_bus_config {
 	double loss;			/* probability a frame is lost */
 	double duplicate;		/* probability a frame arrives twice */
 	double corrupt;			/* probability one byte is flipped */
-	unsigned queue_max;		/* frames queued per port (0: 4096) */
+	/*
+	 * Frames queued per port (0: 4096): on a receiving port, including
+	 * those not yet due; on a sending port with rate_bps, those waiting
+	 * for the wire.
+	 */
+	unsigned queue_max;
 	const char *pcap_path;		/* capture of every frame, or NULL */
+	/* time (see above); each of the three delays at most one hour */
+	uint64_t delay_ns;		/* fixed one-way delay */
+	uint64_t jitter_ns;		/* plus U[0, jitter_ns] per frame */
+	double reorder;			/* probability a frame is held back */
+	uint64_t reorder_ns;		/* by this much (> 0 when reorder > 0) */
+	uint64_t rate_bps;		/* bits/s leaving each port (0: no limit) */
 };
 
 struct rump_bus_stats {
@@ -43,11 +86,17 @@ struct rump_bus_stats {
 	uint64_t duplicated;
 	uint64_t corrupted;
 	uint64_t qdrops;		/* a receiver's queue was full */
-	uint64_t delivered;		/* copies handed to receivers */
+	uint64_t delivered;		/* copies queued for receivers */
+	uint64_t delayed;		/* copies due later than sent */
+	uint64_t reordered;		/* copies held back by the reorder knob */
+	uint64_t ratedrops;		/* a sender's queue was full (rate_bps) */
 };
 
 void rump_bus_config_default(struct rump_bus_config *cfg);
-/* rump_bus_create: 0, EINVAL (a probability outside 0..1), ENOMEM, or the capture file's error. */
+/*
+ * rump_bus_create: 0, EINVAL (a probability outside 0..1, a delay over an
+ * hour, reorder without reorder_ns), ENOMEM, or the capture file's error.
+ */
 int rump_bus_create(const struct rump_bus_config *cfg, struct rump_bus **bp);
 /* rump_bus_destroy: 0, or EBUSY while interfaces or taps are attached. */
 int rump_bus_destroy(struct rump_bus *b);
@@ -63,11 +112,21 @@ int rump_bus_attach(struct rump_bus *b, struct rump_kernel *k,
     const char *ifname, const uint8_t mac[6], unsigned *ifindex);
 
 /*
- * rump_bus_quiesce: wait until no frame is queued on the bus, no receive
- * thread is busy and the instances attached have no soft interrupt pending
- * or running.  Returns 0, or ETIMEDOUT after timeout_ms.
+ * rump_bus_quiesce: wait until no frame that is due is queued for an
+ * interface, no receive thread is busy and the instances attached have no
+ * soft interrupt pending or running.  Frames not due yet (delay, jitter,
+ * reordering, rate limit) do not count: on a virtual clock they wait for
+ * the test to advance the clocks, so counting them would make the bus
+ * never quiet.  To deliver them, advance every instance's clock and
+ * quiesce again.  Returns 0, or ETIMEDOUT after timeout_ms.
  */
 int rump_bus_quiesce(struct rump_bus *b, unsigned timeout_ms);
+/*
+ * rump_bus_pending: *frames becomes the number of frames queued for
+ * interfaces and not due yet on their receiver's clock.  Returns 0, or
+ * EINVAL when frames is NULL.
+ */
+int rump_bus_pending(struct rump_bus *b, unsigned *frames);
 
 /* A tap: mac NULL means promiscuous (receives every frame). */
 int rump_bus_tap_open(struct rump_bus *b, const uint8_t mac[6],

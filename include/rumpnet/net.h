@@ -50,6 +50,15 @@ int rump_route_del(struct rump_kernel *k, uint32_t dst, unsigned plen);
 int rump_route_get(struct rump_kernel *k, uint32_t dst,
     unsigned *ifindex, uint32_t *nexthop);
 
+/*
+ * rump_ip_forwarding: make the instance an IPv4 router (on != 0) or a host
+ * (on == 0, the default): forward datagrams for other hosts that arrive
+ * on its interfaces (RFC 1812; counters ip.forward, ip.cantforward,
+ * ip.timxceed, ip.noroute, ip.cantfrag) instead of dropping them
+ * (ip.notforus).  Returns 0.
+ */
+int rump_ip_forwarding(struct rump_kernel *k, int on);
+
 /* ARP */
 int rump_arp_add(struct rump_kernel *k, unsigned ifindex, uint32_t addr,
     const uint8_t mac[6]);

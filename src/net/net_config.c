@@ -136,6 +136,13 @@ rump_if_pcap(struct rump_kernel *k, unsigned ifindex, const char *path)
 	struct ifnet *ifp;
 	int error;
 
+	/* a bad index must not create (or truncate) the file */
+	if ((error = net_enter(k)) != 0)
+		return hyper_errno_to_host(error);
+	(void)net_ifp(k, ifindex, &error);
+	if ((error = net_exit(k, error)) != 0)
+		return error;
+	/* opening a file can block: not with the vCPU and the net lock */
 	if (path != NULL && (error = hyper_pcap_open(path,
 	    HYPER_PCAP_ETHERNET, 65535, &pc)) != 0)
 		return hyper_errno_to_host(error);
@@ -145,7 +152,7 @@ rump_if_pcap(struct rump_kernel *k, unsigned ifindex, const char *path)
 		return hyper_errno_to_host(error);
 	}
 	if ((ifp = net_ifp(k, ifindex, &error)) == NULL) {
-		old = pc;
+		old = pc;	/* it went away meanwhile */
 	} else {
 		old = ifp->if_pcap;
 		ifp->if_pcap = pc;
@@ -278,6 +285,17 @@ rump_route_get(struct rump_kernel *k, uint32_t dst, unsigned *ifindex,
 		    rt->rt_gateway.s_addr : dst;
 	}
 	return net_exit(k, error);
+}
+
+int
+rump_ip_forwarding(struct rump_kernel *k, int on)
+{
+	int error = net_enter(k);
+
+	if (error)
+		return hyper_errno_to_host(error);
+	k->k_net->ns_forwarding = on != 0;
+	return net_exit(k, 0);
 }
 
 int
@@ -440,6 +458,9 @@ static const struct stat_field ip_fields[] = {
 	{ "fragmented", offsetof(struct ipstat, ips_fragmented) },
 	{ "ofragments", offsetof(struct ipstat, ips_ofragments) },
 	{ "cantfrag", offsetof(struct ipstat, ips_cantfrag) },
+	{ "forward", offsetof(struct ipstat, ips_forward) },
+	{ "cantforward", offsetof(struct ipstat, ips_cantforward) },
+	{ "timxceed", offsetof(struct ipstat, ips_timxceed) },
 };
 
 static const struct stat_field icmp_fields[] = {

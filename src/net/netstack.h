@@ -39,7 +39,7 @@ struct netstack {
 	struct icmp_ratelim ns_icmp_rl;		/* [ns_lock] */
 	struct icmp_echo_seen ns_echo;		/* [ns_lock] */
 	uint16_t ns_ip_id;			/* [ns_lock] next IP id */
-	bool ns_forwarding;			/* [ns_lock] (not implemented) */
+	bool ns_forwarding;			/* [ns_lock] IPv4 router */
 	void *ns_softnet;			/* [I] softint cookie */
 	struct ifqueue *ns_inq;			/* [C] per vCPU input queues */
 	callout_t ns_slowtimer;			/* 1 s: ARP, reassembly */

@@ -35,6 +35,7 @@ struct ip {
 #define IP_MAXHLEN 60
 #define IPDEFTTL 64
 #define MAXTTL 255
+#define IPTTLDEC 1		/* TTL taken per hop (RFC 1812 5.3.1) */
 
 /* options (RFC 791 3.1) */
 #define IPOPT_EOL 0

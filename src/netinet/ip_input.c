@@ -3,6 +3,7 @@
  *
  * (ether_input() ->) ip_input() -> ip_validate() -> ip_dooptions()
  *     -> ip_reass() for fragments -> ip_deliver() -> icmp_input() | ...
+ *     -> ip_forward() (ip_forward.c) for others, when forwarding is on
  *
  * Read first: RFC 791 (the header), RFC 1122 3.2.1 (what a host MUST
  * check and silently discard), RFC 1812 5.3.7 (martian sources), RFC 6946
@@ -80,11 +81,12 @@ ip_badsrc(struct in_addr src, struct ifnet *ifp)
 /*
  * Options, RFC 791 3.1, RFC 1122 3.2.1.8: every length checked against the
  * header.  Source routes are not honoured by a host that does not forward
- * (RFC 1122 3.3.5: it MAY refuse), only counted.  Returns false for a
- * malformed option (counted).
+ * (RFC 1122 3.3.5: it MAY refuse), only counted, and *srcrt set (a router
+ * does not forward them: ip_forward.c).  Returns false for a malformed
+ * option (counted).
  */
 static bool
-ip_dooptions(struct netstack *ns, const uint8_t *cp, int cnt)
+ip_dooptions(struct netstack *ns, const uint8_t *cp, int cnt, bool *srcrt)
 {
 	struct ipstat *st = &ns->ns_ipstat;
 	int opt, optlen;
@@ -115,6 +117,7 @@ ip_dooptions(struct netstack *ns, const uint8_t *cp, int cnt)
 				return false;
 			}
 			st->ips_srcroute++;
+			*srcrt = true;
 			break;
 		case IPOPT_RR:
 		case IPOPT_TS:
@@ -163,6 +166,7 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 	struct ip *ip;
 	int hlen = 0;
 	uint16_t off;
+	bool srcrt = false;
 
 	st->ips_total++;
 	if ((drop = ip_validate(ns, &m, &hlen)) != NULL) {
@@ -176,12 +180,17 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 		st->ips_badaddr++;
 		goto drop;
 	}
-	if (hlen > IP_MINHLEN &&
-	    !ip_dooptions(ns, (const uint8_t *)(ip + 1), hlen - IP_MINHLEN))
+	if (hlen > IP_MINHLEN && !ip_dooptions(ns,
+	    (const uint8_t *)(ip + 1), hlen - IP_MINHLEN, &srcrt))
 		goto drop;
 	/* RFC 1122 3.3.4.2: accept on any interface if the address is ours */
 	if (!in_ours(k, ip->ip_dst, ifp) &&
 	    !IN_MULTICAST(ntohl(ip->ip_dst.s_addr))) {
+		/* RFC 1812 5.2.1: a router forwards it; a host drops it */
+		if (ns->ns_forwarding) {
+			ip_forward(ns, m, srcrt);
+			return;
+		}
 		st->ips_notforus++;
 		goto drop;
 	}

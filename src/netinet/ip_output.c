@@ -3,7 +3,8 @@
  * completion, fragmentation.
  *
  * (icmp_*, udp_output(), tcp_output() ->) ip_output() -> ip_route()
- *     -> [ip_fragment()] -> ether_output()
+ *     -> ip_output_if() -> [ip_fragment()] -> ether_output()
+ * (ip_forward() -> ip_route(), then) ip_output_if()
  *
  * Read first: RFC 791 (fragmentation, 3.2 example algorithm; which options
  * are copied into every fragment), RFC 1122 3.3.1 (routing outbound
@@ -24,7 +25,7 @@
  * out of the interface of the source address, or the first interface with
  * an address.
  */
-static int
+int
 ip_route(struct netstack *ns, struct in_addr src, struct in_addr dst,
     struct ifnet **ifpp, struct in_addr *nexthop)
 {
@@ -194,9 +195,10 @@ ip_output(struct mbuf *m, unsigned flags)
 	struct ip *ip = mtod(m, struct ip *);
 	struct in_addr nexthop;
 	struct ifnet *ifp;
-	int hlen = IP_HL(ip) << 2, error;
+	int error;
 
-	KASSERT(m->m_len >= hlen && m->m_pkthdr.len == ntohs(ip->ip_len));
+	KASSERT(m->m_len >= (IP_HL(ip) << 2) &&
+	    m->m_pkthdr.len == ntohs(ip->ip_len));
 	st->ips_localout++;
 	error = ip_route(ns, ip->ip_src, ip->ip_dst, &ifp, &nexthop);
 	if (error != 0) {
@@ -204,6 +206,19 @@ ip_output(struct mbuf *m, unsigned flags)
 		m_freem(m);
 		return error;
 	}
+	return ip_output_if(m, flags, ifp, nexthop);
+}
+
+int
+ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
+    struct in_addr nexthop)
+{
+	struct netstack *ns = ifp->if_kernel->k_net;
+	struct ipstat *st = &ns->ns_ipstat;
+	struct ip *ip = mtod(m, struct ip *);
+	int hlen = IP_HL(ip) << 2;
+
+	KASSERT(m->m_len >= hlen && m->m_pkthdr.len == ntohs(ip->ip_len));
 	if (!(ifp->if_flags & IFF_UP)) {
 		if_count(ifp, IFC_ODOWN, 1);
 		m_freem(m);
@@ -212,6 +227,7 @@ ip_output(struct mbuf *m, unsigned flags)
 	if (ip->ip_src.s_addr == INADDR_ANY) {
 		struct in_ifaddr *ia = in_ifaddr_of(ifp);
 
+		KASSERT(!(flags & IP_FORWARDING));
 		if (ia == NULL) {
 			st->ips_noroute++;
 			m_freem(m);
@@ -228,7 +244,9 @@ ip_output(struct mbuf *m, unsigned flags)
 	if (!(flags & IP_RAWOUTPUT))
 		ip->ip_id = htons(ns->ns_ip_id++);
 	if (m->m_pkthdr.len <= (int)ifp->if_mtu) {
-		ip_header_finish(ip, hlen);
+		/* a forwarded header had its checksum updated (RFC 1624) */
+		if (!(flags & IP_FORWARDING))
+			ip_header_finish(ip, hlen);
 		return ether_output(ifp, m, nexthop);
 	}
 	if (ntohs(ip->ip_off) & IP_DF) {

@@ -5,9 +5,14 @@
 #define NETINET_IP_OUTPUT_H
 
 #include "kern/mbuf.h"
+#include "netinet/in.h"
+
+struct ifnet;
+struct netstack;
 
 #define IP_ALLOWBROADCAST 0x01	/* SO_BROADCAST: may send to a broadcast */
 #define IP_RAWOUTPUT 0x02	/* the caller set ip_id */
+#define IP_FORWARDING 0x04	/* ip_forward(): header final, sum updated */
 
 /*
  * ip_output: send the datagram m of the calling LWP's instance.  m starts
@@ -19,5 +24,22 @@
  * EMSGSIZE (DF set and larger than the MTU), EADDRNOTAVAIL, ENOBUFS.
  */
 int ip_output(struct mbuf *m, unsigned flags);
+/*
+ * ip_route: the interface and next hop a datagram from src to dst takes
+ * (the limited broadcast: the interface of src, or the first with an
+ * address).  Net lock held.  Returns 0, EHOSTUNREACH (no route, or a
+ * gateway that is not on-link) or ENETUNREACH (no address for a broadcast).
+ */
+int ip_route(struct netstack *ns, struct in_addr src, struct in_addr dst,
+    struct ifnet **ifpp, struct in_addr *nexthop);
+/*
+ * ip_output_if: the second half of ip_output(), once ip_route() chose ifp
+ * and nexthop: source address, ip_id, checksum, fragmentation.  With
+ * IP_FORWARDING (ip_forward()) the header is left as it is (source set,
+ * ip_id kept: pass IP_RAWOUTPUT too, checksum already updated) and nothing
+ * is counted as locally sent.  Consumes m; returns as ip_output().
+ */
+int ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
+    struct in_addr nexthop);
 
 #endif /* NETINET_IP_OUTPUT_H */

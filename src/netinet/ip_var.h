@@ -1,7 +1,12 @@
 /*
  * ip_var.h -- IPv4 internals: statistics (the `netstat -s` set, one
  * counter per reason a packet is dropped) and the interfaces between
- * ip_input.c, ip_output.c and ip_reass.c.
+ * ip_input.c, ip_forward.c, ip_output.c and ip_reass.c.
+ *
+ * Forwarding (ip_forward.c) counts each datagram it is given exactly once:
+ * ips_forward (sent on), ips_cantforward (may not be forwarded, or the
+ * output failed), ips_timxceed (TTL expired), ips_noroute (no route) or
+ * ips_cantfrag (too big with DF set).
  */
 #ifndef NETINET_IP_VAR_H
 #define NETINET_IP_VAR_H
@@ -34,10 +39,24 @@ struct ipstat {
 	uint64_t ips_notforus;		/* not for this host, not forwarding */
 	uint64_t ips_localout;		/* datagrams sent */
 	uint64_t ips_odropped;		/* output dropped: no buffers */
-	uint64_t ips_noroute;		/* output dropped: no route */
+	uint64_t ips_noroute;		/* output or forwarding: no route */
 	uint64_t ips_fragmented;	/* datagrams fragmented on output */
 	uint64_t ips_ofragments;	/* fragments created */
 	uint64_t ips_cantfrag;		/* needed fragmenting, DF set */
+	uint64_t ips_forward;		/* datagrams forwarded */
+	uint64_t ips_cantforward;	/* not forwardable, or output failed */
+	uint64_t ips_timxceed;		/* not forwarded: TTL ran out */
 };
+
+struct mbuf;
+struct netstack;
+
+/*
+ * ip_forward: (ip_input() ->) a datagram for another host, received while
+ * forwarding is on; IP header validated and contiguous at m_data, rcvif
+ * set; srcrt: it carries a source route option.  Net lock held.  Consumes
+ * m.
+ */
+void ip_forward(struct netstack *ns, struct mbuf *m, bool srcrt);
 
 #endif /* NETINET_IP_VAR_H */

@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "../unit/harness.h"
+#include "pkt.h"
 #include "rumpnet/bus.h"
 #include "rumpnet/event.h"
 #include "rumpnet/net.h"
@@ -20,23 +21,6 @@ struct pair {
 	struct rump_kernel *a, *b;
 	int fa, fb;		/* A's sender, B's receiver on port 7 */
 };
-
-static struct sockaddr_in
-sa(const char *addr, uint16_t port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET };
-
-	s.sin_port = htons(port);
-	s.sin_addr.s_addr = inet_addr(addr);
-	return s;
-}
-
-static void
-as(struct rump_kernel *k)
-{
-	(void)rump_thread_unbind();
-	assert_int_equal(rump_thread_bind(k), 0);
-}
 
 static struct rump_kernel *
 host(struct rump_bus *bus, int i, const char *addr)

@@ -13,6 +13,7 @@
 #include <sys/time.h>
 
 #include "../unit/harness.h"
+#include "pkt.h"
 #include "rumpnet/bus.h"
 #include "rumpnet/net.h"
 #include "rumpnet/socket.h"
@@ -77,16 +78,6 @@ lan_down(struct lan *l)
 	assert_int_equal(rump_bus_destroy(l->bus), 0);
 }
 
-static struct sockaddr_in
-sa(const char *addr, uint16_t port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET };
-
-	s.sin_port = htons(port);
-	s.sin_addr.s_addr = inet_addr(addr);
-	return s;
-}
-
 /* A UDP socket of instance k bound to port (0: none), on this thread. */
 static int
 udp_socket(struct rump_kernel *k, const char *addr, uint16_t port)
@@ -102,14 +93,6 @@ udp_socket(struct rump_kernel *k, const char *addr, uint16_t port)
 		    sizeof(s)), 0);
 	assert_int_equal(rump_thread_unbind(), 0);
 	return fd;
-}
-
-/* Run the next calls as a thread of k. */
-static void
-as(struct rump_kernel *k)
-{
-	(void)rump_thread_unbind();
-	assert_int_equal(rump_thread_bind(k), 0);
 }
 
 static void
@@ -228,22 +211,6 @@ test_udp_broadcast_needs_so_broadcast(void **state)
 	/* nobody answers a broadcast with an error (RFC 1122 3.2.2) */
 	assert_int_equal(stat(l.k[1], "icmp.out.unreach"), 0);
 	lan_down(&l);
-}
-
-/* ---- malformed UDP from a tap ---- */
-
-static uint16_t
-ref_cksum(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t *p = data;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
 }
 
 /* Ethernet + IPv4 + UDP from the tap (198.18.0.126) to host 1. */

@@ -8,17 +8,43 @@
  * ifnet and a receive thread).
  *
  * send:    ether_output() -> if_transmit() -> bus_start()
- *              -> bus_send_locked() -> impairments, capture, bus_deliver()
- *              to each receiver
- * receive: bus_rxthread() (hardware interrupt LWP on vCPU 0), a burst of
- *              up to BUS_RX_BURST frames at a time -> m_devget()
- *              -> if_input() -> softnet, run inline when it releases
+ *              -> bus_send_locked()
+ *              -> [timed bus: bus_send_timed_locked(): sender's clock,
+ *                 bus_tx_admit() (rate limit)]
+ *              -> bus_impair(): capture, loss, corruption, duplication
+ *              -> bus_fanout(): [timed: bus_delivery_time() (delay,
+ *                 jitter, reordering) for each copy], bus_deliver() to
+ *                 each receiver [timed: bus_deliver_timed()
+ *                 -> bus_enqueue(), in delivery-time order]
+ * receive: bus_rxthread() (hardware interrupt LWP on vCPU 0)
+ *              -> bus_take_locked(): a burst of up to BUS_RX_BURST (due)
+ *              frames -> m_devget() -> if_input() -> softnet, run inline
+ *              when it releases
+ *          timed bus, none due yet: bus_arm() -> callout on vCPU 0 ...
+ *              softclock -> bus_rxtimer() -> wakes bus_rxthread()
  *
  * A frame is copied once into host memory on send (and once more for each
  * extra receiver) and once into mbufs on receive: the bus models a wire,
  * not shared buffers.
+ *
+ * Time (include/rumpnet/bus.h has the model).  With delay, jitter,
+ * reordering and rate limit all off (!b_timed) every frame is due at once
+ * and each queue is a FIFO: no clock is read, no callout armed, and the
+ * path is that of a plain hub, the time code kept out of line.  Otherwise
+ * the sender stamps each copy with its delivery time on its own clock,
+ * drawing jitter and reordering under b_mtx in send order (so a seed
+ * repeats); the receiving port turns it into its own clock
+ * (bus_clock_base()) and its receive thread takes only the frames due on
+ * it.  When the head of its queue is not due, the thread arms a callout of
+ * its own instance for the head's tick: the clock that makes the frame
+ * due, real or virtual, is the one that runs the callout, and no host
+ * timer is needed.  A frame is due from the first tick at or after its
+ * exact time (which still orders the queue), so that "due" is what the
+ * callout sees: a virtual clock advanced by a fraction of a tick leaves
+ * nothing due that no callout would deliver.
  */
 #include "kern/kernel.h"
+#include "kern/callout.h"
 #include "kern/kthread.h"
 #include "kern/mbuf.h"
 #include "net/if.h"
@@ -30,9 +56,15 @@
 #define BUS_SLOT 2048		/* frames up to this size are recycled */
 #define BUS_FREE_MAX 8192	/* recycled frames kept, per bus */
 #define BUS_RX_BURST 64		/* frames per turn of the receive loop */
+#define BUS_DELAY_MAX (3600ull * 1000000000ull)	/* per knob: an hour */
+#define BUS_NS_PER_TICK (1000000000u / hz)
+#define BUS_NEVER UINT64_MAX	/* bp_wake: no callout armed */
 
 struct bus_frame {
 	struct bus_frame *bf_next;
+	/* timed bus only: */
+	struct bus_frame *bf_prev;	/* on a port's queue */
+	uint64_t bf_due;		/* delivery time (ns), receiver's clock */
 	size_t bf_len;
 	size_t bf_cap;
 	unsigned char bf_data[];
@@ -43,9 +75,10 @@ struct bus_port {
 	struct list_node bp_link;		/* [b_mtx] */
 	uint8_t bp_mac[6];			/* [I] */
 	bool bp_promisc;			/* [I] tap without a MAC */
-	struct bus_frame *bp_head, *bp_tail;	/* [b_mtx] received */
+	/* received, in delivery-time order (bf_due), equal times in send order */
+	struct bus_frame *bp_head, *bp_tail;	/* [b_mtx] */
 	unsigned bp_qlen;			/* [b_mtx] */
-	struct hyper_cv *bp_cv;			/* frames arrived / exit */
+	struct hyper_cv *bp_cv;			/* frames arrived / due / exit */
 	bool bp_busy;				/* [b_mtx] rx thread working */
 	bool bp_waiting;			/* [b_mtx] rx thread asleep */
 	bool bp_exiting;			/* [b_mtx] */
@@ -53,6 +86,21 @@ struct bus_port {
 	struct ifnet bp_if;
 	struct rump_kernel *bp_kernel;		/* [I] NULL for a tap */
 	struct lwp *bp_rxthread;		/* [I] */
+	/*
+	 * Timed bus: bp_ch wakes the rx thread when the head becomes due.
+	 * bp_wake is the delivery time it was armed for, BUS_NEVER once it
+	 * fired; only the rx thread arms it, so while bp_wake is a time a
+	 * callout will fire no later than that time's tick.
+	 */
+	callout_t bp_ch;			/* vCPU 0 of bp_kernel */
+	uint64_t bp_wake;			/* [b_mtx] */
+	/*
+	 * Rate limit: when each frame waiting for the wire will have left it
+	 * (rising, a ring of queue_max), and when the wire is free.
+	 */
+	uint64_t *bp_txleave;			/* [b_mtx] */
+	unsigned bp_txfirst, bp_txn;		/* [b_mtx] */
+	uint64_t bp_txfree;			/* [b_mtx] */
 };
 
 struct bus {
@@ -61,6 +109,7 @@ struct bus {
 	struct list_node b_ports;		/* [b_mtx] */
 	unsigned b_nports;			/* [b_mtx] */
 	struct rump_bus_config b_cfg;		/* [I] */
+	bool b_timed;				/* [I] delay/jitter/reorder/rate */
 	uint64_t b_rng;				/* [b_mtx] */
 	struct hyper_pcap *b_pcap;		/* [I] */
 	struct rump_bus_stats b_stats;		/* [b_mtx] */
@@ -156,13 +205,102 @@ bus_port_wants(const struct bus_port *p, const struct bus_frame *bf)
 	    memcmp(bf->bf_data, p->bp_mac, 6) == 0;
 }
 
-/* Queue bf on port p (consumed); b_mtx held. */
+/* a + b, saturating: an absurd rate must not wrap a time around */
+static inline uint64_t
+bus_time_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/*
+ * Where k's clock starts on the bus's time line.  Virtual clocks all start
+ * at 0 and move together.  Real clocks count from each instance's creation:
+ * the bus stamps frames on the host's monotonic clock instead, and turns
+ * the stamp into the receiver's clock when it queues the frame.
+ */
+static inline uint64_t
+bus_clock_base(const struct rump_kernel *k)
+{
+	return k->k_vclock ? 0 : k->k_boot_ns;
+}
+
+/*
+ * The receiver's clock as its queue sees it: its last tick.  A frame is
+ * due when bf_due <= this, which is exactly when the callout armed for the
+ * tick of bf_due has run (bus_arm()).
+ */
+static inline uint64_t
+bus_now(struct rump_kernel *k)
+{
+	return kern_clock_ticks(k) * BUS_NS_PER_TICK;
+}
+
+/*
+ * Link bf into p's queue after the last frame due no later (so equal times
+ * keep send order); timed bus, b_mtx held.  Searched from the tail: a frame
+ * is mostly due after those queued before it, only the held-back ones are
+ * passed.
+ */
 static void
-bus_deliver(struct bus *b, struct bus_port *p, struct bus_frame *bf)
+bus_enqueue(struct bus_port *p, struct bus_frame *bf)
+{
+	struct bus_frame *at = p->bp_tail;
+
+	while (at != NULL && at->bf_due > bf->bf_due)
+		at = at->bf_prev;
+	bf->bf_prev = at;
+	if (at != NULL) {
+		bf->bf_next = at->bf_next;
+		at->bf_next = bf;
+	} else {
+		bf->bf_next = p->bp_head;
+		p->bp_head = bf;
+	}
+	if (bf->bf_next != NULL)
+		bf->bf_next->bf_prev = bf;
+	else
+		p->bp_tail = bf;
+}
+
+/* bus_deliver() on a timed bus: in delivery-time order. */
+static void __attribute__((__noinline__))
+bus_deliver_timed(struct bus_port *p, struct bus_frame *bf, uint64_t due)
+{
+	if (p->bp_kernel != NULL) {
+		uint64_t base = bus_clock_base(p->bp_kernel);
+
+		due = due > base ? due - base : 0;	/* receiver's clock */
+	}
+	bf->bf_due = due;
+	bus_enqueue(p, bf);
+	/*
+	 * An instance's receive thread sleeps until its callout fires for
+	 * the head: wake it only for a new head due before that (it then
+	 * takes the frame or re-arms).  A tap takes any frame.
+	 */
+	if (p->bp_waiting && (p->bp_kernel == NULL ||
+	    (p->bp_head == bf && due < p->bp_wake)))
+		hyper_cv_signal(p->bp_cv);
+}
+
+/*
+ * Queue bf, due at time due of the bus, on port p (consumed); b_mtx held.
+ * Untimed, the queue is a plain FIFO (bf_due and bf_prev unused): the hot
+ * path stays that of a hub.
+ */
+static inline void
+bus_deliver(struct bus *b, struct bus_port *p, struct bus_frame *bf,
+    uint64_t due)
 {
 	if (p->bp_qlen >= b->b_cfg.queue_max) {
 		b->b_stats.qdrops++;
 		bus_frame_put(b, bf);
+		return;
+	}
+	p->bp_qlen++;
+	b->b_stats.delivered++;
+	if (unlikely(b->b_timed)) {
+		bus_deliver_timed(p, bf, due);
 		return;
 	}
 	bf->bf_next = NULL;
@@ -171,36 +309,94 @@ bus_deliver(struct bus *b, struct bus_port *p, struct bus_frame *bf)
 	else
 		p->bp_head = bf;
 	p->bp_tail = bf;
-	p->bp_qlen++;
-	b->b_stats.delivered++;
 	if (p->bp_waiting)
 		hyper_cv_signal(p->bp_cv);
 }
 
-/*
- * Put frame bf from port src on the bus; b_mtx held, bf consumed.  Every
- * receiver but the last gets a copy; the last gets bf itself.
- */
-static void
-bus_send_locked(struct bus *b, struct bus_port *src, struct bus_frame *bf)
+/* Time on the wire of len bytes at rate_bps, rounded up. */
+static uint64_t
+bus_wire_ns(const struct bus *b, size_t len)
 {
-	struct bus_port *last = NULL;
-	struct list_node *ln;
+	uint64_t rate = b->b_cfg.rate_bps;
+	/* frames are far below the 2 GB that would overflow this */
+	uint64_t bits_ns = (uint64_t)len * 8u * 1000000000u;
+
+	return bits_ns / rate + (bits_ns % rate != 0);
+}
+
+/*
+ * Rate limit: queue a frame of len bytes on sending port p at time now (its
+ * clock).  Frames leave one after another, so it leaves (*leavep: its last
+ * bit is on the wire) one wire time after the later of now and the previous
+ * frame's leaving.  Returns false when queue_max frames still wait; b_mtx
+ * held.
+ */
+static bool
+bus_tx_admit(struct bus *b, struct bus_port *p, uint64_t now, size_t len,
+    uint64_t *leavep)
+{
+	unsigned qmax = b->b_cfg.queue_max;
+	uint64_t leave;
+
+	/* forget those that left by now */
+	while (p->bp_txn > 0 && p->bp_txleave[p->bp_txfirst] <= now) {
+		if (++p->bp_txfirst == qmax)
+			p->bp_txfirst = 0;
+		p->bp_txn--;
+	}
+	if (p->bp_txn == qmax)
+		return false;
+	leave = bus_time_add(MAX(now, p->bp_txfree), bus_wire_ns(b, len));
+	p->bp_txleave[(p->bp_txfirst + p->bp_txn) % qmax] = leave;
+	p->bp_txn++;
+	p->bp_txfree = leave;
+	*leavep = leave;
+	return true;
+}
+
+/*
+ * The delivery time of one copy of a frame sent at now that left the
+ * sender at leave: delay, jitter and reordering, drawn here, under b_mtx,
+ * in send order so that a seed repeats.
+ */
+static uint64_t
+bus_delivery_time(struct bus *b, uint64_t now, uint64_t leave)
+{
+	uint64_t d = b->b_cfg.delay_ns, due;
+
+	if (b->b_cfg.jitter_ns != 0)
+		d += bus_rand(b) % (b->b_cfg.jitter_ns + 1);
+	if (bus_chance(b, b->b_cfg.reorder)) {
+		d += b->b_cfg.reorder_ns;
+		b->b_stats.reordered++;
+	}
+	due = bus_time_add(leave, d);	/* d: three hours at most */
+	if (due > now)
+		b->b_stats.delayed++;
+	return due;
+}
+
+/*
+ * Capture, loss, corruption, duplication of bf on the wire: returns how
+ * many copies of it travel on (0: lost, bf freed); b_mtx held.
+ */
+static inline int
+bus_impair(struct bus *b, struct bus_frame *bf)
+{
 	int copies = 1;
 
-	b->b_stats.frames++;
 	if (b->b_pcap != NULL) {
 		struct hyper_iovec iov = { bf->bf_data, bf->bf_len };
-		uint64_t now;
+		uint64_t wall;
 
-		hyper_clock_gettime(HYPER_CLOCK_WALL, &now);
-		(void)hyper_pcap_write(b->b_pcap, now, &iov, 1,
+		hyper_clock_gettime(HYPER_CLOCK_WALL, &wall);
+		(void)hyper_pcap_write(b->b_pcap, wall, &iov, 1,
 		    (unsigned)bf->bf_len);
 	}
 	if (bus_chance(b, b->b_cfg.loss)) {
 		b->b_stats.lost++;
 		bus_frame_put(b, bf);
-		return;
+		return 0;
 	}
 	if (bus_chance(b, b->b_cfg.corrupt) && bf->bf_len > 0) {
 		size_t at = (size_t)(bus_rand(b) % bf->bf_len);
@@ -212,7 +408,28 @@ bus_send_locked(struct bus *b, struct bus_port *src, struct bus_frame *bf)
 		b->b_stats.duplicated++;
 		copies = 2;
 	}
+	return copies;
+}
+
+/*
+ * Hand the copies of frame bf from port src to every port that wants it;
+ * b_mtx held, bf consumed.  Every receiver but the last gets a copy; the
+ * last gets bf itself.  timed: each copy gets a delivery time drawn for a
+ * frame sent at now that left the sender at leave; else all are due at
+ * once.  Inlined twice, so the untimed case loses the time code.
+ */
+static inline void
+bus_fanout(struct bus *b, struct bus_port *src, struct bus_frame *bf,
+    int copies, bool timed, uint64_t now, uint64_t leave)
+{
+	struct bus_port *last = NULL;
+	struct list_node *ln;
+	uint64_t due = 0, lastdue = 0;
+
 	for (; copies > 0; copies--) {
+		/* one draw per copy on the wire, whoever receives it */
+		if (timed)
+			due = bus_delivery_time(b, now, leave);
 		for (ln = b->b_ports.ln_next; ln != &b->b_ports;
 		    ln = ln->ln_next) {
 			struct bus_port *p = container_of(ln, struct bus_port,
@@ -227,30 +444,87 @@ bus_send_locked(struct bus *b, struct bus_port *src, struct bus_frame *bf)
 					continue;
 				}
 				memcpy(c->bf_data, bf->bf_data, bf->bf_len);
-				bus_deliver(b, last, c);
+				bus_deliver(b, last, c, lastdue);
 			}
 			last = p;
+			lastdue = due;
 		}
 	}
 	if (last != NULL)
-		bus_deliver(b, last, bf);
+		bus_deliver(b, last, bf, lastdue);
 	else
 		bus_frame_put(b, bf);
 }
 
-static int
-bus_port_init(struct bus *b, struct bus_port *p, const uint8_t *mac)
+/*
+ * bus_send_locked() from an instance's port on a timed bus: stamped with
+ * the sender's clock, through its rate limit.
+ */
+static void __attribute__((__noinline__))
+bus_send_timed_locked(struct bus *b, struct bus_port *src,
+    struct bus_frame *bf)
 {
+	uint64_t now, leave;
+	int copies;
+
+	now = leave = kern_clock_ns(src->bp_kernel) +
+	    bus_clock_base(src->bp_kernel);
+	if (b->b_cfg.rate_bps != 0 &&
+	    !bus_tx_admit(b, src, now, bf->bf_len, &leave)) {
+		b->b_stats.ratedrops++;
+		bus_frame_put(b, bf);
+		return;
+	}
+	if ((copies = bus_impair(b, bf)) != 0)
+		bus_fanout(b, src, bf, copies, true, now, leave);
+}
+
+/* Put frame bf from port src on the bus; b_mtx held, bf consumed. */
+static void
+bus_send_locked(struct bus *b, struct bus_port *src, struct bus_frame *bf)
+{
+	int copies;
+
+	b->b_stats.frames++;
+	/* a tap has no clock: what it sends is due at once (0) */
+	if (unlikely(b->b_timed) && src->bp_kernel != NULL) {
+		bus_send_timed_locked(b, src, bf);
+		return;
+	}
+	if ((copies = bus_impair(b, bf)) != 0)
+		bus_fanout(b, src, bf, copies, false, 0, 0);
+}
+
+/* k: the instance of an interface's port, NULL for a tap. */
+static int
+bus_port_init(struct bus *b, struct bus_port *p, const uint8_t *mac,
+    struct rump_kernel *k)
+{
+	void *mem;
 	int error;
 
 	memset(p, 0, sizeof(*p));
 	p->bp_bus = b;
+	p->bp_kernel = k;
+	p->bp_wake = BUS_NEVER;
 	if (mac != NULL)
 		memcpy(p->bp_mac, mac, 6);
 	else
 		p->bp_promisc = true;
-	if ((error = hyper_cv_init(&p->bp_cv)) != 0)
+	/* a tap's sends skip the rate limit: it has no clock */
+	if (k != NULL && b->b_cfg.rate_bps != 0) {
+		error = hyper_malloc(b->b_cfg.queue_max * sizeof(uint64_t), 0,
+		    &mem);
+		if (error)
+			return error;
+		p->bp_txleave = mem;
+	}
+	if ((error = hyper_cv_init(&p->bp_cv)) != 0) {
+		if (p->bp_txleave != NULL)
+			hyper_free(p->bp_txleave,
+			    b->b_cfg.queue_max * sizeof(uint64_t));
 		return error;
+	}
 	hyper_mutex_enter(b->b_mtx);
 	list_insert_tail(&b->b_ports, &p->bp_link);
 	b->b_nports++;
@@ -273,6 +547,8 @@ bus_port_fini(struct bus_port *p)
 	hyper_cv_broadcast(b->b_idle);
 	hyper_mutex_exit(b->b_mtx);
 	hyper_cv_destroy(p->bp_cv);
+	if (p->bp_txleave != NULL)
+		hyper_free(p->bp_txleave, b->b_cfg.queue_max * sizeof(uint64_t));
 }
 
 /* ---- the kernel half of a port ---- */
@@ -305,6 +581,91 @@ bus_start(struct ifnet *ifp)
 	}
 }
 
+/*
+ * Callout of port p, in softclock on vCPU 0 of its instance: the head of
+ * the queue is due (or the clock passed the tick it was armed for): wake
+ * the receive thread, which takes it or re-arms.
+ */
+static void
+bus_rxtimer(void *arg)
+{
+	struct bus_port *p = arg;
+	struct bus *b = p->bp_bus;
+
+	hyper_mutex_enter(b->b_mtx);
+	p->bp_wake = BUS_NEVER;
+	if (p->bp_waiting)
+		hyper_cv_signal(p->bp_cv);
+	hyper_mutex_exit(b->b_mtx);
+}
+
+/*
+ * Unlink and return the next burst of frames port p may hand to its
+ * interface (NULL: none); b_mtx held.  On a timed bus only frames due on
+ * the receiver's clock, a prefix of the queue.  When the head is not due
+ * and no callout is armed for its time or earlier, *wakep becomes its time
+ * (else 0) for the caller to arm the callout; bp_wake says so already, so
+ * that senders do not wake the thread for it.
+ */
+static struct bus_frame *
+bus_take_locked(struct bus *b, struct bus_port *p, uint64_t *wakep)
+{
+	struct bus_frame *bf = p->bp_head, *last, *next;
+	bool timed = b->b_timed;
+	uint64_t now = 0;
+	unsigned n = 1;
+
+	*wakep = 0;
+	if (bf == NULL)
+		return NULL;
+	if (timed && bf->bf_due > (now = bus_now(p->bp_kernel))) {
+		/* bf_due > now >= 0: never 0, which means "nothing to arm" */
+		if (bf->bf_due < p->bp_wake)
+			*wakep = p->bp_wake = bf->bf_due;
+		return NULL;
+	}
+	/*
+	 * A burst at a time, as a NIC's poll loop does: softnet runs when
+	 * the vCPU is released between bursts, so the input queue
+	 * (NS_INQ_MAXLEN) never has to hold more than one.
+	 */
+	last = bf;
+	while (n < BUS_RX_BURST && (next = last->bf_next) != NULL &&
+	    (!timed || next->bf_due <= now)) {
+		last = next;
+		n++;
+	}
+	p->bp_head = last->bf_next;
+	if (p->bp_head == NULL)
+		p->bp_tail = NULL;
+	else if (timed)
+		p->bp_head->bf_prev = NULL;
+	last->bf_next = NULL;
+	p->bp_qlen -= n;
+	return bf;
+}
+
+/*
+ * Arm p's callout for the tick of time due; the rx thread, holding vCPU 0.
+ * Ticks count from the wheel's last tick, which may trail the clock but
+ * never leads it: counted from the clock's tick, the callout fires at the
+ * tick of due or before (then the thread just re-arms).  Only the clock
+ * moving between reading it and arming could make it late: arm again.
+ */
+static void
+bus_arm(struct bus_port *p, uint64_t due)
+{
+	struct rump_kernel *k = p->bp_kernel;
+	uint64_t at = due / BUS_NS_PER_TICK + (due % BUS_NS_PER_TICK != 0);
+	uint64_t now, then = kern_clock_ticks(k);
+
+	do {
+		now = then;
+		callout_reset(&p->bp_ch, at <= now ? 1 :
+		    (int)MIN(at - now, (uint64_t)__INT_MAX__), bus_rxtimer, p);
+	} while ((then = kern_clock_ticks(k)) != now);
+}
+
 static void
 bus_rxthread(void *arg)
 {
@@ -312,6 +673,7 @@ bus_rxthread(void *arg)
 	struct bus *b = p->bp_bus;
 	struct lwp *l = curlwp;
 	struct bus_frame *bf, *done = NULL;
+	uint64_t wake;
 
 	for (;;) {
 		/* give the vCPU back (softnet runs here, inline), then wait */
@@ -321,34 +683,26 @@ bus_rxthread(void *arg)
 		done = NULL;
 		p->bp_busy = false;
 		hyper_cv_broadcast(b->b_idle);
-		while (p->bp_head == NULL && !p->bp_exiting) {
+		for (;;) {
+			if (p->bp_exiting) {
+				hyper_mutex_exit(b->b_mtx);
+				sched_acquire(l);
+				return;
+			}
+			bf = bus_take_locked(b, p, &wake);
+			if (bf != NULL || wake != 0)
+				break;
 			p->bp_waiting = true;
 			hyper_cv_wait(p->bp_cv, b->b_mtx);
 			p->bp_waiting = false;
 		}
-		if (p->bp_exiting) {
+		if (bf == NULL) {
+			/* nothing due yet: a callout wakes us when it is */
 			hyper_mutex_exit(b->b_mtx);
 			sched_acquire(l);
-			return;
+			bus_arm(p, wake);
+			continue;
 		}
-		/*
-		 * A burst at a time, as a NIC's poll loop does: softnet runs
-		 * when the vCPU is released between bursts, so the input
-		 * queue (NS_INQ_MAXLEN) never has to hold more than one.
-		 */
-		struct bus_frame *last = p->bp_head;
-		unsigned n = 1;
-
-		bf = p->bp_head;
-		while (n < BUS_RX_BURST && last->bf_next != NULL) {
-			last = last->bf_next;
-			n++;
-		}
-		p->bp_head = last->bf_next;
-		if (p->bp_head == NULL)
-			p->bp_tail = NULL;
-		last->bf_next = NULL;
-		p->bp_qlen -= n;
 		p->bp_busy = true;
 		hyper_mutex_exit(b->b_mtx);
 		sched_acquire(l);
@@ -380,6 +734,12 @@ bus_if_destroy(struct ifnet *ifp)
 	sched_release(curlwp);		/* it needs the vCPU to exit */
 	kthread_join(p->bp_rxthread);
 	sched_acquire(curlwp);
+	/*
+	 * Only the thread armed the callout, but its handler may still run
+	 * on vCPU 0 while we hold another: wait for it before p goes.
+	 */
+	callout_halt(&p->bp_ch, NULL);
+	callout_destroy(&p->bp_ch);
 	if_detach(ifp);
 	bus_port_fini(p);
 	hyper_free(p, sizeof(*p));
@@ -407,11 +767,11 @@ rump_bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
 	if ((error = hyper_malloc(sizeof(*p), CACHE_LINE_SIZE, &mem)) != 0)
 		goto out;
 	p = mem;
-	if ((error = bus_port_init(b, p, mac)) != 0) {
+	if ((error = bus_port_init(b, p, mac, k)) != 0) {
 		hyper_free(p, sizeof(*p));
 		goto out;
 	}
-	p->bp_kernel = k;
+	callout_init_cpu(&p->bp_ch, CALLOUT_MPSAFE, &k->k_cpus[0]);
 	memcpy(p->bp_if.if_xname, ifname, n + 1);
 	memcpy(p->bp_if.if_lladdr, mac, 6);
 	p->bp_if.if_mtu = ETHERMTU;
@@ -427,6 +787,7 @@ rump_bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
 	error = kthread_create(k, KTHREAD_MUSTJOIN | KTHREAD_INTR,
 	    &k->k_cpus[0], bus_rxthread, p, tname, &p->bp_rxthread);
 	if (error) {
+		callout_destroy(&p->bp_ch);
 		if_detach(&p->bp_if);
 		bus_port_fini(p);
 		hyper_free(p, sizeof(*p));
@@ -460,9 +821,14 @@ rump_bus_create(const struct rump_bus_config *cfg, struct rump_bus **bp)
 		rump_bus_config_default(&def);
 		cfg = &def;
 	}
+	/* written so that a NaN fails too */
 	if (!(cfg->loss >= 0 && cfg->loss <= 1) ||
 	    !(cfg->duplicate >= 0 && cfg->duplicate <= 1) ||
-	    !(cfg->corrupt >= 0 && cfg->corrupt <= 1))
+	    !(cfg->corrupt >= 0 && cfg->corrupt <= 1) ||
+	    !(cfg->reorder >= 0 && cfg->reorder <= 1) ||
+	    (cfg->reorder > 0 && cfg->reorder_ns == 0) ||
+	    cfg->delay_ns > BUS_DELAY_MAX || cfg->jitter_ns > BUS_DELAY_MAX ||
+	    cfg->reorder_ns > BUS_DELAY_MAX)
 		return hyper_errno_to_host(EINVAL);
 	if ((error = hyper_init(HYPER_VERSION)) != 0)
 		return hyper_errno_to_host(error);
@@ -474,6 +840,9 @@ rump_bus_create(const struct rump_bus_config *cfg, struct rump_bus **bp)
 	b->b_cfg.pcap_path = NULL;
 	if (b->b_cfg.queue_max == 0)
 		b->b_cfg.queue_max = BUS_QUEUE_MAX;
+	/* reorder_ns alone (reorder 0) holds nothing back */
+	b->b_timed = cfg->delay_ns != 0 || cfg->jitter_ns != 0 ||
+	    cfg->reorder > 0 || cfg->rate_bps != 0;
 	b->b_rng = cfg->seed ? cfg->seed : 1;
 	list_init(&b->b_ports);
 	if ((error = hyper_mutex_init(&b->b_mtx)) != 0)
@@ -530,7 +899,10 @@ rump_bus_stats(struct rump_bus *rb, struct rump_bus_stats *st)
 	hyper_mutex_exit(b->b_mtx);
 }
 
-/* Nothing queued, no receive thread busy; b_mtx held. */
+/*
+ * Nothing due queued for an interface, no receive thread busy; b_mtx held.
+ * Frames not due yet do not count (rump_bus_quiesce() says why).
+ */
 static bool
 bus_idle_locked(struct bus *b)
 {
@@ -539,7 +911,12 @@ bus_idle_locked(struct bus *b)
 	for (ln = b->b_ports.ln_next; ln != &b->b_ports; ln = ln->ln_next) {
 		struct bus_port *p = container_of(ln, struct bus_port, bp_link);
 
-		if (p->bp_kernel != NULL && (p->bp_head != NULL || p->bp_busy))
+		if (p->bp_kernel == NULL)
+			continue;
+		if (p->bp_busy)
+			return false;
+		if (p->bp_head != NULL && (!b->b_timed ||
+		    p->bp_head->bf_due <= bus_now(p->bp_kernel)))
 			return false;
 	}
 	return true;
@@ -594,6 +971,35 @@ rump_bus_quiesce(struct rump_bus *rb, unsigned timeout_ms)
 	return hyper_errno_to_host(ETIMEDOUT);
 }
 
+int
+rump_bus_pending(struct rump_bus *rb, unsigned *frames)
+{
+	struct bus *b = (struct bus *)rb;
+	struct list_node *ln;
+	unsigned n = 0;
+
+	if (frames == NULL)
+		return hyper_errno_to_host(EINVAL);
+	hyper_mutex_enter(b->b_mtx);
+	for (ln = b->b_ports.ln_next; b->b_timed && ln != &b->b_ports;
+	    ln = ln->ln_next) {
+		struct bus_port *p = container_of(ln, struct bus_port, bp_link);
+		struct bus_frame *bf;
+		uint64_t now;
+
+		if (p->bp_kernel == NULL)
+			continue;	/* a tap takes any frame at once */
+		now = bus_now(p->bp_kernel);
+		/* the queue is in time order: count from its end */
+		for (bf = p->bp_tail; bf != NULL && bf->bf_due > now;
+		    bf = bf->bf_prev)
+			n++;
+	}
+	hyper_mutex_exit(b->b_mtx);
+	*frames = n;
+	return 0;
+}
+
 /* ---- taps ---- */
 
 int
@@ -608,7 +1014,7 @@ rump_bus_tap_open(struct rump_bus *rb, const uint8_t mac[6],
 	if ((error = hyper_malloc(sizeof(*t), 0, &mem)) != 0)
 		return hyper_errno_to_host(error);
 	t = mem;
-	if ((error = bus_port_init(b, &t->t_port, mac)) != 0) {
+	if ((error = bus_port_init(b, &t->t_port, mac, NULL)) != 0) {
 		hyper_free(t, sizeof(*t));
 		return hyper_errno_to_host(error);
 	}
@@ -666,8 +1072,11 @@ rump_bus_tap_recv(struct rump_bus_tap *t, void *buf, size_t buflen,
 		    (uint64_t)timeout_ms * 1000000u - (now - start));
 		p->bp_waiting = false;
 	}
+	/* no clock: a tap takes the head whether due or not */
 	p->bp_head = bf->bf_next;
-	if (p->bp_head == NULL)
+	if (p->bp_head != NULL)
+		p->bp_head->bf_prev = NULL;
+	else
 		p->bp_tail = NULL;
 	p->bp_qlen--;
 	*len = bf->bf_len;

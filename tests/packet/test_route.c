@@ -1,0 +1,1211 @@
+/*
+ * test_route.c -- packet tests of routing: IPv4 forwarding through an
+ * instance with an interface on each of two buses (RFC 1812), what a
+ * router refuses to forward, the routing table, a host's default gateway,
+ * ARP aging, the reassembly limits seen from the wire, pcap captures and
+ * SO_REUSEPORT.
+ *
+ * The forwarding tests use this network; a promiscuous tap on each bus
+ * sees every frame, and the one on bus 1 also plays host T (198.18.1.126)
+ * when a test needs frames built byte by byte:
+ *
+ *   A 198.18.1.1 - bus 1 - 198.18.1.254 R 198.18.2.254 - bus 2 - C 198.18.2.1
+ *
+ * A and C have a default route through R.  Every wait is for an event (a
+ * counter, a frame, rump_bus_quiesce()); every test ends with the pools of
+ * every instance back to zero.
+ *
+ * Needs no root, no DPDK, no network namespace.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+
+#include "../unit/harness.h"
+#include "pkt.h"
+#include "rumpnet/bus.h"
+#include "rumpnet/net.h"
+#include "rumpnet/socket.h"
+
+#define WAIT_MS 5000
+
+static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 1, 0x01 };
+static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 1, 0x02 };
+static const uint8_t MAC_R1[6] = { 0x02, 0, 0, 0, 1, 0xfe };
+static const uint8_t MAC_R2[6] = { 0x02, 0, 0, 0, 2, 0xfe };
+static const uint8_t MAC_C[6] = { 0x02, 0, 0, 0, 2, 0x01 };
+static const uint8_t MAC_T[6] = { 0x02, 0, 0, 0, 1, 0x7e };	/* tap host */
+static const uint8_t MAC_G[6] = { 0x02, 0, 0, 0, 1, 0xfd };	/* gateway */
+static const uint8_t MAC_G2[6] = { 0x02, 0, 0, 0, 2, 0xfd };
+static const uint8_t BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+#define IP_A "198.18.1.1"
+#define IP_B "198.18.1.2"
+#define IP_R1 "198.18.1.254"
+#define IP_R2 "198.18.2.254"
+#define IP_C "198.18.2.1"
+#define IP_T "198.18.1.126"
+#define IP_GW "198.18.1.254"	/* the tap as a host's gateway */
+#define IP_FAR "198.19.7.7"	/* beyond every router here */
+
+/* IPv4 header fields in an Ethernet frame */
+#define F_IP 14
+#define F_LEN 16
+#define F_ID 18
+#define F_OFF 20
+#define F_TTL 22
+#define F_PROTO 23
+#define F_SRC 26
+#define F_DST 30
+#define F_ICMP 34
+
+static uint64_t
+counter(struct rump_kernel *k, const char *name)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(rump_stat_get(k, name, &v), 0);
+	return v;
+}
+
+static uint64_t
+pings(struct rump_kernel *k)
+{
+	struct rump_ping_reply rep;
+
+	assert_int_equal(rump_ping_last(k, &rep), 0);
+	return rep.count;
+}
+
+static uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static struct rump_kernel *
+instance(void)
+{
+	return th_kernel(RUMP_SOFTINT_INLINE, RUMP_CLOCK_VIRTUAL, 1);
+}
+
+/* Attach k to b as ifname with mac, up, with addr/24. */
+static unsigned
+attach(struct rump_bus *b, struct rump_kernel *k, const char *ifname,
+    const uint8_t *mac, const char *addr)
+{
+	unsigned ifx;
+
+	assert_int_equal(rump_bus_attach(b, k, ifname, mac, &ifx), 0);
+	assert_int_equal(rump_if_up(k, ifx), 0);
+	assert_int_equal(rump_if_addr_add(k, ifx, ip(addr), 24), 0);
+	return ifx;
+}
+
+static void
+drain(struct rump_bus_tap *tap)
+{
+	uint8_t buf[64];
+	size_t len;
+
+	while (rump_bus_tap_recv(tap, buf, sizeof(buf), &len, 0) == 0)
+		;
+}
+
+/*
+ * The next frame at tap that is IPv4 with protocol proto (any: -1) and,
+ * when dmac is given, to that MAC, waiting up to ms for it; the frames
+ * before it are skipped.  0 when none comes.
+ */
+static size_t
+next_ip(struct rump_bus_tap *tap, uint8_t *buf, size_t size,
+    const uint8_t *dmac, int proto, unsigned ms)
+{
+	uint64_t end = th_now_ns() + (uint64_t)ms * 1000000u;
+	size_t len;
+
+	for (;;) {
+		uint64_t now = th_now_ns();
+		unsigned left = now >= end ? 0 :
+		    (unsigned)((end - now) / 1000000u);
+
+		if (rump_bus_tap_recv(tap, buf, size, &len, left) != 0)
+			return 0;
+		if (len >= F_ICMP && buf[12] == 0x08 && buf[13] == 0x00 &&
+		    (proto < 0 || buf[F_PROTO] == proto) &&
+		    (dmac == NULL || memcmp(buf, dmac, 6) == 0))
+			return len;
+	}
+}
+
+/* The next ARP frame at tap, waiting up to ms; 0 when none comes. */
+static size_t
+next_arp(struct rump_bus_tap *tap, uint8_t *buf, size_t size, unsigned ms)
+{
+	size_t len;
+
+	for (;;) {
+		if (rump_bus_tap_recv(tap, buf, size, &len, ms) != 0)
+			return 0;
+		if (len >= 42 && buf[12] == 0x08 && buf[13] == 0x06)
+			return len;
+	}
+}
+
+/* An IPv4 header (20 bytes + optlen of options) at f. */
+static size_t
+ipv4(uint8_t *f, const uint8_t *opts, size_t optlen, uint16_t totlen,
+    uint16_t id, uint16_t off, uint8_t ttl, uint8_t proto, const char *src,
+    const char *dst)
+{
+	size_t hlen = 20 + optlen;
+	uint32_t s = ip(src), d = ip(dst);
+	uint16_t c;
+
+	f[0] = (uint8_t)(0x40 | (hlen / 4));
+	f[1] = 0;
+	f[2] = (uint8_t)(totlen >> 8);
+	f[3] = (uint8_t)totlen;
+	f[4] = (uint8_t)(id >> 8);
+	f[5] = (uint8_t)id;
+	f[6] = (uint8_t)(off >> 8);
+	f[7] = (uint8_t)off;
+	f[8] = ttl;
+	f[9] = proto;
+	f[10] = f[11] = 0;
+	memcpy(f + 12, &s, 4);
+	memcpy(f + 16, &d, 4);
+	if (optlen > 0)
+		memcpy(f + 20, opts, optlen);
+	c = ref_cksum(f, hlen, 0);
+	memcpy(f + 10, &c, 2);
+	return hlen;
+}
+
+/* An ICMP echo message (type 8 or 0) with datalen bytes of pattern. */
+static size_t
+icmp_echo(uint8_t *f, uint8_t type, uint16_t id, uint16_t seq, size_t datalen)
+{
+	uint16_t c;
+
+	f[0] = type;
+	f[1] = 0;
+	f[2] = f[3] = 0;
+	f[4] = (uint8_t)(id >> 8);
+	f[5] = (uint8_t)id;
+	f[6] = (uint8_t)(seq >> 8);
+	f[7] = (uint8_t)seq;
+	for (size_t i = 0; i < datalen; i++)
+		f[8 + i] = (uint8_t)(i * 7 + 1);
+	c = ref_cksum(f, 8 + datalen, 0);
+	memcpy(f + 2, &c, 2);
+	return 8 + datalen;
+}
+
+/*
+ * A frame from the tap (MAC_T) to dmac: an echo request of datalen bytes
+ * from src to dst with the given TTL, ip_off and id (also the sequence).
+ */
+static size_t
+echo_frame(uint8_t *f, const uint8_t *dmac, const char *src, const char *dst,
+    uint8_t ttl, uint16_t off, uint16_t id, size_t datalen)
+{
+	size_t len = eth(f, dmac, MAC_T, 0x0800);
+
+	len += ipv4(f + len, NULL, 0, (uint16_t)(20 + 8 + datalen), id, off,
+	    ttl, 1, src, dst);
+	return len + icmp_echo(f + len, 8, 0x4242, id, datalen);
+}
+
+/* An ARP reply from smac/spa to tmac/tpa. */
+static size_t
+arp_reply(uint8_t *f, const uint8_t *smac, const char *spa_s,
+    const uint8_t *tmac, const char *tpa_s)
+{
+	static const uint8_t hdr[8] = { 0, 1, 8, 0, 6, 4, 0, 2 };
+	uint32_t spa = ip(spa_s), tpa = ip(tpa_s);
+	size_t len = eth(f, tmac, smac, 0x0806);
+
+	memcpy(f + len, hdr, 8);
+	memcpy(f + len + 8, smac, 6);
+	memcpy(f + len + 14, &spa, 4);
+	memcpy(f + len + 18, tmac, 6);
+	memcpy(f + len + 24, &tpa, 4);
+	return len + 28;
+}
+
+/* ---- the routed network ---- */
+
+struct topo {
+	struct rump_bus *bus1, *bus2;
+	struct rump_bus_tap *tap1, *tap2;	/* promiscuous */
+	struct rump_kernel *a, *r, *c;
+	unsigned ifa, ifr1, ifr2, ifc;
+};
+
+/*
+ * Let every frame in flight on both buses be handled: a frame R forwards
+ * from one bus is on the other when the first one is quiet.
+ */
+static void
+settle(struct topo *t)
+{
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(rump_bus_quiesce(t->bus1, WAIT_MS), 0);
+		assert_int_equal(rump_bus_quiesce(t->bus2, WAIT_MS), 0);
+	}
+}
+
+/*
+ * R on both buses, and with hosts, A and C routed through it.  R runs its
+ * soft interrupts in mode, on ncpu vCPUs.
+ */
+static void
+topo_up_mode(struct topo *t, bool hosts, enum rump_softint_mode mode,
+    unsigned ncpu)
+{
+	memset(t, 0, sizeof(*t));
+	assert_int_equal(rump_bus_create(NULL, &t->bus1), 0);
+	assert_int_equal(rump_bus_create(NULL, &t->bus2), 0);
+	assert_int_equal(rump_bus_tap_open(t->bus1, NULL, &t->tap1), 0);
+	assert_int_equal(rump_bus_tap_open(t->bus2, NULL, &t->tap2), 0);
+	t->r = th_kernel(mode, RUMP_CLOCK_VIRTUAL, ncpu);
+	t->ifr1 = attach(t->bus1, t->r, "bus0", MAC_R1, IP_R1);
+	t->ifr2 = attach(t->bus2, t->r, "bus1", MAC_R2, IP_R2);
+	if (hosts) {
+		t->a = instance();
+		t->ifa = attach(t->bus1, t->a, "bus0", MAC_A, IP_A);
+		assert_int_equal(rump_route_add(t->a, 0, 0, ip(IP_R1), 0), 0);
+		t->c = instance();
+		t->ifc = attach(t->bus2, t->c, "bus0", MAC_C, IP_C);
+		assert_int_equal(rump_route_add(t->c, 0, 0, ip(IP_R2), 0), 0);
+	}
+	settle(t);
+	drain(t->tap1);
+	drain(t->tap2);
+}
+
+static void
+topo_up(struct topo *t, bool hosts)
+{
+	topo_up_mode(t, hosts, RUMP_SOFTINT_INLINE, 1);
+}
+
+/* R as a router that knows the tap host T on bus 1 without ARP. */
+static void
+topo_router(struct topo *t)
+{
+	assert_int_equal(rump_ip_forwarding(t->r, 1), 0);
+	assert_int_equal(rump_arp_add(t->r, t->ifr1, ip(IP_T), MAC_T), 0);
+}
+
+static void
+topo_down(struct topo *t)
+{
+	rump_bus_tap_close(t->tap1);
+	rump_bus_tap_close(t->tap2);
+	if (t->a != NULL)
+		th_kernel_destroy(t->a);
+	if (t->c != NULL)
+		th_kernel_destroy(t->c);
+	th_kernel_destroy(t->r);
+	assert_int_equal(rump_bus_destroy(t->bus1), 0);
+	assert_int_equal(rump_bus_destroy(t->bus2), 0);
+}
+
+static uint64_t
+bus_frames(struct rump_bus *b)
+{
+	struct rump_bus_stats st;
+
+	rump_bus_stats(b, &st);
+	return st.frames;
+}
+
+/* ---- one bus ---- */
+
+struct lan {
+	struct rump_bus *bus;
+	struct rump_bus_tap *tap;
+	struct rump_kernel *k[2];
+	unsigned ifx[2];
+};
+
+/* nhost instances (198.18.1.1, .2) and, with tapmac, a tap with that MAC. */
+static void
+lan_up(struct lan *l, int nhost, const uint8_t *tapmac,
+    const struct rump_bus_config *cfg)
+{
+	static const char *const addrs[2] = { IP_A, IP_B };
+	const uint8_t *macs[2] = { MAC_A, MAC_B };
+
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(rump_bus_create(cfg, &l->bus), 0);
+	if (tapmac != NULL)
+		assert_int_equal(rump_bus_tap_open(l->bus, tapmac, &l->tap), 0);
+	for (int i = 0; i < nhost; i++) {
+		l->k[i] = instance();
+		l->ifx[i] = attach(l->bus, l->k[i], "bus0", macs[i], addrs[i]);
+	}
+	assert_int_equal(rump_bus_quiesce(l->bus, WAIT_MS), 0);
+	if (l->tap != NULL)
+		drain(l->tap);
+}
+
+static void
+lan_down(struct lan *l)
+{
+	if (l->tap != NULL)
+		rump_bus_tap_close(l->tap);
+	for (int i = 0; i < 2; i++)
+		if (l->k[i] != NULL)
+			th_kernel_destroy(l->k[i]);
+	assert_int_equal(rump_bus_destroy(l->bus), 0);
+}
+
+static void
+unbind(void)
+{
+	assert_int_equal(rump_thread_unbind(), 0);
+}
+
+/* A UDP socket of k bound to addr:port (port 0: not bound). */
+static int
+udp_socket(struct rump_kernel *k, const char *addr, uint16_t port)
+{
+	struct sockaddr_in s = sa(addr, port);
+	int fd;
+
+	as(k);
+	fd = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	if (port != 0)
+		assert_int_equal(rump_sys_bind(fd, (struct sockaddr *)&s,
+		    sizeof(s)), 0);
+	unbind();
+	return fd;
+}
+
+/* ---- 1. forwarding between two buses ---- */
+
+/* The frame's IP header: src -> dst, that TTL, no options, checksum right. */
+static void
+check_ip(const uint8_t *fr, const char *src, const char *dst, unsigned ttl)
+{
+	uint32_t s = ip(src), d = ip(dst);
+
+	assert_int_equal(fr[F_IP], 0x45);
+	assert_memory_equal(fr + F_SRC, &s, 4);
+	assert_memory_equal(fr + F_DST, &d, 4);
+	assert_int_equal(fr[F_TTL], ttl);
+	assert_int_equal(ref_cksum(fr + F_IP, 20, 0), 0);
+}
+
+static void
+forward_between_buses(enum rump_softint_mode mode, unsigned ncpu)
+{
+	struct topo t;
+	struct rump_ping_reply rep;
+	struct sockaddr_in to = sa(IP_C, 7), from;
+	socklen_t fromlen = sizeof(from);
+	uint8_t q1[2048], q2[2048];
+	size_t len1, len2;
+	uint64_t frames2;
+	char buf[64];
+	int fa, fc;
+
+	topo_up_mode(&t, true, mode, ncpu);
+	fc = udp_socket(t.c, IP_C, 7);
+	fa = udp_socket(t.a, "0.0.0.0", 0);
+
+	/* forwarding off (the default): R is a host and drops both */
+	frames2 = bus_frames(t.bus2);
+	assert_int_equal(rump_ping_send(t.a, ip(IP_C), 1, 1, 56), 0);
+	as(t.a);
+	assert_int_equal(rump_sys_sendto(fa, "via R", 5, 0,
+	    (struct sockaddr *)&to, sizeof(to)), 5);
+	unbind();
+	settle(&t);
+	assert_int_equal(counter(t.r, "ip.notforus"), 2);
+	assert_int_equal(counter(t.r, "ip.forward"), 0);
+	assert_int_equal(counter(t.r, "ip.cantforward"), 0);
+	assert_int_equal(counter(t.c, "ip.total"), 0);
+	assert_int_equal(pings(t.a), 0);
+	assert_int_equal(bus_frames(t.bus2), frames2);	/* nothing on bus 2 */
+	drain(t.tap1);
+
+	/* forwarding on: the ping gets there and back */
+	assert_int_equal(rump_ip_forwarding(t.r, 1), 0);
+	assert_int_equal(rump_ping_send(t.a, ip(IP_C), 1, 2, 56), 0);
+	assert_true(th_wait_until(pings(t.a) == 1, WAIT_MS));
+	settle(&t);
+	assert_int_equal(rump_ping_last(t.a, &rep), 0);
+	assert_int_equal(rep.src, ip(IP_C));
+	assert_int_equal(rep.id, 1);
+	assert_int_equal(rep.seq, 2);
+	assert_int_equal(rep.datalen, 56);
+	assert_int_equal(counter(t.r, "ip.forward"), 2);
+	assert_int_equal(counter(t.r, "ip.notforus"), 2);
+	assert_int_equal(counter(t.c, "icmp.in.echo"), 1);
+	assert_int_equal(counter(t.c, "ip.total"), 1);
+
+	/* the request: A -> R on bus 1, R -> C on bus 2, TTL one less */
+	len1 = next_ip(t.tap1, q1, sizeof(q1), MAC_R1, 1, 0);
+	assert_int_equal(len1, 14 + 20 + 8 + 56);
+	assert_memory_equal(q1 + 6, MAC_A, 6);
+	assert_int_equal(q1[F_ICMP], 8);
+	check_ip(q1, IP_A, IP_C, 64);
+	len2 = next_ip(t.tap2, q2, sizeof(q2), MAC_C, 1, 0);
+	assert_int_equal(len2, len1);
+	assert_memory_equal(q2 + 6, MAC_R2, 6);
+	check_ip(q2, IP_A, IP_C, 63);
+	assert_memory_equal(q2 + F_ID, q1 + F_ID, 4);	/* id, DF/offset */
+	assert_memory_equal(q2 + F_ICMP, q1 + F_ICMP, 8 + 56);
+	/* the reply: C -> R on bus 2, R -> A on bus 1 */
+	len2 = next_ip(t.tap2, q2, sizeof(q2), MAC_R2, 1, 0);
+	assert_int_equal(len2, len1);
+	assert_int_equal(q2[F_ICMP], 0);
+	check_ip(q2, IP_C, IP_A, 64);
+	len1 = next_ip(t.tap1, q1, sizeof(q1), MAC_A, 1, 0);
+	assert_int_equal(len1, len2);
+	assert_memory_equal(q1 + 6, MAC_R1, 6);
+	check_ip(q1, IP_C, IP_A, 63);
+	assert_memory_equal(q1 + F_ID, q2 + F_ID, 4);
+
+	/* a UDP exchange through R: the source address is A's */
+	as(t.a);
+	assert_int_equal(rump_sys_sendto(fa, "via R", 5, 0,
+	    (struct sockaddr *)&to, sizeof(to)), 5);
+	unbind();
+	assert_true(th_wait_until(counter(t.c, "udp.delivered") == 1,
+	    WAIT_MS));
+	as(t.c);
+	assert_int_equal(rump_sys_recvfrom(fc, buf, sizeof(buf), MSG_DONTWAIT,
+	    (struct sockaddr *)&from, &fromlen), 5);
+	assert_memory_equal(buf, "via R", 5);
+	assert_int_equal(from.sin_addr.s_addr, ip(IP_A));
+	assert_int_equal(rump_sys_sendto(fc, "back", 4, 0,
+	    (struct sockaddr *)&from, fromlen), 4);
+	unbind();
+	assert_true(th_wait_until(counter(t.a, "udp.delivered") == 1,
+	    WAIT_MS));
+	as(t.a);
+	fromlen = sizeof(from);
+	assert_int_equal(rump_sys_recvfrom(fa, buf, sizeof(buf), MSG_DONTWAIT,
+	    (struct sockaddr *)&from, &fromlen), 4);
+	assert_memory_equal(buf, "back", 4);
+	assert_int_equal(from.sin_addr.s_addr, ip(IP_C));
+	assert_int_equal(from.sin_port, htons(7));
+	assert_int_equal(rump_sys_close(fa), 0);
+	as(t.c);
+	assert_int_equal(rump_sys_close(fc), 0);
+	unbind();
+	settle(&t);
+	assert_int_equal(counter(t.r, "ip.forward"), 4);
+	assert_int_equal(counter(t.r, "ip.cantforward"), 0);
+	assert_int_equal(counter(t.r, "ip.localout"), 0);
+	assert_int_equal(counter(t.r, "ip.delivered"), 0);
+	topo_down(&t);
+}
+
+static void
+test_forward_between_buses(void **state)
+{
+	(void)state;
+	forward_between_buses(RUMP_SOFTINT_INLINE, 1);
+}
+
+/* The same with R's soft interrupts on threads, on every vCPU it may have. */
+static void
+test_forward_between_buses_threads(void **state)
+{
+	(void)state;
+	forward_between_buses(RUMP_SOFTINT_THREADS, TH_MAXCPU);
+}
+
+/* ---- 2. TTL ---- */
+
+static void
+test_forward_ttl_expires(void **state)
+{
+	struct topo t;
+	uint8_t f[256], r[2048];
+	size_t len, rl;
+	uint32_t r1 = ip(IP_R1), tip = ip(IP_T);
+
+	(void)state;
+	topo_up(&t, true);
+	topo_router(&t);
+	/* TTL 1: RFC 1812 5.3.1 time exceeded in transit, from R */
+	len = echo_frame(f, MAC_R1, IP_T, IP_C, 1, 0, 0x11, 16);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	rl = next_ip(t.tap1, r, sizeof(r), MAC_T, 1, WAIT_MS);
+	assert_int_equal(rl, 14 + 20 + 8 + 20 + 8);
+	assert_memory_equal(r + 6, MAC_R1, 6);
+	assert_memory_equal(r + F_SRC, &r1, 4);
+	assert_memory_equal(r + F_DST, &tip, 4);
+	assert_int_equal(ref_cksum(r + F_IP, 20, 0), 0);
+	assert_int_equal(r[F_ICMP], 11);
+	assert_int_equal(r[F_ICMP + 1], 0);
+	assert_int_equal(ref_cksum(r + F_ICMP, 8 + 28, 0), 0);
+	/* quoting the header as it arrived and 8 bytes */
+	assert_memory_equal(r + F_ICMP + 8, f + F_IP, 28);
+	/* TTL 0 as well */
+	len = echo_frame(f, MAC_R1, IP_T, IP_C, 0, 0, 0x12, 16);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	rl = next_ip(t.tap1, r, sizeof(r), MAC_T, 1, WAIT_MS);
+	assert_int_equal(rl, 14 + 20 + 8 + 20 + 8);
+	assert_int_equal(r[F_ICMP], 11);
+	assert_int_equal(be16(r + F_ICMP + 8 + 4), 0x12);	/* quoted id */
+	settle(&t);
+	assert_int_equal(counter(t.r, "ip.timxceed"), 2);
+	assert_int_equal(counter(t.r, "icmp.out.timxceed"), 2);
+	assert_int_equal(counter(t.r, "ip.forward"), 0);
+	assert_int_equal(counter(t.c, "ip.total"), 0);
+
+	/* TTL 2: C gets it with TTL 1, and its answer comes back */
+	len = echo_frame(f, MAC_R1, IP_T, IP_C, 2, 0, 0x13, 16);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	rl = next_ip(t.tap1, r, sizeof(r), MAC_T, 1, WAIT_MS);
+	assert_int_equal(rl, len);
+	assert_int_equal(r[F_ICMP], 0);
+	check_ip(r, IP_C, IP_T, 63);
+	rl = next_ip(t.tap2, r, sizeof(r), MAC_C, 1, 0);
+	assert_int_equal(rl, len);
+	check_ip(r, IP_T, IP_C, 1);
+	settle(&t);
+	assert_int_equal(counter(t.r, "ip.forward"), 2);
+	assert_int_equal(counter(t.r, "ip.timxceed"), 2);
+	assert_int_equal(counter(t.c, "icmp.in.echo"), 1);
+	topo_down(&t);
+}
+
+/* ---- 3. no route, DF too big, fragmenting ---- */
+
+static void
+test_forward_unreachable_needfrag_fragments(void **state)
+{
+	struct topo t;
+	static uint8_t f[2048], r[2048];
+	size_t len, rl;
+	uint32_t r1 = ip(IP_R1);
+
+	(void)state;
+	topo_up(&t, true);
+	topo_router(&t);
+	/* no route (R has no default): RFC 1812 4.3.3.1 net unreachable */
+	len = echo_frame(f, MAC_R1, IP_T, IP_FAR, 64, 0, 0x21, 16);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	rl = next_ip(t.tap1, r, sizeof(r), MAC_T, 1, WAIT_MS);
+	assert_int_equal(rl, 14 + 20 + 8 + 20 + 8);
+	assert_memory_equal(r + F_SRC, &r1, 4);
+	assert_int_equal(r[F_ICMP], 3);
+	assert_int_equal(r[F_ICMP + 1], 0);
+	assert_memory_equal(r + F_ICMP + 8, f + F_IP, 28);
+	assert_int_equal(ref_cksum(r + F_ICMP, 8 + 28, 0), 0);
+	settle(&t);
+	assert_int_equal(counter(t.r, "ip.noroute"), 1);
+
+	/* DF, 1200 bytes, bus 2 MTU 1000: need-frag with 1000 (RFC 1191) */
+	assert_int_equal(rump_if_set_mtu(t.r, t.ifr2, 1000), 0);
+	len = echo_frame(f, MAC_R1, IP_T, IP_C, 64, 0x4000, 0x22, 1172);
+	assert_int_equal(len, 14 + 1200);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	rl = next_ip(t.tap1, r, sizeof(r), MAC_T, 1, WAIT_MS);
+	assert_int_equal(rl, 14 + 20 + 8 + 20 + 8);
+	assert_memory_equal(r + F_SRC, &r1, 4);
+	assert_int_equal(r[F_ICMP], 3);
+	assert_int_equal(r[F_ICMP + 1], 4);
+	assert_int_equal(be16(r + F_ICMP + 4), 0);
+	assert_int_equal(be16(r + F_ICMP + 6), 1000);
+	assert_memory_equal(r + F_ICMP + 8, f + F_IP, 28);
+	assert_int_equal(ref_cksum(r + F_ICMP, 8 + 28, 0), 0);
+	settle(&t);
+	assert_int_equal(counter(t.r, "ip.cantfrag"), 1);
+	assert_int_equal(counter(t.c, "ip.total"), 0);
+
+	/* without DF: R cuts it in two, C reassembles and answers */
+	len = echo_frame(f, MAC_R1, IP_T, IP_C, 64, 0, 0x23, 1172);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	rl = next_ip(t.tap1, r, sizeof(r), MAC_T, 1, WAIT_MS);
+	assert_int_equal(rl, 14 + 1200);
+	assert_int_equal(r[F_ICMP], 0);
+	check_ip(r, IP_C, IP_T, 63);
+	assert_memory_equal(r + F_ICMP + 4, f + F_ICMP + 4, 4 + 1172);
+	/* the fragments on bus 2: 976 + 204 payload bytes, TTL 63 */
+	rl = next_ip(t.tap2, r, sizeof(r), MAC_C, 1, 0);
+	assert_int_equal(rl, 14 + 20 + 976);
+	check_ip(r, IP_T, IP_C, 63);
+	assert_int_equal(be16(r + F_LEN), 20 + 976);
+	assert_int_equal(be16(r + F_ID), 0x23);
+	assert_int_equal(be16(r + F_OFF), 0x2000);	/* MF, offset 0 */
+	assert_memory_equal(r + F_ICMP, f + F_ICMP, 976);
+	rl = next_ip(t.tap2, r, sizeof(r), MAC_C, 1, 0);
+	assert_int_equal(rl, 14 + 20 + 204);
+	check_ip(r, IP_T, IP_C, 63);
+	assert_int_equal(be16(r + F_ID), 0x23);
+	assert_int_equal(be16(r + F_OFF), 976 / 8);
+	assert_memory_equal(r + F_ICMP, f + F_ICMP + 976, 204);
+	settle(&t);
+	assert_int_equal(counter(t.r, "ip.forward"), 2);
+	assert_int_equal(counter(t.r, "ip.fragmented"), 1);
+	assert_int_equal(counter(t.r, "ip.ofragments"), 2);
+	assert_int_equal(counter(t.r, "ip.cantfrag"), 1);
+	assert_int_equal(counter(t.r, "ip.noroute"), 1);
+	assert_int_equal(counter(t.r, "icmp.out.unreach"), 2);
+	assert_int_equal(counter(t.c, "ip.fragments"), 2);
+	assert_int_equal(counter(t.c, "ip.reassembled"), 1);
+	topo_down(&t);
+}
+
+/* ---- what a router does not forward ---- */
+
+static void
+test_forward_refused(void **state)
+{
+	static const uint8_t lsrr[8] = { 1, 131, 7, 4, 198, 18, 2, 1 };
+	struct topo t;
+	uint8_t f[256];
+	size_t len, hl;
+	uint64_t frames2;
+
+	(void)state;
+	topo_up(&t, true);
+	topo_router(&t);
+	/* a route back through T itself */
+	assert_int_equal(rump_route_add(t.r, ip("198.19.0.0"), 16, ip(IP_T),
+	    0), 0);
+	frames2 = bus_frames(t.bus2);
+	/* RFC 1812 5.3.4: a unicast datagram in a link-layer broadcast */
+	len = echo_frame(f, BCAST, IP_T, IP_C, 64, 0, 0x31, 8);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	/* RFC 2644: a directed broadcast to bus 2 */
+	len = echo_frame(f, MAC_R1, IP_T, "198.18.2.255", 64, 0, 0x32, 8);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	/* RFC 1812 5.3.7: martian source 0.0.0.0, martian destinations */
+	len = echo_frame(f, MAC_R1, "0.0.0.0", IP_C, 64, 0, 0x33, 8);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	len = echo_frame(f, MAC_R1, IP_T, "127.0.0.1", 64, 0, 0x34, 8);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	len = echo_frame(f, MAC_R1, IP_T, "240.0.0.1", 64, 0, 0x35, 8);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	/* RFC 7126 4.3: a loose source route */
+	len = eth(f, MAC_R1, MAC_T, 0x0800);
+	hl = ipv4(f + len, lsrr, sizeof(lsrr), 28 + 8 + 8, 0x36, 0, 64, 1,
+	    IP_T, IP_C);
+	len += hl + icmp_echo(f + len + hl, 8, 1, 1, 8);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	/* the next hop would be the sender itself */
+	len = echo_frame(f, MAC_R1, IP_T, "198.19.1.1", 64, 0, 0x37, 8);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	settle(&t);
+	assert_int_equal(counter(t.r, "ip.total"), 7);
+	assert_int_equal(counter(t.r, "ip.cantforward"), 7);
+	assert_int_equal(counter(t.r, "ip.srcroute"), 1);
+	assert_int_equal(counter(t.r, "ip.forward"), 0);
+	assert_int_equal(counter(t.r, "ip.notforus"), 0);
+	assert_int_equal(counter(t.r, "icmp.error"), 0);
+	assert_int_equal(counter(t.c, "ip.total"), 0);
+	assert_int_equal(bus_frames(t.bus2), frames2);
+	assert_int_equal(next_ip(t.tap1, f, sizeof(f), MAC_T, -1, 0), 0);
+	topo_down(&t);
+}
+
+/* ---- 4. a host's default gateway ---- */
+
+static void
+test_host_default_gateway(void **state)
+{
+	struct lan l;
+	struct rump_ping_reply rep;
+	enum rump_arp_state st;
+	uint8_t f[256], r[256], mac[6];
+	uint32_t gw = ip(IP_GW), a = ip(IP_A), far = ip(IP_FAR), nh = 0;
+	unsigned ifx = 0;
+	size_t len, hl;
+
+	(void)state;
+	lan_up(&l, 1, MAC_G, NULL);
+	assert_int_equal(rump_route_add(l.k[0], 0, 0, gw, 0), 0);
+	assert_int_equal(rump_route_get(l.k[0], far, &ifx, &nh), 0);
+	assert_int_equal(ifx, l.ifx[0]);
+	assert_int_equal(nh, gw);
+	assert_int_equal(rump_route_get(l.k[0], ip("198.18.1.9"), &ifx, &nh),
+	    0);
+	assert_int_equal(ifx, l.ifx[0]);
+	assert_int_equal(nh, ip("198.18.1.9"));
+
+	assert_int_equal(rump_ping_send(l.k[0], far, 3, 1, 24), 0);
+	/* ARP asks for the gateway, not for the destination */
+	len = next_arp(l.tap, r, sizeof(r), WAIT_MS);
+	assert_int_equal(len, 42);
+	assert_memory_equal(r, BCAST, 6);
+	assert_int_equal(be16(r + 20), 1);
+	assert_memory_equal(r + 22, MAC_A, 6);
+	assert_memory_equal(r + 28, &a, 4);
+	assert_memory_equal(r + 38, &gw, 4);
+	len = arp_reply(f, MAC_G, IP_GW, MAC_A, IP_A);
+	assert_int_equal(rump_bus_tap_send(l.tap, f, len), 0);
+	/* the echo goes to the gateway's MAC, to the far address */
+	len = next_ip(l.tap, r, sizeof(r), MAC_G, 1, WAIT_MS);
+	assert_int_equal(len, 14 + 20 + 8 + 24);
+	assert_memory_equal(r + 6, MAC_A, 6);
+	check_ip(r, IP_A, IP_FAR, 64);
+	assert_int_equal(r[F_ICMP], 8);
+	/* the answer, as the gateway forwards it */
+	len = eth(f, MAC_A, MAC_G, 0x0800);
+	hl = ipv4(f + len, NULL, 0, 20 + 8 + 24, 0x99, 0, 63, 1, IP_FAR,
+	    IP_A);
+	len += hl + icmp_echo(f + len + hl, 0, 3, 1, 24);
+	assert_int_equal(rump_bus_tap_send(l.tap, f, len), 0);
+	assert_true(th_wait_until(pings(l.k[0]) == 1, WAIT_MS));
+	assert_int_equal(rump_ping_last(l.k[0], &rep), 0);
+	assert_int_equal(rep.src, far);
+	assert_int_equal(rep.seq, 1);
+	assert_int_equal(rump_arp_get(l.k[0], gw, &st, mac), 0);
+	assert_int_equal(st, RUMP_ARP_REACHABLE);
+	assert_memory_equal(mac, MAC_G, 6);
+	assert_int_equal(rump_arp_get(l.k[0], far, &st, NULL), 0);
+	assert_int_equal(st, RUMP_ARP_NONE);
+
+	/* not a router: a datagram for someone else is dropped */
+	len = eth(f, MAC_A, MAC_G, 0x0800);
+	hl = ipv4(f + len, NULL, 0, 20 + 8 + 8, 0x9a, 0, 64, 1, IP_FAR,
+	    "198.18.1.9");
+	len += hl + icmp_echo(f + len + hl, 8, 3, 2, 8);
+	assert_int_equal(rump_bus_tap_send(l.tap, f, len), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+	assert_int_equal(counter(l.k[0], "ip.notforus"), 1);
+	assert_int_equal(counter(l.k[0], "ip.forward"), 0);
+	assert_int_equal(counter(l.k[0], "arp.sendrequests"), 1);
+	assert_int_equal(next_ip(l.tap, r, sizeof(r), NULL, -1, 0), 0);
+	lan_down(&l);
+}
+
+/* ---- 5. the routing table ---- */
+
+static void
+expect_route(struct rump_kernel *k, const char *dst, unsigned ifx,
+    const char *nexthop)
+{
+	unsigned gotif = 0;
+	uint32_t got = 0;
+
+	assert_int_equal(rump_route_get(k, ip(dst), &gotif, &got), 0);
+	assert_int_equal(gotif, ifx);
+	assert_int_equal(got, ip(nexthop));
+}
+
+static void
+test_route_table(void **state)
+{
+	struct topo t;
+	uint8_t f[256], r[256];
+	unsigned ifx;
+	uint32_t nh;
+	size_t len;
+
+	(void)state;
+	topo_up(&t, false);
+	assert_int_equal(rump_route_add(t.r, ip("198.19.0.0"), 16,
+	    ip("198.18.1.2"), 0), 0);
+	assert_int_equal(rump_route_add(t.r, ip("198.19.5.0"), 24,
+	    ip("198.18.2.3"), 0), 0);
+	assert_int_equal(rump_route_add(t.r, ip("198.19.5.5"), 32,
+	    ip("198.18.1.4"), 0), 0);
+	/* longest prefix wins, through the gateway's interface */
+	expect_route(t.r, "198.19.5.5", t.ifr1, "198.18.1.4");
+	expect_route(t.r, "198.19.5.6", t.ifr2, "198.18.2.3");
+	expect_route(t.r, "198.19.6.1", t.ifr1, "198.18.1.2");
+	expect_route(t.r, "198.18.2.77", t.ifr2, "198.18.2.77");
+	assert_int_equal(rump_route_get(t.r, ip("198.20.0.1"), &ifx, &nh),
+	    EHOSTUNREACH);
+	/* the same prefix again (host bits ignored) */
+	assert_int_equal(rump_route_add(t.r, ip("198.19.1.0"), 16,
+	    ip("198.18.2.3"), 0), EEXIST);
+	/* RFC 1122 3.3.1.1: a gateway must be on a connected network */
+	assert_int_equal(rump_route_add(t.r, ip("198.21.0.0"), 16,
+	    ip("198.30.0.1"), 0), ENETUNREACH);
+	assert_int_equal(rump_route_add(t.r, ip("198.21.0.0"), 16,
+	    ip("198.19.9.9"), 0), ENETUNREACH);	/* itself via a gateway */
+	assert_int_equal(rump_route_add(t.r, ip("198.21.0.0"), 16,
+	    ip("198.18.1.2"), 99), ENXIO);
+	/* delete: the shorter prefix takes over */
+	assert_int_equal(rump_route_del(t.r, ip("198.19.5.0"), 24), 0);
+	expect_route(t.r, "198.19.5.6", t.ifr1, "198.18.1.2");
+	assert_int_equal(rump_route_del(t.r, ip("198.19.5.0"), 24), ESRCH);
+	assert_int_equal(rump_route_del(t.r, ip("198.19.5.5"), 32), 0);
+	expect_route(t.r, "198.19.5.5", t.ifr1, "198.18.1.2");
+	/* a default route, and an on-link route by interface */
+	assert_int_equal(rump_route_add(t.r, 0, 0, ip("198.18.2.9"), 0), 0);
+	expect_route(t.r, "198.20.0.1", t.ifr2, "198.18.2.9");
+	assert_int_equal(rump_route_add(t.r, ip("198.22.0.0"), 16, 0,
+	    t.ifr2), 0);
+	expect_route(t.r, "198.22.1.1", t.ifr2, "198.22.1.1");
+
+	/* forwarding follows the table: 198.19.5.6 now goes via .1.2 */
+	assert_int_equal(rump_ip_forwarding(t.r, 1), 0);
+	len = echo_frame(f, MAC_R2, "198.18.2.50", "198.19.5.6", 64, 0, 0x51,
+	    8);
+	memcpy(f + 6, MAC_G2, 6);
+	assert_int_equal(rump_bus_tap_send(t.tap2, f, len), 0);
+	len = next_arp(t.tap1, r, sizeof(r), WAIT_MS);
+	assert_int_equal(len, 42);
+	nh = ip("198.18.1.2");
+	assert_memory_equal(r + 38, &nh, 4);
+	len = arp_reply(f, MAC_G, "198.18.1.2", MAC_R1, IP_R1);
+	assert_int_equal(rump_bus_tap_send(t.tap1, f, len), 0);
+	len = next_ip(t.tap1, r, sizeof(r), MAC_G, 1, WAIT_MS);
+	assert_int_equal(len, 14 + 20 + 8 + 8);
+	check_ip(r, "198.18.2.50", "198.19.5.6", 63);
+	settle(&t);
+	assert_int_equal(counter(t.r, "ip.forward"), 1);
+	topo_down(&t);
+}
+
+/* ---- 6. ARP aging ---- */
+
+static enum rump_arp_state
+arp_state(struct rump_kernel *k, const char *addr, uint8_t *mac)
+{
+	enum rump_arp_state st;
+
+	assert_int_equal(rump_arp_get(k, ip(addr), &st, mac), 0);
+	return st;
+}
+
+static void
+advance_s(struct lan *l, unsigned s)
+{
+	assert_int_equal(rump_clock_advance(l->k[0], s * 1000000000ull), 0);
+	assert_int_equal(rump_bus_quiesce(l->bus, WAIT_MS), 0);
+}
+
+static void
+test_arp_aging(void **state)
+{
+	struct lan l;
+	uint8_t f[128], r[256], mac[6];
+	uint32_t tip = ip(IP_T);
+	size_t len;
+
+	(void)state;
+	lan_up(&l, 1, MAC_T, NULL);
+	assert_int_equal(rump_ping_send(l.k[0], tip, 6, 1, 8), 0);
+	len = next_arp(l.tap, r, sizeof(r), WAIT_MS);
+	assert_int_equal(len, 42);
+	assert_memory_equal(r + 38, &tip, 4);
+	len = arp_reply(f, MAC_T, IP_T, MAC_A, IP_A);
+	assert_int_equal(rump_bus_tap_send(l.tap, f, len), 0);
+	len = next_ip(l.tap, r, sizeof(r), MAC_T, 1, WAIT_MS);
+	assert_int_equal(len, 14 + 20 + 8 + 8);
+	assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+	assert_int_equal(arp_state(l.k[0], IP_T, mac), RUMP_ARP_REACHABLE);
+	assert_memory_equal(mac, MAC_T, 6);
+	assert_int_equal(counter(l.k[0], "arp.sendrequests"), 1);
+
+	/* reachable for ARP_REACHABLE_MS (1200 s), then stale */
+	advance_s(&l, 1199);
+	assert_int_equal(arp_state(l.k[0], IP_T, NULL), RUMP_ARP_REACHABLE);
+	advance_s(&l, 2);
+	assert_int_equal(arp_state(l.k[0], IP_T, mac), RUMP_ARP_STALE);
+	assert_memory_equal(mac, MAC_T, 6);
+	assert_int_equal(counter(l.k[0], "arp.sendrequests"), 1);
+	drain(l.tap);
+
+	/* used while stale: one request, and the old MAC meanwhile */
+	assert_int_equal(rump_ping_send(l.k[0], tip, 6, 2, 8), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+	assert_int_equal(counter(l.k[0], "arp.sendrequests"), 2);
+	len = next_arp(l.tap, r, sizeof(r), 0);
+	assert_int_equal(len, 42);
+	assert_memory_equal(r, BCAST, 6);
+	assert_memory_equal(r + 38, &tip, 4);
+	len = next_ip(l.tap, r, sizeof(r), MAC_T, 1, 0);
+	assert_int_equal(len, 14 + 20 + 8 + 8);
+	assert_int_equal(be16(r + F_ICMP + 6), 2);
+	/* unanswered: asked again each second, gone after 3 s */
+	advance_s(&l, 1);
+	assert_int_equal(arp_state(l.k[0], IP_T, NULL), RUMP_ARP_STALE);
+	assert_int_equal(counter(l.k[0], "arp.sendrequests"), 3);
+	advance_s(&l, 1);
+	assert_int_equal(arp_state(l.k[0], IP_T, NULL), RUMP_ARP_STALE);
+	assert_int_equal(counter(l.k[0], "arp.sendrequests"), 4);
+	assert_int_equal(counter(l.k[0], "arp.timeouts"), 0);
+	advance_s(&l, 1);
+	assert_int_equal(arp_state(l.k[0], IP_T, NULL), RUMP_ARP_NONE);
+	assert_int_equal(counter(l.k[0], "arp.timeouts"), 1);
+	assert_int_equal(counter(l.k[0], "arp.sendrequests"), 4);
+	assert_int_equal(counter(l.k[0], "arp.timeoutdropped"), 0);
+	lan_down(&l);
+}
+
+/* ---- 7. reassembly bounded, through the wire ---- */
+
+#define REASS_MAX 64		/* ip_reass.h's default datagram limit */
+#define REASS_EXTRA 6
+
+static void
+test_reassembly_bounded_wire(void **state)
+{
+	struct lan l;
+	uint8_t f[256], r[256], echo[8 + 16];
+	size_t len, hl;
+	uint64_t sent, limited;
+	unsigned n = 0;
+
+	(void)state;
+	lan_up(&l, 1, MAC_T, NULL);
+	assert_int_equal(rump_arp_add(l.k[0], l.ifx[0], ip(IP_T), MAC_T), 0);
+	/* first fragments only (MF, offset 0) of 70 UDP datagrams */
+	for (unsigned i = 0; i < REASS_MAX + REASS_EXTRA; i++) {
+		len = eth(f, MAC_A, MAC_T, 0x0800);
+		hl = ipv4(f + len, NULL, 0, 20 + 16, (uint16_t)(1000 + i),
+		    0x2000, 64, 17, IP_T, IP_A);
+		memset(f + len + hl, (int)i, 16);
+		assert_int_equal(rump_bus_tap_send(l.tap, f, len + hl + 16),
+		    0);
+	}
+	assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+	assert_int_equal(counter(l.k[0], "ip.fragments"),
+	    REASS_MAX + REASS_EXTRA);
+	assert_int_equal(counter(l.k[0], "ip.fraglimit"), REASS_EXTRA);
+	assert_int_equal(counter(l.k[0], "ip.fragtimeout"), 0);
+	/* RFC 1122 3.3.2: held for the 30 s timeout, dropped after it */
+	advance_s(&l, 30);
+	assert_int_equal(counter(l.k[0], "ip.fragtimeout"), 0);
+	advance_s(&l, 1);
+	assert_int_equal(counter(l.k[0], "ip.fragtimeout"), REASS_MAX);
+	assert_int_equal(counter(l.k[0], "ip.fragdropped"), REASS_MAX);
+	/* each had fragment zero: time exceeded (reassembly), rate limited */
+	sent = counter(l.k[0], "icmp.out.timxceed");
+	limited = counter(l.k[0], "icmp.ratelimited");
+	assert_int_equal(sent + limited, REASS_MAX);
+	assert_true(sent > 0);
+	while ((len = next_ip(l.tap, r, sizeof(r), MAC_T, 1, 0)) != 0) {
+		assert_int_equal(r[F_ICMP], 11);
+		assert_int_equal(r[F_ICMP + 1], 1);
+		assert_true(be16(r + F_ICMP + 8 + 4) >= 1000 &&
+		    be16(r + F_ICMP + 8 + 4) < 1000 + REASS_MAX);
+		n++;
+	}
+	assert_int_equal(n, sent);
+
+	/* room again: a datagram in two fragments is reassembled */
+	icmp_echo(echo, 8, 7, 7, 16);
+	len = eth(f, MAC_A, MAC_T, 0x0800);
+	hl = ipv4(f + len, NULL, 0, 20 + 16, 2000, 0x2000, 64, 1, IP_T, IP_A);
+	memcpy(f + len + hl, echo, 16);
+	assert_int_equal(rump_bus_tap_send(l.tap, f, len + hl + 16), 0);
+	hl = ipv4(f + len, NULL, 0, 20 + 8, 2000, 2, 64, 1, IP_T, IP_A);
+	memcpy(f + len + hl, echo + 16, 8);
+	assert_int_equal(rump_bus_tap_send(l.tap, f, len + hl + 8), 0);
+	len = next_ip(l.tap, r, sizeof(r), MAC_T, 1, WAIT_MS);
+	assert_int_equal(len, 14 + 20 + 8 + 16);
+	assert_int_equal(r[F_ICMP], 0);
+	assert_memory_equal(r + F_ICMP + 4, echo + 4, 4 + 16);
+	assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+	assert_int_equal(counter(l.k[0], "ip.reassembled"), 1);
+	lan_down(&l);
+}
+
+/* ---- 8. capture files ---- */
+
+struct cap {
+	unsigned n;
+	uint16_t type[16];	/* ethertype */
+	uint16_t arpop[16];
+	int icmp[16];		/* ICMP type, -1 */
+	uint8_t dst[16][6];
+};
+
+static void
+cap_read(const char *path, struct cap *c)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	pcap_t *p;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	p = pcap_open_offline(path, err);
+	assert_non_null(p);
+	assert_int_equal(pcap_datalink(p), DLT_EN10MB);
+	while ((rc = pcap_next_ex(p, &h, &d)) == 1) {
+		assert_true(c->n < 16);
+		assert_true(h->caplen >= 42);
+		assert_int_equal(h->caplen, h->len);
+		c->type[c->n] = be16(d + 12);
+		c->icmp[c->n] = -1;
+		if (c->type[c->n] == 0x0806)
+			c->arpop[c->n] = be16(d + 20);
+		else if (c->type[c->n] == 0x0800 && d[F_PROTO] == 1)
+			c->icmp[c->n] = d[F_ICMP];
+		memcpy(c->dst[c->n], d, 6);
+		c->n++;
+	}
+	assert_int_equal(rc, PCAP_ERROR_BREAK);	/* end of file */
+	pcap_close(p);
+}
+
+/* Frame i of c is ARP op op to dst, or ICMP type icmp to dst. */
+static void
+cap_arp(const struct cap *c, unsigned i, uint16_t op, const uint8_t *dst)
+{
+	assert_int_equal(c->type[i], 0x0806);
+	assert_int_equal(c->arpop[i], op);
+	assert_memory_equal(c->dst[i], dst, 6);
+}
+
+static void
+cap_icmp(const struct cap *c, unsigned i, int icmp, const uint8_t *dst)
+{
+	assert_int_equal(c->type[i], 0x0800);
+	assert_int_equal(c->icmp[i], icmp);
+	assert_memory_equal(c->dst[i], dst, 6);
+}
+
+static void
+test_pcap_capture(void **state)
+{
+	char dir[] = "/tmp/rumpnet-route-XXXXXX", bpath[64], ipath[64];
+	char npath[64];
+	struct rump_bus_config cfg;
+	struct lan l;
+	struct cap c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(bpath, sizeof(bpath), "%s/bus.pcap", dir);
+	snprintf(ipath, sizeof(ipath), "%s/bus0.pcap", dir);
+	snprintf(npath, sizeof(npath), "%s/none.pcap", dir);
+	rump_bus_config_default(&cfg);
+	cfg.pcap_path = bpath;
+	lan_up(&l, 2, NULL, &cfg);
+	assert_int_equal(rump_if_pcap(l.k[0], l.ifx[0], ipath), 0);
+	assert_int_equal(rump_if_pcap(l.k[0], 99, npath), ENXIO);
+	(void)unlink(npath);
+	assert_int_equal(rump_ping_send(l.k[0], ip(IP_B), 8, 1, 32), 0);
+	assert_true(th_wait_until(pings(l.k[0]) == 1, WAIT_MS));
+	assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+	/* stop: the file is complete, later frames are not in it */
+	assert_int_equal(rump_if_pcap(l.k[0], l.ifx[0], NULL), 0);
+	assert_int_equal(rump_ping_send(l.k[0], ip(IP_B), 8, 2, 32), 0);
+	assert_true(th_wait_until(pings(l.k[0]) == 2, WAIT_MS));
+	assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+	cap_read(ipath, &c);
+	assert_int_equal(c.n, 4);
+	cap_arp(&c, 0, 1, BCAST);
+	cap_arp(&c, 1, 2, MAC_A);
+	cap_icmp(&c, 2, 8, MAC_B);
+	cap_icmp(&c, 3, 0, MAC_A);
+	lan_down(&l);		/* closes the bus capture */
+	/* the bus saw both announcements, the first ping and the second */
+	cap_read(bpath, &c);
+	assert_int_equal(c.n, 8);
+	cap_arp(&c, 0, 1, BCAST);
+	cap_arp(&c, 1, 1, BCAST);
+	cap_arp(&c, 2, 1, BCAST);
+	cap_arp(&c, 3, 2, MAC_A);
+	cap_icmp(&c, 4, 8, MAC_B);
+	cap_icmp(&c, 5, 0, MAC_A);
+	cap_icmp(&c, 6, 8, MAC_B);
+	cap_icmp(&c, 7, 0, MAC_A);
+	assert_int_equal(unlink(ipath), 0);
+	assert_int_equal(unlink(bpath), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* ---- 9. SO_REUSEPORT ---- */
+
+static int
+reuse_socket(bool reuseport, int expect_errno)
+{
+	struct sockaddr_in s = sa("0.0.0.0", 5000);
+	int fd = rump_sys_socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+
+	assert_true(fd >= 0);
+	if (reuseport)
+		assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET,
+		    SO_REUSEPORT, &one, sizeof(one)), 0);
+	errno = 0;
+	assert_int_equal(rump_sys_bind(fd, (struct sockaddr *)&s, sizeof(s)),
+	    expect_errno == 0 ? 0 : -1);
+	assert_int_equal(errno, expect_errno);
+	return fd;
+}
+
+static void
+test_so_reuseport(void **state)
+{
+	struct sockaddr_in bc = sa("198.18.1.255", 5000), uc = sa(IP_B, 5000);
+	struct lan l;
+	char buf[32];
+	int s1, s2, s3, fa, one = 1;
+	ssize_t n1, n2;
+
+	(void)state;
+	lan_up(&l, 2, NULL, NULL);
+	as(l.k[1]);
+	s1 = reuse_socket(true, 0);
+	s2 = reuse_socket(true, 0);
+	s3 = reuse_socket(false, EADDRINUSE);
+	assert_int_equal(rump_sys_close(s3), 0);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_setsockopt(fa, SOL_SOCKET, SO_BROADCAST,
+	    &one, sizeof(one)), 0);
+	assert_int_equal(rump_sys_sendto(fa, "to all", 6, 0,
+	    (struct sockaddr *)&bc, sizeof(bc)), 6);
+	unbind();
+	assert_true(th_wait_until(counter(l.k[1], "udp.delivered") == 2,
+	    WAIT_MS));
+	as(l.k[1]);
+	assert_int_equal(rump_sys_recv(s1, buf, sizeof(buf), MSG_DONTWAIT), 6);
+	assert_memory_equal(buf, "to all", 6);
+	assert_int_equal(rump_sys_recv(s2, buf, sizeof(buf), MSG_DONTWAIT), 6);
+	assert_memory_equal(buf, "to all", 6);
+	/* a unicast datagram goes to one of them */
+	as(l.k[0]);
+	assert_int_equal(rump_sys_sendto(fa, "one", 3, 0,
+	    (struct sockaddr *)&uc, sizeof(uc)), 3);
+	unbind();
+	assert_true(th_wait_until(counter(l.k[1], "udp.delivered") == 3,
+	    WAIT_MS));
+	assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+	as(l.k[1]);
+	n1 = rump_sys_recv(s1, buf, sizeof(buf), MSG_DONTWAIT);
+	n2 = rump_sys_recv(s2, buf, sizeof(buf), MSG_DONTWAIT);
+	assert_true((n1 == 3 && n2 == -1) || (n1 == -1 && n2 == 3));
+	assert_int_equal(rump_sys_close(s1), 0);
+	assert_int_equal(rump_sys_close(s2), 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_close(fa), 0);
+	unbind();
+	assert_int_equal(counter(l.k[1], "udp.noportbcast"), 0);
+	assert_int_equal(counter(l.k[1], "udp.fullsock"), 0);
+	lan_down(&l);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_forward_between_buses),
+		cmocka_unit_test(test_forward_between_buses_threads),
+		cmocka_unit_test(test_forward_ttl_expires),
+		cmocka_unit_test(test_forward_unreachable_needfrag_fragments),
+		cmocka_unit_test(test_forward_refused),
+		cmocka_unit_test(test_host_default_gateway),
+		cmocka_unit_test(test_route_table),
+		cmocka_unit_test(test_arp_aging),
+		cmocka_unit_test(test_reassembly_bounded_wire),
+		cmocka_unit_test(test_pcap_capture),
+		cmocka_unit_test(test_so_reuseport),
+	};
+
+	th_filter();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
