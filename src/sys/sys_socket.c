@@ -236,8 +236,10 @@ rump_sys_close(int fd)
 	return (int)sys_exit(ns, 0, 0);
 }
 
-int
-rump_sys_bind(int fd, const struct sockaddr *addr, socklen_t len)
+/* bind(2) and connect(2): one address in, one socket-layer call. */
+static int
+sys_addrcall(int fd, const struct sockaddr *addr, socklen_t len,
+    bool connect)
 {
 	struct sockaddr_in sin;
 	struct netstack *ns;
@@ -248,16 +250,29 @@ rump_sys_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return (int)sys_return(error, 0);
 	if ((error = fd_get(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
-	if ((error = sockaddr_in_copyin(addr, len, &sin, false)) == 0)
-		error = sobind(so, &sin);
+	/* connect(AF_UNSPEC) dissolves a datagram association */
+	if ((error = sockaddr_in_copyin(addr, len, &sin, connect)) == 0)
+		error = connect ? soconnect(so, &sin) : sobind(so, &sin);
 	sorele(so);
 	return (int)sys_exit(ns, error, 0);
+}
+
+int
+rump_sys_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return sys_addrcall(fd, addr, len, false);
 }
 
 int
 rump_sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	struct sockaddr_in sin;
+	return sys_addrcall(fd, addr, len, true);
+}
+
+/* listen(2) and accept(2): no stream protocol yet, so never supported. */
+static int
+sys_streamonly(int fd)
+{
 	struct netstack *ns;
 	struct socket *so;
 	int error;
@@ -266,44 +281,23 @@ rump_sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return (int)sys_return(error, 0);
 	if ((error = fd_get(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
-	if ((error = sockaddr_in_copyin(addr, len, &sin, true)) == 0)
-		error = soconnect(so, &sin);
 	sorele(so);
-	return (int)sys_exit(ns, error, 0);
+	return (int)sys_exit(ns, EOPNOTSUPP, 0);
 }
 
 int
 rump_sys_listen(int fd, int backlog)
 {
-	struct netstack *ns;
-	struct socket *so;
-	int error;
-
 	(void)backlog;
-	if ((error = sys_enter(&ns)) != 0)
-		return (int)sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
-		return (int)sys_exit(ns, error, 0);
-	sorele(so);
-	/* datagram sockets cannot listen (no stream protocol yet) */
-	return (int)sys_exit(ns, EOPNOTSUPP, 0);
+	return sys_streamonly(fd);
 }
 
 int
 rump_sys_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	struct netstack *ns;
-	struct socket *so;
-	int error;
-
 	(void)addr;
 	(void)len;
-	if ((error = sys_enter(&ns)) != 0)
-		return (int)sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
-		return (int)sys_exit(ns, error, 0);
-	sorele(so);
-	return (int)sys_exit(ns, EOPNOTSUPP, 0);
+	return sys_streamonly(fd);
 }
 
 static ssize_t
