@@ -45,7 +45,7 @@ stat(struct rump_kernel *k, const char *name)
 static struct rump_kernel *
 host(struct net *n, const uint8_t *mac, const char *addr, unsigned *ifindex)
 {
-	struct rump_kernel *k = th_kernel(RUMP_SOFTINT_INLINE,
+	struct rump_kernel *k = th_kernel(pkt_mode(),
 	    RUMP_CLOCK_VIRTUAL, 1);
 
 	assert_int_equal(rump_bus_attach(n->bus, k, "bus0", mac, ifindex), 0);

@@ -87,7 +87,7 @@ be16(const uint8_t *p)
 static struct rump_kernel *
 instance(void)
 {
-	return th_kernel(RUMP_SOFTINT_INLINE, RUMP_CLOCK_VIRTUAL, 1);
+	return th_kernel(pkt_mode(), RUMP_CLOCK_VIRTUAL, 1);
 }
 
 /* Attach k to b as ifname with mac, up, with addr/24. */
@@ -289,7 +289,7 @@ topo_up_mode(struct topo *t, bool hosts, enum rump_softint_mode mode,
 static void
 topo_up(struct topo *t, bool hosts)
 {
-	topo_up_mode(t, hosts, RUMP_SOFTINT_INLINE, 1);
+	topo_up_mode(t, hosts, pkt_mode(), 1);
 }
 
 /* R as a router that knows the tap host T on bus 1 without ARP. */
@@ -305,6 +305,9 @@ topo_down(struct topo *t)
 {
 	rump_bus_tap_close(t->tap1);
 	rump_bus_tap_close(t->tap2);
+	/* frames in flight hold mbufs: let them land before the leak check */
+	assert_int_equal(rump_bus_quiesce(t->bus1, 5000), 0);
+	assert_int_equal(rump_bus_quiesce(t->bus2, 5000), 0);
 	if (t->a != NULL)
 		th_kernel_destroy(t->a);
 	if (t->c != NULL)
@@ -358,6 +361,8 @@ lan_down(struct lan *l)
 {
 	if (l->tap != NULL)
 		rump_bus_tap_close(l->tap);
+	/* frames in flight hold mbufs: let them land before the leak check */
+	assert_int_equal(rump_bus_quiesce(l->bus, 5000), 0);
 	for (int i = 0; i < 2; i++)
 		if (l->k[i] != NULL)
 			th_kernel_destroy(l->k[i]);
