@@ -11,6 +11,7 @@
 #include "net/if.h"
 #include "net/if_ether.h"
 #include "net/netstack.h"
+#include "netinet/if_arp.h"
 #include "netinet/in_var.h"
 
 bool
@@ -101,27 +102,26 @@ if_detach(struct ifnet *ifp)
 	mutex_exit(&ns->ns_lock);
 }
 
-int
+void
 if_up(struct ifnet *ifp)
 {
-	struct netstack *ns = ifp->if_kernel->k_net;
+	struct list_node *ln;
 
-	mutex_enter(&ns->ns_lock);
+	KASSERT(mutex_owned(&ifp->if_kernel->k_net->ns_lock));
 	ifp->if_flags |= IFF_UP | IFF_RUNNING;
-	mutex_exit(&ns->ns_lock);
-	return 0;
+	/* announce the addresses it already had (RFC 5227 3) */
+	for (ln = ifp->if_addrlist.ln_next; ln != &ifp->if_addrlist;
+	    ln = ln->ln_next)
+		arp_announce(ifp, container_of(ln, struct in_ifaddr,
+		    ia_iflink)->ia_addr);
 }
 
-int
+void
 if_down(struct ifnet *ifp)
 {
-	struct netstack *ns = ifp->if_kernel->k_net;
-
-	mutex_enter(&ns->ns_lock);
+	KASSERT(mutex_owned(&ifp->if_kernel->k_net->ns_lock));
 	ifp->if_flags &= ~(IFF_UP | IFF_RUNNING);
 	ifq_purge(&ifp->if_snd);
-	mutex_exit(&ns->ns_lock);
-	return 0;
 }
 
 struct ifnet *

@@ -100,8 +100,12 @@ void ifq_purge(struct ifqueue *q);
  */
 void if_attach(struct rump_kernel *k, struct ifnet *ifp);
 void if_detach(struct ifnet *ifp);
-int if_up(struct ifnet *ifp);
-int if_down(struct ifnet *ifp);
+/*
+ * if_up: mark ifp up and announce its addresses; if_down: mark it down
+ * and drop what waits on if_snd.  Called with the net lock held.
+ */
+void if_up(struct ifnet *ifp);
+void if_down(struct ifnet *ifp);
 struct ifnet *if_byindex(struct rump_kernel *k, unsigned index);
 struct ifnet *if_byname(struct rump_kernel *k, const char *name);
 

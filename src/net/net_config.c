@@ -50,19 +50,12 @@ int
 rump_if_up(struct rump_kernel *k, unsigned ifindex)
 {
 	struct ifnet *ifp;
-	struct list_node *ln;
 	int error = net_enter(k);
 
 	if (error)
 		return hyper_errno_to_host(error);
-	if ((ifp = net_ifp(k, ifindex, &error)) != NULL) {
-		ifp->if_flags |= IFF_UP | IFF_RUNNING;
-		/* announce the addresses it already had */
-		for (ln = ifp->if_addrlist.ln_next; ln != &ifp->if_addrlist;
-		    ln = ln->ln_next)
-			arp_announce(ifp, container_of(ln, struct in_ifaddr,
-			    ia_iflink)->ia_addr);
-	}
+	if ((ifp = net_ifp(k, ifindex, &error)) != NULL)
+		if_up(ifp);
 	return net_exit(k, error);
 }
 
@@ -74,10 +67,8 @@ rump_if_down(struct rump_kernel *k, unsigned ifindex)
 
 	if (error)
 		return hyper_errno_to_host(error);
-	if ((ifp = net_ifp(k, ifindex, &error)) != NULL) {
-		ifp->if_flags &= ~(IFF_UP | IFF_RUNNING);
-		ifq_purge(&ifp->if_snd);
-	}
+	if ((ifp = net_ifp(k, ifindex, &error)) != NULL)
+		if_down(ifp);
 	return net_exit(k, error);
 }
 

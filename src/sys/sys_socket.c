@@ -3,7 +3,7 @@
  * argument checks, the instance's descriptor table, entry into and exit
  * from the kernel, errno.
  *
- * rump_sys_*() -> sys_enter() (vCPU, net lock) -> fd_get() -> so*()
+ * rump_sys_*() -> sys_enter() (vCPU, net lock) -> fd_socket() -> so*()
  *     -> sys_exit() (unlock, give the vCPU back, errno)
  *
  * Arguments are the host's types (sys/socket.h gives the kernel the same
@@ -136,11 +136,6 @@ sys_exit(struct netstack *ns, int error, long ret)
 	return sys_return(error, ret);
 }
 
-static int
-fd_get(struct netstack *ns, int fd, struct socket **sop)
-{
-	return fd_socket(ns, fd, sop);
-}
 
 /* Copy a socket address in: EFAULT, EINVAL (short), EAFNOSUPPORT. */
 static int
@@ -248,7 +243,7 @@ sys_addrcall(int fd, const struct sockaddr *addr, socklen_t len,
 
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
+	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
 	/* connect(AF_UNSPEC) dissolves a datagram association */
 	if ((error = sockaddr_in_copyin(addr, len, &sin, connect)) == 0)
@@ -279,7 +274,7 @@ sys_streamonly(int fd)
 
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
+	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
 	sorele(so);
 	return (int)sys_exit(ns, EOPNOTSUPP, 0);
@@ -314,7 +309,7 @@ sys_sendit(int fd, const struct iovec *iov, int iovcnt,
 		return sys_return(error, 0);
 	if ((error = sys_enter(&ns)) != 0)
 		return sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
+	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return sys_exit(ns, error, 0);
 	if (to != NULL)
 		error = sockaddr_in_copyin(to, tolen, &sin, false);
@@ -341,7 +336,7 @@ sys_recvit(int fd, const struct iovec *iov, int iovcnt, struct sockaddr *from,
 		return sys_return(EFAULT, 0);
 	if ((error = sys_enter(&ns)) != 0)
 		return sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
+	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return sys_exit(ns, error, 0);
 	memset(&sin, 0, sizeof(sin));
 	error = soreceive(so, &sin, iov, iovcnt, resid, flags, &got, &mf);
@@ -451,7 +446,7 @@ rump_sys_shutdown(int fd, int how)
 
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
+	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
 	error = soshutdown(so, how);
 	sorele(so);
@@ -469,7 +464,7 @@ rump_sys_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return (int)sys_return(EFAULT, 0);
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
+	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
 	error = sogetopt(so, level, name, val, len);
 	sorele(so);
@@ -488,7 +483,7 @@ rump_sys_setsockopt(int fd, int level, int name, const void *val,
 		return (int)sys_return(EFAULT, 0);
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
+	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
 	error = sosetopt(so, level, name, val, len);
 	sorele(so);
@@ -507,7 +502,7 @@ sys_getname(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 		return (int)sys_return(EFAULT, 0);
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
+	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
 	if (peer && !(so->so_state & SS_ISCONNECTED)) {
 		error = ENOTCONN;
@@ -543,7 +538,7 @@ rump_sys_fcntl(int fd, int cmd, int arg)
 
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
+	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
 	switch (cmd) {
 	case F_GETFL:
@@ -578,7 +573,7 @@ rump_sys_ioctl(int fd, unsigned long request, void *arg)
 
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
-	if ((error = fd_get(ns, fd, &so)) != 0)
+	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
 	if (arg == NULL && (request == FIONREAD || request == FIONBIO)) {
 		error = EFAULT;

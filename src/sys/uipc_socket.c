@@ -203,7 +203,10 @@ soseterror(struct socket *so, int error)
 	sowakeall(so);
 }
 
-/* Sleep on sb for up to its timeout; 0, EWOULDBLOCK (timed out) or EINTR. */
+/*
+ * Sleep on sb for up to its timeout: 0, EWOULDBLOCK (timed out) or EBADF
+ * (the socket was closed meanwhile).
+ */
 static int
 sbwait(struct socket *so, struct sockbuf *sb)
 {
