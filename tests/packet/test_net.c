@@ -100,35 +100,6 @@ teardown(struct net *n)
 	assert_int_equal(rump_bus_destroy(n->bus), 0);
 }
 
-/* An IPv4 header at f (hlen 20 + optlen), checksum right unless told. */
-static size_t
-ipv4(uint8_t *f, const uint8_t *opts, size_t optlen, uint16_t totlen,
-    uint16_t id, uint16_t off, uint8_t proto, const char *src,
-    const char *dst)
-{
-	size_t hlen = 20 + optlen;
-	uint32_t s = ip(src), d = ip(dst);
-
-	f[0] = (uint8_t)(0x40 | (hlen / 4));
-	f[1] = 0;
-	f[2] = (uint8_t)(totlen >> 8);
-	f[3] = (uint8_t)totlen;
-	f[4] = (uint8_t)(id >> 8);
-	f[5] = (uint8_t)id;
-	f[6] = (uint8_t)(off >> 8);
-	f[7] = (uint8_t)off;
-	f[8] = 64;
-	f[9] = proto;
-	f[10] = f[11] = 0;
-	memcpy(f + 12, &s, 4);
-	memcpy(f + 16, &d, 4);
-	if (optlen > 0)
-		memcpy(f + 20, opts, optlen);
-	uint16_t c = ref_cksum(f, hlen, 0);
-	memcpy(f + 10, &c, 2);
-	return hlen;
-}
-
 /* An ICMP echo request with datalen bytes of pattern. */
 static size_t
 icmp_echo(uint8_t *f, uint8_t type, uint16_t id, uint16_t seq, size_t datalen)
@@ -383,7 +354,7 @@ test_echo_reply_bytes(void **state)
 	setup_tap(&n);
 	b_knows_tap(&n);
 	len = eth(f, MAC_B, MAC_T, 0x0800);
-	hl = ipv4(f + len, NULL, 0, 20 + 8 + 32, 0x1234, 0, 1, IP_T, IP_B);
+	hl = ipv4(f + len, NULL, 0, 20 + 8 + 32, 0x1234, 0, 64, 1, IP_T, IP_B);
 	len += hl + icmp_echo(f + len + hl, 8, 0xbeef, 3, 32);
 	send_frame(&n, f, len);
 	assert_int_equal(recv_frame(&n, r, sizeof(r), 5000), len);
@@ -414,7 +385,7 @@ test_protocol_unreachable(void **state)
 	setup_tap(&n);
 	b_knows_tap(&n);
 	len = eth(f, MAC_B, MAC_T, 0x0800);
-	hl = ipv4(f + len, NULL, 0, 20 + 16, 7, 0, 253, IP_T, IP_B);
+	hl = ipv4(f + len, NULL, 0, 20 + 16, 7, 0, 64, 253, IP_T, IP_B);
 	memset(f + len + hl, 0xab, 16);
 	len += hl + 16;
 	send_frame(&n, f, len);
@@ -447,7 +418,7 @@ send_echo_frags(struct net *n, uint16_t id, size_t datalen, size_t fsz,
 		size_t len = eth(f, MAC_B, MAC_T, 0x0800);
 
 		len += ipv4(f + len, NULL, 0, (uint16_t)(20 + plen), id,
-		    (uint16_t)((last ? 0 : 0x2000) | (off / 8)), 1, IP_T, IP_B);
+		    (uint16_t)((last ? 0 : 0x2000) | (off / 8)), 64, 1, IP_T, IP_B);
 		memcpy(f + len, icmp + off, plen);
 		send_frame(n, f, len + plen);
 	}
@@ -506,7 +477,7 @@ test_reassembly_overlap_dropped(void **state)
 
 		len = eth(f, MAC_B, MAC_T, 0x0800);
 		len += ipv4(f + len, NULL, 0, (uint16_t)(20 + plen), 200,
-		    (uint16_t)((k == 2 ? 0 : 0x2000) | (offs[k] / 8)), 1, IP_T,
+		    (uint16_t)((k == 2 ? 0 : 0x2000) | (offs[k] / 8)), 64, 1, IP_T,
 		    IP_B);
 		memcpy(f + len, icmp + offs[k], plen);
 		send_frame(&n, f, len + plen);
@@ -586,26 +557,26 @@ test_bad_ip_headers(void **state)
 	memcpy(h + 6, MAC_T, 4);
 	send_frame(&n, h, 10);
 	/* IHL 4 */
-	hl = ipv4(h, NULL, 0, 28, 1, 0, 1, IP_T, IP_B);
+	hl = ipv4(h, NULL, 0, 28, 1, 0, 64, 1, IP_T, IP_B);
 	h[0] = 0x44;
 	fix_sum(h, 20);
 	send_ip_raw(&n, h, 28);
 	/* IHL 15 (60 bytes) in a 28-byte datagram */
-	hl = ipv4(h, NULL, 0, 28, 2, 0, 1, IP_T, IP_B);
+	hl = ipv4(h, NULL, 0, 28, 2, 0, 64, 1, IP_T, IP_B);
 	h[0] = 0x4f;
 	send_ip_raw(&n, h, 28);
 	/* total length 200 in a 28-byte frame */
-	hl = ipv4(h, NULL, 0, 200, 3, 0, 1, IP_T, IP_B);
+	hl = ipv4(h, NULL, 0, 200, 3, 0, 64, 1, IP_T, IP_B);
 	send_ip_raw(&n, h, 28);
 	/* total length 10, below the header */
-	hl = ipv4(h, NULL, 0, 10, 4, 0, 1, IP_T, IP_B);
+	hl = ipv4(h, NULL, 0, 10, 4, 0, 64, 1, IP_T, IP_B);
 	send_ip_raw(&n, h, 28);
 	/* checksum wrong */
-	hl = ipv4(h, NULL, 0, 28, 5, 0, 1, IP_T, IP_B);
+	hl = ipv4(h, NULL, 0, 28, 5, 0, 64, 1, IP_T, IP_B);
 	h[10] ^= 0x5a;
 	send_ip_raw(&n, h, 28);
 	/* version 6 */
-	hl = ipv4(h, NULL, 0, 28, 6, 0, 1, IP_T, IP_B);
+	hl = ipv4(h, NULL, 0, 28, 6, 0, 64, 1, IP_T, IP_B);
 	h[0] = 0x65;
 	fix_sum(h, 20);
 	send_ip_raw(&n, h, 28);
@@ -613,17 +584,17 @@ test_bad_ip_headers(void **state)
 	const uint8_t opt0[4] = { 0x44, 0, 5, 0 };
 	const uint8_t opt1[4] = { 0x44, 1, 5, 0 };
 	const uint8_t optbig[4] = { 0x44, 40, 5, 0 };
-	hl = ipv4(h, opt0, 4, 32, 7, 0, 1, IP_T, IP_B);
+	hl = ipv4(h, opt0, 4, 32, 7, 0, 64, 1, IP_T, IP_B);
 	send_ip_raw(&n, h, 32);
-	hl = ipv4(h, opt1, 4, 32, 8, 0, 1, IP_T, IP_B);
+	hl = ipv4(h, opt1, 4, 32, 8, 0, 64, 1, IP_T, IP_B);
 	send_ip_raw(&n, h, 32);
-	hl = ipv4(h, optbig, 4, 32, 9, 0, 1, IP_T, IP_B);
+	hl = ipv4(h, optbig, 4, 32, 9, 0, 64, 1, IP_T, IP_B);
 	send_ip_raw(&n, h, 32);
 	/* a source address of 127.0.0.1 from the wire */
-	hl = ipv4(h, NULL, 0, 28, 10, 0, 1, "127.0.0.1", IP_B);
+	hl = ipv4(h, NULL, 0, 28, 10, 0, 64, 1, "127.0.0.1", IP_B);
 	send_ip_raw(&n, h, 28);
 	/* fragment with offset + length beyond 65535 */
-	hl = ipv4(h, NULL, 0, 28 + 64, 11, 0x2000 | 8189, 1, IP_T, IP_B);
+	hl = ipv4(h, NULL, 0, 28 + 64, 11, 0x2000 | 8189, 64, 1, IP_T, IP_B);
 	memset(h + 20, 0, 72);
 	send_ip_raw(&n, h, 28 + 64);
 	(void)hl;
@@ -664,7 +635,7 @@ test_bad_icmp(void **state)
 	b_knows_tap(&n);
 	/* an unreachable quoting 4 bytes instead of a header and 8 */
 	len = eth(f, MAC_B, MAC_T, 0x0800);
-	hl = ipv4(f + len, NULL, 0, 20 + 8 + 4, 20, 0, 1, IP_T, IP_B);
+	hl = ipv4(f + len, NULL, 0, 20 + 8 + 4, 20, 0, 64, 1, IP_T, IP_B);
 	memset(f + len + hl, 0, 12);
 	f[len + hl] = 3;
 	f[len + hl + 1] = 3;
@@ -673,13 +644,13 @@ test_bad_icmp(void **state)
 	send_frame(&n, f, len + hl + 12);
 	/* an echo request with a wrong checksum */
 	len = eth(f, MAC_B, MAC_T, 0x0800);
-	hl = ipv4(f + len, NULL, 0, 20 + 8, 21, 0, 1, IP_T, IP_B);
+	hl = ipv4(f + len, NULL, 0, 20 + 8, 21, 0, 64, 1, IP_T, IP_B);
 	memset(f + len + hl, 0, 8);
 	f[len + hl] = 8;
 	send_frame(&n, f, len + hl + 8);
 	/* the first fragment of an ICMP unreachable, never completed */
 	len = eth(f, MAC_B, MAC_T, 0x0800);
-	hl = ipv4(f + len, NULL, 0, 20 + 64, 22, 0x2000, 1, IP_T, IP_B);
+	hl = ipv4(f + len, NULL, 0, 20 + 64, 22, 0x2000, 64, 1, IP_T, IP_B);
 	memset(f + len + hl, 0, 64);
 	f[len + hl] = 3;
 	send_frame(&n, f, len + hl + 64);

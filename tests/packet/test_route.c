@@ -153,36 +153,6 @@ next_arp(struct rump_bus_tap *tap, uint8_t *buf, size_t size, unsigned ms)
 	}
 }
 
-/* An IPv4 header (20 bytes + optlen of options) at f. */
-static size_t
-ipv4(uint8_t *f, const uint8_t *opts, size_t optlen, uint16_t totlen,
-    uint16_t id, uint16_t off, uint8_t ttl, uint8_t proto, const char *src,
-    const char *dst)
-{
-	size_t hlen = 20 + optlen;
-	uint32_t s = ip(src), d = ip(dst);
-	uint16_t c;
-
-	f[0] = (uint8_t)(0x40 | (hlen / 4));
-	f[1] = 0;
-	f[2] = (uint8_t)(totlen >> 8);
-	f[3] = (uint8_t)totlen;
-	f[4] = (uint8_t)(id >> 8);
-	f[5] = (uint8_t)id;
-	f[6] = (uint8_t)(off >> 8);
-	f[7] = (uint8_t)off;
-	f[8] = ttl;
-	f[9] = proto;
-	f[10] = f[11] = 0;
-	memcpy(f + 12, &s, 4);
-	memcpy(f + 16, &d, 4);
-	if (optlen > 0)
-		memcpy(f + 20, opts, optlen);
-	c = ref_cksum(f, hlen, 0);
-	memcpy(f + 10, &c, 2);
-	return hlen;
-}
-
 /* An ICMP echo message (type 8 or 0) with datalen bytes of pattern. */
 static size_t
 icmp_echo(uint8_t *f, uint8_t type, uint16_t id, uint16_t seq, size_t datalen)
