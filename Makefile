@@ -6,11 +6,14 @@
 #   make check        build and run every test, ending with "N passed, N failed"
 #   make bench-kern   kernbench in the mp/up/hypercall builds, side by side
 #   make bench-udp    udpbench (UDP receive path, both softint modes, Linux)
+#   make bench-tcp    tcpbench (TCP rr, crr, stream against Linux; options
+#                     in TCPBENCH_OPTS, e.g. TCPBENCH_OPTS="--repeat 3")
 #   make BUILD=dir MESON_OPTS="-Dlocks=up" check    another configuration
 BUILD ?= build
 MESON_OPTS ?=
+TCPBENCH_OPTS ?=
 
-.PHONY: all deps build run check bench-kern bench-udp clean
+.PHONY: all deps build run check bench-kern bench-udp bench-tcp clean
 
 all: build
 
@@ -37,6 +40,12 @@ bench-udp: deps
 		--buildtype=release -Db_ndebug=true >/dev/null
 	ninja -C build-bench-default bench/udpbench >/dev/null
 	build-bench-default/bench/udpbench
+
+bench-tcp: deps
+	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \
+		--buildtype=release -Db_ndebug=true >/dev/null
+	ninja -C build-bench-default bench/tcpbench >/dev/null
+	build-bench-default/bench/tcpbench $(TCPBENCH_OPTS)
 
 clean:
 	rm -rf build build-*

@@ -25,8 +25,23 @@ extern "C" {
 int rump_sys_socket(int domain, int type, int protocol);
 int rump_sys_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int rump_sys_connect(int fd, const struct sockaddr *addr, socklen_t len);
+/*
+ * listen: backlog is the most established connections waiting for
+ * accept() (at least 1; negative or above 4096: 4096).  EOPNOTSUPP on a
+ * datagram socket, EINVAL on a connected one.
+ */
 int rump_sys_listen(int fd, int backlog);
 int rump_sys_accept(int fd, struct sockaddr *addr, socklen_t *len);
+/*
+ * accept, accept4: the new socket is blocking unless accept4 has
+ * SOCK_NONBLOCK (flags: SOCK_NONBLOCK, SOCK_CLOEXEC; any other bit:
+ * EINVAL).  Errors: EOPNOTSUPP (a datagram socket), EINVAL (not
+ * listening), EAGAIN (non-blocking, or SO_RCVTIMEO ran out), EMFILE (no
+ * free descriptor: the connection stays queued), EBADF (the listener was
+ * closed meanwhile).
+ */
+int rump_sys_accept4(int fd, struct sockaddr *addr, socklen_t *len,
+    int flags);
 ssize_t rump_sys_send(int fd, const void *buf, size_t len, int flags);
 ssize_t rump_sys_sendto(int fd, const void *buf, size_t len, int flags,
     const struct sockaddr *to, socklen_t tolen);
@@ -49,7 +64,10 @@ int rump_sys_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int rump_sys_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
 /* fcntl: F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD, F_SETFD */
 int rump_sys_fcntl(int fd, int cmd, int arg);
-/* ioctl: FIONREAD (int *: bytes of the next datagram), FIONBIO (int *) */
+/*
+ * ioctl: FIONREAD (int *: bytes of the next datagram, or all bytes
+ * buffered on a stream socket; EINVAL on a listener), FIONBIO (int *)
+ */
 int rump_sys_ioctl(int fd, unsigned long request, void *arg);
 int rump_sys_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms);
 

@@ -109,6 +109,13 @@ int hyper_clock_sleep(hyper_u64 ns);
 
 /* hyper_getrandom: fill buf from the host's random source; 0 or EIO. */
 int hyper_getrandom(void *buf, hyper_size_t len);
+/*
+ * hyper_siphash24: SipHash-2-4 of len bytes at buf under the 16-byte key
+ * (TCP initial sequence numbers, RFC 6528; SYN cookies).  Writes the
+ * 64-bit result to *out.  Returns 0.
+ */
+int hyper_siphash24(const unsigned char key[16], const void *buf,
+    hyper_size_t len, hyper_u64 *out);
 
 /* ---- curlwp, the hypercall flavour ---- */
 

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <sys/random.h>
 
+#include <sodium.h>
+
 #include "hyper.h"
 
 /* The kernel's numbers for the few host errors used below (errno_list.h). */
@@ -396,6 +398,17 @@ hyper_clock_sleep(hyper_u64 ns)
 }
 
 /* ---- random ---- */
+
+int
+hyper_siphash24(const unsigned char key[16], const void *buf,
+    hyper_size_t len, hyper_u64 *out)
+{
+	unsigned char h[crypto_shorthash_siphash24_BYTES];
+
+	(void)crypto_shorthash_siphash24(h, buf, len, key);
+	memcpy(out, h, sizeof(*out));	/* little-endian, as the reference */
+	return 0;
+}
 
 int
 hyper_getrandom(void *buf, hyper_size_t len)

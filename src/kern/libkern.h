@@ -19,6 +19,7 @@
 #define memset(d, c, n) __builtin_memset((d), (c), (n))
 #define memcmp(a, b, n) __builtin_memcmp((a), (b), (n))
 #define strlen(s) __builtin_strlen(s)
+#define strcmp(a, b) __builtin_strcmp((a), (b))
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)

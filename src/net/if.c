@@ -163,14 +163,17 @@ if_input(struct ifnet *ifp, struct mbuf *m)
 {
 	struct cpu_info *ci = curcpu();
 	struct netstack *ns = ifp->if_kernel->k_net;
+	struct ifqueue *q = &ns->ns_inq[ci->ci_index];
 
 	m->m_pkthdr.rcvif = ifp;
-	if (unlikely(!ifq_enqueue(&ns->ns_inq[ci->ci_index], m))) {
+	if (unlikely(!ifq_enqueue(q, m))) {
 		if_count(ifp, IFC_IQDROPS, 1);
 		m_freem(m);
 		return;
 	}
-	softint_schedule(ns->ns_softnet);
+	/* a busy poller (netstack_poll()) runs the queue itself */
+	if (!q->ifq_polled)
+		softint_schedule(ns->ns_softnet);
 }
 
 int

@@ -61,6 +61,7 @@ struct ifqueue {
 	struct mbuf *ifq_tail;
 	unsigned ifq_len;
 	unsigned ifq_maxlen;
+	bool ifq_polled;	/* an input queue a poller empties itself */
 };
 
 struct ifnet {
@@ -72,6 +73,17 @@ struct ifnet {
 	unsigned if_mtu;			/* [N] */
 	uint8_t if_lladdr[ETHER_ADDR_LEN];	/* [I] */
 	void (*if_start)(struct ifnet *);	/* [I] driver: drain if_snd */
+	/*
+	 * [I] driver, optional (busy polling, netstack_poll()): if_poll
+	 * hands up to budget received frames to if_input() on the calling
+	 * LWP, which holds a vCPU and the net lock, and returns how many;
+	 * from the first if_poll until if_poll_done the driver need not wake
+	 * its own receive thread, since the poller takes the frames.  -1:
+	 * the driver's own thread holds frames it has yet to hand up, and
+	 * needs the vCPU the poller holds: the poller should sleep.
+	 */
+	int (*if_poll)(struct ifnet *, int budget);
+	void (*if_poll_done)(struct ifnet *);
 	/* [I] driver: stop, if_detach() and free (instance teardown) */
 	void (*if_destroy)(struct ifnet *);
 	void *if_softc;				/* [I] driver */

@@ -14,6 +14,7 @@
 #include "netinet/in_var.h"
 #include "netinet/ip_icmp.h"
 #include "netinet/ip_var.h"
+#include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 #include "rumpnet/net.h"
 
@@ -515,6 +516,99 @@ static const struct stat_field udp_fields[] = {
 	{ "opackets", offsetof(struct udpstat, udps_opackets) },
 };
 
+static const struct stat_field tcp_fields[] = {
+	{ "connattempt", offsetof(struct tcpstat, tcps_connattempt) },
+	{ "accepts", offsetof(struct tcpstat, tcps_accepts) },
+	{ "connects", offsetof(struct tcpstat, tcps_connects) },
+	{ "drops", offsetof(struct tcpstat, tcps_drops) },
+	{ "conndrops", offsetof(struct tcpstat, tcps_conndrops) },
+	{ "closed", offsetof(struct tcpstat, tcps_closed) },
+	{ "segstimed", offsetof(struct tcpstat, tcps_segstimed) },
+	{ "rttupdated", offsetof(struct tcpstat, tcps_rttupdated) },
+	{ "delack", offsetof(struct tcpstat, tcps_delack) },
+	{ "timeoutdrop", offsetof(struct tcpstat, tcps_timeoutdrop) },
+	{ "rexmttimeo", offsetof(struct tcpstat, tcps_rexmttimeo) },
+	{ "persisttimeo", offsetof(struct tcpstat, tcps_persisttimeo) },
+	{ "keeptimeo", offsetof(struct tcpstat, tcps_keeptimeo) },
+	{ "keepprobe", offsetof(struct tcpstat, tcps_keepprobe) },
+	{ "keepdrops", offsetof(struct tcpstat, tcps_keepdrops) },
+	{ "sndtotal", offsetof(struct tcpstat, tcps_sndtotal) },
+	{ "sndpack", offsetof(struct tcpstat, tcps_sndpack) },
+	{ "sndbyte", offsetof(struct tcpstat, tcps_sndbyte) },
+	{ "sndrexmitpack", offsetof(struct tcpstat, tcps_sndrexmitpack) },
+	{ "sndrexmitbyte", offsetof(struct tcpstat, tcps_sndrexmitbyte) },
+	{ "sndacks", offsetof(struct tcpstat, tcps_sndacks) },
+	{ "sndprobe", offsetof(struct tcpstat, tcps_sndprobe) },
+	{ "sndurg", offsetof(struct tcpstat, tcps_sndurg) },
+	{ "sndwinup", offsetof(struct tcpstat, tcps_sndwinup) },
+	{ "sndctrl", offsetof(struct tcpstat, tcps_sndctrl) },
+	{ "sndrst", offsetof(struct tcpstat, tcps_sndrst) },
+	{ "nobufs", offsetof(struct tcpstat, tcps_nobufs) },
+	{ "rcvtotal", offsetof(struct tcpstat, tcps_rcvtotal) },
+	{ "rcvpack", offsetof(struct tcpstat, tcps_rcvpack) },
+	{ "rcvbyte", offsetof(struct tcpstat, tcps_rcvbyte) },
+	{ "rcvbadsum", offsetof(struct tcpstat, tcps_rcvbadsum) },
+	{ "rcvbadoff", offsetof(struct tcpstat, tcps_rcvbadoff) },
+	{ "rcvshort", offsetof(struct tcpstat, tcps_rcvshort) },
+	{ "rcvbadopt", offsetof(struct tcpstat, tcps_rcvbadopt) },
+	{ "rcvoptignored", offsetof(struct tcpstat, tcps_rcvoptignored) },
+	{ "rcvbadaddr", offsetof(struct tcpstat, tcps_rcvbadaddr) },
+	{ "rcvduppack", offsetof(struct tcpstat, tcps_rcvduppack) },
+	{ "rcvdupbyte", offsetof(struct tcpstat, tcps_rcvdupbyte) },
+	{ "rcvpartduppack", offsetof(struct tcpstat, tcps_rcvpartduppack) },
+	{ "rcvpartdupbyte", offsetof(struct tcpstat, tcps_rcvpartdupbyte) },
+	{ "rcvoopack", offsetof(struct tcpstat, tcps_rcvoopack) },
+	{ "rcvoobyte", offsetof(struct tcpstat, tcps_rcvoobyte) },
+	{ "rcvreassfull", offsetof(struct tcpstat, tcps_rcvreassfull) },
+	{ "rcvpackafterwin", offsetof(struct tcpstat, tcps_rcvpackafterwin) },
+	{ "rcvbyteafterwin", offsetof(struct tcpstat, tcps_rcvbyteafterwin) },
+	{ "rcvafterclose", offsetof(struct tcpstat, tcps_rcvafterclose) },
+	{ "rcvwinprobe", offsetof(struct tcpstat, tcps_rcvwinprobe) },
+	{ "rcvdupack", offsetof(struct tcpstat, tcps_rcvdupack) },
+	{ "rcvacktoomuch", offsetof(struct tcpstat, tcps_rcvacktoomuch) },
+	{ "rcvacktooold", offsetof(struct tcpstat, tcps_rcvacktooold) },
+	{ "rcvackpack", offsetof(struct tcpstat, tcps_rcvackpack) },
+	{ "rcvackbyte", offsetof(struct tcpstat, tcps_rcvackbyte) },
+	{ "rcvwinupd", offsetof(struct tcpstat, tcps_rcvwinupd) },
+	{ "pawsdrop", offsetof(struct tcpstat, tcps_pawsdrop) },
+	{ "predack", offsetof(struct tcpstat, tcps_predack) },
+	{ "preddat", offsetof(struct tcpstat, tcps_preddat) },
+	{ "persistdrop", offsetof(struct tcpstat, tcps_persistdrop) },
+	{ "noport", offsetof(struct tcpstat, tcps_noport) },
+	{ "listendrop", offsetof(struct tcpstat, tcps_listendrop) },
+	{ "synqdrop", offsetof(struct tcpstat, tcps_synqdrop) },
+	{ "badsyn", offsetof(struct tcpstat, tcps_badsyn) },
+	{ "synfin", offsetof(struct tcpstat, tcps_synfin) },
+	{ "badrst", offsetof(struct tcpstat, tcps_badrst) },
+	{ "rstinwin", offsetof(struct tcpstat, tcps_rstinwin) },
+	{ "synchallenge", offsetof(struct tcpstat, tcps_synchallenge) },
+	{ "challengeack", offsetof(struct tcpstat, tcps_challengeack) },
+	{ "challengelimit", offsetof(struct tcpstat, tcps_challengelimit) },
+	{ "badack", offsetof(struct tcpstat, tcps_badack) },
+	{ "noack", offsetof(struct tcpstat, tcps_noack) },
+	{ "rcvrst", offsetof(struct tcpstat, tcps_rcvrst) },
+	{ "refused", offsetof(struct tcpstat, tcps_refused) },
+	{ "fastrexmit", offsetof(struct tcpstat, tcps_fastrexmit) },
+	{ "recovery", offsetof(struct tcpstat, tcps_recovery) },
+	{ "partialack", offsetof(struct tcpstat, tcps_partialack) },
+	{ "limitedxmit", offsetof(struct tcpstat, tcps_limitedxmit) },
+	{ "badrtt", offsetof(struct tcpstat, tcps_badrtt) },
+	{ "icmperr", offsetof(struct tcpstat, tcps_icmperr) },
+	{ "icmpbadseq", offsetof(struct tcpstat, tcps_icmpbadseq) },
+	{ "pmtuchange", offsetof(struct tcpstat, tcps_pmtuchange) },
+	{ "urgdrop", offsetof(struct tcpstat, tcps_urgdrop) },
+	{ "rcvoob", offsetof(struct tcpstat, tcps_rcvoob) },
+	{ "timewaitreuse", offsetof(struct tcpstat, tcps_timewaitreuse) },
+	{ "rcvnoconn", offsetof(struct tcpstat, tcps_rcvnoconn) },
+	{ "nopcb", offsetof(struct tcpstat, tcps_nopcb) },
+	{ "twoverflow", offsetof(struct tcpstat, tcps_twoverflow) },
+	{ "twrecycled", offsetof(struct tcpstat, tcps_twrecycled) },
+	{ "rcvmemdrop", offsetof(struct tcpstat, tcps_rcvmemdrop) },
+	{ "synwithdata", offsetof(struct tcpstat, tcps_synwithdata) },
+	{ "rcvnots", offsetof(struct tcpstat, tcps_rcvnots) },
+	{ "urgzero", offsetof(struct tcpstat, tcps_urgzero) },
+};
+
 /* Append s to buf at *n (bounded); false when it did not fit. */
 static bool
 stat_name_append(char *buf, size_t size, size_t *n, const char *s)
@@ -577,6 +671,8 @@ stat_walk(struct rump_kernel *k, void (*fn)(const char *, uint64_t, void *),
 	    &ns->ns_arp.at_stat, false, fn, arg);
 	stat_group("udp.", udp_fields, __arraycount(udp_fields),
 	    ns->ns_udpstat, false, fn, arg);
+	stat_group("tcp.", tcp_fields, __arraycount(tcp_fields),
+	    &ns->ns_tcp->tcp_stat, false, fn, arg);
 }
 
 int

@@ -13,6 +13,7 @@
 #include "net/if_ether.h"
 #include "net/netstack.h"
 #include "netinet/ip_icmp.h"
+#include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 #include "sys/syscalls.h"
 
@@ -33,6 +34,50 @@ netstack_softnet(void *arg)
 	/* more than one batch waiting: run again, after others had a turn */
 	if (q->ifq_len > 0)
 		softint_schedule(ns->ns_softnet);
+}
+
+int
+netstack_poll(struct netstack *ns)
+{
+	struct ifqueue *q = &ns->ns_inq[curcpu()->ci_index];
+	struct list_node *ln;
+	struct mbuf *m;
+	bool blocked = false;
+	int n = 0;
+
+	KASSERT(mutex_owned(&ns->ns_lock));
+	q->ifq_polled = true;
+	for (ln = ns->ns_ifnets.ln_next; ln != &ns->ns_ifnets;
+	    ln = ln->ln_next) {
+		struct ifnet *ifp = container_of(ln, struct ifnet, if_link);
+
+		if (ifp->if_poll != NULL && ifp->if_poll(ifp,
+		    NS_SOFTNET_BATCH) < 0)
+			blocked = true;
+	}
+	q->ifq_polled = false;
+	/* what they queued (and anything queued before) goes up now */
+	while (n < NS_SOFTNET_BATCH && (m = ifq_dequeue(q)) != NULL) {
+		ether_input(m->m_pkthdr.rcvif, m);
+		n++;
+	}
+	if (q->ifq_len > 0)
+		softint_schedule(ns->ns_softnet);	/* the rest */
+	return n == 0 && blocked ? -1 : n;
+}
+
+void
+netstack_poll_done(struct netstack *ns)
+{
+	struct list_node *ln;
+
+	for (ln = ns->ns_ifnets.ln_next; ln != &ns->ns_ifnets;
+	    ln = ln->ln_next) {
+		struct ifnet *ifp = container_of(ln, struct ifnet, if_link);
+
+		if (ifp->if_poll_done != NULL)
+			ifp->if_poll_done(ifp);
+	}
 }
 
 /* A datagram the reassembly timer gave up on: RFC 792 time exceeded. */
@@ -93,7 +138,13 @@ netstack_init(struct rump_kernel *k)
 		return ENOMEM;
 	}
 	cv_init(&ns->ns_pollcv, "poll");
-	if ((error = udp_init(ns)) != 0 || (error = fd_init(ns)) != 0) {
+	if ((error = udp_init(ns)) != 0 || (error = tcp_init(ns)) != 0 ||
+	    (error = fd_init(ns)) != 0) {
+		if (ns->ns_tcp != NULL) {
+			mutex_enter(&ns->ns_lock);
+			tcp_fini(ns);
+			mutex_exit(&ns->ns_lock);
+		}
 		if (ns->ns_udbtable != NULL)
 			udp_fini(ns);
 		softint_disestablish(ns->ns_softnet);
@@ -128,6 +179,7 @@ netstack_fini(struct rump_kernel *k)
 	softint_disestablish(ns->ns_softnet);
 	mutex_enter(&ns->ns_lock);
 	fd_fini(ns);		/* sockets still open are closed */
+	tcp_fini(ns);		/* connections still closing go */
 	udp_fini(ns);
 	for (unsigned i = 0; i < k->k_ncpu; i++)
 		ifq_purge(&ns->ns_inq[i]);

@@ -47,12 +47,25 @@ struct netstack {
 	unsigned ns_npollers;			/* [ns_lock] poll() sleepers */
 	struct inpcbtable *ns_udbtable;		/* [ns_lock] UDP's PCBs */
 	struct udpstat *ns_udpstat;		/* [ns_lock] */
+	struct tcp_state *ns_tcp;		/* [ns_lock] TCP's PCBs, stats */
 	struct sockfd_table *ns_fds;		/* [ns_lock] descriptors */
 };
 
 /* netstack_init/fini: called by instance creation/destruction on a vCPU. */
 int netstack_init(struct rump_kernel *k);
 void netstack_fini(struct rump_kernel *k);
+
+/*
+ * netstack_poll: busy polling (SO_BUSY_POLL).  Take what the interfaces
+ * that can be polled have received and run it through the stack here,
+ * on the calling LWP, instead of waiting for their receive threads and
+ * softnet.  Net lock held.  Returns the frames processed, or -1 when a
+ * driver's receive thread holds frames it needs this vCPU to hand up
+ * (the poller should sleep and let it).
+ * netstack_poll_done: the poller stops; the receive threads take over.
+ */
+int netstack_poll(struct netstack *ns);
+void netstack_poll_done(struct netstack *ns);
 
 /* The slow timer's period and what it drives. */
 #define NS_SLOWTIMO_TICKS 1000

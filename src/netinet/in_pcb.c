@@ -31,19 +31,20 @@ hash4(struct in_addr faddr, in_port_t fport, in_port_t lport)
 	uint32_t h = faddr.s_addr ^ ((uint32_t)fport << 16) ^ lport;
 
 	h *= 0x9e3779b1u;
-	return (h >> 20) & (INP_HASHSIZE - 1);
+	return (h >> 16) & (INP_HASH4SIZE - 1);
 }
 
 void
-in_pcbinit(struct inpcbtable *t)
+in_pcbinit(struct inpcbtable *t, bool stream)
 {
 	uint16_t r;
 
 	list_init(&t->inpt_all);
-	for (unsigned i = 0; i < INP_HASHSIZE; i++) {
+	for (unsigned i = 0; i < INP_HASHSIZE; i++)
 		list_init(&t->inpt_porthash[i]);
+	for (unsigned i = 0; i < INP_HASH4SIZE; i++)
 		list_init(&t->inpt_hash4[i]);
-	}
+	t->inpt_stream = stream;
 	(void)hyper_getrandom(&r, sizeof(r));
 	t->inpt_lastport = (uint16_t)(IPPORT_EPHEMERALFIRST +
 	    r % (IPPORT_EPHEMERALLAST - IPPORT_EPHEMERALFIRST + 1));
@@ -82,8 +83,23 @@ in_pcbdetach(struct inpcb *inp)
 		list_remove(&inp->inp_hash4);
 	list_remove(&inp->inp_list);
 	t->inpt_count--;
-	inp->inp_socket->so_pcb = NULL;
+	if (inp->inp_socket != NULL)
+		inp->inp_socket->so_pcb = NULL;
 	hyper_free(inp, sizeof(*inp));
+}
+
+/* May a stream socket with options mine share a port with o? */
+static bool
+in_pcbstream_share(unsigned mine, const struct inpcb *o)
+{
+	unsigned theirs;
+
+	if (o->inp_socket == NULL)	/* TIME-WAIT */
+		return (mine & SOO_REUSEADDR) != 0;
+	theirs = o->inp_socket->so_options;
+	if (mine & theirs & SOO_REUSEPORT)
+		return true;
+	return (mine & theirs & SOO_REUSEADDR) && !(theirs & SOO_ACCEPTCONN);
 }
 
 static bool
@@ -95,7 +111,6 @@ in_pcbport_conflict(struct inpcbtable *t, struct inpcb *self,
 
 	for (ln = b->ln_next; ln != b; ln = ln->ln_next) {
 		struct inpcb *o = container_of(ln, struct inpcb, inp_porthash);
-		unsigned theirs = o->inp_socket->so_options;
 
 		if (o == self || o->inp_lport != lport)
 			continue;
@@ -103,8 +118,13 @@ in_pcbport_conflict(struct inpcbtable *t, struct inpcb *self,
 		    o->inp_laddr.s_addr != INADDR_ANY &&
 		    laddr.s_addr != INADDR_ANY)
 			continue;	/* two different specific addresses */
-		if ((mine & theirs & SOO_REUSEPORT) ||
-		    (mine & theirs & SOO_REUSEADDR))
+		if (t->inpt_stream) {
+			if (in_pcbstream_share(mine, o))
+				continue;
+			return true;
+		}
+		if (mine & o->inp_socket->so_options &
+		    (SOO_REUSEPORT | SOO_REUSEADDR))
 			continue;
 		return true;
 	}
@@ -175,6 +195,57 @@ in_pcbbind(struct inpcb *inp, const struct sockaddr_in *sin)
 	return EADDRNOTAVAIL;
 }
 
+/*
+ * May a connection from laddr:lport to sin take port lport?  Only
+ * sockets bound to it without a peer (a listener, a bound socket) stand
+ * in the way; connections share the port as long as their 4-tuples
+ * differ, as Linux's connect() allows.  A connection in TIME-WAIT with
+ * the same 4-tuple gives way when its protocol can recycle it safely
+ * (inpt_reclaim: TCP with timestamps, RFC 6191).
+ */
+static bool
+in_pcbconnect_port_ok(struct inpcbtable *t, struct inpcb *self,
+    struct in_addr laddr, in_port_t lport, const struct sockaddr_in *sin)
+{
+	struct list_node *b = &t->inpt_porthash[porthash(lport)], *ln;
+	struct inpcb *o;
+
+	for (ln = b->ln_next; ln != b; ln = ln->ln_next) {
+		o = container_of(ln, struct inpcb, inp_porthash);
+		if (o == self || o->inp_lport != lport || o->inp_fport != 0)
+			continue;
+		if (o->inp_laddr.s_addr == laddr.s_addr ||
+		    o->inp_laddr.s_addr == INADDR_ANY)
+			return false;
+	}
+	o = in_pcblookup_connect(t, sin->sin_addr, sin->sin_port, laddr, lport);
+	if (o == NULL)
+		return true;
+	return o->inp_socket == NULL && t->inpt_reclaim != NULL &&
+	    t->inpt_reclaim(o);
+}
+
+/* An ephemeral port for a stream connection to sin (RFC 6056 3.3.1). */
+int
+in_pcbbind_connect(struct inpcb *inp, struct in_addr laddr,
+    const struct sockaddr_in *sin)
+{
+	struct inpcbtable *t = inp->inp_table;
+	unsigned span = IPPORT_EPHEMERALLAST - IPPORT_EPHEMERALFIRST + 1;
+
+	for (unsigned tries = 0; tries < span; tries++) {
+		uint16_t p = t->inpt_lastport;
+
+		t->inpt_lastport = p == IPPORT_EPHEMERALLAST ?
+		    IPPORT_EPHEMERALFIRST : (uint16_t)(p + 1);
+		if (in_pcbconnect_port_ok(t, inp, laddr, htons(p), sin)) {
+			in_pcbsetport(inp, inp->inp_laddr, htons(p));
+			return 0;
+		}
+	}
+	return EADDRNOTAVAIL;
+}
+
 int
 in_selectsrc(struct rump_kernel *k, struct in_addr dst, struct in_addr *src)
 {
@@ -223,12 +294,18 @@ in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin)
 	if (laddr.s_addr == INADDR_ANY &&
 	    (error = in_selectsrc(so->so_kernel, sin->sin_addr, &laddr)) != 0)
 		return error;
-	if (inp->inp_lport == 0) {
+	if (inp->inp_lport == 0 && t->inpt_stream) {
+		if ((error = in_pcbbind_connect(inp, laddr, sin)) != 0)
+			return error;
+	} else if (inp->inp_lport == 0) {
 		struct sockaddr_in any = { .sin_family = AF_INET };
 
 		if ((error = in_pcbbind(inp, &any)) != 0)
 			return error;
 	}
+	if (t->inpt_stream && in_pcblookup_connect(t, sin->sin_addr,
+	    sin->sin_port, laddr, inp->inp_lport) != NULL)
+		return EADDRINUSE;
 	if (list_linked(&inp->inp_hash4))
 		list_remove(&inp->inp_hash4);
 	inp->inp_laddr = laddr;
@@ -238,6 +315,20 @@ in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin)
 	    inp->inp_lport)], &inp->inp_hash4);
 	so->so_state |= SS_ISCONNECTED;
 	return 0;
+}
+
+void
+in_pcbsetconnected(struct inpcb *inp, struct in_addr laddr, in_port_t lport,
+    struct in_addr faddr, in_port_t fport)
+{
+	struct inpcbtable *t = inp->inp_table;
+
+	KASSERT(inp->inp_lport == 0);
+	in_pcbsetport(inp, laddr, lport);
+	inp->inp_faddr = faddr;
+	inp->inp_fport = fport;
+	list_insert_tail(&t->inpt_hash4[hash4(faddr, fport, lport)],
+	    &inp->inp_hash4);
 }
 
 void

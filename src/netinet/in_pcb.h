@@ -15,7 +15,8 @@
 struct socket;
 struct rump_kernel;
 
-#define INP_HASHSIZE 256		/* power of two */
+#define INP_HASHSIZE 256		/* power of two: local ports */
+#define INP_HASH4SIZE 16384		/* power of two: 4-tuples */
 #define IPPORT_EPHEMERALFIRST 49152	/* RFC 6335 */
 #define IPPORT_EPHEMERALLAST 65535
 
@@ -23,7 +24,8 @@ struct inpcb {
 	struct list_node inp_porthash;	/* on inpt_porthash while bound */
 	struct list_node inp_hash4;	/* on inpt_hash4 while connected */
 	struct list_node inp_list;	/* inpt_all */
-	struct socket *inp_socket;
+	struct socket *inp_socket;	/* NULL: a TCP connection in TIME-WAIT */
+	void *inp_ppcb;			/* the protocol's block (tcpcb) */
 	struct inpcbtable *inp_table;
 	struct in_addr inp_laddr;
 	struct in_addr inp_faddr;
@@ -35,23 +37,49 @@ struct inpcb {
 struct inpcbtable {
 	struct list_node inpt_all;
 	struct list_node inpt_porthash[INP_HASHSIZE];
-	struct list_node inpt_hash4[INP_HASHSIZE];
+	struct list_node inpt_hash4[INP_HASH4SIZE];
 	uint16_t inpt_lastport;		/* host order */
 	unsigned inpt_count;
+	bool inpt_stream;		/* TCP: the stream binding rules */
+	/*
+	 * Stream tables: recycle a connection in TIME-WAIT (no socket) whose
+	 * 4-tuple a new connect() wants, if safe; true when it is gone.
+	 */
+	bool (*inpt_reclaim)(struct inpcb *);
 };
 
-void in_pcbinit(struct inpcbtable *t);
+void in_pcbinit(struct inpcbtable *t, bool stream);
 int in_pcballoc(struct socket *so, struct inpcbtable *t);
 void in_pcbdetach(struct inpcb *inp);
 /*
+ * Binding rules for stream tables (TCP, as Linux): a port is shared when
+ * both sockets set SO_REUSEPORT, or both set SO_REUSEADDR and the other
+ * is not listening; a connection in TIME-WAIT (no socket) gives way to a
+ * socket with SO_REUSEADDR.
+ *
  * in_pcbbind: bind to sin (NULL, or port 0: an ephemeral port).  Returns
  * 0, EADDRINUSE, EADDRNOTAVAIL (not one of our addresses), EINVAL
  * (already bound), EACCES (broadcast without SO_BROADCAST).
  */
 int in_pcbbind(struct inpcb *inp, const struct sockaddr_in *sin);
-/* in_pcbconnect: set the peer; binds first (source chosen by route). */
+/*
+ * in_pcbconnect: set the peer; binds first (source chosen by route).  In a
+ * stream table a 4-tuple already in use gives EADDRINUSE.
+ */
 int in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin);
 void in_pcbdisconnect(struct inpcb *inp);
+/*
+ * in_pcbbind_connect: an ephemeral port for a stream PCB about to connect
+ * from laddr to sin; 0 or EADDRNOTAVAIL.
+ */
+int in_pcbbind_connect(struct inpcb *inp, struct in_addr laddr,
+    const struct sockaddr_in *sin);
+/*
+ * in_pcbsetconnected: give a new PCB (an accepted connection) its local
+ * and foreign address at once; the 4-tuple must be unused.
+ */
+void in_pcbsetconnected(struct inpcb *inp, struct in_addr laddr,
+    in_port_t lport, struct in_addr faddr, in_port_t fport);
 /* in_selectsrc: our address on the route to dst; 0 or EHOSTUNREACH. */
 int in_selectsrc(struct rump_kernel *k, struct in_addr dst,
     struct in_addr *src);

@@ -18,6 +18,7 @@
 #include "netinet/ip_icmp.h"
 #include "netinet/ip_output.h"
 #include "netinet/ip_var.h"
+#include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 
 #define ICMP_RATE 100		/* errors per second */
@@ -198,6 +199,10 @@ icmp_ctlinput(struct netstack *ns, struct mbuf *m, int hlen, int icmplen)
 	m_copydata(m, hlen, ICMP_MINLEN, &icmph);
 	if (qip.ip_p == IPPROTO_UDP)
 		udp_ctlinput(icmph.icmp_type, icmph.icmp_code, &qip, m,
+		    hlen + ICMP_MINLEN + (IP_HL(&qip) << 2));
+	else if (qip.ip_p == IPPROTO_TCP)
+		tcp_ctlinput(icmph.icmp_type, icmph.icmp_code,
+		    ntohs(icmph.icmp_hun.frag.mtu), &qip, m,
 		    hlen + ICMP_MINLEN + (IP_HL(&qip) << 2));
 drop:
 	m_freem(m);

@@ -20,6 +20,7 @@
 #include "netinet/ip_icmp.h"
 #include "netinet/ip_reass.h"
 #include "netinet/ip_var.h"
+#include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 
 void ip_input(struct ifnet *ifp, struct mbuf *m);
@@ -143,6 +144,10 @@ ip_deliver(struct netstack *ns, struct mbuf *m, int hlen)
 	case IPPROTO_ICMP:
 		ns->ns_ipstat.ips_delivered++;
 		icmp_input(m, hlen);
+		return;
+	case IPPROTO_TCP:
+		ns->ns_ipstat.ips_delivered++;
+		tcp_input(m, hlen);
 		return;
 	case IPPROTO_UDP:
 		ns->ns_ipstat.ips_delivered++;

@@ -362,6 +362,11 @@ const struct protosw udp_protosw = {
 	.pr_sockaddr = udp_sockaddr,
 	.pr_peeraddr = udp_peeraddr,
 	.pr_ctloutput = NULL,
+	.pr_listen = NULL,
+	.pr_rcvd = NULL,
+	.pr_abort = NULL,
+	.pr_sendoob = NULL,
+	.pr_rcvoob = NULL,
 };
 
 int
@@ -372,7 +377,7 @@ udp_init(struct netstack *ns)
 	if (hyper_malloc(sizeof(struct inpcbtable), 0, &mem) != 0)
 		return ENOMEM;
 	ns->ns_udbtable = mem;
-	in_pcbinit(ns->ns_udbtable);
+	in_pcbinit(ns->ns_udbtable, false);
 	if (hyper_malloc(sizeof(struct udpstat), 0, &mem) != 0) {
 		hyper_free(ns->ns_udbtable, sizeof(struct inpcbtable));
 		return ENOMEM;

@@ -192,14 +192,23 @@ knote_fires(struct knote *kn, struct kevent *kev)
 		kev->fflags = (uint32_t)so->so_error;
 		if (so->so_state & SS_CANTRCVMORE)
 			kev->flags |= EV_EOF;
-		ready = sb->sb_cc >= sb->sb_lowat || so->so_error != 0 ||
-		    (kev->flags & EV_EOF);
+		if (so->so_options & SOO_ACCEPTCONN) {
+			/* a listener: connections waiting for accept() */
+			kev->data = so->so_qlen;
+			ready = so->so_qlen > 0;
+		} else if (so->so_type == SOCK_STREAM) {
+			ready = soreadable(so);
+		} else {
+			ready = sb->sb_cc >= sb->sb_lowat ||
+			    so->so_error != 0 || (kev->flags & EV_EOF);
+		}
 	} else {
 		sb = &so->so_snd;
 		kev->data = sbspace(sb);
 		if (so->so_state & SS_CANTSENDMORE)
 			kev->flags |= EV_EOF;
-		ready = sbspace(sb) >= sb->sb_lowat || (kev->flags & EV_EOF);
+		/* streams: as poll, nothing while connecting */
+		ready = sowriteable(so) || (kev->flags & EV_EOF);
 	}
 	if (!ready || kn->kn_disabled)
 		return false;

@@ -25,6 +25,8 @@ typedef long ssize_t;
 
 #define PF_INET AF_INET
 
+#define SOMAXCONN 4096		/* largest listen() backlog (Linux 5.4+) */
+
 #define SOL_SOCKET 1
 #define SO_DEBUG 1
 #define SO_REUSEADDR 2
@@ -45,6 +47,7 @@ typedef long ssize_t;
 #define SO_ACCEPTCONN 30
 #define SO_PROTOCOL 38
 #define SO_DOMAIN 39
+#define SO_BUSY_POLL 46
 
 #define MSG_OOB 0x1
 #define MSG_PEEK 0x2

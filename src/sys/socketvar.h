@@ -5,20 +5,64 @@
  * net lock (ns_lock), the one lock of the network stack (netstack.h);
  * blocking calls sleep on a buffer's condvar with it as the interlock.
  *
- * A socket buffer holds records chained by m_nextpkt; a datagram record is
- * an MT_SONAME mbuf with the sender's address followed by the data.
+ * A datagram socket buffer holds records chained by m_nextpkt; a record is
+ * an MT_SONAME mbuf with the sender's address followed by the data.  A
+ * stream socket buffer holds one chain of data mbufs linked by m_next from
+ * sb_mb to sb_mbtail: no records, no addresses, no packet headers, and
+ * sb_cc is exactly the bytes of the chain.
  *
  * The protocol switch (struct protosw) is how the socket layer reaches a
- * protocol.  Each entry is called with the net lock held:
- *   pr_attach    create the protocol control block (so->so_pcb); errno
- *   pr_detach    free it; the socket is going away
+ * protocol.  Each entry is called with the net lock held, and never (but
+ * pr_attach) on a socket whose so_pcb is NULL: once the protocol has let
+ * go of its PCB (sopcbgone()) the socket layer answers for it.
+ *   pr_attach    create the protocol control block (so->so_pcb); errno.
+ *                For a connection made by sonewconn(), so_head is already
+ *                the listener.  On failure leave so_refs as it was.
+ *   pr_detach    the descriptor is going away.  A datagram protocol frees
+ *                the PCB.  A stream protocol may keep it (and a reference
+ *                of its own) to finish the connection: it starts the
+ *                orderly close, reads so_snd later and calls sopcbgone()
+ *                when done; so_rcv still holds any unread data when
+ *                pr_detach runs (it is flushed right after).
  *   pr_bind      bind to the local address nam; errno
- *   pr_connect   set the peer nam (UDP: remember it; TCP: start connecting)
- *   pr_disconnect forget the peer
- *   pr_shutdown  no more sends (SHUT_WR)
- *   pr_send      send m (data, consumed) to nam or the connected peer
+ *   pr_connect   set the peer nam (UDP: remember it; TCP: send a SYN and
+ *                call soisconnecting())
+ *   pr_disconnect forget the peer (TCP: send a FIN after the queued data;
+ *                used by close() with SO_LINGER, before pr_detach)
+ *   pr_shutdown  no more sends (SHUT_WR; TCP: send a FIN)
+ *   pr_send      send m (data, consumed even on error) to nam or the
+ *                connected peer.  Streams: nam is NULL, m is a chain with
+ *                a packet header holding at most sbspace(&so_snd) bytes;
+ *                the protocol appends it to so_snd (sbappendstream()) and
+ *                transmits
  *   pr_sockaddr / pr_peeraddr  fill in the local / peer address
  *   pr_ctloutput protocol-level socket options (level != SOL_SOCKET)
+ *   pr_listen    enter the listening state, binding an ephemeral port if
+ *                unbound; errno.  NULL: listen() gives EOPNOTSUPP
+ *   pr_rcvd      soreceive() took data out of a stream socket's so_rcv
+ *                (not for MSG_PEEK): a window update may be due.  May be
+ *                NULL
+ *   pr_abort     an unaccepted connection on a listener's queue is thrown
+ *                away (the listener is closing; so_head is NULL already):
+ *                reset the connection, free the PCB and call sopcbgone()
+ *   pr_sendoob   send(MSG_OOB) on a stream socket: m (consumed) is the
+ *                data, its last byte urgent; errno.  NULL: EOPNOTSUPP
+ *   pr_rcvoob    recv(MSG_OOB): the out-of-band byte into *c (consumed
+ *                unless peek); EINVAL (none, or SO_OOBINLINE set) or
+ *                EWOULDBLOCK (announced, not yet arrived).  NULL:
+ *                EOPNOTSUPP
+ *
+ * Connections and references.  so_refs counts the descriptor, each call
+ * in progress, a listener's queue holding an unaccepted connection, and
+ * whatever the protocol takes (TCP: one per socket with a PCB, taken in
+ * pr_attach and given back by sopcbgone()).  The socket is freed with the
+ * last reference, after close (so_closing) and with no PCB.
+ *
+ * A listener (SOO_ACCEPTCONN) keeps the connections sonewconn() made for
+ * it on two queues: so_q0, handshake in progress (at most so_q0limit),
+ * and so_q, established and waiting for accept() (at most so_qlimit).
+ * soisconnected() moves a connection from so_q0 to so_q; soaccept() takes
+ * it off so_q, and the queue's reference becomes the new descriptor's.
  */
 #ifndef SYS_SOCKETVAR_H
 #define SYS_SOCKETVAR_H
@@ -34,8 +78,9 @@ struct rump_kernel;
 struct socket;
 
 struct sockbuf {
-	struct mbuf *sb_mb;		/* first record */
-	struct mbuf *sb_lastrecord;
+	struct mbuf *sb_mb;		/* first record, or the stream's data */
+	struct mbuf *sb_lastrecord;	/* datagrams: the last record */
+	struct mbuf *sb_mbtail;		/* streams: the last mbuf of sb_mb */
 	unsigned sb_cc;			/* data bytes held */
 	unsigned sb_hiwat;		/* SO_RCVBUF / SO_SNDBUF */
 	unsigned sb_lowat;
@@ -48,10 +93,12 @@ struct sockbuf {
 /* so_state */
 #define SS_ISCONNECTED 0x0002
 #define SS_ISCONNECTING 0x0004
+#define SS_ISDISCONNECTING 0x0008	/* closing: FIN sent or queued */
 #define SS_CANTSENDMORE 0x0010
 #define SS_CANTRCVMORE 0x0020
 #define SS_NBIO 0x0100
 #define SS_ISBOUND 0x0200
+#define SS_ISDISCONNECTED 0x0800	/* the connection is over */
 
 /* so_options: one bit per boolean SOL_SOCKET option */
 #define SOO_REUSEADDR 0x0001
@@ -61,6 +108,7 @@ struct sockbuf {
 #define SOO_DONTROUTE 0x0010
 #define SOO_OOBINLINE 0x0020
 #define SOO_DEBUG 0x0040
+#define SOO_ACCEPTCONN 0x0080	/* listening (SO_ACCEPTCONN, read-only) */
 
 struct protosw {
 	int pr_type;			/* SOCK_* */
@@ -77,6 +125,11 @@ struct protosw {
 	void (*pr_peeraddr)(struct socket *, struct sockaddr_in *);
 	int (*pr_ctloutput)(struct socket *, int set, int level, int name,
 	    void *val, socklen_t *len);
+	int (*pr_listen)(struct socket *);
+	int (*pr_rcvd)(struct socket *);
+	void (*pr_abort)(struct socket *);
+	int (*pr_sendoob)(struct socket *, struct mbuf *);
+	int (*pr_rcvoob)(struct socket *, uint8_t *c, bool peek);
 };
 
 struct socket {
@@ -90,9 +143,26 @@ struct socket {
 	void *so_pcb;			/* protocol control block */
 	struct sockbuf so_rcv;
 	struct sockbuf so_snd;
-	unsigned so_refs;		/* descriptor + calls in progress */
-	bool so_closing;
+	unsigned so_refs;		/* descriptor, calls, queue, protocol */
+	bool so_closing;		/* the descriptor is gone */
+	bool so_haveoob;		/* the protocol holds an out-of-band
+					   byte not yet read (POLLPRI) */
 	struct list_node so_klist;	/* kevent knotes on this socket */
+	unsigned so_busy_poll_us;	/* SO_BUSY_POLL: spin this long in
+					   a blocking call before sleeping */
+
+	/* a connection on a listener's queue */
+	struct socket *so_head;		/* the listener, NULL: on no queue */
+	struct list_node *so_onq;	/* &so_head->so_q0 or &so_head->so_q */
+	struct list_node so_qe;		/* link on that queue */
+
+	/* a listener (SOO_ACCEPTCONN) */
+	struct list_node so_q0;		/* handshake in progress */
+	struct list_node so_q;		/* established, waiting for accept() */
+	unsigned so_q0len;
+	unsigned so_qlen;
+	unsigned so_q0limit;		/* SYN queue: 2 * so_qlimit, 16..4096 */
+	unsigned so_qlimit;		/* accept queue: the listen() backlog */
 };
 
 /* socket layer (uipc_socket.c) */
@@ -101,12 +171,41 @@ int socreate(struct rump_kernel *k, int type, int proto, struct socket **sop);
 void soclose(struct socket *so);
 void sorele(struct socket *so);
 int sobind(struct socket *so, const struct sockaddr_in *sin);
+/*
+ * soconnect: datagrams: set (AF_UNSPEC: dissolve) the association.
+ * Streams: start connecting and, unless SS_NBIO, wait until connected.
+ * Returns 0, EISCONN (connected or listening), EALREADY (connecting),
+ * EAFNOSUPPORT (not AF_INET), EINVAL (the connection is over and the
+ * protocol let go of it), EINPROGRESS (SS_NBIO, or SO_SNDTIMEO ran out),
+ * EBADF (closed meanwhile), the connection's error (ECONNREFUSED,
+ * ETIMEDOUT, ...) or pr_connect's.
+ */
 int soconnect(struct socket *so, const struct sockaddr_in *sin);
-/* sosend: send resid bytes of iov (copied in) as one datagram or stream data */
+/*
+ * solisten: start listening with an accept queue of at most backlog
+ * established connections (at least 1; a negative or too large backlog
+ * means SOMAXCONN, as Linux); again on a listener: only the limit
+ * changes.  Returns 0, EOPNOTSUPP (datagrams), EINVAL (connected or
+ * connecting, or the connection is over) or pr_listen's error.
+ */
+int solisten(struct socket *so, int backlog);
+/*
+ * soaccept: take the first established connection off head's queue,
+ * waiting for one unless SS_NBIO.  *sop gets the queue's reference.
+ * Returns 0, EOPNOTSUPP (datagrams), EINVAL (not listening), EWOULDBLOCK
+ * (none, SS_NBIO, or SO_RCVTIMEO ran out), EBADF (head closed meanwhile),
+ * or head's so_error.
+ */
+int soaccept(struct socket *head, struct socket **sop);
+/*
+ * sosend: send resid bytes of iov (copied in) as one datagram or as stream
+ * data.  *sent: bytes accepted; a stream send that accepted some bytes
+ * returns 0 and reports its error with the next call.
+ */
 int sosend(struct socket *so, const struct sockaddr_in *to,
     const struct iovec *iov, int iovcnt, size_t resid, int flags,
     size_t *sent);
-/* soreceive: copy out up to resid bytes; from/fromlen optional */
+/* soreceive: copy out up to resid bytes; from (datagrams only) optional */
 int soreceive(struct socket *so, struct sockaddr_in *from,
     const struct iovec *iov, int iovcnt, size_t resid, int flags,
     size_t *got, int *msgflags);
@@ -117,10 +216,72 @@ int sogetopt(struct socket *so, int level, int name, void *val,
 int soshutdown(struct socket *so, int how);
 /* sopoll: the poll(2) events of so that are ready now */
 short sopoll(struct socket *so, short events);
+/*
+ * soreadable / sowriteable: a read / a send would not block (data, a
+ * connection to accept, room, an error or end of file).  For poll and
+ * kevent.
+ */
+bool soreadable(const struct socket *so);
+bool sowriteable(const struct socket *so);
 
-/* buffers (for protocols) */
+/* socket layer internals (uipc_socket2.c) */
+/* soalloc: a new socket with one reference; NULL when out of memory. */
+struct socket *soalloc(struct rump_kernel *k, const struct protosw *pr,
+    int type);
+/* sodealloc: free a socket that never had a PCB nor a reference taken. */
+void sodealloc(struct socket *so);
+/* soqremque: take so off its listener's queue (so_head becomes NULL). */
+void soqremque(struct socket *so);
+/* sowakeall: wake everyone sleeping on so (readers, writers, poll). */
+void sowakeall(struct socket *so);
+
+/* for protocols (uipc_socket2.c) */
+/*
+ * sonewconn: a new connection for listener head (a SYN arrived): a socket
+ * of head's protocol with head's options and buffer settings (not
+ * SS_NBIO: accept() gives blocking sockets, as Linux), attached to the
+ * protocol and put on head's so_q0.  Its one reference is the queue's.
+ * NULL when the accept queue (so_qlen >= so_qlimit) or the SYN queue
+ * (so_q0len >= so_q0limit) is full or memory is out: the caller counts
+ * the drop.
+ */
+struct socket *sonewconn(struct socket *head);
+/*
+ * State changes of a connection.  soisconnecting: a connect is under way.
+ * soisconnected: established; a connection on a listener's so_q0 moves to
+ * so_q and wakes accept(), others wake connect().  soisdisconnecting: the
+ * close has begun, no more data either way.  soisdisconnected: the
+ * connection is over.  socantsendmore: no more sends (EPIPE).
+ * socantrcvmore: the peer sent FIN: readers see end of file after the
+ * data.  Each wakes the sleepers concerned.
+ */
+void soisconnecting(struct socket *so);
+void soisconnected(struct socket *so);
+void soisdisconnecting(struct socket *so);
+void soisdisconnected(struct socket *so);
+void socantsendmore(struct socket *so);
+void socantrcvmore(struct socket *so);
+/*
+ * sopcbgone: the protocol has freed so's PCB and gives back the reference
+ * it held.  A connection still on a listener's queue (never accepted) is
+ * taken off it and thrown away with the queue's reference.  so may be
+ * freed on return: the caller must not touch it again.
+ */
+void sopcbgone(struct socket *so);
+
+/* buffers (for protocols, uipc_socket2.c) */
 bool sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
     struct mbuf *m);
+/*
+ * sbappendstream: append the data chain m (consumed) to stream buffer sb;
+ * small mbufs are copied into the room at the end of the last one.  The
+ * caller checked sbspace().
+ */
+void sbappendstream(struct sockbuf *sb, struct mbuf *m);
+/* sbdrop: drop len (<= sb_cc) bytes from the front of stream buffer sb. */
+void sbdrop(struct sockbuf *sb, int len);
+/* sbflush: drop everything sb holds. */
+void sbflush(struct sockbuf *sb);
 unsigned sbspace(const struct sockbuf *sb);
 /* sorwakeup/sowwakeup/soerror: wake readers / writers / record an error */
 void sorwakeup(struct socket *so);

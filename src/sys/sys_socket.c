@@ -190,6 +190,25 @@ iov_total(const struct iovec *iov, int iovcnt, size_t *resid)
 	return 0;
 }
 
+/*
+ * A descriptor for the new socket so, with SOCK_NONBLOCK and SOCK_CLOEXEC
+ * taken from flags: the descriptor, or -1 (EMFILE) after closing so.
+ */
+static int
+fd_install(struct netstack *ns, struct socket *so, int flags)
+{
+	int fd;
+
+	if ((fd = fd_alloc(ns, FT_SOCKET, so)) < 0) {
+		soclose(so);
+		return -1;
+	}
+	if (flags & SOCK_NONBLOCK)
+		so->so_state |= SS_NBIO;
+	ns->ns_fds->ft_flags[fd] = (flags & SOCK_CLOEXEC) ? FD_CLOEXEC : 0;
+	return fd;
+}
+
 /* ---- calls ---- */
 
 int
@@ -207,13 +226,8 @@ rump_sys_socket(int domain, int type, int protocol)
 		return (int)sys_return(error, 0);
 	if ((error = socreate(ns->ns_kernel, base, protocol, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
-	if ((fd = fd_alloc(ns, FT_SOCKET, so)) < 0) {
-		soclose(so);
+	if ((fd = fd_install(ns, so, type)) < 0)
 		return (int)sys_exit(ns, EMFILE, 0);
-	}
-	if (type & SOCK_NONBLOCK)
-		so->so_state |= SS_NBIO;
-	ns->ns_fds->ft_flags[fd] = (type & SOCK_CLOEXEC) ? FD_CLOEXEC : 0;
 	return (int)sys_exit(ns, 0, fd);
 }
 
@@ -264,9 +278,9 @@ rump_sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	return sys_addrcall(fd, addr, len, true);
 }
 
-/* listen(2) and accept(2): no stream protocol yet, so never supported. */
+/* A call on one socket with one int argument: listen(2), shutdown(2). */
 static int
-sys_streamonly(int fd)
+sys_intcall(int fd, int arg, int (*call)(struct socket *, int))
 {
 	struct netstack *ns;
 	struct socket *so;
@@ -276,23 +290,90 @@ sys_streamonly(int fd)
 		return (int)sys_return(error, 0);
 	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
+	error = call(so, arg);
 	sorele(so);
-	return (int)sys_exit(ns, EOPNOTSUPP, 0);
+	return (int)sys_exit(ns, error, 0);
 }
 
 int
 rump_sys_listen(int fd, int backlog)
 {
-	(void)backlog;
-	return sys_streamonly(fd);
+	return sys_intcall(fd, backlog, solisten);
+}
+
+/* A socket's local or peer address; a socket whose PCB is gone has none. */
+static void
+sys_sockname(struct socket *so, struct sockaddr_in *sin, bool peer)
+{
+	if (so->so_pcb == NULL) {
+		memset(sin, 0, sizeof(*sin));
+		sin->sin_family = AF_INET;
+	} else if (peer) {
+		so->so_proto->pr_peeraddr(so, sin);
+	} else {
+		so->so_proto->pr_sockaddr(so, sin);
+	}
+}
+
+/* Whether the descriptor table has room; net lock held. */
+static bool
+fd_available(struct netstack *ns)
+{
+	for (int fd = 0; fd < FD_MAX; fd++)
+		if (ns->ns_fds->ft_type[fd] == FT_NONE)
+			return true;
+	return false;
+}
+
+/*
+ * accept(2) and accept4(2).  As Linux, a full descriptor table gives
+ * EMFILE before a connection is taken, and the connection waits on the
+ * queue.  Only if the table filled up while this call slept is the
+ * connection taken and then closed (lost): the descriptor was checked
+ * before the wait.
+ */
+static int
+sys_acceptit(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct sockaddr_in sin;
+	struct netstack *ns;
+	struct socket *head, *so;
+	int error, nfd;
+
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return (int)sys_return(EINVAL, 0);
+	if (addr != NULL && len == NULL)
+		return (int)sys_return(EFAULT, 0);
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_socket(ns, fd, &head)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	if (!fd_available(ns))
+		error = EMFILE;
+	else
+		error = soaccept(head, &so);
+	sorele(head);
+	if (error != 0)
+		return (int)sys_exit(ns, error, 0);
+	if ((nfd = fd_install(ns, so, flags)) < 0)
+		return (int)sys_exit(ns, EMFILE, 0);
+	if (addr != NULL) {
+		sys_sockname(so, &sin, true);
+		sockaddr_in_copyout(&sin, addr, len);
+	}
+	return (int)sys_exit(ns, 0, nfd);
 }
 
 int
 rump_sys_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	(void)addr;
-	(void)len;
-	return sys_streamonly(fd);
+	return sys_acceptit(fd, addr, len, 0);
+}
+
+int
+rump_sys_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return sys_acceptit(fd, addr, len, flags);
 }
 
 static ssize_t
@@ -311,6 +392,9 @@ sys_sendit(int fd, const struct iovec *iov, int iovcnt,
 		return sys_return(error, 0);
 	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return sys_exit(ns, error, 0);
+	/* as Linux, a stream socket ignores the address it is given */
+	if (so->so_type == SOCK_STREAM)
+		to = NULL;
 	if (to != NULL)
 		error = sockaddr_in_copyin(to, tolen, &sin, false);
 	if (error == 0)
@@ -340,7 +424,9 @@ sys_recvit(int fd, const struct iovec *iov, int iovcnt, struct sockaddr *from,
 		return sys_exit(ns, error, 0);
 	memset(&sin, 0, sizeof(sin));
 	error = soreceive(so, &sin, iov, iovcnt, resid, flags, &got, &mf);
-	if (error == 0)
+	if (error == 0 && so->so_type == SOCK_STREAM && from != NULL)
+		*fromlen = 0;	/* as Linux: no address with stream data */
+	else if (error == 0)
 		sockaddr_in_copyout(&sin, from, fromlen);
 	if (msgflags != NULL)
 		*msgflags = mf;
@@ -440,17 +526,7 @@ rump_sys_readv(int fd, const struct iovec *iov, int iovcnt)
 int
 rump_sys_shutdown(int fd, int how)
 {
-	struct netstack *ns;
-	struct socket *so;
-	int error;
-
-	if ((error = sys_enter(&ns)) != 0)
-		return (int)sys_return(error, 0);
-	if ((error = fd_socket(ns, fd, &so)) != 0)
-		return (int)sys_exit(ns, error, 0);
-	error = soshutdown(so, how);
-	sorele(so);
-	return (int)sys_exit(ns, error, 0);
+	return sys_intcall(fd, how, soshutdown);
 }
 
 int
@@ -507,10 +583,7 @@ sys_getname(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 	if (peer && !(so->so_state & SS_ISCONNECTED)) {
 		error = ENOTCONN;
 	} else {
-		if (peer)
-			so->so_proto->pr_peeraddr(so, &sin);
-		else
-			so->so_proto->pr_sockaddr(so, &sin);
+		sys_sockname(so, &sin, peer);
 		sockaddr_in_copyout(&sin, addr, len);
 	}
 	sorele(so);
@@ -577,12 +650,18 @@ rump_sys_ioctl(int fd, unsigned long request, void *arg)
 		return (int)sys_exit(ns, error, 0);
 	if (arg == NULL && (request == FIONREAD || request == FIONBIO)) {
 		error = EFAULT;
+	} else if (request == FIONREAD &&
+	    (so->so_options & SOO_ACCEPTCONN)) {
+		error = EINVAL;		/* as Linux: a listener has no data */
 	} else if (request == FIONREAD) {
-		/* as Linux for datagrams: the size of the next one */
+		/* as Linux: the bytes buffered, or the next datagram's size */
 		struct mbuf *rec = so->so_rcv.sb_mb;
 
-		v = rec != NULL && rec->m_next != NULL ?
-		    rec->m_next->m_pkthdr.len : 0;
+		if (so->so_type == SOCK_STREAM)
+			v = (int)so->so_rcv.sb_cc;
+		else
+			v = rec != NULL && rec->m_next != NULL ?
+			    rec->m_next->m_pkthdr.len : 0;
 		memcpy(arg, &v, sizeof(v));
 	} else if (request == FIONBIO) {
 		memcpy(&v, arg, sizeof(v));

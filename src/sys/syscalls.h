@@ -23,6 +23,8 @@ int rump_sys_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int rump_sys_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int rump_sys_listen(int fd, int backlog);
 int rump_sys_accept(int fd, struct sockaddr *addr, socklen_t *len);
+int rump_sys_accept4(int fd, struct sockaddr *addr, socklen_t *len,
+    int flags);
 ssize_t rump_sys_send(int fd, const void *buf, size_t len, int flags);
 ssize_t rump_sys_sendto(int fd, const void *buf, size_t len, int flags,
     const struct sockaddr *to, socklen_t tolen);

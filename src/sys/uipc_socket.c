@@ -1,52 +1,47 @@
 /*
- * uipc_socket.c -- the socket layer: creation, binding, sending and
- * receiving through socket buffers, options, shutdown, close.
+ * uipc_socket.c -- the socket layer: creation, binding, connecting,
+ * listening and accepting, sending and receiving through socket buffers,
+ * options, shutdown, close.
  *
  * (rump_sys_sendto() ->) sosend() -> copy in -> pr_send()
+ *     streams: sosend_stream() -> wait for room in so_snd -> pr_send()
  * (rump_sys_recvfrom() ->) soreceive() -> wait on so_rcv -> copy out
- * (udp_input() ->) sbappendaddr() -> sorwakeup()
+ *     streams: soreceive_stream() -> copy out -> sbdrop() -> pr_rcvd()
+ * (rump_sys_connect() ->) soconnect() -> pr_connect() -> wait on so_snd
+ * (rump_sys_accept() ->) soaccept() -> wait on head's so_rcv -> so_q
+ * (rump_sys_close() ->) soclose() -> pr_abort() for unaccepted
+ *     connections -> [SO_LINGER: pr_disconnect(), wait] -> pr_detach()
  *
- * All of it runs with the instance's net lock held; a call that must wait
- * sleeps on a socket buffer's condvar, which releases the lock and the vCPU.
+ * What protocols call (buffers, state changes, sonewconn()) is in
+ * uipc_socket2.c.  All of it runs with the instance's net lock held; a
+ * call that must wait sleeps on a socket buffer's condvar, which releases
+ * the lock and the vCPU.
  */
 #include "kern/kernel.h"
 #include "net/netstack.h"
 #include "sys/socketvar.h"
 
-#define SB_DEFAULT_RCV (208 * 1024)	/* what Linux gives a UDP socket */
-#define SB_DEFAULT_SND (208 * 1024)
 #define SB_MAX (4 * 1024 * 1024)
 
+/*
+ * The SYN queue of a listener: twice its accept queue, so a burst of
+ * handshakes can complete while the application accepts, but never fewer
+ * than SOQ0_MIN (a listen(fd, 1) server still takes a few SYNs at once)
+ * nor more than SOMAXCONN (one listener cannot take all the memory).
+ */
+#define SOQ0_MIN 16
+
 extern const struct protosw udp_protosw;
+extern const struct protosw tcp_protosw;
 
 static const struct protosw *
 pffindproto(int type, int proto)
 {
 	if (type == SOCK_DGRAM && (proto == 0 || proto == IPPROTO_UDP))
 		return &udp_protosw;
+	if (type == SOCK_STREAM && (proto == 0 || proto == IPPROTO_TCP))
+		return &tcp_protosw;
 	return NULL;
-}
-
-static void
-sb_init(struct sockbuf *sb, unsigned hiwat)
-{
-	memset(sb, 0, sizeof(*sb));
-	sb->sb_hiwat = hiwat;
-	sb->sb_lowat = 1;
-	cv_init(&sb->sb_cv, "sbwait");
-}
-
-static void
-sbflush(struct sockbuf *sb)
-{
-	struct mbuf *m, *next;
-
-	for (m = sb->sb_mb; m != NULL; m = next) {
-		next = m->m_nextpkt;
-		m_freem(m);
-	}
-	sb->sb_mb = sb->sb_lastrecord = NULL;
-	sb->sb_cc = 0;
 }
 
 int
@@ -54,53 +49,31 @@ socreate(struct rump_kernel *k, int type, int proto, struct socket **sop)
 {
 	const struct protosw *pr;
 	struct socket *so;
-	void *mem;
 	int error;
 
 	if (type != SOCK_DGRAM && type != SOCK_STREAM && type != SOCK_RAW)
 		return ESOCKTNOSUPPORT;
 	if ((pr = pffindproto(type, proto)) == NULL)
 		return EPROTONOSUPPORT;
-	if ((error = hyper_malloc(sizeof(*so), 0, &mem)) != 0)
+	if ((so = soalloc(k, pr, type)) == NULL)
 		return ENOBUFS;
-	so = mem;
-	memset(so, 0, sizeof(*so));
-	so->so_kernel = k;
-	so->so_proto = pr;
-	so->so_type = (short)type;
-	so->so_refs = 1;
-	list_init(&so->so_klist);
-	sb_init(&so->so_rcv, SB_DEFAULT_RCV);
-	sb_init(&so->so_snd, SB_DEFAULT_SND);
 	if ((error = pr->pr_attach(so)) != 0) {
-		cv_destroy(&so->so_rcv.sb_cv);
-		cv_destroy(&so->so_snd.sb_cv);
-		hyper_free(so, sizeof(*so));
+		sodealloc(so);
 		return error;
 	}
 	*sop = so;
 	return 0;
 }
 
-/* Wake everyone sleeping on so (readers, writers, poll) before it goes. */
-static void
-sowakeall(struct socket *so)
-{
-	so->so_rcv.sb_gen++;
-	so->so_snd.sb_gen++;
-	cv_broadcast(&so->so_rcv.sb_cv);
-	cv_broadcast(&so->so_snd.sb_cv);
-	if (so->so_kernel->k_net->ns_npollers > 0)
-		cv_broadcast(&so->so_kernel->k_net->ns_pollcv);
-}
-
 static void
 sofree(struct socket *so)
 {
 	KASSERT(so->so_closing && so->so_pcb == NULL);
-	cv_destroy(&so->so_rcv.sb_cv);
-	cv_destroy(&so->so_snd.sb_cv);
-	hyper_free(so, sizeof(*so));
+	KASSERT(so->so_head == NULL && so->so_q0len == 0 && so->so_qlen == 0);
+	/* a protocol may have queued data after the close */
+	sbflush(&so->so_rcv);
+	sbflush(&so->so_snd);
+	sodealloc(so);
 }
 
 void
@@ -111,20 +84,94 @@ sorele(struct socket *so)
 		sofree(so);
 }
 
+/* so_error, cleared: an error is reported once. */
+static int
+sotakeerror(struct socket *so)
+{
+	int error = so->so_error;
+
+	so->so_error = 0;
+	return error;
+}
+
 /*
- * The descriptor is gone: detach from the protocol, drop what is buffered
- * and wake sleepers, who see EBADF.  The socket itself is freed when the
- * last call using it lets go (sorele()).
+ * The listener is closing: throw away every connection it has not handed
+ * to accept().  Each is taken off the queue before the protocol sees it,
+ * so sopcbgone() finds it on no queue and only drops the protocol's
+ * reference; the queue's goes here.
+ */
+static void
+soabortqueue(struct list_node *q)
+{
+	struct list_node *ln;
+
+	while ((ln = list_first(q)) != NULL) {
+		struct socket *so = container_of(ln, struct socket, so_qe);
+
+		soqremque(so);
+		so->so_closing = true;
+		so->so_state |= SS_CANTRCVMORE | SS_CANTSENDMORE;
+		if (so->so_pcb != NULL)
+			so->so_proto->pr_abort(so);
+		sorele(so);
+	}
+}
+
+/*
+ * SO_LINGER with a time on a blocking, connected stream socket: close()
+ * starts the orderly close and waits until the peer has acknowledged the
+ * queued data (so_snd empty) or the connection is over, for at most
+ * l_linger seconds.  What is still queued then is the protocol's to finish
+ * or drop.
+ */
+static void
+solinger(struct socket *so)
+{
+	struct rump_kernel *k = so->so_kernel;
+	uint64_t deadline;
+
+	if (so->so_proto->pr_disconnect(so) != 0)
+		return;
+	deadline = kern_clock_ns(k) + (uint64_t)so->so_linger.l_linger *
+	    1000000000u;
+	while (so->so_pcb != NULL && so->so_snd.sb_cc > 0 &&
+	    !(so->so_state & SS_ISDISCONNECTED)) {
+		uint64_t now = kern_clock_ns(k);
+
+		if (now >= deadline)
+			break;
+		(void)cv_timedwait(&so->so_snd.sb_cv, &k->k_net->ns_lock,
+		    (int)MIN((deadline - now + 999999) / 1000000,
+		    (uint64_t)0x7fffffff));
+	}
+}
+
+/*
+ * The descriptor is gone: throw away a listener's unaccepted connections,
+ * detach from the protocol, drop what is buffered and wake sleepers, who
+ * see EBADF.  A stream protocol may keep its PCB to finish the connection
+ * (pr_detach), and then so_snd too.  The socket itself is freed when the
+ * last reference goes (sorele()).
  */
 void
 soclose(struct socket *so)
 {
 	so->so_closing = true;
+	sowakeall(so);
+	if (so->so_options & SOO_ACCEPTCONN) {
+		soabortqueue(&so->so_q0);
+		soabortqueue(&so->so_q);
+	}
+	if (so->so_type == SOCK_STREAM && so->so_pcb != NULL &&
+	    (so->so_state & SS_ISCONNECTED) && !(so->so_state & SS_NBIO) &&
+	    so->so_linger.l_onoff && so->so_linger.l_linger > 0)
+		solinger(so);
 	so->so_state |= SS_CANTRCVMORE | SS_CANTSENDMORE;
 	if (so->so_pcb != NULL)
 		so->so_proto->pr_detach(so);
 	sbflush(&so->so_rcv);
-	sbflush(&so->so_snd);
+	if (so->so_pcb == NULL)
+		sbflush(&so->so_snd);
 	sowakeall(so);
 	sorele(so);
 }
@@ -132,86 +179,60 @@ soclose(struct socket *so)
 int
 sobind(struct socket *so, const struct sockaddr_in *sin)
 {
+	if (so->so_pcb == NULL)
+		return EINVAL;
 	return so->so_proto->pr_bind(so, sin);
-}
-
-int
-soconnect(struct socket *so, const struct sockaddr_in *sin)
-{
-	if (sin->sin_family == AF_UNSPEC) {
-		/* connect(AF_UNSPEC) dissolves a datagram association */
-		so->so_state &= ~SS_ISCONNECTED;
-		return so->so_proto->pr_disconnect(so);
-	}
-	return so->so_proto->pr_connect(so, sin);
-}
-
-unsigned
-sbspace(const struct sockbuf *sb)
-{
-	return sb->sb_cc >= sb->sb_hiwat ? 0 : sb->sb_hiwat - sb->sb_cc;
-}
-
-bool
-sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
-    struct mbuf *m)
-{
-	struct mbuf *n;
-	int len = m->m_pkthdr.len;
-
-	if ((unsigned)len > sbspace(sb)) {
-		sb->sb_overflowed++;
-		return false;
-	}
-	if ((n = m_get(M_DONTWAIT, MT_SONAME)) == NULL)
-		return false;
-	n->m_len = (int)sizeof(*from);
-	memcpy(n->m_data, from, sizeof(*from));
-	n->m_next = m;
-	n->m_nextpkt = NULL;
-	if (sb->sb_lastrecord != NULL)
-		sb->sb_lastrecord->m_nextpkt = n;
-	else
-		sb->sb_mb = n;
-	sb->sb_lastrecord = n;
-	sb->sb_cc += (unsigned)len;
-	return true;
-}
-
-void
-sorwakeup(struct socket *so)
-{
-	so->so_rcv.sb_gen++;
-	cv_broadcast(&so->so_rcv.sb_cv);
-	if (so->so_kernel->k_net->ns_npollers > 0)
-		cv_broadcast(&so->so_kernel->k_net->ns_pollcv);
-}
-
-void
-sowwakeup(struct socket *so)
-{
-	so->so_snd.sb_gen++;
-	cv_broadcast(&so->so_snd.sb_cv);
-	if (so->so_kernel->k_net->ns_npollers > 0)
-		cv_broadcast(&so->so_kernel->k_net->ns_pollcv);
-}
-
-void
-soseterror(struct socket *so, int error)
-{
-	so->so_error = error;
-	sowakeall(so);
 }
 
 /*
  * Sleep on sb for up to its timeout: 0, EWOULDBLOCK (timed out) or EBADF
  * (the socket was closed meanwhile).
  */
+/*
+ * SO_BUSY_POLL: before sleeping, poll the interfaces from this LWP for up
+ * to so_busy_poll_us of host time, running what arrives through the stack
+ * here (netstack_poll()); true when something happened to sb (a wake-up)
+ * or the socket, false when the time ran out.  This is how a thread of a
+ * pinned, run-to-completion application avoids the two thread switches of
+ * a wake-up on every message.
+ */
+static bool
+sb_busy_poll(struct socket *so, struct sockbuf *sb)
+{
+	struct netstack *ns = so->so_kernel->k_net;
+	uint64_t gen = sb->sb_gen, start, now;
+	bool woke = false;
+
+	(void)hyper_clock_gettime(HYPER_CLOCK_MONO, &start);
+	for (unsigned spins = 1;; spins++) {
+		int n = netstack_poll(ns);
+
+		if (n < 0)
+			break;		/* a receive thread needs the vCPU */
+		if (n == 0)
+			spin_pause();
+		if (sb->sb_gen != gen || so->so_error != 0 || so->so_closing) {
+			woke = true;
+			break;
+		}
+		if (spins % 64 != 0)
+			continue;	/* the clock only now and then */
+		(void)hyper_clock_gettime(HYPER_CLOCK_MONO, &now);
+		if (now - start >= (uint64_t)so->so_busy_poll_us * 1000u)
+			break;
+	}
+	netstack_poll_done(ns);
+	return woke;
+}
+
 static int
 sbwait(struct socket *so, struct sockbuf *sb)
 {
 	kmutex_t *lock = &so->so_kernel->k_net->ns_lock;
 	int ticks = 0, error;
+
+	if (so->so_busy_poll_us != 0 && sb_busy_poll(so, sb))
+		return so->so_closing ? EBADF : 0;
 
 	if (sb->sb_timeo_ns != 0) {
 		uint64_t t = (sb->sb_timeo_ns + 999999) / 1000000;
@@ -224,32 +245,210 @@ sbwait(struct socket *so, struct sockbuf *sb)
 	return error;
 }
 
-/* Gather resid bytes of iov into a new packet. */
+/*
+ * connect(2) on a stream socket, with Linux's errors: a listener counts as
+ * connected (EISCONN), and a timeout of SO_SNDTIMEO leaves the connection
+ * going (EINPROGRESS).  Linux takes AF_UNSPEC as "abort the connection";
+ * the protocol switch has no such entry, so it is EAFNOSUPPORT here.
+ */
 static int
-m_uiomove_in(const struct iovec *iov, int iovcnt, size_t resid,
-    struct mbuf **mp)
+soconnect_stream(struct socket *so, const struct sockaddr_in *sin)
+{
+	int error;
+
+	if ((so->so_state & SS_ISCONNECTED) ||
+	    (so->so_options & SOO_ACCEPTCONN))
+		return EISCONN;
+	if (so->so_state & SS_ISCONNECTING)
+		return EALREADY;
+	if (sin->sin_family != AF_INET)
+		return EAFNOSUPPORT;
+	if (so->so_pcb == NULL)
+		return EINVAL;
+	if ((error = so->so_proto->pr_connect(so, sin)) != 0)
+		return error;
+	if ((so->so_state & SS_ISCONNECTING) && (so->so_state & SS_NBIO))
+		return EINPROGRESS;
+	while ((so->so_state & SS_ISCONNECTING) && so->so_error == 0) {
+		if ((error = sbwait(so, &so->so_snd)) != 0)
+			return error == EWOULDBLOCK ? EINPROGRESS : error;
+	}
+	if (so->so_error != 0)
+		return sotakeerror(so);
+	if (!(so->so_state & SS_ISCONNECTED))
+		return ECONNREFUSED;
+	return 0;
+}
+
+int
+soconnect(struct socket *so, const struct sockaddr_in *sin)
+{
+	if (so->so_type == SOCK_STREAM)
+		return soconnect_stream(so, sin);
+	if (sin->sin_family == AF_UNSPEC) {
+		/* connect(AF_UNSPEC) dissolves a datagram association */
+		so->so_state &= ~SS_ISCONNECTED;
+		return so->so_proto->pr_disconnect(so);
+	}
+	return so->so_proto->pr_connect(so, sin);
+}
+
+int
+solisten(struct socket *so, int backlog)
+{
+	int error;
+
+	if (so->so_proto->pr_listen == NULL)
+		return EOPNOTSUPP;
+	if ((so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING)) ||
+	    so->so_pcb == NULL)
+		return EINVAL;
+	/* a second listen() only changes the limit (Linux) */
+	if (!(so->so_options & SOO_ACCEPTCONN) &&
+	    (error = so->so_proto->pr_listen(so)) != 0)
+		return error;
+	/* as Linux and the BSDs: a negative backlog asks for the most */
+	if (backlog < 0 || backlog > SOMAXCONN)
+		backlog = SOMAXCONN;
+	so->so_qlimit = (unsigned)MAX(backlog, 1);
+	so->so_q0limit = MIN(MAX(2 * so->so_qlimit, SOQ0_MIN), SOMAXCONN);
+	so->so_options |= SOO_ACCEPTCONN;
+	return 0;
+}
+
+int
+soaccept(struct socket *head, struct socket **sop)
+{
+	struct socket *so;
+	int error;
+
+	if (head->so_proto->pr_listen == NULL)
+		return EOPNOTSUPP;
+	if (!(head->so_options & SOO_ACCEPTCONN))
+		return EINVAL;
+	while (head->so_qlen == 0) {
+		if (head->so_error != 0)
+			return sotakeerror(head);
+		if (head->so_state & SS_NBIO)
+			return EWOULDBLOCK;
+		/* soisconnected() wakes the listener's readers */
+		if ((error = sbwait(head, &head->so_rcv)) != 0)
+			return error;
+	}
+	so = container_of(list_first(&head->so_q), struct socket, so_qe);
+	soqremque(so);
+	*sop = so;
+	return 0;
+}
+
+/*
+ * Gather len bytes of iov, starting skip bytes in, into a new packet,
+ * leaving reserve bytes in front for the headers a protocol prepends.
+ */
+static int
+m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
+    int reserve, struct mbuf **mp)
 {
 	struct mbuf *m;
 
-	if (resid + 64 > (size_t)MHLEN)
+	if (len + (size_t)reserve > (size_t)MHLEN)
 		m = m_getcl(M_DONTWAIT, MT_DATA, M_PKTHDR);
 	else
 		m = m_gethdr(M_DONTWAIT, MT_DATA);
 	if (m == NULL)
 		return ENOBUFS;
-	/* leave room for the headers the protocols prepend */
-	m->m_data += 64;
-	for (int i = 0; i < iovcnt && resid > 0; i++) {
-		size_t n = MIN(iov[i].iov_len, resid);
+	m->m_data += reserve;
+	for (int i = 0; i < iovcnt && len > 0; i++) {
+		size_t n;
 
-		if (n > 0 && !m_append(m, (int)n, iov[i].iov_base)) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		n = MIN(iov[i].iov_len - skip, len);
+		if (!m_append(m, (int)n, (char *)iov[i].iov_base + skip)) {
 			m_freem(m);
 			return ENOBUFS;
 		}
-		resid -= n;
+		skip = 0;
+		len -= n;
 	}
 	*mp = m;
 	return 0;
+}
+
+/*
+ * Whether a stream send can go on: 0, EWOULDBLOCK (not now: connecting,
+ * or no room), or the error that ends it.  so_error is taken only when
+ * nothing was sent yet (done == 0).  As Linux: a socket that is not
+ * connected (never, or no longer) gives EPIPE.
+ */
+static int
+sosend_stream_ready(struct socket *so, size_t done, size_t want)
+{
+	struct sockbuf *sb = &so->so_snd;
+	unsigned space;
+
+	if (so->so_error != 0)
+		return done == 0 ? sotakeerror(so) : so->so_error;
+	if ((so->so_state & SS_CANTSENDMORE) || so->so_pcb == NULL)
+		return EPIPE;
+	if (so->so_state & SS_ISCONNECTING)
+		return EWOULDBLOCK;
+	if (!(so->so_state & SS_ISCONNECTED))
+		return EPIPE;
+	/* BSD: go on with what fits once it is at least the low mark */
+	space = sbspace(sb);
+	if (space < want && space < MAX(sb->sb_lowat, 1u))
+		return EWOULDBLOCK;
+	return 0;
+}
+
+/*
+ * send(2) on a stream socket: copy in as much as so_snd has room for and
+ * hand it to the protocol, waiting for room (unless non-blocking) until
+ * all of resid is taken.  MSG_OOB sends the data at once, its last byte
+ * urgent.
+ */
+static int
+sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
+    size_t resid, int flags, size_t *sent)
+{
+	bool nbio = (so->so_state & SS_NBIO) || (flags & MSG_DONTWAIT);
+	size_t done = 0, n;
+	struct mbuf *m;
+	int error;
+
+	if ((flags & MSG_OOB) && so->so_proto->pr_sendoob == NULL)
+		return EOPNOTSUPP;
+	for (;;) {
+		error = sosend_stream_ready(so, done,
+		    (flags & MSG_OOB) ? 0 : resid - done);
+		if (error == EWOULDBLOCK) {
+			if (nbio)
+				break;
+			if ((error = sbwait(so, &so->so_snd)) != 0)
+				break;
+			continue;
+		}
+		if (error != 0 || done == resid)
+			break;
+		n = (flags & MSG_OOB) ? resid :
+		    MIN(resid - done, (size_t)sbspace(&so->so_snd));
+		if ((error = m_uiomove_in(iov, iovcnt, done, n, 0, &m)) != 0)
+			break;
+		if (flags & MSG_OOB)
+			error = so->so_proto->pr_sendoob(so, m);
+		else
+			error = so->so_proto->pr_send(so, m, NULL);
+		if (error != 0)
+			break;
+		done += n;
+		if (flags & MSG_OOB)
+			break;
+	}
+	*sent = done;
+	return done > 0 ? 0 : error;
 }
 
 int
@@ -261,13 +460,12 @@ sosend(struct socket *so, const struct sockaddr_in *to,
 	int error;
 
 	*sent = 0;
+	if (so->so_type == SOCK_STREAM)
+		return sosend_stream(so, iov, iovcnt, resid, flags, sent);
 	if (so->so_state & SS_CANTSENDMORE)
 		return EPIPE;
-	if (so->so_error != 0) {
-		error = so->so_error;
-		so->so_error = 0;
-		return error;
-	}
+	if (so->so_error != 0)
+		return sotakeerror(so);
 	if (so->so_type == SOCK_DGRAM) {
 		if (to == NULL && !(so->so_state & SS_ISCONNECTED))
 			return EDESTADDRREQ;
@@ -276,9 +474,9 @@ sosend(struct socket *so, const struct sockaddr_in *to,
 		/* 65535 - 20 (IP) - 8 (UDP): RFC 768's largest payload */
 		if (resid > 65507)
 			return EMSGSIZE;
-		if ((error = m_uiomove_in(iov, iovcnt, resid, &m)) != 0)
+		/* leave room for the headers the protocols prepend */
+		if ((error = m_uiomove_in(iov, iovcnt, 0, resid, 64, &m)) != 0)
 			return error;
-		(void)flags;
 		error = so->so_proto->pr_send(so, m, to);
 		if (error == 0)
 			*sent = resid;
@@ -287,21 +485,141 @@ sosend(struct socket *so, const struct sockaddr_in *to,
 	return EOPNOTSUPP;
 }
 
-/* Copy len bytes of chain m from offset off into iov (after skip bytes). */
+/* Copy len bytes from the start of chain m into iov, skip bytes in. */
 static void
 m_uiomove_out(const struct mbuf *m, int len, const struct iovec *iov,
-    int iovcnt)
+    int iovcnt, size_t skip)
 {
 	int off = 0;
 
 	for (int i = 0; i < iovcnt && len > 0; i++) {
-		int n = (int)MIN(iov[i].iov_len, (size_t)len);
+		int n;
 
-		if (n > 0)
-			m_copydata(m, off, n, iov[i].iov_base);
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		n = (int)MIN(iov[i].iov_len - skip, (size_t)len);
+		m_copydata(m, off, n, (char *)iov[i].iov_base + skip);
+		skip = 0;
 		off += n;
 		len -= n;
 	}
+}
+
+/*
+ * recv(MSG_OOB) on a stream socket: the out-of-band byte into the first
+ * iov with room.  As Linux, a zero-length read takes the byte and says
+ * MSG_TRUNC.
+ */
+static int
+soreceive_oob(struct socket *so, const struct iovec *iov, int iovcnt,
+    size_t resid, int flags, size_t *got, int *msgflags)
+{
+	uint8_t c;
+	int error;
+
+	if (so->so_proto->pr_rcvoob == NULL)
+		return EOPNOTSUPP;
+	if (so->so_pcb == NULL)
+		return EINVAL;
+	error = so->so_proto->pr_rcvoob(so, &c, (flags & MSG_PEEK) != 0);
+	if (error != 0)
+		return error;
+	*msgflags |= MSG_OOB;
+	if (resid == 0) {
+		*msgflags |= MSG_TRUNC;
+		return 0;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > 0) {
+			memcpy(iov[i].iov_base, &c, 1);
+			break;
+		}
+	}
+	*got = 1;
+	return 0;
+}
+
+/*
+ * Whether a stream receive can copy now: 0, EWOULDBLOCK (not now),
+ * EJUSTRETURN (return what was read: end of file, or bytes read before an
+ * error), or the error that ends the call.  need is how many bytes
+ * satisfy the call; fewer do when no more can come soon (an error, end of
+ * file, non-blocking).
+ */
+static int
+soreceive_stream_ready(struct socket *so, size_t need, bool nbio, int flags,
+    size_t done)
+{
+	unsigned cc = so->so_rcv.sb_cc;
+
+	if (cc >= need)
+		return 0;
+	if (cc > 0 && (so->so_error != 0 ||
+	    (so->so_state & SS_CANTRCVMORE) || nbio))
+		return 0;
+	if (so->so_error != 0) {
+		if (done > 0)
+			return EJUSTRETURN;	/* the error comes next call */
+		return (flags & MSG_PEEK) ? so->so_error : sotakeerror(so);
+	}
+	if (so->so_state & SS_CANTRCVMORE)
+		return EJUSTRETURN;
+	if (!(so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING)))
+		return done > 0 ? EJUSTRETURN : ENOTCONN;
+	return EWOULDBLOCK;
+}
+
+/*
+ * recv(2) on a stream socket: wait for SO_RCVLOWAT bytes, copy out, drop
+ * what was read (not MSG_PEEK) and let the protocol update its window.
+ * MSG_WAITALL goes on copying as data arrives until resid is filled: it
+ * cannot wait for all of it to be buffered, as resid may be more than
+ * so_rcv holds.  Returns what it got on end of file, an error or a timeout
+ * once some bytes were read.
+ */
+static int
+soreceive_stream(struct socket *so, const struct iovec *iov, int iovcnt,
+    size_t resid, int flags, size_t *got)
+{
+	struct sockbuf *sb = &so->so_rcv;
+	bool nbio = (so->so_state & SS_NBIO) || (flags & MSG_DONTWAIT);
+	size_t done = 0, need, n;
+	int error = 0;
+
+	while (done < resid) {
+		need = MIN(resid - done, (size_t)MAX(sb->sb_lowat, 1u));
+		/* a peek copies once: wait for all that can be buffered */
+		if ((flags & (MSG_WAITALL | MSG_PEEK)) ==
+		    (MSG_WAITALL | MSG_PEEK))
+			need = MIN(resid, (size_t)MAX(sb->sb_hiwat, 1u));
+		error = soreceive_stream_ready(so, need, nbio, flags, done);
+		if (error == EWOULDBLOCK) {
+			if (!nbio && (error = sbwait(so, sb)) == 0)
+				continue;
+			if (done > 0)
+				error = 0;
+			break;
+		}
+		if (error != 0) {
+			if (error == EJUSTRETURN)
+				error = 0;
+			break;
+		}
+		n = MIN(resid - done, (size_t)sb->sb_cc);
+		m_uiomove_out(sb->sb_mb, (int)n, iov, iovcnt, done);
+		done += n;
+		if (flags & MSG_PEEK)
+			break;
+		sbdrop(sb, (int)n);
+		if (so->so_proto->pr_rcvd != NULL && so->so_pcb != NULL)
+			(void)so->so_proto->pr_rcvd(so);
+		if (!(flags & MSG_WAITALL))
+			break;
+	}
+	*got = done;
+	return error;
 }
 
 int
@@ -315,6 +633,12 @@ soreceive(struct socket *so, struct sockaddr_in *from,
 
 	*got = 0;
 	*msgflags = 0;
+	if (so->so_type == SOCK_STREAM) {
+		if (flags & MSG_OOB)
+			return soreceive_oob(so, iov, iovcnt, resid, flags,
+			    got, msgflags);
+		return soreceive_stream(so, iov, iovcnt, resid, flags, got);
+	}
 	for (;;) {
 		if (sb->sb_mb != NULL)
 			break;
@@ -346,7 +670,7 @@ soreceive(struct socket *so, struct sockaddr_in *from,
 		*got = (size_t)len;
 	}
 	if (data != NULL)
-		m_uiomove_out(data, len, iov, iovcnt);
+		m_uiomove_out(data, len, iov, iovcnt, 0);
 	if (!(flags & MSG_PEEK)) {
 		sb->sb_mb = rec->m_nextpkt;
 		if (sb->sb_mb == NULL)
@@ -400,6 +724,8 @@ sosetopt(struct socket *so, int level, int name, const void *val,
 	if (level != SOL_SOCKET) {
 		if (so->so_proto->pr_ctloutput == NULL)
 			return ENOPROTOOPT;
+		if (so->so_pcb == NULL)
+			return EINVAL;
 		return so->so_proto->pr_ctloutput(so, 1, level, name,
 		    (void *)(uintptr_t)val, &len);
 	}
@@ -438,6 +764,13 @@ sosetopt(struct socket *so, int level, int name, const void *val,
 			so->so_rcv.sb_lowat = (unsigned)v;
 		else
 			so->so_snd.sb_lowat = (unsigned)v;
+		return 0;
+	case SO_BUSY_POLL:
+		if ((error = sockopt_int(val, len, &v)) != 0)
+			return error;
+		if (v < 0)
+			return EINVAL;
+		so->so_busy_poll_us = (unsigned)v;
 		return 0;
 	case SO_RCVTIMEO:
 		return sockopt_timeo(val, len, &so->so_rcv.sb_timeo_ns);
@@ -479,6 +812,8 @@ sogetopt(struct socket *so, int level, int name, void *val, socklen_t *len)
 	if (level != SOL_SOCKET) {
 		if (so->so_proto->pr_ctloutput == NULL)
 			return ENOPROTOOPT;
+		if (so->so_pcb == NULL)
+			return EINVAL;
 		return so->so_proto->pr_ctloutput(so, 0, level, name, val, len);
 	}
 	for (size_t i = 0; i < __arraycount(sobool); i++) {
@@ -500,6 +835,9 @@ sogetopt(struct socket *so, int level, int name, void *val, socklen_t *len)
 	case SO_SNDLOWAT:
 		v = (int)so->so_snd.sb_lowat;
 		break;
+	case SO_BUSY_POLL:
+		v = (int)so->so_busy_poll_us;
+		break;
 	case SO_TYPE:
 		v = so->so_type;
 		break;
@@ -510,7 +848,7 @@ sogetopt(struct socket *so, int level, int name, void *val, socklen_t *len)
 		v = AF_INET;
 		break;
 	case SO_ACCEPTCONN:
-		v = 0;
+		v = (so->so_options & SOO_ACCEPTCONN) != 0;
 		break;
 	case SO_ERROR:
 		v = so->so_error;
@@ -534,6 +872,10 @@ sogetopt(struct socket *so, int level, int name, void *val, socklen_t *len)
 	return sockopt_put(val, len, &v, sizeof(v));
 }
 
+/*
+ * shutdown(2).  SHUT_RD drops what is buffered and reads see end of file
+ * (BSD); SHUT_WR lets the protocol send what is queued and then a FIN.
+ */
 int
 soshutdown(struct socket *so, int how)
 {
@@ -541,18 +883,71 @@ soshutdown(struct socket *so, int how)
 		return EINVAL;
 	if (so->so_type == SOCK_DGRAM && !(so->so_state & SS_ISCONNECTED))
 		return ENOTCONN;
+	if (so->so_type == SOCK_STREAM &&
+	    !(so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING)))
+		return ENOTCONN;
 	if (how != SHUT_WR) {
-		so->so_state |= SS_CANTRCVMORE;
 		sbflush(&so->so_rcv);
-		sorwakeup(so);
+		socantrcvmore(so);
 	}
 	if (how != SHUT_RD) {
-		so->so_state |= SS_CANTSENDMORE;
-		sowwakeup(so);
-		if (so->so_proto->pr_shutdown != NULL)
+		socantsendmore(so);
+		if (so->so_proto->pr_shutdown != NULL && so->so_pcb != NULL)
 			return so->so_proto->pr_shutdown(so);
 	}
 	return 0;
+}
+
+bool
+soreadable(const struct socket *so)
+{
+	if (so->so_options & SOO_ACCEPTCONN)
+		return so->so_qlen > 0;
+	if (so->so_error != 0 || (so->so_state & SS_CANTRCVMORE))
+		return true;
+	if (so->so_type == SOCK_STREAM)
+		return so->so_rcv.sb_cc >= MAX(so->so_rcv.sb_lowat, 1u);
+	return so->so_rcv.sb_mb != NULL;
+}
+
+/*
+ * As Linux for streams: a send that would fail at once (an error, shut
+ * down, not connected) does not block either; a connection under way is
+ * not writable yet.
+ */
+bool
+sowriteable(const struct socket *so)
+{
+	const struct sockbuf *sb = &so->so_snd;
+
+	if (so->so_options & SOO_ACCEPTCONN)
+		return false;
+	if (so->so_type != SOCK_STREAM)
+		return !(so->so_state & SS_CANTSENDMORE) &&
+		    sbspace(sb) >= sb->sb_lowat;
+	if (so->so_error != 0 || (so->so_state & SS_CANTSENDMORE))
+		return true;
+	if (so->so_state & SS_ISCONNECTING)
+		return false;
+	if (!(so->so_state & SS_ISCONNECTED))
+		return true;
+	return sbspace(sb) >= sb->sb_lowat;
+}
+
+/*
+ * Whether the peer can no longer be reached this way: both directions
+ * shut, or (Linux) a stream socket that is neither connected, connecting
+ * nor listening.
+ */
+static bool
+sohup(const struct socket *so)
+{
+	if ((so->so_state & (SS_CANTRCVMORE | SS_CANTSENDMORE)) ==
+	    (SS_CANTRCVMORE | SS_CANTSENDMORE))
+		return true;
+	return so->so_type == SOCK_STREAM &&
+	    !(so->so_options & SOO_ACCEPTCONN) &&
+	    !(so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING));
 }
 
 short
@@ -560,20 +955,15 @@ sopoll(struct socket *so, short events)
 {
 	short revents = 0;
 
-	if (events & (POLLIN | POLLRDNORM)) {
-		if (so->so_rcv.sb_mb != NULL || so->so_error != 0 ||
-		    (so->so_state & SS_CANTRCVMORE))
-			revents |= events & (POLLIN | POLLRDNORM);
-	}
-	if (events & (POLLOUT | POLLWRNORM)) {
-		if (!(so->so_state & SS_CANTSENDMORE) &&
-		    sbspace(&so->so_snd) >= so->so_snd.sb_lowat)
-			revents |= events & (POLLOUT | POLLWRNORM);
-	}
+	if ((events & (POLLIN | POLLRDNORM)) && soreadable(so))
+		revents |= events & (POLLIN | POLLRDNORM);
+	if ((events & (POLLOUT | POLLWRNORM)) && sowriteable(so))
+		revents |= events & (POLLOUT | POLLWRNORM);
+	if ((events & POLLPRI) && so->so_haveoob)
+		revents |= POLLPRI;
 	if (so->so_error != 0)
 		revents |= POLLERR;
-	if ((so->so_state & (SS_CANTRCVMORE | SS_CANTSENDMORE)) ==
-	    (SS_CANTRCVMORE | SS_CANTSENDMORE))
+	if (sohup(so))
 		revents |= POLLHUP;
 	return revents;
 }

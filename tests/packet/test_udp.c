@@ -374,6 +374,18 @@ test_socket_api_errors(void **state)
 	expect_errno(rump_sys_getpeername(fd, (struct sockaddr *)&got, &glen),
 	    ENOTCONN);
 	expect_errno(rump_sys_listen(fd, 5), EOPNOTSUPP);
+	/* listen/accept are for stream sockets; flags are checked first */
+	expect_errno(rump_sys_accept(fd, NULL, NULL), EOPNOTSUPP);
+	expect_errno(rump_sys_accept4(fd, (struct sockaddr *)&got, &glen,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC), EOPNOTSUPP);
+	expect_errno(rump_sys_accept4(fd, NULL, NULL, 0x4000), EINVAL);
+	expect_errno(rump_sys_accept4(42, NULL, NULL, 0), EBADF);
+	glen = sizeof(v);
+	v = -1;
+	assert_int_equal(rump_sys_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v,
+	    &glen), 0);
+	assert_int_equal(v, 0);
+	glen = sizeof(got);
 	/* not one of our addresses */
 	struct sockaddr_in other = sa("198.18.0.200", 5000);
 	expect_errno(rump_sys_bind(fd, (struct sockaddr *)&other,

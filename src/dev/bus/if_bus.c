@@ -82,6 +82,7 @@ struct bus_port {
 	bool bp_busy;				/* [b_mtx] rx thread working */
 	bool bp_waiting;			/* [b_mtx] rx thread asleep */
 	bool bp_exiting;			/* [b_mtx] */
+	bool bp_polled;				/* [b_mtx] a poller takes frames */
 	/* instance ports only */
 	struct ifnet bp_if;
 	struct rump_kernel *bp_kernel;		/* [I] NULL for a tap */
@@ -309,7 +310,7 @@ bus_deliver(struct bus *b, struct bus_port *p, struct bus_frame *bf,
 	else
 		p->bp_head = bf;
 	p->bp_tail = bf;
-	if (p->bp_waiting)
+	if (p->bp_waiting && !p->bp_polled)
 		hyper_cv_signal(p->bp_cv);
 }
 
@@ -719,6 +720,71 @@ bus_rxthread(void *arg)
 	}
 }
 
+/*
+ * Busy polling (ifnet if_poll): a burst taken by the calling LWP, which
+ * holds vCPU 0 and the net lock, exactly as the receive thread would take
+ * it.  While bp_polled is set, senders do not wake the receive thread.
+ * A timed bus is left to the receive thread and its callouts.
+ */
+static int
+bus_poll(struct ifnet *ifp, int budget)
+{
+	struct bus_port *p = ifp->if_softc;
+	struct bus *b = p->bp_bus;
+	struct bus_frame *bf, *f;
+	uint64_t wake;
+	int n = 0;
+
+	(void)budget;		/* a burst is BUS_RX_BURST, below any budget */
+	if (b->b_timed)
+		return 0;
+	/* a spinning poller peeks without the lock; senders set bp_head */
+	if (p->bp_polled && __atomic_load_n(&p->bp_head, __ATOMIC_RELAXED) ==
+	    NULL && !__atomic_load_n(&p->bp_busy, __ATOMIC_RELAXED))
+		return 0;
+	hyper_mutex_enter(b->b_mtx);
+	p->bp_polled = true;
+	if (p->bp_busy) {
+		/* the receive thread took a burst and waits for our vCPU */
+		hyper_mutex_exit(b->b_mtx);
+		return -1;
+	}
+	if ((bf = bus_take_locked(b, p, &wake)) == NULL) {
+		hyper_mutex_exit(b->b_mtx);
+		return 0;
+	}
+	p->bp_busy = true;
+	hyper_mutex_exit(b->b_mtx);
+	for (f = bf; f != NULL; f = f->bf_next, n++) {
+		struct mbuf *m = m_devget(f->bf_data, (int)f->bf_len);
+
+		if (m == NULL) {
+			if_count(ifp, IFC_IQDROPS, 1);
+			continue;
+		}
+		if_input(ifp, m);
+	}
+	hyper_mutex_enter(b->b_mtx);
+	bus_frame_put_list(b, bf);
+	p->bp_busy = false;
+	hyper_cv_broadcast(b->b_idle);
+	hyper_mutex_exit(b->b_mtx);
+	return n;
+}
+
+static void
+bus_poll_done(struct ifnet *ifp)
+{
+	struct bus_port *p = ifp->if_softc;
+	struct bus *b = p->bp_bus;
+
+	hyper_mutex_enter(b->b_mtx);
+	p->bp_polled = false;
+	if (p->bp_head != NULL && p->bp_waiting)
+		hyper_cv_signal(p->bp_cv);
+	hyper_mutex_exit(b->b_mtx);
+}
+
 /* ifnet destructor: the instance goes away, or rump_if_destroy(). */
 static void
 bus_if_destroy(struct ifnet *ifp)
@@ -776,6 +842,8 @@ rump_bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
 	memcpy(p->bp_if.if_lladdr, mac, 6);
 	p->bp_if.if_mtu = ETHERMTU;
 	p->bp_if.if_start = bus_start;
+	p->bp_if.if_poll = bus_poll;
+	p->bp_if.if_poll_done = bus_poll_done;
 	p->bp_if.if_destroy = bus_if_destroy;
 	p->bp_if.if_softc = p;
 	if_attach(k, &p->bp_if);

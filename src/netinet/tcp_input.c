@@ -1,0 +1,1434 @@
+/*
+ * tcp_input.c -- TCP segment arrival (RFC 9293 3.10.7).
+ *
+ * (ip_deliver() ->) tcp_input() -> tcp_input_validate() -> tcp_dooptions()
+ *     -> tcp_input_listen()   LISTEN (3.10.7.2) -> sonewconn() -> tcp_output()
+ *     -> tcp_input_synsent()  SYN-SENT (3.10.7.3)
+ *     -> tcp_input_sync()     every other state (3.10.7.4), one function
+ *        per step of the RFC:
+ *          tcp_timewait_reuse()   TIME-WAIT and a new SYN (RFC 6191)
+ *          tcp_paws()             RFC 7323 5.3 (before the first step)
+ *          tcp_step_rst()         first and second step for an RST (RFC 5961 3)
+ *          tcp_step_seq()         first step: trim to the window
+ *          tcp_step_syn()         fourth step: SYN in window (RFC 5961 4)
+ *          tcp_step_ack()         fifth step -> tcp_dupack() | tcp_newack()
+ *          tcp_step_urg()         sixth step (RFC 6093)
+ *          tcp_step_data()        seventh step -> tcp_reass() -> tcp_deliver()
+ *          tcp_step_fin()         eighth step
+ *     -> tcp_input_finish(): the named exits drop, dropafterack,
+ *        dropwithreset, each counted by the step that chose it.
+ *
+ * Read first: RFC 9293 3.10.7 (all of it), RFC 5961 (blind in-window
+ * attacks: RST, SYN, ACK), RFC 7323 (PAWS, RTTM, window scale), RFC 6298
+ * (RTT samples), RFC 5681 and RFC 6582 (duplicate ACKs, fast retransmit,
+ * NewReno), RFC 3042 (limited transmit), RFC 6093 (urgent), RFC 6191 and
+ * RFC 1122 4.2.2.13 (TIME-WAIT reuse).
+ *
+ * The segment being processed travels in a struct tcp_seg; nothing of it
+ * lives in file-scope state.  Untrusted bytes are read only in
+ * tcp_input_validate() and tcp_dooptions(), after their length checks.
+ */
+#include "kern/kernel.h"
+#include "net/netstack.h"
+#include "netinet/in_cksum.h"
+#include "netinet/in_pcb.h"
+#include "netinet/in_var.h"
+#include "netinet/ip.h"
+#include "netinet/tcp_var.h"
+#include "sys/socketvar.h"
+
+/* Options of one segment, validated. */
+struct tcp_opt {
+	bool to_mss_present;
+	bool to_ws_present;
+	bool to_ts_present;
+	bool to_sackperm;
+	uint16_t to_mss;
+	uint8_t to_wscale;
+	uint32_t to_tsval;
+	uint32_t to_tsecr;
+};
+
+/* The segment being processed. */
+struct tcp_seg {
+	struct mbuf *m;			/* whole datagram; NULL once handed on */
+	struct in_addr src, dst;
+	in_port_t sport, dport;		/* network order */
+	tcp_seq seq, ack;
+	uint32_t win;			/* as sent (unscaled) */
+	uint16_t urp;
+	uint8_t flags;			/* after trimming */
+	uint8_t flags0;			/* as received */
+	int doff;			/* offset of the first payload byte in m */
+	int tlen;			/* payload bytes (after trimming) */
+	int tlen0;			/* as received */
+	struct tcp_opt to;
+};
+
+enum tcp_verdict {
+	TV_CONTINUE,			/* go on with the next step */
+	TV_DONE,			/* segment consumed or freed */
+	TV_DROP,			/* free it silently (counted already) */
+	TV_DROPAFTERACK,		/* free it, send an ACK */
+	TV_DROPWITHRESET,		/* free it, answer with an RST */
+};
+
+/* Queued out-of-order segments keep their sequence number and FIN flag
+ * in the packet header's checksum fields, which are done with by then. */
+#define TCP_REASS_SEQ(m) ((m)->m_pkthdr.csum_data)
+#define TCP_REASS_FIN(m) ((m)->m_pkthdr.segsz)
+
+static struct tcpstat *
+tcpstat_of(struct netstack *ns)
+{
+	return &ns->ns_tcp->tcp_stat;
+}
+
+/* ---- parsing ---- */
+
+/*
+ * Parse the options (RFC 9293 3.1 and MUST-7: an illegal length must
+ * not crash).  A malformed list (length 0 or 1, past the header) makes
+ * the segment invalid: false.  A known option with a wrong length is
+ * ignored and counted; unknown options are skipped (MUST-6).
+ */
+static bool
+tcp_dooptions(struct tcpstat *st, const uint8_t *cp, int cnt, bool syn,
+    struct tcp_opt *to)
+{
+	int optlen;
+
+	memset(to, 0, sizeof(*to));
+	for (; cnt > 0; cnt -= optlen, cp += optlen) {
+		uint8_t opt = cp[0];
+
+		if (opt == TCPOPT_EOL)
+			break;
+		if (opt == TCPOPT_NOP) {
+			optlen = 1;
+			continue;
+		}
+		if (cnt < 2)
+			return false;
+		optlen = cp[1];
+		if (optlen < 2 || optlen > cnt)
+			return false;
+		switch (opt) {
+		case TCPOPT_MAXSEG:
+			if (optlen != TCPOLEN_MAXSEG) {
+				st->tcps_rcvoptignored++;
+				break;
+			}
+			if (!syn)
+				break;	/* RFC 9293 3.7.1: only in a SYN */
+			to->to_mss_present = true;
+			to->to_mss = (uint16_t)(cp[2] << 8 | cp[3]);
+			break;
+		case TCPOPT_WINDOW:
+			if (optlen != TCPOLEN_WINDOW) {
+				st->tcps_rcvoptignored++;
+				break;
+			}
+			if (!syn)
+				break;	/* RFC 7323 2.2: ignored elsewhere */
+			to->to_ws_present = true;
+			/* RFC 7323 2.3: a shift above 14 is taken as 14 */
+			to->to_wscale = MIN(cp[2], TCP_MAXWINSHIFT);
+			break;
+		case TCPOPT_TIMESTAMP:
+			if (optlen != TCPOLEN_TIMESTAMP) {
+				st->tcps_rcvoptignored++;
+				break;
+			}
+			to->to_ts_present = true;
+			to->to_tsval = (uint32_t)cp[2] << 24 |
+			    (uint32_t)cp[3] << 16 | (uint32_t)cp[4] << 8 | cp[5];
+			to->to_tsecr = (uint32_t)cp[6] << 24 |
+			    (uint32_t)cp[7] << 16 | (uint32_t)cp[8] << 8 | cp[9];
+			break;
+		case TCPOPT_SACK_PERMITTED:
+			if (optlen != TCPOLEN_SACK_PERMITTED) {
+				st->tcps_rcvoptignored++;
+				break;
+			}
+			to->to_sackperm = syn;
+			break;
+		default:
+			break;	/* unknown, or SACK (not yet used): skipped */
+		}
+	}
+	return true;
+}
+
+/*
+ * Lengths, checksum, data offset, options, addresses.  Fills seg and
+ * returns true with the IP and TCP headers contiguous; otherwise counts,
+ * frees and returns false.
+ */
+static bool
+tcp_input_validate(struct netstack *ns, struct mbuf *m, int hlen,
+    struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(ns);
+	struct ip *ip = mtod(m, struct ip *);
+	int len = ntohs(ip->ip_len) - hlen, off;
+	struct tcphdr *th;
+
+	if (len < (int)sizeof(struct tcphdr)) {
+		st->tcps_rcvshort++;
+		goto drop;
+	}
+	if (m->m_len < hlen + (int)sizeof(*th) &&
+	    (m = m_pullup(m, hlen + (int)sizeof(*th))) == NULL) {
+		st->tcps_rcvshort++;
+		return false;
+	}
+	ip = mtod(m, struct ip *);
+	if (!(m->m_pkthdr.csum_flags & M_CSUM_TCPv4) &&
+	    in4_cksum(m, ip->ip_src, ip->ip_dst, IPPROTO_TCP, hlen, len) != 0) {
+		st->tcps_rcvbadsum++;
+		goto drop;
+	}
+	if (m->m_pkthdr.csum_flags & M_CSUM_TCP_UDP_BAD) {
+		st->tcps_rcvbadsum++;
+		goto drop;
+	}
+	th = (struct tcphdr *)(void *)((char *)ip + hlen);
+	off = TH_OFF(th) << 2;
+	if (off < (int)sizeof(*th) || off > len) {
+		st->tcps_rcvbadoff++;
+		goto drop;
+	}
+	if (m->m_len < hlen + off) {
+		if ((m = m_pullup(m, hlen + off)) == NULL) {
+			st->tcps_rcvshort++;
+			return false;
+		}
+		ip = mtod(m, struct ip *);
+		th = (struct tcphdr *)(void *)((char *)ip + hlen);
+	}
+	if (!tcp_dooptions(st, (const uint8_t *)(th + 1),
+	    off - (int)sizeof(*th), (th->th_flags & TH_SYN) != 0, &seg->to)) {
+		st->tcps_rcvbadopt++;
+		goto drop;
+	}
+	/*
+	 * RFC 9293 3.10.7.2 and RFC 1122 4.2.3.10: nothing to or from a
+	 * broadcast or multicast address, nor from 0.0.0.0.
+	 */
+	if ((m->m_flags & (M_BCAST | M_MCAST)) ||
+	    IN_MULTICAST(ntohl(ip->ip_dst.s_addr)) ||
+	    IN_MULTICAST(ntohl(ip->ip_src.s_addr)) ||
+	    ip->ip_src.s_addr == INADDR_ANY ||
+	    ip->ip_src.s_addr == htonl(INADDR_BROADCAST) ||
+	    in_broadcast(ip->ip_dst, m->m_pkthdr.rcvif) ||
+	    in_broadcast(ip->ip_src, m->m_pkthdr.rcvif)) {
+		st->tcps_rcvbadaddr++;
+		goto drop;
+	}
+	seg->m = m;
+	seg->src = ip->ip_src;
+	seg->dst = ip->ip_dst;
+	seg->sport = th->th_sport;
+	seg->dport = th->th_dport;
+	seg->seq = ntohl(th->th_seq);
+	seg->ack = ntohl(th->th_ack);
+	seg->win = ntohs(th->th_win);
+	seg->urp = ntohs(th->th_urp);
+	seg->flags = seg->flags0 = th->th_flags;
+	seg->doff = hlen + off;
+	seg->tlen = seg->tlen0 = len - off;
+	return true;
+drop:
+	m_freem(m);
+	return false;
+}
+
+/* ---- helpers of several steps ---- */
+
+/* What we last advertised: RCV.WND for the acceptability tests. */
+static uint32_t
+tcp_rcv_wnd_adv(const struct tcpcb *tp)
+{
+	return SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+}
+
+static void
+tcp_trim_front(struct tcp_seg *seg, int n)
+{
+	seg->doff += n;
+	seg->tlen -= n;
+	seg->seq += (uint32_t)n;
+	if (seg->urp > n) {
+		seg->urp = (uint16_t)(seg->urp - n);
+	} else {
+		seg->flags &= (uint8_t)~TH_URG;
+		seg->urp = 0;
+	}
+}
+
+/*
+ * RFC 5961 7: challenge ACKs are rate limited, per connection, to
+ * TCP_CHALLENGE_MAX a second.
+ */
+static void
+tcp_challenge_ack(struct tcpcb *tp)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	uint64_t now = kern_clock_ns(tp->t_ns->ns_kernel);
+
+	if (now - tp->t_challenge_ns >= 1000000000u) {
+		tp->t_challenge_ns = now;
+		tp->t_challenge_cnt = 0;
+	}
+	if (tp->t_challenge_cnt >= TCP_CHALLENGE_MAX) {
+		st->tcps_challengelimit++;
+		return;
+	}
+	tp->t_challenge_cnt++;
+	st->tcps_challengeack++;
+	tp->t_flags |= TF_ACKNOW;
+	(void)tcp_output(tp);
+}
+
+/* Window scale for so_rcv's size (RFC 7323 2.3). */
+static uint8_t
+tcp_rscale(const struct socket *so)
+{
+	uint8_t shift = 0;
+
+	while (shift < TCP_MAXWINSHIFT &&
+	    ((uint32_t)TCP_MAXWIN << shift) < so->so_rcv.sb_hiwat)
+		shift++;
+	return shift;
+}
+
+/* A SYN's options, for a connection being opened either way. */
+static void
+tcp_syn_options(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	if (seg->to.to_ws_present && (tp->t_flags & TF_REQ_SCALE)) {
+		tp->t_flags |= TF_RCVD_SCALE;
+		tp->snd_scale = seg->to.to_wscale;
+		tp->rcv_scale = tp->request_r_scale;
+	} else {
+		/* RFC 7323 2.2: both offer it, or neither side scales */
+		tp->snd_scale = 0;
+		tp->rcv_scale = 0;
+	}
+	if (seg->to.to_ts_present && (tp->t_flags & TF_REQ_TSTMP)) {
+		tp->t_flags |= TF_RCVD_TSTMP;
+		tp->ts_recent = seg->to.to_tsval;
+		tp->ts_recent_age = kern_clock_ticks(tp->t_ns->ns_kernel);
+	}
+	if (seg->to.to_mss_present)
+		tp->t_flags |= TF_RCVD_MSS;
+	tcp_mss_update(tp, seg->to.to_mss_present ? seg->to.to_mss : 0);
+}
+
+/*
+ * The handshake completed (SYN-SENT or SYN-RECEIVED to ESTABLISHED):
+ * RFC 6928 initial window, the RTT of the handshake, keepalive.
+ */
+static struct tcpcb *
+tcp_established(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct socket *so = tp->t_inpcb->inp_socket;
+	struct netstack *ns = tp->t_ns;
+	uint64_t now = kern_clock_ticks(ns->ns_kernel);
+
+	tcp_set_state(tp, TCPS_ESTABLISHED);
+	tcpstat_of(ns)->tcps_connects++;
+	tp->snd_cwnd = TCP_INITWND(tp->t_maxseg);
+	tp->t_cc->cc_init(tp);
+	if (tp->t_rtttime != 0 && SEQ_GT(seg->ack, tp->t_rtseq)) {
+		tcp_xmit_timer(tp, (uint32_t)((kern_clock_ns(ns->ns_kernel) -
+		    tp->t_rtttime) / 1000));
+		tp->t_rtttime = 0;
+	} else if (tp->t_rxtshift > 0 && tp->t_rttupdated == 0) {
+		/* RFC 6298 5.7: the SYN was resent: start data at 3 s */
+		tp->t_rxtcur = 3000;
+	}
+	tp->t_rxtshift = 0;
+	tcp_timer_disarm(tp, TCPT_REXMT);
+	tp->t_rcvtime = tp->t_sndtime = now;
+	if (so != NULL && (so->so_options & SOO_KEEPALIVE))
+		tcp_timer_arm(tp, TCPT_KEEP, (int)tp->t_keepidle);
+	if (so != NULL)
+		soisconnected(so);
+	if (tp->t_flags & TF_NEEDFIN) {
+		tp->t_flags &= ~TF_NEEDFIN;
+		tp = tcp_usrclosed(tp);
+	}
+	return tp;
+}
+
+/*
+ * Enter TIME-WAIT (RFC 9293 3.6.1): 2 MSL.  A socket the user closed
+ * already is let go now, as the connection needs nothing of it.
+ */
+static struct tcpcb *
+tcp_timewait(struct tcpcb *tp)
+{
+	struct tcp_state *ts = tp->t_ns->ns_tcp;
+	struct inpcb *inp = tp->t_inpcb;
+	struct socket *so = inp->inp_socket;
+
+	if (ts->tcp_ntimewait >= TCP_MAXTIMEWAIT) {
+		ts->tcp_stat.tcps_twoverflow++;
+		return tcp_close(tp);
+	}
+	tcp_set_state(tp, TCPS_TIME_WAIT);
+	for (int t = 0; t < TCPT_NTIMERS; t++)
+		tcp_timer_disarm(tp, t);
+	tcp_timer_arm(tp, TCPT_2MSL, 2 * TCPTV_MSL);
+	if (so != NULL) {
+		soisdisconnected(so);
+		if (so->so_closing) {
+			sbflush(&so->so_snd);
+			inp->inp_socket = NULL;
+			sopcbgone(so);
+		}
+	}
+	return tp;
+}
+
+/* Hand in-order payload to the user, pulling out an urgent byte. */
+static void
+tcp_deliver(struct tcpcb *tp, struct mbuf *m, tcp_seq seq, int len)
+{
+	struct socket *so = tp->t_inpcb->inp_socket;
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+
+	tp->t_bytes_rcvd_total += (uint64_t)len;
+	if (so == NULL || (so->so_state & SS_CANTRCVMORE)) {
+		m_freem(m);	/* shut down for reading: acked, discarded */
+		return;
+	}
+	/*
+	 * RFC 9293 MUST-30/31 and RFC 6093: without SO_OOBINLINE the byte
+	 * before the urgent pointer is taken out of the stream for
+	 * recv(MSG_OOB); its offset is checked against this segment.
+	 */
+	if ((tp->t_flags & TF_RCVDURG) && !(so->so_options & SOO_OOBINLINE)) {
+		int32_t uoff = (int32_t)(tp->rcv_up - 1 - seq);
+
+		if (uoff >= 0 && uoff < len) {
+			struct mbuf *n = NULL;
+
+			m_copydata(m, uoff, 1, &tp->t_iobc);
+			if (uoff == 0) {
+				m_adj(m, 1);
+			} else if ((n = m_split(m, uoff, M_DONTWAIT)) != NULL) {
+				m_adj(n, 1);
+				m_cat(m, n);
+				m->m_pkthdr.len = len - 1;
+			} else {
+				st->tcps_urgdrop++;	/* left inline */
+				goto append;
+			}
+			if (uoff == 0)
+				m->m_pkthdr.len = len - 1;
+			tp->t_flags &= ~TF_RCVDURG;
+			tp->t_flags |= TF_HAVEURG;
+			so->so_haveoob = true;
+			st->tcps_rcvoob++;
+		}
+	}
+append:
+	if (m->m_pkthdr.len > 0)
+		sbappendstream(&so->so_rcv, m);
+	else
+		m_freem(m);
+}
+
+/* The payload of seg as its own chain (headers and trimmed tail gone). */
+static struct mbuf *
+tcp_seg_payload(struct tcp_seg *seg)
+{
+	struct mbuf *m = seg->m;
+
+	seg->m = NULL;
+	m_adj(m, seg->doff);
+	if (m->m_pkthdr.len > seg->tlen)
+		m_adj(m, seg->tlen - m->m_pkthdr.len);
+	m->m_pkthdr.rcvif = NULL;
+	return m;
+}
+
+/*
+ * Queue an out-of-order segment (RFC 9293 3.10.7.4 seventh step),
+ * trimming what overlaps the neighbours so that the queue holds every
+ * byte once.  Bounded: at most TCP_REASS_MAXSEGS segments, all within the
+ * receive window; each insertion costs at most one walk of the queue.
+ */
+static void
+tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	struct mbuf *m, *q, *prev = NULL, *next;
+	tcp_seq seq = seg->seq;
+	int len = seg->tlen;
+	bool fin = (seg->flags & TH_FIN) != 0;
+
+	if (tp->t_segqlen >= TCP_REASS_MAXSEGS && seq != tp->rcv_nxt) {
+		st->tcps_rcvreassfull++;
+		return;		/* the peer resends it */
+	}
+	for (q = tp->t_segq; q != NULL && SEQ_LT(TCP_REASS_SEQ(q), seq);
+	    q = q->m_nextpkt)
+		prev = q;
+	if (prev != NULL) {
+		int32_t i = (int32_t)(TCP_REASS_SEQ(prev) +
+		    (uint32_t)prev->m_pkthdr.len - seq);
+
+		if (i > 0) {
+			if (i >= len && !(fin && !TCP_REASS_FIN(prev) &&
+			    i == len)) {
+				st->tcps_rcvduppack++;
+				st->tcps_rcvdupbyte += (uint64_t)len;
+				return;
+			}
+			i = MIN(i, len);
+			tcp_trim_front(seg, i);
+			seq = seg->seq;
+			len = seg->tlen;
+		}
+	}
+	/* drop or trim the queued segments the new one covers */
+	while (q != NULL && SEQ_GT(seq + (uint32_t)len, TCP_REASS_SEQ(q))) {
+		int32_t i = (int32_t)(seq + (uint32_t)len - TCP_REASS_SEQ(q));
+
+		if (i < q->m_pkthdr.len) {
+			m_adj(q, i);
+			TCP_REASS_SEQ(q) += (uint32_t)i;
+			break;
+		}
+		if (TCP_REASS_FIN(q) && i == q->m_pkthdr.len)
+			fin = true;
+		next = q->m_nextpkt;
+		tp->t_segqbytes -= (unsigned)q->m_pkthdr.len;
+		tp->t_segqlen--;
+		m_freem(q);
+		q = next;
+		if (prev != NULL)
+			prev->m_nextpkt = q;
+		else
+			tp->t_segq = q;
+	}
+	st->tcps_rcvoopack++;
+	st->tcps_rcvoobyte += (uint64_t)len;
+	m = tcp_seg_payload(seg);
+	TCP_REASS_SEQ(m) = seq;
+	TCP_REASS_FIN(m) = fin;
+	m->m_nextpkt = q;
+	if (prev != NULL)
+		prev->m_nextpkt = m;
+	else
+		tp->t_segq = m;
+	tp->t_segqbytes += (unsigned)len;
+	tp->t_segqlen++;
+}
+
+/* Move what became in order to the socket; true if a FIN came with it. */
+static bool
+tcp_reass_pull(struct tcpcb *tp)
+{
+	struct mbuf *q;
+	bool fin = false;
+
+	while ((q = tp->t_segq) != NULL && TCP_REASS_SEQ(q) == tp->rcv_nxt) {
+		int len = q->m_pkthdr.len;
+
+		tp->t_segq = q->m_nextpkt;
+		q->m_nextpkt = NULL;
+		tp->t_segqbytes -= (unsigned)len;
+		tp->t_segqlen--;
+		tp->rcv_nxt += (uint32_t)len;
+		fin = TCP_REASS_FIN(q) != 0;
+		tcp_deliver(tp, q, TCP_REASS_SEQ(q), len);
+		if (fin)
+			break;
+	}
+	return fin;
+}
+
+/* ---- LISTEN (RFC 9293 3.10.7.2) ---- */
+
+static enum tcp_verdict
+tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg)
+{
+	struct netstack *ns = ltp->t_ns;
+	struct tcpstat *st = tcpstat_of(ns);
+	struct socket *head = ltp->t_inpcb->inp_socket, *so;
+	struct inpcb *inp;
+	struct tcpcb *tp;
+
+	/* "first check for an RST": ignore it */
+	if (seg->flags & TH_RST)
+		return TV_DROP;
+	/* "second check for an ACK": any ACK is bad here */
+	if (seg->flags & TH_ACK) {
+		st->tcps_badack++;
+		return TV_DROPWITHRESET;
+	}
+	if (!(seg->flags & TH_SYN)) {
+		st->tcps_badsyn++;
+		return TV_DROP;
+	}
+	if (seg->flags & TH_FIN) {
+		st->tcps_synfin++;	/* SYN+FIN: a scan, never a peer */
+		return TV_DROP;
+	}
+	if (head->so_qlen >= head->so_qlimit) {
+		st->tcps_listendrop++;	/* the peer will resend its SYN */
+		return TV_DROP;
+	}
+	if ((so = sonewconn(head)) == NULL) {
+		st->tcps_synqdrop++;
+		return TV_DROP;
+	}
+	inp = so->so_pcb;
+	tp = intotcpcb(inp);
+	in_pcbsetconnected(inp, seg->dst, seg->dport, seg->src, seg->sport);
+	/* the listener's TCP options carry over, as Linux and BSD do */
+	tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOOPT);
+	if (ltp->t_flags & TF_NOOPT)
+		tp->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP);
+	tp->t_keepidle = ltp->t_keepidle;
+	tp->t_keepintvl = ltp->t_keepintvl;
+	tp->t_keepcnt = ltp->t_keepcnt;
+	tp->t_usermss = ltp->t_usermss;
+	tp->t_cc = ltp->t_cc;
+	tp->request_r_scale = tcp_rscale(so);
+	tp->ts_offset = tcp_ts_offset(ns, seg->dst, seg->src);
+	tcp_syn_options(tp, seg);
+	tp->irs = seg->seq;
+	tp->rcv_nxt = seg->seq + 1;
+	tp->rcv_adv = tp->rcv_nxt;
+	tp->iss = tcp_new_isn(ns, seg->dst, seg->dport, seg->src, seg->sport);
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_up = tp->iss;
+	tp->snd_recover = tp->iss;
+	tp->snd_wnd = seg->win;		/* RFC 7323 2.2: a SYN's is unscaled */
+	tp->max_sndwnd = tp->snd_wnd;
+	tp->snd_wl1 = seg->seq;
+	tp->snd_wl2 = tp->iss;
+	tp->t_rcvtime = kern_clock_ticks(ns->ns_kernel);
+	tcp_set_state(tp, TCPS_SYN_RECEIVED);
+	st->tcps_accepts++;
+	if (seg->tlen > 0)
+		st->tcps_synwithdata++;	/* discarded; the peer resends it */
+	tp->t_flags |= TF_ACKNOW;
+	(void)tcp_output(tp);
+	return TV_DROP;
+}
+
+/* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
+
+static enum tcp_verdict tcp_input_rest(struct tcpcb **tpp,
+    struct tcp_seg *seg);
+
+static enum tcp_verdict
+tcp_input_synsent(struct tcpcb *tp, struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+
+	/* first: the ACK must cover our SYN and nothing more */
+	if ((seg->flags & TH_ACK) && (SEQ_LEQ(seg->ack, tp->iss) ||
+	    SEQ_GT(seg->ack, tp->snd_max))) {
+		if (seg->flags & TH_RST)
+			return TV_DROP;
+		st->tcps_badack++;
+		return TV_DROPWITHRESET;
+	}
+	/* second: an RST is acceptable only with an acceptable ACK */
+	if (seg->flags & TH_RST) {
+		if (seg->flags & TH_ACK) {
+			st->tcps_refused++;
+			(void)tcp_drop(tp, ECONNREFUSED);
+			return TV_DROP;
+		}
+		st->tcps_badrst++;
+		return TV_DROP;
+	}
+	/* fourth: the SYN */
+	if (!(seg->flags & TH_SYN)) {
+		st->tcps_badsyn++;
+		return TV_DROP;
+	}
+	tcp_syn_options(tp, seg);
+	tp->irs = seg->seq;
+	tp->rcv_nxt = seg->seq + 1;
+	tp->rcv_adv = tp->rcv_nxt + tp->rcv_wnd;
+	tp->snd_wnd = seg->win;
+	tp->max_sndwnd = tp->snd_wnd;
+	tp->snd_wl1 = seg->seq;
+	if (!(seg->flags & TH_ACK)) {
+		/* simultaneous open: SYN-RECEIVED, send SYN,ACK */
+		tcp_set_state(tp, TCPS_SYN_RECEIVED);
+		tp->snd_wl2 = tp->iss;
+		tp->snd_nxt = tp->iss;
+		tp->t_flags |= TF_ACKNOW;
+		if (seg->tlen > 0)
+			st->tcps_synwithdata++;
+		(void)tcp_output(tp);
+		return TV_DROP;
+	}
+	tp->snd_una = seg->ack;
+	tp->snd_wl2 = seg->ack;
+	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
+		tp->snd_nxt = tp->snd_una;
+	if ((tp = tcp_established(tp, seg)) == NULL)
+		return TV_DROP;
+	tp->t_flags |= TF_ACKNOW;
+	/* "continue processing at the sixth step" with the rest */
+	seg->seq++;
+	seg->flags &= (uint8_t)~TH_SYN;
+	if (seg->urp > 0)
+		seg->urp--;
+	{
+		/* data beyond the window we offered in our SYN goes */
+		int32_t over = (int32_t)(seg->seq + (uint32_t)seg->tlen -
+		    (tp->rcv_nxt + tcp_rcv_wnd_adv(tp)));
+
+		if (over > 0) {
+			st->tcps_rcvpackafterwin++;
+			st->tcps_rcvbyteafterwin += (uint64_t)MIN(over,
+			    seg->tlen);
+			seg->tlen -= MIN(over, seg->tlen);
+			seg->flags &= (uint8_t)~(TH_FIN | TH_PUSH);
+		}
+	}
+	return tcp_input_rest(&tp, seg);
+}
+
+/* ---- synchronized states and SYN-RECEIVED (RFC 9293 3.10.7.4) ---- */
+
+/*
+ * TIME-WAIT and a new SYN for the same 4-tuple (RFC 6191, RFC 1122
+ * 4.2.2.13): the old incarnation gives way when the new SYN is
+ * unambiguously newer: a larger timestamp, or without timestamps a
+ * sequence number beyond the old one's.  Returns the listener to hand
+ * the SYN to, or NULL.
+ */
+static struct tcpcb *
+tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg)
+{
+	struct netstack *ns = tp->t_ns;
+	struct inpcb *linp;
+	bool newer;
+
+	if (seg->to.to_ts_present && (tp->t_flags & TF_RCVD_TSTMP))
+		newer = TSTMP_LT(tp->ts_recent, seg->to.to_tsval);
+	else
+		newer = SEQ_GT(seg->seq, tp->rcv_nxt);
+	if (!newer)
+		return NULL;
+	linp = in_pcblookup_bind(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport);
+	if (linp == NULL || linp->inp_ppcb == NULL ||
+	    intotcpcb(linp)->t_state != TCPS_LISTEN)
+		return NULL;
+	tcpstat_of(ns)->tcps_timewaitreuse++;
+	(void)tcp_close(tp);
+	return intotcpcb(linp);
+}
+
+/*
+ * RFC 7323 5.3 PAWS: a segment whose timestamp is older than TS.Recent
+ * is an old duplicate: ACK and drop.  TS.Recent older than 24 days is
+ * invalid (R3).  RFC 7323 3.2: once timestamps are agreed, a segment
+ * without one is dropped (other than an RST).
+ */
+static enum tcp_verdict
+tcp_paws(struct tcpcb *tp, struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+
+	if (!(tp->t_flags & TF_RCVD_TSTMP) || (seg->flags & TH_RST))
+		return TV_CONTINUE;
+	if (!seg->to.to_ts_present) {
+		st->tcps_rcvnots++;
+		return TV_DROP;
+	}
+	if (tp->ts_recent != 0 && TSTMP_LT(seg->to.to_tsval, tp->ts_recent)) {
+		uint64_t age = kern_clock_ticks(tp->t_ns->ns_kernel) -
+		    tp->ts_recent_age;
+
+		if (age > 24ull * 24 * 3600 * 1000) {
+			tp->ts_recent = 0;
+			return TV_CONTINUE;
+		}
+		st->tcps_pawsdrop++;
+		if (seg->tlen > 0) {
+			st->tcps_rcvduppack++;
+			st->tcps_rcvdupbyte += (uint64_t)seg->tlen;
+		}
+		return TV_DROPAFTERACK;
+	}
+	return TV_CONTINUE;
+}
+
+/*
+ * An RST (RFC 9293 first and second steps with RFC 5961 3.2): exactly
+ * RCV.NXT resets the connection; elsewhere in the window draws a
+ * challenge ACK; outside the window it is dropped.
+ */
+static enum tcp_verdict
+tcp_step_rst(struct tcpcb *tp, struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	struct socket *so = tp->t_inpcb->inp_socket;
+	uint32_t wnd = tcp_rcv_wnd_adv(tp);
+
+	if (seg->seq != tp->rcv_nxt) {
+		if (wnd > 0 && SEQ_INRANGE(seg->seq, tp->rcv_nxt,
+		    tp->rcv_nxt + wnd)) {
+			st->tcps_rstinwin++;
+			tcp_challenge_ack(tp);
+		} else {
+			st->tcps_badrst++;
+		}
+		return TV_DROP;
+	}
+	switch (tp->t_state) {
+	case TCPS_SYN_RECEIVED:
+		/* passive: the embryo goes ("return to LISTEN"); active: refused */
+		if (so != NULL && so->so_head == NULL) {
+			st->tcps_refused++;
+			soseterror(so, ECONNREFUSED);
+		} else {
+			st->tcps_conndrops++;
+		}
+		break;
+	case TCPS_ESTABLISHED:
+	case TCPS_FIN_WAIT_1:
+	case TCPS_FIN_WAIT_2:
+	case TCPS_CLOSE_WAIT:
+		st->tcps_rcvrst++;
+		st->tcps_drops++;
+		if (so != NULL)
+			soseterror(so, ECONNRESET);
+		break;
+	default:		/* CLOSING, LAST-ACK, TIME-WAIT */
+		st->tcps_rcvrst++;
+		break;
+	}
+	(void)tcp_close(tp);
+	return TV_DROP;
+}
+
+/*
+ * First step (RFC 9293 3.10.7.4): is the segment acceptable?  Trim what
+ * lies before RCV.NXT (old duplicates) and beyond the window.
+ */
+static enum tcp_verdict
+tcp_step_seq(struct tcpcb *tp, struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	uint32_t wnd = tcp_rcv_wnd_adv(tp);
+	int32_t todrop = (int32_t)(tp->rcv_nxt - seg->seq);
+
+	if (todrop > 0) {
+		if (seg->flags & TH_SYN) {
+			/* an old SYN: its sequence number is behind us */
+			seg->flags &= (uint8_t)~TH_SYN;
+			seg->seq++;
+			if (seg->urp > 1)
+				seg->urp--;
+			else
+				seg->flags &= (uint8_t)~TH_URG;
+			todrop--;
+		}
+		if (todrop > seg->tlen ||
+		    (todrop == seg->tlen && !(seg->flags & TH_FIN))) {
+			/* all old: ACK it (it may be a lost ACK's retry) */
+			st->tcps_rcvduppack++;
+			st->tcps_rcvdupbyte += (uint64_t)seg->tlen;
+			seg->flags &= (uint8_t)~TH_FIN;
+			tp->t_flags |= TF_ACKNOW;
+			todrop = seg->tlen;
+		} else if (todrop > 0) {
+			st->tcps_rcvpartduppack++;
+			st->tcps_rcvpartdupbyte += (uint64_t)todrop;
+		}
+		tcp_trim_front(seg, todrop);
+	}
+	todrop = (int32_t)(seg->seq + (uint32_t)seg->tlen -
+	    (tp->rcv_nxt + wnd));
+	if (todrop > 0) {
+		st->tcps_rcvpackafterwin++;
+		if (todrop >= seg->tlen) {
+			st->tcps_rcvbyteafterwin += (uint64_t)seg->tlen;
+			/* a probe of our zero window: ACK, keep nothing */
+			if (wnd == 0 && seg->seq == tp->rcv_nxt) {
+				st->tcps_rcvwinprobe++;
+				tp->t_flags |= TF_ACKNOW;
+			} else {
+				return TV_DROPAFTERACK;
+			}
+		} else {
+			st->tcps_rcvbyteafterwin += (uint64_t)todrop;
+		}
+		seg->tlen -= MIN(todrop, seg->tlen);
+		seg->flags &= (uint8_t)~(TH_PUSH | TH_FIN);
+	}
+	return TV_CONTINUE;
+}
+
+/*
+ * Fourth step: a SYN still in the segment is inside the window.  RFC
+ * 5961 4.2: challenge ACK, whatever the sequence number; an embryo
+ * from a listener goes back to LISTEN (RFC 9293), i.e. goes.
+ */
+static enum tcp_verdict
+tcp_step_syn(struct tcpcb *tp, struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	struct socket *so = tp->t_inpcb->inp_socket;
+
+	st->tcps_synchallenge++;
+	if (tp->t_state == TCPS_SYN_RECEIVED && so != NULL &&
+	    so->so_head != NULL) {
+		st->tcps_conndrops++;
+		(void)tcp_close(tp);
+		(void)seg;
+		return TV_DROP;
+	}
+	tcp_challenge_ack(tp);
+	return TV_DROP;
+}
+
+/* RFC 7323 4.3: remember the timestamp to echo. */
+static void
+tcp_update_ts_recent(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	if (seg->to.to_ts_present && (tp->t_flags & TF_RCVD_TSTMP) &&
+	    TSTMP_GEQ(seg->to.to_tsval, tp->ts_recent) &&
+	    SEQ_LEQ(seg->seq, tp->last_ack_sent)) {
+		tp->ts_recent = seg->to.to_tsval;
+		tp->ts_recent_age = kern_clock_ticks(tp->t_ns->ns_kernel);
+	}
+}
+
+/*
+ * A duplicate ACK (RFC 5681 2): fast retransmit on the third (RFC 5681
+ * 3.2, RFC 6582 3.2 step 2), window inflation after it, limited transmit
+ * (RFC 3042) on the first two.
+ */
+static void
+tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	unsigned mss = tp->t_maxseg;
+
+	st->tcps_rcvdupack++;
+	tp->t_dupacks++;
+	if (tp->t_flags & TF_FASTRECOVERY) {
+		/* RFC 6582 3.2 step 4: inflate by one segment */
+		tp->snd_cwnd += mss;
+		(void)tcp_output(tp);
+		return;
+	}
+	if (tp->t_dupacks == 3) {
+		tcp_seq onxt = tp->snd_nxt;
+
+		/* RFC 6582 3.2 step 2: not again for the same window */
+		if (SEQ_LEQ(seg->ack, tp->snd_recover)) {
+			tp->t_dupacks = 0;
+			return;
+		}
+		st->tcps_fastrexmit++;
+		st->tcps_recovery++;
+		tp->snd_recover = tp->snd_max;
+		tp->t_cc->cc_recovery(tp);
+		tp->t_flags |= TF_FASTRECOVERY;
+		tcp_timer_disarm(tp, TCPT_REXMT);
+		tp->t_rtttime = 0;
+		tp->snd_nxt = seg->ack;
+		tp->snd_cwnd = mss;
+		(void)tcp_output(tp);
+		/* RFC 5681 3.2 step 3: cwnd = ssthresh + 3*SMSS */
+		tp->snd_cwnd = tp->snd_ssthresh + 3 * mss;
+		if (SEQ_GT(onxt, tp->snd_nxt))
+			tp->snd_nxt = onxt;
+		return;
+	}
+	if (tp->t_dupacks < 3) {
+		/* RFC 3042: a new segment for each of the first two */
+		uint32_t ocwnd = tp->snd_cwnd;
+		tcp_seq omax = tp->snd_max;
+
+		tp->snd_cwnd += (uint32_t)tp->t_dupacks * mss;
+		(void)tcp_output(tp);
+		tp->snd_cwnd = ocwnd;
+		if (tp->snd_max != omax)
+			st->tcps_limitedxmit++;
+	}
+}
+
+/*
+ * New data acknowledged: RTT, retransmission timer, congestion window,
+ * the send buffer, NewReno's partial and full ACKs (RFC 6582 3.2 steps
+ * 3 and 5).  Returns true when our FIN is acknowledged.
+ */
+static bool
+tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct netstack *ns = tp->t_ns;
+	struct tcpstat *st = tcpstat_of(ns);
+	struct socket *so = tp->t_inpcb->inp_socket;
+	uint32_t acked = seg->ack - tp->snd_una;
+	unsigned mss = tp->t_maxseg;
+	bool finacked = false, partial = false;
+
+	st->tcps_rcvackpack++;
+	st->tcps_rcvackbyte += acked;
+	tp->t_bytes_acked_total += acked;
+	/* RTT (RFC 6298; RFC 7323 4.1 with timestamps, from any ACK) */
+	if (tp->t_rtttime != 0 && SEQ_GT(seg->ack, tp->t_rtseq)) {
+		tcp_xmit_timer(tp, (uint32_t)((kern_clock_ns(ns->ns_kernel) -
+		    tp->t_rtttime) / 1000));
+		tp->t_rtttime = 0;
+	} else if (seg->to.to_ts_present && seg->to.to_tsecr != 0 &&
+	    (tp->t_flags & TF_RCVD_TSTMP)) {
+		uint32_t ms = tcp_now(ns) + tp->ts_offset - seg->to.to_tsecr;
+
+		if (ms < (uint32_t)TCPTV_REXMTMAX)
+			tcp_xmit_timer(tp, ms * 1000);
+	}
+	tp->t_flags &= ~TF_PREVVALID;
+	if (tp->t_flags & TF_FASTRECOVERY) {
+		if (SEQ_LT(seg->ack, tp->snd_recover)) {
+			partial = true;
+			st->tcps_partialack++;
+		} else {
+			/* full ACK: deflate (RFC 6582 3.2 step 3) */
+			tp->t_flags &= ~TF_FASTRECOVERY;
+			tp->t_dupacks = 0;
+			tp->snd_una = seg->ack;
+			tp->t_cc->cc_recovered(tp);
+		}
+	} else {
+		tp->t_dupacks = 0;
+		tp->t_cc->cc_ack(tp, acked);
+	}
+	/* RFC 6298 5.2/5.3: stop when all is acked, else restart */
+	if (seg->ack == tp->snd_max)
+		tcp_timer_disarm(tp, TCPT_REXMT);
+	else if (!tcp_timer_armed(tp, TCPT_PERSIST))
+		tcp_timer_arm(tp, TCPT_REXMT,
+		    tcp_rexmt_backoff(tp, tp->t_rxtshift));
+	if (so != NULL) {
+		if (acked > so->so_snd.sb_cc) {
+			tp->snd_wnd -= MIN(tp->snd_wnd, so->so_snd.sb_cc);
+			sbdrop(&so->so_snd, (int)so->so_snd.sb_cc);
+			finacked = true;
+		} else {
+			sbdrop(&so->so_snd, (int)acked);
+			tp->snd_wnd -= MIN(tp->snd_wnd, acked);
+		}
+		sowwakeup(so);
+	} else {
+		finacked = (tp->t_flags & TF_SENTFIN) &&
+		    seg->ack == tp->snd_max;
+	}
+	tp->snd_una = seg->ack;
+	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
+		tp->snd_nxt = tp->snd_una;
+	if (partial) {
+		/* RFC 6582 3.2 step 5: resend the next hole, deflate */
+		tcp_seq onxt = tp->snd_nxt;
+		uint32_t ocwnd = tp->snd_cwnd;
+
+		tp->snd_nxt = seg->ack;
+		tp->snd_cwnd = mss;
+		(void)tcp_output(tp);
+		tp->snd_cwnd = ocwnd;
+		if (SEQ_GT(onxt, tp->snd_nxt))
+			tp->snd_nxt = onxt;
+		tp->snd_cwnd -= MIN(tp->snd_cwnd, acked);
+		if (acked >= mss)
+			tp->snd_cwnd += mss;
+	}
+	return finacked && (tp->t_flags & TF_SENTFIN);
+}
+
+/*
+ * Fifth step: the ACK field.  SYN-RECEIVED completes the handshake;
+ * everywhere the ACK must lie in RFC 5961 5.2's window [SND.UNA -
+ * MAX.SND.WND, SND.NXT]; then new data acked, duplicate ACKs, the send
+ * window, and the closing transitions.
+ */
+static enum tcp_verdict
+tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
+{
+	struct tcpcb *tp = *tpp;
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	struct socket *so = tp->t_inpcb->inp_socket;
+	uint32_t tiwin;
+	bool finacked = false;
+
+	if (!(seg->flags & TH_ACK)) {
+		st->tcps_noack++;
+		return (tp->t_flags & TF_ACKNOW) ? TV_DROPAFTERACK : TV_DROP;
+	}
+	if (tp->t_state == TCPS_SYN_RECEIVED) {
+		if (!SEQ_GT(seg->ack, tp->snd_una) ||
+		    SEQ_GT(seg->ack, tp->snd_max)) {
+			st->tcps_badack++;
+			return TV_DROPWITHRESET;
+		}
+		tp->snd_una++;		/* our SYN */
+		tp->snd_wnd = seg->win << tp->snd_scale;
+		tp->max_sndwnd = MAX(tp->max_sndwnd, tp->snd_wnd);
+		tp->snd_wl1 = seg->seq;
+		tp->snd_wl2 = seg->ack;
+		if ((tp = tcp_established(tp, seg)) == NULL) {
+			*tpp = NULL;
+			return TV_DROP;
+		}
+		*tpp = tp;
+		so = tp->t_inpcb->inp_socket;
+	}
+	if (SEQ_GT(seg->ack, tp->snd_max)) {
+		st->tcps_rcvacktoomuch++;
+		return TV_DROPAFTERACK;
+	}
+	if (SEQ_LT(seg->ack, tp->snd_una - MAX(tp->max_sndwnd,
+	    (uint32_t)tp->t_maxseg))) {
+		st->tcps_rcvacktooold++;
+		tcp_challenge_ack(tp);
+		return TV_DROP;
+	}
+	tiwin = seg->win << tp->snd_scale;
+	if (SEQ_LEQ(seg->ack, tp->snd_una)) {
+		if (seg->tlen == 0 && tiwin == tp->snd_wnd &&
+		    !(seg->flags & (TH_SYN | TH_FIN)) &&
+		    tp->snd_max != tp->snd_una && seg->ack == tp->snd_una) {
+			tcp_dupack(tp, seg);
+			return TV_DROP;
+		}
+		if (!(tp->t_flags & TF_FASTRECOVERY))
+			tp->t_dupacks = 0;
+	} else {
+		finacked = tcp_newack(tp, seg);
+		*needoutput = true;
+	}
+	/* the send window (RFC 9293 fifth step, ESTABLISHED) */
+	if (SEQ_LT(tp->snd_wl1, seg->seq) || (tp->snd_wl1 == seg->seq &&
+	    (SEQ_LT(tp->snd_wl2, seg->ack) || (tp->snd_wl2 == seg->ack &&
+	    tiwin > tp->snd_wnd)))) {
+		if (seg->tlen == 0 && tp->snd_wl2 == seg->ack &&
+		    tiwin > tp->snd_wnd)
+			st->tcps_rcvwinupd++;
+		tp->snd_wnd = tiwin;
+		tp->snd_wl1 = seg->seq;
+		tp->snd_wl2 = seg->ack;
+		tp->max_sndwnd = MAX(tp->max_sndwnd, tiwin);
+		*needoutput = true;
+	}
+	switch (tp->t_state) {
+	case TCPS_FIN_WAIT_1:
+		if (!finacked)
+			break;
+		tcp_set_state(tp, TCPS_FIN_WAIT_2);
+		/* closed by the user: the peer's FIN may never come */
+		if (so == NULL || so->so_closing) {
+			if (so != NULL)
+				soisdisconnected(so);
+			tcp_timer_arm(tp, TCPT_2MSL, TCPTV_FINWAIT2);
+		}
+		break;
+	case TCPS_CLOSING:
+		if (finacked) {
+			*tpp = tcp_timewait(tp);
+			return TV_DROP;
+		}
+		break;
+	case TCPS_LAST_ACK:
+		if (finacked) {
+			*tpp = tcp_close(tp);
+			return TV_DROP;
+		}
+		break;
+	default:
+		break;
+	}
+	return TV_CONTINUE;
+}
+
+/*
+ * Sixth step: URG (RFC 9293 3.8.5 with RFC 6093: the pointer is the
+ * sequence number after the urgent byte).  Pointer 0 cannot point past
+ * anything: ignored and counted.
+ */
+static void
+tcp_step_urg(struct tcpcb *tp, struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	struct socket *so = tp->t_inpcb->inp_socket;
+
+	if ((seg->flags & TH_URG) && !TCPS_HAVERCVDFIN(tp->t_state) &&
+	    so != NULL) {
+		if (seg->urp == 0) {
+			st->tcps_urgzero++;
+		} else if (SEQ_GT(seg->seq + seg->urp, tp->rcv_up)) {
+			tp->rcv_up = seg->seq + seg->urp;
+			if (!(so->so_options & SOO_OOBINLINE)) {
+				if (tp->t_flags & TF_HAVEURG)
+					st->tcps_urgdrop++;	/* unread */
+				tp->t_flags &= ~TF_HAVEURG;
+				so->so_haveoob = false;
+				tp->t_flags |= TF_RCVDURG;
+			}
+		}
+	}
+	if (SEQ_GT(tp->rcv_nxt, tp->rcv_up))
+		tp->rcv_up = tp->rcv_nxt;
+}
+
+/*
+ * Seventh step: the text.  In order: to the socket, with a delayed ACK
+ * for every other segment (RFC 9293 3.8.6.3, RFC 5681 4.2); out of
+ * order: queued, and an immediate duplicate ACK (RFC 5681 4.2).  Returns
+ * true when a FIN became in order with it.
+ */
+static bool
+tcp_step_data(struct tcpcb *tp, struct tcp_seg *seg, bool *wakeup)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	bool fin = (seg->flags & TH_FIN) != 0;
+
+	if (TCPS_HAVERCVDFIN(tp->t_state) || tp->t_state < TCPS_SYN_RECEIVED)
+		return false;	/* the peer has said all: text ignored */
+	if (seg->tlen == 0 && !fin)
+		return false;
+	if (seg->seq == tp->rcv_nxt && tp->t_segq == NULL) {
+		if (seg->tlen > 0) {
+			int len = seg->tlen;
+
+			if (tp->t_flags & TF_DELACK) {
+				tp->t_flags |= TF_ACKNOW;
+			} else {
+				tp->t_flags |= TF_DELACK;
+				tcp_timer_arm(tp, TCPT_DELACK, TCPTV_DELACK);
+			}
+			st->tcps_rcvpack++;
+			st->tcps_rcvbyte += (uint64_t)len;
+			tp->rcv_nxt += (uint32_t)len;
+			tcp_deliver(tp, tcp_seg_payload(seg), seg->seq, len);
+			*wakeup = true;
+		}
+		return fin;
+	}
+	tcp_reass(tp, seg);
+	tp->t_flags |= TF_ACKNOW;
+	if (tp->t_segq != NULL && TCP_REASS_SEQ(tp->t_segq) == tp->rcv_nxt) {
+		fin = tcp_reass_pull(tp);
+		*wakeup = true;
+		return fin;
+	}
+	return false;
+}
+
+/* Eighth step: the FIN, once in order. */
+static struct tcpcb *
+tcp_step_fin(struct tcpcb *tp)
+{
+	struct socket *so = tp->t_inpcb->inp_socket;
+
+	if (!TCPS_HAVERCVDFIN(tp->t_state)) {
+		if (so != NULL)
+			socantrcvmore(so);
+		tp->rcv_nxt++;
+	}
+	tp->t_flags |= TF_ACKNOW;
+	switch (tp->t_state) {
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+		tcp_set_state(tp, TCPS_CLOSE_WAIT);
+		break;
+	case TCPS_FIN_WAIT_1:
+		/* our FIN is not acked, or we would be in FIN-WAIT-2 */
+		tcp_set_state(tp, TCPS_CLOSING);
+		break;
+	case TCPS_FIN_WAIT_2:
+		tp = tcp_timewait(tp);
+		break;
+	case TCPS_TIME_WAIT:
+		tcp_timer_arm(tp, TCPT_2MSL, 2 * TCPTV_MSL);
+		break;
+	default:
+		break;		/* CLOSE-WAIT, CLOSING, LAST-ACK: stay */
+	}
+	return tp;
+}
+
+/* Steps six to eight, and the output they call for. */
+static enum tcp_verdict
+tcp_input_rest(struct tcpcb **tpp, struct tcp_seg *seg)
+{
+	struct tcpcb *tp = *tpp;
+	struct socket *so;
+	bool wakeup = false;
+
+	tcp_step_urg(tp, seg);
+	if (tcp_step_data(tp, seg, &wakeup))
+		tp = *tpp = tcp_step_fin(tp);
+	if (tp == NULL)
+		return TV_DROP;
+	so = tp->t_inpcb->inp_socket;
+	if (wakeup && so != NULL)
+		sorwakeup(so);
+	if (tp->t_flags & TF_ACKNOW)
+		(void)tcp_output(tp);
+	return seg->m == NULL ? TV_DONE : TV_DROP;
+}
+
+static enum tcp_verdict
+tcp_input_sync(struct tcpcb **tpp, struct tcp_seg *seg)
+{
+	struct tcpcb *tp = *tpp;
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	struct socket *so = tp->t_inpcb->inp_socket;
+	bool needoutput = false;
+	enum tcp_verdict v;
+
+	/* a retransmitted SYN for our SYN-ACK: send it again */
+	if (tp->t_state == TCPS_SYN_RECEIVED &&
+	    (seg->flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN &&
+	    seg->seq == tp->irs) {
+		tp->snd_nxt = tp->iss;
+		tp->t_flags |= TF_ACKNOW;
+		(void)tcp_output(tp);
+		return TV_DROP;
+	}
+	if ((v = tcp_paws(tp, seg)) != TV_CONTINUE)
+		return v;
+	if (seg->flags & TH_RST) {
+		v = tcp_step_rst(tp, seg);
+		*tpp = NULL;	/* perhaps closed: the caller must not use it */
+		return v;
+	}
+	if ((v = tcp_step_seq(tp, seg)) != TV_CONTINUE)
+		return v;
+	if (seg->flags & TH_SYN) {
+		v = tcp_step_syn(tp, seg);
+		*tpp = NULL;
+		return v;
+	}
+	/* data for a connection the user closed: RST (RFC 9293 3.10.4) */
+	if (so != NULL && so->so_closing && seg->tlen > 0 &&
+	    tp->t_state > TCPS_CLOSE_WAIT) {
+		st->tcps_rcvafterclose++;
+		*tpp = tcp_close(tp);
+		return TV_DROPWITHRESET;
+	}
+	tcp_update_ts_recent(tp, seg);
+	v = tcp_step_ack(tpp, seg, &needoutput);
+	if ((tp = *tpp) == NULL || v != TV_CONTINUE)
+		return v;
+	if (tp->t_state == TCPS_TIME_WAIT && (seg->flags0 & TH_FIN)) {
+		/* the peer resent its FIN: ACK it, wait 2 MSL again */
+		tcp_timer_arm(tp, TCPT_2MSL, 2 * TCPTV_MSL);
+		tp->t_flags |= TF_ACKNOW;
+	}
+	v = tcp_input_rest(tpp, seg);
+	if ((tp = *tpp) != NULL && needoutput)
+		(void)tcp_output(tp);
+	return v;
+}
+
+/* ---- the named exits ---- */
+
+/* dropwithreset: RFC 9293 3.10.7.1 "reset generation". */
+static void
+tcp_reset_reply(struct netstack *ns, const struct tcp_seg *seg)
+{
+	if (seg->flags0 & TH_RST)
+		return;		/* never an RST for an RST */
+	if (seg->flags0 & TH_ACK) {
+		tcp_respond(ns, seg->dst, seg->dport, seg->src, seg->sport,
+		    seg->ack, 0, TH_RST, 0, NULL);
+	} else {
+		tcp_seq ack = seg->seq + (uint32_t)seg->tlen0 +
+		    ((seg->flags0 & TH_SYN) ? 1 : 0) +
+		    ((seg->flags0 & TH_FIN) ? 1 : 0);
+
+		tcp_respond(ns, seg->dst, seg->dport, seg->src, seg->sport,
+		    0, ack, TH_RST | TH_ACK, 0, NULL);
+	}
+}
+
+static void
+tcp_input_finish(struct netstack *ns, struct tcpcb *tp, struct tcp_seg *seg,
+    enum tcp_verdict v)
+{
+	switch (v) {
+	case TV_DROPAFTERACK:
+		if (tp != NULL && !(seg->flags0 & TH_RST)) {
+			tp->t_flags |= TF_ACKNOW;
+			(void)tcp_output(tp);
+		}
+		break;
+	case TV_DROPWITHRESET:
+		tcp_reset_reply(ns, seg);
+		break;
+	default:
+		break;
+	}
+	if (seg->m != NULL)
+		m_freem(seg->m);
+}
+
+void
+tcp_input(struct mbuf *m, int hlen)
+{
+	struct netstack *ns = curlwp->l_kernel->k_net;
+	struct tcpstat *st = tcpstat_of(ns);
+	struct inpcbtable *tbl = ns->ns_tcp->tcp_tbl;
+	struct tcp_seg seg;
+	struct tcpcb *tp = NULL;
+	struct inpcb *inp;
+	enum tcp_verdict v;
+
+	st->tcps_rcvtotal++;
+	if (!tcp_input_validate(ns, m, hlen, &seg))
+		return;
+	inp = in_pcblookup_connect(tbl, seg.src, seg.sport, seg.dst,
+	    seg.dport);
+	if (inp == NULL)
+		inp = in_pcblookup_bind(tbl, seg.dst, seg.dport);
+	if (inp == NULL || (tp = intotcpcb(inp)) == NULL ||
+	    tp->t_state == TCPS_CLOSED) {
+		/* RFC 9293 3.10.7.1: no connection: RST */
+		st->tcps_noport++;
+		tcp_input_finish(ns, NULL, &seg, TV_DROPWITHRESET);
+		return;
+	}
+	if (tp->t_state == TCPS_TIME_WAIT &&
+	    (seg.flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN) {
+		struct tcpcb *ltp = tcp_timewait_reuse(tp, &seg);
+
+		if (ltp != NULL) {
+			tcp_input_finish(ns, ltp, &seg,
+			    tcp_input_listen(ltp, &seg));
+			return;
+		}
+	}
+	tp->t_rcvtime = kern_clock_ticks(ns->ns_kernel);
+	switch (tp->t_state) {
+	case TCPS_LISTEN:
+		v = tcp_input_listen(tp, &seg);
+		tp = NULL;
+		break;
+	case TCPS_SYN_SENT:
+		v = tcp_input_synsent(tp, &seg);
+		tp = NULL;	/* the exits below only ACK or RST */
+		break;
+	default:
+		v = tcp_input_sync(&tp, &seg);
+		break;
+	}
+	tcp_input_finish(ns, tp, &seg, v);
+}

@@ -1,0 +1,469 @@
+/*
+ * tcp_output.c -- decide what to send and send it.
+ *
+ * (tcp_usrreq.c, tcp_input(), timers ->) tcp_output() -> tcp_send_segment()
+ *     -> tcp_build_options() -> ip_output()
+ * (tcp_usrreq.c, tcp_input() ->) tcp_usrclosed()
+ * (tcp_drop() ->) tcp_output_rst()
+ *
+ * Read first: RFC 9293 3.8.6.2.1 (sender silly window avoidance and
+ * Nagle, MUST-40/41), 3.8.6.2.2 (receiver SWS avoidance: the window
+ * moves by at least min(RCV.BUFF/2, MSS)), 3.8.6.3 (ACK generation),
+ * 3.7.1 (MSS); RFC 5681 (cwnd limits what is sent); RFC 7323 (window
+ * scale, timestamps); RFC 6093 (urgent pointer: the byte after the
+ * urgent data, as BSD and Linux send it).
+ *
+ * The send buffer so_snd holds the bytes from SND.UNA on; the offset of
+ * SND.NXT into it is SND.NXT - SND.UNA once the SYN is acknowledged.  The
+ * FIN takes the sequence number after the last byte of so_snd.
+ */
+#include "kern/kernel.h"
+#include "net/netstack.h"
+#include "netinet/in_cksum.h"
+#include "netinet/in_pcb.h"
+#include "netinet/ip_output.h"
+#include "netinet/tcp_var.h"
+#include "sys/socketvar.h"
+
+/* What each state sends when it sends at all. */
+static const uint8_t tcp_outflags[TCP_NSTATES] = {
+	[TCPS_CLOSED] = TH_RST | TH_ACK,
+	[TCPS_LISTEN] = 0,
+	[TCPS_SYN_SENT] = TH_SYN,
+	[TCPS_SYN_RECEIVED] = TH_SYN | TH_ACK,
+	[TCPS_ESTABLISHED] = TH_ACK,
+	[TCPS_CLOSE_WAIT] = TH_ACK,
+	[TCPS_FIN_WAIT_1] = TH_FIN | TH_ACK,
+	[TCPS_CLOSING] = TH_FIN | TH_ACK,
+	[TCPS_LAST_ACK] = TH_FIN | TH_ACK,
+	[TCPS_FIN_WAIT_2] = TH_ACK,
+	[TCPS_TIME_WAIT] = TH_ACK,
+};
+
+/*
+ * The options of a segment into opt (at most TCP_MAXOLEN bytes), padded
+ * to a multiple of 4.  Returns the length.
+ */
+static int
+tcp_build_options(struct tcpcb *tp, uint8_t flags, uint8_t *opt)
+{
+	int n = 0;
+
+	if (tp->t_flags & TF_NOOPT)
+		return 0;
+	if (flags & TH_SYN) {
+		/* RFC 9293 3.7.1 / RFC 6691: MSS is the payload size */
+		tp->t_ourmss = tcp_mss_local(tp);
+		opt[n++] = TCPOPT_MAXSEG;
+		opt[n++] = TCPOLEN_MAXSEG;
+		opt[n++] = (uint8_t)(tp->t_ourmss >> 8);
+		opt[n++] = (uint8_t)tp->t_ourmss;
+		/* RFC 7323 2.2: offer in a SYN; in a SYN-ACK only if offered */
+		if ((tp->t_flags & TF_REQ_SCALE) &&
+		    (!(flags & TH_ACK) || (tp->t_flags & TF_RCVD_SCALE))) {
+			opt[n++] = TCPOPT_NOP;
+			opt[n++] = TCPOPT_WINDOW;
+			opt[n++] = TCPOLEN_WINDOW;
+			opt[n++] = tp->request_r_scale;
+		}
+	}
+	/* RFC 7323 3.2: in a SYN, and in every segment once both agreed */
+	if ((tp->t_flags & TF_REQ_TSTMP) && !(flags & TH_RST) &&
+	    ((flags & TH_SYN) ? (!(flags & TH_ACK) ||
+	    (tp->t_flags & TF_RCVD_TSTMP)) :
+	    (tp->t_flags & TF_RCVD_TSTMP))) {
+		uint32_t tsval = tcp_now(tp->t_ns) + tp->ts_offset;
+		uint32_t v;
+
+		v = htonl(TCPOPT_TSTAMP_HDR);
+		memcpy(opt + n, &v, 4);
+		v = htonl(tsval);
+		memcpy(opt + n + 4, &v, 4);
+		v = htonl(tp->ts_recent);
+		memcpy(opt + n + 8, &v, 4);
+		n += TCPOLEN_TSTAMP_APPA;
+	}
+	while (n & 3)
+		opt[n++] = TCPOPT_EOL;
+	return n;
+}
+
+/*
+ * The receive window to advertise.  RFC 9293 3.8.6.2.2: no small
+ * increments (a window below min(RCV.BUFF/4, MSS) is offered as 0 when
+ * it would not reach past the edge already offered), and the right edge
+ * never moves left (SHOULD NOT shrink).
+ */
+static uint32_t
+tcp_rcv_window(struct tcpcb *tp)
+{
+	struct socket *so = tp->t_inpcb->inp_socket;
+	uint32_t win = tcp_rcvspace(tp);
+	uint32_t adv = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ?
+	    tp->rcv_adv - tp->rcv_nxt : 0;
+
+	if (so != NULL && win < so->so_rcv.sb_hiwat / 4 &&
+	    win < tp->t_maxseg)
+		win = 0;
+	if (win > ((uint32_t)TCP_MAXWIN << tp->rcv_scale))
+		win = (uint32_t)TCP_MAXWIN << tp->rcv_scale;
+	if (win < adv)
+		win = adv;
+	return win;
+}
+
+/*
+ * Build and send one segment: len bytes of so_snd at off, with flags.
+ * Returns 0 or the errno of ip_output (ENOBUFS ...).
+ */
+static int
+tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
+    uint32_t win)
+{
+	struct inpcb *inp = tp->t_inpcb;
+	struct socket *so = inp->inp_socket;
+	struct tcpstat *st = &tp->t_ns->ns_tcp->tcp_stat;
+	uint8_t opt[TCP_MAXOLEN];
+	int optlen, hdrlen;
+	struct tcphdr *th;
+	struct mbuf *m;
+	struct ip *ip;
+	tcp_seq seq;
+
+	optlen = tcp_build_options(tp, flags, opt);
+	hdrlen = (int)(sizeof(struct ip) + sizeof(struct tcphdr)) + optlen;
+	if ((m = m_gethdr(M_DONTWAIT, MT_HEADER)) == NULL) {
+		st->tcps_nobufs++;
+		return ENOBUFS;
+	}
+	m->m_data += TCP_LINKHDR;
+	m->m_len = hdrlen;
+	if (len > 0) {
+		struct mbuf *sb_mb = so->so_snd.sb_mb;
+
+		if (len <= MHLEN - TCP_LINKHDR - hdrlen) {
+			m_copydata(sb_mb, off, len, mtod(m, char *) + hdrlen);
+			m->m_len += len;
+		} else if ((m->m_next = m_copym(sb_mb, off, len,
+		    M_DONTWAIT)) == NULL) {
+			m_free(m);
+			st->tcps_nobufs++;
+			return ENOBUFS;
+		}
+	}
+	m->m_pkthdr.len = hdrlen + len;
+	ip = mtod(m, struct ip *);
+	th = (struct tcphdr *)(void *)(ip + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->ip_vhl = IP_VHL(IPVERSION, sizeof(*ip) >> 2);
+	ip->ip_len = htons((uint16_t)m->m_pkthdr.len);
+	ip->ip_off = htons(IP_DF);	/* RFC 1191 path MTU discovery */
+	ip->ip_ttl = inp->inp_ttl;
+	ip->ip_p = IPPROTO_TCP;
+	ip->ip_src = inp->inp_laddr;
+	ip->ip_dst = inp->inp_faddr;
+
+	/*
+	 * Data, SYN and FIN go at SND.NXT; so do probes.  A bare ACK goes
+	 * at SND.MAX so that after a timeout it does not look like old data.
+	 */
+	if (len > 0 || (flags & (TH_SYN | TH_FIN)) ||
+	    tcp_timer_armed(tp, TCPT_PERSIST))
+		seq = tp->snd_nxt;
+	else
+		seq = tp->snd_max;
+	th->th_sport = inp->inp_lport;
+	th->th_dport = inp->inp_fport;
+	th->th_seq = htonl(seq);
+	th->th_ack = (flags & TH_ACK) ? htonl(tp->rcv_nxt) : 0;
+	TH_SETOFF(th, (sizeof(*th) + (size_t)optlen) >> 2);
+	th->th_flags = flags;
+	/* RFC 7323 2.2: the window of a SYN is never scaled */
+	th->th_win = htons((uint16_t)((flags & TH_SYN) ?
+	    MIN(win, (uint32_t)TCP_MAXWIN) : win >> tp->rcv_scale));
+	th->th_sum = 0;
+	th->th_urp = 0;
+	if (SEQ_GT(tp->snd_up, seq) && SEQ_LEQ(tp->snd_up, tp->snd_una +
+	    (so != NULL ? so->so_snd.sb_cc : 0))) {
+		th->th_flags |= TH_URG;
+		th->th_urp = htons((uint16_t)MIN(tp->snd_up - seq, 65535u));
+		st->tcps_sndurg++;
+	}
+	if (optlen > 0)
+		memcpy(th + 1, opt, (size_t)optlen);
+	th->th_sum = in4_cksum(m, ip->ip_src, ip->ip_dst, IPPROTO_TCP,
+	    (int)sizeof(*ip), m->m_pkthdr.len - (int)sizeof(*ip));
+
+	/* counters */
+	st->tcps_sndtotal++;
+	if (len > 0) {
+		if (SEQ_LT(seq, tp->snd_max)) {
+			st->tcps_sndrexmitpack++;
+			st->tcps_sndrexmitbyte += (uint64_t)len;
+			tp->t_total_retrans++;
+		} else {
+			st->tcps_sndpack++;
+			st->tcps_sndbyte += (uint64_t)len;
+		}
+		tp->t_sndtime = kern_clock_ticks(tp->t_ns->ns_kernel);
+	} else if (flags & (TH_SYN | TH_FIN | TH_RST)) {
+		st->tcps_sndctrl++;
+	} else if (tp->t_flags & TF_ACKNOW) {
+		st->tcps_sndacks++;
+	} else {
+		st->tcps_sndwinup++;
+	}
+
+	/* the window now advertised, and the ACK now sent (RFC 7323 4.3) */
+	if (win > 0 && SEQ_GT(tp->rcv_nxt + win, tp->rcv_adv))
+		tp->rcv_adv = tp->rcv_nxt + win;
+	tp->rcv_wnd = win;
+	tp->last_ack_sent = tp->rcv_nxt;
+	tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
+	tcp_timer_disarm(tp, TCPT_DELACK);
+	return ip_output(m, 0);
+}
+
+/*
+ * May len bytes at offset off go now?  RFC 9293 3.8.6.2.1 (MUST-40):
+ * a full segment, or all that is left when nothing is outstanding (Nagle)
+ * or TCP_NODELAY is set, or at least half the largest window the peer
+ * ever offered; a retransmission and a forced probe always go.
+ */
+static bool
+tcp_send_now(struct tcpcb *tp, int off, int len, int sbcc, bool idle)
+{
+	if (len >= (int)tp->t_maxseg)
+		return true;
+	if ((idle || (tp->t_flags & TF_NODELAY)) && off + len >= sbcc)
+		return true;
+	if (tp->t_flags & TF_FORCEDATA)
+		return true;
+	if (tp->max_sndwnd > 0 && (uint32_t)len >= tp->max_sndwnd / 2)
+		return true;
+	return SEQ_LT(tp->snd_nxt, tp->snd_max);
+}
+
+/*
+ * Should a segment without data go, to move the window?  RFC 9293
+ * 3.8.6.2.2: when the right edge moves by min(RCV.BUFF/2, MSS) or more.
+ */
+static bool
+tcp_window_update_due(struct tcpcb *tp, uint32_t win)
+{
+	struct socket *so = tp->t_inpcb->inp_socket;
+	uint32_t adv, step;
+
+	if (so == NULL || win == 0)
+		return false;
+	adv = win - MIN(win, SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ?
+	    tp->rcv_adv - tp->rcv_nxt : 0);
+	step = MIN(so->so_rcv.sb_hiwat / 2, tp->t_maxseg);
+	return adv >= step;
+}
+
+int
+tcp_output(struct tcpcb *tp)
+{
+	struct socket *so = tp->t_inpcb->inp_socket;
+	int off, len, sbcc, error = 0;
+	uint32_t sendwin, win;
+	uint8_t flags;
+	bool idle, sendalot;
+
+	if (so == NULL) {
+		/* TIME-WAIT after the user closed: ACKs only */
+		if (tp->t_state == TCPS_TIME_WAIT && (tp->t_flags & TF_ACKNOW))
+			return tcp_send_segment(tp, 0, 0, TH_ACK, 0);
+		return 0;
+	}
+	if (tp->t_state == TCPS_LISTEN || tp->t_state == TCPS_CLOSED)
+		return 0;
+	idle = tp->snd_max == tp->snd_una;
+	/* RFC 5681 4.1: restart from the initial window after an idle RTO */
+	if (idle && TCPS_HAVEESTABLISHED(tp->t_state) &&
+	    kern_clock_ticks(tp->t_ns->ns_kernel) - tp->t_sndtime >=
+	    (uint64_t)tp->t_rxtcur && tp->t_sndtime != 0)
+		tp->t_cc->cc_idle(tp);
+again:
+	sendalot = false;
+	flags = tcp_outflags[tp->t_state];
+
+	/* Before the handshake completes: only the SYN or SYN-ACK. */
+	if (!TCPS_HAVEESTABLISHED(tp->t_state)) {
+		if (tp->snd_nxt != tp->iss && !(tp->t_flags & TF_ACKNOW))
+			return 0;
+		if (tp->snd_nxt != tp->iss)
+			flags &= (uint8_t)~TH_SYN;	/* ACK only */
+		if (!(flags & (TH_SYN | TH_ACK)))
+			return 0;
+		win = tcp_rcv_window(tp);
+		error = tcp_send_segment(tp, 0, 0, flags, win);
+		if (flags & TH_SYN) {
+			tp->snd_nxt = tp->iss + 1;
+			if (SEQ_GT(tp->snd_nxt, tp->snd_max)) {
+				tp->snd_max = tp->snd_nxt;
+				if (tp->t_rtttime == 0) {
+					tp->t_rtttime = kern_clock_ns(
+					    tp->t_ns->ns_kernel);
+					tp->t_rtseq = tp->iss;
+				}
+			}
+			if (!tcp_timer_armed(tp, TCPT_REXMT))
+				tcp_timer_arm(tp, TCPT_REXMT,
+				    tcp_rexmt_backoff(tp, tp->t_rxtshift));
+		}
+		return error;
+	}
+
+	sbcc = (int)so->so_snd.sb_cc;
+	off = (int)(tp->snd_nxt - tp->snd_una);
+	sendwin = MIN(tp->snd_wnd, tp->snd_cwnd);
+	if (tp->t_flags & TF_FORCEDATA) {
+		/* persist: one byte into a zero window (RFC 9293 3.8.6.1) */
+		if (sendwin == 0 && off < sbcc)
+			sendwin = 1;
+	}
+	len = (int)MIN((uint32_t)sbcc, sendwin) - off;
+	if (len < 0) {
+		/*
+		 * The window shrank below what was sent: take SND.NXT back
+		 * and wait in persist for it to open (RFC 9293 3.8.6.2.1).
+		 */
+		len = 0;
+		if (sendwin == 0 && off > 0 && off <= sbcc) {
+			tcp_timer_disarm(tp, TCPT_REXMT);
+			tp->t_rxtshift = 0;
+			tp->snd_nxt = tp->snd_una;
+			if (!tcp_timer_armed(tp, TCPT_PERSIST))
+				tcp_setpersist(tp);
+		}
+	}
+	if (len > (int)tp->t_maxseg) {
+		len = (int)tp->t_maxseg;
+		sendalot = true;
+	}
+	/* the FIN goes with (or after) the last byte, in the closing states */
+	if ((flags & TH_FIN) && tp->snd_nxt + (uint32_t)len !=
+	    tp->snd_una + (uint32_t)sbcc)
+		flags &= (uint8_t)~TH_FIN;
+	if (off + len < sbcc)
+		flags &= (uint8_t)~TH_PUSH;
+	else if (len > 0)
+		flags |= TH_PUSH;
+	win = tcp_rcv_window(tp);
+
+	if (len > 0 && tcp_send_now(tp, off, len, sbcc, idle))
+		goto send;
+	if (tp->t_flags & TF_ACKNOW)
+		goto send;
+	if (flags & TH_FIN)
+		goto send;
+	if (SEQ_GT(tp->snd_up, tp->snd_una) && len > 0)
+		goto send;
+	if (tcp_window_update_due(tp, win))
+		goto send;
+	/*
+	 * Data waiting, nothing in flight to bring an ACK, no timer: the
+	 * window is closed; probe it (RFC 9293 3.8.6.1).
+	 */
+	if (sbcc > off && !tcp_timer_armed(tp, TCPT_REXMT) &&
+	    !tcp_timer_armed(tp, TCPT_PERSIST)) {
+		tp->t_rxtshift = 0;
+		tcp_setpersist(tp);
+	}
+	return 0;
+
+send:
+	if (len > 0 && tcp_timer_armed(tp, TCPT_PERSIST) &&
+	    !(tp->t_flags & TF_FORCEDATA)) {
+		tcp_timer_disarm(tp, TCPT_PERSIST);
+		tp->t_persistprobes = 0;
+	}
+	{
+		tcp_seq startseq = tp->snd_nxt;
+		bool probe = (tp->t_flags & TF_FORCEDATA) != 0;
+
+		error = tcp_send_segment(tp, off, len, flags, win);
+		tp->snd_nxt += (uint32_t)len;
+		if (flags & TH_FIN) {
+			tp->snd_nxt++;
+			tp->t_flags |= TF_SENTFIN;
+		}
+		if (SEQ_GT(tp->snd_nxt, tp->snd_max)) {
+			tp->snd_max = tp->snd_nxt;
+			/* time one segment per round trip (Karn: not resends) */
+			if (tp->t_rtttime == 0 && (len > 0 ||
+			    (flags & TH_FIN))) {
+				tp->t_rtttime = kern_clock_ns(
+				    tp->t_ns->ns_kernel);
+				tp->t_rtseq = startseq;
+				tp->t_ns->ns_tcp->tcp_stat.tcps_segstimed++;
+			}
+		}
+		/* RFC 6298 5.1: the timer runs while data is outstanding */
+		if (tp->snd_nxt != tp->snd_una && !probe &&
+		    !tcp_timer_armed(tp, TCPT_REXMT) &&
+		    !tcp_timer_armed(tp, TCPT_PERSIST))
+			tcp_timer_arm(tp, TCPT_REXMT,
+			    tcp_rexmt_backoff(tp, tp->t_rxtshift));
+		if (probe && len > 0)
+			tp->t_ns->ns_tcp->tcp_stat.tcps_sndprobe++;
+	}
+	if (error != 0) {
+		/* the segment is lost to us; the timers will recover it */
+		if (error == ENOBUFS)
+			return 0;
+		if (TCPS_HAVERCVDSYN(tp->t_state) &&
+		    (error == EHOSTUNREACH || error == ENETUNREACH ||
+		    error == ENETDOWN)) {
+			tp->t_softerror = error;
+			return 0;
+		}
+		return error;
+	}
+	if (sendalot)
+		goto again;
+	return 0;
+}
+
+/* An RST for the connection (abort): <SEQ=SND.NXT><CTL=RST,ACK>. */
+int
+tcp_output_rst(struct tcpcb *tp)
+{
+	struct inpcb *inp = tp->t_inpcb;
+
+	tcp_respond(tp->t_ns, inp->inp_laddr, inp->inp_lport, inp->inp_faddr,
+	    inp->inp_fport, tp->snd_nxt, tp->rcv_nxt, TH_RST | TH_ACK, 0,
+	    NULL);
+	return 0;
+}
+
+/*
+ * The user will send no more (close(), shutdown(SHUT_WR)): RFC 9293
+ * 3.10.4.  Returns tp, or NULL when the connection is gone.
+ */
+struct tcpcb *
+tcp_usrclosed(struct tcpcb *tp)
+{
+	switch (tp->t_state) {
+	case TCPS_CLOSED:
+	case TCPS_LISTEN:
+	case TCPS_SYN_SENT:
+		/* "delete the TCB"; queued sends get "closing" */
+		return tcp_close(tp);
+	case TCPS_SYN_RECEIVED:
+		/* RFC 9293: queue the FIN until ESTABLISHED is reached */
+		tp->t_flags |= TF_NEEDFIN;
+		break;
+	case TCPS_ESTABLISHED:
+		tcp_set_state(tp, TCPS_FIN_WAIT_1);
+		break;
+	case TCPS_CLOSE_WAIT:
+		tcp_set_state(tp, TCPS_LAST_ACK);
+		break;
+	default:
+		break;		/* closing already */
+	}
+	return tp;
+}

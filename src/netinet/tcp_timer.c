@@ -1,0 +1,268 @@
+/*
+ * tcp_timer.c -- the per-connection timers: retransmission, persist,
+ * keepalive, 2 MSL and delayed ACK.
+ *
+ * (softclock -> callout ->) tcp_timer_rexmt() -> tcp_output() | tcp_drop()
+ *                           tcp_timer_persist() -> tcp_output()
+ *                           tcp_timer_keep() -> tcp_respond() | tcp_drop()
+ *                           tcp_timer_2msl() -> tcp_close()
+ *                           tcp_timer_delack() -> tcp_output()
+ *
+ * Read first: RFC 6298 (retransmission timer), RFC 5681 3.1 and RFC 6582
+ * (what a timeout does to the window), RFC 9293 3.8.6.1 (zero-window
+ * probing; MUST-26: never give up while the peer keeps answering),
+ * RFC 1122 4.2.3.6 (keepalive), RFC 9293 3.6.1 (TIME-WAIT).
+ *
+ * Each handler takes the net lock and then checks that its callout really
+ * fired and was not stopped or re-armed meanwhile (a stop clears
+ * CALLOUT_FIRED; tcp_close() halts every timer, waiting for a handler
+ * that runs, before the tcpcb goes).
+ */
+#include "kern/kernel.h"
+#include "net/netstack.h"
+#include "netinet/in_pcb.h"
+#include "netinet/tcp_var.h"
+#include "sys/socketvar.h"
+
+static void tcp_timer_rexmt(void *);
+static void tcp_timer_persist(void *);
+static void tcp_timer_keep(void *);
+static void tcp_timer_2msl(void *);
+static void tcp_timer_delack(void *);
+
+static void (*const tcp_timer_funcs[TCPT_NTIMERS])(void *) = {
+	[TCPT_REXMT] = tcp_timer_rexmt,
+	[TCPT_PERSIST] = tcp_timer_persist,
+	[TCPT_KEEP] = tcp_timer_keep,
+	[TCPT_2MSL] = tcp_timer_2msl,
+	[TCPT_DELACK] = tcp_timer_delack,
+};
+
+void
+tcp_timer_init(struct tcpcb *tp)
+{
+	for (int t = 0; t < TCPT_NTIMERS; t++) {
+		callout_init(&tp->t_timer[t], CALLOUT_MPSAFE);
+		callout_setfunc(&tp->t_timer[t], tcp_timer_funcs[t], tp);
+	}
+}
+
+void
+tcp_timer_arm(struct tcpcb *tp, int t, int ticks)
+{
+	callout_schedule(&tp->t_timer[t], MAX(ticks, 1));
+}
+
+void
+tcp_timer_disarm(struct tcpcb *tp, int t)
+{
+	if (callout_pending(&tp->t_timer[t]))
+		(void)callout_stop(&tp->t_timer[t]);
+}
+
+bool
+tcp_timer_armed(const struct tcpcb *tp, int t)
+{
+	return callout_pending((callout_t *)(uintptr_t)&tp->t_timer[t]);
+}
+
+void
+tcp_timer_halt_all(struct tcpcb *tp)
+{
+	for (int t = 0; t < TCPT_NTIMERS; t++) {
+		(void)callout_halt(&tp->t_timer[t], &tp->t_ns->ns_lock);
+		callout_destroy(&tp->t_timer[t]);
+	}
+}
+
+/* RFC 6298 5.5: the RTO doubles with each retransmission, up to the cap. */
+int
+tcp_rexmt_backoff(const struct tcpcb *tp, int n)
+{
+	uint64_t rto = (uint64_t)tp->t_rxtcur << MIN(n, 16);
+
+	return (int)MIN(rto, (uint64_t)TCPTV_REXMTMAX);
+}
+
+/*
+ * Arm the persist timer (RFC 9293 3.8.6.1): the interval starts at the
+ * RTO and backs off exponentially, within [TCPTV_PERSMIN, TCPTV_PERSMAX].
+ */
+void
+tcp_setpersist(struct tcpcb *tp)
+{
+	int t = tcp_rexmt_backoff(tp, (int)tp->t_persistprobes);
+
+	t = MIN(MAX(t, TCPTV_PERSMIN), TCPTV_PERSMAX);
+	tcp_timer_arm(tp, TCPT_PERSIST, t);
+	if (tp->t_persistprobes < TCP_MAXRXTSHIFT)
+		tp->t_persistprobes++;
+}
+
+/* Take the net lock; false if the callout was stopped or re-armed. */
+static bool
+tcp_timer_enter(struct tcpcb *tp, int t)
+{
+	callout_t *c = &tp->t_timer[t];
+
+	mutex_enter(&tp->t_ns->ns_lock);
+	if (callout_pending(c) || !callout_expired(c)) {
+		mutex_exit(&tp->t_ns->ns_lock);
+		return false;
+	}
+	callout_ack(c);
+	return true;
+}
+
+static void
+tcp_timer_rexmt(void *arg)
+{
+	struct tcpcb *tp = arg;
+	struct netstack *ns = tp->t_ns;
+	struct tcpstat *st = &ns->ns_tcp->tcp_stat;
+	int maxshift;
+
+	if (!tcp_timer_enter(tp, TCPT_REXMT))
+		return;
+	maxshift = TCPS_HAVEESTABLISHED(tp->t_state) ? TCP_MAXRXTSHIFT :
+	    TCP_SYNRXTSHIFT;
+	/* RFC 1122 4.2.3.5 R2: give up, reporting any ICMP error seen */
+	if (++tp->t_rxtshift > maxshift) {
+		tp->t_rxtshift = maxshift;
+		st->tcps_timeoutdrop++;
+		(void)tcp_drop(tp, ETIMEDOUT);
+		mutex_exit(&ns->ns_lock);
+		return;
+	}
+	st->tcps_rexmttimeo++;
+	if (tp->t_rxtshift == 1 && TCPS_HAVEESTABLISHED(tp->t_state)) {
+		/* kept in case the timeout proves spurious */
+		tp->snd_cwnd_prev = tp->snd_cwnd;
+		tp->snd_ssthresh_prev = tp->snd_ssthresh;
+		tp->t_flags |= TF_PREVVALID;
+	} else {
+		tp->t_flags &= ~TF_PREVVALID;
+	}
+	/* RFC 6298 5.4-5.6: retransmit the earliest segment, back off */
+	tcp_timer_arm(tp, TCPT_REXMT, tcp_rexmt_backoff(tp, tp->t_rxtshift));
+	tp->snd_nxt = tp->snd_una;
+	tp->snd_recover = tp->snd_max;	/* RFC 6582 4: no recovery below */
+	tp->t_rtttime = 0;		/* Karn: no sample from a resend */
+	tp->t_dupacks = 0;
+	tp->t_flags &= ~TF_FASTRECOVERY;
+	if (TCPS_HAVEESTABLISHED(tp->t_state))
+		tp->t_cc->cc_timeout(tp);
+	(void)tcp_output(tp);
+	mutex_exit(&ns->ns_lock);
+}
+
+/*
+ * Zero-window probe.  RFC 9293 MUST-26: the connection stays open while
+ * the peer answers the probes; it is dropped only when nothing at all has
+ * come back for as long as the retransmission timer would wait (R2).
+ */
+static void
+tcp_timer_persist(void *arg)
+{
+	struct tcpcb *tp = arg;
+	struct netstack *ns = tp->t_ns;
+	struct tcpstat *st = &ns->ns_tcp->tcp_stat;
+	uint64_t idle;
+
+	if (!tcp_timer_enter(tp, TCPT_PERSIST))
+		return;
+	st->tcps_persisttimeo++;
+	idle = kern_clock_ticks(ns->ns_kernel) - tp->t_rcvtime;
+	if (tp->t_persistprobes >= TCP_MAXRXTSHIFT &&
+	    idle >= (uint64_t)TCPTV_REXMTMAX * TCP_MAXRXTSHIFT) {
+		st->tcps_persistdrop++;
+		(void)tcp_drop(tp, ETIMEDOUT);
+		mutex_exit(&ns->ns_lock);
+		return;
+	}
+	tcp_setpersist(tp);
+	tp->t_flags |= TF_FORCEDATA;
+	(void)tcp_output(tp);
+	tp->t_flags &= ~TF_FORCEDATA;
+	mutex_exit(&ns->ns_lock);
+}
+
+/*
+ * Keepalive (RFC 1122 4.2.3.6), when SO_KEEPALIVE is on: after t_keepidle
+ * without a segment from the peer, a probe every t_keepintvl; after
+ * t_keepcnt unanswered probes the connection is dropped.  The timer is
+ * armed once and re-arms itself from the time of the last segment in, so
+ * input never touches it.
+ */
+static void
+tcp_timer_keep(void *arg)
+{
+	struct tcpcb *tp = arg;
+	struct netstack *ns = tp->t_ns;
+	struct tcpstat *st = &ns->ns_tcp->tcp_stat;
+	struct inpcb *inp = tp->t_inpcb;
+	struct socket *so = inp->inp_socket;
+	uint64_t idle, now;
+
+	if (!tcp_timer_enter(tp, TCPT_KEEP))
+		return;
+	if (so == NULL || !(so->so_options & SOO_KEEPALIVE) ||
+	    !TCPS_HAVEESTABLISHED(tp->t_state) ||
+	    tp->t_state > TCPS_CLOSING) {
+		mutex_exit(&ns->ns_lock);
+		return;
+	}
+	st->tcps_keeptimeo++;
+	now = kern_clock_ticks(ns->ns_kernel);
+	idle = now - tp->t_rcvtime;
+	if (idle < tp->t_keepidle) {
+		tp->t_keepprobes = 0;
+		tcp_timer_arm(tp, TCPT_KEEP, (int)(tp->t_keepidle - idle));
+		mutex_exit(&ns->ns_lock);
+		return;
+	}
+	if (tp->t_keepprobes >= tp->t_keepcnt) {
+		st->tcps_keepdrops++;
+		(void)tcp_drop(tp, ETIMEDOUT);
+		mutex_exit(&ns->ns_lock);
+		return;
+	}
+	/* RFC 1122: SEG.SEQ = SND.NXT - 1, so the peer must answer */
+	st->tcps_keepprobe++;
+	tp->t_keepprobes++;
+	tcp_respond(ns, inp->inp_laddr, inp->inp_lport, inp->inp_faddr,
+	    inp->inp_fport, tp->snd_una - 1, tp->rcv_nxt, TH_ACK,
+	    (uint16_t)MIN(tcp_rcvspace(tp) >> tp->rcv_scale, TCP_MAXWIN),
+	    NULL);
+	tcp_timer_arm(tp, TCPT_KEEP, (int)tp->t_keepintvl);
+	mutex_exit(&ns->ns_lock);
+}
+
+/* TIME-WAIT is over, or an orphan sat in FIN-WAIT-2 too long. */
+static void
+tcp_timer_2msl(void *arg)
+{
+	struct tcpcb *tp = arg;
+	struct netstack *ns = tp->t_ns;
+
+	if (!tcp_timer_enter(tp, TCPT_2MSL))
+		return;
+	(void)tcp_close(tp);
+	mutex_exit(&ns->ns_lock);
+}
+
+static void
+tcp_timer_delack(void *arg)
+{
+	struct tcpcb *tp = arg;
+	struct netstack *ns = tp->t_ns;
+
+	if (!tcp_timer_enter(tp, TCPT_DELACK))
+		return;
+	if (tp->t_flags & TF_DELACK) {
+		tp->t_flags |= TF_ACKNOW;
+		ns->ns_tcp->tcp_stat.tcps_delack++;
+		(void)tcp_output(tp);
+	}
+	mutex_exit(&ns->ns_lock);
+}

@@ -1,0 +1,63 @@
+/*
+ * tcp_timer.h -- the per-connection timers and their values.  Times are
+ * callout ticks (1 ms, hz = 1000).
+ *
+ * Read first: RFC 6298 (retransmission timer), RFC 9293 3.8.1 and RFC
+ * 1122 4.2.3.5 (R1/R2), 3.8.6.1 (zero-window probes), RFC 1122 4.2.3.6
+ * (keepalive), RFC 9293 3.6.1 (TIME-WAIT, 2 MSL).
+ */
+#ifndef NETINET_TCP_TIMER_H
+#define NETINET_TCP_TIMER_H
+
+#include "kern/libkern.h"
+
+struct tcpcb;
+
+#define TCPT_REXMT 0		/* retransmit */
+#define TCPT_PERSIST 1		/* zero-window probe */
+#define TCPT_KEEP 2		/* keepalive, or connection establishment */
+#define TCPT_2MSL 3		/* TIME-WAIT; FIN-WAIT-2 of an orphan */
+#define TCPT_DELACK 4		/* delayed ACK */
+#define TCPT_NTIMERS 5
+
+/*
+ * RFC 6298 2.4 says the RTO SHOULD be at least 1 s; like Linux and the
+ * BSDs we use 200 ms, which the RFC's own note allows for stacks whose
+ * clock and delayed ACKs make spurious timeouts unlikely.
+ */
+#define TCPTV_MIN 200			/* RTO floor */
+#define TCPTV_REXMTMAX (60 * 1000)	/* RFC 6298 2.5: at least 60 s */
+#define TCPTV_RTOBASE 1000		/* RFC 6298 2.1: initial RTO 1 s */
+#define TCPTV_PERSMIN 200		/* zero-window probes, from RTO */
+#define TCPTV_PERSMAX (60 * 1000)
+#define TCPTV_KEEP_INIT (75 * 1000)	/* connection establishment limit */
+#define TCPTV_KEEP_IDLE (2 * 60 * 60 * 1000)	/* RFC 1122: >= 2 h */
+#define TCPTV_KEEPINTVL (75 * 1000)
+#define TCPTV_KEEPCNT 9
+#define TCPTV_MSL (30 * 1000)		/* 2 MSL = 60 s, as Linux and BSD */
+#define TCPTV_DELACK 40			/* RFC 9293 3.8.6.3: < 500 ms */
+#define TCPTV_FINWAIT2 (60 * 1000)	/* orphan in FIN-WAIT-2 */
+
+/*
+ * R2 (RFC 1122 4.2.3.5): give up a connection after TCP_MAXRXTSHIFT
+ * backed-off retransmissions of data (about 15 minutes with the 60 s
+ * cap, above the RFC's 100 s minimum), of a SYN after TCP_SYNRXTSHIFT
+ * (R2 for SYN, at least 3 minutes: 1+2+4+8+16+32+64 s = 127 s, plus the
+ * last wait).  R1 is 3: past it the route is re-resolved (ARP).
+ */
+#define TCP_MAXRXTSHIFT 12
+#define TCP_SYNRXTSHIFT 6
+#define TCP_R1 3
+
+void tcp_timer_init(struct tcpcb *tp);
+/* tcp_timer_arm / tcp_timer_disarm: (re)start or stop timer t of tp */
+void tcp_timer_arm(struct tcpcb *tp, int t, int ticks);
+void tcp_timer_disarm(struct tcpcb *tp, int t);
+bool tcp_timer_armed(const struct tcpcb *tp, int t);
+/* tcp_timer_halt_all: stop every timer, waiting for a running handler */
+void tcp_timer_halt_all(struct tcpcb *tp);
+/* tcp_rexmt_backoff: RTO for retransmission n (0: the first send) */
+int tcp_rexmt_backoff(const struct tcpcb *tp, int n);
+void tcp_setpersist(struct tcpcb *tp);
+
+#endif /* NETINET_TCP_TIMER_H */

@@ -1,0 +1,466 @@
+/*
+ * tcp_usrreq.c -- TCP's protocol switch (the user calls of RFC 9293
+ * 3.10.1-3.10.6) and its socket options.
+ *
+ * (socreate() ->) tcp_attach() -> in_pcballoc(), tcp_newtcpcb()
+ * (soconnect() ->) tcp_connect() -> in_pcbconnect() -> tcp_output()
+ * (solisten() ->) tcp_listen()
+ * (sosend() ->) tcp_send() -> sbappendstream() -> tcp_output()
+ * (soreceive() ->) tcp_rcvd() -> tcp_output() (window update)
+ * (soshutdown() ->) tcp_shutdown() -> tcp_usrclosed() -> tcp_output()
+ * (soclose() ->) tcp_detach() -> tcp_usrclosed() | tcp_drop()
+ * (soclose() of a listener ->) tcp_abort() -> tcp_drop()
+ * (sosetopt()/sogetopt() ->) tcp_ctloutput()
+ *
+ * The connection holds a reference on its socket from attach until
+ * tcp_close() (or TIME-WAIT, for a socket the user closed), so a closed
+ * socket's send buffer drains after close() returns, as in BSD.
+ */
+#include "kern/kernel.h"
+#include "net/netstack.h"
+#include "netinet/in_pcb.h"
+#include "netinet/in_var.h"
+#include "netinet/tcp_var.h"
+#include "sys/socketvar.h"
+
+static struct tcpcb *
+so_tcpcb(struct socket *so)
+{
+	struct inpcb *inp = so->so_pcb;
+
+	return inp != NULL ? intotcpcb(inp) : NULL;
+}
+
+static int
+tcp_attach(struct socket *so)
+{
+	struct netstack *ns = so->so_kernel->k_net;
+	struct inpcb *inp;
+	int error;
+
+	if ((error = in_pcballoc(so, ns->ns_tcp->tcp_tbl)) != 0)
+		return error;
+	inp = so->so_pcb;
+	if (tcp_newtcpcb(inp) == NULL) {
+		ns->ns_tcp->tcp_stat.tcps_nopcb++;
+		in_pcbdetach(inp);
+		return ENOBUFS;
+	}
+	if (so->so_head == NULL) {
+		so->so_snd.sb_hiwat = TCP_SNDBUF_DEFAULT;
+		so->so_rcv.sb_hiwat = TCP_RCVBUF_DEFAULT;
+	}
+	so->so_refs++;		/* the connection's; sopcbgone() drops it */
+	return 0;
+}
+
+/*
+ * The descriptor is closed (RFC 9293 3.10.4 CLOSE): a connection that
+ * is not open yet goes; SO_LINGER with a zero time, or data the user
+ * never read (RFC 2525 2.17, as Linux and BSD do), resets it; otherwise
+ * the FIN goes after the queued data and the connection finishes alone.
+ */
+static void
+tcp_detach(struct socket *so)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+
+	if (tp == NULL)
+		return;
+	if (tp->t_state < TCPS_ESTABLISHED && tp->t_state != TCPS_SYN_RECEIVED) {
+		(void)tcp_close(tp);
+		return;
+	}
+	if ((so->so_linger.l_onoff && so->so_linger.l_linger == 0) ||
+	    so->so_rcv.sb_cc > 0) {
+		(void)tcp_drop(tp, ECONNRESET);
+		return;
+	}
+	if (tp->t_state == TCPS_TIME_WAIT) {
+		/* the socket is not needed for the rest of the wait */
+		sbflush(&so->so_snd);
+		tp->t_inpcb->inp_socket = NULL;
+		sopcbgone(so);
+		return;
+	}
+	soisdisconnecting(so);
+	if ((tp = tcp_usrclosed(tp)) != NULL)
+		(void)tcp_output(tp);
+}
+
+/* A connection on a closing listener's queue that nobody accepted. */
+static void
+tcp_abort(struct socket *so)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+
+	if (tp != NULL)
+		(void)tcp_drop(tp, ECONNABORTED);
+}
+
+static int
+tcp_bind(struct socket *so, const struct sockaddr_in *sin)
+{
+	struct inpcb *inp = so->so_pcb;
+
+	if (inp == NULL)
+		return EINVAL;
+	if (sin->sin_family != AF_INET)
+		return EAFNOSUPPORT;
+	if (IN_MULTICAST(ntohl(sin->sin_addr.s_addr)) ||
+	    sin->sin_addr.s_addr == htonl(INADDR_BROADCAST))
+		return EADDRNOTAVAIL;	/* TCP has no group addresses */
+	return in_pcbbind(inp, sin);
+}
+
+static int
+tcp_listen(struct socket *so)
+{
+	struct inpcb *inp = so->so_pcb;
+	struct tcpcb *tp = so_tcpcb(so);
+	int error;
+
+	if (tp == NULL)
+		return EINVAL;
+	if (tp->t_state != TCPS_CLOSED && tp->t_state != TCPS_LISTEN)
+		return EINVAL;
+	if (inp->inp_lport == 0 && (error = in_pcbbind(inp, NULL)) != 0)
+		return error;
+	tcp_set_state(tp, TCPS_LISTEN);
+	return 0;
+}
+
+/* RFC 9293 3.10.1 OPEN, active: choose the ISS, send the SYN. */
+static int
+tcp_connect(struct socket *so, const struct sockaddr_in *sin)
+{
+	struct netstack *ns = so->so_kernel->k_net;
+	struct inpcb *inp = so->so_pcb;
+	struct tcpcb *tp = so_tcpcb(so);
+	int error;
+
+	if (tp == NULL)
+		return EINVAL;
+	if (tp->t_state == TCPS_LISTEN)
+		return EINVAL;
+	if (tp->t_state != TCPS_CLOSED)
+		return EISCONN;
+	if (sin->sin_family != AF_INET)
+		return EAFNOSUPPORT;
+	/* RFC 1122 4.2.3.10: no connections to broadcast or multicast */
+	if (sin->sin_addr.s_addr == INADDR_ANY ||
+	    IN_MULTICAST(ntohl(sin->sin_addr.s_addr)) ||
+	    sin->sin_addr.s_addr == htonl(INADDR_BROADCAST) ||
+	    in_broadcast(sin->sin_addr, NULL))
+		return ENETUNREACH;
+	if ((error = in_pcbconnect(inp, sin)) != 0)
+		return error;
+	so->so_state &= ~SS_ISCONNECTED;	/* not until the handshake */
+	tp->request_r_scale = 0;
+	while (tp->request_r_scale < TCP_MAXWINSHIFT &&
+	    ((uint32_t)TCP_MAXWIN << tp->request_r_scale) < so->so_rcv.sb_hiwat)
+		tp->request_r_scale++;
+	tp->ts_offset = tcp_ts_offset(ns, inp->inp_laddr, inp->inp_faddr);
+	tp->iss = tcp_new_isn(ns, inp->inp_laddr, inp->inp_lport,
+	    inp->inp_faddr, inp->inp_fport);
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_up = tp->iss;
+	tp->snd_recover = tp->iss;
+	tp->t_maxseg = MIN(tcp_mss_local(tp), (unsigned)TCP_MSS);
+	tcp_set_state(tp, TCPS_SYN_SENT);
+	ns->ns_tcp->tcp_stat.tcps_connattempt++;
+	soisconnecting(so);
+	return tcp_output(tp);
+}
+
+/* Orderly release after the data (SO_LINGER's close, RFC 9293 CLOSE). */
+static int
+tcp_disconnect(struct socket *so)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+
+	if (tp == NULL)
+		return ENOTCONN;
+	if (tp->t_state < TCPS_ESTABLISHED && tp->t_state != TCPS_SYN_RECEIVED) {
+		(void)tcp_close(tp);
+		return 0;
+	}
+	if (so->so_linger.l_onoff && so->so_linger.l_linger == 0) {
+		(void)tcp_drop(tp, ECONNRESET);
+		return 0;
+	}
+	soisdisconnecting(so);
+	if ((tp = tcp_usrclosed(tp)) != NULL)
+		(void)tcp_output(tp);
+	return 0;
+}
+
+/* shutdown(SHUT_WR): the FIN follows the data (RFC 9293 half-close). */
+static int
+tcp_shutdown(struct socket *so)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+
+	if (tp == NULL)
+		return 0;
+	if ((tp = tcp_usrclosed(tp)) != NULL)
+		return tcp_output(tp);
+	return 0;
+}
+
+static int
+tcp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+
+	(void)to;	/* connected: any address is ignored, as Linux does */
+	if (tp == NULL) {
+		m_freem(m);
+		return EPIPE;
+	}
+	sbappendstream(&so->so_snd, m);
+	return tcp_output(tp);
+}
+
+/*
+ * send(MSG_OOB): the data goes at the end of the stream and the urgent
+ * pointer after its last byte (RFC 6093, as BSD and Linux send it).
+ */
+static int
+tcp_sendoob(struct socket *so, struct mbuf *m)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+	int error;
+
+	if (tp == NULL) {
+		m_freem(m);
+		return EPIPE;
+	}
+	sbappendstream(&so->so_snd, m);
+	tp->snd_up = tp->snd_una + so->so_snd.sb_cc;
+	tp->t_flags |= TF_FORCEDATA;
+	error = tcp_output(tp);
+	tp->t_flags &= ~TF_FORCEDATA;
+	return error;
+}
+
+/* recv(MSG_OOB): the byte tcp_deliver() took out of the stream. */
+static int
+tcp_rcvoob(struct socket *so, uint8_t *c, bool peek)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+
+	if (tp == NULL || (so->so_options & SOO_OOBINLINE))
+		return EINVAL;
+	if (!(tp->t_flags & TF_HAVEURG))
+		return (tp->t_flags & TF_RCVDURG) ? EWOULDBLOCK : EINVAL;
+	*c = tp->t_iobc;
+	if (!peek) {
+		tp->t_flags &= ~TF_HAVEURG;
+		so->so_haveoob = false;
+	}
+	return 0;
+}
+
+/* The user took data: the window may have opened enough to say so. */
+static int
+tcp_rcvd(struct socket *so)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+
+	if (tp != NULL && TCPS_HAVEESTABLISHED(tp->t_state))
+		(void)tcp_output(tp);
+	return 0;
+}
+
+static void
+tcp_addr(struct socket *so, struct sockaddr_in *sin, bool peer)
+{
+	struct inpcb *inp = so->so_pcb;
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	if (inp == NULL)
+		return;
+	sin->sin_addr = peer ? inp->inp_faddr : inp->inp_laddr;
+	sin->sin_port = peer ? inp->inp_fport : inp->inp_lport;
+}
+
+static void
+tcp_sockaddr(struct socket *so, struct sockaddr_in *sin)
+{
+	tcp_addr(so, sin, false);
+}
+
+static void
+tcp_peeraddr(struct socket *so, struct sockaddr_in *sin)
+{
+	tcp_addr(so, sin, true);
+}
+
+static int
+tcp_opt_int(const void *val, socklen_t len, int *v)
+{
+	if (val == NULL || len < sizeof(int))
+		return EINVAL;
+	memcpy(v, val, sizeof(int));
+	return 0;
+}
+
+static int
+tcp_opt_put(void *val, socklen_t *len, const void *v, socklen_t vlen)
+{
+	if (val == NULL || len == NULL)
+		return EFAULT;
+	if (*len > vlen)
+		*len = vlen;
+	memcpy(val, v, *len);
+	return 0;
+}
+
+/* Keepalive times are whole seconds, 1 to 32767 (as Linux). */
+static int
+tcp_set_keep(struct tcpcb *tp, int name, int v)
+{
+	if (name == TCP_KEEPCNT) {
+		if (v < 1 || v > 127)
+			return EINVAL;
+		tp->t_keepcnt = (unsigned)v;
+		return 0;
+	}
+	if (v < 1 || v > 32767)
+		return EINVAL;
+	if (name == TCP_KEEPIDLE) {
+		tp->t_keepidle = (unsigned)v * 1000;
+		/* re-arm from now so the new time applies */
+		if (TCPS_HAVEESTABLISHED(tp->t_state))
+			tcp_timer_arm(tp, TCPT_KEEP, (int)tp->t_keepidle);
+	} else {
+		tp->t_keepintvl = (unsigned)v * 1000;
+	}
+	return 0;
+}
+
+static int
+tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
+{
+	char cname[TCP_CA_NAME_MAX];
+	const struct tcp_cc *cc;
+	int v, error;
+
+	switch (name) {
+	case TCP_NODELAY:
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		if (v) {
+			tp->t_flags |= TF_NODELAY;
+			(void)tcp_output(tp);	/* what Nagle held, goes */
+		} else {
+			tp->t_flags &= ~TF_NODELAY;
+		}
+		return 0;
+	case TCP_MAXSEG:
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		if (v != 0 && (v < 88 || v > 32767))
+			return EINVAL;
+		tp->t_usermss = (unsigned)v;
+		return 0;
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		return tcp_set_keep(tp, name, v);
+	case TCP_CONGESTION:
+		if (val == NULL || len == 0)
+			return EINVAL;
+		memset(cname, 0, sizeof(cname));
+		memcpy(cname, val, MIN((size_t)len, sizeof(cname) - 1));
+		if ((cc = tcp_cc_find(cname)) == NULL)
+			return ENOENT;
+		if (cc != tp->t_cc) {
+			tp->t_cc = cc;
+			if (TCPS_HAVEESTABLISHED(tp->t_state))
+				cc->cc_init(tp);
+		}
+		return 0;
+	case TCP_INFO:
+		return ENOPROTOOPT;	/* read-only */
+	default:
+		return ENOPROTOOPT;
+	}
+}
+
+static int
+tcp_getopt(struct tcpcb *tp, int name, void *val, socklen_t *len)
+{
+	struct tcp_info ti;
+	int v;
+
+	switch (name) {
+	case TCP_NODELAY:
+		v = (tp->t_flags & TF_NODELAY) != 0;
+		break;
+	case TCP_MAXSEG:
+		v = TCPS_HAVEESTABLISHED(tp->t_state) ? (int)tp->t_maxseg :
+		    tp->t_usermss != 0 ? (int)tp->t_usermss : TCP_MSS;
+		break;
+	case TCP_KEEPIDLE:
+		v = (int)(tp->t_keepidle / 1000);
+		break;
+	case TCP_KEEPINTVL:
+		v = (int)(tp->t_keepintvl / 1000);
+		break;
+	case TCP_KEEPCNT:
+		v = (int)tp->t_keepcnt;
+		break;
+	case TCP_INFO:
+		tcp_fill_info(tp, &ti);
+		return tcp_opt_put(val, len, &ti, sizeof(ti));
+	case TCP_CONGESTION: {
+		char cname[TCP_CA_NAME_MAX];
+
+		memset(cname, 0, sizeof(cname));
+		memcpy(cname, tp->t_cc->cc_name, strlen(tp->t_cc->cc_name));
+		return tcp_opt_put(val, len, cname, sizeof(cname));
+	}
+	default:
+		return ENOPROTOOPT;
+	}
+	return tcp_opt_put(val, len, &v, sizeof(v));
+}
+
+static int
+tcp_ctloutput(struct socket *so, int set, int level, int name, void *val,
+    socklen_t *len)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+
+	if (level != IPPROTO_TCP)
+		return ENOPROTOOPT;
+	if (tp == NULL)
+		return ECONNRESET;	/* the connection is gone */
+	if (set)
+		return tcp_setopt(tp, name, val, *len);
+	return tcp_getopt(tp, name, val, len);
+}
+
+const struct protosw tcp_protosw = {
+	.pr_type = SOCK_STREAM,
+	.pr_protocol = IPPROTO_TCP,
+	.pr_attach = tcp_attach,
+	.pr_detach = tcp_detach,
+	.pr_bind = tcp_bind,
+	.pr_connect = tcp_connect,
+	.pr_disconnect = tcp_disconnect,
+	.pr_shutdown = tcp_shutdown,
+	.pr_send = tcp_send,
+	.pr_sockaddr = tcp_sockaddr,
+	.pr_peeraddr = tcp_peeraddr,
+	.pr_ctloutput = tcp_ctloutput,
+	.pr_listen = tcp_listen,
+	.pr_rcvd = tcp_rcvd,
+	.pr_abort = tcp_abort,
+	.pr_sendoob = tcp_sendoob,
+	.pr_rcvoob = tcp_rcvoob,
+};

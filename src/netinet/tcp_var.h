@@ -1,0 +1,328 @@
+/*
+ * tcp_var.h -- the TCP control block, statistics, congestion control
+ * interface and the entry points shared by the tcp_*.c files.
+ *
+ * (ip_deliver() ->) tcp_input()                       tcp_input.c
+ * (pr_send(), timers, tcp_input() ->) tcp_output()    tcp_output.c
+ * (callouts ->) tcp_timer_*()                          tcp_timer.c
+ * tcp_newtcpcb(), tcp_close(), tcp_drop(), tcp_respond(), ISNs, ICMP
+ *                                                      tcp_subr.c
+ * the protocol switch and TCP socket options           tcp_usrreq.c
+ * NewReno and the algorithm table                      tcp_cc.c
+ *
+ * Locking: every field is under the instance's net lock (ns_lock) [N],
+ * except [I] (set at creation).
+ *
+ * Sequence space (RFC 9293 3.3.1):
+ *   SND.UNA = snd_una  SND.NXT = snd_nxt  SND.WND = snd_wnd
+ *   SND.UP = snd_up  SND.WL1 = snd_wl1  SND.WL2 = snd_wl2  ISS = iss
+ *   RCV.NXT = rcv_nxt  RCV.WND = rcv_wnd  RCV.UP = rcv_up  IRS = irs
+ * snd_max is the highest sequence number sent (snd_nxt goes back to
+ * snd_una on a retransmission timeout, snd_max does not).
+ */
+#ifndef NETINET_TCP_VAR_H
+#define NETINET_TCP_VAR_H
+
+#include "kern/libkern.h"
+#include "kern/callout.h"
+#include "kern/mbuf.h"
+#include "netinet/in.h"
+#include "netinet/ip.h"
+#include "netinet/tcp.h"
+#include "netinet/tcp_fsm.h"
+#include "netinet/tcp_seq.h"
+#include "netinet/tcp_timer.h"
+
+struct netstack;
+struct inpcb;
+struct socket;
+struct tcpcb;
+
+/*
+ * A congestion control algorithm (RFC 5681 and its successors).  tcp_input
+ * runs loss detection and recovery (NewReno, RFC 6582); the algorithm
+ * decides the window:
+ *   cc_init         connection established: the initial window is set
+ *                   already (RFC 6928); set up private state
+ *   cc_ack          acked bytes of new data arrived outside recovery:
+ *                   grow snd_cwnd (slow start or congestion avoidance)
+ *   cc_recovery     loss detected by duplicate ACKs: set snd_ssthresh
+ *                   (and snd_cwnd for the start of recovery)
+ *   cc_recovered    recovery ended with a full ACK: deflate snd_cwnd
+ *   cc_timeout      retransmission timeout: snd_ssthresh, snd_cwnd = LW
+ *   cc_idle         sending restarts after an idle period (RFC 5681 4.1)
+ */
+struct tcp_cc {
+	const char *cc_name;
+	void (*cc_init)(struct tcpcb *);
+	void (*cc_ack)(struct tcpcb *, uint32_t acked);
+	void (*cc_recovery)(struct tcpcb *);
+	void (*cc_recovered)(struct tcpcb *);
+	void (*cc_timeout)(struct tcpcb *);
+	void (*cc_idle)(struct tcpcb *);
+};
+
+extern const struct tcp_cc tcp_cc_newreno;
+/* tcp_cc_find: the algorithm called name, or NULL */
+const struct tcp_cc *tcp_cc_find(const char *name);
+
+/* t_flags */
+#define TF_ACKNOW 0x00000001	/* ACK at once */
+#define TF_DELACK 0x00000002	/* ACK delayed */
+#define TF_NODELAY 0x00000004	/* TCP_NODELAY: no Nagle */
+#define TF_NOOPT 0x00000008	/* send no options */
+#define TF_SENTFIN 0x00000010	/* a FIN has been sent */
+#define TF_REQ_SCALE 0x00000020	/* we ask for window scaling */
+#define TF_RCVD_SCALE 0x00000040	/* the peer offered it */
+#define TF_REQ_TSTMP 0x00000080	/* we ask for timestamps */
+#define TF_RCVD_TSTMP 0x00000100	/* the peer offered them */
+#define TF_FASTRECOVERY 0x00000200	/* NewReno fast recovery */
+#define TF_WASIDLE 0x00000400	/* nothing in flight at the last send */
+#define TF_NEEDFIN 0x00000800	/* send a FIN once the data is out */
+#define TF_RCVD_MSS 0x00001000	/* the peer's SYN had an MSS option */
+#define TF_PREVVALID 0x00002000	/* a timeout may have been spurious */
+#define TF_FORCEDATA 0x00004000	/* send one byte into a zero window */
+#define TF_HAVEURG 0x00008000	/* urgent byte t_iobc is waiting */
+#define TF_RCVDURG 0x00010000	/* urgent pointer seen, byte not yet */
+#define TF_ORPHAN_FIN2 0x00020000	/* closed in FIN-WAIT-2: timer */
+
+struct tcpcb {
+	struct inpcb *t_inpcb;		/* [I] */
+	struct netstack *t_ns;		/* [I] */
+	int t_state;			/* TCPS_* */
+	unsigned t_flags;		/* TF_* */
+	callout_t t_timer[TCPT_NTIMERS];
+	int t_rxtshift;			/* retransmissions of the head so far */
+	int t_rxtcur;			/* current RTO, ticks */
+	int t_dupacks;			/* consecutive duplicate ACKs */
+	int t_softerror;		/* an ICMP error, reported on timeout */
+	unsigned t_maxseg;		/* send MSS: largest segment payload */
+	unsigned t_ourmss;		/* the MSS we offered */
+	unsigned t_peermss;		/* the MSS the peer offered */
+	unsigned t_usermss;		/* TCP_MAXSEG, 0: none */
+	unsigned t_keepidle;		/* ticks */
+	unsigned t_keepintvl;
+	unsigned t_keepcnt;
+	unsigned t_keepprobes;		/* unanswered keepalive probes */
+	unsigned t_persistprobes;	/* unanswered zero-window probes */
+
+	/* send sequence variables */
+	tcp_seq snd_una;
+	tcp_seq snd_nxt;
+	tcp_seq snd_max;
+	tcp_seq snd_up;
+	tcp_seq snd_wl1;
+	tcp_seq snd_wl2;
+	tcp_seq iss;
+	uint32_t snd_wnd;		/* bytes, scaled */
+	uint32_t max_sndwnd;		/* largest window the peer offered */
+	/* receive sequence variables */
+	tcp_seq rcv_nxt;
+	tcp_seq rcv_adv;		/* rcv_nxt + the window advertised */
+	tcp_seq rcv_up;
+	tcp_seq irs;
+	uint32_t rcv_wnd;
+
+	/* congestion control (RFC 5681, RFC 6582) */
+	const struct tcp_cc *t_cc;
+	uint32_t snd_cwnd;
+	uint32_t snd_ssthresh;
+	tcp_seq snd_recover;		/* RFC 6582 "recover" */
+	uint32_t t_bytes_acked;		/* RFC 3465 byte counting in CA */
+	uint32_t snd_cwnd_prev;		/* before a (perhaps spurious) RTO */
+	uint32_t snd_ssthresh_prev;
+	uint64_t t_idle_since_ns;	/* last time snd_una == snd_max */
+
+	/* round-trip time (RFC 6298), microseconds */
+	uint64_t t_rtttime;		/* ns the timed segment left, 0: none */
+	tcp_seq t_rtseq;		/* its sequence number */
+	uint32_t t_srtt;		/* SRTT, 0: no sample yet */
+	uint32_t t_rttvar;		/* RTTVAR */
+	uint32_t t_rttupdated;		/* samples so far */
+
+	/* options (RFC 7323) */
+	uint8_t snd_scale;		/* the peer's shift for our sends */
+	uint8_t rcv_scale;		/* our shift for what we receive */
+	uint8_t request_r_scale;	/* the shift we offer */
+	uint32_t ts_recent;		/* TS.Recent */
+	uint64_t ts_recent_age;		/* tick TS.Recent was set */
+	uint32_t ts_offset;		/* added to our clock for TSval */
+	tcp_seq last_ack_sent;		/* Last.ACK.sent */
+
+	/* urgent data (RFC 9293 3.8.5; RFC 6093) */
+	uint8_t t_iobc;			/* the out-of-band byte */
+
+	/* out-of-order segments, sorted by sequence, no overlaps */
+	struct mbuf *t_segq;		/* m_nextpkt list of segments */
+	unsigned t_segqbytes;		/* payload bytes held */
+	unsigned t_segqlen;		/* segments held */
+
+	/* RFC 5961 challenge ACK rate limit */
+	uint64_t t_challenge_ns;	/* start of the current second */
+	unsigned t_challenge_cnt;
+
+	/* for TCP_INFO and counters */
+	uint64_t t_rcvtime;		/* tick of the last segment in */
+	uint64_t t_sndtime;		/* tick of the last data out */
+	uint64_t t_bytes_acked_total;
+	uint64_t t_bytes_rcvd_total;
+	uint32_t t_total_retrans;
+	uint32_t t_rxt_bytes;		/* retransmitted, current episode */
+};
+
+#define intotcpcb(inp) ((struct tcpcb *)(inp)->inp_ppcb)
+#define sototcpcb(so) (intotcpcb((struct inpcb *)(so)->so_pcb))
+
+/*
+ * Statistics, the `netstat -s` TCP set: every drop and every unusual
+ * event has its counter (rump_stat_get("tcp.<name>")).
+ */
+struct tcpstat {
+	uint64_t tcps_connattempt;	/* connect() calls: SYN sent */
+	uint64_t tcps_accepts;		/* connections accepted (SYN in) */
+	uint64_t tcps_connects;		/* connections established */
+	uint64_t tcps_drops;		/* established connections dropped */
+	uint64_t tcps_conndrops;	/* embryonic connections dropped */
+	uint64_t tcps_closed;		/* connections freed */
+	uint64_t tcps_segstimed;	/* segments timed for RTT */
+	uint64_t tcps_rttupdated;	/* RTT samples */
+	uint64_t tcps_delack;		/* delayed ACKs sent */
+	uint64_t tcps_timeoutdrop;	/* dropped by retransmission timeout */
+	uint64_t tcps_rexmttimeo;	/* retransmission timeouts */
+	uint64_t tcps_persisttimeo;	/* persist timeouts */
+	uint64_t tcps_keeptimeo;	/* keepalive timeouts */
+	uint64_t tcps_keepprobe;	/* keepalive probes sent */
+	uint64_t tcps_keepdrops;	/* dropped by keepalive */
+	uint64_t tcps_sndtotal;		/* segments sent */
+	uint64_t tcps_sndpack;		/* data segments sent */
+	uint64_t tcps_sndbyte;		/* data bytes sent */
+	uint64_t tcps_sndrexmitpack;	/* data segments retransmitted */
+	uint64_t tcps_sndrexmitbyte;
+	uint64_t tcps_sndacks;		/* pure ACKs */
+	uint64_t tcps_sndprobe;		/* window probes */
+	uint64_t tcps_sndurg;		/* segments with URG */
+	uint64_t tcps_sndwinup;		/* window updates */
+	uint64_t tcps_sndctrl;		/* SYN, FIN, RST only */
+	uint64_t tcps_sndrst;		/* RSTs sent */
+	uint64_t tcps_nobufs;		/* no mbuf for a segment */
+	uint64_t tcps_rcvtotal;		/* segments received */
+	uint64_t tcps_rcvpack;		/* in-sequence data segments */
+	uint64_t tcps_rcvbyte;
+	uint64_t tcps_rcvbadsum;	/* checksum wrong */
+	uint64_t tcps_rcvbadoff;	/* data offset < 5 or past the segment */
+	uint64_t tcps_rcvshort;		/* shorter than a TCP header */
+	uint64_t tcps_rcvbadopt;	/* malformed option list: dropped */
+	uint64_t tcps_rcvoptignored;	/* known option, wrong length: ignored */
+	uint64_t tcps_rcvbadaddr;	/* broadcast/multicast endpoint */
+	uint64_t tcps_rcvduppack;	/* entirely duplicate data */
+	uint64_t tcps_rcvdupbyte;
+	uint64_t tcps_rcvpartduppack;	/* partly duplicate */
+	uint64_t tcps_rcvpartdupbyte;
+	uint64_t tcps_rcvoopack;	/* out of order, queued */
+	uint64_t tcps_rcvoobyte;
+	uint64_t tcps_rcvreassfull;	/* out of order, queue full: dropped */
+	uint64_t tcps_rcvpackafterwin;	/* data beyond the window */
+	uint64_t tcps_rcvbyteafterwin;
+	uint64_t tcps_rcvafterclose;	/* data after the user closed */
+	uint64_t tcps_rcvwinprobe;	/* zero-window probes received */
+	uint64_t tcps_rcvdupack;	/* duplicate ACKs */
+	uint64_t tcps_rcvacktoomuch;	/* ACK for data not sent */
+	uint64_t tcps_rcvacktooold;	/* ACK below the RFC 5961 window */
+	uint64_t tcps_rcvackpack;	/* ACKs of new data */
+	uint64_t tcps_rcvackbyte;
+	uint64_t tcps_rcvwinupd;	/* window updates */
+	uint64_t tcps_pawsdrop;		/* PAWS rejections */
+	uint64_t tcps_predack;		/* header prediction: pure ACK */
+	uint64_t tcps_preddat;		/* header prediction: data */
+	uint64_t tcps_persistdrop;	/* dropped in persist */
+	uint64_t tcps_noport;		/* no socket: RST sent */
+	uint64_t tcps_listendrop;	/* SYN dropped: accept queue full */
+	uint64_t tcps_synqdrop;		/* SYN dropped: SYN queue full */
+	uint64_t tcps_badsyn;		/* SYN with other bad flags */
+	uint64_t tcps_synfin;		/* SYN+FIN dropped */
+	uint64_t tcps_badrst;		/* RST out of window: ignored */
+	uint64_t tcps_rstinwin;		/* RST in window, not exact: challenged */
+	uint64_t tcps_synchallenge;	/* SYN in a synchronized state */
+	uint64_t tcps_challengeack;	/* challenge ACKs sent (RFC 5961) */
+	uint64_t tcps_challengelimit;	/* ... suppressed by the rate limit */
+	uint64_t tcps_badack;		/* unacceptable ACK in SYN states */
+	uint64_t tcps_noack;		/* segment without ACK: dropped */
+	uint64_t tcps_rcvrst;		/* connections reset by the peer */
+	uint64_t tcps_refused;		/* RST to our SYN: ECONNREFUSED */
+	uint64_t tcps_fastrexmit;	/* fast retransmits */
+	uint64_t tcps_recovery;		/* fast recoveries entered */
+	uint64_t tcps_partialack;	/* partial ACKs in recovery */
+	uint64_t tcps_limitedxmit;	/* RFC 3042 segments */
+	uint64_t tcps_badrtt;		/* RTT undo (spurious RTO) */
+	uint64_t tcps_icmperr;		/* ICMP errors for a connection */
+	uint64_t tcps_icmpbadseq;	/* ... quoting a sequence not in flight */
+	uint64_t tcps_pmtuchange;	/* MSS lowered by fragmentation needed */
+	uint64_t tcps_urgdrop;		/* urgent byte discarded */
+	uint64_t tcps_rcvoob;		/* urgent bytes kept for MSG_OOB */
+	uint64_t tcps_timewaitreuse;	/* TIME-WAIT reused by a new SYN */
+	uint64_t tcps_rcvnoconn;	/* segment for an orphan in TIME-WAIT etc */
+	uint64_t tcps_nopcb;		/* no memory for a connection */
+	uint64_t tcps_twoverflow;	/* TIME-WAIT skipped: too many */
+	uint64_t tcps_twrecycled;	/* TIME-WAIT recycled by connect() */
+	uint64_t tcps_rcvmemdrop;
+	uint64_t tcps_synwithdata;	/* data on a SYN: discarded */
+	uint64_t tcps_rcvnots;		/* no timestamp once agreed: dropped */
+	uint64_t tcps_urgzero;		/* URG with pointer 0: ignored */	/* no mbuf/memory for received data */
+};
+
+/* per-instance TCP state (ns->ns_tcp) */
+struct tcp_state {
+	struct inpcbtable *tcp_tbl;	/* [I] */
+	struct tcpstat tcp_stat;
+	uint8_t tcp_isn_key[16];	/* [I] RFC 6528 secret */
+	const struct tcp_cc *tcp_cc_default;
+	struct pool_cache *tcp_pool;	/* [I] tcpcbs */
+	unsigned tcp_ncbs;		/* tcpcbs alive */
+	unsigned tcp_ntimewait;		/* of which in TIME-WAIT */
+};
+
+#define TCP_REASS_MAXSEGS 256		/* out-of-order segments held */
+/* RFC 6928 2: IW = min(10*MSS, max(2*MSS, 14600)) */
+#define TCP_INITWND(mss) MIN(10 * (mss), MAX(2 * (mss), 14600u))
+#define TCP_MAXTIMEWAIT 65536
+#define TCP_LINKHDR 16			/* room left for the link header */
+#define TCP_CHALLENGE_MAX 100		/* challenge ACKs per second */		/* TIME-WAIT connections kept */
+#define TCP_SNDBUF_DEFAULT (256 * 1024)
+#define TCP_RCVBUF_DEFAULT (256 * 1024)
+
+/* tcp_subr.c */
+int tcp_init(struct netstack *ns);
+void tcp_fini(struct netstack *ns);
+struct tcpcb *tcp_newtcpcb(struct inpcb *inp);
+/* tcp_close: free tp (and its socket reference); returns NULL */
+struct tcpcb *tcp_close(struct tcpcb *tp);
+/* tcp_drop: send RST if synchronized, report errno to the user, close */
+struct tcpcb *tcp_drop(struct tcpcb *tp, int error);
+/* tcp_respond: send a bare segment (RST or ACK) with the given numbers */
+void tcp_respond(struct netstack *ns, struct in_addr src, in_port_t sport,
+    struct in_addr dst, in_port_t dport, tcp_seq seq, tcp_seq ack,
+    uint8_t flags, uint16_t win, const uint32_t *ts);
+tcp_seq tcp_new_isn(struct netstack *ns, struct in_addr laddr,
+    in_port_t lport, struct in_addr faddr, in_port_t fport);
+uint32_t tcp_ts_offset(struct netstack *ns, struct in_addr laddr,
+    struct in_addr faddr);
+uint32_t tcp_now(struct netstack *ns);	/* ms clock for timestamps */
+void tcp_mss_update(struct tcpcb *tp, unsigned offer);
+unsigned tcp_mss_local(struct tcpcb *tp);
+void tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
+    struct mbuf *m, int off);
+void tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us);
+void tcp_set_state(struct tcpcb *tp, int state);
+unsigned tcp_rcvspace(const struct tcpcb *tp);
+void tcp_fill_info(const struct tcpcb *tp, struct tcp_info *ti);
+
+/* tcp_input.c */
+void tcp_input(struct mbuf *m, int hlen);
+
+/* tcp_output.c */
+int tcp_output(struct tcpcb *tp);
+int tcp_output_rst(struct tcpcb *tp);
+/* tcp_usrclosed: the user will send no more (close or shutdown) */
+struct tcpcb *tcp_usrclosed(struct tcpcb *tp);
+
+#endif /* NETINET_TCP_VAR_H */

@@ -1,0 +1,351 @@
+/*
+ * uipc_socket2.c -- what protocols call: socket buffers, wake-ups, the
+ * state changes of a connection and the listen queues.
+ *
+ * (udp_input() ->) sbappendaddr() -> sorwakeup()
+ * (tcp_input() ->) sbappendstream() | sbdrop() | soisconnected() ...
+ * (tcp_input(), SYN on a listener ->) sonewconn() -> pr_attach()
+ *     ... soisconnected() -> so_q0 to so_q -> sorwakeup(head) -> accept()
+ * (tcp_close() ->) sopcbgone() -> sorele()
+ *
+ * All of it runs with the instance's net lock held.
+ */
+#include "kern/kernel.h"
+#include "net/netstack.h"
+#include "sys/socketvar.h"
+
+#define SB_DEFAULT_RCV (208 * 1024)	/* what Linux gives a UDP socket */
+#define SB_DEFAULT_SND (208 * 1024)
+
+/*
+ * Copy into the last mbuf of a stream buffer at most this much of an
+ * appended mbuf (BSD's sbcompress() rule): small writes and segments
+ * share storage, large ones keep theirs (no copy of a cluster, nor of a
+ * driver's buffer received without a copy).
+ */
+#define SB_COALESCE_MAX (MCLBYTES / 4)
+
+/* ---- sockets ---- */
+
+static void
+sb_init(struct sockbuf *sb, unsigned hiwat)
+{
+	memset(sb, 0, sizeof(*sb));
+	sb->sb_hiwat = hiwat;
+	sb->sb_lowat = 1;
+	cv_init(&sb->sb_cv, "sbwait");
+}
+
+struct socket *
+soalloc(struct rump_kernel *k, const struct protosw *pr, int type)
+{
+	struct socket *so;
+	void *mem;
+
+	if (hyper_malloc(sizeof(*so), 0, &mem) != 0)
+		return NULL;
+	so = mem;
+	memset(so, 0, sizeof(*so));
+	so->so_kernel = k;
+	so->so_proto = pr;
+	so->so_type = (short)type;
+	so->so_refs = 1;
+	list_init(&so->so_klist);
+	list_init(&so->so_q0);
+	list_init(&so->so_q);
+	list_node_init(&so->so_qe);
+	sb_init(&so->so_rcv, SB_DEFAULT_RCV);
+	sb_init(&so->so_snd, SB_DEFAULT_SND);
+	return so;
+}
+
+void
+sodealloc(struct socket *so)
+{
+	KASSERT(so->so_head == NULL && so->so_pcb == NULL);
+	cv_destroy(&so->so_rcv.sb_cv);
+	cv_destroy(&so->so_snd.sb_cv);
+	hyper_free(so, sizeof(*so));
+}
+
+/* Wake the sleepers on sb (EV_CLEAR sees a new generation) and poll. */
+static void
+sbwakeup(struct socket *so, struct sockbuf *sb)
+{
+	sb->sb_gen++;
+	cv_broadcast(&sb->sb_cv);
+	if (so->so_kernel->k_net->ns_npollers > 0)
+		cv_broadcast(&so->so_kernel->k_net->ns_pollcv);
+}
+
+void
+sorwakeup(struct socket *so)
+{
+	sbwakeup(so, &so->so_rcv);
+}
+
+void
+sowwakeup(struct socket *so)
+{
+	sbwakeup(so, &so->so_snd);
+}
+
+void
+sowakeall(struct socket *so)
+{
+	sbwakeup(so, &so->so_rcv);
+	sbwakeup(so, &so->so_snd);
+}
+
+void
+soseterror(struct socket *so, int error)
+{
+	so->so_error = error;
+	sowakeall(so);
+}
+
+/* ---- connection state ---- */
+
+void
+soisconnecting(struct socket *so)
+{
+	so->so_state &= ~(SS_ISCONNECTED | SS_ISDISCONNECTING);
+	so->so_state |= SS_ISCONNECTING;
+}
+
+/* Put so at the tail of q, one of head's queues. */
+static void
+soqinsque(struct socket *head, struct socket *so, struct list_node *q)
+{
+	KASSERT(so->so_head == NULL);
+	so->so_head = head;
+	so->so_onq = q;
+	list_insert_tail(q, &so->so_qe);
+	if (q == &head->so_q0)
+		head->so_q0len++;
+	else
+		head->so_qlen++;
+}
+
+void
+soqremque(struct socket *so)
+{
+	struct socket *head = so->so_head;
+
+	KASSERT(head != NULL);
+	list_remove(&so->so_qe);
+	if (so->so_onq == &head->so_q0)
+		head->so_q0len--;
+	else
+		head->so_qlen--;
+	so->so_onq = NULL;
+	so->so_head = NULL;
+}
+
+void
+soisconnected(struct socket *so)
+{
+	struct socket *head = so->so_head;
+
+	so->so_state &= ~(SS_ISCONNECTING | SS_ISDISCONNECTING);
+	so->so_state |= SS_ISCONNECTED;
+	if (head != NULL && so->so_onq == &head->so_q0) {
+		/* the handshake is done: ready for accept() */
+		soqremque(so);
+		soqinsque(head, so, &head->so_q);
+		sorwakeup(head);
+		return;
+	}
+	/* connect() sleeps on so_snd, poll on the instance */
+	sowakeall(so);
+}
+
+void
+soisdisconnecting(struct socket *so)
+{
+	so->so_state &= ~SS_ISCONNECTING;
+	so->so_state |= SS_ISDISCONNECTING | SS_CANTRCVMORE | SS_CANTSENDMORE;
+	sowakeall(so);
+}
+
+void
+soisdisconnected(struct socket *so)
+{
+	so->so_state &= ~(SS_ISCONNECTING | SS_ISCONNECTED |
+	    SS_ISDISCONNECTING);
+	so->so_state |= SS_ISDISCONNECTED | SS_CANTRCVMORE | SS_CANTSENDMORE;
+	sowakeall(so);
+}
+
+void
+socantsendmore(struct socket *so)
+{
+	so->so_state |= SS_CANTSENDMORE;
+	sowwakeup(so);
+}
+
+void
+socantrcvmore(struct socket *so)
+{
+	so->so_state |= SS_CANTRCVMORE;
+	sorwakeup(so);
+}
+
+/* ---- listen queues ---- */
+
+/* A connection inherits the buffer settings of its listener. */
+static void
+sb_inherit(struct sockbuf *sb, const struct sockbuf *from)
+{
+	sb->sb_hiwat = from->sb_hiwat;
+	sb->sb_lowat = from->sb_lowat;
+	sb->sb_timeo_ns = from->sb_timeo_ns;
+}
+
+struct socket *
+sonewconn(struct socket *head)
+{
+	struct socket *so;
+
+	KASSERT(head->so_options & SOO_ACCEPTCONN);
+	if (head->so_closing || head->so_qlen >= head->so_qlimit ||
+	    head->so_q0len >= head->so_q0limit)
+		return NULL;
+	so = soalloc(head->so_kernel, head->so_proto, head->so_type);
+	if (so == NULL)
+		return NULL;
+	so->so_options = head->so_options & ~SOO_ACCEPTCONN;
+	so->so_linger = head->so_linger;
+	so->so_busy_poll_us = head->so_busy_poll_us;
+	sb_inherit(&so->so_rcv, &head->so_rcv);
+	sb_inherit(&so->so_snd, &head->so_snd);
+	/* on the queue first: pr_attach sees its listener in so_head */
+	soqinsque(head, so, &head->so_q0);
+	if (so->so_proto->pr_attach(so) != 0) {
+		soqremque(so);
+		sodealloc(so);
+		return NULL;
+	}
+	return so;
+}
+
+void
+sopcbgone(struct socket *so)
+{
+	so->so_pcb = NULL;
+	if (so->so_head != NULL) {
+		/* never accepted: nobody else will close it */
+		soqremque(so);
+		so->so_closing = true;
+		so->so_state |= SS_CANTRCVMORE | SS_CANTSENDMORE;
+		sbflush(&so->so_rcv);
+		sbflush(&so->so_snd);
+		sorele(so);
+	}
+	sorele(so);
+}
+
+/* ---- buffers ---- */
+
+void
+sbflush(struct sockbuf *sb)
+{
+	struct mbuf *m, *next;
+
+	for (m = sb->sb_mb; m != NULL; m = next) {
+		next = m->m_nextpkt;
+		m_freem(m);
+	}
+	sb->sb_mb = sb->sb_lastrecord = sb->sb_mbtail = NULL;
+	sb->sb_cc = 0;
+}
+
+unsigned
+sbspace(const struct sockbuf *sb)
+{
+	return sb->sb_cc >= sb->sb_hiwat ? 0 : sb->sb_hiwat - sb->sb_cc;
+}
+
+bool
+sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
+    struct mbuf *m)
+{
+	struct mbuf *n;
+	int len = m->m_pkthdr.len;
+
+	if ((unsigned)len > sbspace(sb)) {
+		sb->sb_overflowed++;
+		return false;
+	}
+	if ((n = m_get(M_DONTWAIT, MT_SONAME)) == NULL)
+		return false;
+	n->m_len = (int)sizeof(*from);
+	memcpy(n->m_data, from, sizeof(*from));
+	n->m_next = m;
+	n->m_nextpkt = NULL;
+	if (sb->sb_lastrecord != NULL)
+		sb->sb_lastrecord->m_nextpkt = n;
+	else
+		sb->sb_mb = n;
+	sb->sb_lastrecord = n;
+	sb->sb_cc += (unsigned)len;
+	return true;
+}
+
+void
+sbappendstream(struct sockbuf *sb, struct mbuf *m)
+{
+	struct mbuf *tail = sb->sb_mbtail;
+
+	KASSERT(sb->sb_lastrecord == NULL);
+	while (m != NULL) {
+		struct mbuf *next = m->m_next;
+
+		if (m->m_len == 0) {
+			m = m_free(m);
+			continue;
+		}
+		sb->sb_cc += (unsigned)m->m_len;
+		if (tail != NULL && m->m_len <= SB_COALESCE_MAX &&
+		    m->m_len <= m_trailingspace(tail)) {
+			memcpy(tail->m_data + tail->m_len, m->m_data,
+			    (size_t)m->m_len);
+			tail->m_len += m->m_len;
+			m = m_free(m);
+			continue;
+		}
+		/* a stream has no packets: headers and marks go */
+		m->m_flags &= ~M_COPYFLAGS;
+		m->m_nextpkt = NULL;
+		m->m_next = NULL;
+		if (tail != NULL)
+			tail->m_next = m;
+		else
+			sb->sb_mb = m;
+		tail = m;
+		m = next;
+	}
+	sb->sb_mbtail = tail;
+}
+
+void
+sbdrop(struct sockbuf *sb, int len)
+{
+	struct mbuf *m = sb->sb_mb;
+
+	KASSERT(len >= 0 && (unsigned)len <= sb->sb_cc);
+	sb->sb_cc -= (unsigned)len;
+	while (len > 0) {
+		KASSERT(m != NULL);
+		if (m->m_len > len) {
+			m->m_data += len;
+			m->m_len -= len;
+			break;
+		}
+		len -= m->m_len;
+		m = m_free(m);
+	}
+	sb->sb_mb = m;
+	if (m == NULL)
+		sb->sb_mbtail = NULL;
+}
