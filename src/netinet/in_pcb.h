@@ -15,7 +15,7 @@
 struct socket;
 struct rump_kernel;
 
-#define INP_HASHSIZE 256		/* power of two: local ports */
+#define INP_HASHSIZE 4096		/* power of two: local ports */
 #define INP_HASH4SIZE 16384		/* power of two: 4-tuples */
 #define IPPORT_EPHEMERALFIRST 49152	/* RFC 6335 */
 #define IPPORT_EPHEMERALLAST 65535

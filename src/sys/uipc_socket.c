@@ -194,7 +194,10 @@ sobind(struct socket *so, const struct sockaddr_in *sin)
  * here (netstack_poll()); true when something happened to sb (a wake-up)
  * or the socket, false when the time ran out.  This is how a thread of a
  * pinned, run-to-completion application avoids the two thread switches of
- * a wake-up on every message.
+ * a wake-up on every message.  The interfaces stay with the poller when
+ * it returns with something (it will likely be back soon; the drivers'
+ * threads take over if not), and go back to their threads when it gives
+ * up and sleeps.
  */
 static bool
 sb_busy_poll(struct socket *so, struct sockbuf *sb)
@@ -221,7 +224,8 @@ sb_busy_poll(struct socket *so, struct sockbuf *sb)
 		if (now - start >= (uint64_t)so->so_busy_poll_us * 1000u)
 			break;
 	}
-	netstack_poll_done(ns);
+	if (!woke)
+		netstack_poll_done(ns);
 	return woke;
 }
 

@@ -59,6 +59,7 @@
 #define BUS_DELAY_MAX (3600ull * 1000000000ull)	/* per knob: an hour */
 #define BUS_NS_PER_TICK (1000000000u / hz)
 #define BUS_NEVER UINT64_MAX	/* bp_wake: no callout armed */
+#define BUS_POLL_GRACE_NS 1000000	/* a poller returns within this */
 
 struct bus_frame {
 	struct bus_frame *bf_next;
@@ -82,7 +83,14 @@ struct bus_port {
 	bool bp_busy;				/* [b_mtx] rx thread working */
 	bool bp_waiting;			/* [b_mtx] rx thread asleep */
 	bool bp_exiting;			/* [b_mtx] */
-	bool bp_polled;				/* [b_mtx] a poller takes frames */
+	/*
+	 * A busy poller (bus_poll()) takes this port's frames: senders do
+	 * not wake the receive thread, which sleeps at most
+	 * BUS_POLL_GRACE_NS and takes over (clearing it) if the poller did
+	 * not come back.  So a thread that returns to the kernel often
+	 * keeps the port to itself across calls, without wake-ups.
+	 */
+	bool bp_polled;				/* [b_mtx] */
 	/* instance ports only */
 	struct ifnet bp_if;
 	struct rump_kernel *bp_kernel;		/* [I] NULL for a tap */
@@ -694,7 +702,11 @@ bus_rxthread(void *arg)
 			if (bf != NULL || wake != 0)
 				break;
 			p->bp_waiting = true;
-			hyper_cv_wait(p->bp_cv, b->b_mtx);
+			if (!p->bp_polled)
+				hyper_cv_wait(p->bp_cv, b->b_mtx);
+			else if (hyper_cv_timedwait(p->bp_cv, b->b_mtx,
+			    BUS_POLL_GRACE_NS) != 0)
+				p->bp_polled = false;	/* no poller came */
 			p->bp_waiting = false;
 		}
 		if (bf == NULL) {
