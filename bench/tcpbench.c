@@ -942,9 +942,14 @@ rumpnet_figure(const struct opts *o, enum workload w, struct figure *f)
 	struct run r;
 	int error, rv = 0;
 
+	struct rump_bus_config bc;
+
 	memset(f, 0, sizeof(*f));
 	run_init(&r, o, &rumpnet_stack, w, inet_addr("198.18.0.2"));
-	if ((error = rump_bus_create(NULL, &bus)) != 0) {
+	/* the same offloads as Linux's lo: TSO and no checksums in memory */
+	rump_bus_config_default(&bc);
+	bc.offload = o->linux_tso;
+	if ((error = rump_bus_create(&bc, &bus)) != 0) {
 		fprintf(stderr, "tcpbench: rumpnet: bus: %s\n",
 		    strerror(error));
 		return -1;
@@ -1315,7 +1320,8 @@ parse_args(int argc, char **argv, struct opts *o)
 			if (!parse_size(v, MAX_REPEAT, &n))
 				return -1;
 			o->repeat = (unsigned)n;
-		} else if (strcmp(a, "--linux-tso") == 0) {
+		} else if ((strcmp(a, "--offload") == 0 ||
+		    strcmp(a, "--linux-tso") == 0)) {
 			if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
 				return -1;
 			o->linux_tso = strcmp(v, "on") == 0;

@@ -78,6 +78,16 @@ struct rump_bus_config {
 	double reorder;			/* probability a frame is held back */
 	uint64_t reorder_ns;		/* by this much (> 0 when reorder > 0) */
 	uint64_t rate_bps;		/* bits/s leaving each port (0: no limit) */
+	/*
+	 * Offloads, as Linux's lo and veth have them: the instances' ports
+	 * take TCP segments of up to 64 KiB (TSO; the frame crosses the bus
+	 * whole, as a GSO packet crosses lo) and leave TCP checksums to the
+	 * "hardware": a frame whose checksum was left out arrives marked
+	 * checked, since it never left memory.  The bus computes it after
+	 * all when the frame is captured, goes to a tap, or may be
+	 * corrupted.  Off by default.
+	 */
+	bool offload;
 };
 
 struct rump_bus_stats {

@@ -54,10 +54,20 @@ struct ifnet;
 #define EXT_CLUSTER 1
 #define EXT_EXTERNAL 2
 
-/* m_pkthdr.csum_flags: what the hardware checked or must compute. */
+/*
+ * m_pkthdr.csum_flags: what the hardware checked or must compute.
+ * M_CSUM_TCPv4 on a packet going out: its TCP checksum field is not
+ * filled in yet (ip_output_if() computes it unless the interface does);
+ * coming in: the data was checked (or never left memory) and the field
+ * may be unfilled, so a forwarded packet keeps it for its way out.
+ * M_CSUM_TSOv4: a TCP segment larger than the MTU, to be cut into
+ * segments of m_pkthdr.segsz bytes of payload by the interface (or by
+ * tcp_tso_segment() for one that cannot).
+ */
 #define M_CSUM_TCPv4 0x0001
 #define M_CSUM_UDPv4 0x0002
 #define M_CSUM_IPv4 0x0004
+#define M_CSUM_TSOv4 0x0008
 #define M_CSUM_TCP_UDP_BAD 0x0100
 #define M_CSUM_IPv4_BAD 0x0200
 #define M_CSUM_DATA 0x0400	/* csum_data holds a partial sum */

@@ -56,6 +56,10 @@ enum if_counter {
 	IFC_NCOUNTERS
 };
 
+/* if_capenable: what the driver does for the stack */
+#define IFCAP_CSUM_TCPv4 0x0001	/* computes TCP checksums on output */
+#define IFCAP_TSOv4 0x0002	/* segments TCP (M_CSUM_TSOv4) on output */
+
 struct ifqueue {
 	struct mbuf *ifq_head;
 	struct mbuf *ifq_tail;
@@ -72,6 +76,8 @@ struct ifnet {
 	unsigned if_flags;			/* [N] IFF_* */
 	unsigned if_mtu;			/* [N] */
 	uint8_t if_lladdr[ETHER_ADDR_LEN];	/* [I] */
+	unsigned if_capenable;			/* [I] IFCAP_* offloads */
+	unsigned if_tsomax;			/* [I] largest TSO packet */
 	void (*if_start)(struct ifnet *);	/* [I] driver: drain if_snd */
 	/*
 	 * [I] driver, optional (busy polling, netstack_poll()): if_poll

@@ -38,6 +38,10 @@
  * and its folded sum byte-swapped (RFC 1071 section 2 (B) again).
  */
 #include "netinet/in_cksum.h"
+#include "netinet/ip.h"
+#include "netinet/tcp.h"
+
+#define TCP_SUM_OFFSET ((int)offsetof(struct tcphdr, th_sum))
 
 /*
  * Bytes summed between folds of the block accumulators.  Each 32-byte step
@@ -241,4 +245,21 @@ in4_cksum(const struct mbuf *m, struct in_addr src, struct in_addr dst,
 	    (dst.s_addr >> 16) + (dst.s_addr & 0xffff) +
 	    htons(proto) + htons((uint16_t)len);
 	return in_cksum_fold(cksum_reduce(ph + in_cksum_chain(m, off, len)));
+}
+
+void
+in_delayed_cksum(struct mbuf *m)
+{
+	struct ip ip;
+	uint16_t sum = 0;
+	int hlen, len;
+
+	m_copydata(m, 0, (int)sizeof(ip), &ip);
+	hlen = IP_HL(&ip) << 2;
+	len = ntohs(ip.ip_len) - hlen;
+	/* the sum covers a zero checksum field */
+	(void)m_copyback(m, hlen + TCP_SUM_OFFSET, 2, &sum);
+	sum = in4_cksum(m, ip.ip_src, ip.ip_dst, IPPROTO_TCP, hlen, len);
+	(void)m_copyback(m, hlen + TCP_SUM_OFFSET, 2, &sum);
+	m->m_pkthdr.csum_flags &= ~M_CSUM_TCPv4;
 }

@@ -31,4 +31,11 @@ uint16_t in_cksum(const struct mbuf *m, int off, int len);
 uint16_t in4_cksum(const struct mbuf *m, struct in_addr src,
     struct in_addr dst, uint8_t proto, int off, int len);
 
+/*
+ * in_delayed_cksum: fill in the TCP checksum of the IPv4 datagram m (an
+ * M_CSUM_TCPv4 packet whose interface does not compute it) and clear the
+ * flag.
+ */
+void in_delayed_cksum(struct mbuf *m);
+
 #endif /* NETINET_IN_CKSUM_H */

@@ -19,6 +19,7 @@
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
 #include "netinet/ip_output.h"
+#include "netinet/tcp_var.h"
 
 /*
  * Choose the interface and next hop for dst.  The limited broadcast goes
@@ -186,6 +187,32 @@ fail:
 	return error;
 }
 
+/*
+ * A TSO segment for an interface that cannot cut it: cut it here
+ * (tcp_tso_segment()), each piece a datagram of its own with its own IP
+ * id and checksums, and send them in order.
+ */
+static int
+ip_output_tso(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop)
+{
+	struct mbuf *segs, *n;
+	int error = 0;
+
+	if ((segs = tcp_tso_segment(m)) == NULL) {
+		ifp->if_kernel->k_net->ns_ipstat.ips_odropped++;
+		return ENOBUFS;
+	}
+	for (n = segs; n != NULL; n = segs) {
+		segs = n->m_nextpkt;
+		n->m_nextpkt = NULL;
+		if (error == 0)
+			error = ip_output_if(n, 0, ifp, nexthop);
+		else
+			m_freem(n);
+	}
+	return error;
+}
+
 int
 ip_output(struct mbuf *m, unsigned flags)
 {
@@ -243,6 +270,19 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 		m->m_flags |= M_BCAST;
 	if (!(flags & IP_RAWOUTPUT))
 		ip->ip_id = htons(ns->ns_ip_id++);
+	if (m->m_pkthdr.csum_flags & M_CSUM_TSOv4) {
+		if ((ifp->if_capenable & IFCAP_TSOv4) &&
+		    m->m_pkthdr.len <= (int)ifp->if_tsomax) {
+			ip_header_finish(ip, hlen);
+			return ether_output(ifp, m, nexthop);
+		}
+		/* the interface cannot: cut it here (software TSO) */
+		return ip_output_tso(ifp, m, nexthop);
+	}
+	if ((m->m_pkthdr.csum_flags & M_CSUM_TCPv4) &&
+	    (!(ifp->if_capenable & IFCAP_CSUM_TCPv4) ||
+	    m->m_pkthdr.len > (int)ifp->if_mtu))
+		in_delayed_cksum(m);
 	if (m->m_pkthdr.len <= (int)ifp->if_mtu) {
 		/* a forwarded header had its checksum updated (RFC 1624) */
 		if (!(flags & IP_FORWARDING))

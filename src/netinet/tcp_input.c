@@ -1035,6 +1035,16 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 	tp->snd_una = seg->ack;
 	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
+	/*
+	 * Drag the urgent pointer and "recover" along behind SND.UNA: left
+	 * behind, 2^31 bytes later they would compare as ahead of it again
+	 * (a phantom URG; no fast retransmit).
+	 */
+	if (SEQ_LT(tp->snd_up, tp->snd_una))
+		tp->snd_up = tp->snd_una;
+	if (!(tp->t_flags & TF_FASTRECOVERY) &&
+	    SEQ_LT(tp->snd_recover, tp->snd_una - 1))
+		tp->snd_recover = tp->snd_una - 1;
 	if (partial) {
 		/* RFC 6582 3.2 step 5: resend the next hole, deflate */
 		tcp_seq onxt = tp->snd_nxt;
@@ -1207,7 +1217,9 @@ tcp_step_data(struct tcpcb *tp, struct tcp_seg *seg, bool *wakeup)
 		if (seg->tlen > 0) {
 			int len = seg->tlen;
 
-			if (tp->t_flags & TF_DELACK) {
+			/* every second full segment (one LRO frame may hold many) */
+			if ((tp->t_flags & TF_DELACK) ||
+			    len > (int)tp->t_ourmss) {
 				tp->t_flags |= TF_ACKNOW;
 			} else {
 				tp->t_flags |= TF_DELACK;

@@ -139,8 +139,11 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	m->m_data += TCP_LINKHDR;
 	m->m_len = hdrlen;
 	if (len > 0) {
-		struct mbuf *sb_mb = so->so_snd.sb_mb;
+		unsigned moff;
+		struct mbuf *sb_mb = sbsndptr(&so->so_snd, (unsigned)off,
+		    &moff);
 
+		off -= (int)moff;	/* into the chain from sb_mb */
 		if (len <= MHLEN - TCP_LINKHDR - hdrlen) {
 			m_copydata(sb_mb, off, len, mtod(m, char *) + hdrlen);
 			m->m_len += len;
@@ -191,8 +194,12 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	}
 	if (optlen > 0)
 		memcpy(th + 1, opt, (size_t)optlen);
-	th->th_sum = in4_cksum(m, ip->ip_src, ip->ip_dst, IPPROTO_TCP,
-	    (int)sizeof(*ip), m->m_pkthdr.len - (int)sizeof(*ip));
+	/* the checksum is left to ip_output_if() or the interface */
+	m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
+	if (len > (int)tp->t_maxseg) {
+		m->m_pkthdr.csum_flags |= M_CSUM_TSOv4;
+		m->m_pkthdr.segsz = (uint16_t)tp->t_maxseg;
+	}
 
 	/* counters */
 	st->tcps_sndtotal++;
@@ -269,7 +276,7 @@ tcp_output(struct tcpcb *tp)
 	int off, len, sbcc, error = 0;
 	uint32_t sendwin, win;
 	uint8_t flags;
-	bool idle, sendalot;
+	bool idle, sendalot, zwprobe;
 
 	if (so == NULL) {
 		/* TIME-WAIT after the user closed: ACKs only */
@@ -319,10 +326,13 @@ again:
 	sbcc = (int)so->so_snd.sb_cc;
 	off = (int)(tp->snd_nxt - tp->snd_una);
 	sendwin = MIN(tp->snd_wnd, tp->snd_cwnd);
+	zwprobe = false;
 	if (tp->t_flags & TF_FORCEDATA) {
 		/* persist: one byte into a zero window (RFC 9293 3.8.6.1) */
-		if (sendwin == 0 && off < sbcc)
+		if (sendwin == 0 && off < sbcc) {
 			sendwin = 1;
+			zwprobe = true;
+		}
 	}
 	len = (int)MIN((uint32_t)sbcc, sendwin) - off;
 	if (len < 0) {
@@ -340,8 +350,21 @@ again:
 		}
 	}
 	if (len > (int)tp->t_maxseg) {
-		len = (int)tp->t_maxseg;
-		sendalot = true;
+		int mss = (int)tp->t_maxseg, maxlen = mss;
+
+		/* TSO: many segments at once, never with urgent data */
+		if (tp->t_tsomax > (unsigned)mss && !(tp->t_flags &
+		    TF_FORCEDATA) && !SEQ_GT(tp->snd_up, tp->snd_una))
+			maxlen = (int)(tp->t_tsomax / (unsigned)mss) * mss;
+		if (len > maxlen) {
+			len = maxlen;
+			sendalot = true;
+		} else if (len % mss != 0 && (off + len < sbcc ||
+		    !(idle || (tp->t_flags & TF_NODELAY)))) {
+			/* a short tail waits, as Nagle would have it */
+			len -= len % mss;
+			sendalot = true;
+		}
 	}
 	/* the FIN goes with (or after) the last byte, in the closing states */
 	if ((flags & TH_FIN) && tp->snd_nxt + (uint32_t)len !=
@@ -382,9 +405,19 @@ send:
 	}
 	{
 		tcp_seq startseq = tp->snd_nxt;
-		bool probe = (tp->t_flags & TF_FORCEDATA) != 0;
 
 		error = tcp_send_segment(tp, off, len, flags, win);
+		if (zwprobe) {
+			/*
+			 * A probe of a zero window: SND.NXT stays, so the
+			 * next persist timeout sends the same byte again
+			 * (the probe or its ACK may be lost); SND.MAX covers it.
+			 */
+			if (SEQ_GT(tp->snd_nxt + (uint32_t)len, tp->snd_max))
+				tp->snd_max = tp->snd_nxt + (uint32_t)len;
+			tp->t_ns->ns_tcp->tcp_stat.tcps_sndprobe++;
+			return error == ENOBUFS ? 0 : error;
+		}
 		tp->snd_nxt += (uint32_t)len;
 		if (flags & TH_FIN) {
 			tp->snd_nxt++;
@@ -402,13 +435,11 @@ send:
 			}
 		}
 		/* RFC 6298 5.1: the timer runs while data is outstanding */
-		if (tp->snd_nxt != tp->snd_una && !probe &&
+		if (tp->snd_nxt != tp->snd_una &&
 		    !tcp_timer_armed(tp, TCPT_REXMT) &&
 		    !tcp_timer_armed(tp, TCPT_PERSIST))
 			tcp_timer_arm(tp, TCPT_REXMT,
 			    tcp_rexmt_backoff(tp, tp->t_rxtshift));
-		if (probe && len > 0)
-			tp->t_ns->ns_tcp->tcp_stat.tcps_sndprobe++;
 	}
 	if (error != 0) {
 		/* the segment is lost to us; the timers will recover it */
@@ -425,6 +456,63 @@ send:
 	if (sendalot)
 		goto again;
 	return 0;
+}
+
+/*
+ * Software TSO: cut the TCP segment m (M_CSUM_TSOv4, headers contiguous
+ * in the first mbuf) into segments of m_pkthdr.segsz payload bytes, each
+ * with a copy of the headers, its own sequence number and length; FIN and
+ * PSH only on the last.  Their checksums are left pending (M_CSUM_TCPv4).
+ * Consumes m; returns the segments linked by m_nextpkt, or NULL (no mbufs).
+ */
+struct mbuf *
+tcp_tso_segment(struct mbuf *m)
+{
+	struct ip *ip = mtod(m, struct ip *);
+	int iphlen = IP_HL(ip) << 2;
+	struct tcphdr *th = (struct tcphdr *)(void *)((char *)ip + iphlen);
+	int hlen = iphlen + (TH_OFF(th) << 2);
+	int len = m->m_pkthdr.len - hlen, mss = m->m_pkthdr.segsz, off;
+	struct mbuf *head = NULL, **tail = &head, *n, *data;
+	tcp_seq seq = ntohl(th->th_seq);
+
+	KASSERT(mss > 0 && m->m_len >= hlen);
+	for (off = 0; off < len; off += mss) {
+		int seglen = MIN(mss, len - off);
+		struct tcphdr *nth;
+		struct ip *nip;
+
+		if ((n = m_gethdr(M_DONTWAIT, MT_HEADER)) == NULL)
+			goto fail;
+		n->m_data += TCP_LINKHDR;
+		memcpy(mtod(n, char *), ip, (size_t)hlen);
+		n->m_len = hlen;
+		if ((data = m_copym(m, hlen + off, seglen, M_DONTWAIT)) ==
+		    NULL) {
+			m_free(n);
+			goto fail;
+		}
+		n->m_next = data;
+		n->m_pkthdr.len = hlen + seglen;
+		n->m_pkthdr.csum_flags = M_CSUM_TCPv4;
+		nip = mtod(n, struct ip *);
+		nip->ip_len = htons((uint16_t)(hlen + seglen));
+		nth = (struct tcphdr *)(void *)((char *)nip + iphlen);
+		nth->th_seq = htonl(seq + (uint32_t)off);
+		if (off + seglen < len)
+			nth->th_flags &= (uint8_t)~(TH_FIN | TH_PUSH);
+		*tail = n;
+		tail = &n->m_nextpkt;
+	}
+	m_freem(m);
+	return head;
+fail:
+	while ((n = head) != NULL) {
+		head = n->m_nextpkt;
+		m_freem(n);
+	}
+	m_freem(m);
+	return NULL;
 }
 
 /* An RST for the connection (abort): <SEQ=SND.NXT><CTL=RST,ACK>. */

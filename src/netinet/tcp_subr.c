@@ -373,6 +373,27 @@ tcp_mss_update(struct tcpcb *tp, unsigned offer)
 	    (TF_REQ_TSTMP | TF_RCVD_TSTMP))
 		mss -= TCPOLEN_TSTAMP_APPA;
 	tp->t_maxseg = MAX(mss, 64u);
+	tcp_tso_update(tp);
+}
+
+/*
+ * TSO (RFC 9293 does not mind how segments are cut): when the interface
+ * toward the peer segments TCP itself, hand it up to a 64 KiB datagram.
+ */
+void
+tcp_tso_update(struct tcpcb *tp)
+{
+	struct inpcb *inp = tp->t_inpcb;
+	struct ifnet *ifp = NULL;
+	struct in_addr nexthop;
+
+	tp->t_tsomax = 0;
+	if (ip_route(tp->t_ns, inp->inp_laddr, inp->inp_faddr, &ifp,
+	    &nexthop) != 0 || ifp == NULL || !(ifp->if_capenable & IFCAP_TSOv4))
+		return;
+	tp->t_tsomax = MIN(ifp->if_tsomax, (unsigned)IP_MAXPACKET) -
+	    (unsigned)(sizeof(struct ip) + sizeof(struct tcphdr)) -
+	    TCP_MAXOLEN;
 }
 
 unsigned

@@ -100,6 +100,7 @@ struct tcpcb {
 	unsigned t_ourmss;		/* the MSS we offered */
 	unsigned t_peermss;		/* the MSS the peer offered */
 	unsigned t_usermss;		/* TCP_MAXSEG, 0: none */
+	unsigned t_tsomax;		/* TSO: payload per send, 0: no TSO */
 	unsigned t_keepidle;		/* ticks */
 	unsigned t_keepintvl;
 	unsigned t_keepcnt;
@@ -309,6 +310,7 @@ uint32_t tcp_ts_offset(struct netstack *ns, struct in_addr laddr,
 uint32_t tcp_now(struct netstack *ns);	/* ms clock for timestamps */
 void tcp_mss_update(struct tcpcb *tp, unsigned offer);
 unsigned tcp_mss_local(struct tcpcb *tp);
+void tcp_tso_update(struct tcpcb *tp);
 void tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
     struct mbuf *m, int off);
 void tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us);
@@ -322,6 +324,7 @@ void tcp_input(struct mbuf *m, int hlen);
 /* tcp_output.c */
 int tcp_output(struct tcpcb *tp);
 int tcp_output_rst(struct tcpcb *tp);
+struct mbuf *tcp_tso_segment(struct mbuf *m);
 /* tcp_usrclosed: the user will send no more (close or shutdown) */
 struct tcpcb *tcp_usrclosed(struct tcpcb *tp);
 

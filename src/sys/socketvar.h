@@ -81,6 +81,12 @@ struct sockbuf {
 	struct mbuf *sb_mb;		/* first record, or the stream's data */
 	struct mbuf *sb_lastrecord;	/* datagrams: the last record */
 	struct mbuf *sb_mbtail;		/* streams: the last mbuf of sb_mb */
+	/*
+	 * Streams: where the protocol last read (sbsndptr()): an mbuf of the
+	 * chain and the offset of its first byte, or NULL.
+	 */
+	struct mbuf *sb_sndptr;
+	unsigned sb_sndptroff;
 	unsigned sb_cc;			/* data bytes held */
 	unsigned sb_hiwat;		/* SO_RCVBUF / SO_SNDBUF */
 	unsigned sb_lowat;
@@ -280,6 +286,8 @@ bool sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
 void sbappendstream(struct sockbuf *sb, struct mbuf *m);
 /* sbdrop: drop len (<= sb_cc) bytes from the front of stream buffer sb. */
 void sbdrop(struct sockbuf *sb, int len);
+/* sbsndptr: the mbuf of a stream buffer holding byte off (see sb_sndptr) */
+struct mbuf *sbsndptr(struct sockbuf *sb, unsigned off, unsigned *moff);
 /* sbflush: drop everything sb holds. */
 void sbflush(struct sockbuf *sb);
 unsigned sbspace(const struct sockbuf *sb);

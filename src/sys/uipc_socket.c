@@ -425,6 +425,9 @@ sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 
 	if ((flags & MSG_OOB) && so->so_proto->pr_sendoob == NULL)
 		return EOPNOTSUPP;
+	/* a busy poller takes in what came (ACKs, window) before it sends */
+	if (so->so_busy_poll_us != 0)
+		(void)netstack_poll(so->so_kernel->k_net);
 	for (;;) {
 		error = sosend_stream_ready(so, done,
 		    (flags & MSG_OOB) ? 0 : resid - done);
@@ -592,6 +595,8 @@ soreceive_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 	size_t done = 0, need, n;
 	int error = 0;
 
+	if (so->so_busy_poll_us != 0)
+		(void)netstack_poll(so->so_kernel->k_net);
 	while (done < resid) {
 		need = MIN(resid - done, (size_t)MAX(sb->sb_lowat, 1u));
 		/* a peek copies once: wait for all that can be buffered */

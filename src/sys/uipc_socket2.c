@@ -257,6 +257,8 @@ sbflush(struct sockbuf *sb)
 		m_freem(m);
 	}
 	sb->sb_mb = sb->sb_lastrecord = sb->sb_mbtail = NULL;
+	sb->sb_sndptr = NULL;
+	sb->sb_sndptroff = 0;
 	sb->sb_cc = 0;
 }
 
@@ -328,6 +330,33 @@ sbappendstream(struct sockbuf *sb, struct mbuf *m)
 	sb->sb_mbtail = tail;
 }
 
+/*
+ * The mbuf of stream buffer sb holding byte off, and in *moff where it
+ * starts: a walk from where the last call ended, not from the head, so
+ * that sending from a large buffer stays linear.
+ */
+struct mbuf *
+sbsndptr(struct sockbuf *sb, unsigned off, unsigned *moff)
+{
+	struct mbuf *m = sb->sb_mb;
+	unsigned at = 0;
+
+	KASSERT(off < sb->sb_cc);
+	if (sb->sb_sndptr != NULL && off >= sb->sb_sndptroff) {
+		m = sb->sb_sndptr;
+		at = sb->sb_sndptroff;
+	}
+	while (off >= at + (unsigned)m->m_len) {
+		at += (unsigned)m->m_len;
+		m = m->m_next;
+		KASSERT(m != NULL);
+	}
+	sb->sb_sndptr = m;
+	sb->sb_sndptroff = at;
+	*moff = at;
+	return m;
+}
+
 void
 sbdrop(struct sockbuf *sb, int len)
 {
@@ -335,6 +364,8 @@ sbdrop(struct sockbuf *sb, int len)
 
 	KASSERT(len >= 0 && (unsigned)len <= sb->sb_cc);
 	sb->sb_cc -= (unsigned)len;
+	sb->sb_sndptroff = sb->sb_sndptroff > (unsigned)len ?
+	    sb->sb_sndptroff - (unsigned)len : 0;
 	while (len > 0) {
 		KASSERT(m != NULL);
 		if (m->m_len > len) {
@@ -343,6 +374,8 @@ sbdrop(struct sockbuf *sb, int len)
 			break;
 		}
 		len -= m->m_len;
+		if (m == sb->sb_sndptr)
+			sb->sb_sndptr = NULL;
 		m = m_free(m);
 	}
 	sb->sb_mb = m;

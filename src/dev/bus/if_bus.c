@@ -50,6 +50,8 @@
 #include "net/if.h"
 #include "net/if_ether.h"
 #include "net/netstack.h"
+#include "netinet/in_cksum.h"
+#include "netinet/ip.h"
 #include "rumpnet/bus.h"
 
 #define BUS_QUEUE_MAX 4096
@@ -68,6 +70,7 @@ struct bus_frame {
 	uint64_t bf_due;		/* delivery time (ns), receiver's clock */
 	size_t bf_len;
 	size_t bf_cap;
+	bool bf_csum_ok;		/* TCP checksum left out (offload) */
 	unsigned char bf_data[];
 };
 
@@ -124,6 +127,7 @@ struct bus {
 	struct rump_bus_stats b_stats;		/* [b_mtx] */
 	struct bus_frame *b_free;		/* [b_mtx] recycled frames */
 	unsigned b_nfree;			/* [b_mtx] */
+	unsigned b_ntaps;			/* [b_mtx] taps attached */
 };
 
 struct rump_bus_tap {
@@ -178,6 +182,7 @@ bus_frame_get(struct bus *b, size_t len)
 	}
 	bf->bf_next = NULL;
 	bf->bf_len = len;
+	bf->bf_csum_ok = false;
 	return bf;
 }
 
@@ -453,6 +458,7 @@ bus_fanout(struct bus *b, struct bus_port *src, struct bus_frame *bf,
 					continue;
 				}
 				memcpy(c->bf_data, bf->bf_data, bf->bf_len);
+				c->bf_csum_ok = bf->bf_csum_ok;
 				bus_deliver(b, last, c, lastdue);
 			}
 			last = p;
@@ -573,6 +579,17 @@ bus_start(struct ifnet *ifp)
 		int len = m->m_pkthdr.len;
 		struct bus_frame *bf;
 
+		bool csum_ok = false;
+
+		/* offload: the checksum is computed only if someone looks */
+		if (m->m_pkthdr.csum_flags & M_CSUM_TCPv4) {
+			if (b->b_pcap != NULL || b->b_cfg.corrupt > 0 ||
+			    __atomic_load_n(&b->b_ntaps, __ATOMIC_RELAXED) > 0 ||
+			    ifp->if_pcap != NULL)
+				in_delayed_cksum(m);
+			else
+				csum_ok = true;
+		}
 		if_tap(ifp, m);
 		hyper_mutex_enter(b->b_mtx);
 		if ((bf = bus_frame_get(b, (size_t)len)) == NULL) {
@@ -582,6 +599,7 @@ bus_start(struct ifnet *ifp)
 			continue;
 		}
 		m_copydata(m, 0, len, bf->bf_data);
+		bf->bf_csum_ok = csum_ok;
 		bus_send_locked(b, p, bf);
 		hyper_mutex_exit(b->b_mtx);
 		if_count(ifp, IFC_OPACKETS, 1);
@@ -727,6 +745,8 @@ bus_rxthread(void *arg)
 				if_count(&p->bp_if, IFC_IQDROPS, 1);
 				continue;
 			}
+			if (bf->bf_csum_ok)
+				m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
 			if_input(&p->bp_if, m);
 		}
 	}
@@ -774,6 +794,8 @@ bus_poll(struct ifnet *ifp, int budget)
 			if_count(ifp, IFC_IQDROPS, 1);
 			continue;
 		}
+		if (f->bf_csum_ok)
+			m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
 		if_input(ifp, m);
 	}
 	hyper_mutex_enter(b->b_mtx);
@@ -853,6 +875,10 @@ rump_bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
 	memcpy(p->bp_if.if_xname, ifname, n + 1);
 	memcpy(p->bp_if.if_lladdr, mac, 6);
 	p->bp_if.if_mtu = ETHERMTU;
+	if (b->b_cfg.offload) {
+		p->bp_if.if_capenable = IFCAP_CSUM_TCPv4 | IFCAP_TSOv4;
+		p->bp_if.if_tsomax = IP_MAXPACKET;
+	}
 	p->bp_if.if_start = bus_start;
 	p->bp_if.if_poll = bus_poll;
 	p->bp_if.if_poll_done = bus_poll_done;
@@ -1098,6 +1124,9 @@ rump_bus_tap_open(struct rump_bus *rb, const uint8_t mac[6],
 		hyper_free(t, sizeof(*t));
 		return hyper_errno_to_host(error);
 	}
+	hyper_mutex_enter(b->b_mtx);
+	b->b_ntaps++;
+	hyper_mutex_exit(b->b_mtx);
 	*tp = t;
 	return 0;
 }
@@ -1105,6 +1134,11 @@ rump_bus_tap_open(struct rump_bus *rb, const uint8_t mac[6],
 void
 rump_bus_tap_close(struct rump_bus_tap *t)
 {
+	struct bus *b = t->t_port.bp_bus;
+
+	hyper_mutex_enter(b->b_mtx);
+	b->b_ntaps--;
+	hyper_mutex_exit(b->b_mtx);
 	bus_port_fini(&t->t_port);
 	hyper_free(t, sizeof(*t));
 }
