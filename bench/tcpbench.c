@@ -33,6 +33,18 @@
  * come back through a pipe.  Forking per figure keeps each Linux run's
  * TIME_WAIT state to itself and forks only while no thread of ours runs.
  *
+ * Both stacks run as a kernel-bypass application would (the defaults;
+ * each can be turned off):
+ *   --busy-poll 50: SO_BUSY_POLL on every socket.  rumpnet's blocking
+ *           calls poll the bus from the application thread for up to 50 us
+ *           before sleeping (run to completion, no wake-ups); Linux accepts
+ *           the option and has nothing to poll on lo.
+ *   --offload on: Linux's lo keeps TSO/GSO (64 KiB segments, no
+ *           checksums in memory); the bus gets the same offloads
+ *           (rump_bus_config.offload: TSO frames cross it whole, checksums
+ *           of frames that never leave memory are not computed).  With
+ *           off, both move 1500-byte segments with software checksums.
+ *
  * Per-core figures (in the table) divide the operations by the CPU time of
  * all the process's threads during the measurement (schedstat).
  *
@@ -43,7 +55,7 @@
  * Usage: tcpbench [--duration SEC] [--workload rr|crr|stream|all]
  *                 [--stack rumpnet|linux|both] [--softint inline|threads]
  *                 [--msg BYTES] [--repeat N] [--sockbuf BYTES]
- *                 [--linux-tso on|off] [--verbose]
+ *                 [--busy-poll US] [--offload on|off] [--verbose]
  * Exit status: 0 when every figure asked for was measured, 1 otherwise,
  * 2 for bad usage.
  */
@@ -1214,7 +1226,7 @@ usage(FILE *f)
 	    "                [--stack rumpnet|linux|both] "
 	    "[--softint inline|threads]\n"
 	    "                [--msg BYTES] [--repeat N] [--sockbuf BYTES]\n"
-	    "                [--linux-tso on|off] [--verbose]\n"
+	    "                [--busy-poll US] [--offload on|off] [--verbose]\n"
 	    "  --duration SEC   seconds per figure (default 3)\n"
 	    "  --workload W     rr: 1-byte request/response on one "
 	    "connection;\n"
@@ -1232,8 +1244,13 @@ usage(FILE *f)
 	    "(default: the\n"
 	    "                   stack's own)\n"
 	    "  --busy-poll US   SO_BUSY_POLL on every socket, both stacks "
-	    "(default 0)\n"
-	    "  --linux-tso T    on (default): Linux's lo keeps TSO/GSO, so "
+	    "(default 50;\n"
+	    "                   0: off)\n"
+	    "  --offload T      (or --linux-tso) on (default): both stacks use TSO "
+	    "and\n"
+	    "                   checksum offload (the bus like Linux's lo); off: "
+	    "neither\n"
+	    "  (Linux's side:)  on: lo keeps TSO/GSO, so "
 	    "its stream\n"
 	    "                   moves 64 KiB segments whatever the MTU; off: "
 	    "1500-byte\n"
@@ -1326,7 +1343,9 @@ parse_args(int argc, char **argv, struct opts *o)
 				return -1;
 			o->linux_tso = strcmp(v, "on") == 0;
 		} else if (strcmp(a, "--busy-poll") == 0) {
-			if (!parse_size(v, 1000000, &n))
+			if (v != NULL && strcmp(v, "0") == 0)
+				n = 0;
+			else if (!parse_size(v, 1000000, &n))
 				return -1;
 			o->busy_poll = (int)n;
 		} else if (strcmp(a, "--sockbuf") == 0) {
@@ -1377,6 +1396,7 @@ main(int argc, char **argv)
 		.duration = 3, .rumpnet = true, .linux_stack = true,
 		.softint = RUMP_SOFTINT_INLINE, .msg = 65536, .repeat = 1,
 		.linux_tso = true,
+		.busy_poll = 50,
 	};
 	bool rumpnet_dead = false, linux_dead = false, noted = false;
 	bool all_ok = true;

@@ -47,23 +47,40 @@ tcp_timer_init(struct tcpcb *tp)
 	}
 }
 
+/*
+ * Lazy timers.  A timer is armed when t_due[t] (its expiry tick) is not
+ * 0; the callout behind it may be set for an earlier tick than that,
+ * and then re-arms itself for the rest when it fires (tcp_timer_enter()),
+ * and disarming does not stop it.  So the retransmission timer restarted
+ * on every ACK and the delayed ACK timer set on every segment cost a
+ * store, not a callout operation each.
+ */
 void
 tcp_timer_arm(struct tcpcb *tp, int t, int ticks)
 {
-	callout_schedule(&tp->t_timer[t], MAX(ticks, 1));
+	callout_t *c = &tp->t_timer[t];
+	uint64_t due;
+
+	ticks = MAX(ticks, 1);
+	due = kern_clock_ticks(tp->t_ns->ns_kernel) + (uint64_t)ticks;
+	tp->t_due[t] = due;
+	/* a callout due no later than this fires and re-arms if early */
+	if (callout_pending(c) && tp->t_calloutdue[t] <= due)
+		return;
+	tp->t_calloutdue[t] = due;
+	callout_schedule(c, ticks);
 }
 
 void
 tcp_timer_disarm(struct tcpcb *tp, int t)
 {
-	if (callout_pending(&tp->t_timer[t]))
-		(void)callout_stop(&tp->t_timer[t]);
+	tp->t_due[t] = 0;
 }
 
 bool
 tcp_timer_armed(const struct tcpcb *tp, int t)
 {
-	return callout_pending((callout_t *)(uintptr_t)&tp->t_timer[t]);
+	return tp->t_due[t] != 0;
 }
 
 void
@@ -105,12 +122,28 @@ tcp_timer_enter(struct tcpcb *tp, int t)
 {
 	callout_t *c = &tp->t_timer[t];
 
+	uint64_t now;
+
 	mutex_enter(&tp->t_ns->ns_lock);
 	if (callout_pending(c) || !callout_expired(c)) {
 		mutex_exit(&tp->t_ns->ns_lock);
 		return false;
 	}
 	callout_ack(c);
+	if (tp->t_due[t] == 0) {
+		mutex_exit(&tp->t_ns->ns_lock);
+		return false;		/* disarmed since */
+	}
+	now = kern_clock_ticks(tp->t_ns->ns_kernel);
+	if (now < tp->t_due[t]) {
+		/* re-armed for later since: wait for the rest */
+		tp->t_calloutdue[t] = tp->t_due[t];
+		callout_schedule(c, (int)MIN(tp->t_due[t] - now,
+		    (uint64_t)__INT_MAX__));
+		mutex_exit(&tp->t_ns->ns_lock);
+		return false;
+	}
+	tp->t_due[t] = 0;
 	return true;
 }
 

@@ -92,6 +92,8 @@ struct tcpcb {
 	int t_state;			/* TCPS_* */
 	unsigned t_flags;		/* TF_* */
 	callout_t t_timer[TCPT_NTIMERS];
+	uint64_t t_due[TCPT_NTIMERS];	/* expiry tick, 0: disarmed */
+	uint64_t t_calloutdue[TCPT_NTIMERS];	/* tick the callout is set for */
 	int t_rxtshift;			/* retransmissions of the head so far */
 	int t_rxtcur;			/* current RTO, ticks */
 	int t_dupacks;			/* consecutive duplicate ACKs */

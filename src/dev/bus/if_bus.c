@@ -775,7 +775,16 @@ bus_poll(struct ifnet *ifp, int budget)
 	    NULL && !__atomic_load_n(&p->bp_busy, __ATOMIC_RELAXED))
 		return 0;
 	hyper_mutex_enter(b->b_mtx);
-	p->bp_polled = true;
+	if (!p->bp_polled) {
+		/*
+		 * The receive thread may sleep without a timeout: wake it so
+		 * that it sleeps again with one, in case this poller does
+		 * not come back (it keeps the port when it returns).
+		 */
+		p->bp_polled = true;
+		if (p->bp_waiting)
+			hyper_cv_signal(p->bp_cv);
+	}
 	if (p->bp_busy) {
 		/* the receive thread took a burst and waits for our vCPU */
 		hyper_mutex_exit(b->b_mtx);
