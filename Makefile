@@ -2,7 +2,8 @@
 # needs are `make run` and `make check`; both install missing Debian packages
 # first (scripts/deps).
 #
-#   make run          the main job (for now: the kernel benchmark table)
+#   make run          the main job (for now: the kernel benchmark table,
+#                     then the TCP benchmark against Linux)
 #   make check        build and run every test, ending with "N passed, N failed"
 #   make bench-kern   kernbench in the mp/up/hypercall builds, side by side
 #   make bench-udp    udpbench (UDP receive path, both softint modes, Linux)
@@ -27,7 +28,7 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-run: bench-kern
+run: bench-kern bench-tcp
 
 check: build
 	scripts/check $(BUILD)

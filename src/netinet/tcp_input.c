@@ -63,6 +63,8 @@ struct tcp_seg {
 	int tlen;			/* payload bytes (after trimming) */
 	int tlen0;			/* as received */
 	struct tcp_opt to;
+	bool iss_floor_set;		/* TIME-WAIT reuse: ISS above this */
+	tcp_seq iss_floor;
 };
 
 enum tcp_verdict {
@@ -607,6 +609,8 @@ tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg)
 	tp->rcv_nxt = seg->seq + 1;
 	tp->rcv_adv = tp->rcv_nxt;
 	tp->iss = tcp_new_isn(ns, seg->dst, seg->dport, seg->src, seg->sport);
+	if (seg->iss_floor_set && SEQ_LT(tp->iss, seg->iss_floor))
+		tp->iss = seg->iss_floor;
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_up = tp->iss;
 	tp->snd_recover = tp->iss;
 	tp->snd_wnd = seg->win;		/* RFC 7323 2.2: a SYN's is unscaled */
@@ -729,6 +733,12 @@ tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg)
 	    intotcpcb(linp)->t_state != TCPS_LISTEN)
 		return NULL;
 	tcpstat_of(ns)->tcps_timewaitreuse++;
+	/*
+	 * RFC 1122 4.2.2.13 (1): the new ISS above the largest sequence
+	 * number of the old incarnation (a window beyond it, as Linux).
+	 */
+	seg->iss_floor_set = true;
+	seg->iss_floor = tp->snd_max + TCP_MAXWIN + 2;
 	(void)tcp_close(tp);
 	return intotcpcb(linp);
 }
@@ -1112,9 +1122,14 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 	}
 	tiwin = seg->win << tp->snd_scale;
 	if (SEQ_LEQ(seg->ack, tp->snd_una)) {
-		if (seg->tlen == 0 && tiwin == tp->snd_wnd &&
+		/*
+		 * RFC 5681 2 "duplicate ACK"; only while the retransmission
+		 * timer runs (BSD): answers to zero-window probes are not.
+		 */
+		if (seg->tlen == 0 && tiwin == tp->snd_wnd && tiwin != 0 &&
 		    !(seg->flags & (TH_SYN | TH_FIN)) &&
-		    tp->snd_max != tp->snd_una && seg->ack == tp->snd_una) {
+		    tp->snd_max != tp->snd_una && seg->ack == tp->snd_una &&
+		    tcp_timer_armed(tp, TCPT_REXMT)) {
 			tcp_dupack(tp, seg);
 			return TV_DROP;
 		}
@@ -1405,6 +1420,7 @@ tcp_input(struct mbuf *m, int hlen)
 	enum tcp_verdict v;
 
 	st->tcps_rcvtotal++;
+	seg.iss_floor_set = false;
 	if (!tcp_input_validate(ns, m, hlen, &seg))
 		return;
 	inp = in_pcblookup_connect(tbl, seg.src, seg.sport, seg.dst,

@@ -311,8 +311,9 @@ again:
 			if (SEQ_GT(tp->snd_nxt, tp->snd_max)) {
 				tp->snd_max = tp->snd_nxt;
 				if (tp->t_rtttime == 0) {
-					tp->t_rtttime = kern_clock_ns(
-					    tp->t_ns->ns_kernel);
+					/* 0 means none: time 0 is 1 ns */
+					tp->t_rtttime = MAX(kern_clock_ns(
+					    tp->t_ns->ns_kernel), 1);
 					tp->t_rtseq = tp->iss;
 				}
 			}
@@ -428,8 +429,8 @@ send:
 			/* time one segment per round trip (Karn: not resends) */
 			if (tp->t_rtttime == 0 && (len > 0 ||
 			    (flags & TH_FIN))) {
-				tp->t_rtttime = kern_clock_ns(
-				    tp->t_ns->ns_kernel);
+				tp->t_rtttime = MAX(kern_clock_ns(
+				    tp->t_ns->ns_kernel), 1);
 				tp->t_rtseq = startseq;
 				tp->t_ns->ns_tcp->tcp_stat.tcps_segstimed++;
 			}

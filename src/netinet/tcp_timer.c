@@ -236,6 +236,7 @@ tcp_timer_keep(void *arg)
 	struct inpcb *inp = tp->t_inpcb;
 	struct socket *so = inp->inp_socket;
 	uint64_t idle, now;
+	uint32_t ts[2];
 
 	if (!tcp_timer_enter(tp, TCPT_KEEP))
 		return;
@@ -260,13 +261,19 @@ tcp_timer_keep(void *arg)
 		mutex_exit(&ns->ns_lock);
 		return;
 	}
-	/* RFC 1122: SEG.SEQ = SND.NXT - 1, so the peer must answer */
+	/*
+	 * RFC 1122: SEG.SEQ = SND.NXT - 1, so the peer must answer; RFC
+	 * 7323 3.2: with the timestamps agreed on (MUST, every segment).
+	 */
 	st->tcps_keepprobe++;
 	tp->t_keepprobes++;
+	ts[0] = tcp_now(ns) + tp->ts_offset;
+	ts[1] = tp->ts_recent;
 	tcp_respond(ns, inp->inp_laddr, inp->inp_lport, inp->inp_faddr,
 	    inp->inp_fport, tp->snd_una - 1, tp->rcv_nxt, TH_ACK,
 	    (uint16_t)MIN(tcp_rcvspace(tp) >> tp->rcv_scale, TCP_MAXWIN),
-	    NULL);
+	    (tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==
+	    (TF_REQ_TSTMP | TF_RCVD_TSTMP) ? ts : NULL);
 	tcp_timer_arm(tp, TCPT_KEEP, (int)tp->t_keepintvl);
 	mutex_exit(&ns->ns_lock);
 }

@@ -40,13 +40,14 @@ struct tcpcb;
 
 /*
  * R2 (RFC 1122 4.2.3.5): give up a connection after TCP_MAXRXTSHIFT
- * backed-off retransmissions of data (about 15 minutes with the 60 s
- * cap, above the RFC's 100 s minimum), of a SYN after TCP_SYNRXTSHIFT
- * (R2 for SYN, at least 3 minutes: 1+2+4+8+16+32+64 s = 127 s, plus the
- * last wait).  R1 is 3: past it the route is re-resolved (ARP).
+ * backed-off retransmissions of data (6 to 8 minutes with the 60 s
+ * cap, above the RFC's 100 s minimum), of a SYN after TCP_SYNRXTSHIFT:
+ * RFC 9293 MUST-23 wants a SYN retransmitted for at least 3 minutes, so
+ * resends at 1, 3, 7, 15, 31, 63 and 123 s and the end at 183 s (Linux's
+ * 6 stop at 127 s).  R1 is 3.
  */
 #define TCP_MAXRXTSHIFT 12
-#define TCP_SYNRXTSHIFT 6
+#define TCP_SYNRXTSHIFT 7
 #define TCP_R1 3
 
 void tcp_timer_init(struct tcpcb *tp);

@@ -436,10 +436,17 @@ tcp_ctloutput(struct socket *so, int set, int level, int name, void *val,
 {
 	struct tcpcb *tp = so_tcpcb(so);
 
-	if (level != IPPROTO_TCP)
-		return ENOPROTOOPT;
 	if (tp == NULL)
 		return ECONNRESET;	/* the connection is gone */
+	if (level == SOL_SOCKET && name == SO_KEEPALIVE && set) {
+		/* turned on (RFC 1122 4.2.3.6): probes after t_keepidle */
+		if ((so->so_options & SOO_KEEPALIVE) &&
+		    TCPS_HAVEESTABLISHED(tp->t_state))
+			tcp_timer_arm(tp, TCPT_KEEP, (int)tp->t_keepidle);
+		return 0;
+	}
+	if (level != IPPROTO_TCP)
+		return ENOPROTOOPT;
 	if (set)
 		return tcp_setopt(tp, name, val, *len);
 	return tcp_getopt(tp, name, val, len);

@@ -189,7 +189,7 @@ knote_fires(struct knote *kn, struct kevent *kev)
 	if (kn->kn_filter == EVFILT_READ) {
 		sb = &so->so_rcv;
 		kev->data = sb->sb_cc;
-		kev->fflags = (uint32_t)so->so_error;
+		kev->fflags = (uint32_t)hyper_errno_to_host(so->so_error);
 		if (so->so_state & SS_CANTRCVMORE)
 			kev->flags |= EV_EOF;
 		if (so->so_options & SOO_ACCEPTCONN) {

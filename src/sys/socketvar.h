@@ -36,7 +36,8 @@
  *                the protocol appends it to so_snd (sbappendstream()) and
  *                transmits
  *   pr_sockaddr / pr_peeraddr  fill in the local / peer address
- *   pr_ctloutput protocol-level socket options (level != SOL_SOCKET)
+ *   pr_ctloutput protocol-level socket options (level != SOL_SOCKET);
+ *                also told, after the fact, of SO_KEEPALIVE being set
  *   pr_listen    enter the listening state, binding an ephemeral port if
  *                unbound; errno.  NULL: listen() gives EOPNOTSUPP
  *   pr_rcvd      soreceive() took data out of a stream socket's so_rcv

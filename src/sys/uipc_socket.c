@@ -747,6 +747,11 @@ sosetopt(struct socket *so, int level, int name, const void *val,
 			so->so_options |= sobool[i].bit;
 		else
 			so->so_options &= ~sobool[i].bit;
+		/* the protocol hears of SO_KEEPALIVE (TCP arms its timer) */
+		if (name == SO_KEEPALIVE && so->so_pcb != NULL &&
+		    so->so_proto->pr_ctloutput != NULL)
+			(void)so->so_proto->pr_ctloutput(so, 1, SOL_SOCKET,
+			    name, (void *)(uintptr_t)val, &len);
 		return 0;
 	}
 	switch (name) {
@@ -860,7 +865,8 @@ sogetopt(struct socket *so, int level, int name, void *val, socklen_t *len)
 		v = (so->so_options & SOO_ACCEPTCONN) != 0;
 		break;
 	case SO_ERROR:
-		v = so->so_error;
+		/* an option's value is the user's: the host's errno */
+		v = hyper_errno_to_host(so->so_error);
 		so->so_error = 0;
 		break;
 	case SO_LINGER:
