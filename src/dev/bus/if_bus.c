@@ -61,7 +61,7 @@
 #define BUS_DELAY_MAX (3600ull * 1000000000ull)	/* per knob: an hour */
 #define BUS_NS_PER_TICK (1000000000u / hz)
 #define BUS_NEVER UINT64_MAX	/* bp_wake: no callout armed */
-#define BUS_POLL_GRACE_NS 1000000	/* a poller returns within this */
+#define BUS_POLL_GRACE_NS 5000000	/* a poller returns within this */
 
 struct bus_frame {
 	struct bus_frame *bf_next;
