@@ -40,8 +40,10 @@ in_pcbinit(struct inpcbtable *t, bool stream)
 	uint16_t r;
 
 	list_init(&t->inpt_all);
-	for (unsigned i = 0; i < INP_HASHSIZE; i++)
+	for (unsigned i = 0; i < INP_HASHSIZE; i++) {
 		list_init(&t->inpt_porthash[i]);
+		list_init(&t->inpt_bindhash[i]);
+	}
 	for (unsigned i = 0; i < INP_HASH4SIZE; i++)
 		list_init(&t->inpt_hash4[i]);
 	t->inpt_stream = stream;
@@ -65,6 +67,7 @@ in_pcballoc(struct socket *so, struct inpcbtable *t)
 	inp->inp_table = t;
 	inp->inp_ttl = IPDEFTTL;
 	list_node_init(&inp->inp_porthash);
+	list_node_init(&inp->inp_bindhash);
 	list_node_init(&inp->inp_hash4);
 	list_insert_tail(&t->inpt_all, &inp->inp_list);
 	t->inpt_count++;
@@ -79,6 +82,8 @@ in_pcbdetach(struct inpcb *inp)
 
 	if (list_linked(&inp->inp_porthash))
 		list_remove(&inp->inp_porthash);
+	if (list_linked(&inp->inp_bindhash))
+		list_remove(&inp->inp_bindhash);
 	if (list_linked(&inp->inp_hash4))
 		list_remove(&inp->inp_hash4);
 	list_remove(&inp->inp_list);
@@ -131,6 +136,19 @@ in_pcbport_conflict(struct inpcbtable *t, struct inpcb *self,
 	return false;
 }
 
+/* newest first: unicast input goes to the latest binding */
+static void
+in_pcbbindhash_insert(struct inpcb *inp)
+{
+	struct list_node *b =
+	    &inp->inp_table->inpt_bindhash[porthash(inp->inp_lport)];
+
+	inp->inp_bindhash.ln_next = b->ln_next;
+	inp->inp_bindhash.ln_prev = b;
+	b->ln_next->ln_prev = &inp->inp_bindhash;
+	b->ln_next = &inp->inp_bindhash;
+}
+
 static void
 in_pcbsetport(struct inpcb *inp, struct in_addr laddr, in_port_t lport)
 {
@@ -144,6 +162,8 @@ in_pcbsetport(struct inpcb *inp, struct in_addr laddr, in_port_t lport)
 	inp->inp_porthash.ln_prev = b;
 	b->ln_next->ln_prev = &inp->inp_porthash;
 	b->ln_next = &inp->inp_porthash;
+	if (inp->inp_fport == 0)
+		in_pcbbindhash_insert(inp);
 	inp->inp_socket->so_state |= SS_ISBOUND;
 }
 
@@ -207,12 +227,12 @@ static bool
 in_pcbconnect_port_ok(struct inpcbtable *t, struct inpcb *self,
     struct in_addr laddr, in_port_t lport, const struct sockaddr_in *sin)
 {
-	struct list_node *b = &t->inpt_porthash[porthash(lport)], *ln;
+	struct list_node *b = &t->inpt_bindhash[porthash(lport)], *ln;
 	struct inpcb *o;
 
 	for (ln = b->ln_next; ln != b; ln = ln->ln_next) {
-		o = container_of(ln, struct inpcb, inp_porthash);
-		if (o == self || o->inp_lport != lport || o->inp_fport != 0)
+		o = container_of(ln, struct inpcb, inp_bindhash);
+		if (o == self || o->inp_lport != lport)
 			continue;
 		if (o->inp_laddr.s_addr == laddr.s_addr ||
 		    o->inp_laddr.s_addr == INADDR_ANY)
@@ -311,6 +331,8 @@ in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin)
 	inp->inp_laddr = laddr;
 	inp->inp_faddr = sin->sin_addr;
 	inp->inp_fport = sin->sin_port;
+	if (list_linked(&inp->inp_bindhash))
+		list_remove(&inp->inp_bindhash);
 	list_insert_tail(&t->inpt_hash4[hash4(inp->inp_faddr, inp->inp_fport,
 	    inp->inp_lport)], &inp->inp_hash4);
 	so->so_state |= SS_ISCONNECTED;
@@ -324,9 +346,9 @@ in_pcbsetconnected(struct inpcb *inp, struct in_addr laddr, in_port_t lport,
 	struct inpcbtable *t = inp->inp_table;
 
 	KASSERT(inp->inp_lport == 0);
-	in_pcbsetport(inp, laddr, lport);
 	inp->inp_faddr = faddr;
-	inp->inp_fport = fport;
+	inp->inp_fport = fport;		/* first: no bindhash entry */
+	in_pcbsetport(inp, laddr, lport);
 	list_insert_tail(&t->inpt_hash4[hash4(faddr, fport, lport)],
 	    &inp->inp_hash4);
 }
@@ -338,6 +360,8 @@ in_pcbdisconnect(struct inpcb *inp)
 		list_remove(&inp->inp_hash4);
 	inp->inp_faddr.s_addr = INADDR_ANY;
 	inp->inp_fport = 0;
+	if (inp->inp_lport != 0 && !list_linked(&inp->inp_bindhash))
+		in_pcbbindhash_insert(inp);
 	inp->inp_socket->so_state &= ~SS_ISCONNECTED;
 }
 
@@ -361,15 +385,15 @@ in_pcblookup_connect(struct inpcbtable *t, struct in_addr faddr,
 struct inpcb *
 in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr, in_port_t lport)
 {
-	struct list_node *b = &t->inpt_porthash[porthash(lport)], *ln;
+	struct list_node *b = &t->inpt_bindhash[porthash(lport)], *ln;
 	struct inpcb *wild = NULL;
 
 	for (ln = b->ln_next; ln != b; ln = ln->ln_next) {
 		struct inpcb *inp = container_of(ln, struct inpcb,
-		    inp_porthash);
+		    inp_bindhash);
 
-		if (inp->inp_lport != lport || inp->inp_fport != 0)
-			continue;	/* connected ones matched by 4-tuple */
+		if (inp->inp_lport != lport)
+			continue;
 		if (inp->inp_laddr.s_addr == laddr.s_addr)
 			return inp;
 		if (inp->inp_laddr.s_addr == INADDR_ANY && wild == NULL)

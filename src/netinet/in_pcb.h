@@ -23,6 +23,7 @@ struct rump_kernel;
 struct inpcb {
 	struct list_node inp_porthash;	/* on inpt_porthash while bound */
 	struct list_node inp_hash4;	/* on inpt_hash4 while connected */
+	struct list_node inp_bindhash;	/* on inpt_bindhash: bound, no peer */
 	struct list_node inp_list;	/* inpt_all */
 	struct socket *inp_socket;	/* NULL: a TCP connection in TIME-WAIT */
 	void *inp_ppcb;			/* the protocol's block (tcpcb) */
@@ -38,6 +39,12 @@ struct inpcbtable {
 	struct list_node inpt_all;
 	struct list_node inpt_porthash[INP_HASHSIZE];
 	struct list_node inpt_hash4[INP_HASH4SIZE];
+	/*
+	 * Bound PCBs without a peer (listeners, unconnected UDP), by local
+	 * port: what input looks for when no 4-tuple matches, so a listener
+	 * is found without walking the connections that share its port.
+	 */
+	struct list_node inpt_bindhash[INP_HASHSIZE];
 	uint16_t inpt_lastport;		/* host order */
 	unsigned inpt_count;
 	bool inpt_stream;		/* TCP: the stream binding rules */

@@ -722,15 +722,18 @@ tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg)
 	struct inpcb *linp;
 	bool newer;
 
-	if (seg->to.to_ts_present && (tp->t_flags & TF_RCVD_TSTMP))
-		newer = TSTMP_LT(tp->ts_recent, seg->to.to_tsval);
-	else
-		newer = SEQ_GT(seg->seq, tp->rcv_nxt);
-	if (!newer)
-		return NULL;
 	linp = in_pcblookup_bind(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport);
 	if (linp == NULL || linp->inp_ppcb == NULL ||
 	    intotcpcb(linp)->t_state != TCPS_LISTEN)
+		return NULL;
+	if (seg->to.to_ts_present && (tp->t_flags & TF_RCVD_TSTMP))
+		newer = TSTMP_LT(tp->ts_recent, seg->to.to_tsval);
+	else if (seg->to.to_ts_present &&
+	    (intotcpcb(linp)->t_flags & TF_REQ_TSTMP))
+		newer = true;	/* RFC 6191 2: old segments carry no TSopt */
+	else
+		newer = SEQ_GT(seg->seq, tp->rcv_nxt);
+	if (!newer)
 		return NULL;
 	tcpstat_of(ns)->tcps_timewaitreuse++;
 	/*

@@ -221,7 +221,13 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 		st->tcps_sndwinup++;
 	}
 
-	/* the window now advertised, and the ACK now sent (RFC 7323 4.3) */
+	/*
+	 * The window now advertised: what the header says, truncated to a
+	 * SYN's 16 bits or to the scale (RFC 7323 2.3); and the ACK now
+	 * sent (RFC 7323 4.3).
+	 */
+	win = (flags & TH_SYN) ? MIN(win, (uint32_t)TCP_MAXWIN) :
+	    (win >> tp->rcv_scale) << tp->rcv_scale;
 	if (win > 0 && SEQ_GT(tp->rcv_nxt + win, tp->rcv_adv))
 		tp->rcv_adv = tp->rcv_nxt + win;
 	tp->rcv_wnd = win;

@@ -43,6 +43,28 @@ ref_cksum(const void *data, size_t len, uint32_t sum)
 	return htons((uint16_t)~sum);
 }
 
+/*
+ * ref_pseudo: the partial sum of the TCP/UDP pseudo-header (RFC 9293 3.1,
+ * RFC 768) for addresses src and dst (network order), protocol proto and
+ * a transport length of len; start ref_cksum() from it.
+ */
+static inline uint32_t
+ref_pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
+{
+	uint8_t ph[12];
+	uint32_t sum = 0;
+
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
+	ph[8] = 0;
+	ph[9] = proto;
+	ph[10] = (uint8_t)(len >> 8);
+	ph[11] = (uint8_t)len;
+	for (int i = 0; i < 12; i += 2)
+		sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
+	return sum;
+}
+
 /* eth: an Ethernet header at f; returns its length */
 static inline size_t
 eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type)
