@@ -477,7 +477,8 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 		st->tcps_rcvreassfull++;
 		return;		/* the peer resends it */
 	}
-	for (q = tp->t_segq; q != NULL && SEQ_LT(TCP_REASS_SEQ(q), seq);
+	/* prev: the last queued segment starting at or before seq */
+	for (q = tp->t_segq; q != NULL && SEQ_LEQ(TCP_REASS_SEQ(q), seq);
 	    q = q->m_nextpkt)
 		prev = q;
 	if (prev != NULL) {
@@ -518,8 +519,14 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 		else
 			tp->t_segq = q;
 	}
-	st->tcps_rcvoopack++;
-	st->tcps_rcvoobyte += (uint64_t)len;
+	if (seq == tp->rcv_nxt) {
+		/* the segment that fills the hole is in sequence */
+		st->tcps_rcvpack++;
+		st->tcps_rcvbyte += (uint64_t)len;
+	} else {
+		st->tcps_rcvoopack++;
+		st->tcps_rcvoobyte += (uint64_t)len;
+	}
 	m = tcp_seg_payload(seg);
 	TCP_REASS_SEQ(m) = seq;
 	TCP_REASS_FIN(m) = fin;
@@ -608,6 +615,7 @@ tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg)
 	tp->irs = seg->seq;
 	tp->rcv_nxt = seg->seq + 1;
 	tp->rcv_adv = tp->rcv_nxt;
+	tp->rcv_up = tp->rcv_nxt;
 	tp->iss = tcp_new_isn(ns, seg->dst, seg->dport, seg->src, seg->sport);
 	if (seg->iss_floor_set && SEQ_LT(tp->iss, seg->iss_floor))
 		tp->iss = seg->iss_floor;
@@ -664,6 +672,7 @@ tcp_input_synsent(struct tcpcb *tp, struct tcp_seg *seg)
 	tp->irs = seg->seq;
 	tp->rcv_nxt = seg->seq + 1;
 	tp->rcv_adv = tp->rcv_nxt + tp->rcv_wnd;
+	tp->rcv_up = tp->rcv_nxt;
 	tp->snd_wnd = seg->win;
 	tp->max_sndwnd = tp->snd_wnd;
 	tp->snd_wl1 = seg->seq;

@@ -89,10 +89,10 @@ tcp_build_options(struct tcpcb *tp, uint8_t flags, uint8_t *opt)
 }
 
 /*
- * The receive window to advertise.  RFC 9293 3.8.6.2.2: no small
- * increments (a window below min(RCV.BUFF/4, MSS) is offered as 0 when
- * it would not reach past the edge already offered), and the right edge
- * never moves left (SHOULD NOT shrink).
+ * The receive window to advertise.  RFC 9293 3.8.6.2.2 (MUST-39): no
+ * small increments (a window below min(RCV.BUFF/2, MSS) is offered as 0
+ * when it would not reach past the edge already offered), and the right
+ * edge never moves left (SHOULD NOT shrink).
  */
 static uint32_t
 tcp_rcv_window(struct tcpcb *tp)
@@ -102,7 +102,7 @@ tcp_rcv_window(struct tcpcb *tp)
 	uint32_t adv = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ?
 	    tp->rcv_adv - tp->rcv_nxt : 0;
 
-	if (so != NULL && win < so->so_rcv.sb_hiwat / 4 &&
+	if (so != NULL && win < so->so_rcv.sb_hiwat / 2 &&
 	    win < tp->t_maxseg)
 		win = 0;
 	if (win > ((uint32_t)TCP_MAXWIN << tp->rcv_scale))
@@ -110,6 +110,23 @@ tcp_rcv_window(struct tcpcb *tp)
 	if (win < adv)
 		win = adv;
 	return win;
+}
+
+/*
+ * The scaled window field for win.  Rounded down as RFC 7323 2.3 has it,
+ * unless that would pull the right edge left of where it was offered
+ * (RFC 9293 SHLD-14): then up (as Linux does).
+ */
+static uint32_t
+tcp_win_field(const struct tcpcb *tp, uint32_t win)
+{
+	uint32_t field = win >> tp->rcv_scale;
+	uint32_t adv = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ?
+	    tp->rcv_adv - tp->rcv_nxt : 0;
+
+	if ((field << tp->rcv_scale) < adv && field < TCP_MAXWIN)
+		field++;
+	return MIN(field, (uint32_t)TCP_MAXWIN);
 }
 
 /*
@@ -183,7 +200,7 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	th->th_flags = flags;
 	/* RFC 7323 2.2: the window of a SYN is never scaled */
 	th->th_win = htons((uint16_t)((flags & TH_SYN) ?
-	    MIN(win, (uint32_t)TCP_MAXWIN) : win >> tp->rcv_scale));
+	    MIN(win, (uint32_t)TCP_MAXWIN) : tcp_win_field(tp, win)));
 	th->th_sum = 0;
 	th->th_urp = 0;
 	if (SEQ_GT(tp->snd_up, seq) && SEQ_LEQ(tp->snd_up, tp->snd_una +
@@ -227,7 +244,7 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	 * sent (RFC 7323 4.3).
 	 */
 	win = (flags & TH_SYN) ? MIN(win, (uint32_t)TCP_MAXWIN) :
-	    (win >> tp->rcv_scale) << tp->rcv_scale;
+	    tcp_win_field(tp, win) << tp->rcv_scale;
 	if (win > 0 && SEQ_GT(tp->rcv_nxt + win, tp->rcv_adv))
 		tp->rcv_adv = tp->rcv_nxt + win;
 	tp->rcv_wnd = win;
