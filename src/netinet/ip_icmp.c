@@ -290,3 +290,23 @@ icmp_echo_send(struct in_addr dst, uint16_t id, uint16_t seq,
 	icmp_ns()->ns_icmpstat.icps_outhist[ICMP_ECHO]++;
 	return ip_output(m, 0);
 }
+
+int
+icmp_errno(int type, int code)
+{
+	if (type == ICMP_TIMXCEED || type == ICMP_PARAMPROB)
+		return EHOSTUNREACH;
+	if (type != ICMP_UNREACH)
+		return 0;
+	switch (code) {
+	case ICMP_UNREACH_PORT:
+	case ICMP_UNREACH_PROTOCOL:
+		return ECONNREFUSED;
+	case ICMP_UNREACH_NET:
+		return ENETUNREACH;
+	case ICMP_UNREACH_NEEDFRAG:
+		return EMSGSIZE;
+	default:
+		return EHOSTUNREACH;
+	}
+}

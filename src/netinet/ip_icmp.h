@@ -97,6 +97,12 @@ struct icmp_echo_seen {
 /* icmp_input: (ip_input() ->) an ICMP datagram, IP header at m_data. */
 void icmp_input(struct mbuf *m, int hlen);
 /*
+ * icmp_errno: the errno an ICMP error (type, code) means to a socket
+ * (RFC 1122 4.1.3.3, 4.2.3.9), or 0 for a message that is none (source
+ * quench, RFC 6633, and anything not an error).
+ */
+int icmp_errno(int type, int code);
+/*
  * icmp_error: answer the datagram m (IP header at m_data, as received)
  * with an error of type/code; mtu for ICMP_UNREACH_NEEDFRAG.  Applies the
  * RFC 1122 3.2.2 rules and the rate limit.  Consumes m.

@@ -457,27 +457,12 @@ tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 		(void)tcp_output(tp);
 		return;
 	}
-	if (type == ICMP_UNREACH) {
-		switch (code) {
-		case ICMP_UNREACH_PROTOCOL:
-		case ICMP_UNREACH_PORT:
-			error = ECONNREFUSED;
-			if (tp->t_state == TCPS_SYN_SENT) {
-				(void)tcp_drop(tp, error);
-				return;
-			}
-			break;
-		case ICMP_UNREACH_NET:
-			error = ENETUNREACH;
-			break;
-		default:
-			error = EHOSTUNREACH;
-			break;
-		}
-	} else if (type == ICMP_TIMXCEED || type == ICMP_PARAMPROB) {
-		error = EHOSTUNREACH;
-	} else {
+	if ((error = icmp_errno(type, code)) == 0)
 		return;		/* source quench: ignored (RFC 6633) */
+	/* hard errors (protocol, port unreachable) end an opening connection */
+	if (error == ECONNREFUSED && tp->t_state == TCPS_SYN_SENT) {
+		(void)tcp_drop(tp, error);
+		return;
 	}
 	tp->t_softerror = error;
 }

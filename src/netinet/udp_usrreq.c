@@ -189,27 +189,8 @@ udp_ctlinput(int type, int code, const struct ip *qip, struct mbuf *m,
 	struct inpcb *inp;
 	int error;
 
-	if (type == ICMP_UNREACH) {
-		switch (code) {
-		case ICMP_UNREACH_PORT:
-		case ICMP_UNREACH_PROTOCOL:
-			error = ECONNREFUSED;
-			break;
-		case ICMP_UNREACH_NET:
-			error = ENETUNREACH;
-			break;
-		case ICMP_UNREACH_NEEDFRAG:
-			error = EMSGSIZE;
-			break;
-		default:
-			error = EHOSTUNREACH;
-			break;
-		}
-	} else if (type == ICMP_TIMXCEED || type == ICMP_PARAMPROB) {
-		error = EHOSTUNREACH;
-	} else {
+	if ((error = icmp_errno(type, code)) == 0)
 		return;
-	}
 	m_copydata(m, off, (int)sizeof(uh), &uh);
 	inp = in_pcblookup_connect(ns->ns_udbtable, qip->ip_dst, uh.uh_dport,
 	    qip->ip_src, uh.uh_sport);

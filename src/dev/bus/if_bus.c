@@ -693,6 +693,27 @@ bus_arm(struct bus_port *p, uint64_t due)
 	} while ((then = kern_clock_ticks(k)) != now);
 }
 
+/* Hand a burst of frames up to the interface (copied into mbufs). */
+static int
+bus_input_burst(struct ifnet *ifp, const struct bus_frame *bf)
+{
+	int n = 0;
+
+	for (; bf != NULL; bf = bf->bf_next, n++) {
+		struct mbuf *m = m_devget(bf->bf_data, (int)bf->bf_len);
+
+		if (m == NULL) {
+			if_count(ifp, IFC_IQDROPS, 1);
+			continue;
+		}
+		/* offload: a checksum left out was never at risk */
+		if (bf->bf_csum_ok)
+			m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
+		if_input(ifp, m);
+	}
+	return n;
+}
+
 static void
 bus_rxthread(void *arg)
 {
@@ -738,17 +759,7 @@ bus_rxthread(void *arg)
 		hyper_mutex_exit(b->b_mtx);
 		sched_acquire(l);
 		done = bf;
-		for (; bf != NULL; bf = bf->bf_next) {
-			struct mbuf *m = m_devget(bf->bf_data, (int)bf->bf_len);
-
-			if (m == NULL) {
-				if_count(&p->bp_if, IFC_IQDROPS, 1);
-				continue;
-			}
-			if (bf->bf_csum_ok)
-				m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
-			if_input(&p->bp_if, m);
-		}
+		(void)bus_input_burst(&p->bp_if, bf);
 	}
 }
 
@@ -763,7 +774,7 @@ bus_poll(struct ifnet *ifp, int budget)
 {
 	struct bus_port *p = ifp->if_softc;
 	struct bus *b = p->bp_bus;
-	struct bus_frame *bf, *f;
+	struct bus_frame *bf;
 	uint64_t wake;
 	int n = 0;
 
@@ -796,17 +807,7 @@ bus_poll(struct ifnet *ifp, int budget)
 	}
 	p->bp_busy = true;
 	hyper_mutex_exit(b->b_mtx);
-	for (f = bf; f != NULL; f = f->bf_next, n++) {
-		struct mbuf *m = m_devget(f->bf_data, (int)f->bf_len);
-
-		if (m == NULL) {
-			if_count(ifp, IFC_IQDROPS, 1);
-			continue;
-		}
-		if (f->bf_csum_ok)
-			m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
-		if_input(ifp, m);
-	}
+	n = bus_input_burst(ifp, bf);
 	hyper_mutex_enter(b->b_mtx);
 	bus_frame_put_list(b, bf);
 	p->bp_busy = false;
