@@ -574,8 +574,10 @@ tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg)
 	struct tcpcb *tp;
 
 	/* "first check for an RST": ignore it */
-	if (seg->flags & TH_RST)
+	if (seg->flags & TH_RST) {
+		st->tcps_badrst++;
 		return TV_DROP;
+	}
 	/* "second check for an ACK": any ACK is bad here */
 	if (seg->flags & TH_ACK) {
 		st->tcps_badack++;
@@ -1337,6 +1339,7 @@ tcp_input_sync(struct tcpcb **tpp, struct tcp_seg *seg)
 	if (tp->t_state == TCPS_SYN_RECEIVED &&
 	    (seg->flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN &&
 	    seg->seq == tp->irs) {
+		st->tcps_rcvduppack++;
 		tp->snd_nxt = tp->iss;
 		tp->t_flags |= TF_ACKNOW;
 		(void)tcp_output(tp);
