@@ -563,6 +563,7 @@ static const struct stat_field tcp_fields[] = {
 	{ "rcvpackafterwin", offsetof(struct tcpstat, tcps_rcvpackafterwin) },
 	{ "rcvbyteafterwin", offsetof(struct tcpstat, tcps_rcvbyteafterwin) },
 	{ "rcvafterclose", offsetof(struct tcpstat, tcps_rcvafterclose) },
+	{ "rcvafterfin", offsetof(struct tcpstat, tcps_rcvafterfin) },
 	{ "rcvwinprobe", offsetof(struct tcpstat, tcps_rcvwinprobe) },
 	{ "rcvdupack", offsetof(struct tcpstat, tcps_rcvdupack) },
 	{ "rcvacktoomuch", offsetof(struct tcpstat, tcps_rcvacktoomuch) },

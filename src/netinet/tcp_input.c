@@ -55,6 +55,7 @@ struct tcp_seg {
 	struct in_addr src, dst;
 	in_port_t sport, dport;		/* network order */
 	tcp_seq seq, ack;
+	tcp_seq seq0;			/* as received (SND.WL1 test) */
 	uint32_t win;			/* as sent (unscaled) */
 	uint16_t urp;
 	uint8_t flags;			/* after trimming */
@@ -233,7 +234,7 @@ tcp_input_validate(struct netstack *ns, struct mbuf *m, int hlen,
 	seg->dst = ip->ip_dst;
 	seg->sport = th->th_sport;
 	seg->dport = th->th_dport;
-	seg->seq = ntohl(th->th_seq);
+	seg->seq = seg->seq0 = ntohl(th->th_seq);
 	seg->ack = ntohl(th->th_ack);
 	seg->win = ntohs(th->th_win);
 	seg->urp = ntohs(th->th_urp);
@@ -650,8 +651,10 @@ tcp_input_synsent(struct tcpcb *tp, struct tcp_seg *seg)
 	/* first: the ACK must cover our SYN and nothing more */
 	if ((seg->flags & TH_ACK) && (SEQ_LEQ(seg->ack, tp->iss) ||
 	    SEQ_GT(seg->ack, tp->snd_max))) {
-		if (seg->flags & TH_RST)
+		if (seg->flags & TH_RST) {
+			st->tcps_badrst++;
 			return TV_DROP;
+		}
 		st->tcps_badack++;
 		return TV_DROPWITHRESET;
 	}
@@ -1154,14 +1157,15 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		*needoutput = true;
 	}
 	/* the send window (RFC 9293 fifth step, ESTABLISHED) */
-	if (SEQ_LT(tp->snd_wl1, seg->seq) || (tp->snd_wl1 == seg->seq &&
+	/* SEG.SEQ as sent: an old segment trimmed to RCV.NXT is still old */
+	if (SEQ_LT(tp->snd_wl1, seg->seq0) || (tp->snd_wl1 == seg->seq0 &&
 	    (SEQ_LT(tp->snd_wl2, seg->ack) || (tp->snd_wl2 == seg->ack &&
 	    tiwin > tp->snd_wnd)))) {
 		if (seg->tlen == 0 && tp->snd_wl2 == seg->ack &&
 		    tiwin > tp->snd_wnd)
 			st->tcps_rcvwinupd++;
 		tp->snd_wnd = tiwin;
-		tp->snd_wl1 = seg->seq;
+		tp->snd_wl1 = seg->seq0;
 		tp->snd_wl2 = seg->ack;
 		tp->max_sndwnd = MAX(tp->max_sndwnd, tiwin);
 		*needoutput = true;
@@ -1180,12 +1184,21 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		break;
 	case TCPS_CLOSING:
 		if (finacked) {
+			if (seg->tlen > 0)
+				st->tcps_rcvafterfin++;
+			/* the peer's FIN again (first step): ACK it, then wait */
+			if (tp->t_flags & TF_ACKNOW)
+				(void)tcp_output(tp);
 			*tpp = tcp_timewait(tp);
 			return TV_DROP;
 		}
 		break;
 	case TCPS_LAST_ACK:
 		if (finacked) {
+			if (seg->tlen > 0)
+				st->tcps_rcvafterfin++;
+			if (tp->t_flags & TF_ACKNOW)
+				(void)tcp_output(tp);
 			*tpp = tcp_close(tp);
 			return TV_DROP;
 		}
@@ -1238,8 +1251,12 @@ tcp_step_data(struct tcpcb *tp, struct tcp_seg *seg, bool *wakeup)
 	struct tcpstat *st = tcpstat_of(tp->t_ns);
 	bool fin = (seg->flags & TH_FIN) != 0;
 
-	if (TCPS_HAVERCVDFIN(tp->t_state) || tp->t_state < TCPS_SYN_RECEIVED)
-		return false;	/* the peer has said all: text ignored */
+	if (TCPS_HAVERCVDFIN(tp->t_state) || tp->t_state < TCPS_SYN_RECEIVED) {
+		/* the peer has said all: text ignored (seventh step) */
+		if (seg->tlen > 0)
+			st->tcps_rcvafterfin++;
+		return false;
+	}
 	if (seg->tlen == 0 && !fin)
 		return false;
 	if (seg->seq == tp->rcv_nxt && tp->t_segq == NULL) {

@@ -114,8 +114,11 @@ tcp_rcv_window(struct tcpcb *tp)
 
 /*
  * The scaled window field for win.  Rounded down as RFC 7323 2.3 has it,
- * unless that would pull the right edge left of where it was offered
- * (RFC 9293 SHLD-14): then up (as Linux does).
+ * which can pull the right edge left of where it was offered by less than
+ * a unit (RFC 9293 SHLD-14 would rather not); rounded up instead when the
+ * buffer has room for the unit.  Never beyond the buffer: an edge rounded
+ * up on every ACK with no room behind it creeps right without end (RFC
+ * 7323 appendix F; Linux's 2023 receive-memory fix).
  */
 static uint32_t
 tcp_win_field(const struct tcpcb *tp, uint32_t win)
@@ -124,7 +127,8 @@ tcp_win_field(const struct tcpcb *tp, uint32_t win)
 	uint32_t adv = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ?
 	    tp->rcv_adv - tp->rcv_nxt : 0;
 
-	if ((field << tp->rcv_scale) < adv && field < TCP_MAXWIN)
+	if ((field << tp->rcv_scale) < adv && field < TCP_MAXWIN &&
+	    ((uint64_t)(field + 1) << tp->rcv_scale) <= tcp_rcvspace(tp))
 		field++;
 	return MIN(field, (uint32_t)TCP_MAXWIN);
 }
@@ -390,9 +394,13 @@ again:
 			sendalot = true;
 		}
 	}
-	/* the FIN goes with (or after) the last byte, in the closing states */
-	if ((flags & TH_FIN) && tp->snd_nxt + (uint32_t)len !=
-	    tp->snd_una + (uint32_t)sbcc)
+	/*
+	 * The FIN goes with (or after) the last byte, in the closing states,
+	 * and not again once it is acknowledged.
+	 */
+	if ((flags & TH_FIN) && (tp->snd_nxt + (uint32_t)len !=
+	    tp->snd_una + (uint32_t)sbcc || ((tp->t_flags & TF_SENTFIN) &&
+	    tp->snd_una == tp->snd_max)))
 		flags &= (uint8_t)~TH_FIN;
 	if (off + len < sbcc)
 		flags &= (uint8_t)~TH_PUSH;

@@ -227,6 +227,7 @@ struct tcpstat {
 	uint64_t tcps_rcvpackafterwin;	/* data beyond the window */
 	uint64_t tcps_rcvbyteafterwin;
 	uint64_t tcps_rcvafterclose;	/* data after the user closed */
+	uint64_t tcps_rcvafterfin;	/* data after the peer's FIN: ignored */
 	uint64_t tcps_rcvwinprobe;	/* zero-window probes received */
 	uint64_t tcps_rcvdupack;	/* duplicate ACKs */
 	uint64_t tcps_rcvacktoomuch;	/* ACK for data not sent */
