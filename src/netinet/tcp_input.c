@@ -1232,6 +1232,16 @@ tcp_step_urg(struct tcpcb *tp, struct tcp_seg *seg)
 				tp->t_flags &= ~TF_HAVEURG;
 				so->so_haveoob = false;
 				tp->t_flags |= TF_RCVDURG;
+			} else {
+				/*
+				 * Inline, the byte stays in the stream, but
+				 * RFC 9293 MUST-32 still wants the user told:
+				 * POLLPRI until it is read past.
+				 */
+				so->so_oobmark = so->so_rcv.sb_cc +
+				    (tp->rcv_up - tp->rcv_nxt);
+				so->so_haveoob = true;
+				sorwakeup(so);
 			}
 		}
 	}

@@ -154,6 +154,8 @@ struct socket {
 	bool so_closing;		/* the descriptor is gone */
 	bool so_haveoob;		/* the protocol holds an out-of-band
 					   byte not yet read (POLLPRI) */
+	unsigned so_oobmark;		/* SO_OOBINLINE: bytes to read up to
+					   and with the urgent byte; 0: none */
 	struct list_node so_klist;	/* kevent knotes on this socket */
 	unsigned so_busy_poll_us;	/* SO_BUSY_POLL: spin this long in
 					   a blocking call before sleeping */

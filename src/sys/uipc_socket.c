@@ -622,6 +622,15 @@ soreceive_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 		if (flags & MSG_PEEK)
 			break;
 		sbdrop(sb, (int)n);
+		if (so->so_oobmark != 0) {
+			/* SO_OOBINLINE: POLLPRI until read past the urgent byte */
+			if (n >= so->so_oobmark) {
+				so->so_oobmark = 0;
+				so->so_haveoob = false;
+			} else {
+				so->so_oobmark -= (unsigned)n;
+			}
+		}
 		if (so->so_proto->pr_rcvd != NULL && so->so_pcb != NULL)
 			(void)so->so_proto->pr_rcvd(so);
 		if (!(flags & MSG_WAITALL))

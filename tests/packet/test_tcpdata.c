@@ -1695,7 +1695,6 @@ test_urg_oobinline_pollpri(void **state)
 	int fd;
 
 	(void)state;
-	SKIP_KNOWN_BUG("D5: SO_OOBINLINE: urgent data raises no POLLPRI");
 	fd = conn_up(&e, &p, PO_ALL);
 	setopt_int(fd, SOL_SOCKET, SO_OOBINLINE, 1);
 	peer_urg(&p, TH_ACK | TH_PUSH | TH_URG, 0, 3, 3);
