@@ -436,8 +436,16 @@ tcp_ctloutput(struct socket *so, int set, int level, int name, void *val,
 {
 	struct tcpcb *tp = so_tcpcb(so);
 
-	if (tp == NULL)
-		return ECONNRESET;	/* the connection is gone */
+	if (tp == NULL) {
+		struct tcp_info ti;
+
+		/* the connection is gone: TCP_INFO says CLOSED, as Linux */
+		if (set || level != IPPROTO_TCP || name != TCP_INFO)
+			return EINVAL;
+		memset(&ti, 0, sizeof(ti));
+		ti.tcpi_state = 7;	/* Linux's TCP_CLOSE */
+		return tcp_opt_put(val, len, &ti, sizeof(ti));
+	}
 	if (level == SOL_SOCKET && name == SO_KEEPALIVE && set) {
 		/* turned on (RFC 1122 4.2.3.6): probes after t_keepidle */
 		if ((so->so_options & SOO_KEEPALIVE) &&

@@ -37,7 +37,8 @@
  *                transmits
  *   pr_sockaddr / pr_peeraddr  fill in the local / peer address
  *   pr_ctloutput protocol-level socket options (level != SOL_SOCKET);
- *                also told, after the fact, of SO_KEEPALIVE being set
+ *                also told, after the fact, of SO_KEEPALIVE being set;
+ *                a get may come after the PCB is gone (so_pcb NULL)
  *   pr_listen    enter the listening state, binding an ephemeral port if
  *                unbound; errno.  NULL: listen() gives EOPNOTSUPP
  *   pr_rcvd      soreceive() took data out of a stream socket's so_rcv

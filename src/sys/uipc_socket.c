@@ -833,10 +833,9 @@ sogetopt(struct socket *so, int level, int name, void *val, socklen_t *len)
 	int v;
 
 	if (level != SOL_SOCKET) {
+		/* a get reaches the protocol even after its PCB is gone */
 		if (so->so_proto->pr_ctloutput == NULL)
 			return ENOPROTOOPT;
-		if (so->so_pcb == NULL)
-			return EINVAL;
 		return so->so_proto->pr_ctloutput(so, 0, level, name, val, len);
 	}
 	for (size_t i = 0; i < __arraycount(sobool); i++) {
