@@ -379,6 +379,8 @@ tcp_timewait(struct tcpcb *tp)
 
 	if (ts->tcp_ntimewait >= TCP_MAXTIMEWAIT) {
 		ts->tcp_stat.tcps_twoverflow++;
+		if (tp->t_flags & TF_ACKNOW)
+			(void)tcp_output(tp);	/* the peer's FIN, at least */
 		return tcp_close(tp);
 	}
 	tcp_set_state(tp, TCPS_TIME_WAIT);
@@ -506,6 +508,7 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 		if (i < q->m_pkthdr.len) {
 			m_adj(q, i);
 			TCP_REASS_SEQ(q) += (uint32_t)i;
+			tp->t_segqbytes -= (unsigned)i;
 			break;
 		}
 		if (TCP_REASS_FIN(q) && i == q->m_pkthdr.len)
@@ -726,20 +729,23 @@ tcp_input_synsent(struct tcpcb *tp, struct tcp_seg *seg)
  * TIME-WAIT and a new SYN for the same 4-tuple (RFC 6191, RFC 1122
  * 4.2.2.13): the old incarnation gives way when the new SYN is
  * unambiguously newer: a larger timestamp, or without timestamps a
- * sequence number beyond the old one's.  Returns the listener to hand
- * the SYN to, or NULL.
+ * sequence number beyond the old one's.  Returns true when tp is gone;
+ * *ltpp is then the listener to hand the SYN to (NULL if it went too,
+ * while tcp_close() waited for a timer on another vCPU).
  */
-static struct tcpcb *
-tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg)
+static bool
+tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg,
+    struct tcpcb **ltpp)
 {
 	struct netstack *ns = tp->t_ns;
 	struct inpcb *linp;
 	bool newer;
 
+	*ltpp = NULL;
 	linp = in_pcblookup_bind(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport);
 	if (linp == NULL || linp->inp_ppcb == NULL ||
 	    intotcpcb(linp)->t_state != TCPS_LISTEN)
-		return NULL;
+		return false;
 	if (seg->to.to_ts_present && (tp->t_flags & TF_RCVD_TSTMP))
 		newer = TSTMP_LT(tp->ts_recent, seg->to.to_tsval);
 	else if (seg->to.to_ts_present &&
@@ -748,7 +754,7 @@ tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg)
 	else
 		newer = SEQ_GT(seg->seq, tp->rcv_nxt);
 	if (!newer)
-		return NULL;
+		return false;
 	tcpstat_of(ns)->tcps_timewaitreuse++;
 	/*
 	 * RFC 1122 4.2.2.13 (1): the new ISS above the largest sequence
@@ -757,7 +763,11 @@ tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg)
 	seg->iss_floor_set = true;
 	seg->iss_floor = tp->snd_max + TCP_MAXWIN + 2;
 	(void)tcp_close(tp);
-	return intotcpcb(linp);
+	linp = in_pcblookup_bind(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport);
+	if (linp != NULL && linp->inp_ppcb != NULL &&
+	    intotcpcb(linp)->t_state == TCPS_LISTEN)
+		*ltpp = intotcpcb(linp);
+	return true;
 }
 
 /*
@@ -952,7 +962,8 @@ tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg)
 	tp->t_dupacks++;
 	if (tp->t_flags & TF_FASTRECOVERY) {
 		/* RFC 6582 3.2 step 4: inflate by one segment */
-		tp->snd_cwnd += mss;
+		if (tp->snd_cwnd < ((uint32_t)TCP_MAXWIN << TCP_MAXWINSHIFT))
+			tp->snd_cwnd += mss;
 		(void)tcp_output(tp);
 		return;
 	}
@@ -1143,8 +1154,8 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		 * RFC 5681 2 "duplicate ACK"; only while the retransmission
 		 * timer runs (BSD): answers to zero-window probes are not.
 		 */
-		if (seg->tlen == 0 && tiwin == tp->snd_wnd && tiwin != 0 &&
-		    !(seg->flags & (TH_SYN | TH_FIN)) &&
+		if (seg->tlen0 == 0 && tiwin == tp->snd_wnd && tiwin != 0 &&
+		    !(seg->flags0 & (TH_SYN | TH_FIN)) &&
 		    tp->snd_max != tp->snd_una && seg->ack == tp->snd_una &&
 		    tcp_timer_armed(tp, TCPT_REXMT)) {
 			tcp_dupack(tp, seg);
@@ -1157,10 +1168,14 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		*needoutput = true;
 	}
 	/* the send window (RFC 9293 fifth step, ESTABLISHED) */
-	/* SEG.SEQ as sent: an old segment trimmed to RCV.NXT is still old */
-	if (SEQ_LT(tp->snd_wl1, seg->seq0) || (tp->snd_wl1 == seg->seq0 &&
+	/*
+	 * SEG.SEQ as sent: an old segment trimmed to RCV.NXT is still old;
+	 * and only SND.UNA =< SEG.ACK (an old ACK says nothing of now).
+	 */
+	if (SEQ_GEQ(seg->ack, tp->snd_una) &&
+	    (SEQ_LT(tp->snd_wl1, seg->seq0) || (tp->snd_wl1 == seg->seq0 &&
 	    (SEQ_LT(tp->snd_wl2, seg->ack) || (tp->snd_wl2 == seg->ack &&
-	    tiwin > tp->snd_wnd)))) {
+	    tiwin > tp->snd_wnd))))) {
 		if (seg->tlen == 0 && tp->snd_wl2 == seg->ack &&
 		    tiwin > tp->snd_wnd)
 			st->tcps_rcvwinupd++;
@@ -1381,6 +1396,8 @@ tcp_input_sync(struct tcpcb **tpp, struct tcp_seg *seg)
 	}
 	if ((v = tcp_step_seq(tp, seg)) != TV_CONTINUE)
 		return v;
+	/* acceptable: the peer is alive (keepalive and persist idle time) */
+	tp->t_rcvtime = kern_clock_ticks(tp->t_ns->ns_kernel);
 	if (seg->flags & TH_SYN) {
 		v = tcp_step_syn(tp, seg);
 		*tpp = NULL;
@@ -1478,21 +1495,26 @@ tcp_input(struct mbuf *m, int hlen)
 	}
 	if (tp->t_state == TCPS_TIME_WAIT &&
 	    (seg.flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN) {
-		struct tcpcb *ltp = tcp_timewait_reuse(tp, &seg);
+		struct tcpcb *ltp;
 
-		if (ltp != NULL) {
-			tcp_input_finish(ns, ltp, &seg,
-			    tcp_input_listen(ltp, &seg));
+		if (tcp_timewait_reuse(tp, &seg, &ltp)) {
+			if (ltp != NULL)
+				v = tcp_input_listen(ltp, &seg);
+			else {
+				st->tcps_noport++;
+				v = TV_DROPWITHRESET;
+			}
+			tcp_input_finish(ns, NULL, &seg, v);
 			return;
 		}
 	}
-	tp->t_rcvtime = kern_clock_ticks(ns->ns_kernel);
 	switch (tp->t_state) {
 	case TCPS_LISTEN:
 		v = tcp_input_listen(tp, &seg);
 		tp = NULL;
 		break;
 	case TCPS_SYN_SENT:
+		tp->t_rcvtime = kern_clock_ticks(ns->ns_kernel);
 		v = tcp_input_synsent(tp, &seg);
 		tp = NULL;	/* the exits below only ACK or RST */
 		break;

@@ -173,20 +173,29 @@ tcp_close(struct tcpcb *tp)
 	struct socket *so = inp->inp_socket;
 	struct tcp_state *ts = tp->t_ns->ns_tcp;
 
-	tcp_timer_halt_all(tp);
+	/*
+	 * Unreachable first: out of the PCB tables and off the socket, the
+	 * timers stopped (a handler waiting for the net lock then finds its
+	 * callout stopped, or TF_DEAD).  Only then wait for a handler
+	 * running on another vCPU, which releases the net lock: nothing can
+	 * find the connection meanwhile.
+	 */
+	tp->t_flags |= TF_DEAD;
+	tcp_timer_stop_all(tp);
 	tcp_freeq(tp);
 	tcp_set_state(tp, TCPS_CLOSED);
 	ts->tcp_stat.tcps_closed++;
 	ts->tcp_ncbs--;
 	inp->inp_ppcb = NULL;
 	in_pcbdetach(inp);
-	pool_cache_put(ts->tcp_pool, tp);
 	if (so != NULL) {
 		soisdisconnected(so);
 		if (so->so_closing)
 			sbflush(&so->so_snd);	/* nobody will send it now */
 		sopcbgone(so);
 	}
+	tcp_timer_halt_all(tp);
+	pool_cache_put(ts->tcp_pool, tp);
 	return NULL;
 }
 
@@ -369,8 +378,9 @@ tcp_mss_update(struct tcpcb *tp, unsigned offer)
 
 	tp->t_peermss = offer != 0 ? offer : TCP_MSS;
 	mss = MIN(mss, tp->t_peermss);
+	/* a tiny (hostile) offer must not wrap: never below 64 bytes */
 	if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==
-	    (TF_REQ_TSTMP | TF_RCVD_TSTMP))
+	    (TF_REQ_TSTMP | TF_RCVD_TSTMP) && mss > TCPOLEN_TSTAMP_APPA)
 		mss -= TCPOLEN_TSTAMP_APPA;
 	tp->t_maxseg = MAX(mss, 64u);
 	tcp_tso_update(tp);

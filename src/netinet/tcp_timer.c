@@ -61,6 +61,9 @@ tcp_timer_arm(struct tcpcb *tp, int t, int ticks)
 	callout_t *c = &tp->t_timer[t];
 	uint64_t due;
 
+	if (tp->t_flags & TF_DEAD)
+		return;
+
 	ticks = MAX(ticks, 1);
 	due = kern_clock_ticks(tp->t_ns->ns_kernel) + (uint64_t)ticks;
 	tp->t_due[t] = due;
@@ -81,6 +84,15 @@ bool
 tcp_timer_armed(const struct tcpcb *tp, int t)
 {
 	return tp->t_due[t] != 0;
+}
+
+void
+tcp_timer_stop_all(struct tcpcb *tp)
+{
+	for (int t = 0; t < TCPT_NTIMERS; t++) {
+		tp->t_due[t] = 0;
+		(void)callout_stop(&tp->t_timer[t]);
+	}
 }
 
 void
@@ -130,7 +142,7 @@ tcp_timer_enter(struct tcpcb *tp, int t)
 		return false;
 	}
 	callout_ack(c);
-	if (tp->t_due[t] == 0) {
+	if (tp->t_due[t] == 0 || (tp->t_flags & TF_DEAD)) {
 		mutex_exit(&tp->t_ns->ns_lock);
 		return false;		/* disarmed since */
 	}

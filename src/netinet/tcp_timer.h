@@ -55,7 +55,9 @@ void tcp_timer_init(struct tcpcb *tp);
 void tcp_timer_arm(struct tcpcb *tp, int t, int ticks);
 void tcp_timer_disarm(struct tcpcb *tp, int t);
 bool tcp_timer_armed(const struct tcpcb *tp, int t);
-/* tcp_timer_halt_all: stop every timer, waiting for a running handler */
+/* tcp_timer_stop_all: stop every timer now (no waiting) */
+void tcp_timer_stop_all(struct tcpcb *tp);
+/* tcp_timer_halt_all: wait for a handler still running, and destroy */
 void tcp_timer_halt_all(struct tcpcb *tp);
 /* tcp_rexmt_backoff: RTO for retransmission n (0: the first send) */
 int tcp_rexmt_backoff(const struct tcpcb *tp, int n);

@@ -84,8 +84,14 @@ tcp_detach(struct socket *so)
 		return;
 	}
 	soisdisconnecting(so);
-	if ((tp = tcp_usrclosed(tp)) != NULL)
-		(void)tcp_output(tp);
+	if ((tp = tcp_usrclosed(tp)) == NULL)
+		return;
+	if (tp->t_state == TCPS_FIN_WAIT_2) {
+		/* shut down for writing before: the peer's FIN may never come */
+		soisdisconnected(so);
+		tcp_timer_arm(tp, TCPT_2MSL, TCPTV_FINWAIT2);
+	}
+	(void)tcp_output(tp);
 }
 
 /* A connection on a closing listener's queue that nobody accepted. */

@@ -85,6 +85,7 @@ const struct tcp_cc *tcp_cc_find(const char *name);
 #define TF_HAVEURG 0x00008000	/* urgent byte t_iobc is waiting */
 #define TF_RCVDURG 0x00010000	/* urgent pointer seen, byte not yet */
 #define TF_ORPHAN_FIN2 0x00020000	/* closed in FIN-WAIT-2: timer */
+#define TF_DEAD 0x00040000	/* tcp_close() under way: unreachable */
 
 struct tcpcb {
 	struct inpcb *t_inpcb;		/* [I] */

@@ -884,12 +884,17 @@ answer_body(struct bthread *bt)
 
 	if (a->flags == 0) {
 		/*
-		 * SO_SNDTIMEO: time passes, a millisecond at a time, to 600
-		 * ms (past the 500 ms timeout) and no further: on a busy
-		 * machine the woken connect() may take a while to return.
+		 * SO_SNDTIMEO: time passes, a millisecond at a time; past
+		 * the 500 ms timeout, one virtual millisecond per real one,
+		 * so that a connect() woken late on a busy machine (or one
+		 * that began to wait late) returns before the clock has run
+		 * far, and one that has not yet timed out still does.
 		 */
-		for (int i = 0; i < 600 && !atomic_load(&a->stop); i++)
+		for (int i = 0; i < 5000 && !atomic_load(&a->stop); i++) {
 			(void)rump_clock_advance(p->e->k, 1000000);
+			if (i >= 500)
+				usleep(1000);
+		}
 		return;
 	}
 	if (rump_bus_tap_recv(p->e->tap, f, sizeof(f), &len, BT_WAIT_MS) != 0 ||
