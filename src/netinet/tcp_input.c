@@ -508,13 +508,11 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 		if (i < q->m_pkthdr.len) {
 			m_adj(q, i);
 			TCP_REASS_SEQ(q) += (uint32_t)i;
-			tp->t_segqbytes -= (unsigned)i;
 			break;
 		}
 		if (TCP_REASS_FIN(q) && i == q->m_pkthdr.len)
 			fin = true;
 		next = q->m_nextpkt;
-		tp->t_segqbytes -= (unsigned)q->m_pkthdr.len;
 		tp->t_segqlen--;
 		m_freem(q);
 		q = next;
@@ -539,7 +537,6 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 		prev->m_nextpkt = m;
 	else
 		tp->t_segq = m;
-	tp->t_segqbytes += (unsigned)len;
 	tp->t_segqlen++;
 }
 
@@ -555,7 +552,6 @@ tcp_reass_pull(struct tcpcb *tp)
 
 		tp->t_segq = q->m_nextpkt;
 		q->m_nextpkt = NULL;
-		tp->t_segqbytes -= (unsigned)len;
 		tp->t_segqlen--;
 		tp->rcv_nxt += (uint32_t)len;
 		fin = TCP_REASS_FIN(q) != 0;
@@ -1034,7 +1030,6 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 		if (ms < (uint32_t)TCPTV_REXMTMAX)
 			tcp_xmit_timer(tp, ms * 1000);
 	}
-	tp->t_flags &= ~TF_PREVVALID;
 	if (tp->t_flags & TF_FASTRECOVERY) {
 		if (SEQ_LT(seg->ack, tp->snd_recover)) {
 			partial = true;

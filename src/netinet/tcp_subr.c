@@ -157,7 +157,6 @@ tcp_freeq(struct tcpcb *tp)
 		m_freem(m);
 	}
 	tp->t_segq = NULL;
-	tp->t_segqbytes = 0;
 	tp->t_segqlen = 0;
 }
 
@@ -349,61 +348,73 @@ tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us)
 	tp->t_softerror = 0;
 }
 
-/* The MSS we offer: the interface MTU toward the peer less 40 (RFC 9293 3.7.1). */
-unsigned
-tcp_mss_local(struct tcpcb *tp)
+/* The interface toward the peer, or NULL (no route). */
+static struct ifnet *
+tcp_ifp(struct tcpcb *tp)
 {
 	struct inpcb *inp = tp->t_inpcb;
 	struct ifnet *ifp = NULL;
 	struct in_addr nexthop;
-	unsigned mss = TCP_MSS;
 
 	if (ip_route(tp->t_ns, inp->inp_laddr, inp->inp_faddr, &ifp,
-	    &nexthop) == 0 && ifp != NULL && ifp->if_mtu > 40)
+	    &nexthop) != 0)
+		return NULL;
+	return ifp;
+}
+
+/* The MSS to offer on ifp: its MTU less 40 (RFC 9293 3.7.1). */
+static unsigned
+tcp_mss_ifp(const struct tcpcb *tp, const struct ifnet *ifp)
+{
+	unsigned mss = TCP_MSS;
+
+	if (ifp != NULL && ifp->if_mtu > 40)
 		mss = ifp->if_mtu - 40;
 	if (tp->t_usermss != 0 && tp->t_usermss < mss)
 		mss = tp->t_usermss;
 	return MAX(mss, 64u);
 }
 
+/* The MSS we offer: the interface MTU toward the peer less 40. */
+unsigned
+tcp_mss_local(struct tcpcb *tp)
+{
+	return tcp_mss_ifp(tp, tcp_ifp(tp));
+}
+
+/*
+ * Payload per segment for an MSS of mss (RFC 6691: the MSS counts
+ * payload only): timestamps take 12 bytes of every segment once agreed.
+ * Never below 64 bytes, so that a tiny (hostile) MSS cannot wrap it.
+ */
+static unsigned
+tcp_mss_payload(const struct tcpcb *tp, unsigned mss)
+{
+	if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==
+	    (TF_REQ_TSTMP | TF_RCVD_TSTMP) && mss > TCPOLEN_TSTAMP_APPA)
+		mss -= TCPOLEN_TSTAMP_APPA;
+	return MAX(mss, 64u);
+}
+
 /*
  * Set the send MSS from the peer's offer (0: none, RFC 9293 3.7.1 says
- * assume 536) and our own limit; RFC 6691: both count payload only.
- * Timestamps take 12 bytes of every segment, so they come off too.
+ * assume 536) and our own limit, and TSO (RFC 9293 does not mind how
+ * segments are cut): when the interface toward the peer segments TCP
+ * itself, hand it up to a 64 KiB datagram.
  */
 void
 tcp_mss_update(struct tcpcb *tp, unsigned offer)
 {
-	unsigned mss = tcp_mss_local(tp);
+	struct ifnet *ifp = tcp_ifp(tp);
 
 	tp->t_peermss = offer != 0 ? offer : TCP_MSS;
-	mss = MIN(mss, tp->t_peermss);
-	/* a tiny (hostile) offer must not wrap: never below 64 bytes */
-	if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==
-	    (TF_REQ_TSTMP | TF_RCVD_TSTMP) && mss > TCPOLEN_TSTAMP_APPA)
-		mss -= TCPOLEN_TSTAMP_APPA;
-	tp->t_maxseg = MAX(mss, 64u);
-	tcp_tso_update(tp);
-}
-
-/*
- * TSO (RFC 9293 does not mind how segments are cut): when the interface
- * toward the peer segments TCP itself, hand it up to a 64 KiB datagram.
- */
-void
-tcp_tso_update(struct tcpcb *tp)
-{
-	struct inpcb *inp = tp->t_inpcb;
-	struct ifnet *ifp = NULL;
-	struct in_addr nexthop;
-
+	tp->t_maxseg = tcp_mss_payload(tp, MIN(tcp_mss_ifp(tp, ifp),
+	    tp->t_peermss));
 	tp->t_tsomax = 0;
-	if (ip_route(tp->t_ns, inp->inp_laddr, inp->inp_faddr, &ifp,
-	    &nexthop) != 0 || ifp == NULL || !(ifp->if_capenable & IFCAP_TSOv4))
-		return;
-	tp->t_tsomax = MIN(ifp->if_tsomax, (unsigned)IP_MAXPACKET) -
-	    (unsigned)(sizeof(struct ip) + sizeof(struct tcphdr)) -
-	    TCP_MAXOLEN;
+	if (ifp != NULL && (ifp->if_capenable & IFCAP_TSOv4))
+		tp->t_tsomax = MIN(ifp->if_tsomax, (unsigned)IP_MAXPACKET) -
+		    (unsigned)(sizeof(struct ip) + sizeof(struct tcphdr)) -
+		    TCP_MAXOLEN;
 }
 
 unsigned

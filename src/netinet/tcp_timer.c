@@ -180,14 +180,6 @@ tcp_timer_rexmt(void *arg)
 		return;
 	}
 	st->tcps_rexmttimeo++;
-	if (tp->t_rxtshift == 1 && TCPS_HAVEESTABLISHED(tp->t_state)) {
-		/* kept in case the timeout proves spurious */
-		tp->snd_cwnd_prev = tp->snd_cwnd;
-		tp->snd_ssthresh_prev = tp->snd_ssthresh;
-		tp->t_flags |= TF_PREVVALID;
-	} else {
-		tp->t_flags &= ~TF_PREVVALID;
-	}
 	/* RFC 6298 5.4-5.6: retransmit the earliest segment, back off */
 	tcp_timer_arm(tp, TCPT_REXMT, tcp_rexmt_backoff(tp, tp->t_rxtshift));
 	tp->snd_nxt = tp->snd_una;

@@ -77,14 +77,11 @@ const struct tcp_cc *tcp_cc_find(const char *name);
 #define TF_REQ_TSTMP 0x00000080	/* we ask for timestamps */
 #define TF_RCVD_TSTMP 0x00000100	/* the peer offered them */
 #define TF_FASTRECOVERY 0x00000200	/* NewReno fast recovery */
-#define TF_WASIDLE 0x00000400	/* nothing in flight at the last send */
 #define TF_NEEDFIN 0x00000800	/* send a FIN once the data is out */
 #define TF_RCVD_MSS 0x00001000	/* the peer's SYN had an MSS option */
-#define TF_PREVVALID 0x00002000	/* a timeout may have been spurious */
 #define TF_FORCEDATA 0x00004000	/* send one byte into a zero window */
 #define TF_HAVEURG 0x00008000	/* urgent byte t_iobc is waiting */
 #define TF_RCVDURG 0x00010000	/* urgent pointer seen, byte not yet */
-#define TF_ORPHAN_FIN2 0x00020000	/* closed in FIN-WAIT-2: timer */
 #define TF_DEAD 0x00040000	/* tcp_close() under way: unreachable */
 
 struct tcpcb {
@@ -133,9 +130,6 @@ struct tcpcb {
 	uint32_t snd_ssthresh;
 	tcp_seq snd_recover;		/* RFC 6582 "recover" */
 	uint32_t t_bytes_acked;		/* RFC 3465 byte counting in CA */
-	uint32_t snd_cwnd_prev;		/* before a (perhaps spurious) RTO */
-	uint32_t snd_ssthresh_prev;
-	uint64_t t_idle_since_ns;	/* last time snd_una == snd_max */
 
 	/* round-trip time (RFC 6298), microseconds */
 	uint64_t t_rtttime;		/* ns the timed segment left, 0: none */
@@ -158,7 +152,6 @@ struct tcpcb {
 
 	/* out-of-order segments, sorted by sequence, no overlaps */
 	struct mbuf *t_segq;		/* m_nextpkt list of segments */
-	unsigned t_segqbytes;		/* payload bytes held */
 	unsigned t_segqlen;		/* segments held */
 
 	/* RFC 5961 challenge ACK rate limit */
@@ -171,7 +164,6 @@ struct tcpcb {
 	uint64_t t_bytes_acked_total;
 	uint64_t t_bytes_rcvd_total;
 	uint32_t t_total_retrans;
-	uint32_t t_rxt_bytes;		/* retransmitted, current episode */
 };
 
 #define intotcpcb(inp) ((struct tcpcb *)(inp)->inp_ppcb)
@@ -237,8 +229,6 @@ struct tcpstat {
 	uint64_t tcps_rcvackbyte;
 	uint64_t tcps_rcvwinupd;	/* window updates */
 	uint64_t tcps_pawsdrop;		/* PAWS rejections */
-	uint64_t tcps_predack;		/* header prediction: pure ACK */
-	uint64_t tcps_preddat;		/* header prediction: data */
 	uint64_t tcps_persistdrop;	/* dropped in persist */
 	uint64_t tcps_noport;		/* no socket: RST sent */
 	uint64_t tcps_listendrop;	/* SYN dropped: accept queue full */
@@ -258,18 +248,15 @@ struct tcpstat {
 	uint64_t tcps_recovery;		/* fast recoveries entered */
 	uint64_t tcps_partialack;	/* partial ACKs in recovery */
 	uint64_t tcps_limitedxmit;	/* RFC 3042 segments */
-	uint64_t tcps_badrtt;		/* RTT undo (spurious RTO) */
 	uint64_t tcps_icmperr;		/* ICMP errors for a connection */
 	uint64_t tcps_icmpbadseq;	/* ... quoting a sequence not in flight */
 	uint64_t tcps_pmtuchange;	/* MSS lowered by fragmentation needed */
 	uint64_t tcps_urgdrop;		/* urgent byte discarded */
 	uint64_t tcps_rcvoob;		/* urgent bytes kept for MSG_OOB */
 	uint64_t tcps_timewaitreuse;	/* TIME-WAIT reused by a new SYN */
-	uint64_t tcps_rcvnoconn;	/* segment for an orphan in TIME-WAIT etc */
 	uint64_t tcps_nopcb;		/* no memory for a connection */
 	uint64_t tcps_twoverflow;	/* TIME-WAIT skipped: too many */
 	uint64_t tcps_twrecycled;	/* TIME-WAIT recycled by connect() */
-	uint64_t tcps_rcvmemdrop;
 	uint64_t tcps_synwithdata;	/* data on a SYN: discarded */
 	uint64_t tcps_rcvnots;		/* no timestamp once agreed: dropped */
 	uint64_t tcps_urgzero;		/* URG with pointer 0: ignored */	/* no mbuf/memory for received data */
@@ -314,7 +301,6 @@ uint32_t tcp_ts_offset(struct netstack *ns, struct in_addr laddr,
 uint32_t tcp_now(struct netstack *ns);	/* ms clock for timestamps */
 void tcp_mss_update(struct tcpcb *tp, unsigned offer);
 unsigned tcp_mss_local(struct tcpcb *tp);
-void tcp_tso_update(struct tcpcb *tp);
 void tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
     struct mbuf *m, int off);
 void tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us);

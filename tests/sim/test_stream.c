@@ -50,7 +50,7 @@ static const char *const xfer_counters[] = {
 	"tcp.sndtotal", "tcp.sndpack", "tcp.sndrexmitpack", "tcp.rexmttimeo",
 	"tcp.fastrexmit", "tcp.recovery", "tcp.partialack", "tcp.rcvoopack",
 	"tcp.rcvduppack", "tcp.rcvdupack", "tcp.rcvbadsum", "ip.badsum",
-	"tcp.rcvpartduppack", "tcp.badrtt", "tcp.sndacks", "tcp.delack",
+	"tcp.rcvpartduppack", "tcp.limitedxmit", "tcp.sndacks", "tcp.delack",
 	"tcp.persisttimeo", "tcp.sndprobe", "if.bus0.iqdrops", "tcp.nobufs",
 };
 _Static_assert(sizeof(xfer_counters) / sizeof(xfer_counters[0]) ==
