@@ -1364,7 +1364,6 @@ test_tcp_timewait_reuse_no_ts_then_ts(void **state)
 	int lfd, fd;
 
 	(void)state;
-	KNOWN_BUG("TIME-WAIT without timestamps ignores a new SYN's timestamp");
 	lfd = start_listener(&e, &p, PO_MSS | PO_WS);
 	to_passive_timewait(&p, lfd);
 	p.opts = PO_ALL;

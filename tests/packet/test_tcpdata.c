@@ -20,9 +20,8 @@
  * any lost, shifted or duplicated byte shows in what the application
  * reads.  Times are on the virtual clock.
  *
- * A test (or table row) that shows a bug is kept and skipped until the fix
- * unless RUMPNET_TCP_BUGS is set; each names its entry (D1, D2, ...) in
- * /tmp/notes/tcp-bugs.md.
+ * A table row that shows a known bug names it in its bug field and is
+ * skipped unless RUMPNET_TCP_BUGS is set (none is now).
  *
  * Needs no root, no DPDK, no network namespace.
  */
@@ -43,24 +42,6 @@
 #define DELACK_MS 40		/* TCPTV_DELACK */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
-
-/*
- * Skipped until the bug is fixed, unless RUMPNET_TCP_BUGS is set (none
- * open now; kept for the next one).
- */
-static inline bool
-known_bug(const char *what)
-{
-	if (getenv("RUMPNET_TCP_BUGS") != NULL)
-		return false;
-	print_message("known bug, skipped: %s\n", what);
-	return true;
-}
-
-#define SKIP_KNOWN_BUG(what) do {					\
-	if (known_bug(what))						\
-		skip();							\
-} while (0)
 
 /* ==== helpers ==== */
 
@@ -1060,7 +1041,7 @@ test_rcv_window_never_shrinks(void **state)
  * one unit: the edge never retracts by 8 bytes or more, and never passes
  * the end of the unread buffer by 8 or more, however the data comes:
  * 5-byte segments ACKed one by one, then 1-byte segments, an ACK every 2
- * bytes (D11: rounded up on every ACK, the window never closes, and the
+ * bytes (a field rounded up on every ACK, the window never closes, and the
  * peer may fill memory past SO_RCVBUF without end).
  */
 static void
@@ -1336,7 +1317,7 @@ test_snd_sws_avoidance(void **state)
 }
 
 /*
- * D10: the send window is taken only from segments not older than the
+ * The send window is taken only from segments not older than the
  * one that set it (RFC 9293 3.10.7.4 fifth step: SND.WL1 < SEG.SEQ, or
  * SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK): the peer closes its window
  * with data [100,200); a late duplicate of [0,100) carrying the old open
@@ -1686,9 +1667,9 @@ test_urg_oobinline(void **state)
 }
 
 /*
- * D5: MUST-32 (RFC 9293 3.8.5): the application is told when an urgent
- * pointer arrives.  With SO_OOBINLINE rumpnet tells it nothing: poll has
- * no POLLPRI (Linux and BSD report POLLPRI until the mark is read).
+ * MUST-32 (RFC 9293 3.8.5): the application is told when an urgent
+ * pointer arrives.  With SO_OOBINLINE too: poll reports POLLPRI until the
+ * urgent byte is read (as Linux and BSD do).
  */
 static void
 test_urg_oobinline_pollpri(void **state)
@@ -2354,7 +2335,7 @@ struct row {
 	const char *counters;	/* each +1, every other watched one still */
 	int after;		/* the state after */
 	int err;		/* what read() says after, 0: nothing */
-	const char *bug;	/* skipped until fixed (tcp-bugs.md) */
+	const char *bug;	/* a known bug: skipped until fixed */
 };
 
 #define ST_CLOSED TCP_CLOSE
