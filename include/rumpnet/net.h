@@ -31,6 +31,31 @@ int rump_if_destroy(struct rump_kernel *k, unsigned ifindex);
 /* rump_if_pcap: capture the interface's frames to path (NULL: stop). */
 int rump_if_pcap(struct rump_kernel *k, unsigned ifindex, const char *path);
 
+/*
+ * rump_if_impair: impair the frames interface ifindex receives and sends,
+ * as the bus impairs its wire (rumpnet/bus.h), for links the host cannot
+ * impair (a kernel without netem): each frame, in either direction, is
+ * lost with probability loss, duplicated with probability duplicate, has
+ * one byte flipped with probability corrupt, and is delayed by delay_ns +
+ * U[0, jitter_ns] (+ reorder_ns with probability reorder, which lets later
+ * frames overtake it).  Delayed frames wait on a queue of at most
+ * queue_max (0: 4096; the excess is dropped and counted) and leave from a
+ * callout of the instance, so delays have the callout wheel's 1 ms
+ * granularity.  cfg NULL, or all knobs 0, turns impairment off (frames
+ * still held are released at once).  Counters: if.<name>.impair_lost,
+ * impair_duplicated, impair_corrupted, impair_delayed, impair_reordered,
+ * impair_qdrops.  EINVAL: a probability outside 0..1, a delay over an
+ * hour, reorder without reorder_ns.
+ */
+struct rump_impair_config {
+	uint64_t seed;
+	double loss, duplicate, corrupt, reorder;
+	uint64_t delay_ns, jitter_ns, reorder_ns;
+	unsigned queue_max;
+};
+int rump_if_impair(struct rump_kernel *k, unsigned ifindex,
+    const struct rump_impair_config *cfg);
+
 /* addresses: prefix length 0..32 */
 int rump_if_addr_add(struct rump_kernel *k, unsigned ifindex,
     uint32_t addr, unsigned plen);

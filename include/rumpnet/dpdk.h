@@ -1,0 +1,118 @@
+/*
+ * rumpnet/dpdk.h -- DPDK ports as rumpnet interfaces (dpdk0, dpdk1, ...).
+ *
+ * The process initialises DPDK's EAL once (rump_dpdk_init()), then attaches
+ * ports to instances: each attachment is one RX/TX queue pair of one
+ * rte_ethdev port, an ifnet in the instance, and a poll loop: a hardware
+ * interrupt LWP of the instance that receives bursts, hands the frames to
+ * Ethernet input, releases its vCPU (soft interrupts run there, inline) and
+ * sends what the stack queued meanwhile in bursts.
+ *
+ * Buffers are not copied: a received rte_mbuf becomes the external storage
+ * of a kernel mbuf, and a kernel mbuf chain being sent is attached to
+ * rte_mbufs as external buffers.  Ports whose device needs IO addresses
+ * the kernel's memory does not have (physical NICs in IOVA-as-PA mode), or
+ * tx_copy, copy on transmit instead.
+ *
+ * Every function returns 0 or a host errno value; a DPDK failure also
+ * prints DPDK's reason on stderr.
+ */
+#ifndef RUMPNET_DPDK_H
+#define RUMPNET_DPDK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rumpnet/kernel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * rump_dpdk_init: initialise the EAL with args, split at white space as a
+ * shell would not (no quoting), e.g. "--no-huge --no-shconf -l 0
+ * --vdev=net_tap0".  NULL or "" means RUMP_DPDK_DEFAULT_EAL.  The EAL can
+ * be initialised once per process: a second call with any arguments
+ * returns 0 and changes nothing.  EINVAL: the EAL refused the arguments;
+ * ENODEV: DPDK is not built in.
+ */
+#define RUMP_DPDK_DEFAULT_EAL "--no-huge --no-shconf --no-pci -m 512 --log-level=*:warning"
+int rump_dpdk_init(const char *eal_args);
+/* rump_dpdk_available: DPDK support was built in (meson -Ddpdk=enabled/auto). */
+bool rump_dpdk_available(void);
+
+/*
+ * rump_dpdk_ring_pair: create two connected net_ring ports (a wire inside
+ * the process: what one sends the other receives), nqueues queue pairs
+ * each, named "<name>a" and "<name>b".  After rump_dpdk_init().
+ * EEXIST: a port of that name exists; ENOMEM.
+ */
+int rump_dpdk_ring_pair(const char *name, unsigned nqueues);
+
+enum rump_dpdk_idle {
+	RUMP_DPDK_IDLE_SLEEP = 0,	/* spin idle_spin_us, then sleep (default) */
+	RUMP_DPDK_IDLE_BUSY = 1,	/* never sleep */
+};
+
+struct rump_dpdk_config {
+	/*
+	 * The port: its DPDK name ("net_tap0", "net_ring0a", "0000:01:00.0")
+	 * or its port number as a decimal string ("0").
+	 */
+	const char *port;
+	unsigned queue;			/* RX/TX queue pair this ifnet uses */
+	unsigned nqueues;		/* queue pairs to set up (0: queue + 1) */
+	unsigned rx_desc, tx_desc;	/* ring sizes (0: 1024 each) */
+	unsigned mbufs;			/* receive mempool size (0: 8191) */
+	enum rump_dpdk_idle idle;
+	unsigned idle_spin_us;		/* spin this long with no frames (0: 200) */
+	unsigned idle_sleep_us;		/* then sleep this long (0: 100, max 1000) */
+	bool tx_copy;			/* copy on transmit even when zero copy works */
+	bool promisc;			/* receive every frame */
+	/*
+	 * The port is a net_ring whose other end is a rumpnet instance of
+	 * this process: like Linux's veth, the stack hands it TCP segments
+	 * of up to 64 KiB and leaves checksums out, and the peer, seeing
+	 * the offload flags on the rte_mbuf it receives, takes them as
+	 * checked.  Ignored (with a message) on other PMDs, whose frames
+	 * cannot carry the flags.
+	 */
+	bool virtual_offload;
+	int cpu;			/* pin the poll loop to this host CPU (-1: no) */
+};
+
+void rump_dpdk_config_default(struct rump_dpdk_config *cfg);
+
+/*
+ * rump_dpdk_attach: configure and start the port (when no attachment has
+ * yet) and create interface "dpdkN" in k for queue pair cfg->queue, with
+ * the port's MAC address and MTU (1500 unless the port says less).
+ * Returns 0 and *ifindex, ENODEV (no such port), EBUSY (queue already
+ * attached), EINVAL (bad queue count or configuration the PMD refused),
+ * ENOMEM (mempool), EIO (the port failed to start).
+ */
+int rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
+    unsigned *ifindex);
+
+/*
+ * rump_dpdk_port_stats: the port's own counters (rte_eth_stats) as the
+ * interface merges them: packets and bytes, ierrors, oerrors, imissed
+ * (the NIC had no room), rx_nombuf (the mempool was empty).
+ */
+struct rump_dpdk_stats {
+	uint64_t ipackets, opackets, ibytes, obytes;
+	uint64_t imissed, ierrors, oerrors, rx_nombuf;
+	uint64_t tx_copied;		/* frames sent through the copy path */
+	uint64_t tx_full;		/* bursts the PMD did not take at once */
+	bool link_up;
+	uint32_t link_speed_mbps;
+};
+int rump_dpdk_port_stats(struct rump_kernel *k, unsigned ifindex,
+    struct rump_dpdk_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RUMPNET_DPDK_H */

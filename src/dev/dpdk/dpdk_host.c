@@ -1,0 +1,797 @@
+/*
+ * dpdk_host.c -- the host half of the DPDK driver (dpdk_host.h): EAL,
+ * ports, queues, mempools and bursts.  The only kernel-library file that
+ * includes DPDK.
+ *
+ * Ports live for the whole process (DPDK's do: an ethdev port is process
+ * state), configured and started by their first attachment with as many
+ * queue pairs as it asks for; each struct dpdk_queue is one queue pair,
+ * claimed by one attachment at a time.
+ *
+ * Zero copy.  Receive: the kernel wraps each rte_mbuf segment as external
+ * storage and gives it back through dpdk_host_rx_free().  Transmit: each
+ * segment of the kernel's frame gets a data-less rte_mbuf from the port's
+ * attach pool with the segment attached as an external buffer; the
+ * frame's segments share one descriptor (struct txd: the DPDK shared-info
+ * with its reference count, and the kernel's token), whose free callback
+ * runs in whatever thread frees the last segment (the PMD after sending,
+ * or the receiving instance of a net_ring pair) and pushes it on the
+ * queue's lock-free reap list; the poll loop reaps it and frees the
+ * kernel's mbufs on its own vCPU.  A frame whose data is not the
+ * receiver's own (an external or indirect rte_mbuf: another instance's
+ * kernel memory, on a net_ring) is flagged for the receiving kernel to
+ * copy, so no instance ever holds another's memory beyond the wire.
+ *
+ * Copy path: ports on a physical bus (their DMA needs IO addresses the
+ * kernel's heap does not have), multi-segment frames to a port without
+ * multi-segment support, tx_copy, or an empty attach pool.
+ */
+#define _GNU_SOURCE 1		/* pthread_setaffinity_np, CPU_SET */
+#define ALLOW_EXPERIMENTAL_API 1
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bus.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "hyper/hyper.h"
+#include "rumpnet/dpdk.h"
+#include "dpdk_host.h"
+
+#define DPDK_MAXQ 16
+#define DPDK_TX_RETRIES 64
+#define DPDK_ATTACH_MBUFS 65535
+#define DPDK_TXDS 16383
+#define DPDK_MEMPOOL_CACHE 256
+
+struct dpdk_port;
+
+/* One frame sent zero copy: what its segments share. */
+struct txd {
+	struct rte_mbuf_ext_shared_info shinfo;
+	void *token;
+	struct dpdk_queue *q;
+	struct txd *next;
+};
+
+struct dpdk_queue {
+	struct dpdk_port *hp;
+	uint16_t port, queue;
+	bool attached;				/* [H.mtx] */
+	_Atomic(struct txd *) reap;		/* pushed by any thread */
+	struct txd *reaped;			/* popped, not yet handed over */
+	atomic_ulong outstanding;		/* frames held */
+	uint64_t tx_copied, tx_full, tx_dropped, rx_copied;
+};
+
+struct dpdk_port {
+	bool configured;
+	bool zerocopy, multiseg, virtual_offload;
+	uint16_t nqueues;
+	uint64_t txoff;				/* offloads configured */
+	struct rte_mempool *rxpool;		/* rx and copied tx */
+	struct rte_mempool *attpool;		/* data-less, for attaching */
+	struct rte_mempool *txdpool;		/* struct txd */
+	struct dpdk_queue q[DPDK_MAXQ];
+	struct dpdk_port_info info;
+};
+
+static struct {
+	pthread_mutex_t mtx;
+	bool eal_done;
+	struct dpdk_port ports[RTE_MAX_ETHPORTS];
+} H = { .mtx = PTHREAD_MUTEX_INITIALIZER };
+
+static int
+kerr(int herr)
+{
+	return hyper_errno_from_host(herr);
+}
+
+int
+dpdk_host_init(const char *eal_args)
+{
+	char *copy, *save = NULL, *tok;
+	char *argv[128];
+	int argc = 0, rc, error = 0;
+
+	pthread_mutex_lock(&H.mtx);
+	if (H.eal_done)
+		goto out;
+	if (eal_args == NULL || eal_args[0] == '\0')
+		eal_args = RUMP_DPDK_DEFAULT_EAL;
+	if ((copy = strdup(eal_args)) == NULL) {
+		error = ENOMEM;
+		goto out;
+	}
+	argv[argc++] = "rumpnet";
+	for (tok = strtok_r(copy, " \t\n", &save); tok != NULL &&
+	    argc < (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	    tok = strtok_r(NULL, " \t\n", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	/* the EAL keeps pointers into argv: copy is never freed */
+	if ((rc = rte_eal_init(argc, argv)) < 0) {
+		fprintf(stderr, "rumpnet: DPDK EAL init (%s): %s\n", eal_args,
+		    rte_strerror(rte_errno));
+		error = rte_errno == EALREADY ? 0 : EINVAL;
+		if (rte_errno == EALREADY)
+			H.eal_done = true;
+		goto out;
+	}
+	H.eal_done = true;
+out:
+	pthread_mutex_unlock(&H.mtx);
+	return kerr(error);
+}
+
+static int
+port_lookup(const char *name, uint16_t *pid)
+{
+	char *end;
+	unsigned long v = strtoul(name, &end, 10);
+
+	if (end != name && *end == '\0') {
+		if (v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(
+		    (uint16_t)v))
+			return ENODEV;
+		*pid = (uint16_t)v;
+		return 0;
+	}
+	if (rte_eth_dev_get_port_by_name(name, pid) == 0)
+		return 0;
+	/* rte_eth_from_rings() names its ports "net_ring_<name>" */
+	char ring[RTE_ETH_NAME_MAX_LEN];
+
+	snprintf(ring, sizeof(ring), "net_ring_%s", name);
+	return rte_eth_dev_get_port_by_name(ring, pid) == 0 ? 0 : ENODEV;
+}
+
+int
+dpdk_host_ring_pair(const char *name, unsigned nq)
+{
+	struct rte_ring *ab[DPDK_MAXQ], *ba[DPDK_MAXQ];
+	char rname[RTE_RING_NAMESIZE], pname[64];
+	uint16_t pid;
+
+	if (nq == 0 || nq > DPDK_MAXQ || strlen(name) > 20)
+		return kerr(EINVAL);
+	snprintf(pname, sizeof(pname), "%sa", name);
+	if (port_lookup(pname, &pid) == 0)
+		return kerr(EEXIST);
+	for (unsigned i = 0; i < nq; i++) {
+		snprintf(rname, sizeof(rname), "%s_ab%u", name, i);
+		ab[i] = rte_ring_create(rname, 4096, (int)rte_socket_id(), 0);
+		snprintf(rname, sizeof(rname), "%s_ba%u", name, i);
+		ba[i] = rte_ring_create(rname, 4096, (int)rte_socket_id(), 0);
+		if (ab[i] == NULL || ba[i] == NULL) {
+			fprintf(stderr, "rumpnet: ring %s: %s\n", rname,
+			    rte_strerror(rte_errno));
+			return kerr(rte_errno == EEXIST ? EEXIST : ENOMEM);
+		}
+	}
+	/* a receives what b sends and the other way round */
+	if (rte_eth_from_rings(pname, ba, nq, ab, nq, rte_socket_id()) < 0)
+		goto fail;
+	snprintf(pname, sizeof(pname), "%sb", name);
+	if (rte_eth_from_rings(pname, ab, nq, ba, nq, rte_socket_id()) < 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "rumpnet: net_ring port %s: %s\n", pname,
+	    rte_strerror(rte_errno));
+	return kerr(ENOMEM);
+}
+
+static struct rte_mempool *
+pool_create(const char *what, uint16_t pid, unsigned n, uint16_t room)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	struct rte_mempool *mp;
+
+	snprintf(name, sizeof(name), "rn_%s_%u", what, pid);
+	mp = rte_pktmbuf_pool_create(name, n, DPDK_MEMPOOL_CACHE, 0, room,
+	    rte_eth_dev_socket_id(pid) < 0 ? 0 : rte_eth_dev_socket_id(pid));
+	if (mp == NULL)
+		fprintf(stderr, "rumpnet: mempool %s (%u mbufs): %s\n", name, n,
+		    rte_strerror(rte_errno));
+	return mp;
+}
+
+/* Configure and start port pid with nq queue pairs; H.mtx held. */
+static int
+port_setup(uint16_t pid, const struct dpdk_open_args *a)
+{
+	struct dpdk_port *hp = &H.ports[pid];
+	struct rte_eth_dev_info di;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	uint16_t nrxd = (uint16_t)(a->rx_desc ? a->rx_desc : 1024);
+	uint16_t ntxd = (uint16_t)(a->tx_desc ? a->tx_desc : 1024);
+	uint16_t nq = (uint16_t)(a->nqueues ? a->nqueues : a->queue + 1);
+	const char *bus;
+	uint16_t mtu;
+	int rc;
+
+	if (nq > DPDK_MAXQ || a->queue >= nq) {
+		fprintf(stderr, "rumpnet: port %s: queue %u of %u (at most "
+		    "%d)\n", a->port, a->queue, nq, DPDK_MAXQ);
+		return EINVAL;
+	}
+	if ((rc = rte_eth_dev_info_get(pid, &di)) != 0) {
+		fprintf(stderr, "rumpnet: port %s: %s\n", a->port,
+		    rte_strerror(-rc));
+		return ENODEV;
+	}
+	if (nq > di.max_rx_queues || nq > di.max_tx_queues) {
+		fprintf(stderr, "rumpnet: port %s (%s): %u queue pairs asked, "
+		    "the PMD has %u rx / %u tx\n", a->port, di.driver_name,
+		    nq, di.max_rx_queues, di.max_tx_queues);
+		return EINVAL;
+	}
+	memset(&conf, 0, sizeof(conf));
+	memset(&hp->info, 0, sizeof(hp->info));
+	snprintf(hp->info.driver, sizeof(hp->info.driver), "%s",
+	    di.driver_name);
+	hp->virtual_offload = a->virtual_offload &&
+	    strcmp(di.driver_name, "net_ring") == 0;
+	if (a->virtual_offload && !hp->virtual_offload)
+		fprintf(stderr, "rumpnet: port %s: virtual offload is for "
+		    "net_ring ports only (this is %s); off\n", a->port,
+		    di.driver_name);
+	/* net_ring hands mbufs over whole, chains included */
+	hp->multiseg = (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) ||
+	    strcmp(di.driver_name, "net_ring") == 0;
+	if (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if ((di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) &&
+	    (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+		    RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+		hp->info.tx_csum_tcp = true;
+		if ((di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO) &&
+		    hp->multiseg) {
+			conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+			hp->info.tx_tso = true;
+			hp->info.tso_max = 65535;
+		}
+	}
+	if (hp->virtual_offload) {
+		hp->info.tx_csum_tcp = hp->info.tx_tso = true;
+		hp->info.tso_max = 65535;
+	}
+	conf.rxmode.offloads = di.rx_offload_capa &
+	    (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+	hp->txoff = conf.txmode.offloads;
+	bus = di.device != NULL && rte_dev_bus(di.device) != NULL ?
+	    rte_bus_name(rte_dev_bus(di.device)) : "";
+	hp->zerocopy = !a->tx_copy && strcmp(bus, "vdev") == 0;
+	hp->info.zerocopy = hp->zerocopy;
+	if ((rc = rte_eth_dev_configure(pid, nq, nq, &conf)) != 0) {
+		fprintf(stderr, "rumpnet: port %s (%s): configure with %u "
+		    "queue pairs: %s\n", a->port, di.driver_name, nq,
+		    rte_strerror(-rc));
+		return EINVAL;
+	}
+	(void)rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrxd, &ntxd);
+	if (hp->rxpool == NULL && (hp->rxpool = pool_create("rx", pid,
+	    a->mbufs ? a->mbufs : 8191, RTE_MBUF_DEFAULT_BUF_SIZE)) == NULL)
+		return ENOMEM;
+	if (hp->attpool == NULL && (hp->attpool = pool_create("att", pid,
+	    DPDK_ATTACH_MBUFS, 0)) == NULL)
+		return ENOMEM;
+	if (hp->txdpool == NULL) {
+		char name[RTE_MEMPOOL_NAMESIZE];
+
+		snprintf(name, sizeof(name), "rn_txd_%u", pid);
+		if ((hp->txdpool = rte_mempool_create(name, DPDK_TXDS,
+		    sizeof(struct txd), DPDK_MEMPOOL_CACHE, 0, NULL, NULL,
+		    NULL, NULL, rte_socket_id(), 0)) == NULL) {
+			fprintf(stderr, "rumpnet: mempool %s: %s\n", name,
+			    rte_strerror(rte_errno));
+			return ENOMEM;
+		}
+	}
+	for (uint16_t i = 0; i < nq; i++) {
+		int sock = rte_eth_dev_socket_id(pid);
+
+		if (sock < 0)
+			sock = 0;
+		if ((rc = rte_eth_rx_queue_setup(pid, i, nrxd, (unsigned)sock,
+		    NULL, hp->rxpool)) != 0 ||
+		    (rc = rte_eth_tx_queue_setup(pid, i, ntxd, (unsigned)sock,
+		    NULL)) != 0) {
+			fprintf(stderr, "rumpnet: port %s: queue %u setup: %s\n",
+			    a->port, i, rte_strerror(-rc));
+			return EINVAL;
+		}
+	}
+	if ((rc = rte_eth_dev_start(pid)) != 0) {
+		fprintf(stderr, "rumpnet: port %s (%s): start: %s\n", a->port,
+		    di.driver_name, rte_strerror(-rc));
+		return EIO;
+	}
+	if (a->promisc)
+		(void)rte_eth_promiscuous_enable(pid);
+	(void)rte_eth_allmulticast_enable(pid);
+	if (rte_eth_macaddr_get(pid, &mac) == 0)
+		memcpy(hp->info.mac, mac.addr_bytes, 6);
+	if (strcmp(di.driver_name, "net_ring") == 0) {
+		/*
+		 * Every net_ring port reports the same made-up address and
+		 * filters nothing: give each its own, locally administered
+		 * (02:), so the two ends of a pair can tell their frames
+		 * apart.
+		 */
+		static const uint8_t rn[6] = { 0x02, 'r', 'n', 0, 0, 0 };
+
+		memcpy(hp->info.mac, rn, 6);
+		hp->info.mac[4] = (uint8_t)(pid >> 8);
+		hp->info.mac[5] = (uint8_t)pid;
+	}
+	hp->info.mtu = rte_eth_dev_get_mtu(pid, &mtu) == 0 && mtu >= 68 &&
+	    mtu < 1500 ? mtu : 1500;
+	hp->nqueues = nq;
+	for (uint16_t i = 0; i < nq; i++) {
+		struct dpdk_queue *q = &hp->q[i];
+
+		memset(q, 0, sizeof(*q));
+		q->hp = hp;
+		q->port = pid;
+		q->queue = i;
+	}
+	hp->configured = true;
+	return 0;
+}
+
+int
+dpdk_host_open(const struct dpdk_open_args *a, struct dpdk_port_info *info,
+    struct dpdk_queue **qp)
+{
+	struct dpdk_port *hp;
+	uint16_t pid;
+	int error;
+
+	pthread_mutex_lock(&H.mtx);
+	if (!H.eal_done) {
+		error = ENXIO;
+		goto out;
+	}
+	if ((error = port_lookup(a->port, &pid)) != 0) {
+		fprintf(stderr, "rumpnet: no DPDK port %s (%u ports)\n",
+		    a->port, rte_eth_dev_count_avail());
+		goto out;
+	}
+	hp = &H.ports[pid];
+	if (!hp->configured && (error = port_setup(pid, a)) != 0)
+		goto out;
+	if (a->queue >= hp->nqueues) {
+		fprintf(stderr, "rumpnet: port %s has %u queue pairs, not "
+		    "queue %u\n", a->port, hp->nqueues, a->queue);
+		error = EINVAL;
+		goto out;
+	}
+	if (hp->q[a->queue].attached) {
+		error = EBUSY;
+		goto out;
+	}
+	hp->q[a->queue].attached = true;
+	*info = hp->info;
+	*qp = &hp->q[a->queue];
+out:
+	pthread_mutex_unlock(&H.mtx);
+	return kerr(error);
+}
+
+static void
+drain_orphans_locked(void)
+{
+	struct rte_mbuf *m[DPDK_BURST];
+	uint16_t pid;
+
+	RTE_ETH_FOREACH_DEV(pid) {
+		struct dpdk_port *hp = &H.ports[pid];
+		uint16_t n;
+
+		if (!hp->configured)
+			continue;
+		for (uint16_t i = 0; i < hp->nqueues; i++) {
+			if (hp->q[i].attached)
+				continue;
+			while ((n = rte_eth_rx_burst(pid, i, m, DPDK_BURST)) >
+			    0)
+				rte_pktmbuf_free_bulk(m, n);
+		}
+	}
+}
+
+int
+dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
+    void (*reap)(void *token, void *arg), void *arg)
+{
+	void *tokens[DPDK_BURST];
+	unsigned waited = 0, n;
+
+	pthread_mutex_lock(&H.mtx);
+	q->attached = false;
+	for (;;) {
+		drain_orphans_locked();
+		while ((n = dpdk_host_tx_reap(q, tokens, DPDK_BURST)) > 0)
+			for (unsigned i = 0; i < n; i++)
+				reap(tokens[i], arg);
+		if (atomic_load(&q->outstanding) == 0 || waited >= timeout_ms)
+			break;
+		pthread_mutex_unlock(&H.mtx);
+		usleep(1000);
+		waited++;
+		pthread_mutex_lock(&H.mtx);
+	}
+	n = (unsigned)atomic_load(&q->outstanding);
+	pthread_mutex_unlock(&H.mtx);
+	if (n != 0) {
+		fprintf(stderr, "rumpnet: port %u queue %u: %u frames still "
+		    "held by the PMD after %u ms\n", q->port, q->queue, n,
+		    timeout_ms);
+		return kerr(ETIMEDOUT);
+	}
+	return 0;
+}
+
+void
+dpdk_host_thread_register(void)
+{
+	if (rte_lcore_id() == LCORE_ID_ANY)
+		(void)rte_thread_register();
+}
+
+void
+dpdk_host_thread_unregister(void)
+{
+	rte_thread_unregister();
+}
+
+/* ---- receive ---- */
+
+unsigned
+dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
+{
+	struct rte_mbuf *m[DPDK_BURST];
+	bool voff = q->hp->virtual_offload;
+	uint16_t got;
+
+	if (n > DPDK_BURST)
+		n = DPDK_BURST;
+	got = rte_eth_rx_burst(q->port, q->queue, m, (uint16_t)n);
+	for (uint16_t i = 0; i < got; i++) {
+		struct rte_mbuf *mb = m[i];
+		uint64_t ol = mb->ol_flags;
+		unsigned flags = 0;
+
+		if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+		    RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			flags |= DPDK_RX_L4_OK;
+		else if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+		    RTE_MBUF_F_RX_L4_CKSUM_BAD)
+			flags |= DPDK_RX_L4_BAD;
+		/* a net_ring peer with virtual offload left it out */
+		if (voff && (ol & (RTE_MBUF_F_TX_TCP_CKSUM |
+		    RTE_MBUF_F_TX_TCP_SEG)))
+			flags |= DPDK_RX_L4_OK;
+		for (struct rte_mbuf *s = mb; s != NULL; s = s->next)
+			if (!RTE_MBUF_DIRECT(s)) {
+				flags |= DPDK_RX_COPY;
+				q->rx_copied++;
+				break;
+			}
+		fr[i].data = rte_pktmbuf_mtod(mb, void *);
+		fr[i].len = mb->data_len;
+		fr[i].pktlen = mb->pkt_len;
+		fr[i].cookie = mb;
+		fr[i].flags = flags;
+	}
+	return got;
+}
+
+void *
+dpdk_host_rx_next(void *cookie, void **data, unsigned *len)
+{
+	struct rte_mbuf *m = ((struct rte_mbuf *)cookie)->next;
+
+	if (m != NULL) {
+		*data = rte_pktmbuf_mtod(m, void *);
+		*len = m->data_len;
+	}
+	return m;
+}
+
+void
+dpdk_host_rx_free(void *cookie)
+{
+	rte_pktmbuf_free_seg(cookie);
+}
+
+/* ---- transmit ---- */
+
+static void
+txd_free_cb(void *addr, void *opaque)
+{
+	struct txd *d = opaque;
+	struct dpdk_queue *q = d->q;
+	struct txd *head = atomic_load_explicit(&q->reap, memory_order_relaxed);
+
+	(void)addr;
+	do
+		d->next = head;
+	while (!atomic_compare_exchange_weak_explicit(&q->reap, &head, d,
+	    memory_order_release, memory_order_relaxed));
+}
+
+unsigned
+dpdk_host_tx_reap(struct dpdk_queue *q, void **tokens, unsigned n)
+{
+	unsigned i = 0;
+
+	if (q->reaped == NULL && atomic_load_explicit(&q->reap,
+	    memory_order_relaxed) == NULL)
+		return 0;
+	if (q->reaped == NULL)
+		q->reaped = atomic_exchange_explicit(&q->reap, NULL,
+		    memory_order_acquire);
+	while (i < n && q->reaped != NULL) {
+		struct txd *d = q->reaped;
+
+		q->reaped = d->next;
+		tokens[i++] = d->token;
+		rte_mempool_put(q->hp->txdpool, d);
+	}
+	atomic_fetch_sub_explicit(&q->outstanding, i, memory_order_relaxed);
+	return i;
+}
+
+unsigned long
+dpdk_host_outstanding(struct dpdk_queue *q)
+{
+	return atomic_load(&q->outstanding);
+}
+
+/* The offload fields of head for frame f (headers in the first segment). */
+static void
+tx_offload(struct dpdk_queue *q, struct rte_mbuf *head,
+    const struct dpdk_txframe *f)
+{
+	struct rte_ipv4_hdr *ip;
+	uint16_t *sum;
+
+	if (!(f->flags & (DPDK_TX_CSUM_TCP | DPDK_TX_TSO)))
+		return;
+	head->l2_len = RTE_ETHER_HDR_LEN;
+	head->l3_len = f->l3len;
+	head->l4_len = f->l4len;
+	head->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+	if (f->flags & DPDK_TX_TSO) {
+		head->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+		head->tso_segsz = f->tso_segsz;
+	}
+	if (q->hp->virtual_offload)
+		return;		/* the peer takes it as it is */
+	if (q->hp->txoff & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
+		head->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+	/* the port wants the pseudo-header sum in the TCP checksum field */
+	ip = (struct rte_ipv4_hdr *)((char *)f->segs[0].data +
+	    RTE_ETHER_HDR_LEN);
+	sum = (uint16_t *)(void *)((char *)ip + f->l3len + 16);
+	*sum = rte_ipv4_phdr_cksum(ip, head->ol_flags);
+	if (head->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)
+		ip->hdr_checksum = 0;
+}
+
+/* Attach frame f's segments to rte_mbufs; NULL when out of them. */
+static struct rte_mbuf *
+tx_attach(struct dpdk_queue *q, struct dpdk_txframe *f)
+{
+	struct dpdk_port *hp = q->hp;
+	struct rte_mbuf *m[DPDK_TX_MAXSEGS];
+	struct txd *d;
+	void *obj;
+	bool va = rte_eal_iova_mode() == RTE_IOVA_VA;
+
+	if (f->nsegs > DPDK_TX_MAXSEGS || (f->nsegs > 1 && !hp->multiseg))
+		return NULL;
+	for (unsigned i = 0; i < f->nsegs; i++)
+		if (f->segs[i].len > UINT16_MAX)
+			return NULL;
+	if (rte_mempool_get(hp->txdpool, &obj) != 0)
+		return NULL;
+	d = obj;
+	if (rte_pktmbuf_alloc_bulk(hp->attpool, m, f->nsegs) != 0) {
+		rte_mempool_put(hp->txdpool, d);
+		return NULL;
+	}
+	d->shinfo.free_cb = txd_free_cb;
+	d->shinfo.fcb_opaque = d;
+	rte_mbuf_ext_refcnt_set(&d->shinfo, (uint16_t)f->nsegs);
+	d->token = f->token;
+	d->q = q;
+	for (unsigned i = 0; i < f->nsegs; i++) {
+		void *data = f->segs[i].data;
+
+		rte_pktmbuf_attach_extbuf(m[i], data, va ?
+		    (rte_iova_t)(uintptr_t)data : RTE_BAD_IOVA,
+		    (uint16_t)f->segs[i].len, &d->shinfo);
+		m[i]->data_len = (uint16_t)f->segs[i].len;
+		m[i]->next = i + 1 < f->nsegs ? m[i + 1] : NULL;
+	}
+	m[0]->nb_segs = (uint16_t)f->nsegs;
+	m[0]->pkt_len = f->pktlen;
+	atomic_fetch_add_explicit(&q->outstanding, 1, memory_order_relaxed);
+	f->held = true;
+	return m[0];
+}
+
+/* Copy frame f into rte_mbufs of the port's pool; NULL when out of them. */
+static struct rte_mbuf *
+tx_copy(struct dpdk_queue *q, struct dpdk_txframe *f)
+{
+	struct dpdk_port *hp = q->hp;
+	struct rte_mbuf *head = NULL, *tail = NULL;
+	unsigned seg = 0, off = 0;
+
+	if (f->pktlen > RTE_MBUF_DEFAULT_DATAROOM && !hp->multiseg)
+		return NULL;
+	while (seg < f->nsegs) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(hp->rxpool);
+		unsigned room;
+		char *dst;
+
+		if (m == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		room = rte_pktmbuf_tailroom(m);
+		dst = rte_pktmbuf_mtod(m, char *);
+		while (room > 0 && seg < f->nsegs) {
+			unsigned take = f->segs[seg].len - off;
+
+			if (take > room)
+				take = room;
+			memcpy(dst, (char *)f->segs[seg].data + off, take);
+			dst += take;
+			room -= take;
+			m->data_len = (uint16_t)(m->data_len + take);
+			if ((off += take) == f->segs[seg].len) {
+				seg++;
+				off = 0;
+			}
+		}
+		if (head == NULL)
+			head = m;
+		else {
+			tail->next = m;
+			head->nb_segs++;
+		}
+		tail = m;
+	}
+	head->pkt_len = f->pktlen;
+	q->tx_copied++;
+	f->held = false;
+	return head;
+}
+
+unsigned
+dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr, unsigned n)
+{
+	struct rte_mbuf *m[DPDK_BURST];
+	unsigned built = 0, sent = 0, tries = 0;
+
+	if (n > DPDK_BURST)
+		n = DPDK_BURST;
+	for (unsigned i = 0; i < n; i++) {
+		struct dpdk_txframe *f = &fr[i];
+		struct rte_mbuf *mb = NULL;
+
+		f->held = false;
+		/* tx_offload writes the headers: before the frame is shared */
+		if (q->hp->zerocopy)
+			mb = tx_attach(q, f);
+		if (mb == NULL)
+			mb = tx_copy(q, f);
+		if (mb == NULL) {
+			q->tx_dropped++;
+			continue;
+		}
+		tx_offload(q, mb, f);
+		m[built++] = mb;
+	}
+	while (sent < built) {
+		sent += rte_eth_tx_burst(q->port, q->queue, m + sent,
+		    (uint16_t)(built - sent));
+		if (sent < built && ++tries == 1)
+			q->tx_full++;
+		if (tries >= DPDK_TX_RETRIES)
+			break;
+	}
+	if (sent < built) {
+		/* attached frames come back through the reap list */
+		q->tx_dropped += built - sent;
+		rte_pktmbuf_free_bulk(m + sent, built - sent);
+	}
+	return sent;
+}
+
+void
+dpdk_host_stats(struct dpdk_queue *q, struct dpdk_host_stats *st)
+{
+	struct rte_eth_stats es;
+	struct rte_eth_link link;
+
+	memset(st, 0, sizeof(*st));
+	if (rte_eth_stats_get(q->port, &es) == 0) {
+		st->ipackets = es.ipackets;
+		st->opackets = es.opackets;
+		st->ibytes = es.ibytes;
+		st->obytes = es.obytes;
+		st->imissed = es.imissed;
+		st->ierrors = es.ierrors;
+		st->oerrors = es.oerrors;
+		st->rx_nombuf = es.rx_nombuf;
+	}
+	if (rte_eth_link_get_nowait(q->port, &link) == 0) {
+		st->link_up = link.link_status == RTE_ETH_LINK_UP;
+		st->link_speed_mbps = link.link_speed;
+	}
+	st->tx_copied = q->tx_copied;
+	st->tx_full = q->tx_full;
+	st->tx_dropped = q->tx_dropped;
+	st->rx_copied = q->rx_copied;
+}
+
+int
+dpdk_host_pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return kerr(EINVAL);
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return kerr(pthread_setaffinity_np(pthread_self(), sizeof(set), &set));
+}
+
+/* ---- the process-wide public API (include/rumpnet/dpdk.h) ---- */
+
+bool
+rump_dpdk_available(void)
+{
+	return true;
+}
+
+int
+rump_dpdk_init(const char *eal_args)
+{
+	return hyper_errno_to_host(dpdk_host_init(eal_args));
+}
+
+int
+rump_dpdk_ring_pair(const char *name, unsigned nqueues)
+{
+	if (name == NULL)
+		return EINVAL;
+	if (!H.eal_done)
+		return ENXIO;
+	return hyper_errno_to_host(dpdk_host_ring_pair(name, nqueues));
+}

@@ -1,0 +1,600 @@
+/*
+ * if_dpdk.c -- the kernel half of the DPDK driver (public interface:
+ * include/rumpnet/dpdk.h; host half: dpdk_host.c behind dpdk_host.h).
+ *
+ * Each attachment is an ifnet ("dpdk0", ...) for one RX/TX queue pair and
+ * a poll loop: a hardware interrupt LWP bound to vCPU 0 of its instance.
+ *
+ * poll loop: dpdk_loop()                      holding vCPU 0
+ *              hardclock()                    callouts: no clock thread
+ *              dpdk_reap()                    frames the PMD sent: free
+ *              dpdk_rx() -> dpdk_host_rx()    a burst, wrapped in mbufs
+ *                        -> if_input()        queued for softnet
+ *              softint_run_inline()           softnet, TCP, ... (inline
+ *                                             mode); their output is
+ *                                             staged (dpdk_start())
+ *              dpdk_flush()                   one burst out
+ *            release the vCPU; no frame for idle_spin_us: sleep
+ *            idle_sleep_us (never more than a tick)
+ *
+ * send:    ether_output() -> if_transmit() -> dpdk_start(): frames staged
+ *          while the poll loop runs softints (sent as one burst when they
+ *          are done), sent at once from any other context
+ *          -> dpdk_flush() -> dpdk_host_tx(): the mbufs' data attached
+ *          (zero copy) or copied.
+ *
+ * Busy polling (if_poll, SO_BUSY_POLL): an application LWP holding the
+ * vCPU takes bursts itself; while it keeps coming back (within
+ * DPDK_POLL_GRACE_NS) the loop leaves the queue to it and only sleeps,
+ * ticks and reaps, so poller and loop do not both spin on one queue.
+ */
+#include "kern/kernel.h"
+#include "kern/kthread.h"
+#include "kern/mbuf.h"
+#include "kern/softint.h"
+#include "net/if.h"
+#include "net/if_ether.h"
+#include "net/netstack.h"
+#include "netinet/in_cksum.h"
+#include "netinet/ip.h"
+#include "netinet/tcp.h"
+#include "rumpnet/dpdk.h"
+
+#include "dpdk_host.h"
+
+#define DPDK_POLL_GRACE_NS 5000000ull	/* a busy poller comes back within */
+#define DPDK_STATS_NS 1000000000ull	/* port counters merged every second */
+#define DPDK_CLOSE_MS 2000		/* wait for frames the PMD holds */
+
+struct dpdk_softc {
+	struct ifnet sc_if;
+	struct dpdk_queue *sc_q;		/* [I] */
+	struct dpdk_port_info sc_info;		/* [I] */
+	struct lwp *sc_lwp;			/* [I] the poll loop */
+	struct rump_dpdk_config sc_cfg;		/* [I] */
+	bool sc_exiting;			/* [C] */
+	/* frames staged by dpdk_start() while sc_batching */
+	bool sc_batching;			/* [N] */
+	struct mbuf *sc_txm[DPDK_BURST];	/* [N] */
+	unsigned sc_ntx;			/* [N] */
+	/* busy polling */
+	_Atomic uint64_t sc_polled_ns;		/* last if_poll, 0: none */
+	_Atomic bool sc_rxbusy;			/* someone is in dpdk_rx() */
+	/* port counters already merged into if_counters */
+	struct dpdk_host_stats sc_merged;	/* [C] */
+	uint64_t sc_stats_ns;			/* [C] */
+};
+
+static uint64_t
+dpdk_now(void)
+{
+	uint64_t now;
+
+	hyper_clock_gettime(HYPER_CLOCK_MONO, &now);
+	return now;
+}
+
+/* ---- receive ---- */
+
+static void
+dpdk_rxfree(void *buf, size_t size, void *arg)
+{
+	(void)buf;
+	(void)size;
+	dpdk_host_rx_free(arg);
+}
+
+/*
+ * A received frame as a kernel mbuf chain: small frames and frames whose
+ * data is not the port's (DPDK_RX_COPY) copied, the rest wrapped segment
+ * by segment as external storage.  Every host segment is given back or
+ * owned by an mbuf either way.  NULL (counted by the caller) when out of
+ * mbufs.
+ */
+static struct mbuf *
+dpdk_wrap(const struct dpdk_rxframe *f)
+{
+	bool copy = f->pktlen <= (unsigned)MHLEN || (f->flags & DPDK_RX_COPY);
+	void *cookie = f->cookie, *data = f->data, *next, *ndata = NULL;
+	unsigned len = f->len, nlen = 0;
+	struct mbuf *m, *tail;
+
+	if ((m = tail = m_gethdr(M_DONTWAIT, MT_DATA)) != NULL) {
+		m->m_len = 0;
+		m->m_pkthdr.len = 0;
+	}
+	for (; cookie != NULL; cookie = next, data = ndata, len = nlen) {
+		next = dpdk_host_rx_next(cookie, &ndata, &nlen);
+		if (m == NULL) {
+			dpdk_host_rx_free(cookie);
+			continue;
+		}
+		if (copy) {
+			if (!m_append(m, (int)len, data)) {
+				m_freem(m);
+				m = NULL;
+			}
+			dpdk_host_rx_free(cookie);
+			continue;
+		}
+		if (tail->m_flags & M_EXT) {
+			if ((tail->m_next = m_get(M_DONTWAIT, MT_DATA)) ==
+			    NULL) {
+				m_freem(m);
+				m = NULL;
+				dpdk_host_rx_free(cookie);
+				continue;
+			}
+			tail = tail->m_next;
+		}
+		if (m_extadd(tail, data, len, dpdk_rxfree, cookie) != 0) {
+			m_freem(m);
+			m = NULL;
+			dpdk_host_rx_free(cookie);
+			continue;
+		}
+		tail->m_len = (int)len;
+		m->m_pkthdr.len += (int)len;
+	}
+	return m;
+}
+
+/*
+ * Take a burst from the queue and hand it up; the caller holds the vCPU.
+ * Returns the frames received, or -1 when another LWP is taking a burst
+ * from the queue right now.
+ */
+static int
+dpdk_rx(struct dpdk_softc *sc)
+{
+	struct dpdk_rxframe fr[DPDK_BURST];
+	struct ifnet *ifp = &sc->sc_if;
+	bool expect = false;
+	unsigned n;
+
+	if (!atomic_compare_exchange_strong(&sc->sc_rxbusy, &expect, true))
+		return -1;
+	n = dpdk_host_rx(sc->sc_q, fr, DPDK_BURST);
+	for (unsigned i = 0; i < n; i++) {
+		struct mbuf *m = dpdk_wrap(&fr[i]);
+
+		if (m == NULL) {
+			if_count(ifp, IFC_IQDROPS, 1);
+			continue;
+		}
+		if (fr[i].flags & DPDK_RX_L4_OK)
+			m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
+		else if (fr[i].flags & DPDK_RX_L4_BAD)
+			m->m_pkthdr.csum_flags = M_CSUM_TCP_UDP_BAD;
+		if_input(ifp, m);
+	}
+	atomic_store(&sc->sc_rxbusy, false);
+	return (int)n;
+}
+
+/* ---- transmit ---- */
+
+static void
+dpdk_reap_one(void *token, void *arg)
+{
+	(void)arg;
+	m_freem(token);
+}
+
+/* Free the frames the PMD is done with; the caller holds a vCPU. */
+static void
+dpdk_reap(struct dpdk_softc *sc)
+{
+	void *tok[DPDK_BURST];
+	unsigned n;
+
+	while ((n = dpdk_host_tx_reap(sc->sc_q, tok, DPDK_BURST)) > 0)
+		for (unsigned i = 0; i < n; i++)
+			m_freem(tok[i]);
+}
+
+/*
+ * The offload description of frame m for the host: headers contiguous in
+ * the first mbuf when the port is to fill in a checksum or segment.
+ * Returns the (possibly new) chain, NULL when it was freed.
+ */
+static struct mbuf *
+dpdk_tx_prepare(struct mbuf *m, struct dpdk_txframe *f)
+{
+	int flags = m->m_pkthdr.csum_flags;
+	struct ip *ip;
+	struct tcphdr *th;
+	int hlen;
+
+	f->flags = 0;
+	if (!(flags & (M_CSUM_TCPv4 | M_CSUM_TSOv4)))
+		return m;
+	if ((m = m_pullup(m, ETHER_HDR_LEN + (int)sizeof(struct ip))) == NULL)
+		return NULL;
+	ip = (struct ip *)(void *)(mtod(m, char *) + ETHER_HDR_LEN);
+	hlen = IP_HL(ip) << 2;
+	if ((m = m_pullup(m, ETHER_HDR_LEN + hlen +
+	    (int)sizeof(struct tcphdr))) == NULL)
+		return NULL;
+	th = (struct tcphdr *)(void *)(mtod(m, char *) + ETHER_HDR_LEN +
+	    hlen);
+	if ((m = m_pullup(m, ETHER_HDR_LEN + hlen + (TH_OFF(th) << 2))) ==
+	    NULL)
+		return NULL;
+	th = (struct tcphdr *)(void *)(mtod(m, char *) + ETHER_HDR_LEN +
+	    hlen);
+	f->l3len = (unsigned)hlen;
+	f->l4len = (unsigned)(TH_OFF(th) << 2);
+	f->flags = DPDK_TX_CSUM_TCP;
+	if (flags & M_CSUM_TSOv4) {
+		f->flags |= DPDK_TX_TSO;
+		f->tso_segsz = m->m_pkthdr.segsz;
+	}
+	return m;
+}
+
+/*
+ * A frame of more pieces than one zero-copy send takes, copied into
+ * clusters (at most 33 for 64 KiB).  Frees m; NULL when out of mbufs.
+ */
+static struct mbuf *
+dpdk_compact(struct mbuf *m)
+{
+	struct mbuf *n = m_gethdr(M_DONTWAIT, MT_DATA), *s;
+
+	if (n != NULL) {
+		n->m_len = 0;
+		n->m_pkthdr = m->m_pkthdr;
+		n->m_pkthdr.len = 0;
+		for (s = m; s != NULL; s = s->m_next)
+			if (!m_append(n, s->m_len, s->m_data)) {
+				m_freem(n);
+				n = NULL;
+				break;
+			}
+	}
+	m_freem(m);
+	return n;
+}
+
+/* Send the staged frames as one burst.  Net lock held. */
+static void
+dpdk_flush(struct dpdk_softc *sc)
+{
+	struct dpdk_txframe fr[DPDK_BURST];
+	struct dpdk_txseg segs[DPDK_BURST][DPDK_TX_MAXSEGS];
+	struct ifnet *ifp = &sc->sc_if;
+	unsigned n = 0, sent;
+
+	if (sc->sc_ntx == 0)
+		return;
+	for (unsigned i = 0; i < sc->sc_ntx; i++) {
+		struct mbuf *m = sc->sc_txm[i], *s;
+		struct dpdk_txframe *f = &fr[n];
+		unsigned ns = 0;
+
+		if ((m = dpdk_tx_prepare(m, f)) == NULL) {
+			if_count(ifp, IFC_OERRORS, 1);
+			continue;
+		}
+		for (s = m; s != NULL; s = s->m_next)
+			if (s->m_len > 0)
+				ns++;
+		if (ns > DPDK_TX_MAXSEGS && (m = dpdk_compact(m)) == NULL) {
+			if_count(ifp, IFC_OERRORS, 1);
+			continue;
+		}
+		ns = 0;
+		for (s = m; s != NULL; s = s->m_next)
+			if (s->m_len > 0) {
+				segs[n][ns].data = s->m_data;
+				segs[n][ns].len = (unsigned)s->m_len;
+				ns++;
+			}
+		f->segs = segs[n];
+		f->nsegs = ns;
+		f->pktlen = (unsigned)m->m_pkthdr.len;
+		f->token = m;
+		n++;
+	}
+	sc->sc_ntx = 0;
+	sent = dpdk_host_tx(sc->sc_q, fr, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct mbuf *m = fr[i].token;
+
+		if (i < sent) {
+			if_count(ifp, IFC_OPACKETS, 1);
+			if_count(ifp, IFC_OBYTES, fr[i].pktlen);
+		}
+		if (!fr[i].held)
+			m_freem(m);
+	}
+	if (sent < n)
+		if_count(ifp, IFC_OERRORS, n - sent);
+}
+
+/* ifnet if_start: net lock held. */
+static void
+dpdk_start(struct ifnet *ifp)
+{
+	struct dpdk_softc *sc = ifp->if_softc;
+	struct mbuf *m;
+
+	while ((m = ifq_dequeue(&ifp->if_snd)) != NULL) {
+		/* a capture shows the checksum the wire will carry */
+		if (ifp->if_pcap != NULL) {
+			/* a TSO frame is captured whole, as Linux shows it */
+			if (m->m_pkthdr.csum_flags & M_CSUM_TCPv4)
+				in_delayed_cksum(m);
+			if_tap(ifp, m);
+		}
+		sc->sc_txm[sc->sc_ntx++] = m;
+		if (sc->sc_ntx == DPDK_BURST)
+			dpdk_flush(sc);
+	}
+	if (!sc->sc_batching)
+		dpdk_flush(sc);
+}
+
+/* ---- busy polling ---- */
+
+static int
+dpdk_poll(struct ifnet *ifp, int budget)
+{
+	struct dpdk_softc *sc = ifp->if_softc;
+
+	(void)budget;		/* a burst is DPDK_BURST, below any budget */
+	atomic_store_explicit(&sc->sc_polled_ns, dpdk_now(),
+	    memory_order_relaxed);
+	dpdk_reap(sc);
+	return dpdk_rx(sc);
+}
+
+static void
+dpdk_poll_done(struct ifnet *ifp)
+{
+	struct dpdk_softc *sc = ifp->if_softc;
+
+	atomic_store_explicit(&sc->sc_polled_ns, 0, memory_order_relaxed);
+}
+
+/* ---- the poll loop ---- */
+
+/* Add what the port counted since last time to the interface's counters. */
+static void
+dpdk_merge_stats(struct dpdk_softc *sc)
+{
+	struct dpdk_host_stats st, *old = &sc->sc_merged;
+	struct ifnet *ifp = &sc->sc_if;
+
+	dpdk_host_stats(sc->sc_q, &st);
+	if_count(ifp, IFC_IERRORS, st.ierrors - old->ierrors);
+	if_count(ifp, IFC_IQDROPS, (st.imissed - old->imissed) +
+	    (st.rx_nombuf - old->rx_nombuf));
+	if_count(ifp, IFC_OERRORS, st.oerrors - old->oerrors);
+	*old = st;
+}
+
+static void
+dpdk_loop(void *arg)
+{
+	struct dpdk_softc *sc = arg;
+	struct lwp *l = curlwp;
+	struct rump_kernel *k = sc->sc_if.if_kernel;
+	struct netstack *ns = k->k_net;
+	uint64_t spin_ns = (uint64_t)sc->sc_cfg.idle_spin_us * 1000;
+	uint64_t sleep_ns = (uint64_t)sc->sc_cfg.idle_sleep_us * 1000;
+	bool busy = sc->sc_cfg.idle == RUMP_DPDK_IDLE_BUSY;
+	uint64_t last_rx = dpdk_now();
+
+	if (sc->sc_cfg.cpu >= 0)
+		(void)dpdk_host_pin(sc->sc_cfg.cpu);
+	dpdk_host_thread_register();
+	while (!sc->sc_exiting) {
+		uint64_t now = dpdk_now(), polled;
+		int n = 0;
+
+		hardclock();
+		dpdk_reap(sc);
+		polled = atomic_load_explicit(&sc->sc_polled_ns,
+		    memory_order_relaxed);
+		if (polled == 0 || now - polled > DPDK_POLL_GRACE_NS)
+			n = dpdk_rx(sc);
+		if (now - sc->sc_stats_ns >= DPDK_STATS_NS) {
+			sc->sc_stats_ns = now;
+			dpdk_merge_stats(sc);
+		}
+		if (n > 0 && k->k_softint_inline) {
+			/* what the softints send leaves in one burst */
+			struct cpu_info *ci = l->l_cpu;
+
+			mutex_enter(&ns->ns_lock);
+			sc->sc_batching = true;
+			mutex_exit(&ns->ns_lock);
+			if (ci->ci_softpending != 0)
+				softint_run_inline(ci);
+			mutex_enter(&ns->ns_lock);
+			sc->sc_batching = false;
+			dpdk_flush(sc);
+			mutex_exit(&ns->ns_lock);
+		}
+		sched_release_softints(l);
+		if (n > 0)
+			last_rx = now;
+		else if (polled != 0 && now - polled <= DPDK_POLL_GRACE_NS)
+			hyper_clock_sleep(sleep_ns);	/* the poller has it */
+		else if (!busy && now - last_rx > spin_ns)
+			hyper_clock_sleep(sleep_ns);
+		else
+			spin_pause();
+		sched_acquire(l);
+	}
+	dpdk_host_thread_unregister();
+}
+
+/* ifnet destructor: the instance goes away, or rump_if_destroy(). */
+static void
+dpdk_if_destroy(struct ifnet *ifp)
+{
+	struct dpdk_softc *sc = ifp->if_softc;
+	struct netstack *ns = ifp->if_kernel->k_net;
+
+	sc->sc_exiting = true;
+	sched_release(curlwp);		/* the loop needs the vCPU to exit */
+	kthread_join(sc->sc_lwp);
+	sched_acquire(curlwp);
+	mutex_enter(&ns->ns_lock);
+	for (unsigned i = 0; i < sc->sc_ntx; i++)
+		m_freem(sc->sc_txm[i]);
+	sc->sc_ntx = 0;
+	mutex_exit(&ns->ns_lock);
+	if_detach(ifp);
+	dpdk_reap(sc);
+	/* frames still on a wire (a net_ring) come back before we go */
+	(void)dpdk_host_close(sc->sc_q, DPDK_CLOSE_MS, dpdk_reap_one, NULL);
+	hyper_free(sc, sizeof(*sc));
+}
+
+/* ---- the public API (include/rumpnet/dpdk.h) ---- */
+
+/* "dpdk<unit>" into name (IFNAMSIZ) */
+static void
+dpdk_ifname(char *name, unsigned unit)
+{
+	char digits[12];
+	int n = 0;
+
+	do
+		digits[n++] = (char)('0' + unit % 10);
+	while ((unit /= 10) != 0 && n < 10);
+	memcpy(name, "dpdk", 4);
+	for (int i = 0; i < n; i++)
+		name[4 + i] = digits[n - 1 - i];
+	name[4 + n] = '\0';
+}
+
+void
+rump_dpdk_config_default(struct rump_dpdk_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->port = "0";
+	cfg->cpu = -1;
+}
+
+int
+rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
+    unsigned *ifindex)
+{
+	struct dpdk_open_args a;
+	struct dpdk_port_info info;
+	struct dpdk_queue *q;
+	struct dpdk_softc *sc;
+	char tname[IFNAMSIZ + 2];
+	size_t n;
+	void *mem;
+	int error;
+
+	if (k == NULL || cfg == NULL || ifindex == NULL || cfg->port == NULL ||
+	    cfg->idle_sleep_us > 1000 ||
+	    (cfg->idle != RUMP_DPDK_IDLE_SLEEP &&
+	    cfg->idle != RUMP_DPDK_IDLE_BUSY))
+		return hyper_errno_to_host(EINVAL);
+	memset(&a, 0, sizeof(a));
+	a.port = cfg->port;
+	a.queue = cfg->queue;
+	a.nqueues = cfg->nqueues;
+	a.rx_desc = cfg->rx_desc;
+	a.tx_desc = cfg->tx_desc;
+	a.mbufs = cfg->mbufs;
+	a.tx_copy = cfg->tx_copy;
+	a.promisc = cfg->promisc;
+	a.virtual_offload = cfg->virtual_offload;
+	if ((error = dpdk_host_open(&a, &info, &q)) != 0)
+		return hyper_errno_to_host(error);
+	if ((error = rump_schedule_kernel(k)) != 0) {
+		(void)dpdk_host_close(q, 0, dpdk_reap_one, NULL);
+		return hyper_errno_to_host(error);
+	}
+	if ((error = hyper_malloc(sizeof(*sc), CACHE_LINE_SIZE, &mem)) != 0)
+		goto fail;
+	sc = mem;
+	memset(sc, 0, sizeof(*sc));
+	sc->sc_q = q;
+	sc->sc_info = info;
+	sc->sc_cfg = *cfg;
+	if (sc->sc_cfg.idle_spin_us == 0)
+		sc->sc_cfg.idle_spin_us = 200;
+	if (sc->sc_cfg.idle_sleep_us == 0)
+		sc->sc_cfg.idle_sleep_us = 100;
+	for (unsigned i = 0;; i++) {
+		dpdk_ifname(sc->sc_if.if_xname, i);
+		if (if_byname(k, sc->sc_if.if_xname) == NULL)
+			break;
+	}
+	memcpy(sc->sc_if.if_lladdr, info.mac, ETHER_ADDR_LEN);
+	sc->sc_if.if_mtu = info.mtu;
+	if (info.tx_csum_tcp)
+		sc->sc_if.if_capenable |= IFCAP_CSUM_TCPv4;
+	if (info.tx_tso) {
+		sc->sc_if.if_capenable |= IFCAP_TSOv4;
+		sc->sc_if.if_tsomax = MIN(info.tso_max, (unsigned)IP_MAXPACKET);
+	}
+	sc->sc_if.if_start = dpdk_start;
+	sc->sc_if.if_poll = dpdk_poll;
+	sc->sc_if.if_poll_done = dpdk_poll_done;
+	sc->sc_if.if_destroy = dpdk_if_destroy;
+	sc->sc_if.if_softc = sc;
+	if_attach(k, &sc->sc_if);
+	n = strlen(sc->sc_if.if_xname);
+	memcpy(tname, sc->sc_if.if_xname, n);
+	memcpy(tname + n, "rx", 3);
+	if ((error = kthread_create(k, KTHREAD_MUSTJOIN | KTHREAD_INTR,
+	    &k->k_cpus[0], dpdk_loop, sc, tname, &sc->sc_lwp)) != 0) {
+		if_detach(&sc->sc_if);
+		hyper_free(sc, sizeof(*sc));
+		goto fail;
+	}
+	*ifindex = sc->sc_if.if_index;
+	rump_unschedule();
+	return 0;
+fail:
+	rump_unschedule();
+	(void)dpdk_host_close(q, 0, dpdk_reap_one, NULL);
+	return hyper_errno_to_host(error);
+}
+
+int
+rump_dpdk_port_stats(struct rump_kernel *k, unsigned ifindex,
+    struct rump_dpdk_stats *st)
+{
+	struct dpdk_host_stats hs;
+	struct ifnet *ifp;
+	int error;
+
+	if (st == NULL)
+		return hyper_errno_to_host(EINVAL);
+	if ((error = rump_schedule_kernel(k)) != 0)
+		return hyper_errno_to_host(error);
+	if ((ifp = if_byindex(k, ifindex)) == NULL ||
+	    ifp->if_destroy != dpdk_if_destroy)
+		error = ENXIO;
+	else {
+		dpdk_host_stats(((struct dpdk_softc *)ifp->if_softc)->sc_q,
+		    &hs);
+		memset(st, 0, sizeof(*st));
+		st->ipackets = hs.ipackets;
+		st->opackets = hs.opackets;
+		st->ibytes = hs.ibytes;
+		st->obytes = hs.obytes;
+		st->imissed = hs.imissed;
+		st->ierrors = hs.ierrors;
+		st->oerrors = hs.oerrors;
+		st->rx_nombuf = hs.rx_nombuf;
+		st->tx_copied = hs.tx_copied;
+		st->tx_full = hs.tx_full;
+		st->link_up = hs.link_up;
+		st->link_speed_mbps = hs.link_speed_mbps;
+	}
+	rump_unschedule();
+	return hyper_errno_to_host(error);
+}

@@ -1,0 +1,324 @@
+/*
+ * test_dpdk.c -- the DPDK driver over net_ring: two instances in this
+ * process joined by a pair of DPDK rings, as rumpnet-perf both and the
+ * benchmark join them.  No root and no hugepages (--no-huge --no-shconf).
+ *
+ * Each transfer test sends data the receiver checks byte by byte (a
+ * pattern of the offset), through the zero-copy path, the copy path and
+ * virtual offload (64 KiB TCP segments on the ring), and ends with the
+ * pools of both instances back to zero (the connection ends with a reset,
+ * so no TIME-WAIT state is left) and every transmitted frame given back
+ * by the PMD.
+ */
+#include "../unit/harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "rumpnet/dpdk.h"
+#include "rumpnet/net.h"
+#include "rumpnet/socket.h"
+
+#define EAL "--no-huge --no-shconf --no-pci -m 512 --log-level=*:error"
+#define XFER_BYTES (16u << 20)
+
+static enum rump_softint_mode mode;
+
+struct pair {
+	struct rump_kernel *k[2];
+	unsigned ifindex[2];
+	uint32_t addr[2];
+};
+
+static void
+pair_up(struct pair *p, const char *ring, bool tx_copy, bool voff)
+{
+	struct rump_kernel_config kc;
+	char port[32];
+
+	assert_int_equal(rump_dpdk_init(EAL), 0);
+	assert_int_equal(rump_dpdk_ring_pair(ring, 1), 0);
+	for (int i = 0; i < 2; i++) {
+		struct rump_dpdk_config dc;
+
+		rump_kernel_config_default(&kc);
+		kc.softint_mode = mode;
+		kc.clock_thread = false;	/* the poll loop ticks */
+		assert_int_equal(rump_kernel_create(&kc, &p->k[i]), 0);
+		rump_dpdk_config_default(&dc);
+		snprintf(port, sizeof(port), "%s%c", ring, i == 0 ? 'a' : 'b');
+		dc.port = port;
+		dc.tx_copy = tx_copy;
+		dc.virtual_offload = voff;
+		assert_int_equal(rump_dpdk_attach(p->k[i], &dc,
+		    &p->ifindex[i]), 0);
+		p->addr[i] = inet_addr(i == 0 ? "198.18.0.1" : "198.18.0.2");
+		assert_int_equal(rump_if_addr_add(p->k[i], p->ifindex[i],
+		    p->addr[i], 24), 0);
+		assert_int_equal(rump_if_up(p->k[i], p->ifindex[i]), 0);
+	}
+}
+
+static uint64_t
+stat(struct rump_kernel *k, const char *name)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(rump_stat_get(k, name, &v), 0);
+	return v;
+}
+
+static void
+pair_down(struct pair *p)
+{
+	for (int i = 0; i < 2; i++) {
+		/* nothing the stack sent is still held by the PMD */
+		th_wait_until(rump_kernel_leaks(p->k[i]) == 0, 5000);
+		th_kernel_destroy(p->k[i]);
+	}
+}
+
+static uint8_t
+pattern(uint64_t off)
+{
+	return (uint8_t)(off * 7 + (off >> 11));
+}
+
+struct server {
+	struct rump_kernel *k;
+	int lfd;
+	uint64_t bytes, bad;
+};
+
+/* Accept one connection, read XFER_BYTES checking each byte, reply "ok". */
+static void *
+server_main(void *arg)
+{
+	struct server *s = arg;
+	static uint8_t buf[65536];
+	int fd;
+
+	assert_int_equal(rump_thread_bind(s->k), 0);
+	fd = rump_sys_accept(s->lfd, NULL, NULL);
+	if (fd >= 0) {
+		while (s->bytes < XFER_BYTES) {
+			ssize_t n = rump_sys_read(fd, buf, sizeof(buf));
+
+			if (n <= 0)
+				break;
+			for (ssize_t i = 0; i < n; i++)
+				if (buf[i] != pattern(s->bytes + (uint64_t)i))
+					s->bad++;
+			s->bytes += (uint64_t)n;
+		}
+		(void)rump_sys_write(fd, "ok", 2);
+		/* the client resets the connection when it has read this */
+		while (rump_sys_read(fd, buf, sizeof(buf)) > 0)
+			;
+		rump_sys_close(fd);
+	}
+	rump_sys_close(s->lfd);
+	rump_thread_unbind();
+	return NULL;
+}
+
+/* A TCP transfer from instance 1 to instance 0 over the ring pair. */
+static void
+transfer(const char *ring, bool tx_copy, bool voff)
+{
+	const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	static uint8_t buf[65536];
+	struct server s = { 0 };
+	struct rump_dpdk_stats st;
+	struct pair p;
+	pthread_t t;
+	uint64_t off = 0;
+	char reply[2];
+	int fd;
+
+	pair_up(&p, ring, tx_copy, voff);
+	s.k = p.k[0];
+	assert_int_equal(rump_thread_bind(p.k[0]), 0);
+	sin.sin_port = htons(5001);
+	s.lfd = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s.lfd >= 0);
+	assert_int_equal(rump_sys_bind(s.lfd, (struct sockaddr *)&sin,
+	    sizeof(sin)), 0);
+	assert_int_equal(rump_sys_listen(s.lfd, 8), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	assert_int_equal(pthread_create(&t, NULL, server_main, &s), 0);
+
+	assert_int_equal(rump_thread_bind(p.k[1]), 0);
+	fd = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = p.addr[0];
+	assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&sin,
+	    sizeof(sin)), 0);
+	while (off < XFER_BYTES) {
+		size_t len = sizeof(buf);
+		ssize_t n;
+
+		if (len > XFER_BYTES - off)
+			len = XFER_BYTES - off;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = pattern(off + i);
+		n = rump_sys_write(fd, buf, len);
+		assert_true(n > 0);
+		off += (uint64_t)n;
+	}
+	assert_int_equal(rump_sys_read(fd, reply, 2), 2);
+	assert_memory_equal(reply, "ok", 2);
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst,
+	    sizeof(rst)), 0);
+	assert_int_equal(rump_sys_close(fd), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(s.bytes, XFER_BYTES);
+	assert_int_equal(s.bad, 0);
+
+	/* the frames crossed the ring, through the path asked for */
+	assert_int_equal(rump_dpdk_port_stats(p.k[1], p.ifindex[1], &st), 0);
+	assert_true(st.opackets > 0);
+	if (tx_copy)
+		assert_int_equal(st.tx_copied, st.opackets);
+	else
+		assert_int_equal(st.tx_copied, 0);
+	assert_true(stat(p.k[1], "if.dpdk0.opackets") >= st.opackets);
+	assert_true(stat(p.k[0], "if.dpdk0.ipackets") > 0);
+	assert_int_equal(stat(p.k[0], "tcp.rcvbadsum"), 0);
+	if (voff)	/* 64 KiB segments, checksums left out */
+		assert_true(stat(p.k[0], "if.dpdk0.ibytes") /
+		    stat(p.k[0], "if.dpdk0.ipackets") > 1514);
+	else
+		assert_true(stat(p.k[0], "if.dpdk0.ibytes") /
+		    stat(p.k[0], "if.dpdk0.ipackets") <= 1514);
+	pair_down(&p);
+}
+
+static void
+test_tcp_zerocopy(void **state)
+{
+	(void)state;
+	transfer(mode == RUMP_SOFTINT_INLINE ? "zci" : "zct", false, false);
+}
+
+static void
+test_tcp_copy(void **state)
+{
+	(void)state;
+	transfer(mode == RUMP_SOFTINT_INLINE ? "cpi" : "cpt", true, false);
+}
+
+static void
+test_tcp_virtual_offload(void **state)
+{
+	(void)state;
+	transfer(mode == RUMP_SOFTINT_INLINE ? "voi" : "vot", false, true);
+}
+
+/* ICMP echo and UDP both ways: ARP resolved over the ring first. */
+static void
+test_ping_udp(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct rump_ping_reply r;
+	struct pair p;
+	char buf[64];
+	int fd0, fd1;
+
+	(void)state;
+	pair_up(&p, mode == RUMP_SOFTINT_INLINE ? "pui" : "put", false, false);
+	for (uint16_t seq = 1; seq <= 3; seq++) {
+		assert_int_equal(rump_ping_send(p.k[1], p.addr[0], 77, seq, 56),
+		    0);
+		th_wait_until(rump_ping_last(p.k[1], &r) == 0 &&
+		    r.count == seq, 5000);
+		assert_int_equal(r.count, seq);
+		assert_int_equal(r.seq, seq);
+		assert_int_equal(r.src, p.addr[0]);
+	}
+	assert_int_equal(rump_thread_bind(p.k[0]), 0);
+	fd0 = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	a.sin_port = htons(7);
+	assert_int_equal(rump_sys_bind(fd0, (struct sockaddr *)&a, sizeof(a)),
+	    0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	assert_int_equal(rump_thread_bind(p.k[1]), 0);
+	fd1 = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	a.sin_addr.s_addr = p.addr[0];
+	assert_int_equal(rump_sys_sendto(fd1, "hello", 5, 0,
+	    (struct sockaddr *)&a, sizeof(a)), 5);
+	assert_int_equal(rump_thread_unbind(), 0);
+	assert_int_equal(rump_thread_bind(p.k[0]), 0);
+	assert_int_equal(rump_sys_recv(fd0, buf, sizeof(buf), 0), 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(rump_sys_close(fd0), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	assert_int_equal(rump_thread_bind(p.k[1]), 0);
+	assert_int_equal(rump_sys_close(fd1), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	pair_down(&p);
+}
+
+/* Bad arguments: errno values, nothing attached, nothing leaked. */
+static void
+test_attach_errors(void **state)
+{
+	struct rump_dpdk_config dc;
+	struct rump_kernel *k;
+	unsigned ifindex, again;
+	const char *ring = mode == RUMP_SOFTINT_INLINE ? "eri" : "ert";
+	char port[32];
+
+	(void)state;
+	assert_int_equal(rump_dpdk_init(EAL), 0);
+	/* a second initialisation changes nothing */
+	assert_int_equal(rump_dpdk_init("--bogus"), 0);
+	assert_int_equal(rump_dpdk_ring_pair(ring, 1), 0);
+	assert_int_equal(rump_dpdk_ring_pair(ring, 1), EEXIST);
+	assert_int_equal(rump_dpdk_ring_pair("x", 0), EINVAL);
+	k = th_kernel(mode, RUMP_CLOCK_REAL, 1);
+	rump_dpdk_config_default(&dc);
+	dc.port = "no_such_port";
+	assert_int_equal(rump_dpdk_attach(k, &dc, &ifindex), ENODEV);
+	dc.port = "4000";
+	assert_int_equal(rump_dpdk_attach(k, &dc, &ifindex), ENODEV);
+	snprintf(port, sizeof(port), "%sa", ring);
+	dc.port = port;
+	dc.queue = 1;		/* the port has one queue pair */
+	dc.nqueues = 1;
+	assert_int_equal(rump_dpdk_attach(k, &dc, &ifindex), EINVAL);
+	dc.queue = 0;
+	dc.idle_sleep_us = 5000;	/* a sleep over a tick */
+	assert_int_equal(rump_dpdk_attach(k, &dc, &ifindex), EINVAL);
+	dc.idle_sleep_us = 0;
+	assert_int_equal(rump_dpdk_attach(k, &dc, &ifindex), 0);
+	assert_int_equal(rump_dpdk_attach(k, &dc, &again), EBUSY);
+	assert_int_equal(rump_if_index(k, "dpdk0", &again), 0);
+	assert_int_equal(again, ifindex);
+	/* the queue pair is free again once its interface is gone */
+	assert_int_equal(rump_if_destroy(k, ifindex), 0);
+	assert_int_equal(rump_dpdk_attach(k, &dc, &ifindex), 0);
+	th_kernel_destroy(k);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attach_errors),
+		cmocka_unit_test(test_ping_udp),
+		cmocka_unit_test(test_tcp_zerocopy),
+		cmocka_unit_test(test_tcp_copy),
+		cmocka_unit_test(test_tcp_virtual_offload),
+	};
+	const char *m = getenv("RUMPNET_SOFTINT");
+
+	mode = m != NULL && strcmp(m, "threads") == 0 ? RUMP_SOFTINT_THREADS :
+	    RUMP_SOFTINT_INLINE;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
