@@ -331,12 +331,14 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 	(void)rte_eth_allmulticast_enable(pid);
 	if (rte_eth_macaddr_get(pid, &mac) == 0)
 		memcpy(hp->info.mac, mac.addr_bytes, 6);
-	if (strcmp(di.driver_name, "net_ring") == 0) {
+	if (strcmp(di.driver_name, "net_ring") == 0 ||
+	    strcmp(di.driver_name, "net_tap") == 0) {
 		/*
-		 * Every net_ring port reports the same made-up address and
-		 * filters nothing: give each its own, locally administered
-		 * (02:), so the two ends of a pair can tell their frames
-		 * apart.
+		 * Every net_ring port reports the same made-up address, and
+		 * a net_tap port the address of the host's end of the tap:
+		 * neither filters anything.  Give each its own, locally
+		 * administered (02:), so that the two ends of the wire can
+		 * tell their frames apart.
 		 */
 		static const uint8_t rn[6] = { 0x02, 'r', 'n', 0, 0, 0 };
 
