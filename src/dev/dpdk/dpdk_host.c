@@ -106,32 +106,35 @@ kerr(int herr)
 int
 dpdk_host_init(const char *eal_args)
 {
-	char *copy, *save = NULL, *tok;
-	char *argv[128];
-	int argc = 0, rc, error = 0;
+	/* the EAL keeps pointers into argv: both live as long as it does */
+	static char buf[4096];
+	static char *argv[128];
+	char *save = NULL, *tok;
+	int argc = 0, error = 0;
 
 	pthread_mutex_lock(&H.mtx);
 	if (H.eal_done)
 		goto out;
 	if (eal_args == NULL || eal_args[0] == '\0')
 		eal_args = RUMP_DPDK_DEFAULT_EAL;
-	if ((copy = strdup(eal_args)) == NULL) {
-		error = ENOMEM;
+	if (strlen(eal_args) >= sizeof(buf)) {
+		error = EINVAL;
 		goto out;
 	}
+	strcpy(buf, eal_args);
 	argv[argc++] = "rumpnet";
-	for (tok = strtok_r(copy, " \t\n", &save); tok != NULL &&
+	for (tok = strtok_r(buf, " \t\n", &save); tok != NULL &&
 	    argc < (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 	    tok = strtok_r(NULL, " \t\n", &save))
 		argv[argc++] = tok;
 	argv[argc] = NULL;
-	/* the EAL keeps pointers into argv: copy is never freed */
-	if ((rc = rte_eal_init(argc, argv)) < 0) {
+	if (rte_eal_init(argc, argv) < 0) {
 		fprintf(stderr, "rumpnet: DPDK EAL init (%s): %s\n", eal_args,
 		    rte_strerror(rte_errno));
-		error = rte_errno == EALREADY ? 0 : EINVAL;
 		if (rte_errno == EALREADY)
 			H.eal_done = true;
+		else
+			error = EINVAL;
 		goto out;
 	}
 	H.eal_done = true;
