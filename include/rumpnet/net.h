@@ -100,8 +100,11 @@ int rump_arp_get(struct rump_kernel *k, uint32_t addr,
  * odown, irunt, inotus, iloop, noproto), "ip.<field>", "icmp.<field>",
  * "arp.<field>", "udp.<field>" with the field names of struct ipstat / icmpstat /
  * arpstat / udpstat without their prefix (ip.badsum, icmp.reflect, arp.rcvreplies,
- * ...; icmp.in.<type> and icmp.out.<type> for the common types).  ENOENT
- * for an unknown name.
+ * ...; icmp.in.<type> and icmp.out.<type> for the common types).  Raw
+ * sockets: ip.rawin (datagrams given to at least one raw socket),
+ * raw.delivered (copies queued), raw.fullsock (dropped: receive buffer
+ * full), raw.nobufs, raw.opackets (datagrams sent), raw.badhdr (IP_HDRINCL
+ * headers refused).  ENOENT for an unknown name.
  */
 int rump_stat_get(struct rump_kernel *k, const char *name, uint64_t *value);
 /*
@@ -112,7 +115,8 @@ int rump_stat_list(struct rump_kernel *k,
     void (*fn)(const char *name, uint64_t value, void *arg), void *arg);
 
 /*
- * rump_ping_send: an ICMP echo request from k to dst (until raw sockets);
+ * rump_ping_send: an ICMP echo request from k to dst, without a socket
+ * (a raw ICMP socket does the same with any payload);
  * rump_ping_last: the last echo reply k received (count 0: none).
  */
 int rump_ping_send(struct rump_kernel *k, uint32_t dst, uint16_t id,

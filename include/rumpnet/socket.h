@@ -9,6 +9,19 @@
  * an unbound thread fail with ENXIO.  Errors: -1 and errno, per thread.
  *
  * Blocking calls release the instance's virtual CPU while they wait.
+ *
+ * Raw sockets: socket(AF_INET, SOCK_RAW, proto), proto 0..255 (0: receive
+ * every protocol; outside: EPROTONOSUPPORT), with BSD's semantics
+ * (src/netinet/raw_ip.c has them in full).  They need no privilege: the
+ * stack is the process's own.  A read returns the datagram with its IP
+ * header as on the wire (ip_len, ip_off in network order) and the source
+ * as the address.  They receive the protocols the kernel lacks and every
+ * ICMP message but the echo requests the kernel answers; not TCP nor UDP.
+ * A send needs a destination (EDESTADDRREQ); without IP_HDRINCL the
+ * kernel writes the header (IP_TTL, IP_TOS), with it (setsockopt
+ * IPPROTO_IP IP_HDRINCL, always for IPPROTO_RAW) the user does, and a
+ * header the kernel would send malformed gives EINVAL.  A broadcast needs
+ * SO_BROADCAST (EACCES).
  */
 #ifndef RUMPNET_SOCKET_H
 #define RUMPNET_SOCKET_H

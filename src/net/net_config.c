@@ -14,6 +14,7 @@
 #include "netinet/in_var.h"
 #include "netinet/ip_icmp.h"
 #include "netinet/ip_var.h"
+#include "netinet/raw_ip_var.h"
 #include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 #include "rumpnet/net.h"
@@ -443,6 +444,7 @@ static const struct stat_field ip_fields[] = {
 	{ "reassembled", offsetof(struct ipstat, ips_reassembled) },
 	{ "delivered", offsetof(struct ipstat, ips_delivered) },
 	{ "noproto", offsetof(struct ipstat, ips_noproto) },
+	{ "rawin", offsetof(struct ipstat, ips_rawin) },
 	{ "notforus", offsetof(struct ipstat, ips_notforus) },
 	{ "localout", offsetof(struct ipstat, ips_localout) },
 	{ "odropped", offsetof(struct ipstat, ips_odropped) },
@@ -514,6 +516,14 @@ static const struct stat_field udp_fields[] = {
 	{ "nobufs", offsetof(struct udpstat, udps_nobufs) },
 	{ "delivered", offsetof(struct udpstat, udps_delivered) },
 	{ "opackets", offsetof(struct udpstat, udps_opackets) },
+};
+
+static const struct stat_field raw_fields[] = {
+	{ "delivered", offsetof(struct ripstat, rips_delivered) },
+	{ "fullsock", offsetof(struct ripstat, rips_fullsock) },
+	{ "nobufs", offsetof(struct ripstat, rips_nobufs) },
+	{ "opackets", offsetof(struct ripstat, rips_opackets) },
+	{ "badhdr", offsetof(struct ripstat, rips_badhdr) },
 };
 
 static const struct stat_field tcp_fields[] = {
@@ -669,6 +679,8 @@ stat_walk(struct rump_kernel *k, void (*fn)(const char *, uint64_t, void *),
 	    ns->ns_udpstat, false, fn, arg);
 	stat_group("tcp.", tcp_fields, __arraycount(tcp_fields),
 	    &ns->ns_tcp->tcp_stat, false, fn, arg);
+	stat_group("raw.", raw_fields, __arraycount(raw_fields),
+	    &ns->ns_raw->rip_stat, false, fn, arg);
 }
 
 int

@@ -13,6 +13,7 @@
 #include "net/if_ether.h"
 #include "net/netstack.h"
 #include "netinet/ip_icmp.h"
+#include "netinet/raw_ip_var.h"
 #include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 #include "sys/syscalls.h"
@@ -139,7 +140,9 @@ netstack_init(struct rump_kernel *k)
 	}
 	cv_init(&ns->ns_pollcv, "poll");
 	if ((error = udp_init(ns)) != 0 || (error = tcp_init(ns)) != 0 ||
-	    (error = fd_init(ns)) != 0) {
+	    (error = rip_init(ns)) != 0 || (error = fd_init(ns)) != 0) {
+		if (ns->ns_raw != NULL)
+			rip_fini(ns);
 		if (ns->ns_tcp != NULL) {
 			mutex_enter(&ns->ns_lock);
 			tcp_fini(ns);
@@ -181,6 +184,7 @@ netstack_fini(struct rump_kernel *k)
 	fd_fini(ns);		/* sockets still open are closed */
 	tcp_fini(ns);		/* connections still closing go */
 	udp_fini(ns);
+	rip_fini(ns);
 	for (unsigned i = 0; i < k->k_ncpu; i++)
 		ifq_purge(&ns->ns_inq[i]);
 	arp_fini(&ns->ns_arp);

@@ -48,6 +48,7 @@ struct netstack {
 	struct inpcbtable *ns_udbtable;		/* [ns_lock] UDP's PCBs */
 	struct udpstat *ns_udpstat;		/* [ns_lock] */
 	struct tcp_state *ns_tcp;		/* [ns_lock] TCP's PCBs, stats */
+	struct rip_state *ns_raw;		/* [ns_lock] raw sockets, stats */
 	struct sockfd_table *ns_fds;		/* [ns_lock] descriptors */
 };
 

@@ -42,6 +42,11 @@ struct sockaddr_in {
 #define IPPROTO_RAW 255
 #define IPPROTO_MAX 256
 
+/* IPPROTO_IP level socket options: the host's (Linux) numbers */
+#define IP_TOS 1
+#define IP_TTL 2
+#define IP_HDRINCL 3
+
 /* host byte order constants, as NetBSD spells them */
 #define INADDR_ANY ((in_addr_t)0x00000000)
 #define INADDR_BROADCAST ((in_addr_t)0xffffffff)

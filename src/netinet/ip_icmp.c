@@ -3,6 +3,7 @@
  *
  * (ip_input() ->) icmp_input() -> icmp_reflect() (echo) | icmp_ctlinput()
  *     (errors: checked, then for the transport protocols)
+ *     -> rip_input() (raw sockets: all but the echo requests answered)
  * (ip_input(), udp_input(), reassembly timer ->) icmp_error()
  *
  * Read first: RFC 792, RFC 1122 3.2.2 (when never to send an error: about
@@ -18,6 +19,7 @@
 #include "netinet/ip_icmp.h"
 #include "netinet/ip_output.h"
 #include "netinet/ip_var.h"
+#include "netinet/raw_ip_var.h"
 #include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 
@@ -178,9 +180,10 @@ icmp_reflect(struct netstack *ns, struct mbuf *m, int hlen)
 /*
  * An error about one of our datagrams: check that it quotes a whole IP
  * header and 8 bytes (RFC 792; RFC 1122 3.2.2), then hand it to the
- * transport protocol.
+ * transport protocol.  Returns false for one quoting too little (counted).
+ * m is not consumed.
  */
-static void
+static bool
 icmp_ctlinput(struct netstack *ns, struct mbuf *m, int hlen, int icmplen)
 {
 	struct icmp icmph;
@@ -188,13 +191,13 @@ icmp_ctlinput(struct netstack *ns, struct mbuf *m, int hlen, int icmplen)
 
 	if (icmplen < ICMP_MINLEN + IP_MINHLEN + ICMP_QUOTE) {
 		ns->ns_icmpstat.icps_badlen++;
-		goto drop;
+		return false;
 	}
 	m_copydata(m, hlen + ICMP_MINLEN, IP_MINHLEN, &qip);
 	if (IP_V(&qip) != IPVERSION || IP_HL(&qip) < 5 ||
 	    icmplen < ICMP_MINLEN + (IP_HL(&qip) << 2) + ICMP_QUOTE) {
 		ns->ns_icmpstat.icps_badlen++;
-		goto drop;
+		return false;
 	}
 	m_copydata(m, hlen, ICMP_MINLEN, &icmph);
 	if (qip.ip_p == IPPROTO_UDP)
@@ -204,8 +207,7 @@ icmp_ctlinput(struct netstack *ns, struct mbuf *m, int hlen, int icmplen)
 		tcp_ctlinput(icmph.icmp_type, icmph.icmp_code,
 		    ntohs(icmph.icmp_hun.frag.mtu), &qip, m,
 		    hlen + ICMP_MINLEN + (IP_HL(&qip) << 2));
-drop:
-	m_freem(m);
+	return true;
 }
 
 void
@@ -232,7 +234,7 @@ icmp_input(struct mbuf *m, int hlen)
 	case ICMP_ECHO:
 		if (m->m_flags & (M_BCAST | M_MCAST)) {
 			st->icps_bmcastecho++;
-			goto drop;
+			break;		/* not answered */
 		}
 		icmp_reflect(ns, m, hlen);
 		return;
@@ -242,16 +244,19 @@ icmp_input(struct mbuf *m, int hlen)
 		ns->ns_echo.es_id = ntohs(icmph.icmp_hun.echo.id);
 		ns->ns_echo.es_seq = ntohs(icmph.icmp_hun.echo.seq);
 		ns->ns_echo.es_len = (uint16_t)(icmplen - ICMP_MINLEN);
-		goto drop;
+		break;
 	case ICMP_UNREACH:
 	case ICMP_TIMXCEED:
 	case ICMP_PARAMPROB:
 	case ICMP_SOURCEQUENCH:
-		icmp_ctlinput(ns, m, hlen, icmplen);
-		return;
+		if (!icmp_ctlinput(ns, m, hlen, icmplen))
+			goto drop;
+		break;
 	default:
-		goto drop;
+		break;
 	}
+	/* as BSD: what ICMP did not consume goes to raw sockets too */
+	(void)rip_input(ns, m);
 drop:
 	m_freem(m);
 }

@@ -85,7 +85,7 @@ struct icmp_ratelim {
 	uint64_t rl_last_ms;
 };
 
-/* The last echo reply received (until raw sockets deliver them). */
+/* The last echo reply received (rump_ping_last(); raw sockets get them too). */
 struct icmp_echo_seen {
 	uint64_t es_count;
 	struct in_addr es_src;

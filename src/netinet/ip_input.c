@@ -3,6 +3,7 @@
  *
  * (ether_input() ->) ip_input() -> ip_validate() -> ip_dooptions()
  *     -> ip_reass() for fragments -> ip_deliver() -> icmp_input() | ...
+ *        | rip_input() (raw sockets) for protocols the kernel lacks
  *     -> ip_forward() (ip_forward.c) for others, when forwarding is on
  *
  * Read first: RFC 791 (the header), RFC 1122 3.2.1 (what a host MUST
@@ -20,6 +21,7 @@
 #include "netinet/ip_icmp.h"
 #include "netinet/ip_reass.h"
 #include "netinet/ip_var.h"
+#include "netinet/raw_ip_var.h"
 #include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 
@@ -155,6 +157,12 @@ ip_deliver(struct netstack *ns, struct mbuf *m, int hlen)
 		return;
 	default:
 		break;
+	}
+	/* a protocol the kernel lacks: raw sockets may have it */
+	if (rip_input(ns, m) > 0) {
+		ns->ns_ipstat.ips_delivered++;
+		m_freem(m);
+		return;
 	}
 	/* RFC 1122 3.2.2.1: protocol unreachable (icmp_error applies the rules) */
 	ns->ns_ipstat.ips_noproto++;

@@ -35,7 +35,8 @@ struct ipstat {
 	uint64_t ips_fraglimit;		/* dropped: reassembly queue full */
 	uint64_t ips_reassembled;	/* datagrams reassembled */
 	uint64_t ips_delivered;		/* datagrams given to a protocol */
-	uint64_t ips_noproto;		/* unknown protocol */
+	uint64_t ips_noproto;		/* unknown protocol, no raw socket */
+	uint64_t ips_rawin;		/* datagrams given to raw sockets */
 	uint64_t ips_notforus;		/* not for this host, not forwarding */
 	uint64_t ips_localout;		/* datagrams sent */
 	uint64_t ips_odropped;		/* output dropped: no buffers */

@@ -16,8 +16,10 @@
  * pr_attach) on a socket whose so_pcb is NULL: once the protocol has let
  * go of its PCB (sopcbgone()) the socket layer answers for it.
  *   pr_attach    create the protocol control block (so->so_pcb); errno.
- *                For a connection made by sonewconn(), so_head is already
- *                the listener.  On failure leave so_refs as it was.
+ *                so_protocol holds the protocol socket() asked for (raw
+ *                sockets: the IP protocol, 0..255).  For a connection
+ *                made by sonewconn(), so_head is already the listener.
+ *                On failure leave so_refs as it was.
  *   pr_detach    the descriptor is going away.  A datagram protocol frees
  *                the PCB.  A stream protocol may keep it (and a reference
  *                of its own) to finish the connection: it starts the
@@ -144,6 +146,8 @@ struct socket {
 	struct rump_kernel *so_kernel;	/* [I] */
 	const struct protosw *so_proto;	/* [I] */
 	short so_type;			/* [I] */
+	short so_protocol;		/* [I] SO_PROTOCOL; raw: the IP
+					   protocol, 0..255 (0: any) */
 	unsigned so_state;		/* SS_* */
 	unsigned so_options;		/* SOO_* */
 	int so_error;			/* pending error (SO_ERROR) */

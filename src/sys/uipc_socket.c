@@ -33,6 +33,7 @@
 
 extern const struct protosw udp_protosw;
 extern const struct protosw tcp_protosw;
+extern const struct protosw rip_protosw;
 
 static const struct protosw *
 pffindproto(int type, int proto)
@@ -41,6 +42,9 @@ pffindproto(int type, int proto)
 		return &udp_protosw;
 	if (type == SOCK_STREAM && (proto == 0 || proto == IPPROTO_TCP))
 		return &tcp_protosw;
+	/* raw: any IP protocol, 0 receiving every one (raw_ip.c) */
+	if (type == SOCK_RAW && proto >= 0 && proto < IPPROTO_MAX)
+		return &rip_protosw;
 	return NULL;
 }
 
@@ -57,6 +61,7 @@ socreate(struct rump_kernel *k, int type, int proto, struct socket **sop)
 		return EPROTONOSUPPORT;
 	if ((so = soalloc(k, pr, type)) == NULL)
 		return ENOBUFS;
+	so->so_protocol = (short)(proto != 0 ? proto : pr->pr_protocol);
 	if ((error = pr->pr_attach(so)) != 0) {
 		sodealloc(so);
 		return error;
@@ -473,13 +478,17 @@ sosend(struct socket *so, const struct sockaddr_in *to,
 		return EPIPE;
 	if (so->so_error != 0)
 		return sotakeerror(so);
-	if (so->so_type == SOCK_DGRAM) {
+	if (so->so_type == SOCK_DGRAM || so->so_type == SOCK_RAW) {
 		if (to == NULL && !(so->so_state & SS_ISCONNECTED))
 			return EDESTADDRREQ;
 		if (to != NULL && (so->so_state & SS_ISCONNECTED))
 			return EISCONN;
-		/* 65535 - 20 (IP) - 8 (UDP): RFC 768's largest payload */
-		if (resid > 65507)
+		/*
+		 * 65535 - 20 (IP) - 8 (UDP): RFC 768's largest payload; a
+		 * raw datagram is at most 65535 with its header, which the
+		 * protocol checks when it builds the header itself
+		 */
+		if (resid > (so->so_type == SOCK_DGRAM ? 65507u : 65535u))
 			return EMSGSIZE;
 		/* leave room for the headers the protocols prepend */
 		if ((error = m_uiomove_in(iov, iovcnt, 0, resid, 64, &m)) != 0)
@@ -864,7 +873,7 @@ sogetopt(struct socket *so, int level, int name, void *val, socklen_t *len)
 		v = so->so_type;
 		break;
 	case SO_PROTOCOL:
-		v = so->so_proto->pr_protocol;
+		v = so->so_protocol;
 		break;
 	case SO_DOMAIN:
 		v = AF_INET;
@@ -904,7 +913,8 @@ soshutdown(struct socket *so, int how)
 {
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return EINVAL;
-	if (so->so_type == SOCK_DGRAM && !(so->so_state & SS_ISCONNECTED))
+	if ((so->so_type == SOCK_DGRAM || so->so_type == SOCK_RAW) &&
+	    !(so->so_state & SS_ISCONNECTED))
 		return ENOTCONN;
 	if (so->so_type == SOCK_STREAM &&
 	    !(so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING)))

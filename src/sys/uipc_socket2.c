@@ -214,6 +214,7 @@ sonewconn(struct socket *head)
 	so = soalloc(head->so_kernel, head->so_proto, head->so_type);
 	if (so == NULL)
 		return NULL;
+	so->so_protocol = head->so_protocol;
 	so->so_options = head->so_options & ~SOO_ACCEPTCONN;
 	so->so_linger = head->so_linger;
 	so->so_busy_poll_us = head->so_busy_poll_us;
