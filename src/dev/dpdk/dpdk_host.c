@@ -262,7 +262,15 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 	    strcmp(di.driver_name, "net_ring") == 0;
 	if (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-	if ((di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) &&
+	bus = di.device != NULL && rte_dev_bus(di.device) != NULL ?
+	    rte_bus_name(rte_dev_bus(di.device)) : "";
+	/*
+	 * Transmit offloads of virtual devices are software in the PMD
+	 * (net_tap's TSO is rte_gso, which refused our frames): the stack
+	 * does both as well itself, so only hardware gets them.
+	 */
+	if (strcmp(bus, "vdev") != 0 &&
+	    (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) &&
 	    (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)) {
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
 		    RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
@@ -281,8 +289,6 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 	conf.rxmode.offloads = di.rx_offload_capa &
 	    (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
 	hp->txoff = conf.txmode.offloads;
-	bus = di.device != NULL && rte_dev_bus(di.device) != NULL ?
-	    rte_bus_name(rte_dev_bus(di.device)) : "";
 	hp->zerocopy = !a->tx_copy && strcmp(bus, "vdev") == 0;
 	hp->info.zerocopy = hp->zerocopy;
 	if ((rc = rte_eth_dev_configure(pid, nq, nq, &conf)) != 0) {
