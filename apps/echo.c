@@ -1,0 +1,459 @@
+/*
+ * rumpnet-echo -- a TCP and UDP echo server (RFC 862) on a rumpnet
+ * instance over a DPDK port.
+ *
+ * One thread, bound to the instance, runs a kqueue loop:
+ *
+ *   main() -> echo_loop() -> rump_sys_kevent()
+ *       listener readable  -> echo_accept(): accept4(SOCK_NONBLOCK) until
+ *                             EAGAIN
+ *       UDP readable       -> echo_udp(): each datagram back to its sender
+ *       connection readable -> echo_read(): recv, send back; what the
+ *                             send buffer did not take stays in the
+ *                             connection's buffer, reading stops
+ *                             (EVFILT_READ disabled) and EVFILT_WRITE
+ *                             waits for room -> echo_write()
+ *
+ * A connection whose peer sent FIN gets the rest of its data echoed, then
+ * is closed.  Closed connections are freed after the batch of events, so
+ * a later event of the same batch never sees freed memory.
+ *
+ * SIGINT and SIGTERM (or --duration) stop the loop; the counters of the
+ * interface, IP, TCP and UDP are printed on exit.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "util.h"
+#include "rumpnet/event.h"
+#include "rumpnet/socket.h"
+
+#define ECHO_BUF	(64 * 1024)	/* per connection */
+#define ECHO_EVENTS	128
+#define ECHO_BATCH	16		/* reads per event before yielding */
+#define ECHO_WAIT_MS	100		/* kevent timeout: signals, --duration */
+
+struct echo_opts {
+	uint16_t tcp_port;		/* 0: no TCP */
+	uint16_t udp_port;		/* 0: no UDP */
+	double duration;		/* 0: until a signal */
+	bool quiet;
+};
+
+struct echo_conn {
+	int ec_fd;
+	bool ec_closed;			/* closed, freed after the batch */
+	bool ec_writing;		/* waiting for EVFILT_WRITE */
+	size_t ec_off, ec_len;		/* unsent: ec_buf[ec_off..ec_len) */
+	uint64_t ec_bytes;		/* echoed */
+	LIST_ENTRY(echo_conn) ec_live;
+	SLIST_ENTRY(echo_conn) ec_dead;
+	char ec_buf[ECHO_BUF];
+};
+
+struct echo_server {
+	int es_kq;
+	int es_lfd, es_ufd;		/* -1: off */
+	bool es_paused;			/* listener off: no descriptor left */
+	LIST_HEAD(, echo_conn) es_live;	/* open connections */
+	SLIST_HEAD(, echo_conn) es_dead;	/* closed in this batch */
+	uint64_t es_accepted, es_open, es_closed, es_resets;
+	uint64_t es_tcp_bytes, es_udp_dgrams, es_udp_bytes, es_udp_drops;
+	bool es_quiet;
+};
+
+/* udata of the two server sockets' events */
+static char tag_listener, tag_udp;
+
+static const char echo_usage[] =
+"usage: rumpnet-echo --addr A.B.C.D/N [options]\n"
+"TCP and UDP echo server (RFC 862) on a rumpnet instance over DPDK.\n"
+"  --tcp-port N          TCP port to echo on (default 7; 0: no TCP)\n"
+"  --udp-port N          UDP port to echo on (default 7; 0: no UDP)\n"
+"                        (--port is the DPDK port of the network options)\n"
+"  --duration S          stop after S seconds (default: at SIGINT/SIGTERM)\n"
+"  --quiet               no line per connection\n"
+"  --help\n";
+
+static void
+conn_close(struct echo_server *es, struct echo_conn *c, const char *why)
+{
+	if (c->ec_closed)
+		return;
+	if (!es->es_quiet)
+		printf("rumpnet-echo: connection %d closed (%s), %llu bytes "
+		    "echoed\n", c->ec_fd, why, (unsigned long long)c->ec_bytes);
+	rump_sys_close(c->ec_fd);
+	c->ec_closed = true;
+	LIST_REMOVE(c, ec_live);
+	SLIST_INSERT_HEAD(&es->es_dead, c, ec_dead);
+	es->es_open--;
+	es->es_closed++;
+	if (es->es_paused && util_kq_set(es->es_kq, es->es_lfd, EVFILT_READ,
+	    EV_ENABLE, &tag_listener) == 0)
+		es->es_paused = false;
+}
+
+/*
+ * Switch between reading (EVFILT_READ on, EVFILT_WRITE off) and flushing
+ * what the send buffer did not take (the other way round).
+ */
+static int
+conn_wait_write(struct echo_server *es, struct echo_conn *c, bool on)
+{
+	if (c->ec_writing == on)
+		return 0;
+	c->ec_writing = on;
+	if (util_kq_set(es->es_kq, c->ec_fd, EVFILT_WRITE,
+	    on ? EV_ENABLE : EV_DISABLE, c) != 0 ||
+	    util_kq_set(es->es_kq, c->ec_fd, EVFILT_READ,
+	    on ? EV_DISABLE : EV_ENABLE, c) != 0)
+		return -1;
+	return 0;
+}
+
+/* Send what is pending.  0: all of it went; 1: some is left; -1: error. */
+static int
+conn_flush(struct echo_server *es, struct echo_conn *c)
+{
+	while (c->ec_off < c->ec_len) {
+		ssize_t n = rump_sys_send(c->ec_fd, c->ec_buf + c->ec_off,
+		    c->ec_len - c->ec_off, 0);
+
+		if (n < 0) {
+			if (errno == EAGAIN)
+				return 1;
+			es->es_resets++;
+			return -1;
+		}
+		c->ec_off += (size_t)n;
+		c->ec_bytes += (uint64_t)n;
+		es->es_tcp_bytes += (uint64_t)n;
+	}
+	c->ec_off = c->ec_len = 0;
+	return 0;
+}
+
+static void
+echo_write(struct echo_server *es, struct echo_conn *c)
+{
+	int rv = conn_flush(es, c);
+
+	if (rv < 0)
+		conn_close(es, c, strerror(errno));
+	else if (rv == 0 && conn_wait_write(es, c, false) != 0)
+		conn_close(es, c, "kevent");
+}
+
+static void
+echo_read(struct echo_server *es, struct echo_conn *c)
+{
+	for (int i = 0; i < ECHO_BATCH; i++) {
+		ssize_t n = rump_sys_recv(c->ec_fd, c->ec_buf, ECHO_BUF, 0);
+		int rv;
+
+		if (n == 0) {
+			conn_close(es, c, "EOF");
+			return;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN) {
+				es->es_resets++;
+				conn_close(es, c, strerror(errno));
+			}
+			return;
+		}
+		c->ec_off = 0;
+		c->ec_len = (size_t)n;
+		if ((rv = conn_flush(es, c)) < 0) {
+			conn_close(es, c, strerror(errno));
+			return;
+		}
+		if (rv > 0) {
+			/* the peer reads slower than it writes: wait for it */
+			if (conn_wait_write(es, c, true) != 0)
+				conn_close(es, c, "kevent");
+			return;
+		}
+	}
+}
+
+static void
+echo_accept(struct echo_server *es)
+{
+	for (int i = 0; i < ECHO_EVENTS; i++) {
+		struct sockaddr_in peer;
+		socklen_t plen = sizeof(peer);
+		struct echo_conn *c;
+		int fd;
+
+		fd = rump_sys_accept4(es->es_lfd, (struct sockaddr *)&peer,
+		    &plen, SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno == EMFILE && util_kq_set(es->es_kq,
+			    es->es_lfd, EVFILT_READ, EV_DISABLE,
+			    &tag_listener) == 0) {
+				/* connections wait in the queue meanwhile */
+				fprintf(stderr, "rumpnet-echo: out of "
+				    "descriptors at %llu connections; not "
+				    "accepting until one closes\n",
+				    (unsigned long long)es->es_open);
+				es->es_paused = true;
+			} else if (errno != EAGAIN && errno != ECONNABORTED) {
+				perror("rumpnet-echo: accept");
+			}
+			return;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			fprintf(stderr, "rumpnet-echo: out of memory\n");
+			rump_sys_close(fd);
+			return;
+		}
+		c->ec_fd = fd;
+		if (util_kq_set(es->es_kq, fd, EVFILT_READ, EV_ADD, c) != 0 ||
+		    util_kq_set(es->es_kq, fd, EVFILT_WRITE,
+		    EV_ADD | EV_DISABLE, c) != 0) {
+			perror("rumpnet-echo: kevent");
+			rump_sys_close(fd);
+			free(c);
+			continue;
+		}
+		es->es_accepted++;
+		es->es_open++;
+		LIST_INSERT_HEAD(&es->es_live, c, ec_live);
+		if (!es->es_quiet) {
+			char a[INET_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, &peer.sin_addr, a, sizeof(a));
+			printf("rumpnet-echo: connection %d from %s:%u\n", fd,
+			    a, ntohs(peer.sin_port));
+		}
+	}
+}
+
+static void
+echo_udp(struct echo_server *es)
+{
+	static char buf[65536];
+
+	for (int i = 0; i < ECHO_EVENTS; i++) {
+		struct sockaddr_in from;
+		socklen_t flen = sizeof(from);
+		ssize_t n;
+
+		n = rump_sys_recvfrom(es->es_ufd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &flen);
+		if (n < 0) {
+			if (errno != EAGAIN)
+				perror("rumpnet-echo: UDP recvfrom");
+			return;
+		}
+		if (rump_sys_sendto(es->es_ufd, buf, (size_t)n, 0,
+		    (struct sockaddr *)&from, flen) != n) {
+			es->es_udp_drops++;	/* no room or no route: drop */
+			continue;
+		}
+		es->es_udp_dgrams++;
+		es->es_udp_bytes += (uint64_t)n;
+	}
+}
+
+static void
+echo_event(struct echo_server *es, const struct kevent *ev)
+{
+	struct echo_conn *c = ev->udata;
+
+	if (ev->udata == &tag_listener) {
+		echo_accept(es);
+		return;
+	}
+	if (ev->udata == &tag_udp) {
+		echo_udp(es);
+		return;
+	}
+	if (c->ec_closed)
+		return;
+	/*
+	 * Reading stops while data waits to be sent, so EOF is only ever
+	 * read with nothing left to echo: the connection closes at once.
+	 */
+	if (ev->filter == EVFILT_WRITE)
+		echo_write(es, c);
+	else
+		echo_read(es, c);
+}
+
+static void
+echo_free_dead(struct echo_server *es)
+{
+	struct echo_conn *c;
+
+	while ((c = SLIST_FIRST(&es->es_dead)) != NULL) {
+		SLIST_REMOVE_HEAD(&es->es_dead, ec_dead);
+		free(c);
+	}
+}
+
+static int
+echo_loop(struct echo_server *es, uint64_t deadline)
+{
+	struct kevent evs[ECHO_EVENTS];
+	const struct timespec ts = { 0, ECHO_WAIT_MS * 1000000L };
+
+	while (!util_expired(deadline)) {
+		int n = rump_sys_kevent(es->es_kq, NULL, 0, evs, ECHO_EVENTS,
+		    &ts);
+
+		if (n < 0) {
+			perror("rumpnet-echo: kevent");
+			return -1;
+		}
+		for (int i = 0; i < n; i++)
+			echo_event(es, &evs[i]);
+		echo_free_dead(es);
+	}
+	return 0;
+}
+
+enum { OPT_TCP = 1, OPT_UDP, OPT_DURATION, OPT_QUIET, OPT_HELP };
+
+static int
+echo_getopt(void *arg, int c, const char *val)
+{
+	struct echo_opts *eo = arg;
+
+	switch (c) {
+	case OPT_TCP:
+		return util_parse_port("--tcp-port", val, &eo->tcp_port) ?
+		    0 : -1;
+	case OPT_UDP:
+		return util_parse_port("--udp-port", val, &eo->udp_port) ?
+		    0 : -1;
+	case OPT_DURATION:
+		return util_parse_seconds("--duration", val, &eo->duration) ?
+		    0 : -1;
+	case OPT_QUIET:
+		eo->quiet = true;
+		return 0;
+	case OPT_HELP:
+		printf("%s%s", echo_usage, app_net_usage);
+		exit(0);
+	default:
+		return -1;
+	}
+}
+
+static int
+parse_args(int argc, char **argv, struct echo_opts *eo,
+    struct app_net_opts *no)
+{
+	static const struct option longopts[] = {
+		{ "tcp-port", required_argument, 0, OPT_TCP },
+		{ "udp-port", required_argument, 0, OPT_UDP },
+		{ "duration", required_argument, 0, OPT_DURATION },
+		{ "quiet", no_argument, 0, OPT_QUIET },
+		{ "help", no_argument, 0, OPT_HELP },
+		APP_NET_LONGOPTS,
+		{ 0, 0, 0, 0 }
+	};
+
+	if (util_getopt(argc, argv, 1, longopts, no, echo_getopt, eo) != 0)
+		return -1;
+	if (no->addr == NULL) {
+		fprintf(stderr, "rumpnet-echo: --addr is required\n");
+		return -1;
+	}
+	if (eo->tcp_port == 0 && eo->udp_port == 0) {
+		fprintf(stderr, "rumpnet-echo: nothing to serve (both ports "
+		    "0)\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the server's sockets and register them.  0 or -1 (said why). */
+static int
+echo_open(struct echo_server *es, const struct echo_opts *eo)
+{
+	if ((es->es_kq = rump_sys_kqueue()) < 0) {
+		perror("rumpnet-echo: kqueue");
+		return -1;
+	}
+	if (eo->tcp_port != 0 &&
+	    ((es->es_lfd = util_listen(SOCK_STREAM, eo->tcp_port)) < 0 ||
+	    util_kq_set(es->es_kq, es->es_lfd, EVFILT_READ, EV_ADD,
+	    &tag_listener) != 0)) {
+		fprintf(stderr, "rumpnet-echo: TCP port %u: %s\n",
+		    eo->tcp_port, strerror(errno));
+		return -1;
+	}
+	if (eo->udp_port != 0 &&
+	    ((es->es_ufd = util_listen(SOCK_DGRAM, eo->udp_port)) < 0 ||
+	    util_kq_set(es->es_kq, es->es_ufd, EVFILT_READ, EV_ADD,
+	    &tag_udp) != 0)) {
+		fprintf(stderr, "rumpnet-echo: UDP port %u: %s\n",
+		    eo->udp_port, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct echo_opts eo = { .tcp_port = 7, .udp_port = 7 };
+	struct echo_server es = { .es_kq = -1, .es_lfd = -1, .es_ufd = -1 };
+	struct app_net_opts no;
+	struct app_net net;
+	char addr[INET_ADDRSTRLEN];
+	int rv = 0;
+
+	app_net_opts_default(&no);
+	if (parse_args(argc, argv, &eo, &no) != 0) {
+		fprintf(stderr, "(rumpnet-echo --help for the options)\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	util_signals();
+	if (app_net_start(&no, &net) != 0)
+		return 1;
+	LIST_INIT(&es.es_live);
+	SLIST_INIT(&es.es_dead);
+	es.es_quiet = eo.quiet;
+	if (echo_open(&es, &eo) != 0) {
+		rv = 1;
+	} else {
+		inet_ntop(AF_INET, &net.addr, addr, sizeof(addr));
+		printf("rumpnet-echo: echoing on %s, TCP port %u, UDP port "
+		    "%u\n", addr, eo.tcp_port, eo.udp_port);
+		if (echo_loop(&es, util_deadline(eo.duration)) != 0)
+			rv = 1;
+	}
+	printf("rumpnet-echo: stopping: %llu connections accepted, %llu "
+	    "open, %llu TCP bytes echoed, %llu UDP datagrams (%llu bytes) "
+	    "echoed, %llu not sent back\n",
+	    (unsigned long long)es.es_accepted,
+	    (unsigned long long)es.es_open,
+	    (unsigned long long)es.es_tcp_bytes,
+	    (unsigned long long)es.es_udp_dgrams,
+	    (unsigned long long)es.es_udp_bytes,
+	    (unsigned long long)es.es_udp_drops);
+	while (!LIST_EMPTY(&es.es_live))
+		conn_close(&es, LIST_FIRST(&es.es_live), "stopping");
+	echo_free_dead(&es);
+	if (es.es_lfd >= 0)
+		rump_sys_close(es.es_lfd);
+	if (es.es_ufd >= 0)
+		rump_sys_close(es.es_ufd);
+	if (es.es_kq >= 0)
+		rump_sys_close(es.es_kq);
+	util_print_stats(stdout, net.k, "rumpnet-echo");
+	app_net_stop(&net);
+	return rv;
+}
