@@ -86,6 +86,7 @@ struct perf_opts {
 	enum perf_mode mode;
 	enum perf_test test;
 	bool linux_stack;
+	bool compare;			/* both: rumpnet, then linux */
 	unsigned conns;
 	uint64_t msg;			/* 0: 1 (rr, crr) or 64 KiB (stream) */
 	double duration;		/* client: 10; server: 0 (forever) */
@@ -1468,77 +1469,152 @@ wait_done(_Atomic bool *done, double seconds)
 	return true;
 }
 
+/*
+ * The EAL and the net_ring pair, once per process.  The EAL pins the
+ * thread that initialises it to its main lcore: the sides' threads get
+ * the CPUs we had back.
+ */
 static int
-run_both(const struct perf_opts *o, const struct app_net_opts *no)
+both_dpdk(const struct app_net_opts *no)
 {
-	static struct both b;
-	pthread_t ts, tc;
+	static bool done;
 	cpu_set_t saved;
-	uint32_t a;
-	unsigned plen;
 	int error;
 
-	b.b_server.bs_o = b.b_client.bs_o = o;
-	b.b_server.bs_net = b.b_client.bs_net = *no;
-	b.b_server.bs_cpu = o->cpus[0];
-	b.b_client.bs_cpu = o->cpus[1];
+	if (done)
+		return 0;
+	sched_getaffinity(0, sizeof(saved), &saved);
+	if ((error = rump_dpdk_init(no->dpdk)) != 0) {
+		fprintf(stderr, "rumpnet-perf: DPDK EAL: %s\n",
+		    strerror(error));
+		return -1;
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+	if ((error = rump_dpdk_ring_pair("perf", 1)) != 0) {
+		fprintf(stderr, "rumpnet-perf: net_ring pair: %s\n",
+		    strerror(error));
+		return -1;
+	}
+	done = true;
+	return 0;
+}
+
+/*
+ * Server and client in this process on o->linux_stack's stack: 0 and
+ * the client's *r, or -1 when a side did not start.
+ */
+static int
+both_once(const struct perf_opts *o, const struct app_net_opts *no,
+    struct perf_result *r)
+{
+	struct both *b = calloc(1, sizeof(*b));
+	pthread_t ts, tc;
+	uint32_t a;
+	unsigned plen;
+	int rv = 0;
+
+	if (b == NULL)
+		return -1;
+	b->b_server.bs_o = b->b_client.bs_o = o;
+	b->b_server.bs_net = b->b_client.bs_net = *no;
+	b->b_server.bs_cpu = o->cpus[0];
+	b->b_client.bs_cpu = o->cpus[1];
 	if (o->linux_stack) {
-		b.b_server.bs_server.s_addr = o->server_set ?
+		b->b_server.bs_server.s_addr = o->server_set ?
 		    o->server.s_addr : htonl(INADDR_LOOPBACK);
 	} else {
-		b.b_server.bs_net.port = "perfa";
-		b.b_client.bs_net.port = "perfb";
-		if (b.b_server.bs_net.addr == NULL)
-			b.b_server.bs_net.addr = "198.18.0.1/24";
-		b.b_client.bs_net.addr = o->client_addr;
+		b->b_server.bs_net.port = "perfa";
+		b->b_client.bs_net.port = "perfb";
+		if (b->b_server.bs_net.addr == NULL)
+			b->b_server.bs_net.addr = "198.18.0.1/24";
+		b->b_client.bs_net.addr = o->client_addr;
 		/* the wire is memory with rumpnet at both ends */
-		b.b_server.bs_net.virtual_offload =
-		    b.b_client.bs_net.virtual_offload = !o->physical ||
+		b->b_server.bs_net.virtual_offload =
+		    b->b_client.bs_net.virtual_offload = !o->physical ||
 		    no->virtual_offload;
-		rump_addr_parse(b.b_server.bs_net.addr, &a, &plen);
-		b.b_server.bs_server.s_addr = a;
-		/*
-		 * The EAL pins the thread that initialises it to its main
-		 * lcore: give the sides' threads the CPUs we had.
-		 */
-		sched_getaffinity(0, sizeof(saved), &saved);
-		if ((error = rump_dpdk_init(no->dpdk)) != 0) {
-			fprintf(stderr, "rumpnet-perf: DPDK EAL: %s\n",
-			    strerror(error));
-			return 1;
-		}
-		sched_setaffinity(0, sizeof(saved), &saved);
-		if ((error = rump_dpdk_ring_pair("perf", 1)) != 0) {
-			fprintf(stderr, "rumpnet-perf: net_ring pair: %s\n",
-			    strerror(error));
-			return 1;
+		rump_addr_parse(b->b_server.bs_net.addr, &a, &plen);
+		b->b_server.bs_server.s_addr = a;
+		if (both_dpdk(no) != 0) {
+			free(b);
+			return -1;
 		}
 	}
-	b.b_client.bs_server = b.b_server.bs_server;
-	if (pthread_create(&ts, NULL, both_server, &b.b_server) != 0 ||
-	    pthread_create(&tc, NULL, both_client, &b) != 0) {
+	b->b_client.bs_server = b->b_server.bs_server;
+	if (pthread_create(&ts, NULL, both_server, &b->b_server) != 0 ||
+	    pthread_create(&tc, NULL, both_client, b) != 0) {
 		fprintf(stderr, "rumpnet-perf: cannot create threads\n");
-		return 1;
+		_exit(1);	/* a side may be running: no way back */
 	}
-	if (!wait_done(&b.b_client.bs_done, o->duration + 60)) {
+	if (!wait_done(&b->b_client.bs_done, o->duration + 60)) {
 		fprintf(stderr, "rumpnet-perf: the client did not finish "
 		    "within 60 s of its end (a stalled connection?)\n");
 		fflush(stdout);
 		_exit(1);
 	}
 	pthread_join(tc, NULL);
-	atomic_store(&b.b_server.bs_stop, true);
-	if (!wait_done(&b.b_server.bs_done, 30)) {
+	atomic_store(&b->b_server.bs_stop, true);
+	if (!wait_done(&b->b_server.bs_done, 30)) {
 		fprintf(stderr, "rumpnet-perf: the server did not stop\n");
 		fflush(stdout);
 		_exit(1);
 	}
 	pthread_join(ts, NULL);
-	if (atomic_load(&b.b_client.bs_state) < 0)
-		return 1;
-	print_result(o, o->linux_stack ? "linux" : "rumpnet",
-	    &b.b_client.bs_result);
-	return b.b_client.bs_result.error[0] != '\0';
+	if (atomic_load(&b->b_client.bs_state) < 0)
+		rv = -1;
+	*r = b->b_client.bs_result;
+	free(b);
+	return rv;
+}
+
+static double
+result_rate(const struct perf_opts *o, const struct perf_result *r)
+{
+	double secs = r->seconds > 0 ? r->seconds : 1;
+
+	if (o->test == T_STREAM)
+		return (double)(r->counted ? r->received : r->sent) * 8 / 1e9 /
+		    secs;
+	return (double)r->ops / secs;
+}
+
+/*
+ * both, --stack both: rumpnet over the ring pair, then Linux over its
+ * loopback, the same workload; the last line compares them.
+ */
+static int
+run_both(const struct perf_opts *o, const struct app_net_opts *no)
+{
+	static struct perf_result r[2];
+	struct perf_opts os[2];
+	int n = o->compare ? 2 : 1, failed = 0;
+
+	for (int i = 0; i < n; i++) {
+		os[i] = *o;
+		if (o->compare)
+			os[i].linux_stack = i == 1;
+		if (both_once(&os[i], no, &r[i]) != 0)
+			return 1;
+		print_result(&os[i], os[i].linux_stack ? "linux" : "rumpnet",
+		    &r[i]);
+		failed |= r[i].error[0] != '\0';
+	}
+	if (o->compare) {
+		const char *unit = o->test == T_STREAM ? "gbit_per_s" :
+		    "transactions_per_s";
+		double x = result_rate(o, &r[0]), y = result_rate(o, &r[1]);
+
+		printf("rumpnet-perf: %s: rumpnet %.*f, linux %.*f %s: %.2fx\n",
+		    test_name[o->test], o->test == T_STREAM ? 3 : 0, x,
+		    o->test == T_STREAM ? 3 : 0, y, o->test == T_STREAM ?
+		    "Gbit/s" : "per s", y > 0 ? x / y : 0);
+		printf("{\"test\":\"%s\",\"stack\":\"both\",\"conns\":%u,"
+		    "\"msg\":%zu,\"rumpnet_%s\":%.4f,\"linux_%s\":%.4f,"
+		    "\"ratio\":%.3f%s}\n", test_name[o->test], o->conns,
+		    (size_t)(o->msg != 0 ? o->msg : o->test == T_STREAM ?
+		    65536 : 1), unit, x, unit, y, y > 0 ? x / y : 0,
+		    failed ? ",\"error\":\"a run failed\"" : "");
+	}
+	return failed;
 }
 
 /* ---- options ---- */
@@ -1558,7 +1634,8 @@ static const char perf_usage[] =
 "                        stream: bytes per send() (default 64K)\n"
 "  --duration S          client: seconds to run (default 10); server:\n"
 "                        stop after S seconds (default: at SIGINT)\n"
-"  --stack rumpnet|linux rumpnet (default) or the host's kernel sockets\n"
+"  --stack rumpnet|linux rumpnet (default) or the host's kernel sockets;\n"
+"  --stack both          both mode: rumpnet, then linux, and the ratio\n"
 "  --server A.B.C.D      client: the server's address; both --stack\n"
 "                        linux: the address to use (default 127.0.0.1)\n"
 "  --tcp-port N          the server's TCP port (default 5001)\n"
@@ -1635,11 +1712,14 @@ perf_getopt(void *ctx, int c, const char *arg)
 		return util_parse_seconds("--duration", arg, &o->duration) ?
 		    0 : -1;
 	case OPT_STACK:
-		if (strcmp(arg, "rumpnet") != 0 && strcmp(arg, "linux") != 0) {
-			fprintf(stderr, "--stack %s: rumpnet or linux\n", arg);
+		if (strcmp(arg, "rumpnet") != 0 && strcmp(arg, "linux") != 0 &&
+		    strcmp(arg, "both") != 0) {
+			fprintf(stderr, "--stack %s: rumpnet, linux or both\n",
+			    arg);
 			return -1;
 		}
 		o->linux_stack = strcmp(arg, "linux") == 0;
+		o->compare = strcmp(arg, "both") == 0;
 		return 0;
 	case OPT_SERVER:
 		if (inet_pton(AF_INET, arg, &o->server) != 1) {
@@ -1740,6 +1820,11 @@ parse_args(int argc, char **argv, struct perf_opts *o,
 	if (o->mode != M_SERVER && !(o->duration > 0)) {
 		fprintf(stderr, "rumpnet-perf: --duration must be more than "
 		    "0\n");
+		return -1;
+	}
+	if (o->compare && o->mode != M_BOTH) {
+		fprintf(stderr, "rumpnet-perf: --stack both is for the both "
+		    "mode\n");
 		return -1;
 	}
 	if (o->mode == M_CLIENT && !o->server_set) {
