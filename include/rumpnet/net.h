@@ -46,6 +46,11 @@ int rump_if_pcap(struct rump_kernel *k, unsigned ifindex, const char *path);
  * impair_duplicated, impair_corrupted, impair_delayed, impair_reordered,
  * impair_qdrops.  EINVAL: a probability outside 0..1, a delay over an
  * hour, reorder without reorder_ns.
+ * (src/net/if_impair.c has the details: a new configuration restarts the
+ * generator from its seed and keeps the frames held, a smaller queue_max
+ * sending the earliest on at once; counters add up across
+ * configurations; corruption keeps a checksum the hardware was to compute
+ * from hiding the flip.  ENXIO: no interface ifindex.)
  */
 struct rump_impair_config {
 	uint64_t seed;
@@ -97,7 +102,8 @@ int rump_arp_get(struct rump_kernel *k, uint32_t addr,
 /*
  * Counters, by name: "if.<ifname>.<counter>" (ipackets, ibytes, imcasts,
  * opackets, obytes, omcasts, ierrors, oerrors, iqdrops, oqdrops, idown,
- * odown, irunt, inotus, iloop, noproto), "ip.<field>", "icmp.<field>",
+ * odown, irunt, inotus, iloop, noproto, and the impair_* counters of
+ * rump_if_impair()), "ip.<field>", "icmp.<field>",
  * "arp.<field>", "udp.<field>" with the field names of struct ipstat / icmpstat /
  * arpstat / udpstat without their prefix (ip.badsum, icmp.reflect, arp.rcvreplies,
  * ...; icmp.in.<type> and icmp.out.<type> for the common types).  Raw

@@ -2,14 +2,17 @@
  * if.c -- interfaces: attach/detach, up/down, queues, input hand-off to
  * softnet, transmit, capture tap.
  *
- * driver interrupt LWP: if_input() -> per-vCPU ns_inq -> softint_schedule()
+ * driver interrupt LWP: if_input() -> [if_impair_input()]
+ *     -> if_input_enqueue(): per-vCPU ns_inq -> softint_schedule()
  * softnet: netstack_softnet() (netstack.c) -> ether_input()
- * protocols: ip_output() -> ether_output() -> if_transmit() -> if_start()
+ * protocols: ip_output() -> ether_output() -> if_transmit()
+ *     -> [if_impair_output()] -> if_handoff() -> if_start()
  */
 #include "kern/kernel.h"
 #include "kern/softint.h"
 #include "net/if.h"
 #include "net/if_ether.h"
+#include "net/if_impair.h"
 #include "net/netstack.h"
 #include "netinet/if_arp.h"
 #include "netinet/in_var.h"
@@ -78,6 +81,7 @@ if_detach(struct ifnet *ifp)
 	struct rump_kernel *k = ifp->if_kernel;
 	struct netstack *ns = k->k_net;
 
+	if_impair_detach(ifp);		/* frames it holds are freed */
 	mutex_enter(&ns->ns_lock);
 	ifp->if_flags &= ~(IFF_UP | IFF_RUNNING);
 	in_purgeaddrs(ifp);
@@ -161,6 +165,15 @@ if_byname(struct rump_kernel *k, const char *name)
 void
 if_input(struct ifnet *ifp, struct mbuf *m)
 {
+	if (unlikely(__atomic_load_n(&ifp->if_impair, __ATOMIC_ACQUIRE) !=
+	    NULL) && if_impair_input(ifp, m))
+		return;
+	if_input_enqueue(ifp, m);
+}
+
+void
+if_input_enqueue(struct ifnet *ifp, struct mbuf *m)
+{
 	struct cpu_info *ci = curcpu();
 	struct netstack *ns = ifp->if_kernel->k_net;
 	struct ifqueue *q = &ns->ns_inq[ci->ci_index];
@@ -178,6 +191,17 @@ if_input(struct ifnet *ifp, struct mbuf *m)
 
 int
 if_transmit(struct ifnet *ifp, struct mbuf *m)
+{
+	int error;
+
+	if (unlikely(ifp->if_impair != NULL) && (ifp->if_flags & IFF_UP) &&
+	    if_impair_output(ifp, m, &error))
+		return error;
+	return if_handoff(ifp, m);
+}
+
+int
+if_handoff(struct ifnet *ifp, struct mbuf *m)
 {
 	if (unlikely(!(ifp->if_flags & IFF_UP))) {
 		if_count(ifp, IFC_ODOWN, 1);

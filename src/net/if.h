@@ -24,6 +24,7 @@
 
 struct rump_kernel;
 struct hyper_pcap;
+struct if_impair;
 
 #define IFNAMSIZ 16
 #define ETHER_ADDR_LEN 6
@@ -96,6 +97,12 @@ struct ifnet {
 	struct ifqueue if_snd;			/* [C] */
 	struct list_node if_addrlist;		/* [N] struct in_ifaddr */
 	struct hyper_pcap *if_pcap;		/* [N] tap, or NULL */
+	/*
+	 * [N] rump_if_impair()'s state (if_impair.h), NULL until first
+	 * turned on; set once and read without the lock by if_input()
+	 * (atomically), cleared by if_detach() only.
+	 */
+	struct if_impair *if_impair;
 	uint64_t if_counters[IFC_NCOUNTERS];	/* [C] */
 };
 
@@ -129,14 +136,22 @@ struct ifnet *if_byname(struct rump_kernel *k, const char *name);
 
 /*
  * if_input: a received frame (M_PKTHDR, whole Ethernet frame without FCS)
- * from the driver's interrupt LWP; queued for softnet.  Consumes m.
+ * from the driver's interrupt LWP; impaired if rump_if_impair() says so,
+ * then queued for softnet.  Consumes m.
+ * if_input_enqueue: the second half, no impairment: queue m for softnet
+ * on the current vCPU.
  */
 void if_input(struct ifnet *ifp, struct mbuf *m);
+void if_input_enqueue(struct ifnet *ifp, struct mbuf *m);
 /*
- * if_transmit: queue a finished frame on if_snd and start the driver.
- * Consumes m.  Returns 0, ENETDOWN or ENOBUFS (queue full, counted).
+ * if_transmit: a finished frame to send; impaired if rump_if_impair()
+ * says so (a frame lost or held returns 0), then if_handoff().  Consumes
+ * m.  Returns 0, ENETDOWN or ENOBUFS (queue full, counted).
+ * if_handoff: the second half, no impairment: queue m on if_snd and
+ * start the driver.  Net lock held.  Consumes m; returns as if_transmit.
  */
 int if_transmit(struct ifnet *ifp, struct mbuf *m);
+int if_handoff(struct ifnet *ifp, struct mbuf *m);
 /* if_tap: copy a frame to the interface's capture file, if one is open. */
 void if_tap(struct ifnet *ifp, const struct mbuf *m);
 

@@ -9,6 +9,7 @@
  */
 #include "kern/kernel.h"
 #include "net/if.h"
+#include "net/if_impair.h"
 #include "net/netstack.h"
 #include "netinet/if_arp.h"
 #include "netinet/in_var.h"
@@ -422,6 +423,15 @@ static const struct stat_field if_fields[IFC_NCOUNTERS] = {
 	{ "iloop", IFC_ILOOP }, { "noproto", IFC_NOPROTO },
 };
 
+static const struct stat_field impair_fields[IFI_NCOUNTERS] = {
+	{ "impair_lost", IFI_LOST },
+	{ "impair_duplicated", IFI_DUPLICATED },
+	{ "impair_corrupted", IFI_CORRUPTED },
+	{ "impair_delayed", IFI_DELAYED },
+	{ "impair_reordered", IFI_REORDERED },
+	{ "impair_qdrops", IFI_QDROPS },
+};
+
 static const struct stat_field ip_fields[] = {
 	{ "total", offsetof(struct ipstat, ips_total) },
 	{ "badsum", offsetof(struct ipstat, ips_badsum) },
@@ -668,6 +678,12 @@ stat_walk(struct rump_kernel *k, void (*fn)(const char *, uint64_t, void *),
 		stat_name_append(prefix, sizeof(prefix), &n, ".");
 		stat_group(prefix, if_fields, __arraycount(if_fields),
 		    ifp->if_counters, true, fn, arg);
+		/* rump_if_impair(): zeros until it is first turned on */
+		uint64_t impair[IFI_NCOUNTERS];
+
+		if_impair_counters(ifp, impair);
+		stat_group(prefix, impair_fields, __arraycount(impair_fields),
+		    impair, true, fn, arg);
 	}
 	stat_group("ip.", ip_fields, __arraycount(ip_fields), &ns->ns_ipstat,
 	    false, fn, arg);
