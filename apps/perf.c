@@ -25,7 +25,8 @@
  *   byte  5     test: 0 rr, 1 crr, 2 stream
  *   bytes 6-7   0
  *   bytes 8-11  the message size (big endian)
- *   bytes 12-15 0
+ *   bytes 12-15 the client's number of connections (big endian): with
+ *               more than one the server uses poll() only
  * then, for rr and crr, requests the server echoes byte for byte until
  * the client's FIN (then it closes); for stream, data the server counts
  * until the client's FIN, answered with the count as 8 bytes big endian
@@ -355,6 +356,11 @@ struct perf_server {
 	struct pollfd *ps_pfd;		/* [0]: the listener */
 	unsigned ps_n;
 	unsigned ps_busy_n;		/* ps_n when SO_BUSY_POLL was last set */
+	/*
+	 * Blocking calls (and SO_BUSY_POLL) allowed: --busy-poll, and the
+	 * last client said it runs one connection (its hello)
+	 */
+	bool ps_fast;
 	unsigned char *ps_buf;
 	uint64_t ps_accepted, ps_bytes, ps_refused;
 	bool ps_verbose;		/* a line per stream connection */
@@ -374,7 +380,8 @@ server_listen(struct perf_server *ps, struct in_addr addr)
 	sin.sin_port = htons(ps->ps_o->port);
 	sin.sin_addr = addr;
 	/* a blocking accept() busy polls; accepted sockets inherit it */
-	if (ps->ps_o->busy_poll > 0)
+	ps->ps_fast = ps->ps_o->busy_poll > 0;
+	if (ps->ps_fast)
 		perf_busy(st, ps->ps_lfd, ps->ps_o->busy_poll);
 	if (st->setsockopt(ps->ps_lfd, SOL_SOCKET, SO_REUSEADDR, &one,
 	    sizeof(one)) != 0 ||
@@ -440,6 +447,22 @@ server_echo(struct perf_server *ps, struct srv_conn *c, size_t n,
 	return 0;
 }
 
+/*
+ * Allow blocking calls, or not: a client of many connections is served
+ * with poll() only, and then no socket may have SO_BUSY_POLL (a busy
+ * poller that goes to sleep in poll() leaves the port unpolled for a
+ * while: see perf_busy()).
+ */
+static void
+server_fast(struct perf_server *ps, bool fast)
+{
+	if (fast == ps->ps_fast)
+		return;
+	ps->ps_fast = fast;
+	perf_busy(ps->ps_st, ps->ps_lfd, fast ? ps->ps_o->busy_poll : 0);
+	ps->ps_busy_n = UINT32_MAX;	/* server_can_block() sets the rest */
+}
+
 static int
 server_hello(struct perf_server *ps, struct srv_conn *c)
 {
@@ -451,6 +474,7 @@ server_hello(struct perf_server *ps, struct srv_conn *c)
 	}
 	c->sc_state = h[5] == T_STREAM ? SC_SINK : SC_ECHO;
 	c->sc_start_ns = app_now_ns();
+	server_fast(ps, ps->ps_o->busy_poll > 0 && get32(h + 12) <= 1);
 	return 0;
 }
 
@@ -567,7 +591,7 @@ server_accept(struct perf_server *ps)
 		fprintf(stderr, "rumpnet-perf: socket options: %s\n",
 		    strerror(errno));
 	c->sc_fd = fd;
-	c->sc_busy = ps->ps_o->busy_poll > 0;	/* the listener's */
+	c->sc_busy = ps->ps_fast;	/* the listener's */
 	ps->ps_conns[ps->ps_n] = c;
 	ps->ps_pfd[ps->ps_n + 1].fd = fd;
 	ps->ps_pfd[ps->ps_n + 1].events = POLLIN;
@@ -576,31 +600,31 @@ server_accept(struct perf_server *ps)
 }
 
 /*
- * --busy-poll with at most one connection: wait in a blocking accept()
- * or recv() (cut short by SO_RCVTIMEO) rather than in poll(), so that
- * rumpnet's busy polling runs in this thread.
+ * --busy-poll with at most one connection (of a client that runs one):
+ * wait in a blocking accept() or recv() (cut short by SO_RCVTIMEO)
+ * rather than in poll(), so that rumpnet's busy polling runs in this
+ * thread.
  */
 static bool
 server_can_block(struct perf_server *ps)
 {
 	const struct srv_conn *c = ps->ps_conns[0];
+	bool busy = ps->ps_fast && ps->ps_n == 1;
 
-	if (ps->ps_o->busy_poll == 0)
-		return false;
-	/* SO_BUSY_POLL only while there is one connection (perf_busy()) */
+	/* SO_BUSY_POLL only on a connection served by blocking calls */
 	if (ps->ps_n != ps->ps_busy_n) {
 		for (unsigned i = 0; i < ps->ps_n; i++) {
 			struct srv_conn *ci = ps->ps_conns[i];
 
-			if (ci->sc_busy != (ps->ps_n == 1)) {
-				ci->sc_busy = ps->ps_n == 1;
-				perf_busy(ps->ps_st, ci->sc_fd, ci->sc_busy ?
+			if (ci->sc_busy != busy) {
+				ci->sc_busy = busy;
+				perf_busy(ps->ps_st, ci->sc_fd, busy ?
 				    ps->ps_o->busy_poll : 0);
 			}
 		}
 		ps->ps_busy_n = ps->ps_n;
 	}
-	if (ps->ps_n > 1)
+	if (!ps->ps_fast || ps->ps_n > 1)
 		return false;
 	return ps->ps_n == 0 || (c->sc_pendlen == 0 &&
 	    c->sc_state != SC_COUNT);
@@ -1218,6 +1242,7 @@ client_run(const struct perf_opts *o, const struct perf_stack *st,
 	pc.pc_req[4] = PERF_VERSION;
 	pc.pc_req[5] = (unsigned char)o->test;
 	put32(pc.pc_req + 8, (uint32_t)pc.pc_msg);
+	put32(pc.pc_req + 12, o->conns);
 	pattern_fill(pc.pc_req + PERF_HELLO, reqlen - PERF_HELLO);
 	pc.pc_start = pc.pc_last_t = app_now_ns();
 	pc.pc_next_report = pc.pc_start + 1000000000u;
