@@ -591,7 +591,13 @@ server_accept(struct perf_server *ps)
 		fprintf(stderr, "rumpnet-perf: socket options: %s\n",
 		    strerror(errno));
 	c->sc_fd = fd;
-	c->sc_busy = ps->ps_fast;	/* the listener's */
+	/*
+	 * Not what the listener has now: a connection completed before the
+	 * listener's SO_BUSY_POLL changed inherited the old value.
+	 */
+	c->sc_busy = ps->ps_fast && ps->ps_n == 0;
+	if (ps->ps_o->busy_poll > 0)
+		perf_busy(st, fd, c->sc_busy ? ps->ps_o->busy_poll : 0);
 	ps->ps_conns[ps->ps_n] = c;
 	ps->ps_pfd[ps->ps_n + 1].fd = fd;
 	ps->ps_pfd[ps->ps_n + 1].events = POLLIN;
