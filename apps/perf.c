@@ -38,8 +38,12 @@
  * blocking calls poll the port from that thread instead of sleeping:
  * SO_BUSY_POLL); with more, non-blocking sockets and poll().  The server
  * also uses a blocking recv() (or accept()) while it has at most one
- * connection and --busy-poll is set, so that both ends can run to
- * completion.
+ * connection, --busy-poll is set and the last client runs a single
+ * connection, so that both ends can run to completion.  SO_BUSY_POLL is
+ * only ever on sockets a thread blocks on (perf_busy() says why).
+ *
+ * With --stack both (both mode), rumpnet and then Linux run the same
+ * workload and the last line compares them.
  *
  * both: rump_dpdk_ring_pair("perf") makes ports perfa and perfb; the
  * server's instance gets perfa (198.18.0.1/24, --addr), the client's
