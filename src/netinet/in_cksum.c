@@ -250,16 +250,22 @@ in4_cksum(const struct mbuf *m, struct in_addr src, struct in_addr dst,
 void
 in_delayed_cksum(struct mbuf *m)
 {
+	in_delayed_cksum_at(m, 0);
+}
+
+void
+in_delayed_cksum_at(struct mbuf *m, int off)
+{
 	struct ip ip;
 	uint16_t sum = 0;
 	int hlen, len;
 
-	m_copydata(m, 0, (int)sizeof(ip), &ip);
+	m_copydata(m, off, (int)sizeof(ip), &ip);
 	hlen = IP_HL(&ip) << 2;
 	len = ntohs(ip.ip_len) - hlen;
 	/* the sum covers a zero checksum field */
-	(void)m_copyback(m, hlen + TCP_SUM_OFFSET, 2, &sum);
-	sum = in4_cksum(m, ip.ip_src, ip.ip_dst, IPPROTO_TCP, hlen, len);
-	(void)m_copyback(m, hlen + TCP_SUM_OFFSET, 2, &sum);
+	(void)m_copyback(m, off + hlen + TCP_SUM_OFFSET, 2, &sum);
+	sum = in4_cksum(m, ip.ip_src, ip.ip_dst, IPPROTO_TCP, off + hlen, len);
+	(void)m_copyback(m, off + hlen + TCP_SUM_OFFSET, 2, &sum);
 	m->m_pkthdr.csum_flags &= ~M_CSUM_TCPv4;
 }

@@ -37,5 +37,10 @@ uint16_t in4_cksum(const struct mbuf *m, struct in_addr src,
  * flag.
  */
 void in_delayed_cksum(struct mbuf *m);
+/*
+ * in_delayed_cksum_at: the same for a datagram that starts off bytes into
+ * m (ETHER_HDR_LEN: a frame a driver holds).
+ */
+void in_delayed_cksum_at(struct mbuf *m, int off);
 
 #endif /* NETINET_IN_CKSUM_H */

@@ -586,7 +586,7 @@ bus_start(struct ifnet *ifp)
 			if (b->b_pcap != NULL || b->b_cfg.corrupt > 0 ||
 			    __atomic_load_n(&b->b_ntaps, __ATOMIC_RELAXED) > 0 ||
 			    ifp->if_pcap != NULL)
-				in_delayed_cksum(m);
+				in_delayed_cksum_at(m, ETHER_HDR_LEN);
 			else
 				csum_ok = true;
 		}

@@ -325,7 +325,7 @@ dpdk_start(struct ifnet *ifp)
 		if (ifp->if_pcap != NULL) {
 			/* a TSO frame is captured whole, as Linux shows it */
 			if (m->m_pkthdr.csum_flags & M_CSUM_TCPv4)
-				in_delayed_cksum(m);
+				in_delayed_cksum_at(m, ETHER_HDR_LEN);
 			if_tap(ifp, m);
 		}
 		sc->sc_txm[sc->sc_ntx++] = m;
