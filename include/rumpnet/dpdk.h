@@ -105,6 +105,8 @@ struct rump_dpdk_stats {
 	uint64_t imissed, ierrors, oerrors, rx_nombuf;
 	uint64_t tx_copied;		/* frames sent through the copy path */
 	uint64_t tx_full;		/* bursts the PMD did not take at once */
+	uint64_t tx_gathered;		/* frames of too many pieces, gathered
+					   into clusters before sending */
 	bool link_up;
 	uint32_t link_speed_mbps;
 };

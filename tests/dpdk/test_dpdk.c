@@ -22,7 +22,7 @@
 #include "rumpnet/net.h"
 #include "rumpnet/socket.h"
 
-#define EAL "--no-huge --no-shconf --no-pci -m 512 --log-level=*:error"
+#define EAL "--no-huge --no-shconf --no-pci -m 1024 --log-level=*:error"
 #define XFER_BYTES (16u << 20)
 
 static enum rump_softint_mode mode;
@@ -127,7 +127,7 @@ server_main(void *arg)
 
 /* A TCP transfer from instance 1 to instance 0 over the ring pair. */
 static void
-transfer(const char *ring, bool tx_copy, bool voff)
+transfer(const char *ring, bool tx_copy, bool voff, size_t chunk)
 {
 	const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -159,7 +159,7 @@ transfer(const char *ring, bool tx_copy, bool voff)
 	assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&sin,
 	    sizeof(sin)), 0);
 	while (off < XFER_BYTES) {
-		size_t len = sizeof(buf);
+		size_t len = chunk;
 		ssize_t n;
 
 		if (len > XFER_BYTES - off)
@@ -190,6 +190,10 @@ transfer(const char *ring, bool tx_copy, bool voff)
 	assert_true(stat(p.k[1], "if.dpdk0.opackets") >= st.opackets);
 	assert_true(stat(p.k[0], "if.dpdk0.ipackets") > 0);
 	assert_int_equal(stat(p.k[0], "tcp.rcvbadsum"), 0);
+	if (chunk < 1000)	/* TSO frames of small mbufs were gathered */
+		assert_true(st.tx_gathered > 0);
+	else
+		assert_int_equal(st.tx_gathered, 0);
 	if (voff)	/* 64 KiB segments, checksums left out */
 		assert_true(stat(p.k[0], "if.dpdk0.ibytes") /
 		    stat(p.k[0], "if.dpdk0.ipackets") > 1514);
@@ -203,21 +207,36 @@ static void
 test_tcp_zerocopy(void **state)
 {
 	(void)state;
-	transfer(mode == RUMP_SOFTINT_INLINE ? "zci" : "zct", false, false);
+	transfer(mode == RUMP_SOFTINT_INLINE ? "zci" : "zct", false, false,
+	    65536);
 }
 
 static void
 test_tcp_copy(void **state)
 {
 	(void)state;
-	transfer(mode == RUMP_SOFTINT_INLINE ? "cpi" : "cpt", true, false);
+	transfer(mode == RUMP_SOFTINT_INLINE ? "cpi" : "cpt", true, false,
+	    65536);
 }
 
 static void
 test_tcp_virtual_offload(void **state)
 {
 	(void)state;
-	transfer(mode == RUMP_SOFTINT_INLINE ? "voi" : "vot", false, true);
+	transfer(mode == RUMP_SOFTINT_INLINE ? "voi" : "vot", false, true,
+	    65536);
+}
+
+/*
+ * Writes of 100 bytes each sit in small mbufs: a 64 KiB TSO frame of them
+ * has more pieces than one zero-copy send takes, and is gathered into
+ * clusters first (a stack overflow once, when it was not).
+ */
+static void
+test_tcp_small_writes_virtual_offload(void **state)
+{
+	(void)state;
+	transfer(mode == RUMP_SOFTINT_INLINE ? "swi" : "swt", false, true, 100);
 }
 
 /* ICMP echo and UDP both ways: ARP resolved over the ring first. */
@@ -315,6 +334,7 @@ main(void)
 		cmocka_unit_test(test_tcp_zerocopy),
 		cmocka_unit_test(test_tcp_copy),
 		cmocka_unit_test(test_tcp_virtual_offload),
+		cmocka_unit_test(test_tcp_small_writes_virtual_offload),
 	};
 	const char *m = getenv("RUMPNET_SOFTINT");
 

@@ -63,6 +63,7 @@ struct dpdk_softc {
 	/* port counters already merged into if_counters */
 	struct dpdk_host_stats sc_merged;	/* [C] */
 	uint64_t sc_stats_ns;			/* [C] */
+	uint64_t sc_gathered;			/* [N] dpdk_compact() calls */
 };
 
 static uint64_t
@@ -234,24 +235,35 @@ dpdk_tx_prepare(struct mbuf *m, struct dpdk_txframe *f)
 }
 
 /*
- * A frame of more pieces than one zero-copy send takes, copied into
- * clusters (at most 33 for 64 KiB).  Frees m; NULL when out of mbufs.
+ * A frame of more pieces than one zero-copy send takes (a 64 KiB TSO
+ * frame of small mbufs has 356), copied into clusters (at most 33).
+ * Frees m; NULL when out of mbufs.
  */
 static struct mbuf *
 dpdk_compact(struct mbuf *m)
 {
-	struct mbuf *n = m_gethdr(M_DONTWAIT, MT_DATA), *s;
+	int len = m->m_pkthdr.len, off = 0;
+	struct mbuf *n = NULL, *tail = NULL;
 
-	if (n != NULL) {
-		n->m_len = 0;
-		n->m_pkthdr = m->m_pkthdr;
-		n->m_pkthdr.len = 0;
-		for (s = m; s != NULL; s = s->m_next)
-			if (!m_append(n, s->m_len, s->m_data)) {
-				m_freem(n);
-				n = NULL;
-				break;
-			}
+	/* clusters filled whole: not m_append(), which adds small mbufs */
+	while (off < len) {
+		struct mbuf *c = m_getcl(M_DONTWAIT, MT_DATA,
+		    n == NULL ? M_PKTHDR : 0);
+
+		if (c == NULL) {
+			m_freem(n);
+			n = NULL;
+			break;
+		}
+		c->m_len = MIN(len - off, MCLBYTES);
+		m_copydata(m, off, c->m_len, mtod(c, void *));
+		off += c->m_len;
+		if (n == NULL) {
+			n = c;
+			n->m_pkthdr = m->m_pkthdr;
+		} else
+			tail->m_next = c;
+		tail = c;
 	}
 	m_freem(m);
 	return n;
@@ -280,12 +292,13 @@ dpdk_flush(struct dpdk_softc *sc)
 		for (s = m; s != NULL; s = s->m_next)
 			if (s->m_len > 0)
 				ns++;
-		if (ns > DPDK_TX_MAXSEGS && (m = dpdk_compact(m)) == NULL) {
+		if (ns > DPDK_TX_MAXSEGS && (sc->sc_gathered++,
+		    (m = dpdk_compact(m)) == NULL)) {
 			if_count(ifp, IFC_OERRORS, 1);
 			continue;
 		}
 		ns = 0;
-		for (s = m; s != NULL; s = s->m_next)
+		for (s = m; s != NULL && ns < DPDK_TX_MAXSEGS; s = s->m_next)
 			if (s->m_len > 0) {
 				segs[n][ns].data = s->m_data;
 				segs[n][ns].len = (unsigned)s->m_len;
@@ -592,6 +605,8 @@ rump_dpdk_port_stats(struct rump_kernel *k, unsigned ifindex,
 		st->rx_nombuf = hs.rx_nombuf;
 		st->tx_copied = hs.tx_copied;
 		st->tx_full = hs.tx_full;
+		st->tx_gathered = ((struct dpdk_softc *)ifp->if_softc)->
+		    sc_gathered;
 		st->link_up = hs.link_up;
 		st->link_speed_mbps = hs.link_speed_mbps;
 	}
