@@ -2,9 +2,13 @@
 # needs are `make run` and `make check`; both install missing Debian packages
 # first (scripts/deps).
 #
-#   make run          the main job (for now: the kernel benchmark table,
-#                     then the TCP benchmark against Linux)
+#   make run          the main job: as root, rumpnet-httpd on a DPDK tap
+#                     serving curl (a page, 100 MB checked, /stats); as a
+#                     plain user, rumpnet-perf over DPDK net_ring
 #   make check        build and run every test, ending with "N passed, N failed"
+#   make bench        rumpnet-perf rr/crr/stream: rumpnet over DPDK (net_ring,
+#                     net_memif) vs Linux over veth; table, BENCH lines,
+#                     bench/perf.png (BENCH_DURATION=seconds per run)
 #   make bench-kern   kernbench in the mp/up/hypercall builds, side by side
 #   make bench-udp    udpbench (UDP receive path, both softint modes, Linux)
 #   make bench-tcp    tcpbench (TCP rr, crr, stream against Linux; options
@@ -13,8 +17,9 @@
 BUILD ?= build
 MESON_OPTS ?=
 TCPBENCH_OPTS ?=
+BENCH_DURATION ?= 5
 
-.PHONY: all deps build run check bench-kern bench-udp bench-tcp clean
+.PHONY: all deps build run check bench bench-kern bench-udp bench-tcp clean
 
 all: build
 
@@ -28,10 +33,17 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-run: bench-kern bench-tcp
+run: build
+	scripts/run-main $(BUILD)
 
 check: build
 	scripts/check $(BUILD)
+
+bench: deps
+	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \
+		--buildtype=release -Db_ndebug=true >/dev/null
+	ninja -C build-bench-default >/dev/null
+	scripts/bench-main build-bench-default $(BENCH_DURATION)
 
 bench-kern: deps
 	scripts/bench-kern

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# tests/interop/interop.sh BUILD [CASE...] -- rumpnet against the Linux
+# kernel's own stack and ordinary tools.
+#
+# Two network namespaces this script makes and removes, joined by a veth
+# pair: rumpnet runs in "r" on its veth end through DPDK's net_af_packet
+# (198.18.1.2/24); Linux has the other end in "l" (198.18.1.1/24, TX
+# checksum offload off so that af_packet sees whole checksums).  Nothing
+# can leave the two namespaces.
+#
+# Needs root (exit 77, meson's "skipped", otherwise, saying why).  Prints
+# one "ok N - what" / "not ok N - what" line per check and exits 1 if any
+# failed.  Cases: ping perf echo http wrk impair pcap (default: all).
+# RUMPNET_INTEROP=0 skips it.
+set -uo pipefail
+B=$(cd "${1:-build}" && pwd)
+shift || true
+cases=${*:-ping perf echo http wrk impair pcap}
+
+skip() { echo "1..0 # SKIP $*"; exit 77; }
+[ "${RUMPNET_INTEROP:-1}" != 0 ] || skip "RUMPNET_INTEROP=0 (.ci/run runs it in the default configuration only)"
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, veth, af_packet)"
+command -v ip >/dev/null || skip "no ip (iproute2)"
+for t in curl nc ping tcpdump ethtool wrk; do
+	command -v "$t" >/dev/null || skip "no $t (scripts/deps installs it)"
+done
+[ -x "$B/apps/rumpnet-httpd" ] || skip "apps not built (no DPDK?)"
+
+id=$$
+R=rnr$id L=rnl$id
+VR=vr$id VL=vl$id
+work=$(mktemp -d)
+pids=()
+n=0 failed=0
+
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	ip netns del "$R" 2>/dev/null
+	ip netns del "$L" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+
+ip netns add "$R" && ip netns add "$L" || skip "cannot make network namespaces"
+ip link add "$VR" netns "$R" type veth peer name "$VL" netns "$L" ||
+	skip "cannot make a veth pair"
+ip -n "$R" link set lo up
+ip -n "$L" link set lo up
+ip -n "$R" link set "$VR" up
+ip -n "$L" link set "$VL" up
+ip netns exec "$R" sysctl -qw "net.ipv6.conf.$VR.disable_ipv6=1"
+ip netns exec "$L" sysctl -qw "net.ipv6.conf.$VL.disable_ipv6=1"
+ip -n "$L" addr add 198.18.1.1/24 dev "$VL"
+ip netns exec "$L" ethtool -K "$VL" tx off >/dev/null 2>&1
+ip netns exec "$R" ethtool -K "$VR" tx off >/dev/null 2>&1
+
+EAL="--no-huge --no-shconf --no-pci -m 512 --log-level=*:error --vdev=net_af_packet0,iface=$VR"
+NET=(--dpdk "$EAL" --port net_af_packet0 --addr 198.18.1.2/24)
+inl() { ip netns exec "$L" "$@"; }
+inr() { ip netns exec "$R" "$@"; }
+
+# start APP ARGS...: a rumpnet app in namespace R; waits for its first line
+start() {
+	local log=$work/app$((${#pids[@]})).log
+	# not through inr(): $! must be the app (ip netns exec execs it)
+	ip netns exec "$R" "$@" >"$log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 100); do
+		[ -s "$log" ] && grep -qE 'serving|listening|echo' "$log" && break
+		sleep 0.1
+	done
+	sleep 0.3
+	LAST_LOG=$log
+}
+stop_all() {
+	# TERM: a background job of a script ignores SIGINT
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	pids=()
+}
+
+mkfiles() {
+	mkdir -p "$work/www"
+	: >"$work/www/empty"
+	printf x >"$work/www/one"
+	head -c 1000000 /dev/urandom >"$work/www/1m"
+	head -c 10000000 /dev/urandom >"$work/www/10m"
+	[ -f "$work/www/100m" ] || head -c 100000000 /dev/urandom >"$work/www/100m"
+	echo '<h1>rumpnet</h1>' >"$work/www/index.html"
+}
+
+# fetch NAME [TIMEOUT]: curl it from L and compare SHA-256
+fetch() {
+	local f=$1 t=${2:-60}
+	inl curl -sS --max-time "$t" -o "$work/got" "http://198.18.1.2/$f" &&
+		[ "$(sha256sum <"$work/got")" = "$(sha256sum <"$work/www/$f")" ]
+}
+
+case_ping() {
+	start "$B/apps/rumpnet-echo" "${NET[@]}" --duration 60
+	check "Linux ping -> rumpnet (5 replies)" inl ping -c 5 -i 0.2 -W 2 198.18.1.2
+	if [ -x "$B/apps/rumpnet-ping" ]; then
+		stop_all
+		check "rumpnet-ping -> Linux (3 replies)" \
+			inr "$B/apps/rumpnet-ping" "${NET[@]}" -c 3 -i 0.2 198.18.1.1
+	fi
+	stop_all
+}
+
+case_echo() {
+	start "$B/apps/rumpnet-echo" "${NET[@]}" --tcp-port 7 --udp-port 7 --duration 60
+	check "nc TCP -> rumpnet-echo" bash -c \
+		"[ \"\$(printf 'hello rumpnet\n' | ip netns exec $L nc -q 1 -w 3 198.18.1.2 7)\" = 'hello rumpnet' ]"
+	head -c 2000000 /dev/urandom >"$work/echo.in"
+	inl nc -q 2 -w 5 198.18.1.2 7 <"$work/echo.in" >"$work/echo.out"
+	check "nc TCP 2 MB through rumpnet-echo, intact" cmp -s "$work/echo.in" "$work/echo.out"
+	check "UDP datagram -> rumpnet-echo and back" bash -c \
+		"[ \"\$(ip netns exec $L python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3); s.sendto(b\"datagram\", (\"198.18.1.2\", 7)); print(s.recvfrom(100)[0].decode())')\" = datagram ]"
+	check "nc UDP -> rumpnet-echo" bash -c \
+		"[ \"\$(printf 'datagram\n' | ip netns exec $L nc -u -w 2 198.18.1.2 7)\" = 'datagram' ]"
+	stop_all
+}
+
+case_http() {
+	mkfiles
+	start "$B/apps/rumpnet-httpd" "${NET[@]}" --root "$work/www" --http-port 80 --duration 300
+	for f in empty one index.html 1m 10m 100m; do
+		check "curl -> rumpnet-httpd: $f, SHA-256 intact" fetch "$f" 120
+	done
+	check "curl: 404 for a missing file" bash -c \
+		"[ \"\$(ip netns exec $L curl -s -o /dev/null -w '%{http_code}' http://198.18.1.2/nope)\" = 404 ]"
+	check "curl: /stats has TCP counters" bash -c \
+		"ip netns exec $L curl -sS http://198.18.1.2/stats | grep -q '^tcp\\.'"
+	stop_all
+}
+
+case_wrk() {
+	mkfiles
+	start "$B/apps/rumpnet-httpd" "${NET[@]}" --root "$work/www" --http-port 80 --duration 300
+	inl wrk -t 2 -c 50 -d 10 http://198.18.1.2/index.html >"$work/wrk.out" 2>&1
+	cat "$work/wrk.out" | sed 's/^/# /'
+	check "wrk 10 s, 50 connections: requests served" grep -qE 'Requests/sec: +[1-9]' "$work/wrk.out"
+	check "wrk: no errors" bash -c "! grep -qE 'Socket errors|Non-2xx' '$work/wrk.out'"
+	stop_all
+}
+
+case_perf() {
+	ip netns exec "$L" "$B/apps/rumpnet-perf" server --stack linux --quiet \
+		>"$work/linux-server.log" 2>&1 &
+	pids+=($!)
+	sleep 0.5
+	for t in rr stream; do
+		inr "$B/apps/rumpnet-perf" client "${NET[@]}" --server 198.18.1.1 \
+			--test "$t" --duration 3 >"$work/perf-$t.out" 2>&1
+		local rc=$?
+		tail -n 1 "$work/perf-$t.out" | sed 's/^/# /'
+		check "rumpnet-perf client -> Linux server: $t" \
+			bash -c "[ $rc -eq 0 ] && tail -n 1 '$work/perf-$t.out' | grep -q '^{'"
+	done
+	stop_all
+}
+
+case_impair() {
+	mkfiles
+	start "$B/apps/rumpnet-httpd" "${NET[@]}" --root "$work/www" --http-port 80 --duration 300 \
+		--impair loss=0.01,delay=20,reorder=0.02,reorder_delay=5,seed=7
+	for f in empty one 1m 10m; do
+		check "1% loss, 20 ms delay, reordering both ways: $f intact" fetch "$f" 240
+	done
+	stop_all
+	grep -E 'impair_(lost|reordered)' "$LAST_LOG" | sed 's/^/# /'
+	check "impairment counted drops and reorderings" bash -c \
+		"grep -qE 'impair_lost [1-9]' '$LAST_LOG' && grep -qE 'impair_reordered [1-9]' '$LAST_LOG'"
+}
+
+case_pcap() {
+	mkfiles
+	start "$B/apps/rumpnet-httpd" "${NET[@]}" --root "$work/www" --http-port 80 \
+		--duration 300 --pcap "$work/cap.pcap"
+	check "curl with the capture on: 1m intact" fetch 1m 30
+	stop_all
+	tail -n 3 "$LAST_LOG" | sed 's/^/# /'
+	check "tcpdump reads the capture" bash -c \
+		"tcpdump -nn -r '$work/cap.pcap' 2>/dev/null | grep -q '198.18.1.2.80 > 198.18.1.1'"
+	echo "# $(tcpdump -nn -r "$work/cap.pcap" 2>/dev/null | wc -l) frames captured"
+}
+
+for c in $cases; do
+	"case_$c"
+done
+echo "1..$n"
+[ "$failed" -eq 0 ]
