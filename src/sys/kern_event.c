@@ -294,6 +294,11 @@ rump_sys_kevent(int kqfd, const struct kevent *changelist, int nchanges,
 			ticks = (int)MIN((deadline - now + 999999) / 1000000,
 			    (uint64_t)0x7fffffff);
 		}
+		/*
+		 * A non-blocking SO_BUSY_POLL call may have taken the ports:
+		 * a sleeper gives them back to the receive threads.
+		 */
+		netstack_poll_done(ns);
 		ns->ns_npollers++;
 		(void)cv_timedwait(&ns->ns_pollcv, &ns->ns_lock, ticks);
 		ns->ns_npollers--;

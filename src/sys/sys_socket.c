@@ -731,6 +731,11 @@ rump_sys_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms)
 				break;
 			ticks = (int)((deadline - now + 999999) / 1000000);
 		}
+		/*
+		 * A non-blocking SO_BUSY_POLL call may have taken the ports:
+		 * a sleeper gives them back to the receive threads.
+		 */
+		netstack_poll_done(ns);
 		ns->ns_npollers++;
 		(void)cv_timedwait(&ns->ns_pollcv, &ns->ns_lock, ticks);
 		ns->ns_npollers--;
