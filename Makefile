@@ -42,7 +42,7 @@ check: build
 bench: deps
 	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \
 		--buildtype=release -Db_ndebug=true >/dev/null
-	ninja -C build-bench-default >/dev/null
+	ninja -C build-bench-default apps/rumpnet-perf >/dev/null
 	scripts/bench-main build-bench-default $(BENCH_DURATION)
 
 bench-kern: deps

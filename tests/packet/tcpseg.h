@@ -490,7 +490,7 @@ static inline void
 peer_seg(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
     uint16_t win, unsigned opts, const void *data, size_t len)
 {
-	uint8_t o[40];
+	uint8_t o[40] = { 0 };
 	size_t n = peer_options(p, flags, opts, o);
 
 	while (n % 4 != 0)

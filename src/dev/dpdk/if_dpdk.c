@@ -14,8 +14,10 @@
  *                                             mode); their output is
  *                                             staged (dpdk_start())
  *              dpdk_flush()                   one burst out
- *            release the vCPU; no frame for idle_spin_us: sleep
- *            idle_sleep_us (never more than a tick)
+ *            release the vCPU; no frame: yield the host CPU (an
+ *            application thread pinned to it runs), and after
+ *            idle_spin_us of that sleep idle_sleep_us (at most a tick);
+ *            RUMP_DPDK_IDLE_BUSY: spin
  *
  * send:    ether_output() -> if_transmit() -> dpdk_start(): frames staged
  *          while the poll loop runs softints (sent as one burst when they
@@ -438,6 +440,8 @@ dpdk_loop(void *arg)
 			hyper_clock_sleep(sleep_ns);	/* the poller has it */
 		else if (!busy && now - last_rx > spin_ns)
 			hyper_clock_sleep(sleep_ns);
+		else if (!busy)
+			hyper_thread_yield();	/* an app thread on this CPU runs */
 		else
 			spin_pause();
 		sched_acquire(l);
