@@ -45,7 +45,8 @@ ether_input(struct ifnet *ifp, struct mbuf *m)
 		if_count(ifp, IFC_INOTUS, 1);
 		goto drop;
 	}
-	if (unlikely(memcmp(eh->ether_shost, ifp->if_lladdr, 6) == 0)) {
+	if (unlikely(memcmp(eh->ether_shost, ifp->if_lladdr, 6) == 0) &&
+	    !(ifp->if_flags & IFF_LOOPBACK)) {
 		/* our own frame came back (a loop, or a spoof) */
 		if_count(ifp, IFC_ILOOP, 1);
 		goto drop;
@@ -94,6 +95,11 @@ ether_output(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop)
 	uint8_t mac[6];
 	int error;
 
+	if (ifp->if_flags & IFF_LOOPBACK) {
+		/* lo0: no neighbours to resolve (if_loop.c) */
+		return ether_output_frame(ifp, m, ifp->if_lladdr,
+		    ETHERTYPE_IP);
+	}
 	if (nexthop.s_addr == htonl(INADDR_BROADCAST) ||
 	    in_broadcast(nexthop, ifp) || (m->m_flags & M_BCAST)) {
 		memcpy(mac, etherbroadcastaddr, 6);

@@ -159,6 +159,10 @@ netstack_init(struct rump_kernel *k)
 	callout_init_cpu(&ns->ns_slowtimer, CALLOUT_MPSAFE, &k->k_cpus[0]);
 	callout_reset(&ns->ns_slowtimer, NS_SLOWTIMO_TICKS, netstack_slowtimo,
 	    ns);
+	if ((error = loop_attach(k)) != 0) {
+		netstack_fini(k);
+		return error;
+	}
 	return 0;
 }
 

@@ -29,6 +29,7 @@ struct netstack {
 	struct rump_kernel *ns_kernel;		/* [I] */
 	kmutex_t ns_lock;
 	struct list_node ns_ifnets;		/* [ns_lock] struct ifnet */
+	struct ifnet *ns_loif;			/* [ns_lock] lo0 (if_loop.c) */
 	unsigned ns_nextindex;			/* [ns_lock] */
 	struct list_node ns_ifaddrs;		/* [ns_lock] struct in_ifaddr */
 	struct rtable ns_rt;			/* [ns_lock] */
@@ -51,6 +52,9 @@ struct netstack {
 	struct rip_state *ns_raw;		/* [ns_lock] raw sockets, stats */
 	struct sockfd_table *ns_fds;		/* [ns_lock] descriptors */
 };
+
+/* loop_attach: make lo0 with 127.0.0.1/8 (netstack_init). */
+int loop_attach(struct rump_kernel *k);
 
 /* netstack_init/fini: called by instance creation/destruction on a vCPU. */
 int netstack_init(struct rump_kernel *k);

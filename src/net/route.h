@@ -22,6 +22,7 @@ struct ifnet;
 #define RTF_HOST 0x04		/* a /32 */
 #define RTF_CONNECTED 0x08	/* from an interface address */
 #define RTF_STATIC 0x10		/* from the configuration API */
+#define RTF_LOCAL 0x20		/* to an address of ours, through lo0 */
 
 struct rtentry {
 	in_addr_t rt_dst;		/* network order, masked */

@@ -178,6 +178,8 @@ arp_announce(struct ifnet *ifp, struct in_addr addr)
 {
 	static const uint8_t zero[6];
 
+	if (ifp->if_flags & IFF_LOOPBACK)
+		return;		/* nobody to tell */
 	/* RFC 5227 3: sender and target address both ours */
 	arptable_of(ifp->if_kernel)->at_stat.as_sendgarp++;
 	arp_send(ifp, ARPOP_REQUEST, addr, zero, addr, etherbroadcastaddr);

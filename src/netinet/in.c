@@ -99,6 +99,13 @@ in_control_add(struct ifnet *ifp, struct in_addr addr, unsigned plen)
 		hyper_free(ia, sizeof(*ia));
 		return error;
 	}
+	/*
+	 * Datagrams to the address itself go through lo0 (if_loop.c).  A
+	 * /32 address already has its route: it is not reached locally.
+	 */
+	if (!(ifp->if_flags & IFF_LOOPBACK) && ns->ns_loif != NULL)
+		(void)rt_add(&ns->ns_rt, addr.s_addr, 32, nogw, ns->ns_loif,
+		    RTF_LOCAL);
 	if (ifp->if_flags & IFF_UP)
 		arp_announce(ifp, addr);
 	return 0;
@@ -125,6 +132,12 @@ in_ifaddr_free(struct netstack *ns, struct in_ifaddr *ia)
 	}
 	if (!shared)
 		(void)rt_delete(&ns->ns_rt, ia->ia_addr.s_addr, ia->ia_plen);
+	if (!(ia->ia_ifp->if_flags & IFF_LOOPBACK)) {
+		struct rtentry *rt = rt_lookup(&ns->ns_rt, ia->ia_addr.s_addr);
+
+		if (rt != NULL && (rt->rt_flags & RTF_LOCAL))
+			(void)rt_delete(&ns->ns_rt, ia->ia_addr.s_addr, 32);
+	}
 	hyper_free(ia, sizeof(*ia));
 }
 

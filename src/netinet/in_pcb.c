@@ -280,6 +280,12 @@ in_selectsrc(struct rump_kernel *k, struct in_addr dst, struct in_addr *src)
 	} else if ((rt = rt_lookup(&ns->ns_rt, dst.s_addr)) != NULL) {
 		struct ifnet *ifp = rt->rt_ifp;
 
+		if (rt->rt_flags & RTF_LOCAL) {
+			/* to ourselves: from the same address, as BSD does */
+			*src = dst;
+			return 0;
+		}
+
 		if (ifp == NULL && (rt->rt_flags & RTF_GATEWAY)) {
 			struct rtentry *grt = rt_lookup(&ns->ns_rt,
 			    rt->rt_gateway.s_addr);

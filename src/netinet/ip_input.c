@@ -189,15 +189,22 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 		return;
 	}
 	ip = mtod(m, struct ip *);
-	if (ip_badsrc(ip->ip_src, ifp) || in_ifaddr_lookup(k, ip->ip_src)) {
+	/* lo0 carries only what we sent ourselves, from our own addresses */
+	if (!(ifp->if_flags & IFF_LOOPBACK) && (ip_badsrc(ip->ip_src, ifp) ||
+	    in_ifaddr_lookup(k, ip->ip_src))) {
 		st->ips_badaddr++;
 		goto drop;
 	}
 	if (hlen > IP_MINHLEN && !ip_dooptions(ns,
 	    (const uint8_t *)(ip + 1), hlen - IP_MINHLEN, &srcrt))
 		goto drop;
-	/* RFC 1122 3.3.4.2: accept on any interface if the address is ours */
-	if (!in_ours(k, ip->ip_dst, ifp) &&
+	/*
+	 * RFC 1122 3.3.4.2: accept on any interface if the address is ours;
+	 * but 127/8 never from outside the host (RFC 1122 3.2.1.3 (g)).
+	 */
+	if ((!in_ours(k, ip->ip_dst, ifp) ||
+	    (IN_LOOPBACK(ntohl(ip->ip_dst.s_addr)) &&
+	    !(ifp->if_flags & IFF_LOOPBACK))) &&
 	    !IN_MULTICAST(ntohl(ip->ip_dst.s_addr))) {
 		/* RFC 1812 5.2.1: a router forwards it; a host drops it */
 		if (ns->ns_forwarding) {

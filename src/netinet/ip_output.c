@@ -252,7 +252,11 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 		return ENETDOWN;
 	}
 	if (ip->ip_src.s_addr == INADDR_ANY) {
-		struct in_ifaddr *ia = in_ifaddr_of(ifp);
+		struct in_ifaddr *ia = (ifp->if_flags & IFF_LOOPBACK) ?
+		    in_ifaddr_lookup(ifp->if_kernel, ip->ip_dst) : NULL;
+
+		if (ia == NULL)
+			ia = in_ifaddr_of(ifp);
 
 		KASSERT(!(flags & IP_FORWARDING));
 		if (ia == NULL) {
