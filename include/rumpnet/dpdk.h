@@ -35,10 +35,17 @@ extern "C" {
  * --vdev=net_tap0".  NULL or "" means RUMP_DPDK_DEFAULT_EAL.  The EAL can
  * be initialised once per process: a second call with any arguments
  * returns 0 and changes nothing.  EINVAL: the EAL refused the arguments;
- * ENODEV: DPDK is not built in.
+ * ENODEV: DPDK is not built in; EALREADY: after rump_dpdk_fini().
  */
 #define RUMP_DPDK_DEFAULT_EAL "--no-huge --no-shconf --no-pci -m 512 --log-level=*:warning"
 int rump_dpdk_init(const char *eal_args);
+/*
+ * rump_dpdk_fini: stop and close every port and release the EAL (at the
+ * end of a process, so that the PMDs release what they hold).  The EAL
+ * cannot be initialised again afterwards.  EBUSY while an interface is
+ * still attached (nothing is done); 0 when the EAL was never initialised.
+ */
+int rump_dpdk_fini(void);
 /* rump_dpdk_available: DPDK support was built in (meson -Ddpdk=enabled/auto). */
 bool rump_dpdk_available(void);
 

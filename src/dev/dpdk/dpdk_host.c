@@ -94,6 +94,7 @@ struct dpdk_port {
 static struct {
 	pthread_mutex_t mtx;
 	bool eal_done;
+	bool eal_gone;			/* rump_dpdk_fini(): no second init */
 	struct dpdk_port ports[RTE_MAX_ETHPORTS];
 } H = { .mtx = PTHREAD_MUTEX_INITIALIZER };
 
@@ -115,6 +116,10 @@ dpdk_host_init(const char *eal_args)
 	pthread_mutex_lock(&H.mtx);
 	if (H.eal_done)
 		goto out;
+	if (H.eal_gone) {
+		error = EALREADY;
+		goto out;
+	}
 	if (eal_args == NULL || eal_args[0] == '\0')
 		eal_args = RUMP_DPDK_DEFAULT_EAL;
 	if (strlen(eal_args) >= sizeof(buf)) {
@@ -805,4 +810,37 @@ rump_dpdk_ring_pair(const char *name, unsigned nqueues)
 	if (!H.eal_done)
 		return ENXIO;
 	return hyper_errno_to_host(dpdk_host_ring_pair(name, nqueues));
+}
+
+int
+rump_dpdk_fini(void)
+{
+	uint16_t pid;
+	int error = 0;
+
+	pthread_mutex_lock(&H.mtx);
+	if (!H.eal_done)
+		goto out;
+	RTE_ETH_FOREACH_DEV(pid) {
+		struct dpdk_port *hp = &H.ports[pid];
+
+		for (uint16_t i = 0; hp->configured && i < hp->nqueues; i++)
+			if (hp->q[i].attached) {
+				error = EBUSY;
+				goto out;
+			}
+	}
+	drain_orphans_locked();
+	RTE_ETH_FOREACH_DEV(pid) {
+		if (H.ports[pid].configured)
+			(void)rte_eth_dev_stop(pid);
+		(void)rte_eth_dev_close(pid);
+		H.ports[pid].configured = false;
+	}
+	(void)rte_eal_cleanup();
+	H.eal_done = false;
+	H.eal_gone = true;
+out:
+	pthread_mutex_unlock(&H.mtx);
+	return error;
 }

@@ -21,6 +21,12 @@ rump_dpdk_init(const char *eal_args)
 }
 
 int
+rump_dpdk_fini(void)
+{
+	return 0;
+}
+
+int
 rump_dpdk_ring_pair(const char *name, unsigned nqueues)
 {
 	(void)name;
