@@ -607,8 +607,12 @@ tx_offload(struct dpdk_queue *q, struct rte_mbuf *head,
 		return;		/* the peer takes it as it is */
 	if (q->hp->txoff & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
 		head->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
-	/* the port wants the pseudo-header sum in the TCP checksum field */
-	ip = (struct rte_ipv4_hdr *)((char *)f->segs[0].data +
+	/*
+	 * The port wants the pseudo-header sum in the TCP checksum field of
+	 * the frame it sends: the copy, or the kernel's header it attached
+	 * (not f->segs[0], which a copied frame no longer is).
+	 */
+	ip = rte_pktmbuf_mtod_offset(head, struct rte_ipv4_hdr *,
 	    RTE_ETHER_HDR_LEN);
 	sum = (uint16_t *)(void *)((char *)ip + f->l3len + 16);
 	*sum = rte_ipv4_phdr_cksum(ip, head->ol_flags);
