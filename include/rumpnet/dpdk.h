@@ -112,6 +112,10 @@ struct rump_dpdk_stats {
 	uint64_t imissed, ierrors, oerrors, rx_nombuf;
 	uint64_t tx_copied;		/* frames sent through the copy path */
 	uint64_t tx_full;		/* bursts the PMD did not take at once */
+	uint64_t tx_dropped;		/* frames not sent (no rte_mbuf, or the
+					   PMD kept refusing them) */
+	uint64_t rx_copied;		/* received frames of another instance's
+					   memory, copied */
 	uint64_t tx_gathered;		/* frames of too many pieces, gathered
 					   into clusters before sending */
 	bool link_up;

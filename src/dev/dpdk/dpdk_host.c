@@ -754,7 +754,7 @@ dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr, unsigned n)
 }
 
 void
-dpdk_host_stats(struct dpdk_queue *q, struct dpdk_host_stats *st)
+dpdk_host_stats(struct dpdk_queue *q, struct rump_dpdk_stats *st)
 {
 	struct rte_eth_stats es;
 	struct rte_eth_link link;

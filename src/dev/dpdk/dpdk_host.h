@@ -131,15 +131,12 @@ unsigned dpdk_host_tx_reap(struct dpdk_queue *q, void **tokens, unsigned n);
 /* dpdk_host_outstanding: frames held (sent, not yet reaped). */
 unsigned long dpdk_host_outstanding(struct dpdk_queue *q);
 
-struct dpdk_host_stats {
-	uint64_t ipackets, opackets, ibytes, obytes;
-	uint64_t imissed, ierrors, oerrors, rx_nombuf;
-	uint64_t tx_copied, tx_full, tx_dropped, rx_copied;
-	bool link_up;
-	unsigned link_speed_mbps;
-};
-/* dpdk_host_stats: the port's counters and the queue's own. */
-void dpdk_host_stats(struct dpdk_queue *q, struct dpdk_host_stats *st);
+struct rump_dpdk_stats;
+/*
+ * dpdk_host_stats: the port's counters and the queue's own, all of
+ * rumpnet/dpdk.h's record but tx_gathered (the kernel half's).
+ */
+void dpdk_host_stats(struct dpdk_queue *q, struct rump_dpdk_stats *st);
 
 /* dpdk_host_pin: pin the calling thread to host CPU cpu. */
 int dpdk_host_pin(int cpu);

@@ -63,7 +63,7 @@ struct dpdk_softc {
 	_Atomic uint64_t sc_polled_ns;		/* last if_poll, 0: none */
 	_Atomic bool sc_rxbusy;			/* someone is in dpdk_rx() */
 	/* port counters already merged into if_counters */
-	struct dpdk_host_stats sc_merged;	/* [C] */
+	struct rump_dpdk_stats sc_merged;	/* [C] */
 	uint64_t sc_stats_ns;			/* [C] */
 	uint64_t sc_gathered;			/* [N] dpdk_compact() calls */
 };
@@ -379,7 +379,7 @@ dpdk_poll_done(struct ifnet *ifp)
 static void
 dpdk_merge_stats(struct dpdk_softc *sc)
 {
-	struct dpdk_host_stats st, *old = &sc->sc_merged;
+	struct rump_dpdk_stats st, *old = &sc->sc_merged;
 	struct ifnet *ifp = &sc->sc_if;
 
 	dpdk_host_stats(sc->sc_q, &st);
@@ -584,7 +584,6 @@ int
 rump_dpdk_port_stats(struct rump_kernel *k, unsigned ifindex,
     struct rump_dpdk_stats *st)
 {
-	struct dpdk_host_stats hs;
 	struct ifnet *ifp;
 	int error;
 
@@ -596,23 +595,10 @@ rump_dpdk_port_stats(struct rump_kernel *k, unsigned ifindex,
 	    ifp->if_destroy != dpdk_if_destroy)
 		error = ENXIO;
 	else {
-		dpdk_host_stats(((struct dpdk_softc *)ifp->if_softc)->sc_q,
-		    &hs);
-		memset(st, 0, sizeof(*st));
-		st->ipackets = hs.ipackets;
-		st->opackets = hs.opackets;
-		st->ibytes = hs.ibytes;
-		st->obytes = hs.obytes;
-		st->imissed = hs.imissed;
-		st->ierrors = hs.ierrors;
-		st->oerrors = hs.oerrors;
-		st->rx_nombuf = hs.rx_nombuf;
-		st->tx_copied = hs.tx_copied;
-		st->tx_full = hs.tx_full;
-		st->tx_gathered = ((struct dpdk_softc *)ifp->if_softc)->
-		    sc_gathered;
-		st->link_up = hs.link_up;
-		st->link_speed_mbps = hs.link_speed_mbps;
+		struct dpdk_softc *sc = ifp->if_softc;
+
+		dpdk_host_stats(sc->sc_q, st);
+		st->tx_gathered = sc->sc_gathered;
 	}
 	rump_unschedule();
 	return hyper_errno_to_host(error);
