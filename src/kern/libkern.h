@@ -35,6 +35,33 @@ spin_pause(void)
 #endif
 }
 
+/*
+ * rand_next: xorshift64*, a small seeded generator for what must repeat
+ * for a seed (the bus's and the interfaces' impairments); *state != 0.
+ * rand_chance: true with probability p (no draw when p <= 0, so that a
+ * knob at 0 leaves the sequence of the others as it was).
+ */
+static inline uint64_t
+rand_next(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+static inline bool
+rand_chance(uint64_t *state, double p)
+{
+	if (p <= 0.0)
+		return false;
+	return (double)(rand_next(state) >> 11) * (1.0 / 9007199254740992.0) <
+	    p;
+}
+
 /* Byte order: the network is big-endian. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define htons(x) ((uint16_t)__builtin_bswap16((uint16_t)(x)))

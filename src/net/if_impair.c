@@ -95,27 +95,18 @@ struct if_impair {
 
 /* ---- draws ---- */
 
-/* xorshift64*, as the bus's generator */
+/* the seeded generator (libkern.h's), drawn as the bus draws */
 static uint64_t
 impair_rand(struct if_impair *ii)
 {
-	uint64_t x = ii->ii_rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	ii->ii_rng = x;
-	return x * 0x2545f4914f6cdd1dull;
+	return rand_next(&ii->ii_rng);
 }
 
 /* true with probability p (no draw for p == 0) */
 static bool
 impair_chance(struct if_impair *ii, double p)
 {
-	if (p <= 0.0)
-		return false;
-	return (double)(impair_rand(ii) >> 11) * (1.0 / 9007199254740992.0) <
-	    p;
+	return rand_chance(&ii->ii_rng, p);
 }
 
 /* ---- the delay queue: a heap on (due, seq) ---- */

@@ -136,26 +136,18 @@ struct rump_bus_tap {
 
 /* ---- the medium ---- */
 
-/* xorshift64*: a seeded generator, b_mtx held */
+/* the seeded generator (libkern.h's), b_mtx held */
 static uint64_t
 bus_rand(struct bus *b)
 {
-	uint64_t x = b->b_rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	b->b_rng = x;
-	return x * 0x2545f4914f6cdd1dull;
+	return rand_next(&b->b_rng);
 }
 
 /* true with probability p */
 static bool
 bus_chance(struct bus *b, double p)
 {
-	if (p <= 0.0)
-		return false;
-	return (double)(bus_rand(b) >> 11) * (1.0 / 9007199254740992.0) < p;
+	return rand_chance(&b->b_rng, p);
 }
 
 /*
