@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +26,9 @@ const char app_net_usage[] =
 "  --mtu N               interface MTU\n"
 "  --tx-copy             copy frames on transmit instead of attaching them\n"
 "  --virtual-offload     memory-only link with rumpnet at both ends: TSO and\n"
-"                        checksums left out, as on Linux's veth\n";
+"                        checksums left out, as on Linux's veth\n"
+"  --fibers              run the poll loop as a fiber of the application's\n"
+"                        thread (and, in servers, a fiber per connection)\n";
 
 void
 app_net_opts_default(struct app_net_opts *o)
@@ -171,9 +174,24 @@ badarp:
 		}
 		o->mtu = (unsigned)v;
 		return 1;
+	case APP_OPT_FIBERS:
+		o->fibers = true;
+		return 1;
 	default:
 		return 0;
 	}
+}
+
+int
+app_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return EINVAL;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) != 0 ? errno : 0;
 }
 
 /* "loss=0.01,delay=20,..." (times in milliseconds, fractions allowed) */
@@ -262,6 +280,11 @@ app_net_start(const struct app_net_opts *o, struct app_net *net)
 	dc.cpu = o->cpu;
 	dc.tx_copy = o->tx_copy;
 	dc.virtual_offload = o->virtual_offload;
+	dc.fiber = o->fibers;
+	if (o->fibers && o->cpu >= 0 && (error = app_pin_cpu(o->cpu)) != 0) {
+		fail("--cpu", error);
+		goto out;
+	}
 	if ((error = rump_dpdk_attach(net->k, &dc, &net->ifindex)) != 0) {
 		fprintf(stderr, "attaching DPDK port %s: %s\n", dc.port,
 		    strerror(error));

@@ -18,6 +18,9 @@
  *   --tx-copy             copy on transmit (default: zero copy)
  *   --virtual-offload     the link is memory only with rumpnet at both ends
  *   --mtu N
+ *   --fibers              the poll loop runs as a fiber of the application's
+ *                         thread; apps that serve connections run one fiber
+ *                         per connection there (rump_fiber_spawn())
  *
  * Apps are plain programs on the public API (the headers in
  * include/rumpnet): they include no kernel header.
@@ -48,6 +51,7 @@ enum {
 	APP_OPT_TXCOPY,
 	APP_OPT_VOFFLOAD,
 	APP_OPT_MTU,
+	APP_OPT_FIBERS,
 };
 
 #define APP_NET_LONGOPTS						\
@@ -63,7 +67,8 @@ enum {
 	{ "impair", required_argument, 0, APP_OPT_IMPAIR },		\
 	{ "tx-copy", no_argument, 0, APP_OPT_TXCOPY },			\
 	{ "virtual-offload", no_argument, 0, APP_OPT_VOFFLOAD },	\
-	{ "mtu", required_argument, 0, APP_OPT_MTU }
+	{ "mtu", required_argument, 0, APP_OPT_MTU },			\
+	{ "fibers", no_argument, 0, APP_OPT_FIBERS }
 
 #define APP_MAX_ARP 16
 
@@ -80,6 +85,7 @@ struct app_net_opts {
 	unsigned mtu;			/* 0: the port's */
 	bool tx_copy;
 	bool virtual_offload;
+	bool fibers;			/* poll loop: a fiber of the app's thread */
 	unsigned narp;
 	uint32_t arp_addr[APP_MAX_ARP];
 	uint8_t arp_mac[APP_MAX_ARP][6];
@@ -113,10 +119,14 @@ int app_impair_parse(const char *spec, struct rump_impair_config *ic);
  * app_net_start: initialise the EAL (once per process), create an
  * instance, attach the port, set MTU, address, gateway, static ARP
  * entries, capture and impairment, bring the interface up, and bind the
- * calling thread to the instance.  Returns 0 or an errno value after
+ * calling thread to the instance.  With --fibers the poll loop is a fiber
+ * of the calling thread (pinned to --cpu), which runs it whenever it
+ * blocks in rumpnet or calls rump_fiber_run().  Returns 0 or an errno value after
  * printing what failed.
  */
 int app_net_start(const struct app_net_opts *o, struct app_net *net);
+/* app_pin_cpu: pin the calling thread to host CPU cpu.  0 or an errno. */
+int app_pin_cpu(int cpu);
 /* app_net_stop: unbind the calling thread, destroy the instance. */
 void app_net_stop(struct app_net *net);
 

@@ -368,6 +368,9 @@ struct perf_server {
 	unsigned char *ps_buf;
 	uint64_t ps_accepted, ps_bytes, ps_refused;
 	bool ps_verbose;		/* a line per stream connection */
+	/* --fibers: the instance the connections' fibers are bound to */
+	struct rump_kernel *ps_k;
+	uint64_t ps_deadline;
 };
 
 static int
@@ -725,6 +728,147 @@ server_fini(struct perf_server *ps)
 	free(ps->ps_conns);
 	free(ps->ps_pfd);
 	free(ps->ps_buf);
+}
+
+/*
+ * ---- server with --fibers: a fiber per connection ----
+ *
+ * The accepting fiber and one fiber per connection, all on the thread of
+ * the instance's poll loop, written as blocking code: a call that waits
+ * parks the fiber and the poll loop, or another connection, runs.
+ */
+
+#define FIB_BUF (64 * 1024)		/* a connection fiber's buffer */
+
+struct fib_conn {
+	struct perf_server *fc_ps;
+	int fc_fd;
+};
+
+/* Send all of p; SO_SNDTIMEO is not set, so a send blocks until it can. */
+static int
+fib_send_all(const struct perf_stack *st, int fd, const unsigned char *p,
+    size_t len)
+{
+	while (len > 0) {
+		ssize_t n = st->send(fd, p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+server_conn_fiber(void *arg)
+{
+	struct fib_conn *fc = arg;
+	struct perf_server *ps = fc->fc_ps;
+	const struct perf_stack *st = ps->ps_st;
+	unsigned char hello[PERF_HELLO], count[8];
+	unsigned char *buf = malloc(FIB_BUF);
+	size_t hlen = 0;
+	uint64_t bytes = 0;
+	bool stream = false;
+	int fd = fc->fc_fd;
+
+	free(fc);
+	while (buf != NULL) {
+		ssize_t n = hlen < PERF_HELLO ?
+		    st->recv(fd, hello + hlen, PERF_HELLO - hlen, 0) :
+		    st->recv(fd, buf, FIB_BUF, 0);
+
+		if (n < 0) {
+			/* SO_RCVTIMEO: a look at the stop flag */
+			if ((errno == EAGAIN || errno == EINTR) &&
+			    !server_stopping(ps, ps->ps_deadline))
+				continue;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (hlen < PERF_HELLO) {
+			hlen += (size_t)n;
+			if (hlen < PERF_HELLO)
+				continue;
+			if (get32(hello) != PERF_MAGIC ||
+			    hello[4] != PERF_VERSION || hello[5] > T_STREAM) {
+				ps->ps_refused++;
+				goto out;
+			}
+			stream = hello[5] == T_STREAM;
+			continue;
+		}
+		bytes += (uint64_t)n;
+		if (!stream && fib_send_all(st, fd, buf, (size_t)n) != 0)
+			goto out;
+	}
+	if (stream && hlen == PERF_HELLO) {
+		put32(count, (uint32_t)(bytes >> 32));
+		put32(count + 4, (uint32_t)bytes);
+		(void)fib_send_all(st, fd, count, sizeof(count));
+	}
+out:
+	ps->ps_bytes += bytes;		/* one thread: no lock */
+	ps->ps_n--;
+	st->close(fd);
+	free(buf);
+}
+
+static void
+server_accept_fiber(void *arg)
+{
+	struct perf_server *ps = arg;
+	const struct perf_stack *st = ps->ps_st;
+
+	while (!server_stopping(ps, ps->ps_deadline)) {
+		struct fib_conn *fc;
+		int fd = st->accept(ps->ps_lfd, NULL, NULL);
+
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				continue;
+			perror("rumpnet-perf: accept");
+			break;
+		}
+		if (perf_sockopts(st, ps->ps_o, fd, true) != 0 ||
+		    (fc = malloc(sizeof(*fc))) == NULL) {
+			st->close(fd);
+			continue;
+		}
+		fc->fc_ps = ps;
+		fc->fc_fd = fd;
+		if (rump_fiber_spawn(ps->ps_k, server_conn_fiber, fc, 0) != 0) {
+			free(fc);
+			st->close(fd);
+			continue;
+		}
+		ps->ps_accepted++;
+		ps->ps_n++;
+	}
+}
+
+/* Serve with fibers until the deadline or the stop flag. */
+static int
+server_run_fibers(struct perf_server *ps, struct rump_kernel *k,
+    uint64_t deadline)
+{
+	int error;
+
+	ps->ps_k = k;
+	ps->ps_deadline = deadline;
+	if ((error = rump_fiber_spawn(k, server_accept_fiber, ps, 0)) != 0 ||
+	    (error = rump_fiber_run()) != 0) {
+		fprintf(stderr, "rumpnet-perf: fibers: %s\n", strerror(error));
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- client ---- */
@@ -1353,7 +1497,9 @@ run_server(const struct perf_opts *o, struct app_net_opts *no)
 		printf("rumpnet-perf: server (%s) listening on port %u\n",
 		    st->name, o->port);
 		fflush(stdout);
-		if (server_loop(&ps, util_deadline(o->duration)) != 0)
+		if ((!o->linux_stack && no->fibers ?
+		    server_run_fibers(&ps, net.k, util_deadline(o->duration)) :
+		    server_loop(&ps, util_deadline(o->duration))) != 0)
 			rv = 1;
 		printf("rumpnet-perf: server: %llu connections, %llu bytes "
 		    "received, %llu refused (no hello)\n",
@@ -1453,7 +1599,10 @@ both_server(void *arg)
 	} else {
 		ps.ps_stop = &bs->bs_stop;
 		atomic_store(&bs->bs_state, 1);
-		server_loop(&ps, 0);
+		if (!bs->bs_o->linux_stack && bs->bs_net.fibers)
+			(void)server_run_fibers(&ps, net.k, 0);
+		else
+			server_loop(&ps, 0);
 	}
 	server_fini(&ps);
 	side_stop(bs, &net, "rumpnet-perf: server");
@@ -1867,6 +2016,9 @@ parse_args(int argc, char **argv, struct perf_opts *o,
 		    "required\n");
 		return -1;
 	}
+	/* --fibers: the poll loop is on the same thread; nothing to busy poll */
+	if (no->fibers)
+		o->busy_poll = 0;
 	if (o->mode != M_BOTH && !o->linux_stack && no->addr == NULL) {
 		fprintf(stderr, "rumpnet-perf: --addr is required with "
 		    "--stack rumpnet\n");

@@ -87,6 +87,15 @@ struct rump_dpdk_config {
 	 */
 	bool virtual_offload;
 	int cpu;			/* pin the poll loop to this host CPU (-1: no) */
+	/*
+	 * Run the poll loop as a fiber of the calling host thread instead of
+	 * a host thread of its own (cpu is then ignored: pin the caller).
+	 * The caller's thread must run its fibers (rump_fiber_run(), or
+	 * blocking calls of a bound thread); the loop gives the core to the
+	 * application's fibers after every burst, and frames they send go
+	 * out in the loop's next burst.
+	 */
+	bool fiber;
 };
 
 void rump_dpdk_config_default(struct rump_dpdk_config *cfg);

@@ -73,6 +73,39 @@ int rump_intr_bind(struct rump_kernel *k, unsigned cpu);
 /* rump_thread_unbind: undo either binding.  Returns 0 or EINVAL (unbound). */
 int rump_thread_unbind(void);
 
+/* ---- fibers ----
+ *
+ * A fiber is a cooperative thread of the host thread that spawns it, with an
+ * LWP of its own: it calls rump_sys_*() like any bound thread, and a call that
+ * blocks parks the fiber and runs the thread's next runnable fiber instead of
+ * blocking the host thread.  Fibers never migrate and are never preempted;
+ * they switch only when they block in the kernel, call rump_fiber_yield() or
+ * end.  A driver's poll loop can run as a fiber of the same thread (see
+ * rump_dpdk_config.fiber), so the poll loop, soft interrupts and the
+ * application's fibers share one core without host thread wake-ups.  Once a
+ * bound thread has fibers, its own blocking calls park it the same way.
+ */
+
+/*
+ * rump_fiber_spawn: a new fiber of the calling host thread, bound to k, that
+ * runs fn(arg) on a stack of stacksize bytes (0: 64 KiB) and ends when fn
+ * returns.  It first runs when the caller blocks, yields or calls
+ * rump_fiber_run().  Returns 0, EINVAL (k or fn NULL, stacksize above
+ * 64 MiB), EBUSY (called from inside the kernel) or ENOMEM.
+ */
+int rump_fiber_spawn(struct rump_kernel *k, void (*fn)(void *), void *arg,
+    size_t stacksize);
+/* rump_fiber_yield: let the calling thread's other runnable fibers run. */
+void rump_fiber_yield(void);
+/*
+ * rump_fiber_run: run the calling host thread's fibers until all that
+ * rump_fiber_spawn() made have ended (a poll loop running as a fiber here
+ * keeps running until its interface goes away); the thread sleeps while
+ * none is runnable.  Returns 0, EBUSY (called from inside the kernel) or
+ * EINVAL (called from a fiber).
+ */
+int rump_fiber_run(void);
+
 /*
  * rump_intr_tick: called by a hardware interrupt LWP's loop between
  * rump_schedule() and rump_unschedule(): raises softclock when the clock

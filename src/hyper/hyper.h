@@ -179,7 +179,8 @@ void hyper_pcap_close(struct hyper_pcap *p);
  * turns its own context into the "main" fiber of a run queue owned by that
  * host thread.  New fibers join the run queue of the host thread that creates
  * them and never migrate.  Nothing here is preemptive: a fiber runs until it
- * switches, yields, parks or exits.
+ * switches, yields, parks or exits.  hyper_fiber_unpark() may be called from
+ * any host thread; everything else acts on the calling thread's fibers.
  */
 
 /* hyper_fiber_self: the calling fiber (creates the main fiber on first use). */
@@ -196,16 +197,45 @@ void hyper_fiber_switch(struct hyper_fiber *to);
 /* hyper_fiber_yield: run the next runnable fiber, if any. */
 void hyper_fiber_yield(void);
 /*
- * hyper_fiber_park: stop being runnable and run the next fiber until some
- * fiber unparks this one.  Returns 0 after the wake-up, or EDEADLK at once
- * when no other fiber is runnable (nobody could ever unpark the caller).
+ * hyper_fiber_park: stop being runnable and run the next fiber until the
+ * caller is unparked; with no fiber to run, the host thread blocks until a
+ * wake-up comes from another host thread.  Returns 0 after the wake-up, at
+ * once if one came since the caller last parked (a permit).
  */
 int hyper_fiber_park(void);
-/* hyper_fiber_unpark: make a parked fiber of the same host thread runnable. */
+/*
+ * hyper_fiber_unpark: make a parked fiber runnable, from any host thread;
+ * a fiber that is not parked keeps a permit for its next park.  A fiber
+ * must not exit while another host thread may still unpark it.
+ */
 void hyper_fiber_unpark(struct hyper_fiber *f);
+/*
+ * hyper_fiber_wait: when no other fiber of the calling host thread is
+ * runnable, block it until a wake-up from another host thread or ns pass.
+ * Returns 0.
+ */
+int hyper_fiber_wait(hyper_u64 ns);
+/* hyper_fiber_runnable: nonzero when another fiber waits to run. */
+int hyper_fiber_runnable(void);
+/* hyper_fiber_get_main: the calling host thread's main fiber. */
+struct hyper_fiber *hyper_fiber_get_main(void);
+/* hyper_fiber_in_main: nonzero when the caller is its thread's main fiber. */
+int hyper_fiber_in_main(void);
+/* hyper_fiber_mine: nonzero when f belongs to the calling host thread. */
+int hyper_fiber_mine(const struct hyper_fiber *f);
 /* hyper_fiber_exit: end the calling (non-main) fiber. */
 void hyper_fiber_exit(void) __attribute__((__noreturn__));
-/* hyper_fiber_count: fibers alive on the calling host thread (main included). */
+/*
+ * hyper_fiber_count: fibers alive on the calling host thread (main
+ * included), daemons left out.
+ */
 int hyper_fiber_count(void);
+/*
+ * hyper_fiber_daemon: leave f, a fiber of the calling thread, out of
+ * hyper_fiber_count() (a service loop that lives as long as the thread).
+ */
+void hyper_fiber_daemon(struct hyper_fiber *f);
+/* hyper_fiber_hosting: nonzero when the thread has fibers besides main. */
+int hyper_fiber_hosting(void);
 
 #endif /* RUMPNET_HYPER_H */

@@ -231,6 +231,8 @@ thread_bind(struct rump_kernel *k, unsigned flags, struct cpu_info *ci,
 	if ((error = lwp_create(k, flags, ci, name, &l)) != 0)
 		return error;
 	atomic_fetch_add(&k->k_nbound, 1);
+	if (hyper_fiber_hosting())	/* a fiber host: sleep by parking */
+		(void)fiber_adopt(l);
 	curlwp_set(l);
 	return 0;
 }

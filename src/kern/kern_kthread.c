@@ -3,6 +3,8 @@
  *
  * kthread_create() -> hyper_thread_create() -> kthread_start():
  *     curlwp_set(), rump_schedule(), fn(arg), kthread_exit()
+ * kthread_create(KTHREAD_FIBER) -> hyper_fiber_create() -> kthread_fiber():
+ *     the same, on a fiber of the creating host thread
  */
 #include "kernel.h"
 #include "kthread.h"
@@ -16,6 +18,12 @@ kthread_start(void *arg)
 	sched_acquire(l);
 	l->l_func(l->l_arg);
 	kthread_exit(0);
+}
+
+static void
+kthread_fiber(void *arg)
+{
+	(void)kthread_start(arg);
 }
 
 int
@@ -36,8 +44,18 @@ kthread_create(struct rump_kernel *k, unsigned flags, struct cpu_info *ci,
 		return error;
 	l->l_func = fn;
 	l->l_arg = arg;
-	error = hyper_thread_create(kthread_start, l, name, -1,
-	    (flags & KTHREAD_MUSTJOIN) != 0, &l->l_thread);
+	if (flags & KTHREAD_FIBER) {
+		struct lwp *cur = curlwp;
+
+		if (cur != NULL && !(cur->l_flags & LW_IMPLICIT))
+			(void)fiber_adopt(cur);
+		error = hyper_fiber_create(kthread_fiber, l, 256 * 1024,
+		    &l->l_fiber);
+		if (error == 0)		/* rump_fiber_run() does not wait */
+			hyper_fiber_daemon(l->l_fiber);
+	} else
+		error = hyper_thread_create(kthread_start, l, name, -1,
+		    (flags & KTHREAD_MUSTJOIN) != 0, &l->l_thread);
 	if (error) {
 		lwp_destroy(l);
 		return error;
@@ -56,6 +74,14 @@ kthread_exit(int ecode)
 	(void)ecode;
 	sched_release_softints(l);
 	curlwp_set(NULL);
+	if (l->l_fiber != NULL) {
+		fiber_exited();
+		if (!mustjoin)
+			lwp_destroy(l);
+		else
+			atomic_store(&l->l_exited, true);
+		hyper_fiber_exit();
+	}
 	if (!mustjoin)
 		lwp_destroy(l);
 	else
@@ -69,6 +95,20 @@ kthread_join(struct lwp *l)
 	int error;
 
 	KASSERT(l->l_flags & LW_MUSTJOIN);
+	if (l->l_thread == NULL) {		/* a fiber */
+		struct lwp *self = curlwp;
+
+		KASSERT(self == NULL || self->l_cpu == NULL);
+		while (!atomic_load(&l->l_exited)) {
+			if (hyper_fiber_mine(l->l_fiber)) {
+				hyper_fiber_yield();
+				curlwp_set(self);
+			} else
+				hyper_clock_sleep(50000);
+		}
+		lwp_destroy(l);
+		return 0;
+	}
 	error = hyper_thread_join(l->l_thread);
 	lwp_destroy(l);
 	return error;

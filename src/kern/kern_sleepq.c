@@ -9,6 +9,10 @@
  * sets l_woken, which the sleeper checks under the chain mutex before it
  * blocks, so none is lost.
  *
+ * An LWP that runs as a fiber (l_fiber) parks its fiber instead, so the
+ * other fibers of its host thread run while it sleeps; the wake-up unparks
+ * it, from whatever host thread (hyper_fiber_unpark()).
+ *
  * Timeouts are callouts (l_timeout_ch) on the instance's clock.  The handler
  * finds the timed sleep's chain in l_timeout_chain (fixed until the sleeper
  * has halted the callout) and acts only while l_timeout_armed, which the
@@ -86,6 +90,16 @@ sleepq_fini(struct rump_kernel *k)
 	chains_fini(k->k_turnstile);
 }
 
+/* Wake a sleeper chosen under its chain's mutex. */
+static void
+sleepq_signal(struct lwp *l)
+{
+	if (l->l_fiber != NULL)
+		hyper_fiber_unpark(l->l_fiber);
+	else
+		hyper_cv_signal(l->l_hcv);
+}
+
 static void
 sleepq_timeout(void *arg)
 {
@@ -97,7 +111,7 @@ sleepq_timeout(void *arg)
 		l->l_timedout = true;
 		if (list_linked(&l->l_sleepq)) {
 			list_remove(&l->l_sleepq);
-			hyper_cv_signal(l->l_hcv);
+			sleepq_signal(l);
 		}
 	}
 	hyper_mutex_exit(sc->sc_mtx);
@@ -135,8 +149,16 @@ sleepq_block(struct sleepq_chain *sc, struct lwp *l)
 	sched_release(l);
 
 	hyper_mutex_enter(sc->sc_mtx);
-	while (!l->l_woken && !l->l_timedout)
-		hyper_cv_wait(l->l_hcv, sc->sc_mtx);
+	while (!l->l_woken && !l->l_timedout) {
+		if (l->l_fiber == NULL) {
+			hyper_cv_wait(l->l_hcv, sc->sc_mtx);
+			continue;
+		}
+		hyper_mutex_exit(sc->sc_mtx);
+		(void)hyper_fiber_park();
+		curlwp_set(l);		/* the fibers that ran set theirs */
+		hyper_mutex_enter(sc->sc_mtx);
+	}
 	if (list_linked(&l->l_sleepq))
 		list_remove(&l->l_sleepq);
 	error = (l->l_woken || !l->l_timedout) ? 0 : EWOULDBLOCK;
@@ -168,7 +190,7 @@ sleepq_wake(struct sleepq_chain *sc, const void *wchan, int n)
 			continue;
 		list_remove(ln);
 		l->l_woken = true;
-		hyper_cv_signal(l->l_hcv);
+		sleepq_signal(l);
 		woken++;
 	}
 	return woken;

@@ -50,6 +50,8 @@ struct lwp {
 	bool l_timeout_armed;		/* [S of l_timeout_chain] */
 	struct sleepq_chain *l_timeout_chain;	/* [H] chain of the timed sleep */
 	struct hyper_cv *l_hcv;		/* [I] host condvar it blocks on */
+	struct hyper_fiber *l_fiber;	/* [H] runs as this fiber: parks
+					   instead of blocking on l_hcv */
 	struct callout *l_timeout_ch;	/* [I] sleep timeout */
 	/* bookkeeping */
 	struct lwp *l_saved;		/* [H] curlwp before an implicit LWP */

@@ -1,10 +1,14 @@
 /*
  * test_fiber.c -- cooperative fibers of the hypercall layer: run order,
- * switch, park/unpark, exit and reaping, register and FPU state across
+ * switch, park/unpark (permits, wake-ups from other host threads, timed
+ * waits), exit and reaping, register and FPU state across
  * switches, deep stacks, independent schedulers per host thread.
  * Host-only suite (hyper.h and host headers).
  */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -134,12 +138,161 @@ test_park_unpark(void **state)
 	assert_string_equal(lg.buf, "pMMu");
 }
 
-static void
-test_park_alone_is_deadlock(void **state)
+static uint64_t
+now_ns(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A wake-up before the park is kept: the park returns at once. */
+static void
+test_permit(void **state)
+{
+	struct hyper_fiber *self;
+
+	(void)state;
+	assert_int_equal(hyper_fiber_self(&self), 0);
+	hyper_fiber_unpark(self);
+	hyper_fiber_unpark(self);		/* permits do not add up */
+	assert_int_equal(hyper_fiber_park(), 0);
+}
+
+struct remote {
+	struct hyper_fiber *target;
+	unsigned delay_ms;
+	uint64_t sent_ns;
+};
+
+static void *
+remote_unparker(void *v)
+{
+	struct remote *r = v;
+	struct timespec ts = { 0, (long)r->delay_ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+	r->sent_ns = now_ns();
+	hyper_fiber_unpark(r->target);
+	return NULL;
+}
+
+/* Alone on its thread, a parked fiber blocks until another thread wakes it. */
+static void
+test_park_alone_woken_remotely(void **state)
+{
+	struct remote r = { NULL, 30, 0 };
+	pthread_t t;
+	uint64_t t0;
+
 	(void)state;
 	assert_int_equal(hyper_fiber_count(), 1);
-	assert_int_equal(hyper_fiber_park(), 11);	/* EDEADLK */
+	assert_int_equal(hyper_fiber_self(&r.target), 0);
+	t0 = now_ns();
+	assert_int_equal(pthread_create(&t, NULL, remote_unparker, &r), 0);
+	assert_int_equal(hyper_fiber_park(), 0);
+	assert_true(now_ns() - t0 >= 30000000u);
+	assert_true(now_ns() >= r.sent_ns && r.sent_ns != 0);
+	pthread_join(t, NULL);
+}
+
+static int remote_woken;
+
+static void
+remote_parker(void *v)
+{
+	struct hyper_fiber **self = v;
+
+	assert_int_equal(hyper_fiber_self(self), 0);
+	assert_int_equal(hyper_fiber_park(), 0);
+	remote_woken++;
+}
+
+/*
+ * A fiber parked while its thread's main fiber waits: the remote wake-up
+ * ends the wait early and the fiber runs at the next yield.
+ */
+static void
+test_wait_ends_on_remote_wakeup(void **state)
+{
+	struct remote r = { NULL, 20, 0 };
+	pthread_t t;
+	uint64_t t0, waited;
+
+	(void)state;
+	remote_woken = 0;
+	assert_int_equal(hyper_fiber_create(remote_parker, &r.target, 0, NULL),
+	    0);
+	hyper_fiber_yield();			/* it parks */
+	assert_int_equal(remote_woken, 0);
+	assert_int_equal(hyper_fiber_runnable(), 0);
+	/* nothing to do: a timed wait sleeps the whole time */
+	t0 = now_ns();
+	assert_int_equal(hyper_fiber_wait(10000000u), 0);
+	waited = now_ns() - t0;
+	assert_true(waited >= 10000000u);
+	assert_int_equal(pthread_create(&t, NULL, remote_unparker, &r), 0);
+	t0 = now_ns();
+	assert_int_equal(hyper_fiber_wait(5000000000u), 0);	/* 5 s */
+	waited = now_ns() - t0;
+	assert_true(waited < 2000000000u);	/* woken, not timed out */
+	assert_int_equal(hyper_fiber_runnable(), 1);
+	assert_true(hyper_fiber_mine(r.target));
+	hyper_fiber_yield();
+	assert_int_equal(remote_woken, 1);
+	assert_int_equal(hyper_fiber_count(), 1);
+	pthread_join(t, NULL);
+}
+
+/* Many wake-ups from another thread, racing with parks: none is lost. */
+struct pingpong {
+	struct hyper_fiber *fiber;	/* parks n times */
+	_Atomic int parked;		/* rounds the fiber has started */
+	int rounds;
+	int woken;
+};
+
+static void
+pp_fiber(void *v)
+{
+	struct pingpong *p = v;
+
+	for (int i = 0; i < p->rounds; i++) {
+		atomic_fetch_add(&p->parked, 1);
+		assert_int_equal(hyper_fiber_park(), 0);
+		p->woken++;
+	}
+}
+
+static void *
+pp_waker(void *v)
+{
+	struct pingpong *p = v;
+
+	for (int i = 1; i <= p->rounds; i++) {
+		while (atomic_load(&p->parked) < i)
+			sched_yield();
+		hyper_fiber_unpark(p->fiber);
+	}
+	return NULL;
+}
+
+static void
+test_remote_wakeups_not_lost(void **state)
+{
+	struct pingpong p = { .rounds = 20000 };
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(hyper_fiber_create(pp_fiber, &p, 0, &p.fiber), 0);
+	assert_int_equal(pthread_create(&t, NULL, pp_waker, &p), 0);
+	while (hyper_fiber_count() > 1) {
+		hyper_fiber_yield();
+		(void)hyper_fiber_wait(1000000u);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(p.woken, p.rounds);
 }
 
 static int exited;
@@ -267,7 +420,10 @@ main(void)
 		cmocka_unit_test(test_yield_round_robin),
 		cmocka_unit_test(test_switch_to),
 		cmocka_unit_test(test_park_unpark),
-		cmocka_unit_test(test_park_alone_is_deadlock),
+		cmocka_unit_test(test_permit),
+		cmocka_unit_test(test_park_alone_woken_remotely),
+		cmocka_unit_test(test_wait_ends_on_remote_wakeup),
+		cmocka_unit_test(test_remote_wakeups_not_lost),
 		cmocka_unit_test(test_many_exit_and_reap),
 		cmocka_unit_test(test_fpu_state_preserved),
 		cmocka_unit_test(test_deep_stack),

@@ -19,6 +19,13 @@
  *            idle_spin_us of that sleep idle_sleep_us (at most a tick);
  *            RUMP_DPDK_IDLE_BUSY: spin
  *
+ * fiber mode (rump_dpdk_config.fiber): the loop is a fiber of the thread
+ * that attached; after each pass it yields to that thread's runnable
+ * fibers (the application's, woken by the softints) with sc_batching
+ * still on, so what they send is staged and leaves in one burst when the
+ * loop comes back; idle, it waits for a wake-up from another host thread
+ * (hyper_fiber_wait()) instead of sleeping.
+ *
  * send:    ether_output() -> if_transmit() -> dpdk_start(): frames staged
  *          while the poll loop runs softints (sent as one burst when they
  *          are done), sent at once from any other context
@@ -53,6 +60,7 @@ struct dpdk_softc {
 	struct dpdk_queue *sc_q;		/* [I] */
 	struct dpdk_port_info sc_info;		/* [I] */
 	struct lwp *sc_lwp;			/* [I] the poll loop */
+	struct hyper_fiber *sc_fiber;		/* [I] fiber mode: its fiber */
 	struct rump_dpdk_config sc_cfg;		/* [I] */
 	bool sc_exiting;			/* [C] */
 	/* frames staged by dpdk_start() while sc_batching */
@@ -347,7 +355,8 @@ dpdk_start(struct ifnet *ifp)
 		if (sc->sc_ntx == DPDK_BURST)
 			dpdk_flush(sc);
 	}
-	if (!sc->sc_batching)
+	if (!sc->sc_batching ||
+	    (curlwp != sc->sc_lwp && !hyper_fiber_mine(sc->sc_fiber)))
 		dpdk_flush(sc);
 }
 
@@ -390,6 +399,37 @@ dpdk_merge_stats(struct dpdk_softc *sc)
 	*old = st;
 }
 
+/*
+ * Fiber mode, end of a pass (holding the vCPU): let the thread's runnable
+ * fibers run with transmits staged, then send what they staged.
+ */
+static void
+dpdk_loop_fibers(struct dpdk_softc *sc, int n, uint64_t now, uint64_t last_rx)
+{
+	struct lwp *l = sc->sc_lwp;
+	struct netstack *ns = sc->sc_if.if_kernel->k_net;
+	uint64_t spin_ns = (uint64_t)sc->sc_cfg.idle_spin_us * 1000;
+
+	mutex_enter(&ns->ns_lock);
+	sc->sc_batching = true;
+	mutex_exit(&ns->ns_lock);
+	sched_release_softints(l);
+	if (hyper_fiber_runnable())
+		hyper_fiber_yield();
+	else if (n == 0 && sc->sc_cfg.idle != RUMP_DPDK_IDLE_BUSY &&
+	    now - last_rx > spin_ns)
+		(void)hyper_fiber_wait((uint64_t)sc->sc_cfg.idle_sleep_us *
+		    1000);
+	else if (n == 0)
+		spin_pause();
+	curlwp_set(l);
+	sched_acquire(l);
+	mutex_enter(&ns->ns_lock);
+	sc->sc_batching = false;
+	dpdk_flush(sc);
+	mutex_exit(&ns->ns_lock);
+}
+
 static void
 dpdk_loop(void *arg)
 {
@@ -400,9 +440,10 @@ dpdk_loop(void *arg)
 	uint64_t spin_ns = (uint64_t)sc->sc_cfg.idle_spin_us * 1000;
 	uint64_t sleep_ns = (uint64_t)sc->sc_cfg.idle_sleep_us * 1000;
 	bool busy = sc->sc_cfg.idle == RUMP_DPDK_IDLE_BUSY;
+	bool fiber = sc->sc_cfg.fiber;
 	uint64_t last_rx = dpdk_now();
 
-	if (sc->sc_cfg.cpu >= 0)
+	if (sc->sc_cfg.cpu >= 0 && !fiber)
 		(void)dpdk_host_pin(sc->sc_cfg.cpu);
 	dpdk_host_thread_register();
 	while (!sc->sc_exiting) {
@@ -432,6 +473,12 @@ dpdk_loop(void *arg)
 			sc->sc_batching = false;
 			dpdk_flush(sc);
 			mutex_exit(&ns->ns_lock);
+		}
+		if (fiber) {
+			dpdk_loop_fibers(sc, n, now, last_rx);
+			if (n > 0)
+				last_rx = now;
+			continue;
 		}
 		sched_release_softints(l);
 		if (n > 0)
@@ -565,12 +612,14 @@ rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
 	n = strlen(sc->sc_if.if_xname);
 	memcpy(tname, sc->sc_if.if_xname, n);
 	memcpy(tname + n, "rx", 3);
-	if ((error = kthread_create(k, KTHREAD_MUSTJOIN | KTHREAD_INTR,
-	    &k->k_cpus[0], dpdk_loop, sc, tname, &sc->sc_lwp)) != 0) {
+	if ((error = kthread_create(k, KTHREAD_MUSTJOIN | KTHREAD_INTR |
+	    (cfg->fiber ? KTHREAD_FIBER : 0), &k->k_cpus[0], dpdk_loop, sc,
+	    tname, &sc->sc_lwp)) != 0) {
 		if_detach(&sc->sc_if);
 		hyper_free(sc, sizeof(*sc));
 		goto fail;
 	}
+	sc->sc_fiber = sc->sc_lwp->l_fiber;
 	*ifindex = sc->sc_if.if_index;
 	rump_unschedule();
 	return 0;
