@@ -18,11 +18,16 @@
  * is closed.  Closed connections are freed after the batch of events, so
  * a later event of the same batch never sees freed memory.
  *
+ * With --fibers the same server is written as blocking code instead: an
+ * accepting fiber, a UDP fiber and a fiber per connection, on the thread
+ * that also runs the DPDK poll loop as a fiber (echo_fibers()).
+ *
  * SIGINT and SIGTERM (or --duration) stop the loop; the counters of the
  * interface, IP, TCP and UDP are printed on exit.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +326,161 @@ echo_loop(struct echo_server *es, uint64_t deadline)
 	return 0;
 }
 
+/*
+ * ---- --fibers: blocking code, a fiber per connection ----
+ *
+ * Every socket has a receive timeout of ECHO_WAIT_MS, so each fiber looks
+ * at the stop flag that often; a blocking call parks only its own fiber.
+ */
+
+struct echo_fibers {
+	struct echo_server *ef_es;
+	struct rump_kernel *ef_k;
+	uint64_t ef_deadline;
+};
+
+static struct echo_fibers efib;
+
+/* Blocking with a timeout of ECHO_WAIT_MS: 0 or -1. */
+static int
+fib_blocking(int fd)
+{
+	struct timeval tv = { 0, ECHO_WAIT_MS * 1000 };
+
+	if (rump_sys_fcntl(fd, F_SETFL, 0) != 0)
+		return -1;
+	return rump_sys_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv));
+}
+
+static void
+fib_conn(void *arg)
+{
+	struct echo_server *es = efib.ef_es;
+	int fd = (int)(intptr_t)arg;
+	char *buf = malloc(ECHO_BUF);
+	const char *why = "EOF";
+	uint64_t bytes = 0;
+	ssize_t n;
+
+	if (buf == NULL)
+		why = "out of memory";
+	while (buf != NULL) {
+		if ((n = rump_sys_recv(fd, buf, ECHO_BUF, 0)) == 0)
+			break;
+		if (n < 0) {
+			if ((errno == EAGAIN || errno == EINTR) &&
+			    !util_expired(efib.ef_deadline))
+				continue;
+			why = util_stop ? "stopping" : strerror(errno);
+			break;
+		}
+		for (ssize_t off = 0, m; off < n; off += m)
+			if ((m = rump_sys_send(fd, buf + off,
+			    (size_t)(n - off), 0)) < 0) {
+				why = strerror(errno);
+				goto out;
+			}
+		bytes += (uint64_t)n;
+	}
+out:
+	if (!es->es_quiet)
+		printf("rumpnet-echo: connection %d closed (%s), %llu bytes "
+		    "echoed\n", fd, why, (unsigned long long)bytes);
+	rump_sys_close(fd);
+	free(buf);
+	es->es_tcp_bytes += bytes;	/* one thread: no lock */
+	es->es_open--;
+	es->es_closed++;
+}
+
+static void
+fib_accept(void *arg)
+{
+	struct echo_server *es = arg;
+
+	while (!util_expired(efib.ef_deadline)) {
+		int fd = rump_sys_accept(es->es_lfd, NULL, NULL);
+
+		if (fd < 0) {
+			if (errno == EMFILE) {
+				/* connections wait in the queue meanwhile */
+				rump_fiber_yield();
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED) {
+				perror("rumpnet-echo: accept");
+				return;
+			}
+			continue;
+		}
+		if (fib_blocking(fd) != 0 ||
+		    rump_fiber_spawn(efib.ef_k, fib_conn, (void *)(intptr_t)fd,
+		    0) != 0) {
+			perror("rumpnet-echo: a connection's fiber");
+			rump_sys_close(fd);
+			continue;
+		}
+		es->es_accepted++;
+		es->es_open++;
+		if (!es->es_quiet)
+			printf("rumpnet-echo: connection %d\n", fd);
+	}
+}
+
+static void
+fib_udp(void *arg)
+{
+	struct echo_server *es = arg;
+	static char buf[65536];
+
+	while (!util_expired(efib.ef_deadline)) {
+		struct sockaddr_in from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = rump_sys_recvfrom(es->es_ufd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &flen);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				perror("rumpnet-echo: UDP recvfrom");
+				return;
+			}
+			continue;
+		}
+		if (rump_sys_sendto(es->es_ufd, buf, (size_t)n, 0,
+		    (struct sockaddr *)&from, flen) != n) {
+			es->es_udp_drops++;
+			continue;
+		}
+		es->es_udp_dgrams++;
+		es->es_udp_bytes += (uint64_t)n;
+	}
+}
+
+/* Serve with fibers until the deadline or a signal: 0 or -1. */
+static int
+echo_fibers(struct echo_server *es, struct rump_kernel *k, uint64_t deadline)
+{
+	int error = 0;
+
+	efib.ef_es = es;
+	efib.ef_k = k;
+	efib.ef_deadline = deadline;
+	if ((es->es_lfd >= 0 && (fib_blocking(es->es_lfd) != 0 ||
+	    (error = rump_fiber_spawn(k, fib_accept, es, 0)) != 0)) ||
+	    (es->es_ufd >= 0 && (fib_blocking(es->es_ufd) != 0 ||
+	    (error = rump_fiber_spawn(k, fib_udp, es, 0)) != 0))) {
+		fprintf(stderr, "rumpnet-echo: fibers: %s\n",
+		    strerror(error != 0 ? error : errno));
+		return -1;
+	}
+	/* returns when every fiber has seen the stop */
+	if ((error = rump_fiber_run()) != 0) {
+		fprintf(stderr, "rumpnet-echo: fibers: %s\n", strerror(error));
+		return -1;
+	}
+	return 0;
+}
+
 enum { OPT_TCP = 1, OPT_UDP, OPT_DURATION, OPT_QUIET, OPT_HELP };
 
 static int
@@ -432,7 +592,9 @@ main(int argc, char **argv)
 		inet_ntop(AF_INET, &net.addr, addr, sizeof(addr));
 		printf("rumpnet-echo: echoing on %s, TCP port %u, UDP port "
 		    "%u\n", addr, eo.tcp_port, eo.udp_port);
-		if (echo_loop(&es, util_deadline(eo.duration)) != 0)
+		if ((no.fibers ? echo_fibers(&es, net.k,
+		    util_deadline(eo.duration)) :
+		    echo_loop(&es, util_deadline(eo.duration))) != 0)
 			rv = 1;
 	}
 	printf("rumpnet-echo: stopping: %llu connections accepted, %llu "

@@ -43,6 +43,11 @@
  * answer.  A body sent with GET or HEAD (Content-Length) is read and
  * dropped.  Idle connections close after HTTP_IDLE_S seconds.
  *
+ * With --fibers the same state machine runs as blocking code: an accepting
+ * fiber and a fiber per connection (http_fibers()), on the thread that runs
+ * the DPDK poll loop as a fiber; the sockets block with timeouts of
+ * HTTP_WAIT_MS instead of raising kqueue events.
+ *
  * Symbolic links under --root are followed (as most servers do by
  * default): only ".." segments are refused.
  */
@@ -99,6 +104,8 @@ struct http_conn {
 	size_t hc_outoff, hc_outlen, hc_outcap;
 	int hc_file;			/* -1: none */
 	off_t hc_fileoff, hc_fileend;
+	char *hc_chunk;			/* --fibers: its own pread() buffer */
+	struct http_server *hc_server;	/* --fibers */
 	LIST_ENTRY(http_conn) hc_live;
 	SLIST_ENTRY(http_conn) hc_dead;
 	char hc_in[HTTP_INBUF];
@@ -115,6 +122,8 @@ struct http_server {
 	uint64_t hs_accepted, hs_open, hs_requests, hs_sent;
 	uint64_t hs_status[6];		/* responses by class: [2] = 2xx */
 	char *hs_chunk;			/* HTTP_CHUNK bytes for pread() */
+	bool hs_fibers;			/* a fiber per connection, no kqueue */
+	uint64_t hs_deadline;
 	time_t hs_date_t;
 	char hs_date[40];		/* the Date header's value, per second */
 };
@@ -149,6 +158,11 @@ static const char http_usage[] =
 static int
 conn_want(struct http_server *hs, struct http_conn *c, bool rd, bool wr)
 {
+	if (hs->hs_fibers) {		/* the fiber just calls again */
+		c->hc_rd = rd;
+		c->hc_wr = wr;
+		return 0;
+	}
 	if (c->hc_rd != rd && util_kq_set(hs->hs_kq, c->hc_fd, EVFILT_READ,
 	    rd ? EV_ENABLE : EV_DISABLE, c) != 0)
 		return -1;
@@ -171,7 +185,8 @@ conn_close(struct http_server *hs, struct http_conn *c)
 	c->hc_file = -1;
 	c->hc_closed = true;
 	LIST_REMOVE(c, hc_live);
-	SLIST_INSERT_HEAD(&hs->hs_dead, c, hc_dead);
+	if (!hs->hs_fibers)		/* a fiber frees its own */
+		SLIST_INSERT_HEAD(&hs->hs_dead, c, hc_dead);
 	hs->hs_open--;
 	if (hs->hs_paused && util_kq_set(hs->hs_kq, hs->hs_lfd, EVFILT_READ,
 	    EV_ENABLE, &tag_listener) == 0)
@@ -892,8 +907,8 @@ http_send(struct http_server *hs, struct http_conn *c, int64_t room)
 			    (size_t)room : room < 0 ? 65536 : HTTP_CHUNK;
 			if ((off_t)want > left)
 				want = (size_t)left;
-			n = pread(c->hc_file, hs->hs_chunk, want,
-			    c->hc_fileoff);
+			n = pread(c->hc_file, c->hc_chunk != NULL ?
+			    c->hc_chunk : hs->hs_chunk, want, c->hc_fileoff);
 			if (n <= 0) {
 				/* the file shrank or failed: cut it short */
 				fprintf(stderr, "rumpnet-httpd: reading a "
@@ -901,7 +916,8 @@ http_send(struct http_server *hs, struct http_conn *c, int64_t room)
 				    "it became shorter");
 				return SENT_FAILED;
 			}
-			iov[n_iov].iov_base = hs->hs_chunk;
+			iov[n_iov].iov_base = c->hc_chunk != NULL ?
+			    c->hc_chunk : hs->hs_chunk;
 			iov[n_iov++].iov_len = (size_t)n;
 		}
 		if (n_iov == 0)
@@ -1099,6 +1115,141 @@ http_loop(struct http_server *hs, uint64_t deadline)
 	return 0;
 }
 
+/*
+ * ---- --fibers ----
+ *
+ * Each connection's fiber drives the same states as http_event() does,
+ * with blocking calls that time out after HTTP_WAIT_MS (then it looks at
+ * the stop flag and the idle limit): a call that waits parks only this
+ * connection's fiber.
+ */
+
+static struct rump_kernel *http_fiber_k;
+
+static void
+http_conn_fiber(void *arg)
+{
+	struct http_conn *c = arg;
+	struct http_server *hs = c->hc_server;
+
+	while (!c->hc_closed) {
+		uint64_t limit = (c->hc_state == HC_LINGER ? HTTP_LINGER_S :
+		    HTTP_IDLE_S) * 1000000000ull;
+
+		if (util_expired(hs->hs_deadline) ||
+		    app_now_ns() - c->hc_active_ns > limit) {
+			conn_close(hs, c);
+			break;
+		}
+		switch (c->hc_state) {
+		case HC_READ:
+			http_read(hs, c);
+			break;
+		case HC_WRITE:
+			switch (http_send(hs, c, -1)) {
+			case SENT_ALL:
+				http_finish(hs, c);
+				if (c->hc_state == HC_READ)
+					http_process(hs, c);
+				break;
+			case SENT_SOME:
+				break;
+			case SENT_FAILED:
+				conn_close(hs, c);
+				break;
+			}
+			break;
+		case HC_LINGER:
+			http_linger(hs, c);
+			break;
+		}
+	}
+	free(c->hc_chunk);
+	free(c->hc_out);
+	free(c);
+}
+
+static void
+http_accept_fiber(void *arg)
+{
+	struct http_server *hs = arg;
+	struct timeval tv = { 0, HTTP_WAIT_MS * 1000 };
+
+	while (!util_expired(hs->hs_deadline)) {
+		struct http_conn *c;
+		socklen_t plen;
+		int fd, one = 1;
+
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (c->hc_chunk = malloc(HTTP_CHUNK)) == NULL) {
+			fprintf(stderr, "rumpnet-httpd: out of memory\n");
+			free(c);
+			rump_fiber_yield();
+			continue;
+		}
+		plen = sizeof(c->hc_peer);
+		fd = rump_sys_accept(hs->hs_lfd,
+		    (struct sockaddr *)&c->hc_peer, &plen);
+		if (fd < 0) {
+			free(c->hc_chunk);
+			free(c);
+			if (errno == EMFILE)
+				rump_fiber_yield();
+			else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED) {
+				perror("rumpnet-httpd: accept");
+				return;
+			}
+			continue;
+		}
+		c->hc_fd = fd;
+		c->hc_file = -1;
+		c->hc_rd = true;
+		c->hc_server = hs;
+		c->hc_active_ns = app_now_ns();
+		rump_sys_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		if (rump_sys_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv)) != 0 || rump_sys_setsockopt(fd, SOL_SOCKET,
+		    SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
+		    rump_fiber_spawn(http_fiber_k, http_conn_fiber, c, 0) != 0) {
+			perror("rumpnet-httpd: a connection's fiber");
+			rump_sys_close(fd);
+			free(c->hc_chunk);
+			free(c);
+			continue;
+		}
+		LIST_INSERT_HEAD(&hs->hs_live, c, hc_live);
+		hs->hs_accepted++;
+		hs->hs_open++;
+	}
+}
+
+/* Serve with fibers until the deadline or a signal: 0 or -1. */
+static int
+http_fibers(struct http_server *hs, struct rump_kernel *k, uint64_t deadline)
+{
+	struct timeval tv = { 0, HTTP_WAIT_MS * 1000 };
+	int error;
+
+	http_fiber_k = k;
+	hs->hs_fibers = true;
+	hs->hs_deadline = deadline;
+	if (rump_sys_fcntl(hs->hs_lfd, F_SETFL, 0) != 0 ||
+	    rump_sys_setsockopt(hs->hs_lfd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) != 0) {
+		perror("rumpnet-httpd: the listener");
+		return -1;
+	}
+	if ((error = rump_fiber_spawn(k, http_accept_fiber, hs, 0)) != 0 ||
+	    (error = rump_fiber_run()) != 0) {
+		fprintf(stderr, "rumpnet-httpd: fibers: %s\n",
+		    strerror(error));
+		return -1;
+	}
+	return 0;
+}
+
 /* The listening socket on the port, registered with the kqueue. */
 static int
 http_listen(struct http_server *hs, uint16_t port)
@@ -1206,7 +1357,9 @@ main(int argc, char **argv)
 		inet_ntop(AF_INET, &net.addr, addr, sizeof(addr));
 		printf("rumpnet-httpd: serving %s on %s:%u\n", ho.root, addr,
 		    ho.port);
-		if (http_loop(&hs, util_deadline(ho.duration)) != 0)
+		if ((no.fibers ? http_fibers(&hs, net.k,
+		    util_deadline(ho.duration)) :
+		    http_loop(&hs, util_deadline(ho.duration))) != 0)
 			rv = 1;
 	}
 	printf("rumpnet-httpd: stopping: %llu connections accepted, %llu "

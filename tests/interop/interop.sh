@@ -113,40 +113,56 @@ case_ping() {
 }
 
 case_echo() {
-	start "$B/apps/rumpnet-echo" "${NET[@]}" --tcp-port 7 --udp-port 7 --duration 60
-	check "nc TCP -> rumpnet-echo" bash -c \
+	local f
+	for f in "" --fibers; do
+		echo_checks "$f"
+	done
+}
+
+# echo_checks [--fibers]: rumpnet-echo's kqueue loop, or its fibers
+echo_checks() {
+	local how=${1:-kqueue}
+	start "$B/apps/rumpnet-echo" "${NET[@]}" --tcp-port 7 --udp-port 7 --duration 60 $1
+	check "nc TCP -> rumpnet-echo ($how)" bash -c \
 		"[ \"\$(printf 'hello rumpnet\n' | ip netns exec $L nc -q 1 -w 3 198.18.1.2 7)\" = 'hello rumpnet' ]"
 	head -c 2000000 /dev/urandom >"$work/echo.in"
 	inl nc -q 2 -w 5 198.18.1.2 7 <"$work/echo.in" >"$work/echo.out"
-	check "nc TCP 2 MB through rumpnet-echo, intact" cmp -s "$work/echo.in" "$work/echo.out"
-	check "UDP datagram -> rumpnet-echo and back" bash -c \
+	check "nc TCP 2 MB through rumpnet-echo ($how), intact" cmp -s "$work/echo.in" "$work/echo.out"
+	check "UDP datagram -> rumpnet-echo ($how) and back" bash -c \
 		"[ \"\$(ip netns exec $L python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3); s.sendto(b\"datagram\", (\"198.18.1.2\", 7)); print(s.recvfrom(100)[0].decode())')\" = datagram ]"
-	check "nc UDP -> rumpnet-echo" bash -c \
+	check "nc UDP -> rumpnet-echo ($how)" bash -c \
 		"[ \"\$(printf 'datagram\n' | ip netns exec $L nc -u -w 2 198.18.1.2 7)\" = 'datagram' ]"
 	stop_all
 }
 
 case_http() {
+	local how
 	mkfiles
-	start "$B/apps/rumpnet-httpd" "${NET[@]}" --root "$work/www" --http-port 80 --duration 300
-	for f in empty one index.html 1m 10m 100m; do
-		check "curl -> rumpnet-httpd: $f, SHA-256 intact" fetch "$f" 120
+	for how in "" --fibers; do
+		start "$B/apps/rumpnet-httpd" "${NET[@]}" --root "$work/www" --http-port 80 --duration 300 $how
+		for f in empty one index.html 1m 10m 100m; do
+			check "curl -> rumpnet-httpd ${how:-kqueue}: $f, SHA-256 intact" fetch "$f" 120
+		done
+		check "curl: 404 for a missing file (${how:-kqueue})" bash -c \
+			"[ \"\$(ip netns exec $L curl -s -o /dev/null -w '%{http_code}' http://198.18.1.2/nope)\" = 404 ]"
+		check "curl: /stats has TCP counters (${how:-kqueue})" bash -c \
+			"ip netns exec $L curl -sS http://198.18.1.2/stats | grep -q '^tcp\\.'"
+		stop_all
 	done
-	check "curl: 404 for a missing file" bash -c \
-		"[ \"\$(ip netns exec $L curl -s -o /dev/null -w '%{http_code}' http://198.18.1.2/nope)\" = 404 ]"
-	check "curl: /stats has TCP counters" bash -c \
-		"ip netns exec $L curl -sS http://198.18.1.2/stats | grep -q '^tcp\\.'"
-	stop_all
 }
 
 case_wrk() {
+	local how
 	mkfiles
-	start "$B/apps/rumpnet-httpd" "${NET[@]}" --root "$work/www" --http-port 80 --duration 300
-	inl wrk -t 2 -c 50 -d 10 http://198.18.1.2/index.html >"$work/wrk.out" 2>&1
-	cat "$work/wrk.out" | sed 's/^/# /'
-	check "wrk 10 s, 50 connections: requests served" grep -qE 'Requests/sec: +[1-9]' "$work/wrk.out"
-	check "wrk: no errors" bash -c "! grep -qE 'Socket errors|Non-2xx' '$work/wrk.out'"
-	stop_all
+	for how in "" --fibers; do
+		start "$B/apps/rumpnet-httpd" "${NET[@]}" --root "$work/www" --http-port 80 --duration 300 $how
+		inl wrk -t 2 -c 50 -d 5 http://198.18.1.2/index.html >"$work/wrk.out" 2>&1
+		sed 's/^/# /' "$work/wrk.out"
+		check "wrk 5 s, 50 connections (${how:-kqueue}): requests served" \
+			grep -qE 'Requests/sec: +[1-9]' "$work/wrk.out"
+		check "wrk (${how:-kqueue}): no errors" bash -c "! grep -qE 'Socket errors|Non-2xx' '$work/wrk.out'"
+		stop_all
+	done
 }
 
 case_perf() {
@@ -154,9 +170,12 @@ case_perf() {
 		>"$work/linux-server.log" 2>&1 &
 	pids+=($!)
 	sleep 0.5
-	for t in rr stream; do
+	local t extra
+	for t in rr stream rr-fibers; do
+		extra=
+		[ "$t" = rr-fibers ] && extra=--fibers
 		inr "$B/apps/rumpnet-perf" client "${NET[@]}" --server 198.18.1.1 \
-			--test "$t" --duration 3 >"$work/perf-$t.out" 2>&1
+			--test "${t%-fibers}" --duration 3 $extra >"$work/perf-$t.out" 2>&1
 		local rc=$?
 		tail -n 1 "$work/perf-$t.out" | sed 's/^/# /'
 		check "rumpnet-perf client -> Linux server: $t" \
