@@ -330,6 +330,22 @@ tcp_syn_options(struct tcpcb *tp, const struct tcp_seg *seg)
 }
 
 /*
+ * tcp_rtt_elapsed: microseconds since the timed segment left.  One sent
+ * when the clock said 0 was stamped 1 ns (0 means "not timing"), so an
+ * answer still at time 0 took 0 us, not 2^64 - 1 ns (which made the RTO
+ * the 60 s maximum).
+ */
+static uint32_t
+tcp_rtt_elapsed(const struct tcpcb *tp)
+{
+	uint64_t now = kern_clock_ns(tp->t_ns->ns_kernel);
+
+	if (now <= tp->t_rtttime)
+		return 0;
+	return (uint32_t)((now - tp->t_rtttime) / 1000);
+}
+
+/*
  * The handshake completed (SYN-SENT or SYN-RECEIVED to ESTABLISHED):
  * RFC 6928 initial window, the RTT of the handshake, keepalive.
  */
@@ -345,8 +361,7 @@ tcp_established(struct tcpcb *tp, const struct tcp_seg *seg)
 	tp->snd_cwnd = TCP_INITWND(tp->t_maxseg);
 	tp->t_cc->cc_init(tp);
 	if (tp->t_rtttime != 0 && SEQ_GT(seg->ack, tp->t_rtseq)) {
-		tcp_xmit_timer(tp, (uint32_t)((kern_clock_ns(ns->ns_kernel) -
-		    tp->t_rtttime) / 1000));
+		tcp_xmit_timer(tp, tcp_rtt_elapsed(tp));
 		tp->t_rtttime = 0;
 	} else if (tp->t_rxtshift > 0 && tp->t_rttupdated == 0) {
 		/* RFC 6298 5.7: the SYN was resent: start data at 3 s */
@@ -1020,8 +1035,7 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 	tp->t_bytes_acked_total += acked;
 	/* RTT (RFC 6298; RFC 7323 4.1 with timestamps, from any ACK) */
 	if (tp->t_rtttime != 0 && SEQ_GT(seg->ack, tp->t_rtseq)) {
-		tcp_xmit_timer(tp, (uint32_t)((kern_clock_ns(ns->ns_kernel) -
-		    tp->t_rtttime) / 1000));
+		tcp_xmit_timer(tp, tcp_rtt_elapsed(tp));
 		tp->t_rtttime = 0;
 	} else if (seg->to.to_ts_present && seg->to.to_tsecr != 0 &&
 	    (tp->t_flags & TF_RCVD_TSTMP)) {

@@ -1828,6 +1828,36 @@ test_tcp_rtt_sample_at_time_zero(void **state)
 	finish(&e, &p, fd, -1);
 }
 
+/*
+ * The handshake answered at the same instant, with the clock still at 0
+ * (packetdrill through librumpnet-packetdrill.so does this): a round trip
+ * of 0, so the RTO is the 200 ms floor, both ways.  The timed segment was
+ * stamped 1 ns, later than "now", and the difference used to wrap to a
+ * round trip of 21 minutes and the 60 s RTO ceiling.
+ */
+static void
+test_tcp_rtt_zero_at_time_zero(void **state)
+{
+	struct tenv e;
+	struct peer p, q;
+	int lfd, fd, afd;
+
+	(void)state;
+	tenv_up0(&e);
+	peer_init(&p, &e, PPORT, PO_ALL);
+	p.sport = LPORT;
+	lfd = tcp_listener(LPORT, 4);
+	fd = passive_open(&p, lfd);
+	assert_int_equal(tenv_now_ms(&e), 0);
+	assert_int_equal(tinfo(fd).ti.tcpi_rto, 200000);
+	peer_init(&q, &e, PPORT + 1, PO_ALL);
+	afd = active_open(&q);
+	assert_int_equal(tenv_now_ms(&e), 0);
+	assert_int_equal(tinfo(afd).ti.tcpi_rto, 200000);
+	conn_abort(&q, afd);
+	finish(&e, &p, fd, lfd);
+}
+
 /* RFC 6298 2.4 with the 200 ms floor of tcp_timer.h. */
 static void
 test_tcp_rto_floor(void **state)
@@ -2602,6 +2632,7 @@ main(void)
 		cmocka_unit_test(test_tcp_synack_backoff),
 		cmocka_unit_test(test_tcp_data_backoff_etimedout),
 		cmocka_unit_test(test_tcp_rtt_sample_at_time_zero),
+		cmocka_unit_test(test_tcp_rtt_zero_at_time_zero),
 		cmocka_unit_test(test_tcp_rto_floor),
 		cmocka_unit_test(test_tcp_rto_three_seconds_after_syn_timeout),
 		cmocka_unit_test(test_tcp_icmp_errors),
