@@ -428,6 +428,196 @@ test_pcap_port(void **state)
 	th_kernel_destroy(k);
 }
 
+/*
+ * ---- both ends in fiber mode ----
+ *
+ * Each instance is made by a host thread of its own, which runs the
+ * instance's poll loop as a fiber (rump_dpdk_config.fiber) and the
+ * application as fibers next to it: on the server, an accepting fiber
+ * and a fiber per connection echoing what it reads; on the client, a
+ * fiber per connection sending FIB_BYTES, reading them back and checking
+ * them.  Nothing else runs in those instances: every wake-up is a fiber
+ * switch on the thread.
+ */
+#define FIB_CONNS 40
+#define FIB_BYTES (200 * 1000)
+
+struct fib_side {
+	const char *port;
+	const char *addr;
+	struct rump_kernel *k;
+	int lfd;
+	_Atomic int *listening;
+	int ok, bad, handled;
+};
+
+static void
+fib_echo(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	uint8_t buf[4096];
+	ssize_t n;
+
+	while ((n = rump_sys_read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0, m; off < n; off += m)
+			if ((m = rump_sys_write(fd, buf + off,
+			    (size_t)(n - off))) <= 0)
+				goto out;
+out:
+	rump_sys_close(fd);
+}
+
+static struct fib_side *fib_server_side;
+
+static void
+fib_accept(void *arg)
+{
+	struct fib_side *sd = arg;
+
+	for (int i = 0; i < FIB_CONNS; i++) {
+		int fd = rump_sys_accept(sd->lfd, NULL, NULL);
+
+		assert_true(fd >= 0);
+		assert_int_equal(rump_fiber_spawn(sd->k, fib_echo,
+		    (void *)(intptr_t)fd, 0), 0);
+		sd->handled++;
+	}
+	rump_sys_close(sd->lfd);
+}
+
+static void
+fib_client(void *arg)
+{
+	struct fib_side *sd = arg;
+	const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(5002) };
+	static __thread int next;
+	uint8_t out[4096], in[4096];
+	uint64_t sent = 0, got = 0;
+	int fd, idx = next++;
+	bool good = true;
+
+	sin.sin_addr.s_addr = inet_addr("198.18.0.1");
+	fd = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || rump_sys_connect(fd, (struct sockaddr *)&sin,
+	    sizeof(sin)) != 0) {
+		sd->bad++;
+		return;
+	}
+	/* a write and a read in turn: neither end's buffers fill up */
+	while (good && got < FIB_BYTES) {
+		if (sent < FIB_BYTES) {
+			size_t len = sizeof(out);
+			ssize_t n;
+
+			if (len > FIB_BYTES - sent)
+				len = (size_t)(FIB_BYTES - sent);
+			for (size_t i = 0; i < len; i++)
+				out[i] = pattern(sent + i + (uint64_t)idx);
+			if ((n = rump_sys_write(fd, out, len)) <= 0)
+				good = false;
+			else
+				sent += (uint64_t)n;
+		}
+		ssize_t n = rump_sys_read(fd, in, sizeof(in));
+
+		if (n <= 0)
+			good = false;
+		for (ssize_t i = 0; i < n; i++)
+			if (in[i] != pattern(got + (uint64_t)i + (uint64_t)idx))
+				good = false;
+		if (n > 0)
+			got += (uint64_t)n;
+	}
+	if (good)
+		sd->ok++;
+	else
+		sd->bad++;
+	(void)rump_sys_setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst,
+	    sizeof(rst));
+	rump_sys_close(fd);
+}
+
+static void *
+fib_side_main(void *arg)
+{
+	struct fib_side *sd = arg;
+	struct rump_kernel_config kc;
+	struct rump_dpdk_config dc;
+	unsigned ifx;
+	bool server = sd == fib_server_side;
+
+	rump_kernel_config_default(&kc);
+	kc.softint_mode = mode;
+	kc.clock_thread = false;
+	assert_int_equal(rump_kernel_create(&kc, &sd->k), 0);
+	rump_dpdk_config_default(&dc);
+	dc.port = sd->port;
+	dc.virtual_offload = true;
+	dc.fiber = true;
+	assert_int_equal(rump_dpdk_attach(sd->k, &dc, &ifx), 0);
+	assert_int_equal(rump_if_addr_add(sd->k, ifx, inet_addr(sd->addr), 24),
+	    0);
+	assert_int_equal(rump_if_up(sd->k, ifx), 0);
+	assert_int_equal(rump_thread_bind(sd->k), 0);
+	if (server) {
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+		    .sin_port = htons(5002) };
+
+		sd->lfd = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(sd->lfd >= 0);
+		assert_int_equal(rump_sys_bind(sd->lfd,
+		    (struct sockaddr *)&sin, sizeof(sin)), 0);
+		assert_int_equal(rump_sys_listen(sd->lfd, FIB_CONNS), 0);
+		assert_int_equal(rump_fiber_spawn(sd->k, fib_accept, sd, 0), 0);
+		atomic_store(sd->listening, 1);
+	} else {
+		/* the server listens; this thread's poll loop runs meanwhile */
+		while (atomic_load(sd->listening) == 0)
+			rump_fiber_yield();
+		for (int i = 0; i < FIB_CONNS; i++)
+			assert_int_equal(rump_fiber_spawn(sd->k, fib_client, sd,
+			    0), 0);
+	}
+	assert_int_equal(rump_fiber_run(), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	/*
+	 * The poll loop is a fiber of this thread: it runs (and frees what
+	 * the PMD gave back) only when the thread yields to it.
+	 */
+	for (uint64_t t0 = th_now_ns(); rump_kernel_leaks(sd->k) != 0 &&
+	    th_now_ns() - t0 < 5000000000u;) {
+		rump_fiber_yield();
+		usleep(100);
+	}
+	th_kernel_destroy(sd->k);	/* joins the poll loop's fiber */
+	return NULL;
+}
+
+static void
+test_fibers_both_ends(void **state)
+{
+	_Atomic int listening = 0;
+	struct fib_side srv = { "fiba", "198.18.0.1", NULL, -1, &listening,
+	    0, 0, 0 };
+	struct fib_side cli = { "fibb", "198.18.0.2", NULL, -1, &listening,
+	    0, 0, 0 };
+	pthread_t ts, tc;
+
+	(void)state;
+	assert_int_equal(rump_dpdk_init(EAL), 0);
+	assert_int_equal(rump_dpdk_ring_pair("fib", 1), 0);
+	fib_server_side = &srv;
+	assert_int_equal(pthread_create(&ts, NULL, fib_side_main, &srv), 0);
+	assert_int_equal(pthread_create(&tc, NULL, fib_side_main, &cli), 0);
+	pthread_join(tc, NULL);
+	pthread_join(ts, NULL);
+	assert_int_equal(cli.bad, 0);
+	assert_int_equal(cli.ok, FIB_CONNS);
+	assert_int_equal(srv.handled, FIB_CONNS);
+}
+
 int
 main(void)
 {
@@ -439,6 +629,7 @@ main(void)
 		cmocka_unit_test(test_tcp_virtual_offload),
 		cmocka_unit_test(test_tcp_small_writes_virtual_offload),
 		cmocka_unit_test(test_pcap_port),
+		cmocka_unit_test(test_fibers_both_ends),
 	};
 	int rc;
 	const char *m = getenv("RUMPNET_SOFTINT");
