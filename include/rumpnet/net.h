@@ -100,6 +100,54 @@ int rump_arp_get(struct rump_kernel *k, uint32_t addr,
     enum rump_arp_state *state, uint8_t mac[6]);
 
 /*
+ * RSS (receive-side scaling; DESIGN.md "Multi-core"): when n instances
+ * share the receive queues of the same ports, instance i owning queue i,
+ * the NIC (or a dispatcher computing the same hash in software) gives a
+ * frame to the queue that entry (hash & (RUMP_RSS_RETA_SIZE - 1)) of the
+ * redirection table rss_reta names, hash being the Toeplitz hash under
+ * rss_key of the source address, destination address, source port and
+ * destination port (Microsoft's RSS specification; DPDK's
+ * RTE_ETH_RSS_NONFRAG_IPV4_TCP and _UDP).  An instance told it is
+ * rss_instance of rss_ninstances gives every connection (a TCP connect(),
+ * a UDP connect() of an unbound socket) an ephemeral port whose replies
+ * hash to its own queue, so the whole connection stays on its core.  A
+ * port bound explicitly, or picked without a peer (bind() to port 0,
+ * listen(), sendto() on an unconnected socket), is not constrained.
+ * Connections made before the call keep their ports.
+ */
+#define RUMP_RSS_KEY_LEN 40
+#define RUMP_RSS_RETA_SIZE 128
+
+struct rump_rss_config {
+	unsigned rss_instance;		/* this instance's queue */
+	unsigned rss_ninstances;	/* 0 or 1: one instance, no RSS */
+	uint8_t rss_key[RUMP_RSS_KEY_LEN];
+	uint16_t rss_reta[RUMP_RSS_RETA_SIZE];	/* queues, < rss_ninstances */
+};
+
+/*
+ * rump_rss_config_default: instance of ninstances, Microsoft's key (the
+ * default of DPDK's drivers) and the redirection table they fill by
+ * default, entry j = j % ninstances (0 counts as 1).
+ */
+void rump_rss_config_default(struct rump_rss_config *cfg, unsigned instance,
+    unsigned ninstances);
+/*
+ * rump_rss_set: make k instance cfg->rss_instance of cfg->rss_ninstances
+ * (cfg NULL, or rss_ninstances 0 or 1: the only one, ports unconstrained,
+ * the default).  Returns 0, EINVAL (rss_ninstances above
+ * RUMP_RSS_RETA_SIZE, rss_instance not below rss_ninstances, a table
+ * entry not below rss_ninstances, or no entry naming rss_instance, which
+ * would leave no port to connect from) or ENOMEM.
+ */
+int rump_rss_set(struct rump_kernel *k, const struct rump_rss_config *cfg);
+/*
+ * rump_rss_get: k's configuration into *cfg (without RSS: instance 0 of
+ * 1 with the default key and table).  Returns 0, or EINVAL (cfg NULL).
+ */
+int rump_rss_get(struct rump_kernel *k, struct rump_rss_config *cfg);
+
+/*
  * Counters, by name: "if.<ifname>.<counter>" (ipackets, ibytes, imcasts,
  * opackets, obytes, omcasts, ierrors, oerrors, iqdrops, oqdrops, idown,
  * odown, irunt, inotus, iloop, noproto, and the impair_* counters of

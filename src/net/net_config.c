@@ -11,6 +11,7 @@
 #include "net/if.h"
 #include "net/if_impair.h"
 #include "net/netstack.h"
+#include "net/rss.h"
 #include "netinet/if_arp.h"
 #include "netinet/in_var.h"
 #include "netinet/ip_icmp.h"
@@ -402,6 +403,94 @@ rump_ping_last(struct rump_kernel *k, struct rump_ping_reply *r)
 	r->id = es->es_id;
 	r->seq = es->es_seq;
 	r->datalen = es->es_len;
+	return net_exit(k, 0);
+}
+
+/* ---- RSS ---- */
+
+_Static_assert(RUMP_RSS_KEY_LEN == RSS_KEY_LEN, "RSS key length");
+_Static_assert(RUMP_RSS_RETA_SIZE == RSS_RETA_SIZE, "RSS table size");
+
+void
+rump_rss_config_default(struct rump_rss_config *cfg, unsigned instance,
+    unsigned ninstances)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->rss_instance = instance;
+	cfg->rss_ninstances = ninstances;
+	memcpy(cfg->rss_key, rss_default_key, sizeof(cfg->rss_key));
+	rss_reta_default(cfg->rss_reta, RSS_RETA_SIZE, ninstances);
+}
+
+/* Is cfg a configuration rump_rss_set() takes (with two or more)? */
+static bool
+rss_config_valid(const struct rump_rss_config *cfg)
+{
+	bool named = false;
+
+	if (cfg->rss_ninstances > RSS_RETA_SIZE ||
+	    cfg->rss_instance >= cfg->rss_ninstances)
+		return false;
+	for (unsigned j = 0; j < RSS_RETA_SIZE; j++) {
+		if (cfg->rss_reta[j] >= cfg->rss_ninstances)
+			return false;
+		if (cfg->rss_reta[j] == cfg->rss_instance)
+			named = true;
+	}
+	return named;
+}
+
+int
+rump_rss_set(struct rump_kernel *k, const struct rump_rss_config *cfg)
+{
+	struct ns_rss *rss = NULL, *old;
+	void *mem;
+	int error;
+
+	if (cfg != NULL && cfg->rss_ninstances > 1) {
+		if (!rss_config_valid(cfg))
+			return hyper_errno_to_host(EINVAL);
+		/* 12 KiB of tables: built before taking the net lock */
+		if ((error = hyper_malloc(sizeof(*rss), CACHE_LINE_SIZE,
+		    &mem)) != 0)
+			return hyper_errno_to_host(error);
+		rss = mem;
+		rss_key_init(&rss->nr_key, cfg->rss_key, RSS_KEY_LEN);
+		memcpy(rss->nr_keybytes, cfg->rss_key, RSS_KEY_LEN);
+		memcpy(rss->nr_reta, cfg->rss_reta, sizeof(rss->nr_reta));
+		rss->nr_instance = cfg->rss_instance;
+		rss->nr_ninstances = cfg->rss_ninstances;
+	}
+	if ((error = net_enter(k)) != 0) {
+		if (rss != NULL)
+			hyper_free(rss, sizeof(*rss));
+		return hyper_errno_to_host(error);
+	}
+	old = k->k_net->ns_rss;
+	k->k_net->ns_rss = rss;
+	error = net_exit(k, 0);
+	if (old != NULL)
+		hyper_free(old, sizeof(*old));
+	return error;
+}
+
+int
+rump_rss_get(struct rump_kernel *k, struct rump_rss_config *cfg)
+{
+	const struct ns_rss *rss;
+	int error;
+
+	if (cfg == NULL)
+		return hyper_errno_to_host(EINVAL);
+	if ((error = net_enter(k)) != 0)
+		return hyper_errno_to_host(error);
+	rump_rss_config_default(cfg, 0, 1);
+	if ((rss = k->k_net->ns_rss) != NULL) {
+		cfg->rss_instance = rss->nr_instance;
+		cfg->rss_ninstances = rss->nr_ninstances;
+		memcpy(cfg->rss_key, rss->nr_keybytes, RSS_KEY_LEN);
+		memcpy(cfg->rss_reta, rss->nr_reta, sizeof(cfg->rss_reta));
+	}
 	return net_exit(k, 0);
 }
 

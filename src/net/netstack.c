@@ -196,6 +196,8 @@ netstack_fini(struct rump_kernel *k)
 	mutex_exit(&ns->ns_lock);
 	mutex_destroy(&ns->ns_lock);
 	cv_destroy(&ns->ns_pollcv);
+	if (ns->ns_rss != NULL)
+		hyper_free(ns->ns_rss, sizeof(*ns->ns_rss));
 	hyper_free(ns->ns_inq, k->k_ncpu * sizeof(struct ifqueue));
 	hyper_free(ns, sizeof(*ns));
 	k->k_net = NULL;

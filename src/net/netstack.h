@@ -17,6 +17,7 @@
 #include "kern/mutex.h"
 #include "net/if.h"
 #include "net/route.h"
+#include "net/rss.h"
 #include "netinet/if_arp.h"
 #include "netinet/ip_icmp.h"
 #include "netinet/ip_reass.h"
@@ -24,6 +25,20 @@
 
 #define NS_INQ_MAXLEN 1024	/* frames waiting for softnet, per vCPU */
 #define NS_SOFTNET_BATCH 256	/* frames one softnet run takes */
+
+/*
+ * RSS (DESIGN.md "Multi-core"): the instance is the owner of queue
+ * nr_instance of nr_ninstances that share its ports' receive queues
+ * (rump_rss_set()).  A connection's ephemeral port is chosen so that
+ * the NIC hashes its replies to that queue (in_pcb.c).
+ */
+struct ns_rss {
+	struct rss_key nr_key;			/* tables of nr_keybytes */
+	uint8_t nr_keybytes[RSS_KEY_LEN];
+	uint16_t nr_reta[RSS_RETA_SIZE];	/* each < nr_ninstances */
+	unsigned nr_instance;			/* in nr_reta at least once */
+	unsigned nr_ninstances;			/* 2 or more */
+};
 
 struct netstack {
 	struct rump_kernel *ns_kernel;		/* [I] */
@@ -51,6 +66,7 @@ struct netstack {
 	struct tcp_state *ns_tcp;		/* [ns_lock] TCP's PCBs, stats */
 	struct rip_state *ns_raw;		/* [ns_lock] raw sockets, stats */
 	struct sockfd_table *ns_fds;		/* [ns_lock] descriptors */
+	struct ns_rss *ns_rss;			/* [ns_lock] NULL: no RSS */
 };
 
 /* loop_attach: make lo0 with 127.0.0.1/8 (netstack_init). */

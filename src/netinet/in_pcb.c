@@ -3,7 +3,8 @@
  *
  * (udp_attach() ->) in_pcballoc()
  * (sobind() -> udp_bind() ->) in_pcbbind() -> in_pcbport_conflict()
- * (soconnect() -> udp_connect() ->) in_pcbconnect() -> in_selectsrc()
+ * (soconnect() -> udp_connect() ->) in_pcbconnect() -> in_selectsrc(),
+ *     in_pcbbind_dgram_connect() or in_pcbbind_connect() -> in_pcbrss_ok()
  * (udp_input() ->) in_pcblookup_connect(), in_pcblookup_bind()
  *
  * Binding rules: two PCBs may share a local port when their local
@@ -11,10 +12,15 @@
  * SO_REUSEADDR or both set SO_REUSEPORT (as Linux allows for UDP).
  * Ephemeral ports come from RFC 6335's dynamic range, searched from a
  * random starting point (RFC 6056 3.3.1 "simple port randomization").
+ * With RSS (rump_rss_set(), DESIGN.md "Multi-core") the port a connect()
+ * picks must also make the NIC hash the replies to this instance's queue;
+ * a port picked without a peer (bind(), listen(), an unconnected
+ * sendto()) is not constrained, as its replies cannot be predicted.
  */
 #include "kern/kernel.h"
 #include "net/netstack.h"
 #include "net/route.h"
+#include "net/rss.h"
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
 #include "sys/socketvar.h"
@@ -105,6 +111,36 @@ in_pcbstream_share(unsigned mine, const struct inpcb *o)
 	if (mine & theirs & SOO_REUSEPORT)
 		return true;
 	return (mine & theirs & SOO_REUSEADDR) && !(theirs & SOO_ACCEPTCONN);
+}
+
+/* The next candidate of the dynamic range, after the table's last one. */
+static uint16_t
+in_pcbnextport(struct inpcbtable *t)
+{
+	uint16_t p = t->inpt_lastport;
+
+	t->inpt_lastport = p == IPPORT_EPHEMERALLAST ?
+	    IPPORT_EPHEMERALFIRST : (uint16_t)(p + 1);
+	return p;
+}
+
+/*
+ * Do the replies of a connection from laddr:lport to sin reach this
+ * instance?  The NIC hashes them as they arrive, from sin to us, and
+ * gives them to the queue the redirection table names.
+ */
+static bool
+in_pcbrss_ok(const struct inpcb *inp, struct in_addr laddr, in_port_t lport,
+    const struct sockaddr_in *sin)
+{
+	const struct ns_rss *rss = inp->inp_socket->so_kernel->k_net->ns_rss;
+	uint32_t h;
+
+	if (rss == NULL)
+		return true;
+	h = rss_hash_ipv4_l4(&rss->nr_key, sin->sin_addr.s_addr, laddr.s_addr,
+	    sin->sin_port, lport);
+	return rss_queue(h, rss->nr_reta, RSS_RETA_SIZE) == rss->nr_instance;
 }
 
 static bool
@@ -200,15 +236,35 @@ in_pcbbind(struct inpcb *inp, const struct sockaddr_in *sin)
 		return 0;
 	}
 	/* an ephemeral port, from a random point of the dynamic range */
-	unsigned span = IPPORT_EPHEMERALLAST - IPPORT_EPHEMERALFIRST + 1;
+	for (unsigned tries = 0; tries < IPPORT_EPHEMERALSPAN; tries++) {
+		in_port_t p = htons(in_pcbnextport(t));
 
-	for (unsigned tries = 0; tries < span; tries++) {
-		uint16_t p = t->inpt_lastport;
+		if (!in_pcbport_conflict(t, inp, laddr, p)) {
+			in_pcbsetport(inp, laddr, p);
+			return 0;
+		}
+	}
+	return EADDRNOTAVAIL;
+}
 
-		t->inpt_lastport = p == IPPORT_EPHEMERALLAST ?
-		    IPPORT_EPHEMERALFIRST : (uint16_t)(p + 1);
-		if (!in_pcbport_conflict(t, inp, laddr, htons(p))) {
-			in_pcbsetport(inp, laddr, htons(p));
+/*
+ * An ephemeral port, bound to the wildcard as in_pcbbind() would, for a
+ * datagram PCB about to connect from laddr to sin: one whose replies
+ * reach this instance (in_pcbrss_ok()).
+ */
+static int
+in_pcbbind_dgram_connect(struct inpcb *inp, struct in_addr laddr,
+    const struct sockaddr_in *sin)
+{
+	struct inpcbtable *t = inp->inp_table;
+	struct in_addr any = { INADDR_ANY };
+
+	for (unsigned tries = 0; tries < IPPORT_EPHEMERALSPAN; tries++) {
+		in_port_t p = htons(in_pcbnextport(t));
+
+		if (in_pcbrss_ok(inp, laddr, p, sin) &&
+		    !in_pcbport_conflict(t, inp, any, p)) {
+			in_pcbsetport(inp, any, p);
 			return 0;
 		}
 	}
@@ -245,21 +301,22 @@ in_pcbconnect_port_ok(struct inpcbtable *t, struct inpcb *self,
 	    t->inpt_reclaim(o);
 }
 
-/* An ephemeral port for a stream connection to sin (RFC 6056 3.3.1). */
+/*
+ * An ephemeral port for a stream connection to sin (RFC 6056 3.3.1) whose
+ * replies reach this instance (in_pcbrss_ok()).
+ */
 int
 in_pcbbind_connect(struct inpcb *inp, struct in_addr laddr,
     const struct sockaddr_in *sin)
 {
 	struct inpcbtable *t = inp->inp_table;
-	unsigned span = IPPORT_EPHEMERALLAST - IPPORT_EPHEMERALFIRST + 1;
 
-	for (unsigned tries = 0; tries < span; tries++) {
-		uint16_t p = t->inpt_lastport;
+	for (unsigned tries = 0; tries < IPPORT_EPHEMERALSPAN; tries++) {
+		in_port_t p = htons(in_pcbnextport(t));
 
-		t->inpt_lastport = p == IPPORT_EPHEMERALLAST ?
-		    IPPORT_EPHEMERALFIRST : (uint16_t)(p + 1);
-		if (in_pcbconnect_port_ok(t, inp, laddr, htons(p), sin)) {
-			in_pcbsetport(inp, inp->inp_laddr, htons(p));
+		if (in_pcbrss_ok(inp, laddr, p, sin) &&
+		    in_pcbconnect_port_ok(t, inp, laddr, p, sin)) {
+			in_pcbsetport(inp, inp->inp_laddr, p);
 			return 0;
 		}
 	}
@@ -324,9 +381,7 @@ in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin)
 		if ((error = in_pcbbind_connect(inp, laddr, sin)) != 0)
 			return error;
 	} else if (inp->inp_lport == 0) {
-		struct sockaddr_in any = { .sin_family = AF_INET };
-
-		if ((error = in_pcbbind(inp, &any)) != 0)
+		if ((error = in_pcbbind_dgram_connect(inp, laddr, sin)) != 0)
 			return error;
 	}
 	if (t->inpt_stream && in_pcblookup_connect(t, sin->sin_addr,

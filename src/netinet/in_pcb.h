@@ -19,6 +19,8 @@ struct rump_kernel;
 #define INP_HASH4SIZE 16384		/* power of two: 4-tuples */
 #define IPPORT_EPHEMERALFIRST 49152	/* RFC 6335 */
 #define IPPORT_EPHEMERALLAST 65535
+#define IPPORT_EPHEMERALSPAN \
+	(IPPORT_EPHEMERALLAST - IPPORT_EPHEMERALFIRST + 1)
 
 struct inpcb {
 	struct list_node inp_porthash;	/* on inpt_porthash while bound */
@@ -70,14 +72,18 @@ void in_pcbdetach(struct inpcb *inp);
  */
 int in_pcbbind(struct inpcb *inp, const struct sockaddr_in *sin);
 /*
- * in_pcbconnect: set the peer; binds first (source chosen by route).  In a
- * stream table a 4-tuple already in use gives EADDRINUSE.
+ * in_pcbconnect: set the peer; binds first (source chosen by route, an
+ * ephemeral port whose replies the instance's RSS queue receives).
+ * Returns 0, EAFNOSUPPORT, EADDRNOTAVAIL (port 0 in sin; no ephemeral
+ * port left), EACCES (broadcast without SO_BROADCAST), EHOSTUNREACH (no
+ * route), or in a stream table EADDRINUSE (the 4-tuple is in use).
  */
 int in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin);
 void in_pcbdisconnect(struct inpcb *inp);
 /*
  * in_pcbbind_connect: an ephemeral port for a stream PCB about to connect
- * from laddr to sin; 0 or EADDRNOTAVAIL.
+ * from laddr to sin, whose replies the instance's RSS queue receives;
+ * 0 or EADDRNOTAVAIL.
  */
 int in_pcbbind_connect(struct inpcb *inp, struct in_addr laddr,
     const struct sockaddr_in *sin);
