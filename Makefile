@@ -9,6 +9,10 @@
 #   make bench        rumpnet-perf rr/crr/stream: rumpnet over DPDK (net_ring,
 #                     net_memif) vs Linux over veth; table, BENCH lines,
 #                     bench/perf.png (BENCH_DURATION=seconds per run)
+#   make bench-matrix the optimization matrix: rumpnet-perf rr/crr/udp in
+#                     every {softint threads|inline} x {locks mp|up} x
+#                     {curlwp hypercall|tls} x {pthreads|fibers}, as ratios
+#                     to classic rump; table, BENCH lines, bench/matrix.png
 #   make bench-kern   kernbench in the mp/up/hypercall builds, side by side
 #   make bench-udp    udpbench (UDP receive path, both softint modes, Linux)
 #   make bench-tcp    tcpbench (TCP rr, crr, stream against Linux; options
@@ -19,7 +23,8 @@ MESON_OPTS ?=
 TCPBENCH_OPTS ?=
 BENCH_DURATION ?= 5
 
-.PHONY: all deps build run check bench bench-kern bench-udp bench-tcp clean
+.PHONY: all deps build run check bench bench-matrix bench-kern bench-udp \
+	bench-tcp clean
 
 all: build
 
@@ -44,6 +49,9 @@ bench: deps
 		--buildtype=release -Db_ndebug=true >/dev/null
 	ninja -C build-bench-default apps/rumpnet-perf >/dev/null
 	scripts/bench-main build-bench-default $(BENCH_DURATION)
+
+bench-matrix: deps
+	scripts/bench-matrix $(BENCH_DURATION)
 
 bench-kern: deps
 	scripts/bench-kern

@@ -18,6 +18,11 @@
  *   stream  the client sends --msg bytes per send() for the duration,
  *           then shuts its side down; the server counts what it received
  *           and says so: Gbit/s of payload the server received
+ *   udp     the client sends --msg byte datagrams (default 64) to the
+ *           server's UDP port (--tcp-port's number) as fast as it can; the
+ *           server counts them: datagrams per second received (in both
+ *           mode; a separate client only knows what it sent, and the
+ *           server prints what it received when it stops)
  *
  * The wire: a connection starts with a 16-byte hello from the client,
  *   bytes 0-3   "RNPF"
@@ -82,10 +87,10 @@
 #define PERF_STALL_NS	(10 * 1000000000ull)	/* no answer: give up */
 #define PERF_MAX_CONNS	4000
 
-enum perf_test { T_RR, T_CRR, T_STREAM };
+enum perf_test { T_RR, T_CRR, T_STREAM, T_UDP };
 enum perf_mode { M_SERVER, M_CLIENT, M_BOTH };
 
-static const char *const test_name[] = { "rr", "crr", "stream" };
+static const char *const test_name[] = { "rr", "crr", "stream", "udp" };
 
 struct perf_opts {
 	enum perf_mode mode;
@@ -317,6 +322,15 @@ perf_sockopts(const struct perf_stack *st, const struct perf_opts *o, int fd,
 	    sizeof(o->sockbuf)) != 0))
 		return -1;
 	return st->setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* The message size: --msg, or the test's default. */
+static size_t
+perf_msg(const struct perf_opts *o)
+{
+	if (o->msg != 0)
+		return (size_t)o->msg;
+	return o->test == T_STREAM ? 65536 : o->test == T_UDP ? 64 : 1;
 }
 
 static void
@@ -876,7 +890,9 @@ server_run_fibers(struct perf_server *ps, struct rump_kernel *k,
 struct perf_result {
 	uint64_t ops;			/* transactions or connections */
 	uint64_t sent;			/* stream: bytes the client sent */
-	uint64_t received;		/* stream: bytes the server counted */
+	uint64_t received;		/* stream: bytes the server counted;
+					   udp: datagrams it counted */
+	uint64_t dropped;		/* udp: datagrams the stack refused */
 	bool counted;			/* every server count came back */
 	double seconds;
 	struct hist lat;
@@ -1365,10 +1381,95 @@ out:
 	free(pfd);
 }
 
+/*
+ * ---- udp ----
+ *
+ * The client sends datagrams on a connected socket until the deadline (a
+ * datagram the stack could not take, ENOBUFS, is counted and dropped, as
+ * UDP does); the sink counts what arrives.  With --fibers, the sender
+ * gives its thread's poll loop a turn every PERF_UDP_YIELD datagrams: it
+ * never blocks, so it would otherwise never let the loop free what the
+ * port sent.
+ */
+#define PERF_UDP_YIELD 32
+
+static void
+client_udp(struct perf_client *pc, bool fibers)
+{
+	const struct perf_stack *st = pc->pc_st;
+	int fd = st->socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned n = 0;
+
+	if (fd < 0 || st->connect(fd, (struct sockaddr *)&pc->pc_srv,
+	    sizeof(pc->pc_srv)) != 0) {
+		client_fail(pc, "UDP socket: %s", strerror(errno));
+		goto out;
+	}
+	while (!client_tick(pc)) {
+		if (st->send(fd, pc->pc_req + PERF_HELLO, pc->pc_msg, 0) ==
+		    (ssize_t)pc->pc_msg) {
+			pc->pc_r->ops++;
+			pc->pc_r->sent += pc->pc_msg;
+		} else if (errno == ENOBUFS || errno == EAGAIN ||
+		    errno == ECONNREFUSED) {
+			pc->pc_r->dropped++;
+		} else {
+			client_fail(pc, "UDP send: %s", strerror(errno));
+			break;
+		}
+		if (fibers && ++n % PERF_UDP_YIELD == 0)
+			rump_fiber_yield();
+	}
+out:
+	if (fd >= 0)
+		st->close(fd);
+}
+
+/* Count datagrams on the UDP port until stopped: 0 or -1. */
+static int
+udp_sink(const struct perf_opts *o, const struct perf_stack *st,
+    struct in_addr addr, _Atomic bool *stop, uint64_t deadline,
+    _Atomic int *ready, uint64_t *count, uint64_t *bytes)
+{
+	struct timeval tv = { 0, PERF_TIMEO_MS * 1000 };
+	struct sockaddr_in sin;
+	int fd, rcvbuf = 4 << 20;
+	unsigned char buf[2048];
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(o->port);
+	sin.sin_addr = addr;
+	if ((fd = st->socket(AF_INET, SOCK_DGRAM, 0)) < 0 ||
+	    st->setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    st->bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		fprintf(stderr, "rumpnet-perf: %s: UDP port %u: %s\n",
+		    st->name, o->port, strerror(errno));
+		if (fd >= 0)
+			st->close(fd);
+		return -1;
+	}
+	/* room for bursts; the host may cap it, rumpnet takes it whole */
+	(void)st->setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+	    sizeof(rcvbuf));
+	if (ready != NULL)
+		atomic_store(ready, 1);
+	while (stop != NULL ? !atomic_load(stop) : !util_expired(deadline)) {
+		ssize_t n = st->recv(fd, buf, sizeof(buf), 0);
+
+		if (n >= 0) {
+			(*count)++;
+			*bytes += (uint64_t)n;
+		}
+	}
+	st->close(fd);
+	return 0;
+}
+
 /* Run the client on the calling thread's stack (and instance). */
 static void
 client_run(const struct perf_opts *o, const struct perf_stack *st,
-    struct in_addr server, struct perf_result *r)
+    struct in_addr server, bool fibers, struct perf_result *r)
 {
 	struct perf_client pc;
 	size_t reqlen;
@@ -1378,8 +1479,7 @@ client_run(const struct perf_opts *o, const struct perf_stack *st,
 	pc.pc_o = o;
 	pc.pc_st = st;
 	pc.pc_r = r;
-	pc.pc_msg = (size_t)(o->msg != 0 ? o->msg : o->test == T_STREAM ?
-	    65536 : 1);
+	pc.pc_msg = perf_msg(o);
 	pc.pc_srv.sin_family = AF_INET;
 	pc.pc_srv.sin_port = htons(o->port);
 	pc.pc_srv.sin_addr = server;
@@ -1401,7 +1501,9 @@ client_run(const struct perf_opts *o, const struct perf_stack *st,
 	pc.pc_start = pc.pc_last_t = app_now_ns();
 	pc.pc_next_report = pc.pc_start + 1000000000u;
 	pc.pc_deadline = pc.pc_start + (uint64_t)(o->duration * 1e9);
-	if (o->conns > 1)
+	if (o->test == T_UDP)
+		client_udp(&pc, fibers);
+	else if (o->conns > 1)
 		client_poll_loop(&pc);
 	else if (o->test == T_STREAM)
 		client_stream_blocking(&pc);
@@ -1419,8 +1521,7 @@ static void
 print_result(const struct perf_opts *o, const char *stack,
     const struct perf_result *r)
 {
-	size_t msg = (size_t)(o->msg != 0 ? o->msg : o->test == T_STREAM ?
-	    65536 : 1);
+	size_t msg = perf_msg(o);
 	const struct hist *h = &r->lat;
 	double secs = r->seconds > 0 ? r->seconds : 1;
 	char err[300] = "";
@@ -1451,6 +1552,23 @@ print_result(const struct perf_opts *o, const char *stack,
 		    "\"gbit_per_s\":%.4f,\"busy_poll_us\":%d%s}\n", stack,
 		    o->conns, msg, secs, (unsigned long long)bytes,
 		    (double)bytes * 8 / 1e9 / secs, o->busy_poll, err);
+		return;
+	}
+	if (o->test == T_UDP) {
+		double pps = (double)(r->counted ? r->received : r->ops) / secs;
+
+		printf("  %llu datagrams sent (%.0f/s), %llu refused by the "
+		    "stack", (unsigned long long)r->ops, (double)r->ops / secs,
+		    (unsigned long long)r->dropped);
+		if (r->counted)
+			printf(", %llu received by the server: %.0f/s",
+			    (unsigned long long)r->received, pps);
+		printf("\n{\"test\":\"udp\",\"stack\":\"%s\",\"msg\":%zu,"
+		    "\"duration_s\":%.3f,\"sent\":%llu,\"refused\":%llu,"
+		    "\"received\":%s%llu,\"pps\":%.1f%s}\n", stack, msg, secs,
+		    (unsigned long long)r->ops, (unsigned long long)r->dropped,
+		    r->counted ? "" : "-", r->counted ?
+		    (unsigned long long)r->received : 1ull, pps, err);
 		return;
 	}
 	printf("  %llu %s: %.0f/s\n", (unsigned long long)r->ops,
@@ -1490,7 +1608,20 @@ run_server(const struct perf_opts *o, struct app_net_opts *no)
 
 	if (!o->linux_stack && app_net_start(no, &net) != 0)
 		return 1;
-	if (server_init(&ps, o, st, any) != 0) {
+	if (o->test == T_UDP) {
+		uint64_t n = 0, bytes = 0;
+
+		printf("rumpnet-perf: server (%s) counting datagrams on UDP "
+		    "port %u\n", st->name, o->port);
+		fflush(stdout);
+		rv = udp_sink(o, st, any, NULL, util_deadline(o->duration),
+		    NULL, &n, &bytes) != 0;
+		printf("rumpnet-perf: server: %llu datagrams (%llu bytes) "
+		    "received\n", (unsigned long long)n,
+		    (unsigned long long)bytes);
+		memset(&ps, 0, sizeof(ps));
+		ps.ps_lfd = -1;
+	} else if (server_init(&ps, o, st, any) != 0) {
 		rv = 1;
 	} else {
 		ps.ps_verbose = true;
@@ -1530,7 +1661,7 @@ run_client(const struct perf_opts *o, struct app_net_opts *no)
 		free(r);
 		return 1;
 	}
-	client_run(o, st, o->server, r);
+	client_run(o, st, o->server, !o->linux_stack && no->fibers, r);
 	print_result(o, st->name, r);
 	rv = r->error[0] != '\0';
 	free(r);
@@ -1553,6 +1684,8 @@ struct both_side {
 	_Atomic bool bs_stop;		/* the server: time to go */
 	_Atomic bool bs_done;
 	struct perf_result bs_result;	/* the client's */
+	uint64_t bs_udp_count;		/* the server's: datagrams */
+	uint64_t bs_udp_bytes;
 };
 
 struct both {
@@ -1594,7 +1727,13 @@ both_server(void *arg)
 		atomic_store(&bs->bs_state, -1);
 		return NULL;
 	}
-	if (server_init(&ps, bs->bs_o, st, bs->bs_server) != 0) {
+	if (bs->bs_o->test == T_UDP) {
+		memset(&ps, 0, sizeof(ps));
+		ps.ps_lfd = -1;
+		if (udp_sink(bs->bs_o, st, bs->bs_server, &bs->bs_stop, 0,
+		    &bs->bs_state, &bs->bs_udp_count, &bs->bs_udp_bytes) != 0)
+			atomic_store(&bs->bs_state, -1);
+	} else if (server_init(&ps, bs->bs_o, st, bs->bs_server) != 0) {
 		atomic_store(&bs->bs_state, -1);
 	} else {
 		ps.ps_stop = &bs->bs_stop;
@@ -1630,7 +1769,9 @@ both_client(void *arg)
 	while ((state = atomic_load(&b->b_server.bs_state)) == 0)
 		usleep(1000);
 	if (state > 0)
-		client_run(bs->bs_o, st, bs->bs_server, &bs->bs_result);
+		client_run(bs->bs_o, st, bs->bs_server,
+		    !bs->bs_o->linux_stack && bs->bs_net.fibers,
+		    &bs->bs_result);
 	else
 		snprintf(bs->bs_result.error, sizeof(bs->bs_result.error),
 		    "the server side did not start");
@@ -1746,6 +1887,10 @@ both_once(const struct perf_opts *o, const struct app_net_opts *no,
 	if (atomic_load(&b->b_client.bs_state) < 0)
 		rv = -1;
 	*r = b->b_client.bs_result;
+	if (o->test == T_UDP) {
+		r->received = b->b_server.bs_udp_count;
+		r->counted = true;
+	}
 	free(b);
 	return rv;
 }
@@ -1758,6 +1903,8 @@ result_rate(const struct perf_opts *o, const struct perf_result *r)
 	if (o->test == T_STREAM)
 		return (double)(r->counted ? r->received : r->sent) * 8 / 1e9 /
 		    secs;
+	if (o->test == T_UDP)
+		return (double)(r->counted ? r->received : r->ops) / secs;
 	return (double)r->ops / secs;
 }
 
@@ -1794,8 +1941,7 @@ run_both(const struct perf_opts *o, const struct app_net_opts *no)
 		printf("{\"test\":\"%s\",\"stack\":\"both\",\"conns\":%u,"
 		    "\"msg\":%zu,\"rumpnet_%s\":%.4f,\"linux_%s\":%.4f,"
 		    "\"ratio\":%.3f%s}\n", test_name[o->test], o->conns,
-		    (size_t)(o->msg != 0 ? o->msg : o->test == T_STREAM ?
-		    65536 : 1), unit, x, unit, y, y > 0 ? x / y : 0,
+		    perf_msg(o), unit, x, unit, y, y > 0 ? x / y : 0,
 		    failed ? ",\"error\":\"a run failed\"" : "");
 	}
 	return failed;
@@ -1811,7 +1957,9 @@ static const char perf_usage[] =
 "close) and stream (bulk) between a client and a server, on rumpnet or\n"
 "Linux sockets; both: server and client in this process, on two rumpnet\n"
 "instances joined by a DPDK net_ring pair (perfa, perfb).\n"
-"  --test rr|crr|stream  workload (default rr)\n"
+"  --test rr|crr|stream|udp  workload (default rr); udp: datagrams of\n"
+"                        --msg bytes (default 64) as fast as the client\n"
+"                        can send them, counted by the server\n"
 "  --conns N             client connections at once (default 1; more\n"
 "                        than one: non-blocking sockets and poll())\n"
 "  --msg BYTES           rr/crr: request and response size (default 1);\n"
@@ -1873,12 +2021,12 @@ perf_getopt(void *ctx, int c, const char *arg)
 
 	switch (c) {
 	case OPT_TEST:
-		for (int t = T_RR; t <= T_STREAM; t++)
+		for (int t = T_RR; t <= T_UDP; t++)
 			if (strcmp(arg, test_name[t]) == 0) {
 				o->test = (enum perf_test)t;
 				return 0;
 			}
-		fprintf(stderr, "--test %s: rr, crr or stream\n", arg);
+		fprintf(stderr, "--test %s: rr, crr, stream or udp\n", arg);
 		return -1;
 	case OPT_CONNS:
 		if (!util_parse_uint("--conns", arg, PERF_MAX_CONNS, &n) ||
