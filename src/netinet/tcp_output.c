@@ -547,15 +547,25 @@ fail:
 	return NULL;
 }
 
-/* An RST for the connection (abort): <SEQ=SND.NXT><CTL=RST,ACK>. */
+/*
+ * An RST for the connection (abort): <SEQ=SND.NXT><CTL=RST,ACK>.  RFC
+ * 7323 3.2: once the timestamps are agreed on they SHOULD be sent in an
+ * RST as well, TSval from the clock and TSecr = TS.Recent.
+ */
 int
 tcp_output_rst(struct tcpcb *tp)
 {
 	struct inpcb *inp = tp->t_inpcb;
+	uint32_t ts[2];
+	bool tsok = !(tp->t_flags & TF_NOOPT) &&
+	    (tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==
+	    (TF_REQ_TSTMP | TF_RCVD_TSTMP);
 
+	ts[0] = tcp_now(tp->t_ns) + tp->ts_offset;
+	ts[1] = tp->ts_recent;
 	tcp_respond(tp->t_ns, inp->inp_laddr, inp->inp_lport, inp->inp_faddr,
 	    inp->inp_fport, tp->snd_nxt, tp->rcv_nxt, TH_RST | TH_ACK, 0,
-	    NULL);
+	    tsok ? ts : NULL);
 	return 0;
 }
 

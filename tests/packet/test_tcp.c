@@ -1323,6 +1323,49 @@ test_tcp_close_loses_data_rst(void **state)
 	tenv_down(&e);
 }
 
+/*
+ * RFC 7323 3.2: the timestamps agreed on SHOULD be sent in an RST too:
+ * TSval from the clock, TSecr = TS.Recent (packetdrill's
+ * ts_recent/reset_tsval.pkt: close() with unread data a second after the
+ * last segment).  Without them agreed, the RST has no option.
+ */
+static void
+test_tcp_rst_timestamps(void **state)
+{
+	const struct tseg *s;
+	struct tenv e;
+	struct peer p, q;
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+	uint32_t t0, v;
+	int fd;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	fd = active_open(&p);
+	v = p.tsval;
+	peer_send(&p, TH_ACK | TH_PUSH, "unread", 6);
+	tenv_advance(&e, 40);			/* the delayed ACK */
+	t0 = expect_ack(&p)->tsval;
+	tenv_advance(&e, 1000);
+	assert_int_equal(rump_sys_close(fd), 0);
+	s = expect_seg(&p, TH_RST | TH_ACK, p.rcv_nxt, p.snd_nxt);
+	assert_true(s->ts_p);
+	assert_int_equal(s->tsval, t0 + 1000);
+	assert_int_equal(s->tsecr, v);
+	expect_nothing(&e);
+
+	/* SO_LINGER 0 takes the same way; no timestamps agreed, none sent */
+	peer_init(&q, &e, PPORT + 1, PO_MSS | PO_WS);
+	fd = active_open(&q);
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_LINGER, &l,
+	    sizeof(l)), 0);
+	assert_int_equal(rump_sys_close(fd), 0);
+	assert_false(expect_seg(&q, TH_RST | TH_ACK, q.rcv_nxt,
+	    q.snd_nxt)->ts_p);
+	expect_nothing(&e);
+	tenv_down(&e);
+}
+
 /* The FIN is retransmitted like data (RFC 9293 3.10.4, RFC 6298). */
 static void
 test_tcp_fin_retransmit(void **state)
@@ -2620,6 +2663,7 @@ main(void)
 		cmocka_unit_test(test_tcp_timewait_reuse_by_sequence),
 		cmocka_unit_test(test_tcp_timewait_reuse_no_ts_then_ts),
 		cmocka_unit_test(test_tcp_close_loses_data_rst),
+		cmocka_unit_test(test_tcp_rst_timestamps),
 		cmocka_unit_test(test_tcp_fin_retransmit),
 		cmocka_unit_test(test_tcp_rst_in_every_state),
 		cmocka_unit_test(test_tcp_syn_in_every_state),
