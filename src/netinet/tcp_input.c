@@ -946,7 +946,14 @@ tcp_step_syn(struct tcpcb *tp, struct tcp_seg *seg)
 	return TV_DROP;
 }
 
-/* RFC 7323 4.3: remember the timestamp to echo. */
+/*
+ * RFC 7323 4.3 (2), 5.3 R3: remember the timestamp to echo.  Called
+ * before the fifth step checks the ACK, in the order of RFC 7323
+ * Appendix D (and of the BSDs): a segment whose ACK then turns out to be
+ * beyond SND.NXT, dropped with an ACK, has set TS.Recent all the same.
+ * Linux takes TS.Recent only once tcp_ack() accepted the ACK
+ * (packetdrill's ts_recent/invalid_ack.pkt).
+ */
 static void
 tcp_update_ts_recent(struct tcpcb *tp, const struct tcp_seg *seg)
 {
