@@ -281,6 +281,10 @@ tcp_send_now(struct tcpcb *tp, int off, int len, int sbcc, bool idle)
 /*
  * Should a segment without data go, to move the window?  RFC 9293
  * 3.8.6.2.2: when the right edge moves by min(RCV.BUFF/2, MSS) or more.
+ * Never once the peer's FIN is in: nothing more will come to fill the
+ * window, and the update would only reach a connection the peer may
+ * already have closed, which answers it with a reset (BSD's tcp_output
+ * has the same rule).
  */
 static bool
 tcp_window_update_due(struct tcpcb *tp, uint32_t win)
@@ -288,7 +292,7 @@ tcp_window_update_due(struct tcpcb *tp, uint32_t win)
 	struct socket *so = tp->t_inpcb->inp_socket;
 	uint32_t adv, step;
 
-	if (so == NULL || win == 0)
+	if (so == NULL || win == 0 || TCPS_HAVERCVDFIN(tp->t_state))
 		return false;
 	adv = win - MIN(win, SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ?
 	    tp->rcv_adv - tp->rcv_nxt : 0);

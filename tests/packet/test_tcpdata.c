@@ -917,6 +917,40 @@ fill_window(struct peer *p, size_t total, size_t hiwat)
 }
 
 /*
+ * Once the peer's FIN is in (CLOSE-WAIT), reading the data opens the
+ * window, but no window update goes: nothing more can come, and the peer
+ * may already have closed (a closed peer answers the update with a reset,
+ * as the dispatch test over net_ring saw; BSD's tcp_output has the rule).
+ */
+static void
+test_rcv_no_window_update_after_fin(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint64_t winup;
+	char c;
+	int fd;
+
+	(void)state;
+	fd = conn_up(&e, &p, PO_MSS | PO_WS);
+	/* 4096 bytes (a multiple of the window scale unit), then the FIN */
+	peer_at(&p, TH_ACK, 0, TS_MSS);
+	peer_at(&p, TH_ACK, TS_MSS, TS_MSS);
+	(void)expect_ack_at(&p, 2 * TS_MSS);		/* every second one */
+	peer_at(&p, TH_ACK | TH_FIN, 2 * TS_MSS, 4096 - 2 * TS_MSS);
+	expect_ack_win(&p, 4097, RCVBUF - 4096);	/* the FIN: at once */
+	assert_int_equal(tstate(fd), TCP_CLOSE_WAIT);
+	winup = tstat(&e, "sndwinup");
+	read_upto(fd, stream(0), 4096);
+	assert_int_equal(rump_sys_read(fd, &c, 1), 0);	/* the FIN */
+	tenv_advance(&e, DELACK_MS);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "sndwinup"), winup);
+	conn_abort(&p, fd);
+	tenv_down(&e);
+}
+
+/*
  * Receiver SWS avoidance (RFC 9293 3.8.6.2.2, MUST-39), a 16 KiB buffer
  * filled: as the application reads a little at a time, the window stays
  * shut, with no segment and no timer sending one, until the space reaches
@@ -2833,6 +2867,7 @@ main(void)
 		cmocka_unit_test(test_tiny_segments_packed),
 		cmocka_unit_test(test_rcv_beyond_window),
 		cmocka_unit_test(test_rcv_window_both_ends),
+		cmocka_unit_test(test_rcv_no_window_update_after_fin),
 		cmocka_unit_test(test_rcv_sws_avoidance),
 		cmocka_unit_test(test_rcv_sws_small_buffer),
 		cmocka_unit_test(test_rcv_window_never_shrinks),
