@@ -96,6 +96,22 @@ struct rump_dpdk_config {
 	 * out in the loop's next burst.
 	 */
 	bool fiber;
+	/*
+	 * Software RSS for a port without it (net_ring, net_memif,
+	 * net_pcap, a single-queue NIC): queue pairs 0..nqueues-1 are
+	 * attached by nqueues instances (usually one per core), and queue
+	 * 0's poll loop receives from all of the port's receive queues and
+	 * hands each frame to the instance that owns its flow: the Toeplitz
+	 * hash (Microsoft's key) of its IPv4 addresses and TCP/UDP ports
+	 * through a 128-entry redirection table, entry i = i % nqueues, as
+	 * a NIC with RSS would.  Frames not of one flow (ARP, broadcasts)
+	 * go to every instance.  Each instance sends on its own queue, and
+	 * its connect() ports are chosen so that replies hash to it
+	 * (rump_rss_set() with instance = queue of nqueues).  Every
+	 * attachment of the port must set it, with the same nqueues;
+	 * queue 0 must be attached for the others to receive.
+	 */
+	bool dispatch;
 };
 
 void rump_dpdk_config_default(struct rump_dpdk_config *cfg);
@@ -127,6 +143,11 @@ struct rump_dpdk_stats {
 					   memory, copied */
 	uint64_t tx_gathered;		/* frames of too many pieces, gathered
 					   into clusters before sending */
+	uint64_t rx_steered;		/* dispatch: frames steered to this
+					   queue pair (broadcast copies too) */
+	uint64_t rx_steer_drops;	/* dispatch: frames for it dropped
+					   (inbox full, not attached, no
+					   mbuf for a copy) */
 	bool link_up;
 	uint32_t link_speed_mbps;
 };

@@ -618,6 +618,218 @@ test_fibers_both_ends(void **state)
 	assert_int_equal(srv.handled, FIB_CONNS);
 }
 
+/*
+ * ---- dispatch: two instances share a port ----
+ *
+ * A net_ring pair with two queue pairs per end; at each end two
+ * instances attach queues 0 and 1 with dispatch (software RSS: queue 0's
+ * poll loop steers every frame to the instance owning its flow).  Each
+ * client instance makes DSP_CONNS connections to the server address;
+ * both server instances listen on it.  Every connection must complete
+ * with its data intact, and no segment may reach an instance without its
+ * connection: that instance would answer with a reset.  The only resets
+ * are the clients' own, one per connection (SO_LINGER 0 once the
+ * server's FIN is in: no TIME-WAIT state left behind).
+ */
+#define DSP_CONNS 60
+#define DSP_BYTES 8192
+
+static _Atomic int dsp_accepted;
+
+struct dsp_inst {
+	struct rump_kernel *k;
+	unsigned ifx;
+	int lfd;
+	int ok, bad;
+};
+
+static void *
+dsp_server(void *arg)
+{
+	struct dsp_inst *si = arg;
+	struct timeval tv = { 0, 50000 };
+	uint8_t buf[4096];
+
+	assert_int_equal(rump_thread_bind(si->k), 0);
+	(void)rump_sys_setsockopt(si->lfd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv));
+	while (atomic_load(&dsp_accepted) < 2 * DSP_CONNS) {
+		int fd = rump_sys_accept(si->lfd, NULL, NULL);
+		ssize_t n;
+
+		if (fd < 0)
+			continue;
+		atomic_fetch_add(&dsp_accepted, 1);
+		while ((n = rump_sys_read(fd, buf, sizeof(buf))) > 0)
+			if (rump_sys_write(fd, buf, (size_t)n) != n)
+				break;
+		rump_sys_close(fd);
+	}
+	rump_sys_close(si->lfd);
+	rump_thread_unbind();
+	return NULL;
+}
+
+static void *
+dsp_client(void *arg)
+{
+	struct dsp_inst *ci = arg;
+	const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(5003) };
+	uint8_t out[DSP_BYTES], in[DSP_BYTES];
+
+	sin.sin_addr.s_addr = inet_addr("198.18.0.1");
+	assert_int_equal(rump_thread_bind(ci->k), 0);
+	for (int c = 0; c < DSP_CONNS; c++) {
+		size_t got = 0;
+		ssize_t n;
+		int fd = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+
+		for (size_t i = 0; i < sizeof(out); i++)
+			out[i] = pattern(i + (uint64_t)c * 13);
+		if (fd < 0 || rump_sys_connect(fd, (struct sockaddr *)&sin,
+		    sizeof(sin)) != 0 ||
+		    rump_sys_write(fd, out, sizeof(out)) != (ssize_t)sizeof(out) ||
+		    rump_sys_shutdown(fd, SHUT_WR) != 0) {
+			ci->bad++;
+			if (fd >= 0)
+				rump_sys_close(fd);
+			continue;
+		}
+		while (got < sizeof(in) && (n = rump_sys_read(fd, in + got,
+		    sizeof(in) - got)) > 0)
+			got += (size_t)n;
+		/* the server's FIN, before our reset */
+		if (got == sizeof(in) && memcmp(in, out, sizeof(in)) == 0 &&
+		    rump_sys_read(fd, in, 1) == 0)
+			ci->ok++;
+		else
+			ci->bad++;
+		(void)rump_sys_setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst,
+		    sizeof(rst));
+		rump_sys_close(fd);
+	}
+	rump_thread_unbind();
+	return NULL;
+}
+
+static void
+test_dispatch_two_instances(void **state)
+{
+	struct dsp_inst srv[2], cli[2];
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(5003) };
+	pthread_t t[4];
+
+	(void)state;
+	assert_int_equal(rump_dpdk_init(EAL), 0);
+	assert_int_equal(rump_dpdk_ring_pair("dsp", 2), 0);
+	atomic_store(&dsp_accepted, 0);
+	for (int side = 0; side < 2; side++) {
+		for (unsigned i = 0; i < 2; i++) {
+			struct dsp_inst *x = side == 0 ? &srv[i] : &cli[i];
+			struct rump_kernel_config kc;
+			struct rump_dpdk_config dc;
+			struct rump_rss_config rc;
+
+			memset(x, 0, sizeof(*x));
+			rump_kernel_config_default(&kc);
+			kc.softint_mode = mode;
+			kc.clock_thread = false;
+			assert_int_equal(rump_kernel_create(&kc, &x->k), 0);
+			rump_dpdk_config_default(&dc);
+			dc.port = side == 0 ? "dspa" : "dspb";
+			dc.queue = i;
+			dc.nqueues = 2;
+			dc.dispatch = true;
+			assert_int_equal(rump_dpdk_attach(x->k, &dc, &x->ifx), 0);
+			/* the attachment made the instance RSS member i of 2 */
+			assert_int_equal(rump_rss_get(x->k, &rc), 0);
+			assert_int_equal(rc.rss_instance, i);
+			assert_int_equal(rc.rss_ninstances, 2);
+		}
+	}
+	/*
+	 * One address per end, on both of its instances, once all four
+	 * are attached (a gratuitous ARP for a queue nobody has attached
+	 * yet would be a counted drop)
+	 */
+	for (int side = 0; side < 2; side++)
+		for (unsigned i = 0; i < 2; i++) {
+			struct dsp_inst *x = side == 0 ? &srv[i] : &cli[i];
+
+			assert_int_equal(rump_if_addr_add(x->k, x->ifx,
+			    inet_addr(side == 0 ? "198.18.0.1" : "198.18.0.2"),
+			    24), 0);
+			assert_int_equal(rump_if_up(x->k, x->ifx), 0);
+		}
+	/* a second attachment without dispatch is refused */
+	{
+		struct rump_dpdk_config dc;
+		unsigned ifx;
+
+		rump_dpdk_config_default(&dc);
+		dc.port = "dspa";
+		dc.queue = 1;
+		dc.nqueues = 2;
+		assert_int_equal(rump_dpdk_attach(srv[0].k, &dc, &ifx), EINVAL);
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(rump_thread_bind(srv[i].k), 0);
+		srv[i].lfd = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(srv[i].lfd >= 0);
+		assert_int_equal(rump_sys_bind(srv[i].lfd,
+		    (struct sockaddr *)&sin, sizeof(sin)), 0);
+		assert_int_equal(rump_sys_listen(srv[i].lfd, 64), 0);
+		assert_int_equal(rump_thread_unbind(), 0);
+		assert_int_equal(pthread_create(&t[i], NULL, dsp_server,
+		    &srv[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[2 + i], NULL, dsp_client,
+		    &cli[i]), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 2; i++) {
+		struct rump_dpdk_stats st;
+
+		assert_int_equal(cli[i].bad, 0);
+		assert_int_equal(cli[i].ok, DSP_CONNS);
+		/*
+		 * No segment reached an instance without its connection:
+		 * the only resets are the clients' closes
+		 */
+		assert_int_equal(stat(srv[i].k, "tcp.sndrst"), 0);
+		assert_int_equal(stat(cli[i].k, "tcp.sndrst"), DSP_CONNS);
+		assert_int_equal(stat(cli[i].k, "tcp.noport"), 0);
+		/* the flows spread over both server instances */
+		assert_true(stat(srv[i].k, "tcp.accepts") > 0);
+		/* the dispatcher steered frames to both, dropping none */
+		assert_int_equal(rump_dpdk_port_stats(srv[i].k, srv[i].ifx,
+		    &st), 0);
+		assert_true(st.rx_steered > 0);
+		assert_int_equal(st.rx_steer_drops, 0);
+		assert_int_equal(rump_dpdk_port_stats(cli[i].k, cli[i].ifx,
+		    &st), 0);
+		assert_true(st.rx_steered > 0);
+		assert_int_equal(st.rx_steer_drops, 0);
+	}
+	assert_int_equal(stat(srv[0].k, "tcp.accepts") +
+	    stat(srv[1].k, "tcp.accepts"), 2 * DSP_CONNS);
+	/* clients: every connection's replies came back to its instance */
+	assert_int_equal(stat(cli[0].k, "tcp.connects") +
+	    stat(cli[1].k, "tcp.connects"), 2 * DSP_CONNS);
+	for (int i = 0; i < 2; i++) {
+		th_wait_until(rump_kernel_leaks(cli[i].k) == 0, 5000);
+		th_kernel_destroy(cli[i].k);
+	}
+	for (int i = 0; i < 2; i++) {
+		th_wait_until(rump_kernel_leaks(srv[i].k) == 0, 5000);
+		th_kernel_destroy(srv[i].k);
+	}
+}
+
 int
 main(void)
 {
@@ -630,6 +842,7 @@ main(void)
 		cmocka_unit_test(test_tcp_small_writes_virtual_offload),
 		cmocka_unit_test(test_pcap_port),
 		cmocka_unit_test(test_fibers_both_ends),
+		cmocka_unit_test(test_dispatch_two_instances),
 	};
 	int rc;
 	const char *m = getenv("RUMPNET_SOFTINT");

@@ -22,6 +22,18 @@
  * kernel memory, on a net_ring) is flagged for the receiving kernel to
  * copy, so no instance ever holds another's memory beyond the wire.
  *
+ * Dispatch (software RSS, dpdk_open_args.dispatch): for ports without
+ * RSS (net_ring, net_memif, net_pcap, single-queue NICs) the poller of
+ * queue 0 receives from every receive queue of the port and steers each
+ * frame, by the Toeplitz hash of its IPv4 addresses and TCP/UDP ports
+ * through the redirection table (net/rss.h, what a NIC would compute), to
+ * the inbox ring of the queue pair that owns the flow; each attachment
+ * then receives from its inbox.  Frames that are not per flow (ARP,
+ * broadcasts and multicasts, anything but IPv4) go to every attachment,
+ * copied.  ICMP errors go where the flow they quote lives; fragments are
+ * hashed by their addresses only, as NICs do.  Each attachment sends on
+ * its own transmit queue.
+ *
  * Copy path: ports on a physical bus (their DMA needs IO addresses the
  * kernel's heap does not have), multi-segment frames to a port without
  * multi-segment support, tx_copy, or an empty attach pool.
@@ -51,6 +63,7 @@
 
 #include "hyper/hyper.h"
 #include "rumpnet/dpdk.h"
+#include "../../net/rss.h"
 #include "dpdk_host.h"
 
 #define DPDK_MAXQ 16
@@ -58,6 +71,7 @@
 #define DPDK_ATTACH_MBUFS 32767
 #define DPDK_TXDS 16383
 #define DPDK_MEMPOOL_CACHE 256
+#define DPDK_INBOX 4096			/* frames waiting in a dispatch inbox */
 
 struct dpdk_port;
 
@@ -77,12 +91,19 @@ struct dpdk_queue {
 	struct txd *reaped;			/* popped, not yet handed over */
 	atomic_ulong outstanding;		/* frames held */
 	uint64_t tx_copied, tx_full, tx_dropped, rx_copied;
+	/* dispatch: frames for this queue pair, steered by queue 0's poller */
+	struct rte_ring *inbox;
+	atomic_ulong steered;			/* [dispatcher] */
+	atomic_ulong steer_drops;		/* [dispatcher] inbox full */
 };
 
 struct dpdk_port {
 	bool configured;
 	bool zerocopy, multiseg, virtual_offload;
 	uint16_t nqueues;
+	bool dispatch;				/* software RSS by queue 0 */
+	struct rss_key *rk;			/* dispatch: the key's tables */
+	uint16_t reta[RSS_RETA_SIZE];		/* dispatch */
 	uint64_t txoff;				/* offloads configured */
 	struct rte_mempool *rxpool;		/* rx and copied tx */
 	struct rte_mempool *attpool;		/* data-less, for attaching */
@@ -204,6 +225,31 @@ fail:
 	fprintf(stderr, "rumpnet: net_ring port %s: %s\n", pname,
 	    rte_strerror(rte_errno));
 	return kerr(ENOMEM);
+}
+
+/* Inbox rings and the hash tables of a dispatched port: 0 or ENOMEM. */
+static int
+dispatch_setup(uint16_t pid, struct dpdk_port *hp)
+{
+	if (hp->rk == NULL && (hp->rk = malloc(sizeof(*hp->rk))) == NULL)
+		return ENOMEM;
+	rss_key_init(hp->rk, rss_default_key, RSS_KEY_LEN);
+	rss_reta_default(hp->reta, RSS_RETA_SIZE, hp->nqueues);
+	for (uint16_t i = 0; i < hp->nqueues; i++) {
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "rn_in_%u_%u", pid, i);
+		/* one producer (the dispatcher), one consumer (the owner) */
+		if ((hp->q[i].inbox = rte_ring_lookup(name)) == NULL &&
+		    (hp->q[i].inbox = rte_ring_create(name, DPDK_INBOX,
+		    rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ)) == NULL) {
+			fprintf(stderr, "rumpnet: ring %s: %s\n", name,
+			    rte_strerror(rte_errno));
+			return ENOMEM;
+		}
+	}
+	hp->dispatch = true;
+	return 0;
 }
 
 static struct rte_mempool *
@@ -371,6 +417,8 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 		q->port = pid;
 		q->queue = i;
 	}
+	if (a->dispatch && (rc = dispatch_setup(pid, hp)) != 0)
+		return rc;
 	hp->configured = true;
 	return 0;
 }
@@ -402,6 +450,13 @@ dpdk_host_open(const struct dpdk_open_args *a, struct dpdk_port_info *info,
 		error = EINVAL;
 		goto out;
 	}
+	if (a->dispatch != hp->dispatch) {
+		fprintf(stderr, "rumpnet: port %s is %sdispatched: every "
+		    "attachment must say so\n", a->port,
+		    hp->dispatch ? "" : "not ");
+		error = EINVAL;
+		goto out;
+	}
 	if (hp->q[a->queue].attached) {
 		error = EBUSY;
 		goto out;
@@ -429,8 +484,13 @@ drain_orphans_locked(void)
 		for (uint16_t i = 0; i < hp->nqueues; i++) {
 			if (hp->q[i].attached)
 				continue;
-			while ((n = rte_eth_rx_burst(pid, i, m, DPDK_BURST)) >
-			    0)
+			/* a dispatched port's queues are queue 0's to read */
+			while ((!hp->dispatch || !hp->q[0].attached) &&
+			    (n = rte_eth_rx_burst(pid, i, m, DPDK_BURST)) > 0)
+				rte_pktmbuf_free_bulk(m, n);
+			while (hp->q[i].inbox != NULL &&
+			    (n = (uint16_t)rte_ring_dequeue_burst(
+			    hp->q[i].inbox, (void **)m, DPDK_BURST, NULL)) > 0)
 				rte_pktmbuf_free_bulk(m, n);
 		}
 	}
@@ -483,6 +543,108 @@ dpdk_host_thread_unregister(void)
 
 /* ---- receive ---- */
 
+/*
+ * The queue pair that owns frame m under the port's redirection table, or
+ * -1 for a frame every attachment gets.
+ */
+static int
+dispatch_owner(const struct dpdk_port *hp, const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	unsigned len = m->data_len, hl;
+	uint32_t src, dst, h;
+	uint16_t fo, sport, dport;
+	uint8_t proto;
+
+	if (len < RTE_ETHER_HDR_LEN + 20 || (p[0] & 1) ||	/* group */
+	    p[12] != 0x08 || p[13] != 0x00)			/* not IPv4 */
+		return -1;
+	p += RTE_ETHER_HDR_LEN;
+	len -= RTE_ETHER_HDR_LEN;
+	hl = (p[0] & 0x0f) * 4u;
+	if ((p[0] >> 4) != 4 || hl < 20 || hl > len)
+		return -1;
+	memcpy(&src, p + 12, 4);
+	memcpy(&dst, p + 16, 4);
+	if (dst == 0xffffffffu || (dst & 0xf0) == 0xe0)	/* bcast, mcast */
+		return -1;
+	proto = p[9];
+	fo = (uint16_t)(p[6] << 8 | p[7]);
+	if ((fo & 0x3fff) != 0 || (proto != IPPROTO_TCP &&
+	    proto != IPPROTO_UDP && proto != IPPROTO_ICMP) || len < hl + 8) {
+		/* fragments and other protocols: the addresses (as NICs) */
+		h = rss_hash_ipv4(hp->rk, src, dst);
+	} else if (proto == IPPROTO_ICMP) {
+		const uint8_t *in = p + hl + 8;		/* the quoted header */
+		unsigned ihl = len >= hl + 28 ? (in[0] & 0x0f) * 4u : 0;
+
+		/* an error about a flow goes where the flow's replies go */
+		if ((p[hl] == 3 || p[hl] == 4 || p[hl] == 11 || p[hl] == 12) &&
+		    ihl >= 20 && len >= hl + 8 + ihl + 4 &&
+		    (in[9] == IPPROTO_TCP || in[9] == IPPROTO_UDP)) {
+			memcpy(&src, in + 16, 4);	/* its destination */
+			memcpy(&dst, in + 12, 4);	/* its source: us */
+			memcpy(&sport, in + ihl + 2, 2);
+			memcpy(&dport, in + ihl, 2);
+			h = rss_hash_ipv4_l4(hp->rk, src, dst, sport, dport);
+		} else
+			h = rss_hash_ipv4(hp->rk, src, dst);
+	} else {
+		memcpy(&sport, p + hl, 2);
+		memcpy(&dport, p + hl + 2, 2);
+		h = rss_hash_ipv4_l4(hp->rk, src, dst, sport, dport);
+	}
+	return (int)rss_queue(h, hp->reta, RSS_RETA_SIZE);
+}
+
+/* Put m into queue pair i's inbox, or drop it (counted). */
+static void
+dispatch_to(struct dpdk_port *hp, unsigned i, struct rte_mbuf *m)
+{
+	struct dpdk_queue *q = &hp->q[i];
+
+	if (!q->attached || rte_ring_enqueue(q->inbox, m) != 0) {
+		rte_pktmbuf_free(m);
+		atomic_fetch_add_explicit(&q->steer_drops, 1,
+		    memory_order_relaxed);
+		return;
+	}
+	atomic_fetch_add_explicit(&q->steered, 1, memory_order_relaxed);
+}
+
+/* Queue 0's poller: everything the port received, to its owners. */
+static void
+dispatch_poll(struct dpdk_port *hp)
+{
+	struct rte_mbuf *m[DPDK_BURST];
+
+	for (uint16_t rq = 0; rq < hp->nqueues; rq++) {
+		uint16_t got = rte_eth_rx_burst(hp->q[0].port, rq, m,
+		    DPDK_BURST);
+
+		for (uint16_t i = 0; i < got; i++) {
+			int owner = dispatch_owner(hp, m[i]);
+
+			if (owner >= 0) {
+				dispatch_to(hp, (unsigned)owner, m[i]);
+				continue;
+			}
+			for (uint16_t j = 1; j < hp->nqueues; j++) {
+				struct rte_mbuf *c = rte_pktmbuf_copy(m[i],
+				    hp->rxpool, 0, UINT32_MAX);
+
+				if (c != NULL)
+					dispatch_to(hp, j, c);
+				else
+					atomic_fetch_add_explicit(
+					    &hp->q[j].steer_drops, 1,
+					    memory_order_relaxed);
+			}
+			dispatch_to(hp, 0, m[i]);
+		}
+	}
+}
+
 unsigned
 dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 {
@@ -492,7 +654,13 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 
 	if (n > DPDK_BURST)
 		n = DPDK_BURST;
-	got = rte_eth_rx_burst(q->port, q->queue, m, (uint16_t)n);
+	if (q->hp->dispatch) {
+		if (q->queue == 0)
+			dispatch_poll(q->hp);
+		got = (uint16_t)rte_ring_dequeue_burst(q->inbox, (void **)m, n,
+		    NULL);
+	} else
+		got = rte_eth_rx_burst(q->port, q->queue, m, (uint16_t)n);
 	for (uint16_t i = 0; i < got; i++) {
 		struct rte_mbuf *mb = m[i];
 		uint64_t ol = mb->ol_flags;
@@ -778,6 +946,8 @@ dpdk_host_stats(struct dpdk_queue *q, struct rump_dpdk_stats *st)
 	st->tx_full = q->tx_full;
 	st->tx_dropped = q->tx_dropped;
 	st->rx_copied = q->rx_copied;
+	st->rx_steered = atomic_load(&q->steered);
+	st->rx_steer_drops = atomic_load(&q->steer_drops);
 }
 
 int

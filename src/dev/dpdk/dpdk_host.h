@@ -85,6 +85,7 @@ struct dpdk_open_args {
 	unsigned queue, nqueues;
 	unsigned rx_desc, tx_desc, mbufs;
 	bool tx_copy, promisc, virtual_offload;
+	bool dispatch;			/* software RSS (dpdk_host.c) */
 };
 /*
  * dpdk_host_open: set the port up and started (first attachment), claim

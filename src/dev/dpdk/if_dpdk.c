@@ -48,6 +48,7 @@
 #include "netinet/ip.h"
 #include "netinet/tcp.h"
 #include "rumpnet/dpdk.h"
+#include "rumpnet/net.h"
 
 #include "dpdk_host.h"
 
@@ -573,6 +574,16 @@ rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
 	a.tx_copy = cfg->tx_copy;
 	a.promisc = cfg->promisc;
 	a.virtual_offload = cfg->virtual_offload;
+	a.dispatch = cfg->dispatch;
+	if (cfg->dispatch) {
+		unsigned nq = cfg->nqueues ? cfg->nqueues : cfg->queue + 1;
+		struct rump_rss_config rc;
+
+		/* connect() ports whose replies the dispatcher steers here */
+		rump_rss_config_default(&rc, cfg->queue, nq);
+		if ((error = rump_rss_set(k, &rc)) != 0)
+			return error;		/* a host errno already */
+	}
 	if ((error = dpdk_host_open(&a, &info, &q)) != 0)
 		return hyper_errno_to_host(error);
 	if ((error = rump_schedule_kernel(k)) != 0) {
