@@ -13,6 +13,9 @@
 #                     every {softint threads|inline} x {locks mp|up} x
 #                     {curlwp hypercall|tls} x {pthreads|fibers}, as ratios
 #                     to classic rump; table, BENCH lines, bench/matrix.png
+#   make bench-scale  aggregate rr/crr, 16 connections per core, one core
+#                     vs two (a closed client/server pair per core),
+#                     rumpnet fibers and threads and Linux, medians of 3
 #   make bench-kern   kernbench in the mp/up/hypercall builds, side by side
 #   make bench-udp    udpbench (UDP receive path, both softint modes, Linux)
 #   make bench-tcp    tcpbench (TCP rr, crr, stream against Linux; options
@@ -23,7 +26,7 @@ MESON_OPTS ?=
 TCPBENCH_OPTS ?=
 BENCH_DURATION ?= 5
 
-.PHONY: all deps build run check bench bench-matrix bench-kern bench-udp \
+.PHONY: all deps build run check bench bench-matrix bench-scale bench-kern bench-udp \
 	bench-tcp clean
 
 all: build
@@ -52,6 +55,12 @@ bench: deps
 
 bench-matrix: deps
 	scripts/bench-matrix $(BENCH_DURATION)
+
+bench-scale: deps
+	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \
+		--buildtype=release -Db_ndebug=true >/dev/null
+	ninja -C build-bench-default apps/rumpnet-perf >/dev/null
+	scripts/bench-scale build-bench-default $(BENCH_DURATION)
 
 bench-kern: deps
 	scripts/bench-kern

@@ -86,6 +86,7 @@
 #define PERF_TIMEO_MS	20		/* SO_RCVTIMEO of blocking calls */
 #define PERF_STALL_NS	(10 * 1000000000ull)	/* no answer: give up */
 #define PERF_MAX_CONNS	4000
+#define PERF_MAX_CORES	16
 
 enum perf_test { T_RR, T_CRR, T_STREAM, T_UDP };
 enum perf_mode { M_SERVER, M_CLIENT, M_BOTH };
@@ -107,6 +108,9 @@ struct perf_opts {
 	int busy_poll;			/* SO_BUSY_POLL in us, 0: off */
 	int sockbuf;			/* SO_SNDBUF and SO_RCVBUF, 0: default */
 	int cpus[2];			/* both: server's and client's CPU */
+	unsigned ncores;		/* both --cores: closed pairs per core */
+	int cores[PERF_MAX_CORES];
+	const char *ring;		/* both: the net_ring pair's name */
 	const char *client_addr;	/* both: the client instance's */
 	bool stats;			/* print the instances' counters */
 	bool quiet;			/* no progress lines */
@@ -224,6 +228,22 @@ hist_add(struct hist *h, uint64_t ns)
 	h->count++;
 	h->sum_ns += ns;
 	h->bucket[hist_index(ns)]++;
+}
+
+/* Add the samples of b to a. */
+static void
+hist_merge(struct hist *a, const struct hist *b)
+{
+	if (b->count == 0)
+		return;
+	if (a->count == 0 || b->min_ns < a->min_ns)
+		a->min_ns = b->min_ns;
+	if (b->max_ns > a->max_ns)
+		a->max_ns = b->max_ns;
+	a->count += b->count;
+	a->sum_ns += b->sum_ns;
+	for (unsigned i = 0; i < HIST_N; i++)
+		a->bucket[i] += b->bucket[i];
 }
 
 /* The p-quantile (0 < p <= 1) in microseconds; 0 without samples. */
@@ -1690,6 +1710,7 @@ struct both_side {
 
 struct both {
 	struct both_side b_server, b_client;
+	char b_port[2][40];		/* the net_ring pair's two ends */
 };
 
 /* Bring up this side's instance (rumpnet) on the calling thread. */
@@ -1800,28 +1821,29 @@ wait_done(_Atomic bool *done, double seconds)
  * the CPUs we had back.
  */
 static int
-both_dpdk(const struct app_net_opts *no)
+both_dpdk(const struct app_net_opts *no, const char *ring)
 {
-	static bool done;
+	static pthread_mutex_t mtx = PTHREAD_MUTEX_INITIALIZER;
+	static bool eal;
 	cpu_set_t saved;
-	int error;
+	int error = 0;
 
-	if (done)
-		return 0;
-	sched_getaffinity(0, sizeof(saved), &saved);
-	if ((error = rump_dpdk_init(no->dpdk)) != 0) {
-		fprintf(stderr, "rumpnet-perf: DPDK EAL: %s\n",
-		    strerror(error));
-		return -1;
+	pthread_mutex_lock(&mtx);
+	if (!eal) {
+		sched_getaffinity(0, sizeof(saved), &saved);
+		if ((error = rump_dpdk_init(no->dpdk)) != 0)
+			fprintf(stderr, "rumpnet-perf: DPDK EAL: %s\n",
+			    strerror(error));
+		sched_setaffinity(0, sizeof(saved), &saved);
+		eal = error == 0;
 	}
-	sched_setaffinity(0, sizeof(saved), &saved);
-	if ((error = rump_dpdk_ring_pair("perf", 1)) != 0) {
-		fprintf(stderr, "rumpnet-perf: net_ring pair: %s\n",
+	/* a pair made by an earlier run of this process is used again */
+	if (error == 0 && (error = rump_dpdk_ring_pair(ring, 1)) != 0 &&
+	    error != EEXIST)
+		fprintf(stderr, "rumpnet-perf: net_ring pair %s: %s\n", ring,
 		    strerror(error));
-		return -1;
-	}
-	done = true;
-	return 0;
+	pthread_mutex_unlock(&mtx);
+	return error != 0 && error != EEXIST ? -1 : 0;
 }
 
 /*
@@ -1848,8 +1870,10 @@ both_once(const struct perf_opts *o, const struct app_net_opts *no,
 		b->b_server.bs_server.s_addr = o->server_set ?
 		    o->server.s_addr : htonl(INADDR_LOOPBACK);
 	} else {
-		b->b_server.bs_net.port = "perfa";
-		b->b_client.bs_net.port = "perfb";
+		snprintf(b->b_port[0], sizeof(b->b_port[0]), "%sa", o->ring);
+		snprintf(b->b_port[1], sizeof(b->b_port[1]), "%sb", o->ring);
+		b->b_server.bs_net.port = b->b_port[0];
+		b->b_client.bs_net.port = b->b_port[1];
 		if (b->b_server.bs_net.addr == NULL)
 			b->b_server.bs_net.addr = "198.18.0.1/24";
 		b->b_client.bs_net.addr = o->client_addr;
@@ -1859,7 +1883,7 @@ both_once(const struct perf_opts *o, const struct app_net_opts *no,
 		    no->virtual_offload;
 		rump_addr_parse(b->b_server.bs_net.addr, &a, &plen);
 		b->b_server.bs_server.s_addr = a;
-		if (both_dpdk(no) != 0) {
+		if (both_dpdk(no, o->ring) != 0) {
 			free(b);
 			return -1;
 		}
@@ -1912,10 +1936,90 @@ result_rate(const struct perf_opts *o, const struct perf_result *r)
  * both, --stack both: rumpnet over the ring pair, then Linux over its
  * loopback, the same workload; the last line compares them.
  */
+/*
+ * --cores A,B,...: one closed client/server pair per core, all at once:
+ * on core c a server instance and a client instance (each with its poll
+ * loop, both pinned to c) on a net_ring pair of their own ("perfc<i>"),
+ * or, with --stack linux, a server and a client over loopback on port
+ * --tcp-port + i.  The figure is the sum over the cores.
+ */
+struct core_run {
+	struct perf_opts cr_o;
+	const struct app_net_opts *cr_no;
+	char cr_ring[16];
+	struct perf_result cr_r;
+	int cr_rv;
+};
+
+static void *
+core_main(void *arg)
+{
+	struct core_run *cr = arg;
+
+	cr->cr_rv = both_once(&cr->cr_o, cr->cr_no, &cr->cr_r);
+	return NULL;
+}
+
+static int
+run_cores(const struct perf_opts *o, const struct app_net_opts *no)
+{
+	struct core_run *cr = calloc(o->ncores, sizeof(*cr));
+	pthread_t t[PERF_MAX_CORES];
+	struct perf_result sum;
+	double secs = 0;
+	int failed = 0;
+
+	if (cr == NULL)
+		return 1;
+	for (unsigned i = 0; i < o->ncores; i++) {
+		cr[i].cr_o = *o;
+		cr[i].cr_o.cpus[0] = cr[i].cr_o.cpus[1] = o->cores[i];
+		cr[i].cr_o.port = (uint16_t)(o->port + (o->linux_stack ? i : 0));
+		snprintf(cr[i].cr_ring, sizeof(cr[i].cr_ring), "perfc%u", i);
+		cr[i].cr_o.ring = cr[i].cr_ring;
+		cr[i].cr_no = no;
+		if (pthread_create(&t[i], NULL, core_main, &cr[i]) != 0) {
+			fprintf(stderr, "rumpnet-perf: cannot create threads\n");
+			_exit(1);
+		}
+	}
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned i = 0; i < o->ncores; i++) {
+		struct perf_result *r = &cr[i].cr_r;
+
+		pthread_join(t[i], NULL);
+		if (cr[i].cr_rv != 0 || r->error[0] != '\0') {
+			failed = 1;
+			snprintf(sum.error, sizeof(sum.error), "core %d: %s",
+			    o->cores[i], r->error[0] != '\0' ? r->error :
+			    "did not start");
+		}
+		printf("rumpnet-perf: core %d: %.1f %s\n", o->cores[i],
+		    result_rate(o, r), o->test == T_STREAM ? "Gbit/s" :
+		    o->test == T_UDP ? "datagrams/s" : "per s");
+		sum.ops += r->ops;
+		sum.sent += r->sent;
+		sum.received += r->received;
+		sum.dropped += r->dropped;
+		sum.counted = i == 0 ? r->counted : sum.counted && r->counted;
+		hist_merge(&sum.lat, &r->lat);
+		if (r->seconds > secs)
+			secs = r->seconds;
+	}
+	sum.seconds = secs;
+	printf("rumpnet-perf: %u cores:\n", o->ncores);
+	print_result(o, o->linux_stack ? "linux" : "rumpnet", &sum);
+	free(cr);
+	return failed;
+}
+
 static int
 run_both(const struct perf_opts *o, const struct app_net_opts *no)
 {
 	static struct perf_result r[2];
+
+	if (o->ncores > 0)
+		return run_cores(o, no);
 	struct perf_opts os[2];
 	int n = o->compare ? 2 : 1, failed = 0;
 
@@ -1978,6 +2082,8 @@ static const char perf_usage[] =
 "  --sockbuf BYTES       SO_SNDBUF and SO_RCVBUF on every socket\n"
 "  --cpus A,B            both: server side on CPU A, client side on B\n"
 "                        (application thread and the port's poll loop)\n"
+"  --cores A,B,...       both: a closed server/client pair on each of these\n"
+"                        CPUs at once (own net_ring pair each); the sum\n"
 "  --client-addr A.B.C.D/N  both: the client's address (default\n"
 "                        198.18.0.2/24; --addr is the server's, default\n"
 "                        198.18.0.1/24)\n"
@@ -1992,7 +2098,7 @@ static const char perf_usage[] =
 enum {
 	OPT_TEST = 1, OPT_CONNS, OPT_MSG, OPT_DURATION, OPT_STACK, OPT_SERVER,
 	OPT_TCPPORT, OPT_BUSY, OPT_SOCKBUF, OPT_CPUS, OPT_CLIENTADDR,
-	OPT_NOVOFF, OPT_STATS, OPT_QUIET, OPT_HELP,
+	OPT_NOVOFF, OPT_STATS, OPT_QUIET, OPT_CORES, OPT_HELP,
 };
 
 static int
@@ -2075,6 +2181,26 @@ perf_getopt(void *ctx, int c, const char *arg)
 		return 0;
 	case OPT_CPUS:
 		return parse_cpus(arg, o->cpus);
+	case OPT_CORES: {
+		char *end;
+		const char *q = arg;
+
+		o->ncores = 0;
+		do {
+			unsigned long cpu = strtoul(q, &end, 10);
+
+			if (end == q || cpu > 1023 || o->ncores == PERF_MAX_CORES ||
+			    (*end != ',' && *end != '\0')) {
+				fprintf(stderr, "--cores %s: a list of up to %d "
+				    "CPU numbers, A,B,...\n", arg,
+				    PERF_MAX_CORES);
+				return -1;
+			}
+			o->cores[o->ncores++] = (int)cpu;
+			q = end + 1;
+		} while (*end == ',');
+		return 0;
+	}
 	case OPT_CLIENTADDR:
 		if (rump_addr_parse(arg, &a, &plen) != 0) {
 			fprintf(stderr, "--client-addr %s: not A.B.C.D/N\n",
@@ -2115,6 +2241,7 @@ parse_args(int argc, char **argv, struct perf_opts *o,
 		{ "busy-poll", required_argument, 0, OPT_BUSY },
 		{ "sockbuf", required_argument, 0, OPT_SOCKBUF },
 		{ "cpus", required_argument, 0, OPT_CPUS },
+		{ "cores", required_argument, 0, OPT_CORES },
 		{ "client-addr", required_argument, 0, OPT_CLIENTADDR },
 		{ "no-virtual-offload", no_argument, 0, OPT_NOVOFF },
 		{ "stats", no_argument, 0, OPT_STATS },
@@ -2154,6 +2281,11 @@ parse_args(int argc, char **argv, struct perf_opts *o,
 		    "0\n");
 		return -1;
 	}
+	if (o->ncores > 0 && (o->mode != M_BOTH || o->compare)) {
+		fprintf(stderr, "rumpnet-perf: --cores is for the both mode, "
+		    "with --stack rumpnet or linux\n");
+		return -1;
+	}
 	if (o->compare && o->mode != M_BOTH) {
 		fprintf(stderr, "rumpnet-perf: --stack both is for the both "
 		    "mode\n");
@@ -2181,6 +2313,7 @@ main(int argc, char **argv)
 	struct perf_opts o = {
 		.test = T_RR, .conns = 1, .port = PERF_PORT, .busy_poll = 50,
 		.cpus = { -1, -1 }, .client_addr = "198.18.0.2/24",
+		.ring = "perf",
 	};
 	struct app_net_opts no;
 

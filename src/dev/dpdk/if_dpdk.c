@@ -421,6 +421,8 @@ dpdk_loop_fibers(struct dpdk_softc *sc, int n, uint64_t now, uint64_t last_rx)
 	    now - last_rx > spin_ns)
 		(void)hyper_fiber_wait((uint64_t)sc->sc_cfg.idle_sleep_us *
 		    1000);
+	else if (n == 0 && sc->sc_cfg.idle != RUMP_DPDK_IDLE_BUSY)
+		hyper_thread_yield();	/* another thread on this CPU runs */
 	else if (n == 0)
 		spin_pause();
 	curlwp_set(l);
