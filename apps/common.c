@@ -27,6 +27,8 @@ const char app_net_usage[] =
 "  --tx-copy             copy frames on transmit instead of attaching them\n"
 "  --virtual-offload     memory-only link with rumpnet at both ends: TSO and\n"
 "                        checksums left out, as on Linux's veth\n"
+"  --cores A,B,...       one instance per CPU on the port, flows spread by\n"
+"                        software RSS (servers; perf both: a pair per CPU)\n"
 "  --fibers              run the poll loop as a fiber of the application's\n"
 "                        thread (and, in servers, a fiber per connection)\n";
 
@@ -177,9 +179,40 @@ badarp:
 	case APP_OPT_FIBERS:
 		o->fibers = true;
 		return 1;
+	case APP_OPT_CORES: {
+		const char *q = arg;
+		char *end;
+
+		o->ncores = 0;
+		do {
+			unsigned long cpu = strtoul(q, &end, 10);
+
+			if (end == q || cpu > 1023 || o->ncores == APP_MAX_CORES ||
+			    (*end != ',' && *end != '\0')) {
+				fprintf(stderr, "--cores %s: a list of up to %d "
+				    "CPU numbers, A,B,...\n", arg, APP_MAX_CORES);
+				return -1;
+			}
+			o->cores[o->ncores++] = (int)cpu;
+			q = end + 1;
+		} while (*end == ',');
+		return 1;
+	}
 	default:
 		return 0;
 	}
+}
+
+void
+app_net_core_opts(const struct app_net_opts *o, unsigned i,
+    struct app_net_opts *oi)
+{
+	*oi = *o;
+	oi->ncores = 0;
+	oi->queue = i;
+	oi->nqueues = o->ncores;
+	oi->dispatch = o->ncores > 1;
+	oi->cpu = o->cores[i];
 }
 
 int
@@ -281,6 +314,9 @@ app_net_start(const struct app_net_opts *o, struct app_net *net)
 	dc.tx_copy = o->tx_copy;
 	dc.virtual_offload = o->virtual_offload;
 	dc.fiber = o->fibers;
+	dc.queue = o->queue;
+	dc.nqueues = o->nqueues;
+	dc.dispatch = o->dispatch;
 	if (o->fibers && o->cpu >= 0 && (error = app_pin_cpu(o->cpu)) != 0) {
 		fail("--cpu", error);
 		goto out;

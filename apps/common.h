@@ -18,6 +18,10 @@
  *   --tx-copy             copy on transmit (default: zero copy)
  *   --virtual-offload     the link is memory only with rumpnet at both ends
  *   --mtu N
+ *   --cores A,B,...       servers: one instance per CPU, all on the port
+ *                         (queue pair i each; software RSS dispatch by
+ *                         queue 0), each listening; perf both: a closed
+ *                         pair per CPU
  *   --fibers              the poll loop runs as a fiber of the application's
  *                         thread; apps that serve connections run one fiber
  *                         per connection there (rump_fiber_spawn())
@@ -52,6 +56,7 @@ enum {
 	APP_OPT_VOFFLOAD,
 	APP_OPT_MTU,
 	APP_OPT_FIBERS,
+	APP_OPT_CORES,
 };
 
 #define APP_NET_LONGOPTS						\
@@ -68,9 +73,11 @@ enum {
 	{ "tx-copy", no_argument, 0, APP_OPT_TXCOPY },			\
 	{ "virtual-offload", no_argument, 0, APP_OPT_VOFFLOAD },	\
 	{ "mtu", required_argument, 0, APP_OPT_MTU },			\
-	{ "fibers", no_argument, 0, APP_OPT_FIBERS }
+	{ "fibers", no_argument, 0, APP_OPT_FIBERS },			\
+	{ "cores", required_argument, 0, APP_OPT_CORES }
 
 #define APP_MAX_ARP 16
+#define APP_MAX_CORES 16
 
 struct app_net_opts {
 	const char *dpdk;		/* EAL arguments, NULL: default */
@@ -86,6 +93,10 @@ struct app_net_opts {
 	bool tx_copy;
 	bool virtual_offload;
 	bool fibers;			/* poll loop: a fiber of the app's thread */
+	unsigned ncores;		/* --cores: 0 none */
+	int cores[APP_MAX_CORES];
+	unsigned queue, nqueues;	/* the port's queue pair (0, 0: 1) */
+	bool dispatch;			/* software RSS over nqueues instances */
 	unsigned narp;
 	uint32_t arp_addr[APP_MAX_ARP];
 	uint8_t arp_mac[APP_MAX_ARP][6];
@@ -125,6 +136,13 @@ int app_impair_parse(const char *spec, struct rump_impair_config *ic);
  * printing what failed.
  */
 int app_net_start(const struct app_net_opts *o, struct app_net *net);
+/*
+ * app_net_core_opts: the options of instance i of --cores: queue pair i
+ * of ncores with dispatch, poll loop (and, with --fibers, everything) on
+ * CPU cores[i].
+ */
+void app_net_core_opts(const struct app_net_opts *o, unsigned i,
+    struct app_net_opts *oi);
 /* app_pin_cpu: pin the calling thread to host CPU cpu.  0 or an errno. */
 int app_pin_cpu(int cpu);
 /* app_net_stop: unbind the calling thread, destroy the instance. */

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -339,7 +340,7 @@ struct echo_fibers {
 	uint64_t ef_deadline;
 };
 
-static struct echo_fibers efib;
+static __thread struct echo_fibers efib;	/* per instance thread */
 
 /* Blocking with a timeout of ECHO_WAIT_MS: 0 or -1. */
 static int
@@ -564,14 +565,71 @@ echo_open(struct echo_server *es, const struct echo_opts *eo)
 	return 0;
 }
 
+/* One instance and its server, on the calling thread. */
+struct echo_inst {
+	struct app_net_opts ei_no;
+	const struct echo_opts *ei_eo;
+	struct echo_server ei_es;
+	int ei_rv;
+	pthread_t ei_thread;
+};
+
+static void *
+echo_inst_main(void *arg)
+{
+	struct echo_inst *ei = arg;
+	struct echo_server *es = &ei->ei_es;
+	const struct echo_opts *eo = ei->ei_eo;
+	struct app_net net;
+	char addr[INET_ADDRSTRLEN], who[40];
+
+	es->es_kq = es->es_lfd = es->es_ufd = -1;
+	LIST_INIT(&es->es_live);
+	SLIST_INIT(&es->es_dead);
+	es->es_quiet = eo->quiet;
+	if (app_net_start(&ei->ei_no, &net) != 0) {
+		ei->ei_rv = 1;
+		return NULL;
+	}
+	if (echo_open(es, eo) != 0) {
+		ei->ei_rv = 1;
+	} else {
+		inet_ntop(AF_INET, &net.addr, addr, sizeof(addr));
+		printf("rumpnet-echo: echoing on %s, TCP port %u, UDP port "
+		    "%u%s\n", addr, eo->tcp_port, eo->udp_port,
+		    ei->ei_no.nqueues > 1 ? " (an instance per core)" : "");
+		if ((ei->ei_no.fibers ? echo_fibers(es, net.k,
+		    util_deadline(eo->duration)) :
+		    echo_loop(es, util_deadline(eo->duration))) != 0)
+			ei->ei_rv = 1;
+	}
+	while (!LIST_EMPTY(&es->es_live))
+		conn_close(es, LIST_FIRST(&es->es_live), "stopping");
+	echo_free_dead(es);
+	if (es->es_lfd >= 0)
+		rump_sys_close(es->es_lfd);
+	if (es->es_ufd >= 0)
+		rump_sys_close(es->es_ufd);
+	if (es->es_kq >= 0)
+		rump_sys_close(es->es_kq);
+	if (ei->ei_no.nqueues > 1)
+		snprintf(who, sizeof(who), "rumpnet-echo: core %d",
+		    ei->ei_no.cpu);
+	else
+		snprintf(who, sizeof(who), "rumpnet-echo");
+	util_print_stats(stdout, net.k, who);
+	app_net_stop(&net);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct echo_opts eo = { .tcp_port = 7, .udp_port = 7 };
-	struct echo_server es = { .es_kq = -1, .es_lfd = -1, .es_ufd = -1 };
+	struct echo_inst *ei;
 	struct app_net_opts no;
-	struct app_net net;
-	char addr[INET_ADDRSTRLEN];
+	struct echo_server sum = { 0 };
+	unsigned n;
 	int rv = 0;
 
 	app_net_opts_default(&no);
@@ -581,41 +639,54 @@ main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	util_signals();
-	if (app_net_start(&no, &net) != 0)
+	n = no.ncores > 0 ? no.ncores : 1;
+	if ((ei = calloc(n, sizeof(*ei))) == NULL) {
+		fprintf(stderr, "rumpnet-echo: out of memory\n");
 		return 1;
-	LIST_INIT(&es.es_live);
-	SLIST_INIT(&es.es_dead);
-	es.es_quiet = eo.quiet;
-	if (echo_open(&es, &eo) != 0) {
-		rv = 1;
-	} else {
-		inet_ntop(AF_INET, &net.addr, addr, sizeof(addr));
-		printf("rumpnet-echo: echoing on %s, TCP port %u, UDP port "
-		    "%u\n", addr, eo.tcp_port, eo.udp_port);
-		if ((no.fibers ? echo_fibers(&es, net.k,
-		    util_deadline(eo.duration)) :
-		    echo_loop(&es, util_deadline(eo.duration))) != 0)
-			rv = 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		ei[i].ei_eo = &eo;
+		if (no.ncores > 0)
+			app_net_core_opts(&no, i, &ei[i].ei_no);
+		else
+			ei[i].ei_no = no;
+	}
+	if (no.ncores == 0)
+		echo_inst_main(&ei[0]);
+	else {
+		/* queue 0 (the dispatcher) first: it configures the port */
+		for (unsigned i = 0; i < n; i++)
+			if (pthread_create(&ei[i].ei_thread, NULL,
+			    echo_inst_main, &ei[i]) != 0) {
+				fprintf(stderr, "rumpnet-echo: threads\n");
+				_exit(1);
+			}
+		for (unsigned i = 0; i < n; i++)
+			pthread_join(ei[i].ei_thread, NULL);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		sum.es_accepted += ei[i].ei_es.es_accepted;
+		sum.es_open += ei[i].ei_es.es_open;
+		sum.es_tcp_bytes += ei[i].ei_es.es_tcp_bytes;
+		sum.es_udp_dgrams += ei[i].ei_es.es_udp_dgrams;
+		sum.es_udp_bytes += ei[i].ei_es.es_udp_bytes;
+		sum.es_udp_drops += ei[i].ei_es.es_udp_drops;
+		rv |= ei[i].ei_rv;
+		if (n > 1)
+			printf("rumpnet-echo: core %d: %llu connections, %llu "
+			    "UDP datagrams\n", ei[i].ei_no.cpu,
+			    (unsigned long long)ei[i].ei_es.es_accepted,
+			    (unsigned long long)ei[i].ei_es.es_udp_dgrams);
 	}
 	printf("rumpnet-echo: stopping: %llu connections accepted, %llu "
 	    "open, %llu TCP bytes echoed, %llu UDP datagrams (%llu bytes) "
 	    "echoed, %llu not sent back\n",
-	    (unsigned long long)es.es_accepted,
-	    (unsigned long long)es.es_open,
-	    (unsigned long long)es.es_tcp_bytes,
-	    (unsigned long long)es.es_udp_dgrams,
-	    (unsigned long long)es.es_udp_bytes,
-	    (unsigned long long)es.es_udp_drops);
-	while (!LIST_EMPTY(&es.es_live))
-		conn_close(&es, LIST_FIRST(&es.es_live), "stopping");
-	echo_free_dead(&es);
-	if (es.es_lfd >= 0)
-		rump_sys_close(es.es_lfd);
-	if (es.es_ufd >= 0)
-		rump_sys_close(es.es_ufd);
-	if (es.es_kq >= 0)
-		rump_sys_close(es.es_kq);
-	util_print_stats(stdout, net.k, "rumpnet-echo");
-	app_net_stop(&net);
+	    (unsigned long long)sum.es_accepted,
+	    (unsigned long long)sum.es_open,
+	    (unsigned long long)sum.es_tcp_bytes,
+	    (unsigned long long)sum.es_udp_dgrams,
+	    (unsigned long long)sum.es_udp_bytes,
+	    (unsigned long long)sum.es_udp_drops);
+	free(ei);
 	return rv;
 }

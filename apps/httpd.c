@@ -56,6 +56,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1124,7 +1125,7 @@ http_loop(struct http_server *hs, uint64_t deadline)
  * connection's fiber.
  */
 
-static struct rump_kernel *http_fiber_k;
+static __thread struct rump_kernel *http_fiber_k;	/* per instance */
 
 static void
 http_conn_fiber(void *arg)
@@ -1318,14 +1319,79 @@ parse_args(int argc, char **argv, struct http_opts *ho,
 	return 0;
 }
 
+/* One instance and its server, on the calling thread. */
+struct http_inst {
+	struct app_net_opts hi_no;
+	const struct http_opts *hi_ho;
+	struct http_server hi_hs;
+	int hi_rv;
+	pthread_t hi_thread;
+};
+
+static void *
+http_inst_main(void *arg)
+{
+	struct http_inst *hi = arg;
+	struct http_server *hs = &hi->hi_hs;
+	const struct http_opts *ho = hi->hi_ho;
+	struct app_net net;
+	char addr[INET_ADDRSTRLEN], who[40];
+
+	hs->hs_kq = hs->hs_lfd = -1;
+	if ((hs->hs_chunk = malloc(HTTP_CHUNK)) == NULL) {
+		fprintf(stderr, "rumpnet-httpd: out of memory\n");
+		hi->hi_rv = 1;
+		return NULL;
+	}
+	if (app_net_start(&hi->hi_no, &net) != 0) {
+		free(hs->hs_chunk);
+		hi->hi_rv = 1;
+		return NULL;
+	}
+	hs->hs_opts = ho;
+	hs->hs_net = &net;
+	hs->hs_start_ns = hs->hs_sweep_ns = app_now_ns();
+	if (http_listen(hs, ho->port) != 0) {
+		fprintf(stderr, "rumpnet-httpd: port %u: %s\n", ho->port,
+		    strerror(errno));
+		hi->hi_rv = 1;
+	} else {
+		inet_ntop(AF_INET, &net.addr, addr, sizeof(addr));
+		printf("rumpnet-httpd: serving %s on %s:%u%s\n", ho->root, addr,
+		    ho->port, hi->hi_no.nqueues > 1 ?
+		    " (an instance per core)" : "");
+		if ((hi->hi_no.fibers ? http_fibers(hs, net.k,
+		    util_deadline(ho->duration)) :
+		    http_loop(hs, util_deadline(ho->duration))) != 0)
+			hi->hi_rv = 1;
+	}
+	while (!LIST_EMPTY(&hs->hs_live))
+		conn_close(hs, LIST_FIRST(&hs->hs_live));
+	conn_free_dead(hs);
+	if (hs->hs_lfd >= 0)
+		rump_sys_close(hs->hs_lfd);
+	if (hs->hs_kq >= 0)
+		rump_sys_close(hs->hs_kq);
+	if (hi->hi_no.nqueues > 1)
+		snprintf(who, sizeof(who), "rumpnet-httpd: core %d",
+		    hi->hi_no.cpu);
+	else
+		snprintf(who, sizeof(who), "rumpnet-httpd");
+	util_print_stats(stdout, net.k, who);
+	app_net_stop(&net);
+	free(hs->hs_chunk);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct http_opts ho = { .root = ".", .port = 80 };
-	struct http_server hs = { .hs_kq = -1, .hs_lfd = -1 };
+	struct http_inst *hi;
 	struct app_net_opts no;
-	struct app_net net;
-	char addr[INET_ADDRSTRLEN], root[4096];
+	char root[4096];
+	uint64_t acc = 0, open_ = 0, req = 0, sent = 0;
+	unsigned n;
 	int rv = 0;
 
 	app_net_opts_default(&no);
@@ -1335,48 +1401,53 @@ main(int argc, char **argv)
 	}
 	/* the root without its trailing slashes: paths start with '/' */
 	snprintf(root, sizeof(root), "%s", ho.root);
-	for (size_t n = strlen(root); n > 1 && root[n - 1] == '/'; n--)
-		root[n - 1] = '\0';
+	for (size_t k = strlen(root); k > 1 && root[k - 1] == '/'; k--)
+		root[k - 1] = '\0';
 	ho.root = root;
-	if ((hs.hs_chunk = malloc(HTTP_CHUNK)) == NULL) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	util_signals();
+	n = no.ncores > 0 ? no.ncores : 1;
+	if ((hi = calloc(n, sizeof(*hi))) == NULL) {
 		fprintf(stderr, "rumpnet-httpd: out of memory\n");
 		return 1;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	util_signals();
-	if (app_net_start(&no, &net) != 0)
-		return 1;
-	hs.hs_opts = &ho;
-	hs.hs_net = &net;
-	hs.hs_start_ns = hs.hs_sweep_ns = app_now_ns();
-	if (http_listen(&hs, ho.port) != 0) {
-		fprintf(stderr, "rumpnet-httpd: port %u: %s\n", ho.port,
-		    strerror(errno));
-		rv = 1;
-	} else {
-		inet_ntop(AF_INET, &net.addr, addr, sizeof(addr));
-		printf("rumpnet-httpd: serving %s on %s:%u\n", ho.root, addr,
-		    ho.port);
-		if ((no.fibers ? http_fibers(&hs, net.k,
-		    util_deadline(ho.duration)) :
-		    http_loop(&hs, util_deadline(ho.duration))) != 0)
-			rv = 1;
+	for (unsigned i = 0; i < n; i++) {
+		hi[i].hi_ho = &ho;
+		if (no.ncores > 0)
+			app_net_core_opts(&no, i, &hi[i].hi_no);
+		else
+			hi[i].hi_no = no;
+	}
+	if (no.ncores == 0)
+		http_inst_main(&hi[0]);
+	else {
+		for (unsigned i = 0; i < n; i++)
+			if (pthread_create(&hi[i].hi_thread, NULL,
+			    http_inst_main, &hi[i]) != 0) {
+				fprintf(stderr, "rumpnet-httpd: threads\n");
+				_exit(1);
+			}
+		for (unsigned i = 0; i < n; i++)
+			pthread_join(hi[i].hi_thread, NULL);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct http_server *hs = &hi[i].hi_hs;
+
+		acc += hs->hs_accepted;
+		open_ += hs->hs_open;
+		req += hs->hs_requests;
+		sent += hs->hs_sent;
+		rv |= hi[i].hi_rv;
+		if (n > 1)
+			printf("rumpnet-httpd: core %d: %llu connections, %llu "
+			    "requests\n", hi[i].hi_no.cpu,
+			    (unsigned long long)hs->hs_accepted,
+			    (unsigned long long)hs->hs_requests);
 	}
 	printf("rumpnet-httpd: stopping: %llu connections accepted, %llu "
 	    "open, %llu requests, %llu bytes sent\n",
-	    (unsigned long long)hs.hs_accepted,
-	    (unsigned long long)hs.hs_open,
-	    (unsigned long long)hs.hs_requests,
-	    (unsigned long long)hs.hs_sent);
-	while (!LIST_EMPTY(&hs.hs_live))
-		conn_close(&hs, LIST_FIRST(&hs.hs_live));
-	conn_free_dead(&hs);
-	if (hs.hs_lfd >= 0)
-		rump_sys_close(hs.hs_lfd);
-	if (hs.hs_kq >= 0)
-		rump_sys_close(hs.hs_kq);
-	util_print_stats(stdout, net.k, "rumpnet-httpd");
-	app_net_stop(&net);
-	free(hs.hs_chunk);
+	    (unsigned long long)acc, (unsigned long long)open_,
+	    (unsigned long long)req, (unsigned long long)sent);
+	free(hi);
 	return rv;
 }

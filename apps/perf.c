@@ -86,7 +86,6 @@
 #define PERF_TIMEO_MS	20		/* SO_RCVTIMEO of blocking calls */
 #define PERF_STALL_NS	(10 * 1000000000ull)	/* no answer: give up */
 #define PERF_MAX_CONNS	4000
-#define PERF_MAX_CORES	16
 
 enum perf_test { T_RR, T_CRR, T_STREAM, T_UDP };
 enum perf_mode { M_SERVER, M_CLIENT, M_BOTH };
@@ -108,8 +107,6 @@ struct perf_opts {
 	int busy_poll;			/* SO_BUSY_POLL in us, 0: off */
 	int sockbuf;			/* SO_SNDBUF and SO_RCVBUF, 0: default */
 	int cpus[2];			/* both: server's and client's CPU */
-	unsigned ncores;		/* both --cores: closed pairs per core */
-	int cores[PERF_MAX_CORES];
 	const char *ring;		/* both: the net_ring pair's name */
 	const char *client_addr;	/* both: the client instance's */
 	bool stats;			/* print the instances' counters */
@@ -1963,17 +1960,17 @@ core_main(void *arg)
 static int
 run_cores(const struct perf_opts *o, const struct app_net_opts *no)
 {
-	struct core_run *cr = calloc(o->ncores, sizeof(*cr));
-	pthread_t t[PERF_MAX_CORES];
+	struct core_run *cr = calloc(no->ncores, sizeof(*cr));
+	pthread_t t[APP_MAX_CORES];
 	struct perf_result sum;
 	double secs = 0;
 	int failed = 0;
 
 	if (cr == NULL)
 		return 1;
-	for (unsigned i = 0; i < o->ncores; i++) {
+	for (unsigned i = 0; i < no->ncores; i++) {
 		cr[i].cr_o = *o;
-		cr[i].cr_o.cpus[0] = cr[i].cr_o.cpus[1] = o->cores[i];
+		cr[i].cr_o.cpus[0] = cr[i].cr_o.cpus[1] = no->cores[i];
 		cr[i].cr_o.port = (uint16_t)(o->port + (o->linux_stack ? i : 0));
 		snprintf(cr[i].cr_ring, sizeof(cr[i].cr_ring), "perfc%u", i);
 		cr[i].cr_o.ring = cr[i].cr_ring;
@@ -1984,17 +1981,17 @@ run_cores(const struct perf_opts *o, const struct app_net_opts *no)
 		}
 	}
 	memset(&sum, 0, sizeof(sum));
-	for (unsigned i = 0; i < o->ncores; i++) {
+	for (unsigned i = 0; i < no->ncores; i++) {
 		struct perf_result *r = &cr[i].cr_r;
 
 		pthread_join(t[i], NULL);
 		if (cr[i].cr_rv != 0 || r->error[0] != '\0') {
 			failed = 1;
 			snprintf(sum.error, sizeof(sum.error), "core %d: %s",
-			    o->cores[i], r->error[0] != '\0' ? r->error :
+			    no->cores[i], r->error[0] != '\0' ? r->error :
 			    "did not start");
 		}
-		printf("rumpnet-perf: core %d: %.1f %s\n", o->cores[i],
+		printf("rumpnet-perf: core %d: %.1f %s\n", no->cores[i],
 		    result_rate(o, r), o->test == T_STREAM ? "Gbit/s" :
 		    o->test == T_UDP ? "datagrams/s" : "per s");
 		sum.ops += r->ops;
@@ -2007,7 +2004,7 @@ run_cores(const struct perf_opts *o, const struct app_net_opts *no)
 			secs = r->seconds;
 	}
 	sum.seconds = secs;
-	printf("rumpnet-perf: %u cores:\n", o->ncores);
+	printf("rumpnet-perf: %u cores:\n", no->ncores);
 	print_result(o, o->linux_stack ? "linux" : "rumpnet", &sum);
 	free(cr);
 	return failed;
@@ -2018,7 +2015,7 @@ run_both(const struct perf_opts *o, const struct app_net_opts *no)
 {
 	static struct perf_result r[2];
 
-	if (o->ncores > 0)
+	if (no->ncores > 0)
 		return run_cores(o, no);
 	struct perf_opts os[2];
 	int n = o->compare ? 2 : 1, failed = 0;
@@ -2082,8 +2079,8 @@ static const char perf_usage[] =
 "  --sockbuf BYTES       SO_SNDBUF and SO_RCVBUF on every socket\n"
 "  --cpus A,B            both: server side on CPU A, client side on B\n"
 "                        (application thread and the port's poll loop)\n"
-"  --cores A,B,...       both: a closed server/client pair on each of these\n"
-"                        CPUs at once (own net_ring pair each); the sum\n"
+"  (--cores A,B,...: both mode: a closed server/client pair on each of\n"
+"                        these CPUs at once, own net_ring pair each; the sum)\n"
 "  --client-addr A.B.C.D/N  both: the client's address (default\n"
 "                        198.18.0.2/24; --addr is the server's, default\n"
 "                        198.18.0.1/24)\n"
@@ -2098,7 +2095,7 @@ static const char perf_usage[] =
 enum {
 	OPT_TEST = 1, OPT_CONNS, OPT_MSG, OPT_DURATION, OPT_STACK, OPT_SERVER,
 	OPT_TCPPORT, OPT_BUSY, OPT_SOCKBUF, OPT_CPUS, OPT_CLIENTADDR,
-	OPT_NOVOFF, OPT_STATS, OPT_QUIET, OPT_CORES, OPT_HELP,
+	OPT_NOVOFF, OPT_STATS, OPT_QUIET, OPT_HELP,
 };
 
 static int
@@ -2181,26 +2178,6 @@ perf_getopt(void *ctx, int c, const char *arg)
 		return 0;
 	case OPT_CPUS:
 		return parse_cpus(arg, o->cpus);
-	case OPT_CORES: {
-		char *end;
-		const char *q = arg;
-
-		o->ncores = 0;
-		do {
-			unsigned long cpu = strtoul(q, &end, 10);
-
-			if (end == q || cpu > 1023 || o->ncores == PERF_MAX_CORES ||
-			    (*end != ',' && *end != '\0')) {
-				fprintf(stderr, "--cores %s: a list of up to %d "
-				    "CPU numbers, A,B,...\n", arg,
-				    PERF_MAX_CORES);
-				return -1;
-			}
-			o->cores[o->ncores++] = (int)cpu;
-			q = end + 1;
-		} while (*end == ',');
-		return 0;
-	}
 	case OPT_CLIENTADDR:
 		if (rump_addr_parse(arg, &a, &plen) != 0) {
 			fprintf(stderr, "--client-addr %s: not A.B.C.D/N\n",
@@ -2241,7 +2218,6 @@ parse_args(int argc, char **argv, struct perf_opts *o,
 		{ "busy-poll", required_argument, 0, OPT_BUSY },
 		{ "sockbuf", required_argument, 0, OPT_SOCKBUF },
 		{ "cpus", required_argument, 0, OPT_CPUS },
-		{ "cores", required_argument, 0, OPT_CORES },
 		{ "client-addr", required_argument, 0, OPT_CLIENTADDR },
 		{ "no-virtual-offload", no_argument, 0, OPT_NOVOFF },
 		{ "stats", no_argument, 0, OPT_STATS },
@@ -2281,7 +2257,7 @@ parse_args(int argc, char **argv, struct perf_opts *o,
 		    "0\n");
 		return -1;
 	}
-	if (o->ncores > 0 && (o->mode != M_BOTH || o->compare)) {
+	if (no->ncores > 0 && (o->mode != M_BOTH || o->compare)) {
 		fprintf(stderr, "rumpnet-perf: --cores is for the both mode, "
 		    "with --stack rumpnet or linux\n");
 		return -1;

@@ -738,6 +738,10 @@ parse_args(int argc, char **argv, struct ping_opts *po,
 		fprintf(stderr, "rumpnet-ping: --addr is required\n");
 		return -1;
 	}
+	if (no->ncores > 0) {
+		fprintf(stderr, "rumpnet-ping: --cores is for the servers\n");
+		return -1;
+	}
 	return 0;
 }
 

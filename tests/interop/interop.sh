@@ -15,7 +15,7 @@
 set -uo pipefail
 B=$(cd "${1:-build}" && pwd)
 shift || true
-cases=${*:-ping perf echo http wrk impair pcap}
+cases=${*:-ping perf echo http wrk impair pcap cores}
 
 skip() { echo "1..0 # SKIP $*"; exit 77; }
 [ "${RUMPNET_INTEROP:-1}" != 0 ] || skip "RUMPNET_INTEROP=0 (.ci/run runs it in the default configuration only)"
@@ -207,6 +207,48 @@ case_pcap() {
 	check "tcpdump reads the capture" bash -c \
 		"tcpdump -nn -r '$work/cap.pcap' 2>/dev/null | grep -q '198.18.1.2.80 > 198.18.1.1'"
 	echo "# $(tcpdump -nn -r "$work/cap.pcap" 2>/dev/null | wc -l) frames captured"
+}
+
+# cores: rumpnet-echo --cores 0,1 on an af_packet port with two queue
+# pairs (the kernel's fanout spreads frames over them; the dispatcher in
+# instance 0 re-steers them by our Toeplitz hash): many connections, each
+# echoed intact, spread over both instances
+case_cores() {
+	local eal2="--no-huge --no-shconf --no-pci -m 512 --log-level=*:error --vdev=net_af_packet0,iface=$VR,qpairs=2"
+	local how i ncpids
+	for how in "" --fibers; do
+		start "$B/apps/rumpnet-echo" --dpdk "$eal2" --port net_af_packet0 \
+			--addr 198.18.1.2/24 --tcp-port 7 --udp-port 7 --duration 60 \
+			--cores 0,1 --quiet $how
+		ncpids=()
+		for i in $(seq 40); do
+			head -c 30000 /dev/urandom >"$work/c$i.in"
+			inl nc -q 2 -w 5 198.18.1.2 7 <"$work/c$i.in" >"$work/c$i.out" &
+			ncpids+=($!)
+		done
+		wait "${ncpids[@]}"
+		check "40 connections to rumpnet-echo --cores 0,1 ${how:-kqueue}: all intact" \
+			bash -c "for i in \$(seq 40); do cmp -s $work/c\$i.in $work/c\$i.out || exit 1; done"
+		check "UDP to rumpnet-echo --cores 0,1 ${how:-kqueue}" bash -c \
+			"[ \"\$(printf 'datagram\n' | ip netns exec $L nc -u -w 2 198.18.1.2 7)\" = 'datagram' ]"
+		stop_all
+		grep -E '^rumpnet-echo: core [01]: [0-9]+ conn' "$LAST_LOG" | sed 's/^/# /'
+		check "both instances accepted connections (${how:-kqueue})" bash -c \
+			"grep -qE '^rumpnet-echo: core 0: [1-9][0-9]* connections' '$LAST_LOG' && grep -qE '^rumpnet-echo: core 1: [1-9][0-9]* connections' '$LAST_LOG'"
+	done
+	mkfiles
+	start "$B/apps/rumpnet-httpd" --dpdk "$eal2" --port net_af_packet0 \
+		--addr 198.18.1.2/24 --root "$work/www" --http-port 80 --duration 120 \
+		--cores 0,1 --fibers
+	check "curl -> rumpnet-httpd --cores 0,1: 10m, SHA-256 intact" fetch 10m 60
+	inl wrk -t 2 -c 50 -d 5 http://198.18.1.2/index.html >"$work/wrk.out" 2>&1
+	sed 's/^/# /' "$work/wrk.out"
+	check "wrk, 50 connections, rumpnet-httpd --cores 0,1: no errors" bash -c \
+		"grep -qE 'Requests/sec: +[1-9]' '$work/wrk.out' && ! grep -qE 'Socket errors|Non-2xx' '$work/wrk.out'"
+	stop_all
+	grep -E '^rumpnet-httpd: core [01]: [0-9]+ conn' "$LAST_LOG" | sed 's/^/# /'
+	check "both httpd instances served" bash -c \
+		"grep -qE '^rumpnet-httpd: core 0: [1-9][0-9]* connections' '$LAST_LOG' && grep -qE '^rumpnet-httpd: core 1: [1-9][0-9]* connections' '$LAST_LOG'"
 }
 
 for c in $cases; do
