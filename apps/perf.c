@@ -1987,7 +1987,7 @@ run_cores(const struct perf_opts *o, const struct app_net_opts *no)
 		pthread_join(t[i], NULL);
 		if (cr[i].cr_rv != 0 || r->error[0] != '\0') {
 			failed = 1;
-			snprintf(sum.error, sizeof(sum.error), "core %d: %s",
+			snprintf(sum.error, sizeof(sum.error), "core %d: %.200s",
 			    no->cores[i], r->error[0] != '\0' ? r->error :
 			    "did not start");
 		}
