@@ -112,6 +112,19 @@ struct rump_dpdk_config {
 	 * queue 0 must be attached for the others to receive.
 	 */
 	bool dispatch;
+	/*
+	 * The port's own RSS instead, for NICs that have it: the port is
+	 * configured with nqueues queue pairs, RSS over IPv4 TCP/UDP (and
+	 * the addresses of other IPv4) with Microsoft's key, and its
+	 * redirection table filled as the dispatcher's (entry i = i %
+	 * nqueues); each instance receives from its own queue.  EINVAL when
+	 * the PMD has no such RSS (a table of a multiple of 128 entries, a
+	 * 40-byte key, IPv4 TCP and UDP hashing): use dispatch.  Not
+	 * exercised on the machines this was written on, which have no
+	 * RSS-capable port; an ICMP error is then hashed by its addresses
+	 * and may miss the instance of the flow it is about.
+	 */
+	bool rss;
 };
 
 void rump_dpdk_config_default(struct rump_dpdk_config *cfg);

@@ -330,6 +330,30 @@ test_attach_errors(void **state)
 	assert_int_equal(rump_if_destroy(k, ifindex), 0);
 	assert_int_equal(rump_dpdk_attach(k, &dc, &ifindex), 0);
 	th_kernel_destroy(k);
+
+	/*
+	 * The port's own RSS: net_ring has none, so it is refused, and the
+	 * instance is left as it was (no RSS membership); dispatch and RSS
+	 * at once make no sense
+	 */
+	{
+		const char *r2 = mode == RUMP_SOFTINT_INLINE ? "rsi" : "rst";
+		struct rump_rss_config rc;
+
+		assert_int_equal(rump_dpdk_ring_pair(r2, 2), 0);
+		k = th_kernel(mode, RUMP_CLOCK_REAL, 1);
+		rump_dpdk_config_default(&dc);
+		snprintf(port, sizeof(port), "%sa", r2);
+		dc.port = port;
+		dc.nqueues = 2;
+		dc.rss = true;
+		assert_int_equal(rump_dpdk_attach(k, &dc, &ifindex), EINVAL);
+		assert_int_equal(rump_rss_get(k, &rc), 0);
+		assert_int_equal(rc.rss_ninstances, 1);
+		dc.dispatch = true;
+		assert_int_equal(rump_dpdk_attach(k, &dc, &ifindex), EINVAL);
+		th_kernel_destroy(k);
+	}
 }
 
 /* the frames net_pcap0 receives: an ARP request and an echo request */

@@ -34,6 +34,15 @@
  * hashed by their addresses only, as NICs do.  Each attachment sends on
  * its own transmit queue.
  *
+ * Hardware RSS (dpdk_open_args.rss): a port with several queue pairs whose
+ * PMD hashes IPv4 TCP and UDP and has a redirection table of a multiple
+ * of 128 entries gets the same key and table as the dispatcher uses, so a
+ * flow lands on the queue (the instance) the software hash names; the
+ * instances' connect() ports then come back to them.  Ports that cannot
+ * (none of the PMDs on the machines this was written on can: net_tap's
+ * RSS needs rte_flow and the multiq qdisc) are refused with EINVAL: use
+ * dispatch for them.
+ *
  * Copy path: ports on a physical bus (their DMA needs IO addresses the
  * kernel's heap does not have), multi-segment frames to a port without
  * multi-segment support, tx_copy, or an empty attach pool.
@@ -227,6 +236,33 @@ fail:
 	return kerr(ENOMEM);
 }
 
+static uint8_t rss_key_copy[RSS_KEY_LEN];	/* DPDK's key is not const */
+
+/*
+ * The NIC's redirection table: entry j is the dispatcher's entry j % 128
+ * (j % nq), so that a table of any multiple of 128 entries sends a hash to
+ * the queue rss_queue() names.  0 or a negative DPDK error.
+ */
+static int
+rss_program(uint16_t pid, uint16_t nq, uint16_t size)
+{
+	struct rte_eth_rss_reta_entry64 reta[4096 / RTE_ETH_RETA_GROUP_SIZE];
+	uint16_t tbl[RSS_RETA_SIZE];
+
+	if (size > 4096)
+		return -EINVAL;
+	rss_reta_default(tbl, RSS_RETA_SIZE, nq);
+	memset(reta, 0, sizeof(reta));
+	for (uint16_t j = 0; j < size; j++) {
+		struct rte_eth_rss_reta_entry64 *g =
+		    &reta[j / RTE_ETH_RETA_GROUP_SIZE];
+
+		g->mask |= 1ull << (j % RTE_ETH_RETA_GROUP_SIZE);
+		g->reta[j % RTE_ETH_RETA_GROUP_SIZE] = tbl[j % RSS_RETA_SIZE];
+	}
+	return rte_eth_dev_rss_reta_update(pid, reta, size);
+}
+
 /* Inbox rings and the hash tables of a dispatched port: 0 or ENOMEM. */
 static int
 dispatch_setup(uint16_t pid, struct dpdk_port *hp)
@@ -339,6 +375,31 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 	}
 	conf.rxmode.offloads = di.rx_offload_capa &
 	    (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+	if (a->rss) {
+		const uint64_t need = RTE_ETH_RSS_NONFRAG_IPV4_TCP |
+		    RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+
+		if ((di.flow_type_rss_offloads & need) != need ||
+		    di.reta_size < RSS_RETA_SIZE ||
+		    di.reta_size % RSS_RETA_SIZE != 0 ||
+		    (di.hash_key_size != 0 &&
+		    di.hash_key_size != RSS_KEY_LEN) || nq < 2) {
+			fprintf(stderr, "rumpnet: port %s (%s): no RSS over %u "
+			    "queues here (hash types 0x%llx, table %u, key %u "
+			    "bytes): use dispatch\n", a->port, di.driver_name,
+			    nq, (unsigned long long)di.flow_type_rss_offloads,
+			    di.reta_size, di.hash_key_size);
+			return EINVAL;
+		}
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = (uint8_t *)rss_key_copy;
+		conf.rx_adv_conf.rss_conf.rss_key_len = RSS_KEY_LEN;
+		/* fragments and other IPv4: the addresses, as dispatch does */
+		conf.rx_adv_conf.rss_conf.rss_hf = di.flow_type_rss_offloads &
+		    (need | RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 |
+		    RTE_ETH_RSS_NONFRAG_IPV4_OTHER);
+		memcpy(rss_key_copy, rss_default_key, RSS_KEY_LEN);
+	}
 	hp->txoff = conf.txmode.offloads;
 	hp->zerocopy = !a->tx_copy && strcmp(bus, "vdev") == 0;
 	hp->info.zerocopy = hp->zerocopy;
@@ -348,6 +409,12 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 		    rte_strerror(-rc));
 		return EINVAL;
 	}
+	if (a->rss && (rc = rss_program(pid, nq, di.reta_size)) != 0) {
+		fprintf(stderr, "rumpnet: port %s (%s): redirection table: "
+		    "%s\n", a->port, di.driver_name, rte_strerror(-rc));
+		return EINVAL;
+	}
+	hp->info.rss = a->rss;
 	(void)rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrxd, &ntxd);
 	if (hp->rxpool == NULL && (hp->rxpool = pool_create("rx", pid,
 	    a->mbufs ? a->mbufs : 8191, RTE_MBUF_DEFAULT_BUF_SIZE)) == NULL)
@@ -450,10 +517,10 @@ dpdk_host_open(const struct dpdk_open_args *a, struct dpdk_port_info *info,
 		error = EINVAL;
 		goto out;
 	}
-	if (a->dispatch != hp->dispatch) {
-		fprintf(stderr, "rumpnet: port %s is %sdispatched: every "
-		    "attachment must say so\n", a->port,
-		    hp->dispatch ? "" : "not ");
+	if (a->dispatch != hp->dispatch || a->rss != hp->info.rss) {
+		fprintf(stderr, "rumpnet: port %s is %sdispatched and has "
+		    "%sRSS: every attachment must say so\n", a->port,
+		    hp->dispatch ? "" : "not ", hp->info.rss ? "" : "no ");
 		error = EINVAL;
 		goto out;
 	}

@@ -40,6 +40,7 @@ struct dpdk_port_info {
 	bool tx_tso;			/* TCP segmentation by the port */
 	unsigned tso_max;		/* largest TSO frame */
 	bool zerocopy;			/* frames are attached, not copied */
+	bool rss;			/* RSS programmed: flows spread by the port */
 	char driver[32];		/* e.g. "net_ring" */
 };
 
@@ -86,6 +87,7 @@ struct dpdk_open_args {
 	unsigned rx_desc, tx_desc, mbufs;
 	bool tx_copy, promisc, virtual_offload;
 	bool dispatch;			/* software RSS (dpdk_host.c) */
+	bool rss;			/* the port's own RSS, same hash */
 };
 /*
  * dpdk_host_open: set the port up and started (first attachment), claim

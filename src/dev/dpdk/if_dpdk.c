@@ -577,17 +577,22 @@ rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
 	a.promisc = cfg->promisc;
 	a.virtual_offload = cfg->virtual_offload;
 	a.dispatch = cfg->dispatch;
-	if (cfg->dispatch) {
+	a.rss = cfg->rss;
+	if (cfg->dispatch && cfg->rss)
+		return hyper_errno_to_host(EINVAL);
+	if ((error = dpdk_host_open(&a, &info, &q)) != 0)
+		return hyper_errno_to_host(error);
+	if (cfg->dispatch || cfg->rss) {
 		unsigned nq = cfg->nqueues ? cfg->nqueues : cfg->queue + 1;
 		struct rump_rss_config rc;
 
-		/* connect() ports whose replies the dispatcher steers here */
+		/* connect() ports whose replies the port steers here */
 		rump_rss_config_default(&rc, cfg->queue, nq);
-		if ((error = rump_rss_set(k, &rc)) != 0)
+		if ((error = rump_rss_set(k, &rc)) != 0) {
+			(void)dpdk_host_close(q, 0, dpdk_reap_one, NULL);
 			return error;		/* a host errno already */
+		}
 	}
-	if ((error = dpdk_host_open(&a, &info, &q)) != 0)
-		return hyper_errno_to_host(error);
 	if ((error = rump_schedule_kernel(k)) != 0) {
 		(void)dpdk_host_close(q, 0, dpdk_reap_one, NULL);
 		return hyper_errno_to_host(error);
