@@ -25,6 +25,7 @@ BUILD ?= build
 MESON_OPTS ?=
 TCPBENCH_OPTS ?=
 BENCH_DURATION ?= 5
+BENCH_REPEAT ?= 3
 
 .PHONY: all deps build run check bench bench-matrix bench-scale bench-kern bench-udp \
 	bench-tcp clean
@@ -54,13 +55,13 @@ bench: deps
 	scripts/bench-main build-bench-default $(BENCH_DURATION)
 
 bench-matrix: deps
-	scripts/bench-matrix $(BENCH_DURATION)
+	scripts/bench-matrix $(BENCH_DURATION) $(BENCH_REPEAT)
 
 bench-scale: deps
 	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \
 		--buildtype=release -Db_ndebug=true >/dev/null
 	ninja -C build-bench-default apps/rumpnet-perf >/dev/null
-	scripts/bench-scale build-bench-default $(BENCH_DURATION)
+	scripts/bench-scale build-bench-default $(BENCH_DURATION) $(BENCH_REPEAT)
 
 bench-kern: deps
 	scripts/bench-kern
