@@ -10,6 +10,18 @@
 #include "netinet/in.h"
 
 /*
+ * IN_CKSUM_VERIFY: whether input checks the checksums it receives.  Only
+ * the fuzz configuration (-Dfuzz_nocksum=true, RUMP_FUZZ_NOCKSUM) turns
+ * it off, so that mutated frames reach past the checks; a constant, so
+ * every other build compiles the checks exactly as before.
+ */
+#ifdef RUMP_FUZZ_NOCKSUM
+#define IN_CKSUM_VERIFY 0
+#else
+#define IN_CKSUM_VERIFY 1
+#endif
+
+/*
  * in_cksum_add: add len bytes at buf to the 32-bit partial sum `sum`,
  * as if buf started at an even offset of the whole checksummed range.
  * Returns the new partial sum (not folded, not complemented).

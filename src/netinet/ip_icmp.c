@@ -223,7 +223,7 @@ icmp_input(struct mbuf *m, int hlen)
 		st->icps_tooshort++;
 		goto drop;
 	}
-	if (in_cksum(m, hlen, icmplen) != 0) {
+	if (IN_CKSUM_VERIFY && in_cksum(m, hlen, icmplen) != 0) {
 		st->icps_checksum++;
 		goto drop;
 	}

@@ -187,7 +187,7 @@ tcp_input_validate(struct netstack *ns, struct mbuf *m, int hlen,
 		return false;
 	}
 	ip = mtod(m, struct ip *);
-	if (!(m->m_pkthdr.csum_flags & M_CSUM_TCPv4) &&
+	if (IN_CKSUM_VERIFY && !(m->m_pkthdr.csum_flags & M_CSUM_TCPv4) &&
 	    in4_cksum(m, ip->ip_src, ip->ip_dst, IPPROTO_TCP, hlen, len) != 0) {
 		st->tcps_rcvbadsum++;
 		goto drop;

@@ -74,8 +74,8 @@ udp_validate(struct netstack *ns, struct mbuf **mp, int hlen)
 	}
 	if (uh->uh_sum == 0) {
 		st->udps_nosum++;	/* RFC 1122 4.1.3.4: accepted */
-	} else if (in4_cksum(m, ip->ip_src, ip->ip_dst, IPPROTO_UDP, hlen,
-	    ulen) != 0) {
+	} else if (IN_CKSUM_VERIFY && in4_cksum(m, ip->ip_src, ip->ip_dst,
+	    IPPROTO_UDP, hlen, ulen) != 0) {
 		st->udps_badsum++;
 		goto drop;
 	}
