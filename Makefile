@@ -20,15 +20,20 @@
 #   make bench-udp    udpbench (UDP receive path, both softint modes, Linux)
 #   make bench-tcp    tcpbench (TCP rr, crr, stream against Linux; options
 #                     in TCPBENCH_OPTS, e.g. TCPBENCH_OPTS="--repeat 3")
+#   make fuzz         build the libFuzzer targets of tests/fuzz with clang
+#                     in build-fuzz (ASan, UBSan, checksums not checked)
+#                     and run each for FUZZ_SECONDS (default 60)
 #   make BUILD=dir MESON_OPTS="-Dlocks=up" check    another configuration
 BUILD ?= build
 MESON_OPTS ?=
 TCPBENCH_OPTS ?=
 BENCH_DURATION ?= 5
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = frame tcp api reass
 BENCH_REPEAT ?= 3
 
 .PHONY: all deps build run check bench bench-matrix bench-scale bench-kern bench-udp \
-	bench-tcp clean
+	bench-tcp fuzz clean
 
 all: build
 
@@ -77,6 +82,13 @@ bench-tcp: deps
 		--buildtype=release -Db_ndebug=true >/dev/null
 	ninja -C build-bench-default bench/tcpbench >/dev/null
 	build-bench-default/bench/tcpbench $(TCPBENCH_OPTS)
+
+fuzz: deps
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz \
+		-Dfuzz=true -Dfuzz_nocksum=true -Ddpdk=disabled \
+		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	ninja -C build-fuzz $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%) >/dev/null
+	scripts/fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build build-*
