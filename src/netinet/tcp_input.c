@@ -156,8 +156,17 @@ tcp_dooptions(struct tcpstat *st, const uint8_t *cp, int cnt, bool syn,
 			}
 			to->to_sackperm = syn;
 			break;
+		case TCPOPT_SACK:
+			/*
+			 * RFC 2018 3: 2 + 8n bytes, n >= 1.  The blocks are
+			 * not used yet; a malformed list is counted like any
+			 * other known option of the wrong length.
+			 */
+			if (optlen < 10 || (optlen - 2) % 8 != 0)
+				st->tcps_rcvoptignored++;
+			break;
 		default:
-			break;	/* unknown, or SACK (not yet used): skipped */
+			break;	/* unknown: skipped */
 		}
 	}
 	return true;
