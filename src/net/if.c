@@ -203,7 +203,9 @@ if_transmit(struct ifnet *ifp, struct mbuf *m)
 int
 if_handoff(struct ifnet *ifp, struct mbuf *m)
 {
-	if (unlikely(!(ifp->if_flags & IFF_UP))) {
+	/* down, or its link is (IFF_RUNNING off), as BSD's ether_output */
+	if (unlikely((ifp->if_flags & (IFF_UP | IFF_RUNNING)) !=
+	    (IFF_UP | IFF_RUNNING))) {
 		if_count(ifp, IFC_ODOWN, 1);
 		m_freem(m);
 		return ENETDOWN;

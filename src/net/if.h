@@ -54,6 +54,7 @@ enum if_counter {
 	IFC_INOTUS,		/* destination MAC not ours, not promiscuous */
 	IFC_ILOOP,		/* source MAC is our own */
 	IFC_NOPROTO,		/* unknown ethertype */
+	IFC_LINKDOWN,		/* the driver saw the link go down */
 	IFC_NCOUNTERS
 };
 

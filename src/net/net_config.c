@@ -510,6 +510,7 @@ static const struct stat_field if_fields[IFC_NCOUNTERS] = {
 	{ "idown", IFC_IDOWN }, { "odown", IFC_ODOWN },
 	{ "irunt", IFC_IRUNT }, { "inotus", IFC_INOTUS },
 	{ "iloop", IFC_ILOOP }, { "noproto", IFC_NOPROTO },
+	{ "linkdown", IFC_LINKDOWN },
 };
 
 static const struct stat_field impair_fields[IFI_NCOUNTERS] = {

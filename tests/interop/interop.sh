@@ -15,7 +15,7 @@
 set -uo pipefail
 B=$(cd "${1:-build}" && pwd)
 shift || true
-cases=${*:-ping perf echo http wrk impair pcap cores}
+cases=${*:-ping perf echo http wrk impair pcap cores link}
 
 skip() { echo "1..0 # SKIP $*"; exit 77; }
 [ "${RUMPNET_INTEROP:-1}" != 0 ] || skip "RUMPNET_INTEROP=0 (.ci/run runs it in the default configuration only)"
@@ -249,6 +249,33 @@ case_cores() {
 	grep -E '^rumpnet-httpd: core [01]: [0-9]+ conn' "$LAST_LOG" | sed 's/^/# /'
 	check "both httpd instances served" bash -c \
 		"grep -qE '^rumpnet-httpd: core 0: [1-9][0-9]* connections' '$LAST_LOG' && grep -qE '^rumpnet-httpd: core 1: [1-9][0-9]* connections' '$LAST_LOG'"
+}
+
+# link: the port's link goes down and up again (a net_tap port: af_packet
+# reports no link changes; the tap's host end is set down): the instance
+# follows it (IFF_RUNNING, counted linkdown), and traffic flows again
+case_link() {
+	local tap=rnt$id
+	local eal="--no-huge --no-shconf --no-pci -m 512 --log-level=*:error --vdev=net_tap0,iface=$tap"
+	start "$B/apps/rumpnet-echo" --dpdk "$eal" --port net_tap0 --addr 198.18.3.2/24 \
+		--tcp-port 7 --udp-port 7 --duration 60
+	for _ in $(seq 50); do ip -n "$R" link show "$tap" >/dev/null 2>&1 && break; sleep 0.1; done
+	ip -n "$R" addr add 198.18.3.1/24 dev "$tap"
+	ip netns exec "$R" ethtool -K "$tap" tx off >/dev/null 2>&1
+	ip -n "$R" link set "$tap" up
+	sleep 1.5
+	check "ping over net_tap before the link goes down" inr ping -c 2 -i 0.2 -W 2 198.18.3.2
+	ip -n "$R" link set "$tap" down
+	sleep 2.5
+	ip -n "$R" link set "$tap" up
+	sleep 2.5
+	check "ping after the link came back" inr ping -c 3 -i 0.2 -W 2 198.18.3.2
+	check "nc TCP -> rumpnet-echo after the link came back" bash -c \
+		"[ \"\$(printf 'hello again\n' | ip netns exec $R nc -q 1 -w 3 198.18.3.2 7)\" = 'hello again' ]"
+	stop_all
+	grep -E 'linkdown|odown' "$LAST_LOG" | sed 's/^/# /'
+	check "the link going down was seen (if.dpdk0.linkdown)" \
+		grep -qE 'dpdk0.linkdown [1-9]' "$LAST_LOG"
 }
 
 for c in $cases; do

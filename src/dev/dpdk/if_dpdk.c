@@ -392,6 +392,31 @@ dpdk_poll_done(struct ifnet *ifp)
 
 /* ---- the poll loop ---- */
 
+/*
+ * The port's link state into IFF_RUNNING of an interface that is up:
+ * while the link is down, output fails with ENETDOWN (counted odown)
+ * instead of handing frames to a port that drops them.
+ */
+static void
+dpdk_link(struct dpdk_softc *sc, bool up)
+{
+	struct ifnet *ifp = &sc->sc_if;
+	struct netstack *ns = ifp->if_kernel->k_net;
+	bool running;
+
+	mutex_enter(&ns->ns_lock);
+	running = (ifp->if_flags & IFF_RUNNING) != 0;
+	if ((ifp->if_flags & IFF_UP) && up != running) {
+		if (up)
+			ifp->if_flags |= IFF_RUNNING;
+		else {
+			ifp->if_flags &= ~IFF_RUNNING;
+			if_count(ifp, IFC_LINKDOWN, 1);
+		}
+	}
+	mutex_exit(&ns->ns_lock);
+}
+
 /* Add what the port counted since last time to the interface's counters. */
 static void
 dpdk_merge_stats(struct dpdk_softc *sc)
@@ -400,6 +425,7 @@ dpdk_merge_stats(struct dpdk_softc *sc)
 	struct ifnet *ifp = &sc->sc_if;
 
 	dpdk_host_stats(sc->sc_q, &st);
+	dpdk_link(sc, st.link_up);
 	if_count(ifp, IFC_IERRORS, st.ierrors - old->ierrors);
 	if_count(ifp, IFC_IQDROPS, (st.imissed - old->imissed) +
 	    (st.rx_nombuf - old->rx_nombuf));
