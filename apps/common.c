@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,36 @@ app_net_core_opts(const struct app_net_opts *o, unsigned i,
 	oi->nqueues = o->ncores;
 	oi->dispatch = o->ncores > 1;
 	oi->cpu = o->cores[i];
+}
+
+int
+app_run_instances(const struct app_net_opts *o, void *args, size_t argsize,
+    size_t optsoff, void *(*fn)(void *))
+{
+	unsigned n = o->ncores > 0 ? o->ncores : 1;
+	pthread_t t[APP_MAX_CORES];
+	char *a = args;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct app_net_opts *oi = (void *)(a + i * argsize + optsoff);
+
+		if (o->ncores > 0)
+			app_net_core_opts(o, i, oi);
+		else
+			*oi = *o;
+	}
+	if (o->ncores == 0) {
+		(void)fn(a);
+		return 0;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, fn, a + i * argsize) != 0) {
+			fprintf(stderr, "cannot create a thread per core\n");
+			exit(1);	/* instances may be running: no way back */
+		}
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	return 0;
 }
 
 int

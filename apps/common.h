@@ -143,6 +143,16 @@ int app_net_start(const struct app_net_opts *o, struct app_net *net);
  */
 void app_net_core_opts(const struct app_net_opts *o, unsigned i,
     struct app_net_opts *oi);
+/*
+ * app_run_instances: run fn once per instance of o (--cores: one each,
+ * in a thread of its own; else one, on the calling thread) and return
+ * when all have returned.  args is an array of n = max(ncores, 1)
+ * records of argsize bytes, each holding its struct app_net_opts at
+ * offset optsoff, which this fills in (app_net_core_opts()); fn gets a
+ * pointer to its record.  Returns 0 (exits when no thread can be made).
+ */
+int app_run_instances(const struct app_net_opts *o, void *args,
+    size_t argsize, size_t optsoff, void *(*fn)(void *));
 /* app_pin_cpu: pin the calling thread to host CPU cpu.  0 or an errno. */
 int app_pin_cpu(int cpu);
 /* app_net_stop: unbind the calling thread, destroy the instance. */

@@ -29,7 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -571,7 +571,6 @@ struct echo_inst {
 	const struct echo_opts *ei_eo;
 	struct echo_server ei_es;
 	int ei_rv;
-	pthread_t ei_thread;
 };
 
 static void *
@@ -644,26 +643,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "rumpnet-echo: out of memory\n");
 		return 1;
 	}
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++)
 		ei[i].ei_eo = &eo;
-		if (no.ncores > 0)
-			app_net_core_opts(&no, i, &ei[i].ei_no);
-		else
-			ei[i].ei_no = no;
-	}
-	if (no.ncores == 0)
-		echo_inst_main(&ei[0]);
-	else {
-		/* queue 0 (the dispatcher) first: it configures the port */
-		for (unsigned i = 0; i < n; i++)
-			if (pthread_create(&ei[i].ei_thread, NULL,
-			    echo_inst_main, &ei[i]) != 0) {
-				fprintf(stderr, "rumpnet-echo: threads\n");
-				_exit(1);
-			}
-		for (unsigned i = 0; i < n; i++)
-			pthread_join(ei[i].ei_thread, NULL);
-	}
+	app_run_instances(&no, ei, sizeof(*ei),
+	    offsetof(struct echo_inst, ei_no), echo_inst_main);
 	for (unsigned i = 0; i < n; i++) {
 		sum.es_accepted += ei[i].ei_es.es_accepted;
 		sum.es_open += ei[i].ei_es.es_open;

@@ -56,7 +56,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1325,7 +1325,6 @@ struct http_inst {
 	const struct http_opts *hi_ho;
 	struct http_server hi_hs;
 	int hi_rv;
-	pthread_t hi_thread;
 };
 
 static void *
@@ -1411,25 +1410,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "rumpnet-httpd: out of memory\n");
 		return 1;
 	}
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++)
 		hi[i].hi_ho = &ho;
-		if (no.ncores > 0)
-			app_net_core_opts(&no, i, &hi[i].hi_no);
-		else
-			hi[i].hi_no = no;
-	}
-	if (no.ncores == 0)
-		http_inst_main(&hi[0]);
-	else {
-		for (unsigned i = 0; i < n; i++)
-			if (pthread_create(&hi[i].hi_thread, NULL,
-			    http_inst_main, &hi[i]) != 0) {
-				fprintf(stderr, "rumpnet-httpd: threads\n");
-				_exit(1);
-			}
-		for (unsigned i = 0; i < n; i++)
-			pthread_join(hi[i].hi_thread, NULL);
-	}
+	app_run_instances(&no, hi, sizeof(*hi),
+	    offsetof(struct http_inst, hi_no), http_inst_main);
 	for (unsigned i = 0; i < n; i++) {
 		struct http_server *hs = &hi[i].hi_hs;
 
