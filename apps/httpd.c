@@ -948,6 +948,35 @@ http_send(struct http_server *hs, struct http_conn *c, int64_t room)
 	}
 }
 
+/*
+ * HC_WRITE: send more of the response (room: as http_send()); once it is
+ * all out, on to the next request; on an error, close.
+ */
+static void
+http_write(struct http_server *hs, struct http_conn *c, int64_t room)
+{
+	switch (http_send(hs, c, room)) {
+	case SENT_ALL:
+		http_finish(hs, c);
+		if (c->hc_state == HC_READ)
+			http_process(hs, c);
+		break;
+	case SENT_SOME:
+		break;
+	case SENT_FAILED:
+		conn_close(hs, c);
+		break;
+	}
+}
+
+/* How long c may go without progress in its state before it is closed. */
+static uint64_t
+conn_limit_ns(const struct http_conn *c)
+{
+	return (c->hc_state == HC_LINGER ? HTTP_LINGER_S : HTTP_IDLE_S) *
+	    1000000000ull;
+}
+
 /* Read and drop until the client's FIN (or an error): then close. */
 static void
 http_linger(struct http_server *hs, struct http_conn *c)
@@ -1045,11 +1074,8 @@ http_sweep(struct http_server *hs)
 		return;
 	hs->hs_sweep_ns = now;
 	for (c = LIST_FIRST(&hs->hs_live); c != NULL; c = next) {
-		uint64_t limit = (c->hc_state == HC_LINGER ? HTTP_LINGER_S :
-		    HTTP_IDLE_S) * 1000000000ull;
-
 		next = LIST_NEXT(c, hc_live);
-		if (now - c->hc_active_ns > limit)
+		if (now - c->hc_active_ns > conn_limit_ns(c))
 			conn_close(hs, c);
 	}
 	conn_free_dead(hs);
@@ -1074,18 +1100,7 @@ http_event(struct http_server *hs, const struct kevent *ev)
 	case HC_WRITE:
 		if (ev->filter != EVFILT_WRITE)
 			break;
-		switch (http_send(hs, c, ev->data)) {
-		case SENT_ALL:
-			http_finish(hs, c);
-			if (c->hc_state == HC_READ)
-				http_process(hs, c);
-			break;
-		case SENT_SOME:
-			break;
-		case SENT_FAILED:
-			conn_close(hs, c);
-			break;
-		}
+		http_write(hs, c, ev->data);
 		break;
 	case HC_LINGER:
 		if (ev->filter == EVFILT_READ)
@@ -1134,11 +1149,8 @@ http_conn_fiber(void *arg)
 	struct http_server *hs = c->hc_server;
 
 	while (!c->hc_closed) {
-		uint64_t limit = (c->hc_state == HC_LINGER ? HTTP_LINGER_S :
-		    HTTP_IDLE_S) * 1000000000ull;
-
 		if (util_expired(hs->hs_deadline) ||
-		    app_now_ns() - c->hc_active_ns > limit) {
+		    app_now_ns() - c->hc_active_ns > conn_limit_ns(c)) {
 			conn_close(hs, c);
 			break;
 		}
@@ -1147,18 +1159,7 @@ http_conn_fiber(void *arg)
 			http_read(hs, c);
 			break;
 		case HC_WRITE:
-			switch (http_send(hs, c, -1)) {
-			case SENT_ALL:
-				http_finish(hs, c);
-				if (c->hc_state == HC_READ)
-					http_process(hs, c);
-				break;
-			case SENT_SOME:
-				break;
-			case SENT_FAILED:
-				conn_close(hs, c);
-				break;
-			}
+			http_write(hs, c, -1);
 			break;
 		case HC_LINGER:
 			http_linger(hs, c);
