@@ -182,6 +182,34 @@ struct rump_ping_reply {
 };
 int rump_ping_last(struct rump_kernel *k, struct rump_ping_reply *r);
 
+/*
+ * TCP parameters of an instance (what the BSD sysctl net.inet.tcp set
+ * holds), integers by name; a change applies to connections opened
+ * after it:
+ *   "sack"            1: offer SACK-permitted and use SACK (RFC 2018,
+ *                     RFC 6675); 0: neither.  Default 1.
+ *   "rack"            1: RACK-TLP loss detection (RFC 8985) where SACK
+ *                     was agreed; 0: duplicate ACK counting only.
+ *                     Default 1.
+ *   "ecn"             1: ask for ECN (RFC 3168) on connect() and agree
+ *                     when a peer asks; 0: neither.  Default 0.
+ *   "syncookies"      1: answer SYNs with a SYN cookie (RFC 4987) once
+ *                     the SYN queue is full; 0: drop them.  Default 1.
+ *   "syncache_limit"  embryonic connections (SYN received, handshake
+ *                     not complete) of all listeners together, 1..65536.
+ * rump_tcp_param_set / rump_tcp_param_get: 0, ENOENT (unknown name) or
+ * EINVAL (value out of range, NULL argument).
+ *
+ * rump_tcp_cc_set_default: the congestion control algorithm new
+ * connections start with ("newreno", the default; a socket
+ * picks its own with TCP_CONGESTION).  0 or ENOENT.
+ * rump_tcp_cc_get_default: its name into buf (len bytes, at least 16).
+ */
+int rump_tcp_param_set(struct rump_kernel *k, const char *name, int value);
+int rump_tcp_param_get(struct rump_kernel *k, const char *name, int *value);
+int rump_tcp_cc_set_default(struct rump_kernel *k, const char *name);
+int rump_tcp_cc_get_default(struct rump_kernel *k, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

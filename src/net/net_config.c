@@ -494,6 +494,96 @@ rump_rss_get(struct rump_kernel *k, struct rump_rss_config *cfg)
 	return net_exit(k, 0);
 }
 
+/* ---- TCP parameters ---- */
+
+static const struct tcp_param {
+	const char *tp_name;
+	size_t tp_off;			/* an int in struct tcp_state */
+	int tp_min, tp_max;
+} tcp_params[] = {
+	{ "sack", offsetof(struct tcp_state, tcp_do_sack), 0, 1 },
+	{ "rack", offsetof(struct tcp_state, tcp_do_rack), 0, 1 },
+	{ "ecn", offsetof(struct tcp_state, tcp_do_ecn), 0, 1 },
+	{ "syncookies", offsetof(struct tcp_state, tcp_do_syncookies), 0, 1 },
+	{ "syncache_limit", offsetof(struct tcp_state, tcp_syncache_limit),
+	    1, 65536 },
+};
+
+static const struct tcp_param *
+tcp_param_find(const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	for (size_t i = 0; i < __arraycount(tcp_params); i++)
+		if (strcmp(tcp_params[i].tp_name, name) == 0)
+			return &tcp_params[i];
+	return NULL;
+}
+
+int
+rump_tcp_param_set(struct rump_kernel *k, const char *name, int value)
+{
+	const struct tcp_param *p = tcp_param_find(name);
+	int error;
+
+	if (p == NULL)
+		return hyper_errno_to_host(name == NULL ? EINVAL : ENOENT);
+	if (value < p->tp_min || value > p->tp_max)
+		return hyper_errno_to_host(EINVAL);
+	if ((error = net_enter(k)) != 0)
+		return hyper_errno_to_host(error);
+	*(int *)(void *)((char *)k->k_net->ns_tcp + p->tp_off) = value;
+	return net_exit(k, 0);
+}
+
+int
+rump_tcp_param_get(struct rump_kernel *k, const char *name, int *value)
+{
+	const struct tcp_param *p = tcp_param_find(name);
+	int error;
+
+	if (p == NULL || value == NULL)
+		return hyper_errno_to_host(p == NULL && name != NULL ? ENOENT :
+		    EINVAL);
+	if ((error = net_enter(k)) != 0)
+		return hyper_errno_to_host(error);
+	*value = *(const int *)(const void *)((const char *)k->k_net->ns_tcp +
+	    p->tp_off);
+	return net_exit(k, 0);
+}
+
+int
+rump_tcp_cc_set_default(struct rump_kernel *k, const char *name)
+{
+	const struct tcp_cc *cc;
+	int error;
+
+	if (name == NULL)
+		return hyper_errno_to_host(EINVAL);
+	if ((cc = tcp_cc_find(name)) == NULL)
+		return hyper_errno_to_host(ENOENT);
+	if ((error = net_enter(k)) != 0)
+		return hyper_errno_to_host(error);
+	k->k_net->ns_tcp->tcp_cc_default = cc;
+	return net_exit(k, 0);
+}
+
+int
+rump_tcp_cc_get_default(struct rump_kernel *k, char *buf, size_t len)
+{
+	const char *name;
+	int error;
+
+	if (buf == NULL || len < TCP_CA_NAME_MAX)
+		return hyper_errno_to_host(EINVAL);
+	if ((error = net_enter(k)) != 0)
+		return hyper_errno_to_host(error);
+	name = k->k_net->ns_tcp->tcp_cc_default->cc_name;
+	memset(buf, 0, len);
+	memcpy(buf, name, strlen(name));
+	return net_exit(k, 0);
+}
+
 /* ---- counters by name ---- */
 
 struct stat_field {

@@ -78,6 +78,11 @@ tcp_init(struct netstack *ns)
 	/* RFC 6528 3: a secret key, random at boot */
 	(void)hyper_getrandom(ts->tcp_isn_key, sizeof(ts->tcp_isn_key));
 	ts->tcp_cc_default = &tcp_cc_newreno;
+	ts->tcp_do_sack = 1;
+	ts->tcp_do_rack = 1;
+	ts->tcp_do_ecn = 0;
+	ts->tcp_do_syncookies = 1;
+	ts->tcp_syncache_limit = TCP_SYNCACHE_LIMIT;
 	ns->ns_tcp = ts;
 	return 0;
 }

@@ -268,12 +268,19 @@ struct tcp_state {
 	struct tcpstat tcp_stat;
 	uint8_t tcp_isn_key[16];	/* [I] RFC 6528 secret */
 	const struct tcp_cc *tcp_cc_default;
+	/* parameters (rump_tcp_param_set()); read when a connection opens */
+	int tcp_do_sack;		/* offer and use SACK */
+	int tcp_do_rack;		/* RACK-TLP where SACK was agreed */
+	int tcp_do_ecn;			/* ask for and agree to ECN */
+	int tcp_do_syncookies;		/* cookies once the SYN queue is full */
+	int tcp_syncache_limit;		/* embryonic connections, all listeners */
 	struct pool_cache *tcp_pool;	/* [I] tcpcbs */
 	unsigned tcp_ncbs;		/* tcpcbs alive */
 	unsigned tcp_ntimewait;		/* of which in TIME-WAIT */
 };
 
 #define TCP_REASS_MAXSEGS 256		/* out-of-order segments held */
+#define TCP_SYNCACHE_LIMIT 1024	/* default of tcp_syncache_limit */
 /* RFC 6928 2: IW = min(10*MSS, max(2*MSS, 14600)) */
 #define TCP_INITWND(mss) MIN(10 * (mss), MAX(2 * (mss), 14600u))
 #define TCP_MAXTIMEWAIT 65536

@@ -2627,6 +2627,53 @@ test_tcp_congestion_option(void **state)
 	tenv_down(&e);
 }
 
+/*
+ * rump_tcp_param_set/get and the default algorithm: defaults, round
+ * trips, ENOENT for unknown names, EINVAL for values out of range.
+ */
+static void
+test_tcp_params(void **state)
+{
+	static const struct { const char *name; int def, max; } params[] = {
+		{ "sack", 1, 1 }, { "rack", 1, 1 }, { "ecn", 0, 1 },
+		{ "syncookies", 1, 1 }, { "syncache_limit", 1024, 65536 },
+	};
+	char name[16];
+	struct tenv e;
+	int v;
+
+	(void)state;
+	tenv_up(&e);
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		assert_int_equal(rump_tcp_param_get(e.k, params[i].name, &v),
+		    0);
+		assert_int_equal(v, params[i].def);
+		assert_int_equal(rump_tcp_param_set(e.k, params[i].name,
+		    params[i].max + 1), EINVAL);
+		assert_int_equal(rump_tcp_param_set(e.k, params[i].name, -1),
+		    EINVAL);
+		assert_int_equal(rump_tcp_param_set(e.k, params[i].name,
+		    params[i].max), 0);
+		assert_int_equal(rump_tcp_param_get(e.k, params[i].name, &v),
+		    0);
+		assert_int_equal(v, params[i].max);
+		assert_int_equal(rump_tcp_param_set(e.k, params[i].name,
+		    params[i].def), 0);
+	}
+	assert_int_equal(rump_tcp_param_set(e.k, "syncache_limit", 0), EINVAL);
+	assert_int_equal(rump_tcp_param_get(e.k, "nosuch", &v), ENOENT);
+	assert_int_equal(rump_tcp_param_set(e.k, "nosuch", 0), ENOENT);
+	assert_int_equal(rump_tcp_param_get(e.k, NULL, &v), EINVAL);
+	assert_int_equal(rump_tcp_param_get(e.k, "sack", NULL), EINVAL);
+	assert_int_equal(rump_tcp_cc_get_default(e.k, name, sizeof(name)), 0);
+	assert_string_equal(name, "newreno");
+	assert_int_equal(rump_tcp_cc_get_default(e.k, name, 4), EINVAL);
+	assert_int_equal(rump_tcp_cc_set_default(e.k, "vegas"), ENOENT);
+	assert_int_equal(rump_tcp_cc_set_default(e.k, NULL), EINVAL);
+	assert_int_equal(rump_tcp_cc_set_default(e.k, "newreno"), 0);
+	tenv_down(&e);
+}
+
 int
 main(void)
 {
@@ -2694,6 +2741,7 @@ main(void)
 		cmocka_unit_test(test_tcp_unknown_options),
 		cmocka_unit_test(test_tcp_nodelay),
 		cmocka_unit_test(test_tcp_congestion_option),
+		cmocka_unit_test(test_tcp_params),
 	};
 
 	th_filter();
