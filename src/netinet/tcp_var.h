@@ -83,6 +83,12 @@ const struct tcp_cc *tcp_cc_find(const char *name);
 #define TF_HAVEURG 0x00008000	/* urgent byte t_iobc is waiting */
 #define TF_RCVDURG 0x00010000	/* urgent pointer seen, byte not yet */
 #define TF_DEAD 0x00040000	/* tcp_close() under way: unreachable */
+#define TF_REQ_SACK 0x00080000	/* we offer SACK-permitted */
+#define TF_SACK_PERMIT 0x00100000	/* both offered: SACK in use */
+#define TF_REQ_ECN 0x00200000	/* we ask for (or agree to) ECN */
+#define TF_ECN_PERMIT 0x00400000	/* ECN agreed (RFC 3168 6.1.1) */
+#define TF_ECN_SND_ECE 0x00800000	/* CE seen: ECE on every ACK */
+#define TF_ECN_SND_CWR 0x01000000	/* window reduced: CWR on the next data */
 
 struct tcpcb {
 	struct inpcb *t_inpcb;		/* [I] */
