@@ -803,6 +803,16 @@ static const struct stat_field tcp_fields[] = {
 	{ "synwithdata", offsetof(struct tcpstat, tcps_synwithdata) },
 	{ "rcvnots", offsetof(struct tcpstat, tcps_rcvnots) },
 	{ "urgzero", offsetof(struct tcpstat, tcps_urgzero) },
+	{ "rcvsack", offsetof(struct tcpstat, tcps_rcvsack) },
+	{ "rcvsackbad", offsetof(struct tcpstat, tcps_rcvsackbad) },
+	{ "rcvdsack", offsetof(struct tcpstat, tcps_rcvdsack) },
+	{ "dsackspurious", offsetof(struct tcpstat, tcps_dsackspurious) },
+	{ "sackboardfull", offsetof(struct tcpstat, tcps_sackboardfull) },
+	{ "sndsack", offsetof(struct tcpstat, tcps_sndsack) },
+	{ "snddsack", offsetof(struct tcpstat, tcps_snddsack) },
+	{ "sackrecovery", offsetof(struct tcpstat, tcps_sackrecovery) },
+	{ "sackrexmit", offsetof(struct tcpstat, tcps_sackrexmit) },
+	{ "sackrescue", offsetof(struct tcpstat, tcps_sackrescue) },
 };
 
 /* Append s to buf at *n (bounded); false when it did not fit. */

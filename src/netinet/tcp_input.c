@@ -43,10 +43,12 @@ struct tcp_opt {
 	bool to_ws_present;
 	bool to_ts_present;
 	bool to_sackperm;
+	uint8_t to_nsacks;		/* SACK blocks (RFC 2018), raw */
 	uint16_t to_mss;
 	uint8_t to_wscale;
 	uint32_t to_tsval;
 	uint32_t to_tsecr;
+	uint8_t to_sacks[TCP_SACK_MAXBLKS * TCPOLEN_SACK];
 };
 
 /* The segment being processed. */
@@ -158,12 +160,23 @@ tcp_dooptions(struct tcpstat *st, const uint8_t *cp, int cnt, bool syn,
 			break;
 		case TCPOPT_SACK:
 			/*
-			 * RFC 2018 3: 2 + 8n bytes, n >= 1.  The blocks are
-			 * not used yet; a malformed list is counted like any
-			 * other known option of the wrong length.
+			 * RFC 2018 3: 2 + 8n bytes, n >= 1; at most 4 blocks
+			 * fit in the option space.  A malformed list is
+			 * counted like any other known option of the wrong
+			 * length; one in a SYN means nothing.  The blocks
+			 * are checked against the window by tcp_sack_update().
 			 */
-			if (optlen < 10 || (optlen - 2) % 8 != 0)
+			if (optlen < 2 + TCPOLEN_SACK ||
+			    (optlen - 2) % TCPOLEN_SACK != 0) {
 				st->tcps_rcvoptignored++;
+				break;
+			}
+			if (syn)
+				break;
+			to->to_nsacks = (uint8_t)MIN((optlen - 2) /
+			    TCPOLEN_SACK, TCP_SACK_MAXBLKS);
+			memcpy(to->to_sacks, cp + 2,
+			    (size_t)to->to_nsacks * TCPOLEN_SACK);
 			break;
 		default:
 			break;	/* unknown: skipped */
@@ -333,6 +346,10 @@ tcp_syn_options(struct tcpcb *tp, const struct tcp_seg *seg)
 		tp->ts_recent = seg->to.to_tsval;
 		tp->ts_recent_age = kern_clock_ticks(tp->t_ns->ns_kernel);
 	}
+	/* RFC 2018 2: both sides offered SACK-permitted */
+	if (seg->to.to_sackperm && (tp->t_flags & TF_REQ_SACK) &&
+	    !(tp->t_flags & TF_NOOPT))
+		tp->t_flags |= TF_SACK_PERMIT;
 	if (seg->to.to_mss_present)
 		tp->t_flags |= TF_RCVD_MSS;
 	tcp_mss_update(tp, seg->to.to_mss_present ? seg->to.to_mss : 0);
@@ -486,6 +503,32 @@ tcp_seg_payload(struct tcp_seg *seg)
 }
 
 /*
+ * The queued run of contiguous bytes that holds seq becomes the first
+ * SACK block to report (RFC 2018 4).
+ */
+static void
+tcp_reass_sack(struct tcpcb *tp, tcp_seq seq)
+{
+	struct mbuf *q;
+	tcp_seq rs = 0, re = 0;
+	bool run = false;
+
+	for (q = tp->t_segq; q != NULL; q = q->m_nextpkt) {
+		tcp_seq s = TCP_REASS_SEQ(q);
+
+		if (!run || s != re) {
+			if (run && SEQ_LEQ(rs, seq) && SEQ_LT(seq, re))
+				break;
+			rs = s;
+			run = true;
+		}
+		re = s + (uint32_t)q->m_pkthdr.len;
+	}
+	if (run && SEQ_LEQ(rs, seq) && SEQ_LT(seq, re))
+		tcp_sack_rcv_add(tp, rs, re);
+}
+
+/*
  * Queue an out-of-order segment (RFC 9293 3.10.7.4 seventh step),
  * trimming what overlaps the neighbours so that the queue holds every
  * byte once.  Bounded: at most TCP_REASS_MAXSEGS segments, all within the
@@ -517,6 +560,7 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 			    i == len)) {
 				st->tcps_rcvduppack++;
 				st->tcps_rcvdupbyte += (uint64_t)len;
+				tcp_sack_rcv_dup(tp, seq, seq + (uint32_t)len);
 				return;
 			}
 			i = MIN(i, len);
@@ -562,6 +606,8 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 	else
 		tp->t_segq = m;
 	tp->t_segqlen++;
+	if ((tp->t_flags & TF_SACK_PERMIT) && len > 0)
+		tcp_reass_sack(tp, seq);
 }
 
 /* Move what became in order to the socket; true if a FIN came with it. */
@@ -629,7 +675,7 @@ tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg)
 	/* the listener's TCP options carry over, as Linux and BSD do */
 	tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOOPT);
 	if (ltp->t_flags & TF_NOOPT)
-		tp->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP);
+		tp->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP | TF_REQ_SACK);
 	tp->t_keepidle = ltp->t_keepidle;
 	tp->t_keepintvl = ltp->t_keepintvl;
 	tp->t_keepcnt = ltp->t_keepcnt;
@@ -899,12 +945,16 @@ tcp_step_seq(struct tcpcb *tp, struct tcp_seg *seg)
 		if (todrop > seg->tlen ||
 		    (todrop == seg->tlen && !(seg->flags & TH_FIN))) {
 			/* all old: ACK it (it may be a lost ACK's retry) */
+			tcp_sack_rcv_dup(tp, seg->seq,
+			    seg->seq + (uint32_t)seg->tlen);
 			st->tcps_rcvduppack++;
 			st->tcps_rcvdupbyte += (uint64_t)seg->tlen;
 			seg->flags &= (uint8_t)~TH_FIN;
 			tp->t_flags |= TF_ACKNOW;
 			todrop = seg->tlen;
 		} else if (todrop > 0) {
+			tcp_sack_rcv_dup(tp, seg->seq,
+			    seg->seq + (uint32_t)todrop);
 			st->tcps_rcvpartduppack++;
 			st->tcps_rcvpartdupbyte += (uint64_t)todrop;
 		}
@@ -975,18 +1025,89 @@ tcp_update_ts_recent(struct tcpcb *tp, const struct tcp_seg *seg)
 }
 
 /*
+ * SACK loss recovery (RFC 6675 5) with Proportional Rate Reduction (RFC
+ * 6937), for an ACK that acknowledged acked new bytes and SACKed sackd
+ * more.  Enters recovery on the DupThresh-th duplicate ACK or when the
+ * scoreboard says SND.UNA is lost (RFC 6675 5 (b)), not again for the
+ * same window (RFC 6582 "recover").  In recovery PRR decides how much
+ * may go (t_prr_sndcnt) and tcp_output() sends what NextSeg() picks.
+ * Returns false when no recovery is under way.
+ */
+static bool
+tcp_sack_recovery(struct tcpcb *tp, uint32_t acked, uint32_t sackd)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	unsigned mss = tp->t_maxseg;
+	uint32_t pipe, sndcnt, delivered = acked + sackd;
+	bool entered = false;
+
+	if (!(tp->t_flags & TF_FASTRECOVERY)) {
+		if (tp->snd_max == tp->snd_una ||
+		    (tp->t_dupacks < TCP_DUPTHRESH && !(tp->t_scbn > 0 &&
+		    tcp_sack_islost(tp, tp->snd_una))))
+			return false;
+		if (SEQ_LEQ(tp->snd_una, tp->snd_recover)) {
+			tp->t_dupacks = 0;	/* RFC 6582 3.2 step 2 */
+			return false;
+		}
+		st->tcps_fastrexmit++;
+		st->tcps_recovery++;
+		st->tcps_sackrecovery++;
+		tp->snd_recover = tp->snd_max;	/* RecoveryPoint */
+		tp->t_cc->cc_recovery(tp);
+		tp->t_flags |= TF_FASTRECOVERY;
+		tp->t_rtttime = 0;
+		tp->snd_nxt = tp->snd_max;
+		tp->t_highrxt = tp->snd_una;
+		tp->t_rescue_set = false;
+		tp->t_prr_recoverfs = tp->snd_max - tp->snd_una;
+		tp->t_prr_delivered = 0;
+		tp->t_prr_out = 0;
+		entered = true;
+	}
+	tp->t_prr_delivered += delivered;
+	pipe = tcp_sack_pipe(tp);
+	if (pipe > tp->snd_ssthresh) {
+		/* RFC 6937 3: proportional to what was delivered */
+		uint64_t due = ((uint64_t)tp->t_prr_delivered *
+		    tp->snd_ssthresh + tp->t_prr_recoverfs - 1) /
+		    tp->t_prr_recoverfs;
+
+		sndcnt = due > tp->t_prr_out ? (uint32_t)(due - tp->t_prr_out) :
+		    0;
+	} else {
+		/* PRR-SSRB: grow back to ssthresh, a segment ahead */
+		uint32_t limit = tp->t_prr_delivered > tp->t_prr_out ?
+		    tp->t_prr_delivered - tp->t_prr_out : 0;
+
+		limit = MAX(limit, delivered) + mss;
+		sndcnt = MIN(tp->snd_ssthresh - pipe, limit);
+	}
+	/* the fast retransmit goes whatever the arithmetic says */
+	if (entered)
+		sndcnt = MAX(sndcnt, mss);
+	tp->t_prr_sndcnt = sndcnt;
+	tp->snd_cwnd = pipe + sndcnt;
+	(void)tcp_output(tp);
+	return true;
+}
+
+/*
  * A duplicate ACK (RFC 5681 2): fast retransmit on the third (RFC 5681
  * 3.2, RFC 6582 3.2 step 2), window inflation after it, limited transmit
- * (RFC 3042) on the first two.
+ * (RFC 3042) on the first two.  With SACK, RFC 6675 recovery instead of
+ * NewReno's (sackd: bytes the ACK SACKed anew).
  */
 static void
-tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg)
+tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 {
 	struct tcpstat *st = tcpstat_of(tp->t_ns);
 	unsigned mss = tp->t_maxseg;
 
 	st->tcps_rcvdupack++;
 	tp->t_dupacks++;
+	if ((tp->t_flags & TF_SACK_PERMIT) && tcp_sack_recovery(tp, 0, sackd))
+		return;
 	if (tp->t_flags & TF_FASTRECOVERY) {
 		/* RFC 6582 3.2 step 4: inflate by one segment */
 		if (tp->snd_cwnd < ((uint32_t)TCP_MAXWIN << TCP_MAXWINSHIFT))
@@ -994,7 +1115,7 @@ tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg)
 		(void)tcp_output(tp);
 		return;
 	}
-	if (tp->t_dupacks == 3) {
+	if (tp->t_dupacks == 3 && !(tp->t_flags & TF_SACK_PERMIT)) {
 		tcp_seq onxt = tp->snd_nxt;
 
 		/* RFC 6582 3.2 step 2: not again for the same window */
@@ -1037,7 +1158,7 @@ tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg)
  * 3 and 5).  Returns true when our FIN is acknowledged.
  */
 static bool
-tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg)
+tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 {
 	struct netstack *ns = tp->t_ns;
 	struct tcpstat *st = tcpstat_of(ns);
@@ -1070,6 +1191,9 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 			tp->t_dupacks = 0;
 			tp->snd_una = seg->ack;
 			tp->t_cc->cc_recovered(tp);
+			/* RFC 6937 3: PRR ends with cwnd = ssthresh */
+			if (tp->t_flags & TF_SACK_PERMIT)
+				tp->snd_cwnd = tp->snd_ssthresh;
 		}
 	} else {
 		tp->t_dupacks = 0;
@@ -1108,7 +1232,10 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 	if (!(tp->t_flags & TF_FASTRECOVERY) &&
 	    SEQ_LT(tp->snd_recover, tp->snd_una - 1))
 		tp->snd_recover = tp->snd_una - 1;
-	if (partial) {
+	if (tp->t_flags & TF_SACK_PERMIT) {
+		/* RFC 6675: partial ACKs feed PRR; SACKs may show a loss */
+		(void)tcp_sack_recovery(tp, partial ? acked : 0, sackd);
+	} else if (partial) {
 		/* RFC 6582 3.2 step 5: resend the next hole, deflate */
 		tcp_seq onxt = tp->snd_nxt;
 		uint32_t ocwnd = tp->snd_cwnd;
@@ -1138,7 +1265,7 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 	struct tcpcb *tp = *tpp;
 	struct tcpstat *st = tcpstat_of(tp->t_ns);
 	struct socket *so = tp->t_inpcb->inp_socket;
-	uint32_t tiwin;
+	uint32_t tiwin, sackd = 0;
 	bool finacked = false;
 
 	if (!(seg->flags & TH_ACK)) {
@@ -1174,22 +1301,29 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		return TV_DROP;
 	}
 	tiwin = seg->win << tp->snd_scale;
+	if ((tp->t_flags & TF_SACK_PERMIT) && TCPS_HAVEESTABLISHED(tp->t_state)) {
+		if (seg->to.to_nsacks > 0)
+			st->tcps_rcvsack++;
+		sackd = tcp_sack_update(tp, seg->to.to_sacks, seg->to.to_nsacks,
+		    SEQ_GT(seg->ack, tp->snd_una) ? seg->ack : tp->snd_una);
+	}
 	if (SEQ_LEQ(seg->ack, tp->snd_una)) {
 		/*
 		 * RFC 5681 2 "duplicate ACK"; only while the retransmission
 		 * timer runs (BSD): answers to zero-window probes are not.
+		 * RFC 6675 2: with SACK, one that SACKs new data is too.
 		 */
-		if (seg->tlen0 == 0 && tiwin == tp->snd_wnd && tiwin != 0 &&
-		    !(seg->flags0 & (TH_SYN | TH_FIN)) &&
+		if (seg->tlen0 == 0 && !(seg->flags0 & (TH_SYN | TH_FIN)) &&
 		    tp->snd_max != tp->snd_una && seg->ack == tp->snd_una &&
-		    tcp_timer_armed(tp, TCPT_REXMT)) {
-			tcp_dupack(tp, seg);
+		    ((tiwin == tp->snd_wnd && tiwin != 0 &&
+		    tcp_timer_armed(tp, TCPT_REXMT)) || sackd > 0)) {
+			tcp_dupack(tp, seg, sackd);
 			return TV_DROP;
 		}
 		if (!(tp->t_flags & TF_FASTRECOVERY))
 			tp->t_dupacks = 0;
 	} else {
-		finacked = tcp_newack(tp, seg);
+		finacked = tcp_newack(tp, seg, sackd);
 		*needoutput = true;
 	}
 	/* the send window (RFC 9293 fifth step, ESTABLISHED) */
@@ -1326,6 +1460,8 @@ tcp_step_data(struct tcpcb *tp, struct tcp_seg *seg, bool *wakeup)
 			tp->rcv_nxt += (uint32_t)len;
 			tcp_deliver(tp, tcp_seg_payload(seg), seg->seq, len);
 			*wakeup = true;
+			if (tp->t_rsackn > 0)
+				tcp_sack_rcv_trim(tp);
 		}
 		return fin;
 	}
@@ -1334,6 +1470,7 @@ tcp_step_data(struct tcpcb *tp, struct tcp_seg *seg, bool *wakeup)
 	if (tp->t_segq != NULL && TCP_REASS_SEQ(tp->t_segq) == tp->rcv_nxt) {
 		fin = tcp_reass_pull(tp);
 		*wakeup = true;
+		tcp_sack_rcv_trim(tp);
 		return fin;
 	}
 	return false;

@@ -40,17 +40,41 @@ static const uint8_t tcp_outflags[TCP_NSTATES] = {
 	[TCPS_TIME_WAIT] = TH_ACK,
 };
 
+/* The timestamp option's 10 bytes (RFC 7323 3.2) at opt. */
+static void
+tcp_put_ts(struct tcpcb *tp, uint8_t *opt)
+{
+	uint32_t v;
+
+	opt[0] = TCPOPT_TIMESTAMP;
+	opt[1] = TCPOLEN_TIMESTAMP;
+	v = htonl(tcp_now(tp->t_ns) + tp->ts_offset);
+	memcpy(opt + 2, &v, 4);
+	v = htonl(tp->ts_recent);
+	memcpy(opt + 6, &v, 4);
+}
+
 /*
  * The options of a segment into opt (at most TCP_MAXOLEN bytes), padded
- * to a multiple of 4.  Returns the length.
+ * to a multiple of 4, with SACK blocks in at most sackroom bytes.
+ * Returns the length.  A SYN's options go in the order Linux sends them
+ * (MSS, SACK-permitted and timestamps sharing a word, window scale), so
+ * that the peer and captures see the familiar 20 bytes.
  */
 static int
-tcp_build_options(struct tcpcb *tp, uint8_t flags, uint8_t *opt)
+tcp_build_options(struct tcpcb *tp, uint8_t flags, uint8_t *opt,
+    int sackroom)
 {
 	int n = 0;
+	bool ts, sack;
 
 	if (tp->t_flags & TF_NOOPT)
 		return 0;
+	/* RFC 7323 3.2: in a SYN, and in every segment once both agreed */
+	ts = (tp->t_flags & TF_REQ_TSTMP) && !(flags & TH_RST) &&
+	    ((flags & TH_SYN) ? (!(flags & TH_ACK) ||
+	    (tp->t_flags & TF_RCVD_TSTMP)) :
+	    (tp->t_flags & TF_RCVD_TSTMP));
 	if (flags & TH_SYN) {
 		/* RFC 9293 3.7.1 / RFC 6691: MSS is the payload size */
 		tp->t_ourmss = tcp_mss_local(tp);
@@ -58,6 +82,21 @@ tcp_build_options(struct tcpcb *tp, uint8_t flags, uint8_t *opt)
 		opt[n++] = TCPOLEN_MAXSEG;
 		opt[n++] = (uint8_t)(tp->t_ourmss >> 8);
 		opt[n++] = (uint8_t)tp->t_ourmss;
+		/* RFC 2018 2: in a SYN; in a SYN-ACK only if offered */
+		sack = (tp->t_flags & TF_REQ_SACK) &&
+		    (!(flags & TH_ACK) || (tp->t_flags & TF_SACK_PERMIT));
+		if ((ts || sack) && !(ts && sack)) {
+			opt[n++] = TCPOPT_NOP;
+			opt[n++] = TCPOPT_NOP;
+		}
+		if (sack) {
+			opt[n++] = TCPOPT_SACK_PERMITTED;
+			opt[n++] = TCPOLEN_SACK_PERMITTED;
+		}
+		if (ts) {
+			tcp_put_ts(tp, opt + n);
+			n += TCPOLEN_TIMESTAMP;
+		}
 		/* RFC 7323 2.2: offer in a SYN; in a SYN-ACK only if offered */
 		if ((tp->t_flags & TF_REQ_SCALE) &&
 		    (!(flags & TH_ACK) || (tp->t_flags & TF_RCVD_SCALE))) {
@@ -66,22 +105,23 @@ tcp_build_options(struct tcpcb *tp, uint8_t flags, uint8_t *opt)
 			opt[n++] = TCPOLEN_WINDOW;
 			opt[n++] = tp->request_r_scale;
 		}
-	}
-	/* RFC 7323 3.2: in a SYN, and in every segment once both agreed */
-	if ((tp->t_flags & TF_REQ_TSTMP) && !(flags & TH_RST) &&
-	    ((flags & TH_SYN) ? (!(flags & TH_ACK) ||
-	    (tp->t_flags & TF_RCVD_TSTMP)) :
-	    (tp->t_flags & TF_RCVD_TSTMP))) {
-		uint32_t tsval = tcp_now(tp->t_ns) + tp->ts_offset;
-		uint32_t v;
+	} else {
+		if (ts) {
+			opt[n++] = TCPOPT_NOP;
+			opt[n++] = TCPOPT_NOP;
+			tcp_put_ts(tp, opt + n);
+			n += TCPOLEN_TIMESTAMP;
+		}
+		/* RFC 2018 4: SACK blocks while data is queued out of order */
+		if (!(flags & TH_RST) && sackroom > 0) {
+			int sl = tcp_sack_rcv_options(tp, opt + n,
+			    MIN(TCP_MAXOLEN - n, sackroom));
 
-		v = htonl(TCPOPT_TSTAMP_HDR);
-		memcpy(opt + n, &v, 4);
-		v = htonl(tsval);
-		memcpy(opt + n + 4, &v, 4);
-		v = htonl(tp->ts_recent);
-		memcpy(opt + n + 8, &v, 4);
-		n += TCPOLEN_TSTAMP_APPA;
+			if (sl > 0) {
+				n += sl;
+				tp->t_ns->ns_tcp->tcp_stat.tcps_sndsack++;
+			}
+		}
 	}
 	while (n & 3)
 		opt[n++] = TCPOPT_EOL;
@@ -151,7 +191,8 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	struct ip *ip;
 	tcp_seq seq;
 
-	optlen = tcp_build_options(tp, flags, opt);
+	optlen = tcp_build_options(tp, flags, opt, len > (int)tp->t_maxseg ?
+	    0 : (int)tp->t_maxseg - len);
 	hdrlen = (int)(sizeof(struct ip) + sizeof(struct tcphdr)) + optlen;
 	if ((m = m_gethdr(M_DONTWAIT, MT_HEADER)) == NULL) {
 		st->tcps_nobufs++;
@@ -226,6 +267,8 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	st->tcps_sndtotal++;
 	if (len > 0) {
 		if (SEQ_LT(seq, tp->snd_max)) {
+			if (SEQ_GT(seq + (uint32_t)len, tp->t_rxtmax))
+				tp->t_rxtmax = seq + (uint32_t)len;
 			st->tcps_sndrexmitpack++;
 			st->tcps_sndrexmitbyte += (uint64_t)len;
 			tp->t_total_retrans++;
@@ -300,6 +343,79 @@ tcp_window_update_due(struct tcpcb *tp, uint32_t win)
 	return adv >= step;
 }
 
+/*
+ * SACK loss recovery (RFC 6675 5 step (C)): while PRR's count lasts,
+ * send what NextSeg() picks: lost holes, new data, other holes, a rescue.
+ * SND.NXT stays at SND.MAX; a resend goes at its own sequence number.
+ * Whole segments only: a short count waits for the next ACK (PRR counts
+ * what went, so nothing is lost by waiting).
+ */
+static int
+tcp_sack_output(struct tcpcb *tp, int sbcc, uint32_t win)
+{
+	struct tcpstat *st = &tp->t_ns->ns_tcp->tcp_stat;
+	tcp_seq avail = tp->snd_una + (uint32_t)sbcc, seq, onxt;
+	uint32_t len, dlen;
+	int kind, error = 0;
+	uint8_t flags;
+
+	while (tp->t_prr_sndcnt > 0) {
+		kind = tcp_sack_nextseg(tp, avail, tp->t_maxseg, &seq, &len);
+		if (kind == TCP_NEXT_NONE)
+			break;
+		if (kind == TCP_NEXT_NEW) {
+			/* RFC 6675 rule 2 (b): within the peer's window */
+			tcp_seq wend = tp->snd_una + tp->snd_wnd;
+
+			if (!SEQ_LT(seq, wend))
+				break;
+			len = MIN(len, wend - seq);
+			/* no runt while more is coming (Nagle) */
+			if (len < tp->t_maxseg && seq + len != avail)
+				break;
+		}
+		if (len > tp->t_prr_sndcnt) {
+			if (kind == TCP_NEXT_RESCUE)
+				tp->t_rescue_set = false;	/* later */
+			break;
+		}
+		/* a hole reaching SND.MAX past the data holds the FIN */
+		flags = TH_ACK;
+		dlen = len;
+		if (kind != TCP_NEXT_NEW && (tp->t_flags & TF_SENTFIN) &&
+		    SEQ_GT(seq + len, avail)) {
+			dlen = avail - seq;
+			flags |= TH_FIN;
+		}
+		if (seq + dlen == avail)
+			flags |= TH_PUSH;
+		onxt = tp->snd_nxt;
+		tp->snd_nxt = seq;
+		error = tcp_send_segment(tp, (int)(seq - tp->snd_una),
+		    (int)dlen, flags, win);
+		if (kind == TCP_NEXT_NEW) {
+			tp->snd_nxt = seq + dlen;
+			tp->snd_max = tp->snd_nxt;
+		} else {
+			tp->snd_nxt = onxt;
+			if (kind == TCP_NEXT_REXMT) {
+				tp->t_highrxt = seq + len;
+				st->tcps_sackrexmit++;
+			} else {
+				st->tcps_sackrescue++;
+			}
+		}
+		tp->t_prr_out += len;
+		tp->t_prr_sndcnt -= len;
+		if (!tcp_timer_armed(tp, TCPT_REXMT))
+			tcp_timer_arm(tp, TCPT_REXMT,
+			    tcp_rexmt_backoff(tp, tp->t_rxtshift));
+		if (error != 0)
+			break;
+	}
+	return error == ENOBUFS ? 0 : error;
+}
+
 int
 tcp_output(struct tcpcb *tp)
 {
@@ -307,7 +423,7 @@ tcp_output(struct tcpcb *tp)
 	int off, len, sbcc, error = 0;
 	uint32_t sendwin, win;
 	uint8_t flags;
-	bool idle, sendalot, zwprobe;
+	bool idle, sendalot, zwprobe, sackrecov;
 
 	if (so == NULL) {
 		/* TIME-WAIT after the user closed: ACKs only */
@@ -356,6 +472,12 @@ again:
 	}
 
 	sbcc = (int)so->so_snd.sb_cc;
+	/* SACK recovery sends by the scoreboard; below, only ACK and FIN */
+	sackrecov = (tp->t_flags & (TF_FASTRECOVERY | TF_SACK_PERMIT)) ==
+	    (TF_FASTRECOVERY | TF_SACK_PERMIT);
+	if (sackrecov && (error = tcp_sack_output(tp, sbcc,
+	    tcp_rcv_window(tp))) != 0)
+		return error;
 	off = (int)(tp->snd_nxt - tp->snd_una);
 	sendwin = MIN(tp->snd_wnd, tp->snd_cwnd);
 	zwprobe = false;
@@ -367,6 +489,8 @@ again:
 		}
 	}
 	len = (int)MIN((uint32_t)sbcc, sendwin) - off;
+	if (sackrecov)
+		len = 0;
 	if (len < 0) {
 		/*
 		 * The window shrank below what was sent: take SND.NXT back
@@ -395,6 +519,16 @@ again:
 		    !(idle || (tp->t_flags & TF_NODELAY)))) {
 			/* a short tail waits, as Nagle would have it */
 			len -= len % mss;
+			sendalot = true;
+		}
+	}
+	/* room for the SACK blocks: a full segment gives way (RFC 2018 4) */
+	if (len > 0 && len <= (int)tp->t_maxseg && tp->t_rsackn > 0) {
+		int sl = tcp_sack_rcv_optlen(tp, TCP_MAXOLEN -
+		    (int)(tp->t_flags & TF_RCVD_TSTMP ? TCPOLEN_TSTAMP_APPA : 0));
+
+		if (sl > 0 && len > (int)tp->t_maxseg - sl) {
+			len = (int)tp->t_maxseg - sl;
 			sendalot = true;
 		}
 	}

@@ -127,6 +127,8 @@ tcp_newtcpcb(struct inpcb *inp)
 	tp->t_maxseg = TCP_MSS;
 	tp->t_ourmss = TCP_MSS;
 	tp->t_flags = TF_REQ_SCALE | TF_REQ_TSTMP;
+	if (ts->tcp_do_sack)
+		tp->t_flags |= TF_REQ_SACK;
 	tp->t_rxtcur = TCPTV_RTOBASE;
 	/* RFC 5681 3.1: ssthresh starts arbitrarily high */
 	tp->snd_cwnd = TCP_MAXWIN << TCP_MAXWINSHIFT;
@@ -517,6 +519,9 @@ tcp_fill_info(const struct tcpcb *tp, struct tcp_info *ti)
 	if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==
 	    (TF_REQ_TSTMP | TF_RCVD_TSTMP))
 		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (tp->t_flags & TF_SACK_PERMIT)
+		ti->tcpi_options |= TCPI_OPT_SACK;
+	ti->tcpi_sacked = tp->t_sacked / mss;
 	if ((tp->t_flags & (TF_REQ_SCALE | TF_RCVD_SCALE)) ==
 	    (TF_REQ_SCALE | TF_RCVD_SCALE)) {
 		ti->tcpi_options |= TCPI_OPT_WSCALE;

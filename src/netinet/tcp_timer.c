@@ -187,6 +187,8 @@ tcp_timer_rexmt(void *arg)
 	tp->t_rtttime = 0;		/* Karn: no sample from a resend */
 	tp->t_dupacks = 0;
 	tp->t_flags &= ~TF_FASTRECOVERY;
+	/* RFC 2018 8: the receiver may have reneged; forget the SACKs */
+	tcp_sack_clear(tp);
 	if (TCPS_HAVEESTABLISHED(tp->t_state))
 		tp->t_cc->cc_timeout(tp);
 	(void)tcp_output(tp);

@@ -9,6 +9,7 @@
  *                                                      tcp_subr.c
  * the protocol switch and TCP socket options           tcp_usrreq.c
  * NewReno and the algorithm table                      tcp_cc.c
+ * SACK blocks and the scoreboard                       tcp_sack.c
  *
  * Locking: every field is under the instance's net lock (ns_lock) [N],
  * except [I] (set at creation).
@@ -90,6 +91,23 @@ const struct tcp_cc *tcp_cc_find(const char *name);
 #define TF_ECN_SND_ECE 0x00800000	/* CE seen: ECE on every ACK */
 #define TF_ECN_SND_CWR 0x01000000	/* window reduced: CWR on the next data */
 
+/* A SACK block (RFC 2018 3): [start, end) */
+struct tcp_sackblk {
+	tcp_seq start;
+	tcp_seq end;
+};
+
+#define TCPOLEN_SACK 8			/* one block */
+#define TCP_SACK_MAXBLKS 4		/* blocks in one option (TCP_MAXOLEN) */
+#define TCP_SCB_MAX 32			/* ranges in a sender's scoreboard */
+#define TCP_DUPTHRESH 3			/* RFC 6675 DupThresh */
+
+/* tcp_sack_nextseg() */
+#define TCP_NEXT_NONE 0
+#define TCP_NEXT_REXMT 1
+#define TCP_NEXT_NEW 2
+#define TCP_NEXT_RESCUE 3
+
 struct tcpcb {
 	struct inpcb *t_inpcb;		/* [I] */
 	struct netstack *t_ns;		/* [I] */
@@ -159,6 +177,28 @@ struct tcpcb {
 	/* out-of-order segments, sorted by sequence, no overlaps */
 	struct mbuf *t_segq;		/* m_nextpkt list of segments */
 	unsigned t_segqlen;		/* segments held */
+
+	/*
+	 * SACK (RFC 2018, RFC 2883): the receiver's blocks to report, most
+	 * recent first, and a D-SACK to report once; the sender's
+	 * scoreboard, SACKed ranges above SND.UNA, sorted and disjoint.
+	 */
+	struct tcp_sackblk t_rsack[TCP_SACK_MAXBLKS];
+	uint8_t t_rsackn;
+	bool t_dsack_pending;
+	struct tcp_sackblk t_dsack;
+	uint8_t t_scbn;
+	struct tcp_sackblk t_scb[TCP_SCB_MAX];
+	uint32_t t_sacked;		/* bytes in t_scb */
+	tcp_seq t_rxtmax;		/* end of the highest retransmission */
+	/* SACK loss recovery (RFC 6675) with PRR (RFC 6937) */
+	tcp_seq t_highrxt;		/* HighRxt (exclusive end) */
+	tcp_seq t_rescuerxt;		/* RescueRxt */
+	bool t_rescue_set;
+	uint32_t t_prr_recoverfs;	/* RecoverFS */
+	uint32_t t_prr_delivered;	/* prr_delivered */
+	uint32_t t_prr_out;		/* prr_out */
+	uint32_t t_prr_sndcnt;		/* bytes PRR lets go now */
 
 	/* RFC 5961 challenge ACK rate limit */
 	uint64_t t_challenge_ns;	/* start of the current second */
@@ -265,7 +305,17 @@ struct tcpstat {
 	uint64_t tcps_twrecycled;	/* TIME-WAIT recycled by connect() */
 	uint64_t tcps_synwithdata;	/* data on a SYN: discarded */
 	uint64_t tcps_rcvnots;		/* no timestamp once agreed: dropped */
-	uint64_t tcps_urgzero;		/* URG with pointer 0: ignored */	/* no mbuf/memory for received data */
+	uint64_t tcps_urgzero;		/* URG with pointer 0: ignored */
+	uint64_t tcps_rcvsack;		/* ACKs with SACK blocks */
+	uint64_t tcps_rcvsackbad;	/* SACK blocks not in flight: ignored */
+	uint64_t tcps_rcvdsack;		/* D-SACK blocks received */
+	uint64_t tcps_dsackspurious;	/* ... for data sent twice: spurious */
+	uint64_t tcps_sackboardfull;	/* a range the scoreboard had no room for */
+	uint64_t tcps_sndsack;		/* segments sent with SACK blocks */
+	uint64_t tcps_snddsack;		/* D-SACK blocks to send */
+	uint64_t tcps_sackrecovery;	/* SACK loss recoveries entered */
+	uint64_t tcps_sackrexmit;	/* segments resent from the scoreboard */
+	uint64_t tcps_sackrescue;	/* RFC 6675 rescue retransmissions */	/* no mbuf/memory for received data */
 };
 
 /* per-instance TCP state (ns->ns_tcp) */
@@ -320,6 +370,20 @@ void tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us);
 void tcp_set_state(struct tcpcb *tp, int state);
 unsigned tcp_rcvspace(const struct tcpcb *tp);
 void tcp_fill_info(const struct tcpcb *tp, struct tcp_info *ti);
+
+/* tcp_sack.c */
+void tcp_sack_rcv_add(struct tcpcb *tp, tcp_seq start, tcp_seq end);
+void tcp_sack_rcv_trim(struct tcpcb *tp);
+void tcp_sack_rcv_dup(struct tcpcb *tp, tcp_seq start, tcp_seq end);
+int tcp_sack_rcv_optlen(const struct tcpcb *tp, int room);
+int tcp_sack_rcv_options(struct tcpcb *tp, uint8_t *opt, int room);
+uint32_t tcp_sack_update(struct tcpcb *tp, const uint8_t *blocks,
+    int nblocks, tcp_seq ack);
+void tcp_sack_clear(struct tcpcb *tp);
+bool tcp_sack_islost(const struct tcpcb *tp, tcp_seq seq);
+uint32_t tcp_sack_pipe(const struct tcpcb *tp);
+int tcp_sack_nextseg(struct tcpcb *tp, tcp_seq avail, uint32_t maxlen,
+    tcp_seq *seq, uint32_t *len);
 
 /* tcp_input.c */
 void tcp_input(struct mbuf *m, int hlen);

@@ -175,6 +175,8 @@ struct tseg {
 	uint16_t mss;
 	uint8_t ws;
 	uint32_t tsval, tsecr;
+	unsigned nsack;			/* SACK blocks (RFC 2018) */
+	uint32_t sack[4][2];		/* [start, end) */
 	size_t optlen;
 	uint8_t opt[40];
 	size_t len;			/* payload bytes */
@@ -248,6 +250,16 @@ tseg_options(struct tseg *s, const uint8_t *o, size_t n)
 		case TCPOPT_SACK_PERMITTED:
 			assert_int_equal(len, 2);
 			s->sackok_p = true;
+			break;
+		case TCPOPT_SACK:
+			/* RFC 2018 3: 2 + 8n bytes, 1 <= n <= 4 */
+			assert_true(len >= 10 && (len - 2) % 8 == 0);
+			assert_int_equal(s->nsack, 0);
+			s->nsack = (unsigned)(len - 2) / 8;
+			for (unsigned b = 0; b < s->nsack; b++) {
+				s->sack[b][0] = be32(o + i + 2 + 8 * b);
+				s->sack[b][1] = be32(o + i + 6 + 8 * b);
+			}
 			break;
 		case TCPOPT_TIMESTAMP:
 			assert_int_equal(len, 10);
@@ -519,6 +531,32 @@ static inline void
 peer_ack(struct peer *p)
 {
 	peer_send(p, TH_ACK, NULL, 0);
+}
+
+/*
+ * peer_sack: a pure ACK of ack (not moving the peer's state) with the
+ * connection's options and n SACK blocks blk[i] = {start, end}.
+ */
+static inline void
+peer_sack(struct peer *p, uint32_t ack, const uint32_t (*blk)[2],
+    unsigned n)
+{
+	uint8_t o[40] = { 0 };
+	size_t len = peer_options(p, TH_ACK, PO_AUTO, o);
+
+	assert_true(len + 4 + 8 * n <= 40);
+	o[len++] = TCPOPT_NOP;
+	o[len++] = TCPOPT_NOP;
+	o[len++] = TCPOPT_SACK;
+	o[len++] = (uint8_t)(2 + 8 * n);
+	for (unsigned i = 0; i < n; i++) {
+		put32(o + len, blk[i][0]);
+		put32(o + len + 4, blk[i][1]);
+		len += 8;
+	}
+	peer_raw(p, TH_ACK, p->snd_nxt, ack, p->win, o, len, NULL, 0);
+	if (p->ts_on)
+		p->tsval++;
 }
 
 /* peer_rst: an RST at seq (with ACK of RCV.NXT when ack is true) */

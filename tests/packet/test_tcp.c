@@ -133,7 +133,7 @@ test_tcp_active_open(void **state)
 	assert_true(p.last.ws_p);
 	assert_int_equal(p.last.ws, STACK_WS);
 	assert_true(p.last.ts_p);
-	assert_false(p.last.sackok_p);		/* no SACK to offer */
+	assert_true(p.last.sackok_p);		/* RFC 2018 2 */
 	assert_int_equal(p.last.win, 65535);	/* RFC 7323 2.2: unscaled */
 	assert_true(p.sport >= 49152);
 	assert_int_equal(poll_now(fd, POLLOUT), 0);
@@ -207,7 +207,7 @@ test_tcp_passive_open(void **state)
 	assert_int_equal(s->ws, STACK_WS);
 	assert_true(s->ts_p);
 	assert_int_equal(s->tsecr, tsv);	/* RFC 7323 3.2 */
-	assert_false(s->sackok_p);
+	assert_true(s->sackok_p);		/* offered: agreed */
 	assert_int_equal(s->win, 65535);	/* RFC 7323 2.2: unscaled */
 	assert_int_equal(s->len, 0);
 	/* nothing to accept until the handshake completes */
