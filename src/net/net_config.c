@@ -813,6 +813,11 @@ static const struct stat_field tcp_fields[] = {
 	{ "sackrecovery", offsetof(struct tcpstat, tcps_sackrecovery) },
 	{ "sackrexmit", offsetof(struct tcpstat, tcps_sackrexmit) },
 	{ "sackrescue", offsetof(struct tcpstat, tcps_sackrescue) },
+	{ "racklost", offsetof(struct tcpstat, tcps_racklost) },
+	{ "rackreorder", offsetof(struct tcpstat, tcps_rackreorder) },
+	{ "tlpprobe", offsetof(struct tcpstat, tcps_tlpprobe) },
+	{ "tlprexmit", offsetof(struct tcpstat, tcps_tlprexmit) },
+	{ "tlprecovered", offsetof(struct tcpstat, tcps_tlprecovered) },
 };
 
 /* Append s to buf at *n (bounded); false when it did not fit. */

@@ -384,6 +384,9 @@ tcp_established(struct tcpcb *tp, const struct tcp_seg *seg)
 
 	tcp_set_state(tp, TCPS_ESTABLISHED);
 	tcpstat_of(ns)->tcps_connects++;
+	/* RFC 8985: RACK-TLP where SACK was agreed */
+	if ((tp->t_flags & TF_SACK_PERMIT) && ns->ns_tcp->tcp_do_rack)
+		tp->t_flags |= TF_RACK;
 	tp->snd_cwnd = TCP_INITWND(tp->t_maxseg);
 	tp->t_cc->cc_init(tp);
 	if (tp->t_rtttime != 0 && SEQ_GT(seg->ack, tp->t_rtseq)) {
@@ -1044,7 +1047,8 @@ tcp_sack_recovery(struct tcpcb *tp, uint32_t acked, uint32_t sackd)
 	if (!(tp->t_flags & TF_FASTRECOVERY)) {
 		if (tp->snd_max == tp->snd_una ||
 		    (tp->t_dupacks < TCP_DUPTHRESH && !(tp->t_scbn > 0 &&
-		    tcp_sack_islost(tp, tp->snd_una))))
+		    tcp_sack_islost(tp, tp->snd_una)) &&
+		    !((tp->t_flags & TF_RACK) && tcp_rack_lost_any(tp))))
 			return false;
 		if (SEQ_LEQ(tp->snd_una, tp->snd_recover)) {
 			tp->t_dupacks = 0;	/* RFC 6582 3.2 step 2 */
@@ -1064,6 +1068,10 @@ tcp_sack_recovery(struct tcpcb *tp, uint32_t acked, uint32_t sackd)
 		tp->t_prr_delivered = 0;
 		tp->t_prr_out = 0;
 		entered = true;
+		if (tp->t_rack_timer == TCP_RACK_PTO) {
+			tp->t_rack_timer = 0;
+			tcp_timer_disarm(tp, TCPT_RACK);
+		}
 	}
 	tp->t_prr_delivered += delivered;
 	pipe = tcp_sack_pipe(tp);
@@ -1090,6 +1098,12 @@ tcp_sack_recovery(struct tcpcb *tp, uint32_t acked, uint32_t sackd)
 	tp->snd_cwnd = pipe + sndcnt;
 	(void)tcp_output(tp);
 	return true;
+}
+
+void
+tcp_sack_lost(struct tcpcb *tp)
+{
+	(void)tcp_sack_recovery(tp, 0, 0);
 }
 
 /*
@@ -1197,7 +1211,10 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		}
 	} else {
 		tp->t_dupacks = 0;
-		tp->t_cc->cc_ack(tp, acked);
+		if (tp->t_tlp_noinc)
+			tp->t_tlp_noinc = false;
+		else
+			tp->t_cc->cc_ack(tp, acked);
 	}
 	/* RFC 6298 5.2/5.3: stop when all is acked, else restart */
 	if (seg->ack == tp->snd_max)
@@ -1306,6 +1323,13 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 			st->tcps_rcvsack++;
 		sackd = tcp_sack_update(tp, seg->to.to_sacks, seg->to.to_nsacks,
 		    SEQ_GT(seg->ack, tp->snd_una) ? seg->ack : tp->snd_una);
+		if (tp->t_flags & TF_RACK) {
+			tcp_seq a = SEQ_GT(seg->ack, tp->snd_una) ? seg->ack :
+			    tp->snd_una;
+
+			(void)tcp_rack_ack(tp, a);
+			tcp_rack_tlp_ack(tp, a);
+		}
 	}
 	if (SEQ_LEQ(seg->ack, tp->snd_una)) {
 		/*
@@ -1325,6 +1349,9 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 	} else {
 		finacked = tcp_newack(tp, seg, sackd);
 		*needoutput = true;
+		/* RFC 8985 7.2: new data acknowledged: the probe restarts */
+		if (tp->t_flags & TF_RACK)
+			tcp_rack_arm_pto(tp);
 	}
 	/* the send window (RFC 9293 fifth step, ESTABLISHED) */
 	/*

@@ -265,6 +265,8 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 
 	/* counters */
 	st->tcps_sndtotal++;
+	if (len > 0 || (flags & TH_FIN))
+		tcp_rack_sent(tp, seq, (uint32_t)len + ((flags & TH_FIN) ? 1 : 0));
 	if (len > 0) {
 		if (SEQ_LT(seq, tp->snd_max)) {
 			if (SEQ_GT(seq + (uint32_t)len, tp->t_rxtmax))
@@ -399,7 +401,8 @@ tcp_sack_output(struct tcpcb *tp, int sbcc, uint32_t win)
 		} else {
 			tp->snd_nxt = onxt;
 			if (kind == TCP_NEXT_REXMT) {
-				tp->t_highrxt = seq + len;
+				if (SEQ_GT(seq + len, tp->t_highrxt))
+					tp->t_highrxt = seq + len;
 				st->tcps_sackrexmit++;
 			} else {
 				st->tcps_sackrescue++;
@@ -611,6 +614,9 @@ send:
 			tcp_timer_arm(tp, TCPT_REXMT,
 			    tcp_rexmt_backoff(tp, tp->t_rxtshift));
 	}
+	/* RFC 8985 7.2: new data out, a probe may be due later */
+	if (len > 0 && (tp->t_flags & TF_RACK))
+		tcp_rack_arm_pto(tp);
 	if (error != 0) {
 		/* the segment is lost to us; the timers will recover it */
 		if (error == ENOBUFS)
@@ -705,6 +711,34 @@ tcp_output_rst(struct tcpcb *tp)
 	    inp->inp_fport, tp->snd_nxt, tp->rcv_nxt, TH_RST | TH_ACK, 0,
 	    tsok ? ts : NULL);
 	return 0;
+}
+
+/*
+ * The highest segment sent, again, at most an MSS of it (RFC 8985 7.3:
+ * a tail loss probe when there is no new data to send).
+ */
+void
+tcp_output_last(struct tcpcb *tp)
+{
+	struct socket *so = tp->t_inpcb->inp_socket;
+	bool fin = (tp->t_flags & TF_SENTFIN) != 0;
+	tcp_seq top = fin ? tp->snd_max - 1 : tp->snd_max, onxt = tp->snd_nxt;
+	uint32_t dlen;
+	uint8_t flags = TH_ACK;
+
+	if (so == NULL || !TCPS_HAVEESTABLISHED(tp->t_state))
+		return;
+	dlen = MIN(top - tp->snd_una, tp->t_maxseg);
+	if (fin)
+		flags |= TH_FIN;
+	if (dlen > 0)
+		flags |= TH_PUSH;
+	if (dlen == 0 && !fin)
+		return;
+	tp->snd_nxt = top - dlen;
+	(void)tcp_send_segment(tp, (int)(top - dlen - tp->snd_una), (int)dlen,
+	    flags, tcp_rcv_window(tp));
+	tp->snd_nxt = onxt;
 }
 
 /*

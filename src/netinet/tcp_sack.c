@@ -261,6 +261,10 @@ tcp_sack_update(struct tcpcb *tp, const uint8_t *blocks, int nblocks,
 			st->tcps_rcvdsack++;
 			if (SEQ_LT(s, tp->t_rxtmax) && tp->t_total_retrans > 0)
 				st->tcps_dsackspurious++;
+			/* RFC 8985 7.4: the probe arrived twice */
+			if (tp->t_tlp_end_set && SEQ_LT(s, tp->t_tlp_end) &&
+			    SEQ_GT(e, tp->t_tlp_end - tp->t_maxseg))
+				tp->t_tlp_dsacked = true;
 			if (SEQ_LEQ(e, ack))
 				continue;
 		}
@@ -325,6 +329,9 @@ tcp_sack_pipe(const struct tcpcb *tp)
 	tcp_seq hs = tp->snd_una;
 	uint32_t pipe = 0;
 
+	if (tp->t_flags & TF_RACK)
+		return tcp_rack_pipe(tp);
+
 	for (unsigned i = 0; i <= tp->t_scbn; i++) {
 		tcp_seq he = i < tp->t_scbn ? tp->t_scb[i].start : tp->snd_max;
 
@@ -356,15 +363,19 @@ tcp_sack_nextseg(struct tcpcb *tp, tcp_seq avail, uint32_t maxlen,
 	tcp_seq hs = tp->snd_una;
 	int pass;
 
+	/* with RACK, rule 1 is the lowest segment lost, resent or not */
+	if ((tp->t_flags & TF_RACK) &&
+	    tcp_rack_nextlost(tp, maxlen, seq, len))
+		return TCP_NEXT_REXMT;
 	/* rules 1 (lost holes) and 3 (any hole below the highest SACK) */
-	for (pass = 1; pass <= 2; pass++) {
+	for (pass = (tp->t_flags & TF_RACK) ? 0 : 1; pass <= 2; pass++) {
 		hs = tp->snd_una;
 		for (unsigned i = 0; i < tp->t_scbn; i++) {
 			tcp_seq he = tp->t_scb[i].start;
 			tcp_seq s = SEQ_GT(tp->t_highrxt, hs) ?
 			    tp->t_highrxt : hs;
 
-			if (SEQ_LT(s, he) && (pass == 2 ||
+			if (pass > 0 && SEQ_LT(s, he) && (pass == 2 ||
 			    tcp_hole_lost(tp, i))) {
 				*seq = s;
 				*len = MIN(he - s, maxlen);
@@ -373,7 +384,7 @@ tcp_sack_nextseg(struct tcpcb *tp, tcp_seq avail, uint32_t maxlen,
 			hs = tp->t_scb[i].end;
 		}
 		/* rule 2: new data, between the two passes */
-		if (pass == 1 && SEQ_LT(tp->snd_max, avail)) {
+		if (pass <= 1 && SEQ_LT(tp->snd_max, avail)) {
 			*seq = tp->snd_max;
 			*len = MIN(avail - tp->snd_max, maxlen);
 			return TCP_NEXT_NEW;

@@ -104,6 +104,7 @@ tcp_fini(struct netstack *ns)
 		(void)tcp_close(intotcpcb(inp));
 	}
 	KASSERT(ts->tcp_ncbs == 0);
+	KASSERT(ts->tcp_rack_bytes == 0);
 	pool_cache_destroy(ts->tcp_pool);
 	hyper_free(ts->tcp_tbl, sizeof(struct inpcbtable));
 	hyper_free(ts, sizeof(*ts));
@@ -189,6 +190,7 @@ tcp_close(struct tcpcb *tp)
 	tp->t_flags |= TF_DEAD;
 	tcp_timer_stop_all(tp);
 	tcp_freeq(tp);
+	tcp_rack_free(tp);
 	tcp_set_state(tp, TCPS_CLOSED);
 	ts->tcp_stat.tcps_closed++;
 	ts->tcp_ncbs--;

@@ -7,6 +7,7 @@
  *                           tcp_timer_keep() -> tcp_respond() | tcp_drop()
  *                           tcp_timer_2msl() -> tcp_close()
  *                           tcp_timer_delack() -> tcp_output()
+ *                           tcp_timer_rack() -> tcp_rack_timeout()
  *
  * Read first: RFC 6298 (retransmission timer), RFC 5681 3.1 and RFC 6582
  * (what a timeout does to the window), RFC 9293 3.8.6.1 (zero-window
@@ -29,6 +30,7 @@ static void tcp_timer_persist(void *);
 static void tcp_timer_keep(void *);
 static void tcp_timer_2msl(void *);
 static void tcp_timer_delack(void *);
+static void tcp_timer_rack(void *);
 
 static void (*const tcp_timer_funcs[TCPT_NTIMERS])(void *) = {
 	[TCPT_REXMT] = tcp_timer_rexmt,
@@ -36,6 +38,7 @@ static void (*const tcp_timer_funcs[TCPT_NTIMERS])(void *) = {
 	[TCPT_KEEP] = tcp_timer_keep,
 	[TCPT_2MSL] = tcp_timer_2msl,
 	[TCPT_DELACK] = tcp_timer_delack,
+	[TCPT_RACK] = tcp_timer_rack,
 };
 
 void
@@ -189,6 +192,7 @@ tcp_timer_rexmt(void *arg)
 	tp->t_flags &= ~TF_FASTRECOVERY;
 	/* RFC 2018 8: the receiver may have reneged; forget the SACKs */
 	tcp_sack_clear(tp);
+	tcp_rack_rto(tp);
 	if (TCPS_HAVEESTABLISHED(tp->t_state))
 		tp->t_cc->cc_timeout(tp);
 	(void)tcp_output(tp);
@@ -310,5 +314,18 @@ tcp_timer_delack(void *arg)
 		ns->ns_tcp->tcp_stat.tcps_delack++;
 		(void)tcp_output(tp);
 	}
+	mutex_exit(&ns->ns_lock);
+}
+
+/* RACK's reordering window ran out, or the tail loss probe is due. */
+static void
+tcp_timer_rack(void *arg)
+{
+	struct tcpcb *tp = arg;
+	struct netstack *ns = tp->t_ns;
+
+	if (!tcp_timer_enter(tp, TCPT_RACK))
+		return;
+	tcp_rack_timeout(tp);
 	mutex_exit(&ns->ns_lock);
 }

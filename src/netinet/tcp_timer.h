@@ -18,7 +18,8 @@ struct tcpcb;
 #define TCPT_KEEP 2		/* keepalive, or connection establishment */
 #define TCPT_2MSL 3		/* TIME-WAIT; FIN-WAIT-2 of an orphan */
 #define TCPT_DELACK 4		/* delayed ACK */
-#define TCPT_NTIMERS 5
+#define TCPT_RACK 5		/* RACK reordering window or TLP (RFC 8985) */
+#define TCPT_NTIMERS 6
 
 /*
  * RFC 6298 2.4 says the RTO SHOULD be at least 1 s; like Linux and the

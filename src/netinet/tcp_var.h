@@ -10,6 +10,7 @@
  * the protocol switch and TCP socket options           tcp_usrreq.c
  * NewReno and the algorithm table                      tcp_cc.c
  * SACK blocks and the scoreboard                       tcp_sack.c
+ * RACK-TLP: transmit times, time-based loss, probes    tcp_rack.c
  *
  * Locking: every field is under the instance's net lock (ns_lock) [N],
  * except [I] (set at creation).
@@ -90,6 +91,7 @@ const struct tcp_cc *tcp_cc_find(const char *name);
 #define TF_ECN_PERMIT 0x00400000	/* ECN agreed (RFC 3168 6.1.1) */
 #define TF_ECN_SND_ECE 0x00800000	/* CE seen: ECE on every ACK */
 #define TF_ECN_SND_CWR 0x01000000	/* window reduced: CWR on the next data */
+#define TF_RACK 0x02000000	/* RACK-TLP loss detection (tcp_rack.c) */
 
 /* A SACK block (RFC 2018 3): [start, end) */
 struct tcp_sackblk {
@@ -101,6 +103,20 @@ struct tcp_sackblk {
 #define TCP_SACK_MAXBLKS 4		/* blocks in one option (TCP_MAXOLEN) */
 #define TCP_SCB_MAX 32			/* ranges in a sender's scoreboard */
 #define TCP_DUPTHRESH 3			/* RFC 6675 DupThresh */
+
+/* What tcp_rack.c keeps of one transmission (RFC 8985 "segment"). */
+struct tcp_rec {
+	tcp_seq start;
+	tcp_seq end;
+	uint64_t xmit_ns;		/* the last time it left */
+	uint8_t flags;			/* TR_* */
+};
+#define TR_SACKED 0x01
+#define TR_RXT 0x02			/* resent: xmit_ns is the resend's */
+#define TR_LOST 0x04			/* lost, not resent since */
+#define TCP_REC_MAX 8192		/* records per connection */
+#define TCP_RACK_REO 1			/* t_rack_timer: reordering window */
+#define TCP_RACK_PTO 2			/* ... tail loss probe */
 
 /* tcp_sack_nextseg() */
 #define TCP_NEXT_NONE 0
@@ -199,6 +215,22 @@ struct tcpcb {
 	uint32_t t_prr_delivered;	/* prr_delivered */
 	uint32_t t_prr_out;		/* prr_out */
 	uint32_t t_prr_sndcnt;		/* bytes PRR lets go now */
+
+	/* RACK-TLP (RFC 8985, tcp_rack.c) */
+	struct tcp_rec *t_rec;		/* [SND.UNA, SND.MAX), in order */
+	uint32_t t_nrec;
+	uint32_t t_caprec;
+	uint64_t t_rack_xmit;		/* RACK.xmit_ts, ns */
+	tcp_seq t_rack_end;		/* RACK.end_seq */
+	uint64_t t_rack_rtt;		/* RACK.rtt, ns */
+	uint64_t t_rack_minrtt;		/* RACK.min_RTT, ns, 0: none */
+	bool t_rack_reord;		/* RACK.reordering_seen */
+	uint8_t t_rack_timer;		/* TCPT_RACK is: TCP_RACK_* or 0 */
+	bool t_tlp_end_set;		/* a probe is out: TLP.end_seq */
+	bool t_tlp_rxt;			/* ... and it was a resend */
+	bool t_tlp_dsacked;		/* ... reported twice (D-SACK) */
+	bool t_tlp_noinc;		/* the ACK ending it does not grow cwnd */
+	tcp_seq t_tlp_end;
 
 	/* RFC 5961 challenge ACK rate limit */
 	uint64_t t_challenge_ns;	/* start of the current second */
@@ -315,7 +347,12 @@ struct tcpstat {
 	uint64_t tcps_snddsack;		/* D-SACK blocks to send */
 	uint64_t tcps_sackrecovery;	/* SACK loss recoveries entered */
 	uint64_t tcps_sackrexmit;	/* segments resent from the scoreboard */
-	uint64_t tcps_sackrescue;	/* RFC 6675 rescue retransmissions */	/* no mbuf/memory for received data */
+	uint64_t tcps_sackrescue;	/* RFC 6675 rescue retransmissions */
+	uint64_t tcps_racklost;		/* segments RACK found lost by time */
+	uint64_t tcps_rackreorder;	/* connections that saw reordering */
+	uint64_t tcps_tlpprobe;		/* tail loss probes sent */
+	uint64_t tcps_tlprexmit;	/* ... that resent the last segment */
+	uint64_t tcps_tlprecovered;	/* ... that repaired a loss (RFC 8985 7.4) */	/* no mbuf/memory for received data */
 };
 
 /* per-instance TCP state (ns->ns_tcp) */
@@ -330,6 +367,7 @@ struct tcp_state {
 	int tcp_do_ecn;			/* ask for and agree to ECN */
 	int tcp_do_syncookies;		/* cookies once the SYN queue is full */
 	int tcp_syncache_limit;		/* embryonic connections, all listeners */
+	uint64_t tcp_rack_bytes;	/* hyper_malloc()ed for RACK records */
 	struct pool_cache *tcp_pool;	/* [I] tcpcbs */
 	unsigned tcp_ncbs;		/* tcpcbs alive */
 	unsigned tcp_ntimewait;		/* of which in TIME-WAIT */
@@ -385,12 +423,29 @@ uint32_t tcp_sack_pipe(const struct tcpcb *tp);
 int tcp_sack_nextseg(struct tcpcb *tp, tcp_seq avail, uint32_t maxlen,
     tcp_seq *seq, uint32_t *len);
 
+/* tcp_rack.c */
+void tcp_rack_sent(struct tcpcb *tp, tcp_seq seq, uint32_t len);
+uint32_t tcp_rack_ack(struct tcpcb *tp, tcp_seq ack);
+bool tcp_rack_lost_any(const struct tcpcb *tp);
+bool tcp_rack_nextlost(const struct tcpcb *tp, uint32_t maxlen,
+    tcp_seq *seq, uint32_t *len);
+uint32_t tcp_rack_pipe(const struct tcpcb *tp);
+void tcp_rack_rto(struct tcpcb *tp);
+void tcp_rack_arm_pto(struct tcpcb *tp);
+void tcp_rack_timeout(struct tcpcb *tp);
+void tcp_rack_tlp_ack(struct tcpcb *tp, tcp_seq ack);
+void tcp_rack_free(struct tcpcb *tp);
+
 /* tcp_input.c */
+/* tcp_sack_lost: RACK's timer found a loss: recover */
+void tcp_sack_lost(struct tcpcb *tp);
 void tcp_input(struct mbuf *m, int hlen);
 
 /* tcp_output.c */
 int tcp_output(struct tcpcb *tp);
 int tcp_output_rst(struct tcpcb *tp);
+/* tcp_output_last: the highest segment sent, again (a tail loss probe) */
+void tcp_output_last(struct tcpcb *tp);
 struct mbuf *tcp_tso_segment(struct mbuf *m);
 /* tcp_usrclosed: the user will send no more (close or shutdown) */
 struct tcpcb *tcp_usrclosed(struct tcpcb *tp);

@@ -35,16 +35,41 @@
 
 static uint8_t buf[64 * 1448];
 
-/* the instance (NewReno), a peer offering opts, an open connection */
+/*
+ * the instance (NewReno; RACK as asked), a peer offering opts, an open
+ * connection
+ */
 static int
-sack_open(struct tenv *e, struct peer *p, unsigned opts)
+sack_open_rack(struct tenv *e, struct peer *p, unsigned opts, bool rack)
 {
 	tenv_up(e);
 	assert_int_equal(rump_tcp_cc_set_default(e->k, "newreno"), 0);
+	assert_int_equal(rump_tcp_param_set(e->k, "rack", rack), 0);
 	peer_init(p, e, PPORT, opts);
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7 + 3);
-	return active_open(p);
+	if (!rack)
+		return active_open(p);
+	/*
+	 * A 10 ms handshake: SRTT 10 ms, so the probe timeout is 20 ms
+	 * (with an RTT of 0 it would be its 10 ms floor, and fire in the
+	 * middle of the tests' exchanges)
+	 */
+	{
+		int fd = stack_connect(p);
+
+		tenv_advance(e, 10);
+		peer_synack(p);
+		assert_int_equal(tinfo(fd).ti.tcpi_rtt, 10000);
+		return fd;
+	}
+}
+
+/* RFC 6675's rules alone: RACK off */
+static int
+sack_open(struct tenv *e, struct peer *p, unsigned opts)
+{
+	return sack_open_rack(e, p, opts, false);
 }
 
 /* read every segment the stack sent; the peer's RCV.NXT to the highest */
@@ -559,6 +584,167 @@ test_sack_tiny_block_flood(void **state)
 	finish(&e, &p, fd);
 }
 
+/* ==== RACK-TLP (RFC 8985) ==== */
+
+/*
+ * Time-based loss: ten segments leave at t0; 10 ms later the peer SACKs
+ * segment 1 only.  Segment 0 left no later than segment 1, so it is lost
+ * once RACK.rtt (10 ms) plus the reordering window (min RTT / 4 = 2.5
+ * ms: no reordering seen, not in recovery, fewer than DupThresh
+ * SACKed) has passed since it left: at t0 + 12.5 ms, the reordering
+ * timer's third tick, and not before; one duplicate ACK only.
+ */
+static void
+test_rack_reordering_window(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint32_t s0;
+	int fd;
+
+	(void)state;
+	fd = sack_open_rack(&e, &p, PO_ALL | PO_SACKOK, true);
+	s0 = send_segs(&p, fd, 10, 10);
+	tenv_advance(&e, 10);
+	sack_segs(&p, s0, 1, 2);
+	expect_nothing(&e);
+	tenv_advance(&e, 2);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	expect_at(&p, s0, SEG);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "racklost"), 1);
+	assert_int_equal(tstat(&e, "sackrecovery"), 1);
+	assert_int_equal(tstat(&e, "rexmttimeo"), 0);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + 10 * SEG, p.win, PO_AUTO, NULL,
+	    0);
+	assert_int_equal(tinfo(fd).bytes_in_flight, 0);
+	finish(&e, &p, fd);
+}
+
+/*
+ * A lost retransmission (RFC 8985 2.2, the case RFC 6675 leaves to the
+ * retransmission timer): segment 0 of 10 lost; at t0 + 10 ms the peer
+ * SACKs 1-9; recovery resends 0 and PRR-SSRB sends new segments 10-13
+ * (ssthresh 5, pipe 0).  The resend of 0 is lost too: at t0 + 20 ms the
+ * peer SACKs segment 10, sent with it but after it, so 0 is lost again
+ * (reordering window 0 in recovery) and goes a third time, with new
+ * segment 14, and no timeout.
+ */
+static void
+test_rack_lost_retransmission(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint32_t s0;
+	int fd;
+
+	(void)state;
+	fd = sack_open_rack(&e, &p, PO_ALL | PO_SACKOK, true);
+	s0 = send_segs(&p, fd, 20, 10);
+	tenv_advance(&e, 10);
+	sack_segs(&p, s0, 1, 10);
+	expect_at(&p, s0, SEG);
+	for (unsigned k = 10; k < 14; k++)
+		expect_at(&p, s0 + k * SEG, SEG);
+	expect_nothing(&e);
+	tenv_advance(&e, 10);
+	sack_segs(&p, s0, 1, 11);
+	expect_at(&p, s0, SEG);
+	expect_at(&p, s0 + 14 * SEG, SEG);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "sndrexmitpack"), 2);
+	assert_int_equal(tstat(&e, "rexmttimeo"), 0);
+	assert_int_equal(tstat(&e, "sackrecovery"), 1);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + 15 * SEG, p.win, PO_AUTO, NULL,
+	    0);
+	assert_int_equal(tinfo(fd).ti.tcpi_ca_state, 0);
+	finish(&e, &p, fd);
+}
+
+/*
+ * expected PTO of fd (RFC 8985 7.2): 2 * SRTT, at least 10 ms, in ms
+ */
+static uint64_t
+pto_ms(int fd)
+{
+	uint64_t pto = 2 * (uint64_t)tinfo(fd).ti.tcpi_rtt / 1000;
+
+	return pto < 10 ? 10 : pto;
+}
+
+/*
+ * Tail loss probe: three segments, the peer ACKs the first 10 ms later
+ * and nothing more.  One PTO after that ACK (two segments in flight, no
+ * WCDelAckT), with no new data to send, the last segment goes again
+ * (RFC 8985 7.3).  The peer then ACKs everything: the probe repaired a
+ * loss (no D-SACK), so the window is reduced as a fast recovery would
+ * (7.4): ssthresh = cwnd = half the flight.
+ */
+static void
+test_tlp_probe_repairs(void **state)
+{
+	struct rn_tcp_info i;
+	struct tenv e;
+	struct peer p;
+	uint32_t s0;
+	uint64_t pto;
+	int fd;
+
+	(void)state;
+	fd = sack_open_rack(&e, &p, PO_ALL | PO_SACKOK, true);
+	s0 = send_segs(&p, fd, 3, 3);
+	tenv_advance(&e, 10);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + SEG, p.win, PO_AUTO, NULL, 0);
+	pto = pto_ms(fd);
+	assert_true(pto < tinfo(fd).ti.tcpi_rto / 1000);
+	tenv_advance(&e, pto - 1);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	expect_at(&p, s0 + 2 * SEG, SEG);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "tlpprobe"), 1);
+	assert_int_equal(tstat(&e, "tlprexmit"), 1);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + 3 * SEG, p.win, PO_AUTO, NULL, 0);
+	assert_int_equal(tstat(&e, "tlprecovered"), 1);
+	i = tinfo(fd);
+	assert_int_equal(i.snd_ssthresh_bytes, 2 * SEG);
+	assert_int_equal(i.snd_cwnd_bytes, 2 * SEG);
+	assert_int_equal(tstat(&e, "rexmttimeo"), 0);
+	finish(&e, &p, fd);
+}
+
+/*
+ * The probe reported twice (a D-SACK for it): nothing was lost, so no
+ * window reduction; the window is what it was.
+ */
+static void
+test_tlp_probe_dsacked(void **state)
+{
+	uint32_t b[1][2];
+	uint32_t cwnd;
+	struct tenv e;
+	struct peer p;
+	uint32_t s0;
+	int fd;
+
+	(void)state;
+	fd = sack_open_rack(&e, &p, PO_ALL | PO_SACKOK, true);
+	s0 = send_segs(&p, fd, 3, 3);
+	tenv_advance(&e, 10);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + SEG, p.win, PO_AUTO, NULL, 0);
+	cwnd = tinfo(fd).snd_cwnd_bytes;
+	tenv_advance(&e, pto_ms(fd));
+	expect_at(&p, s0 + 2 * SEG, SEG);
+	b[0][0] = s0 + 2 * SEG;
+	b[0][1] = s0 + 3 * SEG;
+	peer_sack(&p, s0 + 3 * SEG, (const uint32_t (*)[2])b, 1);
+	assert_int_equal(tstat(&e, "rcvdsack"), 1);
+	assert_int_equal(tstat(&e, "tlprecovered"), 0);
+	assert_true(tinfo(fd).snd_cwnd_bytes >= cwnd);
+	finish(&e, &p, fd);
+}
+
 int
 main(void)
 {
@@ -573,6 +759,10 @@ main(void)
 		cmocka_unit_test(test_sack_rto_clears),
 		cmocka_unit_test(test_sack_bad_blocks),
 		cmocka_unit_test(test_sack_tiny_block_flood),
+		cmocka_unit_test(test_rack_reordering_window),
+		cmocka_unit_test(test_rack_lost_retransmission),
+		cmocka_unit_test(test_tlp_probe_repairs),
+		cmocka_unit_test(test_tlp_probe_dsacked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
