@@ -872,6 +872,7 @@ struct answer {
 	struct peer *p;
 	uint8_t flags;		/* TH_SYN|TH_ACK, TH_RST|TH_ACK, 0 */
 	_Atomic bool stop;		/* flags 0: advance until set */
+	uint64_t attempts;	/* tcp.connattempt before connect() */
 };
 
 static void
@@ -883,6 +884,20 @@ answer_body(struct bthread *bt)
 	size_t len;
 
 	if (a->flags == 0) {
+		uint64_t base, now;
+
+		/*
+		 * The clock starts once connect() has sent its SYN (counted
+		 * in connattempt before it sleeps): a connect() that began
+		 * late, on a busy machine, must not find half its timeout
+		 * gone already.
+		 */
+		base = a->attempts;
+		do {
+			usleep(100);
+			assert_int_equal(rump_stat_get(p->e->k,
+			    "tcp.connattempt", &now), 0);
+		} while (now == base && !atomic_load(&a->stop));
 		/*
 		 * SO_SNDTIMEO: time passes, a millisecond at a time; past
 		 * the 500 ms timeout, one virtual millisecond per 10 real
@@ -927,6 +942,8 @@ blocking_connect(struct tenv *e, struct peer *p, struct answer *a)
 		    SO_SNDTIMEO, &tv, sizeof(tv)), 0);
 	}
 	a->p = p;
+	assert_int_equal(rump_stat_get(e->k, "tcp.connattempt", &a->attempts),
+	    0);
 	atomic_store(&a->stop, false);
 	bthread_start(&bt, e->k, BT_UNBOUND, answer_body, a);
 	errno = 0;
