@@ -187,8 +187,12 @@ tcp_timer_rexmt(void *arg)
 	tp->t_rtttime = 0;		/* Karn: no sample from a resend */
 	tp->t_dupacks = 0;
 	tp->t_flags &= ~TF_FASTRECOVERY;
-	if (TCPS_HAVEESTABLISHED(tp->t_state))
+	if (TCPS_HAVEESTABLISHED(tp->t_state)) {
 		tp->t_cc->cc_timeout(tp);
+		/* RFC 3168 6.1.2: CWR on the first new data after it */
+		if (tp->t_flags & TF_ECN_PERMIT)
+			tp->t_flags |= TF_ECN_SND_CWR;
+	}
 	(void)tcp_output(tp);
 	mutex_exit(&ns->ns_lock);
 }
