@@ -88,6 +88,14 @@ struct rump_bus_config {
 	 * corrupted.  Off by default.
 	 */
 	bool offload;
+	/*
+	 * ECN marking (RFC 3168 5), what an AQM router does instead of
+	 * dropping: the probability that an IPv4 frame whose ECN field is
+	 * ECT(0) or ECT(1) arrives with it set to CE (the header checksum
+	 * updated as RFC 1624 has it).  Frames that are not ECN-capable are
+	 * never touched, and cost no draw.  0 by default.
+	 */
+	double ce;
 };
 
 struct rump_bus_stats {
@@ -100,6 +108,7 @@ struct rump_bus_stats {
 	uint64_t delayed;		/* copies due later than sent */
 	uint64_t reordered;		/* copies held back by the reorder knob */
 	uint64_t ratedrops;		/* a sender's queue was full (rate_bps) */
+	uint64_t marked;		/* ECT frames marked CE (the ce knob) */
 };
 
 void rump_bus_config_default(struct rump_bus_config *cfg);

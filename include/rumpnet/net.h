@@ -192,7 +192,9 @@ int rump_ping_last(struct rump_kernel *k, struct rump_ping_reply *r);
  *                     was agreed; 0: duplicate ACK counting only.
  *                     Default 1.
  *   "ecn"             1: ask for ECN (RFC 3168) on connect() and agree
- *                     when a peer asks; 0: neither.  Default 0.
+ *                     when a peer asks; 0: neither.  Default 0.  Read by
+ *                     connect(), and by listen() for the connections a
+ *                     listener accepts.
  *   "syncookies"      1: answer SYNs with a SYN cookie (RFC 4987) once
  *                     the SYN queue is full; 0: drop them.  Default 1.
  *   "syncache_limit"  embryonic connections (SYN received, handshake

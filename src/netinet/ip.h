@@ -25,6 +25,13 @@ struct ip {
 #define IP_HL(ip) ((ip)->ip_vhl & 0x0f)	/* in 32-bit words */
 #define IP_VHL(v, hl) ((uint8_t)(((v) << 4) | (hl)))
 
+/* the ECN field, the low two bits of ip_tos (RFC 3168 5) */
+#define IPTOS_ECN_MASK 0x03
+#define IPTOS_ECN_NOT_ECT 0x00		/* not ECN-capable */
+#define IPTOS_ECN_ECT1 0x01		/* ECN-capable, ECT(1) */
+#define IPTOS_ECN_ECT0 0x02		/* ECN-capable, ECT(0) */
+#define IPTOS_ECN_CE 0x03		/* congestion experienced */
+
 #define IP_RF 0x8000			/* reserved fragment flag */
 #define IP_DF 0x4000			/* don't fragment */
 #define IP_MF 0x2000			/* more fragments */

@@ -10,8 +10,10 @@
  *          tcp_paws()             RFC 7323 5.3 (before the first step)
  *          tcp_step_rst()         first and second step for an RST (RFC 5961 3)
  *          tcp_step_seq()         first step: trim to the window
+ *          tcp_ecn_input()        CE and CWR of an acceptable segment
  *          tcp_step_syn()         fourth step: SYN in window (RFC 5961 4)
- *          tcp_step_ack()         fifth step -> tcp_dupack() | tcp_newack()
+ *          tcp_step_ack()         fifth step -> tcp_ecn_echo(),
+ *                                 tcp_dupack() | tcp_newack()
  *          tcp_step_urg()         sixth step (RFC 6093)
  *          tcp_step_data()        seventh step -> tcp_reass() -> tcp_deliver()
  *          tcp_step_fin()         eighth step
@@ -22,7 +24,8 @@
  * attacks: RST, SYN, ACK), RFC 7323 (PAWS, RTTM, window scale), RFC 6298
  * (RTT samples), RFC 5681 and RFC 6582 (duplicate ACKs, fast retransmit,
  * NewReno), RFC 3042 (limited transmit), RFC 6093 (urgent), RFC 6191 and
- * RFC 1122 4.2.2.13 (TIME-WAIT reuse).
+ * RFC 1122 4.2.2.13 (TIME-WAIT reuse), RFC 3168 6.1 (ECN: negotiation,
+ * CE echoed as ECE until CWR, the sender's response to ECE).
  *
  * The segment being processed travels in a struct tcp_seg; nothing of it
  * lives in file-scope state.  Untrusted bytes are read only in
@@ -62,6 +65,7 @@ struct tcp_seg {
 	uint16_t urp;
 	uint8_t flags;			/* after trimming */
 	uint8_t flags0;			/* as received */
+	uint8_t ecn;			/* the IP header's ECN field */
 	int doff;			/* offset of the first payload byte in m */
 	int tlen;			/* payload bytes (after trimming) */
 	int tlen0;			/* as received */
@@ -261,6 +265,7 @@ tcp_input_validate(struct netstack *ns, struct mbuf *m, int hlen,
 	seg->win = ntohs(th->th_win);
 	seg->urp = ntohs(th->th_urp);
 	seg->flags = seg->flags0 = th->th_flags;
+	seg->ecn = ip->ip_tos & IPTOS_ECN_MASK;
 	seg->doff = hlen + off;
 	seg->tlen = seg->tlen0 = len - off;
 	return true;
@@ -356,6 +361,34 @@ tcp_syn_options(struct tcpcb *tp, const struct tcp_seg *seg)
 }
 
 /*
+ * RFC 3168 6.1.1: the peer's SYN is an ECN-setup SYN (ECE and CWR both
+ * set); we agree when we ask for ECN ourselves, and say so with ECE
+ * alone in our SYN-ACK (tcp_ecn_output()).  Any other SYN, or ECN off
+ * here, leaves the connection without ECN.
+ */
+static void
+tcp_ecn_syn(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	tp->t_flags &= ~TF_ECN_PERMIT;
+	if ((tp->t_flags & TF_REQ_ECN) &&
+	    (seg->flags0 & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR))
+		tp->t_flags |= TF_ECN_PERMIT;
+}
+
+/*
+ * RFC 3168 6.1.1: a SYN-ACK agrees to our ECN-setup SYN with ECE and
+ * without CWR; one with both set is not an agreement (a peer that
+ * reflects the flags it does not know).
+ */
+static void
+tcp_ecn_synack(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	if ((tp->t_flags & TF_REQ_ECN) &&
+	    (seg->flags0 & (TH_ECE | TH_CWR)) == TH_ECE)
+		tp->t_flags |= TF_ECN_PERMIT;
+}
+
+/*
  * tcp_rtt_elapsed: microseconds since the timed segment left.  One sent
  * when the clock said 0 was stamped 1 ns (0 means "not timing"), so an
  * answer still at time 0 took 0 us, not 2^64 - 1 ns (which made the RTO
@@ -387,6 +420,10 @@ tcp_established(struct tcpcb *tp, const struct tcp_seg *seg)
 	/* RFC 8985: RACK-TLP where SACK was agreed */
 	if ((tp->t_flags & TF_SACK_PERMIT) && ns->ns_tcp->tcp_do_rack)
 		tp->t_flags |= TF_RACK;
+	if (tp->t_flags & TF_ECN_PERMIT) {
+		tcpstat_of(ns)->tcps_ecn_shs++;
+		tp->snd_ecn_recover = tp->snd_una - 1;
+	}
 	tp->snd_cwnd = TCP_INITWND(tp->t_maxseg);
 	tp->t_cc->cc_init(tp);
 	if (tp->t_rtttime != 0 && SEQ_GT(seg->ack, tp->t_rtseq)) {
@@ -676,7 +713,7 @@ tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg)
 	tp = intotcpcb(inp);
 	in_pcbsetconnected(inp, seg->dst, seg->dport, seg->src, seg->sport);
 	/* the listener's TCP options carry over, as Linux and BSD do */
-	tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOOPT);
+	tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOOPT | TF_REQ_ECN);
 	if (ltp->t_flags & TF_NOOPT)
 		tp->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP | TF_REQ_SACK);
 	tp->t_keepidle = ltp->t_keepidle;
@@ -687,6 +724,7 @@ tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg)
 	tp->request_r_scale = tcp_rscale(so);
 	tp->ts_offset = tcp_ts_offset(ns, seg->dst, seg->src);
 	tcp_syn_options(tp, seg);
+	tcp_ecn_syn(tp, seg);
 	tp->irs = seg->seq;
 	tp->rcv_nxt = seg->seq + 1;
 	tp->rcv_adv = tp->rcv_nxt;
@@ -755,6 +793,7 @@ tcp_input_synsent(struct tcpcb *tp, struct tcp_seg *seg)
 	tp->snd_wl1 = seg->seq;
 	if (!(seg->flags & TH_ACK)) {
 		/* simultaneous open: SYN-RECEIVED, send SYN,ACK */
+		tcp_ecn_syn(tp, seg);
 		tcp_set_state(tp, TCPS_SYN_RECEIVED);
 		tp->snd_wl2 = tp->iss;
 		tp->snd_nxt = tp->iss;
@@ -764,6 +803,7 @@ tcp_input_synsent(struct tcpcb *tp, struct tcp_seg *seg)
 		(void)tcp_output(tp);
 		return TV_DROP;
 	}
+	tcp_ecn_synack(tp, seg);
 	tp->snd_una = seg->ack;
 	tp->snd_wl2 = seg->ack;
 	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
@@ -1058,7 +1098,12 @@ tcp_sack_recovery(struct tcpcb *tp, uint32_t acked, uint32_t sackd)
 		st->tcps_recovery++;
 		st->tcps_sackrecovery++;
 		tp->snd_recover = tp->snd_max;	/* RecoveryPoint */
-		tp->t_cc->cc_recovery(tp);
+		/* RFC 3168 6.1.2: one reduction a window, ECE or loss */
+		if (!(tp->t_flags & TF_ECN_PERMIT) ||
+		    !SEQ_LT(tp->snd_una, tp->snd_ecn_recover))
+			tp->t_cc->cc_recovery(tp);
+		if (tp->t_flags & TF_ECN_PERMIT)
+			tp->t_flags |= TF_ECN_SND_CWR;
 		tp->t_flags |= TF_FASTRECOVERY;
 		tp->t_rtttime = 0;
 		tp->snd_nxt = tp->snd_max;
@@ -1107,6 +1152,55 @@ tcp_sack_lost(struct tcpcb *tp)
 }
 
 /*
+ * The receiver's side of ECN (RFC 3168 6.1.3), for a segment found
+ * acceptable: a CWR ends the echo; a CE mark on data inside the window
+ * (6.1.5: marks outside it are ignored) starts it: ECE on every ACK until
+ * a CWR arrives, the first of them sent at once so that the sender learns
+ * of the congestion without the delayed-ACK wait.  CWR first: a segment
+ * with both ends one episode and starts the next.
+ */
+static void
+tcp_ecn_input(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	if (!(tp->t_flags & TF_ECN_PERMIT))
+		return;
+	if ((seg->flags0 & (TH_CWR | TH_SYN)) == TH_CWR)
+		tp->t_flags &= ~TF_ECN_SND_ECE;
+	if (seg->ecn == IPTOS_ECN_CE && seg->tlen > 0) {
+		tcpstat_of(tp->t_ns)->tcps_ecn_ce++;
+		tp->t_flags |= TF_ECN_SND_ECE | TF_ACKNOW;
+	}
+}
+
+/*
+ * An acceptable ACK with ECE, ECN agreed (RFC 3168 6.1.2): congestion
+ * on the way to the peer, answered as a loss would be: ssthresh from
+ * the algorithm (cc_recovery), cwnd down to it, and CWR on the next new
+ * data.  At most once per window of data: not again until an ACK passes
+ * SND.MAX as it was at the answer (snd_ecn_recover); not while a loss
+ * recovery reduces for the same window (fast recovery, or the window
+ * before a retransmission timeout: ACK =< recover); not for an old ACK
+ * or with nothing in flight, as there is no window to reduce.
+ */
+static void
+tcp_ecn_echo(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+
+	st->tcps_ecn_rcvece++;
+	if (tp->snd_max == tp->snd_una || SEQ_LT(seg->ack, tp->snd_una) ||
+	    (tp->t_flags & TF_FASTRECOVERY) ||
+	    SEQ_LEQ(seg->ack, tp->snd_recover) ||
+	    SEQ_LEQ(seg->ack, tp->snd_ecn_recover))
+		return;
+	st->tcps_ecn_ece++;
+	tp->snd_ecn_recover = tp->snd_max;
+	tp->t_cc->cc_recovery(tp);
+	tp->snd_cwnd = tp->snd_ssthresh;
+	tp->t_flags |= TF_ECN_SND_CWR;
+}
+
+/*
  * A duplicate ACK (RFC 5681 2): fast retransmit on the third (RFC 5681
  * 3.2, RFC 6582 3.2 step 2), window inflation after it, limited transmit
  * (RFC 3042) on the first two.  With SACK, RFC 6675 recovery instead of
@@ -1140,7 +1234,16 @@ tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		st->tcps_fastrexmit++;
 		st->tcps_recovery++;
 		tp->snd_recover = tp->snd_max;
-		tp->t_cc->cc_recovery(tp);
+		/*
+		 * RFC 3168 6.1.2: one reduction per window for losses and
+		 * ECE together: none if the lost data went before an ECE
+		 * answer; CWR on the first new data after it.
+		 */
+		if (!(tp->t_flags & TF_ECN_PERMIT) ||
+		    !SEQ_LT(seg->ack, tp->snd_ecn_recover))
+			tp->t_cc->cc_recovery(tp);
+		if (tp->t_flags & TF_ECN_PERMIT)
+			tp->t_flags |= TF_ECN_SND_CWR;
 		tp->t_flags |= TF_FASTRECOVERY;
 		tcp_timer_disarm(tp, TCPT_REXMT);
 		tp->t_rtttime = 0;
@@ -1213,7 +1316,9 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		tp->t_dupacks = 0;
 		if (tp->t_tlp_noinc)
 			tp->t_tlp_noinc = false;
-		else
+		/* RFC 3168 6.1.2: no growth on an ECN-Echo ACK */
+		else if (!(tp->t_flags & TF_ECN_PERMIT) ||
+		    !(seg->flags0 & TH_ECE))
 			tp->t_cc->cc_ack(tp, acked);
 	}
 	/* RFC 6298 5.2/5.3: stop when all is acked, else restart */
@@ -1240,15 +1345,18 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
 	/*
-	 * Drag the urgent pointer and "recover" along behind SND.UNA: left
-	 * behind, 2^31 bytes later they would compare as ahead of it again
-	 * (a phantom URG; no fast retransmit).
+	 * Drag the urgent pointer and the recovery points along behind
+	 * SND.UNA: left behind, 2^31 bytes later they would compare as
+	 * ahead of it again (a phantom URG; no fast retransmit; no answer
+	 * to ECE).
 	 */
 	if (SEQ_LT(tp->snd_up, tp->snd_una))
 		tp->snd_up = tp->snd_una;
 	if (!(tp->t_flags & TF_FASTRECOVERY) &&
 	    SEQ_LT(tp->snd_recover, tp->snd_una - 1))
 		tp->snd_recover = tp->snd_una - 1;
+	if (SEQ_LT(tp->snd_ecn_recover, tp->snd_una - 1))
+		tp->snd_ecn_recover = tp->snd_una - 1;
 	if (tp->t_flags & TF_SACK_PERMIT) {
 		/* RFC 6675: partial ACKs feed PRR; SACKs may show a loss */
 		(void)tcp_sack_recovery(tp, partial ? acked : 0, sackd);
@@ -1331,6 +1439,10 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 			tcp_rack_tlp_ack(tp, a);
 		}
 	}
+	/* ECE on a SYN-ACK (simultaneous open) agrees, it echoes nothing */
+	if ((tp->t_flags & TF_ECN_PERMIT) &&
+	    (seg->flags0 & (TH_ECE | TH_SYN)) == TH_ECE)
+		tcp_ecn_echo(tp, seg);
 	if (SEQ_LEQ(seg->ack, tp->snd_una)) {
 		/*
 		 * RFC 5681 2 "duplicate ACK"; only while the retransmission
@@ -1571,6 +1683,8 @@ tcp_input_sync(struct tcpcb **tpp, struct tcp_seg *seg)
 	    (seg->flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN &&
 	    seg->seq == tp->irs) {
 		st->tcps_rcvduppack++;
+		/* answered as it asks now: it may come without ECN setup */
+		tcp_ecn_syn(tp, seg);
 		tp->snd_nxt = tp->iss;
 		tp->t_flags |= TF_ACKNOW;
 		(void)tcp_output(tp);
@@ -1599,6 +1713,7 @@ tcp_input_sync(struct tcpcb **tpp, struct tcp_seg *seg)
 		*tpp = tcp_close(tp);
 		return TV_DROPWITHRESET;
 	}
+	tcp_ecn_input(tp, seg);
 	tcp_update_ts_recent(tp, seg);
 	v = tcp_step_ack(tpp, seg, &needoutput);
 	if ((tp = *tpp) == NULL || v != TV_CONTINUE)

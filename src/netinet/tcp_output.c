@@ -2,7 +2,7 @@
  * tcp_output.c -- decide what to send and send it.
  *
  * (tcp_usrreq.c, tcp_input(), timers ->) tcp_output() -> tcp_send_segment()
- *     -> tcp_build_options() -> ip_output()
+ *     -> tcp_build_options(), tcp_ecn_output() -> ip_output()
  * (tcp_usrreq.c, tcp_input() ->) tcp_usrclosed()
  * (tcp_drop() ->) tcp_output_rst()
  *
@@ -11,7 +11,8 @@
  * moves by at least min(RCV.BUFF/2, MSS)), 3.8.6.3 (ACK generation),
  * 3.7.1 (MSS); RFC 5681 (cwnd limits what is sent); RFC 7323 (window
  * scale, timestamps); RFC 6093 (urgent pointer: the byte after the
- * urgent data, as BSD and Linux send it).
+ * urgent data, as BSD and Linux send it); RFC 3168 6.1 (ECN: which
+ * segments carry ECE, CWR and ECT).
  *
  * The send buffer so_snd holds the bytes from SND.UNA on; the offset of
  * SND.NXT into it is SND.NXT - SND.UNA once the SYN is acknowledged.  The
@@ -129,6 +130,52 @@ tcp_build_options(struct tcpcb *tp, uint8_t flags, uint8_t *opt,
 }
 
 /*
+ * ECN of one segment (RFC 3168 6.1): returns the TCP flags it adds and
+ * sets *tos to the ECN field of its IP header.
+ *   SYN        ECE and CWR when we ask for ECN (6.1.1), on the first SYN
+ *              only: one lost to a middlebox that drops ECN-setup SYNs
+ *              goes again without them (6.1.1.1 MAY, as Linux does)
+ *   SYN-ACK    ECE alone when we agreed to the peer's ECN-setup SYN
+ *   later      once agreed, ECE on every ACK while a CE mark is to be
+ *              echoed (6.1.3); new data is ECT(0) (6.1.2), the first new
+ *              data after a window reduction carries CWR (6.1.2)
+ * Never ECT on a SYN or SYN-ACK (6.1.1), a segment without data (6.1.4:
+ * pure ACKs), a retransmission (6.1.5) or a window probe (6.1.6).
+ */
+static uint8_t
+tcp_ecn_output(struct tcpcb *tp, uint8_t flags, int len, tcp_seq seq,
+    uint8_t *tos)
+{
+	uint8_t ecnflags = 0;
+
+	*tos = IPTOS_ECN_NOT_ECT;
+	if (flags & TH_RST)
+		return 0;
+	if (flags & TH_SYN) {
+		if (flags & TH_ACK)
+			return (tp->t_flags & TF_ECN_PERMIT) ? TH_ECE : 0;
+		if ((tp->t_flags & TF_REQ_ECN) && tp->t_rxtshift == 0)
+			return TH_ECE | TH_CWR;
+		return 0;
+	}
+	if (!(tp->t_flags & TF_ECN_PERMIT))
+		return 0;
+	if ((tp->t_flags & TF_ECN_SND_ECE) && (flags & TH_ACK))
+		ecnflags |= TH_ECE;
+	if (len > 0 && SEQ_GEQ(seq, tp->snd_max) &&
+	    !((tp->t_flags & TF_FORCEDATA) &&
+	    tcp_timer_armed(tp, TCPT_PERSIST))) {
+		*tos = IPTOS_ECN_ECT0;
+		if (tp->t_flags & TF_ECN_SND_CWR) {
+			tp->t_flags &= ~TF_ECN_SND_CWR;
+			tp->t_ns->ns_tcp->tcp_stat.tcps_ecn_cwr++;
+			ecnflags |= TH_CWR;
+		}
+	}
+	return ecnflags;
+}
+
+/*
  * The receive window to advertise.  RFC 9293 3.8.6.2.2 (MUST-39): no
  * small increments (a window below min(RCV.BUFF/2, MSS) is offered as 0
  * when it would not reach past the edge already offered), and the right
@@ -190,6 +237,7 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	struct mbuf *m;
 	struct ip *ip;
 	tcp_seq seq;
+	uint8_t tos;
 
 	optlen = tcp_build_options(tp, flags, opt, len > (int)tp->t_maxseg ?
 	    0 : (int)tp->t_maxseg - len);
@@ -237,6 +285,8 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 		seq = tp->snd_nxt;
 	else
 		seq = tp->snd_max;
+	flags |= tcp_ecn_output(tp, flags, len, seq, &tos);
+	ip->ip_tos = tos;
 	th->th_sport = inp->inp_lport;
 	th->th_dport = inp->inp_fport;
 	th->th_seq = htonl(seq);
@@ -511,9 +561,13 @@ again:
 	if (len > (int)tp->t_maxseg) {
 		int mss = (int)tp->t_maxseg, maxlen = mss;
 
-		/* TSO: many segments at once, never with urgent data */
+		/*
+		 * TSO: many segments at once, never with urgent data, nor
+		 * with a CWR to send: it goes on one segment (RFC 3168 6.1.2)
+		 */
 		if (tp->t_tsomax > (unsigned)mss && !(tp->t_flags &
-		    TF_FORCEDATA) && !SEQ_GT(tp->snd_up, tp->snd_una))
+		    (TF_FORCEDATA | TF_ECN_SND_CWR)) &&
+		    !SEQ_GT(tp->snd_up, tp->snd_una))
 			maxlen = (int)(tp->t_tsomax / (unsigned)mss) * mss;
 		if (len > maxlen) {
 			len = maxlen;

@@ -513,8 +513,10 @@ tcp_fill_info(const struct tcpcb *tp, struct tcp_info *ti)
 
 	memset(ti, 0, sizeof(*ti));
 	ti->tcpi_state = tcpi_states[tp->t_state];
+	/* Linux's numbers: 4 Loss, 3 Recovery, 2 CWR (ECE answered), 0 Open */
 	ti->tcpi_ca_state = (tp->t_flags & TF_FASTRECOVERY) ? 3 :
-	    tp->t_rxtshift > 0 ? 4 : 0;
+	    tp->t_rxtshift > 0 ? 4 : ((tp->t_flags & TF_ECN_PERMIT) &&
+	    SEQ_LT(tp->snd_una, tp->snd_ecn_recover)) ? 2 : 0;
 	ti->tcpi_retransmits = (uint8_t)tp->t_rxtshift;
 	ti->tcpi_backoff = (uint8_t)tp->t_rxtshift;
 	ti->tcpi_probes = (uint8_t)MAX(tp->t_keepprobes, tp->t_persistprobes);
@@ -524,6 +526,8 @@ tcp_fill_info(const struct tcpcb *tp, struct tcp_info *ti)
 	if (tp->t_flags & TF_SACK_PERMIT)
 		ti->tcpi_options |= TCPI_OPT_SACK;
 	ti->tcpi_sacked = tp->t_sacked / mss;
+	if (tp->t_flags & TF_ECN_PERMIT)
+		ti->tcpi_options |= TCPI_OPT_ECN;
 	if ((tp->t_flags & (TF_REQ_SCALE | TF_RCVD_SCALE)) ==
 	    (TF_REQ_SCALE | TF_RCVD_SCALE)) {
 		ti->tcpi_options |= TCPI_OPT_WSCALE;

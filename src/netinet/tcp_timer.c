@@ -193,8 +193,12 @@ tcp_timer_rexmt(void *arg)
 	/* RFC 2018 8: the receiver may have reneged; forget the SACKs */
 	tcp_sack_clear(tp);
 	tcp_rack_rto(tp);
-	if (TCPS_HAVEESTABLISHED(tp->t_state))
+	if (TCPS_HAVEESTABLISHED(tp->t_state)) {
 		tp->t_cc->cc_timeout(tp);
+		/* RFC 3168 6.1.2: CWR on the first new data after it */
+		if (tp->t_flags & TF_ECN_PERMIT)
+			tp->t_flags |= TF_ECN_SND_CWR;
+	}
 	(void)tcp_output(tp);
 	mutex_exit(&ns->ns_lock);
 }

@@ -132,6 +132,10 @@ tcp_listen(struct socket *so)
 		return EINVAL;
 	if (inp->inp_lport == 0 && (error = in_pcbbind(inp, NULL)) != 0)
 		return error;
+	/* agree to ECN (RFC 3168) with the instance's parameter as it is now */
+	tp->t_flags &= ~TF_REQ_ECN;
+	if (so->so_kernel->k_net->ns_tcp->tcp_do_ecn)
+		tp->t_flags |= TF_REQ_ECN;
 	tcp_set_state(tp, TCPS_LISTEN);
 	return 0;
 }
@@ -172,6 +176,9 @@ tcp_connect(struct socket *so, const struct sockaddr_in *sin)
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_up = tp->iss;
 	tp->snd_recover = tp->iss;
 	tp->t_maxseg = MIN(tcp_mss_local(tp), (unsigned)TCP_MSS);
+	/* ask for ECN (RFC 3168 6.1.1) as the parameter says now */
+	if (ns->ns_tcp->tcp_do_ecn)
+		tp->t_flags |= TF_REQ_ECN;
 	tcp_set_state(tp, TCPS_SYN_SENT);
 	ns->ns_tcp->tcp_stat.tcps_connattempt++;
 	soisconnecting(so);

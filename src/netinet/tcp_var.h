@@ -169,6 +169,8 @@ struct tcpcb {
 	uint32_t snd_cwnd;
 	uint32_t snd_ssthresh;
 	tcp_seq snd_recover;		/* RFC 6582 "recover" */
+	tcp_seq snd_ecn_recover;	/* SND.MAX at the last ECE response:
+					 * none again until an ACK passes it */
 	uint32_t t_bytes_acked;		/* RFC 3465 byte counting in CA */
 
 	/* round-trip time (RFC 6298), microseconds */
@@ -326,6 +328,11 @@ struct tcpstat {
 	uint64_t tcps_recovery;		/* fast recoveries entered */
 	uint64_t tcps_partialack;	/* partial ACKs in recovery */
 	uint64_t tcps_limitedxmit;	/* RFC 3042 segments */
+	uint64_t tcps_ecn_shs;		/* handshakes that agreed on ECN */
+	uint64_t tcps_ecn_ce;		/* in-window data segments marked CE */
+	uint64_t tcps_ecn_ece;		/* ECE ACKs that reduced the window */
+	uint64_t tcps_ecn_cwr;		/* segments sent with CWR */
+	uint64_t tcps_ecn_rcvece;	/* ACKs with ECE, ECN agreed */
 	uint64_t tcps_icmperr;		/* ICMP errors for a connection */
 	uint64_t tcps_icmpbadseq;	/* ... quoting a sequence not in flight */
 	uint64_t tcps_pmtuchange;	/* MSS lowered by fragmentation needed */

@@ -22,13 +22,20 @@
  * segment of the connection).  Readers: tap_read() (strict parse),
  * expect_seg() (flags, SEQ and ACK exactly, plus the RFC 7323 invariants:
  * timestamps in every non-RST segment once agreed and never otherwise,
- * TSval never going back, MSS and WS only on a SYN), expect_synack(),
+ * TSval never going back, MSS and WS only on a SYN; RFC 3168: no ECT
+ * codepoint on a SYN, an RST or a segment without data), expect_synack(),
  * expect_data(), expect_ack(), expect_nothing().  Connections:
  * stack_connect(), peer_synack(), active_open(), passive_open(),
  * to_state() (from ESTABLISHED to any synchronized state), conn_abort()
  * (SO_LINGER 0, the usual end of a test).  Time: tenv_advance() moves the
  * virtual clock in milliseconds and waits for the bus to settle, so a
  * segment that became due is on the tap when it returns.
+ *
+ * ECN (RFC 3168): the peer's segments carry p->tos in the IP header's
+ * TOS byte (its low two bits are the ECN field) and any of TH_ECE,
+ * TH_CWR in their flags; a decoded segment has its TOS byte in s->tos;
+ * the ECE and CWR the stack's SYN must carry are p->syn_ecn (none by
+ * default, as the stack does not ask for ECN unless told to).
  *
  * The IPv4 and TCP checksums of what the peer sends are computed here with
  * pkt.h's reference checksum, independently of the stack.
@@ -52,6 +59,14 @@
 #ifndef TH_SYN
 #error "define _DEFAULT_SOURCE before the first header for <netinet/tcp.h>"
 #endif
+/* RFC 3168 6.1: the two flags glibc's <netinet/tcp.h> does not name */
+#ifndef TH_ECE
+#define TH_ECE 0x40
+#endif
+#ifndef TH_CWR
+#define TH_CWR 0x80
+#endif
+#define TS_ECN_MASK 0x03	/* the ECN field of the TOS byte */
 
 #define TS_STACK_ADDR "198.18.0.1"
 #define TS_PEER_ADDR "198.18.0.2"
@@ -170,6 +185,7 @@ struct tseg {
 	uint16_t win;			/* the field as sent */
 	uint16_t urp;
 	uint8_t ttl;
+	uint8_t tos;			/* the IP TOS byte (ECN: low 2 bits) */
 	uint16_t ip_off;
 	bool mss_p, ws_p, ts_p, sackok_p;
 	uint16_t mss;
@@ -302,6 +318,7 @@ tseg_parse(const uint8_t *f, size_t flen, struct tseg *s)
 	assert_int_equal(s->ip_off & 0x3fff, 0);	/* no fragments */
 	s->ttl = iph[8];
 	assert_true(s->ttl > 0);
+	s->tos = iph[1];
 	assert_int_equal(iph[9], 6);
 	memcpy(&src, iph + 12, 4);
 	memcpy(&dst, iph + 16, 4);
@@ -393,6 +410,8 @@ struct peer {
 	uint32_t stack_tsval;
 	uint32_t stack_iss;
 	uint16_t ipid;
+	uint8_t tos;		/* IP TOS byte of its segments (ECN field) */
+	uint8_t syn_ecn;	/* TH_ECE|TH_CWR the stack's SYN must carry */
 	struct tseg last;	/* the segment expect_seg() returned */
 };
 
@@ -471,6 +490,14 @@ peer_raw(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
 	off = eth(f, ts_stack_mac, ts_peer_mac, 0x0800);
 	off += ipv4(f + off, NULL, 0, (uint16_t)(20 + thlen + len), p->ipid++,
 	    0x4000, 64, 6, TS_PEER_ADDR, TS_STACK_ADDR);
+	if (p->tos != 0) {
+		uint8_t *iph = f + off - 20;
+
+		iph[1] = p->tos;
+		iph[10] = iph[11] = 0;
+		c = ref_cksum(iph, 20, 0);
+		memcpy(iph + 10, &c, 2);
+	}
 	th = f + off;
 	put16(th, p->port);
 	put16(th + 2, p->sport);
@@ -592,6 +619,9 @@ expect_segx(struct peer *p, uint8_t flags, bool anyseq, uint32_t seq,
 		p->sport = s->sport;
 	assert_int_equal(s->sport, p->sport);
 	assert_int_equal(s->dport, p->port);
+	/* RFC 3168 6.1.1, 6.1.4: ECT only on segments with data, no SYN */
+	if ((flags & (TH_SYN | TH_RST)) || s->len == 0)
+		assert_int_equal(s->tos & TS_ECN_MASK, 0);
 	if (flags & TH_SYN) {
 		p->stack_iss = s->seq;
 		p->rcv_nxt = s->seq + 1;
@@ -802,7 +832,8 @@ peer_learn_syn(struct peer *p)
 {
 	const struct tseg *s = &p->last;
 
-	assert_int_equal(s->flags, TH_SYN);
+	assert_int_equal(s->flags, TH_SYN | p->syn_ecn);
+	assert_int_equal(s->tos & TS_ECN_MASK, 0);	/* RFC 3168 6.1.1 */
 	assert_int_equal(s->dport, p->port);
 	assert_int_equal(s->len, 0);
 	p->sport = s->sport;

@@ -696,6 +696,77 @@ test_bus_untimed_unchanged(void **state)
 	lan_down(&l);
 }
 
+/* ---- ECN marking ---- */
+
+/*
+ * The ce knob (RFC 3168 5): at probability 1 every ECT(0) and ECT(1)
+ * IPv4 frame arrives as CE with a header checksum that still holds;
+ * frames without ECN capability, already CE, or not IPv4 arrive as sent.
+ * A probability outside 0..1 is refused.
+ */
+static void
+test_bus_ecn_marking(void **state)
+{
+	static const struct {
+		uint16_t type;
+		uint8_t tos, want;
+	} cases[] = {
+		{ 0x0800, 0x02, 0x03 },		/* ECT(0) */
+		{ 0x0800, 0xb9, 0xbb },		/* ECT(1), a DSCP kept */
+		{ 0x0800, 0x00, 0x00 },		/* not ECT */
+		{ 0x0800, 0x03, 0x03 },		/* CE already */
+		{ 0x0806, 0x02, 0x02 },		/* not IPv4 */
+	};
+	const uint8_t ma[6] = { 0x02, 0, 0, 0, 2, 1 };
+	const uint8_t mb[6] = { 0x02, 0, 0, 0, 2, 2 };
+	struct rump_bus_config cfg;
+	struct rump_bus_stats st;
+	struct rump_bus_tap *ta, *tb;
+	struct rump_bus *b;
+
+	(void)state;
+	rump_bus_config_default(&cfg);
+	cfg.ce = 1.5;
+	assert_int_equal(rump_bus_create(&cfg, &b), EINVAL);
+	cfg.ce = __builtin_nan("");
+	assert_int_equal(rump_bus_create(&cfg, &b), EINVAL);
+	cfg.ce = 1;
+	assert_int_equal(rump_bus_create(&cfg, &b), 0);
+	assert_int_equal(rump_bus_tap_open(b, ma, &ta), 0);
+	assert_int_equal(rump_bus_tap_open(b, mb, &tb), 0);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		uint8_t f[64], got[64];
+		size_t off, len;
+
+		memset(f, 0xa5, sizeof(f));
+		off = eth(f, mb, ma, cases[c].type);
+		(void)ipv4(f + off, NULL, 0, 20 + 8, (uint16_t)c, 0, 64, 17,
+		    "198.18.0.1", "198.18.0.2");
+		f[off + 1] = cases[c].tos;
+		f[off + 10] = f[off + 11] = 0;
+		{
+			uint16_t ck = ref_cksum(f + off, 20, 0);
+
+			memcpy(f + off + 10, &ck, 2);
+		}
+		assert_int_equal(rump_bus_tap_send(ta, f, off + 28), 0);
+		assert_int_equal(rump_bus_tap_recv(tb, got, sizeof(got), &len,
+		    1000), 0);
+		assert_int_equal(len, off + 28);
+		assert_int_equal(got[off + 1], cases[c].want);
+		assert_int_equal(ref_cksum(got + off, 20, 0), 0);
+		/* nothing else changed */
+		got[off + 1] = f[off + 1];
+		memcpy(got + off + 10, f + off + 10, 2);
+		assert_memory_equal(got, f, len);
+	}
+	rump_bus_stats(b, &st);
+	assert_int_equal(st.marked, 2);
+	rump_bus_tap_close(ta);
+	rump_bus_tap_close(tb);
+	assert_int_equal(rump_bus_destroy(b), 0);
+}
+
 /* ---- real clocks ---- */
 
 /*
@@ -874,6 +945,7 @@ main(void)
 		cmocka_unit_test(test_bus_sim_minute_deterministic),
 		cmocka_unit_test(test_bus_tap_untimed),
 		cmocka_unit_test(test_bus_untimed_unchanged),
+		cmocka_unit_test(test_bus_ecn_marking),
 		cmocka_unit_test(test_bus_delay_real_clock),
 		cmocka_unit_test(test_bus_destroy_in_flight),
 		cmocka_unit_test(test_bus_offload_tap_checksums),

@@ -3,8 +3,9 @@
  * virtual clocks (sim.h), every byte checked: 100 MB one way at 0%, 1%
  * and 5% loss, with reordering, duplication and corruption, with 4 KiB
  * and 4 MiB socket buffers, 100 MB each way at once; 4.5 GiB through one
- * connection on an offload bus (every sequence number wraps); and a
- * lossy transfer run twice with one seed that must repeat exactly.
+ * connection on an offload bus (every sequence number wraps); ECN
+ * (RFC 3168) with 1% of the ECN-capable frames marked CE; and a lossy
+ * transfer run twice with one seed that must repeat exactly.
  *
  * The link: a one-way delay of 1 ms (RTT 2 ms) unless a test says
  * otherwise, MTU 1500.  Each test lets TIME-WAIT run out (2 MSL, 60 s of
@@ -35,9 +36,10 @@ struct xfer {
 	uint64_t limit_ns;		/* virtual time allowed */
 	bool nosack;			/* "sack" 0 on both instances */
 	const char *cc;			/* the algorithm, NULL: the default */
+	bool ecn;			/* both ends with the "ecn" parameter */
 };
 
-#define XFER_NCOUNTERS 24
+#define XFER_NCOUNTERS 29
 
 /* what a run leaves behind, to compare two runs */
 struct xfer_result {
@@ -55,6 +57,8 @@ static const char *const xfer_counters[] = {
 	"tcp.rcvduppack", "tcp.rcvdupack", "tcp.rcvbadsum", "ip.badsum",
 	"tcp.rcvpartduppack", "tcp.limitedxmit", "tcp.sndacks", "tcp.delack",
 	"tcp.persisttimeo", "tcp.sndprobe", "if.bus0.iqdrops", "tcp.nobufs",
+	"tcp.ecn_shs", "tcp.ecn_ce", "tcp.ecn_ece", "tcp.ecn_cwr",
+	"tcp.ecn_rcvece",
 };
 _Static_assert(sizeof(xfer_counters) / sizeof(xfer_counters[0]) ==
     XFER_NCOUNTERS, "one slot per counter");
@@ -80,6 +84,9 @@ xfer_run(const struct xfer *x, struct xfer_result *res)
 		if (x->cc != NULL)
 			assert_int_equal(rump_tcp_cc_set_default(s.k[i], x->cc),
 			    0);
+		if (x->ecn)
+			assert_int_equal(rump_tcp_param_set(s.k[i], "ecn", 1),
+			    0);
 	}
 	t0 = th_now_ns();
 	sim_bulk_start(&s, &b, &f, 1, PORT, x->sndbuf, x->rcvbuf);
@@ -99,13 +106,14 @@ xfer_run(const struct xfer *x, struct xfer_result *res)
 	    (unsigned long long)s.passes, (unsigned long long)s.settles,
 	    (unsigned long long)s.spins);
 	print_message("#   bus: frames %llu lost %llu duplicated %llu "
-	    "corrupted %llu reordered %llu qdrops %llu\n",
+	    "corrupted %llu reordered %llu qdrops %llu marked %llu\n",
 	    (unsigned long long)res->bus.frames,
 	    (unsigned long long)res->bus.lost,
 	    (unsigned long long)res->bus.duplicated,
 	    (unsigned long long)res->bus.corrupted,
 	    (unsigned long long)res->bus.reordered,
-	    (unsigned long long)res->bus.qdrops);
+	    (unsigned long long)res->bus.qdrops,
+	    (unsigned long long)res->bus.marked);
 	for (size_t i = 0; i < XFER_NCOUNTERS; i++)
 		if (res->c[i] != 0)
 			print_message("#   %s %llu\n", xfer_counters[i],
@@ -184,6 +192,48 @@ test_bulk_loss_5(void **state)
 {
 	(void)state;
 	bulk_lossy("loss 5%", 0.05, 1800);
+}
+
+/*
+ * ECN end to end (RFC 3168): both ends agree, and the bus marks 1% of the
+ * ECN-capable frames CE as an AQM router would instead of dropping them.
+ * Every mark reaches the receiver (in-window data: no loss) and is
+ * echoed; the sender answers with window reductions, each followed by
+ * CWR on new data (the last answer may find none left to send), and
+ * nothing is lost or sent twice.  Without ECN nothing is ECN-capable, so
+ * the same bus marks nothing.
+ */
+static void
+test_bulk_ecn(void **state)
+{
+	struct xfer x = xfer_default("ecn, 1% of ECT marked CE", 7);
+	struct xfer_result r;
+	uint64_t ece, cwr;
+
+	(void)state;
+	x.bus.ce = 0.01;
+	x.ecn = true;
+	xfer_run(&x, &r);
+	assert_true(r.bus.marked > 0);
+	assert_int_equal(r.bus.lost, 0);
+	assert_int_equal(counter(&r, "tcp.ecn_shs"), 2);	/* each end */
+	assert_int_equal(counter(&r, "tcp.ecn_ce"), r.bus.marked);
+	ece = counter(&r, "tcp.ecn_ece");
+	cwr = counter(&r, "tcp.ecn_cwr");
+	assert_true(ece > 0);
+	assert_true(cwr == ece || cwr + 1 == ece);
+	assert_true(counter(&r, "tcp.ecn_rcvece") >= ece);
+	assert_int_equal(counter(&r, "tcp.sndrexmitpack"), 0);
+	assert_int_equal(counter(&r, "tcp.rexmttimeo"), 0);
+	assert_int_equal(counter(&r, "tcp.fastrexmit"), 0);
+
+	x.ecn = false;
+	x.name = "no ecn, the same bus";
+	xfer_run(&x, &r);
+	assert_int_equal(r.bus.marked, 0);
+	assert_int_equal(counter(&r, "tcp.ecn_shs"), 0);
+	assert_int_equal(counter(&r, "tcp.ecn_ce"), 0);
+	assert_int_equal(counter(&r, "tcp.ecn_rcvece"), 0);
 }
 
 /*
@@ -495,6 +545,7 @@ main(void)
 		cmocka_unit_test(test_bulk_large_buffers),
 		cmocka_unit_test(test_bulk_bidirectional),
 		cmocka_unit_test(test_bulk_4gib_offload),
+		cmocka_unit_test(test_bulk_ecn),
 		cmocka_unit_test(test_bulk_deterministic),
 		cmocka_unit_test(test_bulk_sack_loss_1),
 		cmocka_unit_test(test_bulk_sack_loss_5),

@@ -11,7 +11,8 @@
  *              -> bus_send_locked()
  *              -> [timed bus: bus_send_timed_locked(): sender's clock,
  *                 bus_tx_admit() (rate limit)]
- *              -> bus_impair(): capture, loss, corruption, duplication
+ *              -> bus_impair(): capture, loss, ECN marking,
+ *                 corruption, duplication
  *              -> bus_fanout(): [timed: bus_delivery_time() (delay,
  *                 jitter, reordering) for each copy], bus_deliver() to
  *                 each receiver [timed: bus_deliver_timed()
@@ -383,8 +384,42 @@ bus_delivery_time(struct bus *b, uint64_t now, uint64_t leave)
 }
 
 /*
- * Capture, loss, corruption, duplication of bf on the wire: returns how
- * many copies of it travel on (0: lost, bf freed); b_mtx held.
+ * The ce knob: when bf is an untagged IPv4 frame whose ECN field says
+ * ECT(0) or ECT(1), set it to CE (RFC 3168 5) and update the header
+ * checksum incrementally (RFC 1624 3: HC' = ~(~HC + ~m + m')), with the
+ * knob's probability.  Returns true when it marked bf.  A frame that is
+ * not ECN-capable costs no draw.
+ */
+static bool
+bus_ecn_mark(struct bus *b, struct bus_frame *bf)
+{
+	unsigned char *iph = bf->bf_data + 14;
+	uint32_t sum;
+	uint16_t oldw, neww;
+
+	if (bf->bf_len < 14 + 20 || bf->bf_data[12] != 0x08 ||
+	    bf->bf_data[13] != 0x00 || (iph[0] >> 4) != 4 ||
+	    (iph[1] & 0x03) == 0x00 || (iph[1] & 0x03) == 0x03)
+		return false;
+	if (!bus_chance(b, b->b_cfg.ce))
+		return false;
+	oldw = (uint16_t)(iph[0] << 8 | iph[1]);
+	iph[1] |= 0x03;
+	neww = (uint16_t)(iph[0] << 8 | iph[1]);
+	sum = (uint16_t)~(iph[10] << 8 | iph[11]);
+	sum += (uint16_t)~oldw;
+	sum += neww;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	iph[10] = (unsigned char)(~sum >> 8);
+	iph[11] = (unsigned char)~sum;
+	return true;
+}
+
+/*
+ * Capture, loss, ECN marking, corruption, duplication of bf on the wire:
+ * returns how many copies of it travel on (0: lost, bf freed); b_mtx
+ * held.
  */
 static inline int
 bus_impair(struct bus *b, struct bus_frame *bf)
@@ -404,6 +439,8 @@ bus_impair(struct bus *b, struct bus_frame *bf)
 		bus_frame_put(b, bf);
 		return 0;
 	}
+	if (b->b_cfg.ce > 0 && bus_ecn_mark(b, bf))
+		b->b_stats.marked++;
 	if (bus_chance(b, b->b_cfg.corrupt) && bf->bf_len > 0) {
 		size_t at = (size_t)(bus_rand(b) % bf->bf_len);
 
@@ -933,6 +970,7 @@ rump_bus_create(const struct rump_bus_config *cfg, struct rump_bus **bp)
 	if (!(cfg->loss >= 0 && cfg->loss <= 1) ||
 	    !(cfg->duplicate >= 0 && cfg->duplicate <= 1) ||
 	    !(cfg->corrupt >= 0 && cfg->corrupt <= 1) ||
+	    !(cfg->ce >= 0 && cfg->ce <= 1) ||
 	    !(cfg->reorder >= 0 && cfg->reorder <= 1) ||
 	    (cfg->reorder > 0 && cfg->reorder_ns == 0) ||
 	    cfg->delay_ns > BUS_DELAY_MAX || cfg->jitter_ns > BUS_DELAY_MAX ||
