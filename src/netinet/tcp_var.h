@@ -359,7 +359,7 @@ struct tcpstat {
 	uint64_t tcps_rackreorder;	/* connections that saw reordering */
 	uint64_t tcps_tlpprobe;		/* tail loss probes sent */
 	uint64_t tcps_tlprexmit;	/* ... that resent the last segment */
-	uint64_t tcps_tlprecovered;	/* ... that repaired a loss (RFC 8985 7.4) */	/* no mbuf/memory for received data */
+	uint64_t tcps_tlprecovered;	/* ... that repaired a loss (RFC 8985 7.4) */
 };
 
 /* per-instance TCP state (ns->ns_tcp) */
@@ -384,9 +384,9 @@ struct tcp_state {
 #define TCP_SYNCACHE_LIMIT 1024	/* default of tcp_syncache_limit */
 /* RFC 6928 2: IW = min(10*MSS, max(2*MSS, 14600)) */
 #define TCP_INITWND(mss) MIN(10 * (mss), MAX(2 * (mss), 14600u))
-#define TCP_MAXTIMEWAIT 65536
+#define TCP_MAXTIMEWAIT 65536		/* TIME-WAIT connections kept */
 #define TCP_LINKHDR 16			/* room left for the link header */
-#define TCP_CHALLENGE_MAX 100		/* challenge ACKs per second */		/* TIME-WAIT connections kept */
+#define TCP_CHALLENGE_MAX 100		/* challenge ACKs per second */
 #define TCP_SNDBUF_DEFAULT (256 * 1024)
 #define TCP_RCVBUF_DEFAULT (256 * 1024)
 
