@@ -569,10 +569,29 @@ tcp_reass_sack(struct tcpcb *tp, tcp_seq seq)
 }
 
 /*
+ * The segments the reassembly queue may hold: a window's worth of full
+ * segments for the receive buffer (a 4 MiB buffer's losses would
+ * otherwise drop the rest of the window), at least TCP_REASS_MAXSEGS,
+ * at most TCP_REASS_MAXSEGS_CAP.  Tiny segments then cost memory in
+ * proportion to the buffer the application asked for.
+ */
+static unsigned
+tcp_reass_limit(const struct tcpcb *tp)
+{
+	const struct socket *so = tp->t_inpcb->inp_socket;
+	unsigned n = so != NULL ? so->so_rcv.sb_hiwat /
+	    MAX(tp->t_ourmss, 536u) : 0;
+
+	return MIN(MAX(n, (unsigned)TCP_REASS_MAXSEGS),
+	    (unsigned)TCP_REASS_MAXSEGS_CAP);
+}
+
+/*
  * Queue an out-of-order segment (RFC 9293 3.10.7.4 seventh step),
  * trimming what overlaps the neighbours so that the queue holds every
- * byte once.  Bounded: at most TCP_REASS_MAXSEGS segments, all within the
- * receive window; each insertion costs at most one walk of the queue.
+ * byte once.  Bounded: at most tcp_reass_limit() segments, all within
+ * the receive window; each insertion costs at most one walk of the
+ * queue, and none for the usual case of a segment after the last.
  */
 static void
 tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
@@ -583,14 +602,20 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 	int len = seg->tlen;
 	bool fin = (seg->flags & TH_FIN) != 0;
 
-	if (tp->t_segqlen >= TCP_REASS_MAXSEGS && seq != tp->rcv_nxt) {
+	if (tp->t_segqlen >= tcp_reass_limit(tp) && seq != tp->rcv_nxt) {
 		st->tcps_rcvreassfull++;
 		return;		/* the peer resends it */
 	}
 	/* prev: the last queued segment starting at or before seq */
-	for (q = tp->t_segq; q != NULL && SEQ_LEQ(TCP_REASS_SEQ(q), seq);
-	    q = q->m_nextpkt)
-		prev = q;
+	if (tp->t_segqtail != NULL &&
+	    SEQ_LEQ(TCP_REASS_SEQ(tp->t_segqtail), seq)) {
+		prev = tp->t_segqtail;
+		q = NULL;
+	} else {
+		for (q = tp->t_segq; q != NULL &&
+		    SEQ_LEQ(TCP_REASS_SEQ(q), seq); q = q->m_nextpkt)
+			prev = q;
+	}
 	if (prev != NULL) {
 		int32_t i = (int32_t)(TCP_REASS_SEQ(prev) +
 		    (uint32_t)prev->m_pkthdr.len - seq);
@@ -645,9 +670,16 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 		prev->m_nextpkt = m;
 	else
 		tp->t_segq = m;
+	if (q == NULL)
+		tp->t_segqtail = m;
 	tp->t_segqlen++;
-	if ((tp->t_flags & TF_SACK_PERMIT) && len > 0)
-		tcp_reass_sack(tp, seq);
+	if ((tp->t_flags & TF_SACK_PERMIT) && len > 0) {
+		/* the common case: the newest block grows at the tail */
+		if (q == NULL && tp->t_rsackn > 0 && tp->t_rsack[0].end == seq)
+			tp->t_rsack[0].end = seq + (uint32_t)len;
+		else
+			tcp_reass_sack(tp, seq);
+	}
 }
 
 /* Move what became in order to the socket; true if a FIN came with it. */
@@ -661,6 +693,8 @@ tcp_reass_pull(struct tcpcb *tp)
 		int len = q->m_pkthdr.len;
 
 		tp->t_segq = q->m_nextpkt;
+		if (tp->t_segq == NULL)
+			tp->t_segqtail = NULL;
 		q->m_nextpkt = NULL;
 		tp->t_segqlen--;
 		tp->rcv_nxt += (uint32_t)len;

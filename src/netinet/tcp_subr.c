@@ -165,6 +165,7 @@ tcp_freeq(struct tcpcb *tp)
 		m_freem(m);
 	}
 	tp->t_segq = NULL;
+	tp->t_segqtail = NULL;
 	tp->t_segqlen = 0;
 }
 

@@ -194,6 +194,7 @@ struct tcpcb {
 
 	/* out-of-order segments, sorted by sequence, no overlaps */
 	struct mbuf *t_segq;		/* m_nextpkt list of segments */
+	struct mbuf *t_segqtail;	/* its last, NULL when empty */
 	unsigned t_segqlen;		/* segments held */
 
 	/*
@@ -380,7 +381,8 @@ struct tcp_state {
 	unsigned tcp_ntimewait;		/* of which in TIME-WAIT */
 };
 
-#define TCP_REASS_MAXSEGS 256		/* out-of-order segments held */
+#define TCP_REASS_MAXSEGS 256		/* out-of-order segments held, at least */
+#define TCP_REASS_MAXSEGS_CAP 8192	/* ... at most (tcp_reass_limit()) */
 #define TCP_SYNCACHE_LIMIT 1024	/* default of tcp_syncache_limit */
 /* RFC 6928 2: IW = min(10*MSS, max(2*MSS, 14600)) */
 #define TCP_INITWND(mss) MIN(10 * (mss), MAX(2 * (mss), 14600u))

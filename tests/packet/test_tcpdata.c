@@ -621,6 +621,44 @@ test_reass_queue_bound(void **state)
 }
 
 /*
+ * With a 4 MiB receive buffer the queue holds a window's worth of full
+ * segments (hiwat / MSS, 8 MiB / 1460 = 5745 here, as SO_RCVBUF is
+ * doubled), not just TCP_REASS_MAXSEGS: 600 out-of-order segments are
+ * all kept, and the one that fills the hole delivers them all.
+ */
+static void
+test_reass_queue_scales_with_rcvbuf(void **state)
+{
+	const size_t n = 600;
+	uint32_t last;
+	uint64_t mb0;
+	struct tenv e;
+	struct peer p;
+	int fd;
+
+	(void)state;
+	tenv_up(&e);
+	peer_init(&p, &e, PPORT, PO_MSS | PO_WS);
+	fd = active_open_rcvbuf(&p, 4 * 1024 * 1024);
+	mb0 = pool_inuse(&e, "mbpl");
+	for (size_t k = 1; k <= n; k++)
+		peer_atx(&p, TH_ACK, 2 * k, 1, 0, true);
+	last = pseq(&p, 0);
+	assert_int_equal(drain_acks(&p, &last), n);
+	assert_int_equal(tstat(&e, "rcvoopack"), n);
+	assert_int_equal(tstat(&e, "rcvreassfull"), 0);
+	assert_int_equal(pool_inuse(&e, "mbpl"), mb0 + n);
+	for (size_t k = 0; k <= n; k++)
+		peer_atx(&p, TH_ACK, 2 * k - (k > 0), 1, 0, true);
+	(void)drain_acks(&p, &last);
+	assert_int_equal(last, pseq(&p, 2 * n + 1));
+	read_stream(fd, 0, 2 * n + 1);
+	p.snd_nxt = pseq(&p, 2 * n + 1);
+	conn_abort(&p, fd);
+	tenv_down(&e);
+}
+
+/*
  * A connection that goes with segments in its reassembly queue gives
  * their mbufs back: reset by the peer (RFC 9293: ECONNRESET), or aborted
  * by the application.
@@ -2862,6 +2900,7 @@ main(void)
 		cmocka_unit_test(test_ooo_overlaps),
 		cmocka_unit_test(test_ooo_exact_duplicate),
 		cmocka_unit_test(test_reass_queue_bound),
+		cmocka_unit_test(test_reass_queue_scales_with_rcvbuf),
 		cmocka_unit_test(test_reass_queue_freed),
 		cmocka_unit_test(test_reass_flood_bounded),
 		cmocka_unit_test(test_tiny_segments_packed),
