@@ -20,6 +20,10 @@
 #   make bench-udp    udpbench (UDP receive path, both softint modes, Linux)
 #   make bench-tcp    tcpbench (TCP rr, crr, stream against Linux; options
 #                     in TCPBENCH_OPTS, e.g. TCPBENCH_OPTS="--repeat 3")
+#   make bench-loss   lossbench (TCP goodput over a simulated lossy link,
+#                     virtual time: newreno, newreno+sack, cubic+sack+rack
+#                     at 0.1%, 1%, 5% loss; options in LOSSBENCH_OPTS,
+#                     e.g. LOSSBENCH_OPTS="--seeds 3")
 #   make fuzz         build the libFuzzer targets of tests/fuzz with clang
 #                     in build-fuzz (ASan, UBSan, checksums not checked)
 #                     and run each for FUZZ_SECONDS (default 60)
@@ -27,13 +31,14 @@
 BUILD ?= build
 MESON_OPTS ?=
 TCPBENCH_OPTS ?=
+LOSSBENCH_OPTS ?=
 BENCH_DURATION ?= 5
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = frame tcp api reass
 BENCH_REPEAT ?= 3
 
 .PHONY: all deps build run check bench bench-matrix bench-scale bench-kern bench-udp \
-	bench-tcp fuzz clean
+	bench-tcp bench-loss fuzz clean
 
 all: build
 
@@ -82,6 +87,12 @@ bench-tcp: deps
 		--buildtype=release -Db_ndebug=true >/dev/null
 	ninja -C build-bench-default bench/tcpbench >/dev/null
 	build-bench-default/bench/tcpbench $(TCPBENCH_OPTS)
+
+bench-loss: deps
+	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \
+		--buildtype=release -Db_ndebug=true >/dev/null
+	ninja -C build-bench-default bench/lossbench >/dev/null
+	build-bench-default/bench/lossbench $(LOSSBENCH_OPTS)
 
 fuzz: deps
 	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz \
