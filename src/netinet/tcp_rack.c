@@ -22,9 +22,15 @@
  * (the scoreboard this builds on: tcp_sack.c).
  *
  * The records: t_rec[0 .. t_nrec) cover [SND.UNA, SND.MAX) in sequence
- * order, one per transmission (segments sent in the same nanosecond
- * share one), each with its last transmit time and whether it was SACKed,
- * resent, or is lost and not yet resent.  The array doubles up to
+ * order, one per transmission (new data sent in one instant, with nothing
+ * else between, shares one), each with its last transmit stamp and
+ * whether it was SACKed, resent, or is lost and not yet resent.  Stamps
+ * are the clock, but strictly increasing per connection (a nanosecond
+ * later than the last if the clock has not moved): RFC 8985 breaks ties
+ * between equal times by sequence number, which is wrong for a resend
+ * that goes after new data in the same instant (a virtual clock's tick,
+ * a coarse host clock), and would find the resend lost as soon as the
+ * new data is SACKed.  The array doubles up to
  * TCP_REC_MAX records; past that, new data joins the last record (its
  * time moves later: losses in it are found later, never wrongly) and a
  * resend that would need a split marks the whole record.  Memory comes
@@ -119,10 +125,26 @@ tcp_rec_find(const struct tcpcb *tp, tcp_seq seq)
 	return lo;
 }
 
+/* The stamp of a transmission now: the clock, after every earlier one. */
+static uint64_t
+tcp_rack_stamp(struct tcpcb *tp, uint64_t now)
+{
+	tp->t_rack_stamp = MAX(now, tp->t_rack_stamp + 1);
+	return tp->t_rack_stamp;
+}
+
+/* ns since stamp (0 if the stamp is ahead of the clock) */
+static uint64_t
+tcp_rack_since(uint64_t now, uint64_t stamp)
+{
+	return now > stamp ? now - stamp : 0;
+}
+
 /*
  * [seq, seq + len) left now (len counts a FIN).  New data becomes a
- * record (or joins the last one, sent in the same nanosecond); a resend
- * takes its records' time, marks them resent and no longer lost.
+ * record (or joins the last one: new data, sent in this instant with
+ * nothing since); a resend takes a new stamp, marks its records resent
+ * and no longer lost.
  */
 void
 tcp_rack_sent(struct tcpcb *tp, tcp_seq seq, uint32_t len)
@@ -140,7 +162,7 @@ tcp_rack_sent(struct tcpcb *tp, tcp_seq seq, uint32_t len)
 		if (r != NULL && SEQ_LT(seq, r->end))
 			return;		/* a probe inside: nothing new */
 		if (r != NULL && r->end == seq && r->flags == 0 &&
-		    r->xmit_ns == now) {
+		    r->xmit_ns == tp->t_rack_stamp && now <= r->xmit_ns) {
 			r->end = end;
 			return;
 		}
@@ -150,17 +172,18 @@ tcp_rack_sent(struct tcpcb *tp, tcp_seq seq, uint32_t len)
 			/* full: the last record takes it, sent now */
 			if (r->end == seq) {
 				r->end = end;
-				r->xmit_ns = now;
+				r->xmit_ns = tcp_rack_stamp(tp, now);
 			}
 			return;
 		}
 		r = &tp->t_rec[tp->t_nrec++];
 		r->start = seq;
 		r->end = end;
-		r->xmit_ns = now;
+		r->xmit_ns = tcp_rack_stamp(tp, now);
 		r->flags = 0;
 		return;
 	}
+	now = tcp_rack_stamp(tp, now);
 	/* a retransmission: records [i, j) cover [seq, end) */
 	i = tcp_rec_find(tp, seq);
 	if (i < tp->t_nrec && SEQ_LT(tp->t_rec[i].start, seq))
@@ -185,7 +208,7 @@ tcp_rack_sent(struct tcpcb *tp, tcp_seq seq, uint32_t len)
 static void
 tcp_rack_delivered(struct tcpcb *tp, const struct tcp_rec *r, uint64_t now)
 {
-	uint64_t rtt = now - r->xmit_ns;
+	uint64_t rtt = tcp_rack_since(now, r->xmit_ns);
 
 	if ((r->flags & TR_RXT) && rtt < tp->t_rack_minrtt)
 		return;

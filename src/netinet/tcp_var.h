@@ -223,6 +223,7 @@ struct tcpcb {
 	struct tcp_rec *t_rec;		/* [SND.UNA, SND.MAX), in order */
 	uint32_t t_nrec;
 	uint32_t t_caprec;
+	uint64_t t_rack_stamp;		/* the last transmit stamp given */
 	uint64_t t_rack_xmit;		/* RACK.xmit_ts, ns */
 	tcp_seq t_rack_end;		/* RACK.end_seq */
 	uint64_t t_rack_rtt;		/* RACK.rtt, ns */

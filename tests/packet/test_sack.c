@@ -662,6 +662,64 @@ test_rack_lost_retransmission(void **state)
 	finish(&e, &p, fd);
 }
 
+/* read everything sent; how many segments began at seq */
+static unsigned
+drain_count(struct peer *p, uint32_t seq)
+{
+	struct tseg s;
+	unsigned n = 0;
+
+	while (tap_read(p->e, &s)) {
+		if (s.len > 0 && s.seq == seq)
+			n++;
+		if ((int32_t)(s.seq + (uint32_t)s.len - p->rcv_nxt) > 0)
+			p->rcv_nxt = s.seq + (uint32_t)s.len;
+	}
+	return n;
+}
+
+/*
+ * A resend that leaves after new data in the same instant is not older
+ * than that data: when the new data is SACKed first (it went first),
+ * the resend is not lost.  RFC 8985 orders equal times by sequence
+ * number, which would call it lost at once; rumpnet's transmit stamps
+ * are strictly increasing (tcp_rack.c).
+ */
+static void
+test_rack_resend_after_new_data(void **state)
+{
+	uint32_t b[2][2];
+	struct tenv e;
+	struct peer p;
+	uint32_t s0;
+	int fd;
+
+	(void)state;
+	fd = sack_open_rack(&e, &p, PO_ALL | PO_SACKOK, true);
+	s0 = send_segs(&p, fd, 30, 10);
+	tenv_advance(&e, 10);
+	/* segment 0 acknowledged: new data goes; then 1 turns out lost */
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + SEG, p.win, PO_AUTO, NULL, 0);
+	for (unsigned k = 3; k <= 5; k++) {
+		b[0][0] = s0 + 2 * SEG;
+		b[0][1] = s0 + k * SEG;
+		peer_sack(&p, s0 + SEG, (const uint32_t (*)[2])b, 1);
+	}
+	assert_int_equal(drain_count(&p, s0 + SEG), 1);
+	assert_int_equal(tstat(&e, "sackrecovery"), 1);
+	/* 10 ms on, the new data is SACKed, the resend not yet */
+	tenv_advance(&e, 10);
+	b[0][0] = s0 + 10 * SEG;
+	b[0][1] = p.rcv_nxt;
+	b[1][0] = s0 + 2 * SEG;
+	b[1][1] = s0 + 10 * SEG;
+	peer_sack(&p, s0 + SEG, (const uint32_t (*)[2])b, 2);
+	assert_int_equal(drain_count(&p, s0 + SEG), 0);
+	assert_int_equal(tstat(&e, "sndrexmitpack"), 1);
+	peer_seg(&p, TH_ACK, p.snd_nxt, p.rcv_nxt, p.win, PO_AUTO, NULL, 0);
+	finish(&e, &p, fd);
+}
+
 /*
  * expected PTO of fd (RFC 8985 7.2): 2 * SRTT, at least 10 ms, in ms
  */
@@ -761,6 +819,7 @@ main(void)
 		cmocka_unit_test(test_sack_tiny_block_flood),
 		cmocka_unit_test(test_rack_reordering_window),
 		cmocka_unit_test(test_rack_lost_retransmission),
+		cmocka_unit_test(test_rack_resend_after_new_data),
 		cmocka_unit_test(test_tlp_probe_repairs),
 		cmocka_unit_test(test_tlp_probe_dsacked),
 	};

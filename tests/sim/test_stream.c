@@ -39,7 +39,7 @@ struct xfer {
 	bool ecn;			/* both ends with the "ecn" parameter */
 };
 
-#define XFER_NCOUNTERS 29
+#define XFER_NCOUNTERS 34
 
 /* what a run leaves behind, to compare two runs */
 struct xfer_result {
@@ -58,7 +58,8 @@ static const char *const xfer_counters[] = {
 	"tcp.rcvpartduppack", "tcp.limitedxmit", "tcp.sndacks", "tcp.delack",
 	"tcp.persisttimeo", "tcp.sndprobe", "if.bus0.iqdrops", "tcp.nobufs",
 	"tcp.ecn_shs", "tcp.ecn_ce", "tcp.ecn_ece", "tcp.ecn_cwr",
-	"tcp.ecn_rcvece",
+	"tcp.ecn_rcvece", "tcp.racklost", "tcp.tlpprobe", "tcp.tlprecovered",
+	"tcp.rcvdsack", "tcp.dsackspurious",
 };
 _Static_assert(sizeof(xfer_counters) / sizeof(xfer_counters[0]) ==
     XFER_NCOUNTERS, "one slot per counter");
