@@ -178,6 +178,13 @@ cubic_window(const struct tcpcb *tp, uint64_t t)
 	return (uint32_t)MIN(wmax + delta, TCP_CWND_MAX);
 }
 
+/* n / d with CUBIC_FRAC bits below the point; n / d and d < 2^48 */
+static uint64_t
+cubic_frac_div(uint64_t n, uint64_t d)
+{
+	return (n / d) << CUBIC_FRAC | ((n % d) << CUBIC_FRAC) / d;
+}
+
 static void
 cubic_init(struct tcpcb *tp)
 {
@@ -233,8 +240,8 @@ cubic_avoid(struct tcpcb *tp, uint32_t acked, uint64_t now)
 	 */
 	alpha = (tp->t_cub_west >> CUBIC_FRAC) >= tp->t_cub_prior ?
 	    CUBIC_ALPHA_DEN : CUBIC_ALPHA_NUM;
-	tp->t_cub_west += ((uint64_t)acked << CUBIC_FRAC) * alpha /
-	    (CUBIC_ALPHA_DEN * (uint64_t)cwnd) * tp->t_maxseg;
+	tp->t_cub_west += cubic_frac_div(alpha * acked * tp->t_maxseg,
+	    CUBIC_ALPHA_DEN * (uint64_t)cwnd);
 	west = (uint32_t)MIN(tp->t_cub_west >> CUBIC_FRAC, TCP_CWND_MAX);
 	/* 4.3: the Reno-friendly region, where W_cubic(t) < W_est */
 	w = cubic_window(tp, t);
@@ -251,8 +258,8 @@ cubic_avoid(struct tcpcb *tp, uint32_t acked, uint64_t now)
 	target = cubic_window(tp, t + rtt);
 	target = MAX(target, cwnd);
 	target = MIN(target, cwnd + cwnd / 2);
-	inc = (uint64_t)(target - cwnd) * (((uint64_t)MIN(acked, cwnd) <<
-	    CUBIC_FRAC) / cwnd) + tp->t_cub_frac;
+	inc = cubic_frac_div((uint64_t)(target - cwnd) * MIN(acked, cwnd),
+	    cwnd) + tp->t_cub_frac;
 	tp->t_cub_frac = (uint32_t)(inc & ((1u << CUBIC_FRAC) - 1));
 	tp->snd_cwnd = (uint32_t)MIN(cwnd + (inc >> CUBIC_FRAC), TCP_CWND_MAX);
 }
