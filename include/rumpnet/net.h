@@ -203,8 +203,9 @@ int rump_ping_last(struct rump_kernel *k, struct rump_ping_reply *r);
  * EINVAL (value out of range, NULL argument).
  *
  * rump_tcp_cc_set_default: the congestion control algorithm new
- * connections start with ("newreno", the default; a socket
- * picks its own with TCP_CONGESTION).  0 or ENOENT.
+ * connections start with: "cubic" (RFC 9438, the default) or "newreno"
+ * (RFC 5681, RFC 6582); a socket picks its own with TCP_CONGESTION.
+ * 0, ENOENT (no such algorithm) or EINVAL (NULL name).
  * rump_tcp_cc_get_default: its name into buf (len bytes, at least 16).
  */
 int rump_tcp_param_set(struct rump_kernel *k, const char *name, int value);

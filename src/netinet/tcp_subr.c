@@ -77,7 +77,7 @@ tcp_init(struct netstack *ns)
 	}
 	/* RFC 6528 3: a secret key, random at boot */
 	(void)hyper_getrandom(ts->tcp_isn_key, sizeof(ts->tcp_isn_key));
-	ts->tcp_cc_default = &tcp_cc_newreno;
+	ts->tcp_cc_default = &tcp_cc_cubic;	/* RFC 9438 */
 	ts->tcp_do_sack = 1;
 	ts->tcp_do_rack = 1;
 	ts->tcp_do_ecn = 0;

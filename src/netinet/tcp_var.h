@@ -8,7 +8,7 @@
  * tcp_newtcpcb(), tcp_close(), tcp_drop(), tcp_respond(), ISNs, ICMP
  *                                                      tcp_subr.c
  * the protocol switch and TCP socket options           tcp_usrreq.c
- * NewReno and the algorithm table                      tcp_cc.c
+ * CUBIC, NewReno and the algorithm table               tcp_cc.c
  * SACK blocks and the scoreboard                       tcp_sack.c
  * RACK-TLP: transmit times, time-based loss, probes    tcp_rack.c
  *
@@ -65,8 +65,11 @@ struct tcp_cc {
 };
 
 extern const struct tcp_cc tcp_cc_newreno;
+extern const struct tcp_cc tcp_cc_cubic;	/* RFC 9438, the default */
 /* tcp_cc_find: the algorithm called name, or NULL */
 const struct tcp_cc *tcp_cc_find(const char *name);
+/* tcp_cubic_cbrt: floor of the cube root of x (CUBIC's K) */
+uint32_t tcp_cubic_cbrt(uint64_t x);
 
 /* t_flags */
 #define TF_ACKNOW 0x00000001	/* ACK at once */
@@ -172,6 +175,17 @@ struct tcpcb {
 	tcp_seq snd_ecn_recover;	/* SND.MAX at the last ECE response:
 					 * none again until an ACK passes it */
 	uint32_t t_bytes_acked;		/* RFC 3465 byte counting in CA */
+	/*
+	 * CUBIC's own (RFC 9438 4.1.2; tcp_cc.c), in bytes and the
+	 * instance clock's ns; set up by cc_init, used by no one else.
+	 */
+	uint64_t t_cub_epoch;		/* t_epoch; 0: no CA stage under way */
+	uint64_t t_cub_lastack;		/* time of the last new ACK */
+	uint64_t t_cub_west;		/* W_est, << 16 (a byte's fraction) */
+	uint32_t t_cub_wmax;		/* W_max; 0: none (after an RTO) */
+	uint32_t t_cub_prior;		/* cwnd_prior */
+	uint32_t t_cub_k;		/* K, ms */
+	uint32_t t_cub_frac;		/* increase below a byte, 1/65536 */
 
 	/* round-trip time (RFC 6298), microseconds */
 	uint64_t t_rtttime;		/* ns the timed segment left, 0: none */

@@ -17,7 +17,8 @@
  *
  * Builders (each waits until the stack has processed the segment):
  * peer_raw() (raw option bytes), peer_seg() (every field given, options
- * as PO_* flags), peer_send() (from the peer's state, advancing its
+ * as PO_* flags; peer_raw_put() and peer_seg_put() do not wait, for a
+ * burst the stack takes in one go), peer_send() (from the peer's state, advancing its
  * SND.NXT), peer_ack(), peer_rst(), peer_icmp() (an ICMP error quoting a
  * segment of the connection).  Readers: tap_read() (strict parse),
  * expect_seg() (flags, SEQ and ACK exactly, plus the RFC 7323 invariants:
@@ -471,12 +472,12 @@ peer_options(struct peer *p, uint8_t flags, unsigned opts, uint8_t *o)
 }
 
 /*
- * peer_raw: put one segment from the peer on the wire with the option
- * bytes opt (a multiple of 4, at most 40) and len bytes of data, and wait
- * until the stack has processed it.
+ * peer_raw_put: put one segment from the peer on the wire with the option
+ * bytes opt (a multiple of 4, at most 40) and len bytes of data; the stack
+ * may not have seen it yet when it returns (tenv_settle() waits).
  */
 static inline void
-peer_raw(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
+peer_raw_put(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
     uint16_t win, const uint8_t *opt, size_t optlen, const void *data,
     size_t len)
 {
@@ -517,6 +518,15 @@ peer_raw(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
 	memcpy(th + 16, &c, 2);
 	assert_int_equal(rump_bus_tap_send(p->e->tap, f, off + thlen + len),
 	    0);
+}
+
+/* peer_raw: peer_raw_put(), and wait until the stack has processed it. */
+static inline void
+peer_raw(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
+    uint16_t win, const uint8_t *opt, size_t optlen, const void *data,
+    size_t len)
+{
+	peer_raw_put(p, flags, seq, ack, win, opt, optlen, data, len);
 	tenv_settle(p->e);	/* processed before the test goes on */
 }
 
@@ -526,7 +536,7 @@ peer_raw(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
  * clock ticks once per segment sent with a timestamp.
  */
 static inline void
-peer_seg(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
+peer_seg_put(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
     uint16_t win, unsigned opts, const void *data, size_t len)
 {
 	uint8_t o[40] = { 0 };
@@ -534,10 +544,18 @@ peer_seg(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
 
 	while (n % 4 != 0)
 		o[n++] = TCPOPT_EOL;
-	peer_raw(p, flags, seq, ack, win, o, n, data, len);
+	peer_raw_put(p, flags, seq, ack, win, o, n, data, len);
 	if (n > 0 && ((opts & PO_AUTO) ? (p->ts_on || ((flags & TH_SYN) &&
 	    (p->opts & PO_TS))) : (opts & PO_TS) != 0))
 		p->tsval++;
+}
+
+static inline void
+peer_seg(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
+    uint16_t win, unsigned opts, const void *data, size_t len)
+{
+	peer_seg_put(p, flags, seq, ack, win, opts, data, len);
+	tenv_settle(p->e);	/* processed before the test goes on */
 }
 
 /*

@@ -2614,28 +2614,52 @@ test_tcp_nodelay(void **state)
 	finish(&e, &p, fd, -1);
 }
 
-/* TCP_CONGESTION: the algorithm's name, round trip; unknown: ENOENT. */
+/* the name TCP_CONGESTION reports for fd */
 static void
-test_tcp_congestion_option(void **state)
+expect_cc_name(int fd, const char *want)
 {
 	char name[16];		/* Linux TCP_CA_NAME_MAX */
 	socklen_t len = sizeof(name);
+
+	memset(name, 0x55, sizeof(name));
+	assert_int_equal(rump_sys_getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION,
+	    name, &len), 0);
+	assert_int_equal(len, sizeof(name));
+	assert_string_equal(name, want);
+}
+
+/*
+ * TCP_CONGESTION: the algorithm's name (CUBIC by default), round trips
+ * to NewReno and back; unknown: ENOENT, and the algorithm stays.
+ */
+static void
+test_tcp_congestion_option(void **state)
+{
+	char name[16];
 	struct tenv e;
 	int fd;
 
 	(void)state;
 	tenv_up(&e);
 	fd = tcp_socket();
-	memset(name, 0, sizeof(name));
-	assert_int_equal(rump_sys_getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION,
-	    name, &len), 0);
-	assert_string_equal(name, "newreno");
+	expect_cc_name(fd, "cubic");
 	errno = 0;
 	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION,
 	    "vegas", 5), -1);
 	assert_int_equal(errno, ENOENT);
+	expect_cc_name(fd, "cubic");
 	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION,
 	    "newreno", 7), 0);
+	expect_cc_name(fd, "newreno");
+	/* not NUL-terminated, as Linux takes it: the length bounds it */
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION,
+	    "cubicXYZ", 5), 0);
+	expect_cc_name(fd, "cubic");
+	errno = 0;
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION,
+	    "cubi", 4), -1);
+	assert_int_equal(errno, ENOENT);
+	expect_cc_name(fd, "cubic");
 	errno = 0;
 	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_TCP, TCP_INFO,
 	    name, sizeof(name)), -1);
@@ -2657,7 +2681,7 @@ test_tcp_params(void **state)
 	};
 	char name[16];
 	struct tenv e;
-	int v;
+	int fd, v;
 
 	(void)state;
 	tenv_up(&e);
@@ -2683,11 +2707,23 @@ test_tcp_params(void **state)
 	assert_int_equal(rump_tcp_param_get(e.k, NULL, &v), EINVAL);
 	assert_int_equal(rump_tcp_param_get(e.k, "sack", NULL), EINVAL);
 	assert_int_equal(rump_tcp_cc_get_default(e.k, name, sizeof(name)), 0);
-	assert_string_equal(name, "newreno");
+	assert_string_equal(name, "cubic");
 	assert_int_equal(rump_tcp_cc_get_default(e.k, name, 4), EINVAL);
 	assert_int_equal(rump_tcp_cc_set_default(e.k, "vegas"), ENOENT);
 	assert_int_equal(rump_tcp_cc_set_default(e.k, NULL), EINVAL);
+	assert_int_equal(rump_tcp_cc_get_default(e.k, name, sizeof(name)), 0);
+	assert_string_equal(name, "cubic");
+	/* a new socket takes the default of the moment */
 	assert_int_equal(rump_tcp_cc_set_default(e.k, "newreno"), 0);
+	assert_int_equal(rump_tcp_cc_get_default(e.k, name, sizeof(name)), 0);
+	assert_string_equal(name, "newreno");
+	fd = tcp_socket();
+	expect_cc_name(fd, "newreno");
+	assert_int_equal(rump_sys_close(fd), 0);
+	assert_int_equal(rump_tcp_cc_set_default(e.k, "cubic"), 0);
+	fd = tcp_socket();
+	expect_cc_name(fd, "cubic");
+	assert_int_equal(rump_sys_close(fd), 0);
 	tenv_down(&e);
 }
 
