@@ -319,7 +319,9 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 		tcp_rack_sent(tp, seq, (uint32_t)len + ((flags & TH_FIN) ? 1 : 0));
 	if (len > 0) {
 		if (SEQ_LT(seq, tp->snd_max)) {
-			if (SEQ_GT(seq + (uint32_t)len, tp->t_rxtmax))
+			/* (0 is a sequence number too: the first sets it) */
+			if (tp->t_total_retrans == 0 ||
+			    SEQ_GT(seq + (uint32_t)len, tp->t_rxtmax))
 				tp->t_rxtmax = seq + (uint32_t)len;
 			st->tcps_sndrexmitpack++;
 			st->tcps_sndrexmitbyte += (uint64_t)len;
