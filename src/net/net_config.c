@@ -803,6 +803,11 @@ static const struct stat_field tcp_fields[] = {
 	{ "synwithdata", offsetof(struct tcpstat, tcps_synwithdata) },
 	{ "rcvnots", offsetof(struct tcpstat, tcps_rcvnots) },
 	{ "urgzero", offsetof(struct tcpstat, tcps_urgzero) },
+	{ "syncache", offsetof(struct tcpstat, tcps_syncache) },
+	{ "syncache_peak", offsetof(struct tcpstat, tcps_syncache_peak) },
+	{ "sc_sent", offsetof(struct tcpstat, tcps_sc_sent) },
+	{ "sc_recvd", offsetof(struct tcpstat, tcps_sc_recvd) },
+	{ "sc_failed", offsetof(struct tcpstat, tcps_sc_failed) },
 };
 
 /* Append s to buf at *n (bounded); false when it did not fit. */
