@@ -613,7 +613,7 @@ tcp_passive_init(struct tcpcb *ltp, struct tcpcb *tp,
  * The SYN queue or the bound on embryos is full: answer with a SYN
  * cookie (RFC 4987 3.6).  What the SYN-ACK agrees to is what a
  * connection made now would: timestamps and window scaling unless
- * TCP_NOOPT, SACK with TF_REQ_SACK, ECN with the "ecn" parameter (RFC
+ * TF_NOOPT, SACK with TF_REQ_SACK, ECN with the "ecn" parameter (RFC
  * 3168 6.1.1: the peer's SYN has ECE and CWR) -- each only with
  * timestamps, whose echo carries them back.  Data on the SYN is
  * discarded: the peer sends it again.
