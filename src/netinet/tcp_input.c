@@ -629,7 +629,7 @@ tcp_syncookie_answer(struct tcpcb *ltp, const struct tcp_seg *seg)
 	 * A SYN that took over a TIME-WAIT 4-tuple wants an ISS above
 	 * seg->iss_floor (RFC 1122 4.2.2.13); a cookie cannot promise it.
 	 * Its timestamps, newer than the old incarnation's, or its sequence
-	 * number keep old duplicates apart (RFC 6191), as in BSD.
+	 * number still keep old duplicates apart (RFC 6191).
 	 */
 	memset(&sc, 0, sizeof(sc));
 	sc.sc_laddr = seg->dst;
