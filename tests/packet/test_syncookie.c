@@ -30,7 +30,6 @@
 #define TSOPT 12		/* NOP NOP TS: bytes taken from each segment */
 #define STACK_WS 3		/* the stack's shift for its 256 KiB buffer */
 #define PERIOD_MS 16000		/* a cookie's period */
-#define SYN_RTO_MS 1000		/* RFC 6298 2.1: the SYN-ACK's first RTO */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
