@@ -196,9 +196,18 @@ int rump_ping_last(struct rump_kernel *k, struct rump_ping_reply *r);
  *                     connect(), and by listen() for the connections a
  *                     listener accepts.
  *   "syncookies"      1: answer SYNs with a SYN cookie (RFC 4987) once
- *                     the SYN queue is full; 0: drop them.  Default 1.
+ *                     the SYN queue is full (the listener's, or the
+ *                     instance's syncache_limit); 0: drop them
+ *                     (tcp.synqdrop).  Default 1.  A cookie is good for
+ *                     16 to 32 s; without timestamps in the SYN the
+ *                     connection it makes has no window scaling, SACK
+ *                     nor ECN.  Counters tcp.sc_sent, tcp.sc_recvd
+ *                     (connections made), tcp.sc_failed (ACKs to a
+ *                     listener that sent cookies, none valid).
  *   "syncache_limit"  embryonic connections (SYN received, handshake
- *                     not complete) of all listeners together, 1..65536.
+ *                     not complete) of all listeners together, 1..65536;
+ *                     default 1024.  tcp.syncache counts them now,
+ *                     tcp.syncache_peak says the most there were.
  * rump_tcp_param_set / rump_tcp_param_get: 0, ENOENT (unknown name) or
  * EINVAL (value out of range, NULL argument).
  *

@@ -823,6 +823,11 @@ static const struct stat_field tcp_fields[] = {
 	{ "tlpprobe", offsetof(struct tcpstat, tcps_tlpprobe) },
 	{ "tlprexmit", offsetof(struct tcpstat, tcps_tlprexmit) },
 	{ "tlprecovered", offsetof(struct tcpstat, tcps_tlprecovered) },
+	{ "syncache", offsetof(struct tcpstat, tcps_syncache) },
+	{ "syncache_peak", offsetof(struct tcpstat, tcps_syncache_peak) },
+	{ "sc_sent", offsetof(struct tcpstat, tcps_sc_sent) },
+	{ "sc_recvd", offsetof(struct tcpstat, tcps_sc_recvd) },
+	{ "sc_failed", offsetof(struct tcpstat, tcps_sc_failed) },
 };
 
 /* Append s to buf at *n (bounded); false when it did not fit. */

@@ -3,6 +3,10 @@
  *
  * (ip_deliver() ->) tcp_input() -> tcp_input_validate() -> tcp_dooptions()
  *     -> tcp_input_listen()   LISTEN (3.10.7.2) -> sonewconn() -> tcp_output()
+ *          a SYN with the SYN queue or the embryo bound full:
+ *            -> tcp_syncookie_send()                   (RFC 4987 3.6)
+ *          an ACK: tcp_input_cookie() -> tcp_syncookie_check()
+ *            -> sonewconn() -> tcp_input_sync() (completes the handshake)
  *     -> tcp_input_synsent()  SYN-SENT (3.10.7.3)
  *     -> tcp_input_sync()     every other state (3.10.7.4), one function
  *        per step of the RFC:
@@ -25,7 +29,8 @@
  * (RTT samples), RFC 5681 and RFC 6582 (duplicate ACKs, fast retransmit,
  * NewReno), RFC 3042 (limited transmit), RFC 6093 (urgent), RFC 6191 and
  * RFC 1122 4.2.2.13 (TIME-WAIT reuse), RFC 3168 6.1 (ECN: negotiation,
- * CE echoed as ECE until CWR, the sender's response to ECE).
+ * CE echoed as ECE until CWR, the sender's response to ECE), RFC 4987
+ * (SYN flooding: the bound on embryos, SYN cookies).
  *
  * The segment being processed travels in a struct tcp_seg; nothing of it
  * lives in file-scope state.  Untrusted bytes are read only in
@@ -319,18 +324,6 @@ tcp_challenge_ack(struct tcpcb *tp)
 	st->tcps_challengeack++;
 	tp->t_flags |= TF_ACKNOW;
 	(void)tcp_output(tp);
-}
-
-/* Window scale for so_rcv's size (RFC 7323 2.3). */
-static uint8_t
-tcp_rscale(const struct socket *so)
-{
-	uint8_t shift = 0;
-
-	while (shift < TCP_MAXWINSHIFT &&
-	    ((uint32_t)TCP_MAXWIN << shift) < so->so_rcv.sb_hiwat)
-		shift++;
-	return shift;
 }
 
 /* A SYN's options, for a connection being opened either way. */
@@ -708,22 +701,181 @@ tcp_reass_pull(struct tcpcb *tp)
 
 /* ---- LISTEN (RFC 9293 3.10.7.2) ---- */
 
+static enum tcp_verdict tcp_input_sync(struct tcpcb **tpp,
+    struct tcp_seg *seg);
+
+/*
+ * A connection of listener ltp for seg's 4-tuple takes what it inherits:
+ * the listener's TCP options, the timestamp clock offset, the window
+ * shift to offer.
+ */
+static void
+tcp_passive_init(struct tcpcb *ltp, struct tcpcb *tp,
+    const struct tcp_seg *seg)
+{
+	struct inpcb *inp = tp->t_inpcb;
+
+	in_pcbsetconnected(inp, seg->dst, seg->dport, seg->src, seg->sport);
+	/* the listener's TCP options carry over, as Linux and BSD do */
+	tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOOPT | TF_REQ_ECN);
+	if (ltp->t_flags & TF_NOOPT)
+		tp->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP | TF_REQ_SACK);
+	tp->t_keepidle = ltp->t_keepidle;
+	tp->t_keepintvl = ltp->t_keepintvl;
+	tp->t_keepcnt = ltp->t_keepcnt;
+	tp->t_usermss = ltp->t_usermss;
+	tp->t_cc = ltp->t_cc;
+	tp->request_r_scale = tcp_rscale(inp->inp_socket);
+	tp->ts_offset = tcp_ts_offset(ltp->t_ns, seg->dst, seg->src);
+}
+
+/*
+ * The SYN queue or the bound on embryos is full: answer with a SYN
+ * cookie (RFC 4987 3.6).  What the SYN-ACK agrees to is what a
+ * connection made now would: timestamps and window scaling unless
+ * TF_NOOPT, SACK with TF_REQ_SACK, ECN with the "ecn" parameter (RFC
+ * 3168 6.1.1: the peer's SYN has ECE and CWR) -- each only with
+ * timestamps, whose echo carries them back.  Data on the SYN is
+ * discarded: the peer sends it again.
+ */
+static void
+tcp_syncookie_answer(struct tcpcb *ltp, const struct tcp_seg *seg)
+{
+	struct tcp_state *ts = ltp->t_ns->ns_tcp;
+	struct tcp_syncookie sc;
+	bool noopt = (ltp->t_flags & TF_NOOPT) != 0;
+
+	/*
+	 * A SYN that took over a TIME-WAIT 4-tuple wants an ISS above
+	 * seg->iss_floor (RFC 1122 4.2.2.13); a cookie cannot promise it.
+	 * Its timestamps, newer than the old incarnation's, or its sequence
+	 * number still keep old duplicates apart (RFC 6191).
+	 */
+	memset(&sc, 0, sizeof(sc));
+	sc.sc_laddr = seg->dst;
+	sc.sc_faddr = seg->src;
+	sc.sc_lport = seg->dport;
+	sc.sc_fport = seg->sport;
+	sc.sc_irs = seg->seq;
+	sc.sc_mss = tcp_syncookie_mss(seg->to.to_mss_present ?
+	    seg->to.to_mss : 0);
+	sc.sc_ts = seg->to.to_ts_present && !noopt;
+	sc.sc_wscale = sc.sc_ts && seg->to.to_ws_present ?
+	    seg->to.to_wscale : -1;
+	sc.sc_sack = sc.sc_ts && seg->to.to_sackperm &&
+	    (ltp->t_flags & TF_REQ_SACK);
+	sc.sc_ecn = sc.sc_ts && (ltp->t_flags & TF_REQ_ECN) &&
+	    (seg->flags0 & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR);
+	if (seg->tlen > 0)
+		ts->tcp_stat.tcps_synwithdata++;
+	tcp_syncookie_send(ltp, &sc, sc.sc_ts ? seg->to.to_tsval : 0);
+}
+
+/*
+ * An ACK to listener ltp (RFC 4987 3.6): if it returns a cookie ltp sent,
+ * make the connection as if its SYN had come and our SYN-ACK left --
+ * SYN-RECEIVED with ISS the cookie, IRS SEG.SEQ - 1, the options the
+ * cookie kept -- and let tcp_input_sync() complete the handshake and
+ * take any data.  Otherwise reset, as for any ACK in LISTEN.
+ */
 static enum tcp_verdict
-tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg)
+tcp_input_cookie(struct tcpcb *ltp, struct tcp_seg *seg, struct tcpcb **tpp)
 {
 	struct netstack *ns = ltp->t_ns;
 	struct tcpstat *st = tcpstat_of(ns);
 	struct socket *head = ltp->t_inpcb->inp_socket, *so;
-	struct inpcb *inp;
+	struct tcp_syncookie sc;
 	struct tcpcb *tp;
 
+	memset(&sc, 0, sizeof(sc));
+	sc.sc_laddr = seg->dst;
+	sc.sc_faddr = seg->src;
+	sc.sc_lport = seg->dport;
+	sc.sc_fport = seg->sport;
+	sc.sc_irs = seg->seq - 1;
+	if (!tcp_syncookie_check(ltp, &sc, seg->ack - 1,
+	    seg->to.to_ts_present, seg->to.to_tsecr)) {
+		st->tcps_sc_failed++;
+		st->tcps_badack++;
+		return TV_DROPWITHRESET;
+	}
+	/* the handshake completes at once: only the accept queue matters */
+	if (head->so_qlen >= head->so_qlimit) {
+		st->tcps_listendrop++;	/* its next segment may do */
+		return TV_DROP;
+	}
+	if ((so = sonewconn(head, true)) == NULL) {
+		st->tcps_nopcb++;
+		return TV_DROP;
+	}
+	st->tcps_sc_recvd++;
+	st->tcps_accepts++;
+	tp = sototcpcb(so);
+	tcp_passive_init(ltp, tp, seg);
+	/* the options the SYN-ACK agreed to (RFC 7323, RFC 2018, RFC 3168) */
+	if (sc.sc_wscale >= 0 && (tp->t_flags & TF_REQ_SCALE)) {
+		tp->t_flags |= TF_RCVD_SCALE;
+		tp->snd_scale = (uint8_t)sc.sc_wscale;
+		tp->rcv_scale = tp->request_r_scale;
+	}
+	if (sc.sc_ts && (tp->t_flags & TF_REQ_TSTMP)) {
+		tp->t_flags |= TF_RCVD_TSTMP;
+		/* the SYN's TSval is gone: the ACK's is as good (PAWS) */
+		tp->ts_recent = seg->to.to_tsval;
+		tp->ts_recent_age = kern_clock_ticks(ns->ns_kernel);
+	}
+	if (sc.sc_sack && (tp->t_flags & TF_REQ_SACK))
+		tp->t_flags |= TF_SACK_PERMIT;
+	/* (tcp_passive_init() gave it the listener's TF_REQ_ECN) */
+	if (sc.sc_ecn && (tp->t_flags & TF_REQ_ECN))
+		tp->t_flags |= TF_ECN_PERMIT;
+	tcp_mss_update(tp, sc.sc_mss);
+	tp->t_ourmss = tcp_mss_local(tp);
+	tp->irs = sc.sc_irs;
+	tp->rcv_nxt = sc.sc_irs + 1;
+	/* the window the SYN-ACK offered: a SYN's, unscaled */
+	tp->rcv_wnd = MIN(tcp_rcvspace(tp), (unsigned)TCP_MAXWIN);
+	tp->rcv_adv = tp->rcv_nxt + tp->rcv_wnd;
+	tp->rcv_up = tp->rcv_nxt;
+	tp->last_ack_sent = tp->rcv_nxt;
+	tp->iss = seg->ack - 1;
+	tp->snd_una = tp->snd_up = tp->snd_recover = tp->iss;
+	tp->snd_nxt = tp->snd_max = tp->iss + 1;
+	tp->snd_wl1 = tp->irs;
+	tp->snd_wl2 = tp->iss;
+	tp->t_rcvtime = kern_clock_ticks(ns->ns_kernel);
+	/* not an embryo for the bound: the ACK below establishes it */
+	tcp_set_state(tp, TCPS_SYN_RECEIVED);
+	*tpp = tp;
+	return tcp_input_sync(tpp, seg);
+}
+
+/*
+ * LISTEN.  A SYN makes an embryo (SYN-RECEIVED) on the listener's SYN
+ * queue, within the queue's limit and the instance's bound on embryos
+ * (tcp_syncache_limit, RFC 4987 3.1 and 3.3); past either a SYN cookie
+ * answers instead, or with "syncookies" 0 the SYN is dropped.  An ACK
+ * may return a cookie: *tpp is then the connection it made.
+ */
+static enum tcp_verdict
+tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg, struct tcpcb **tpp)
+{
+	struct netstack *ns = ltp->t_ns;
+	struct tcp_state *ts = ns->ns_tcp;
+	struct tcpstat *st = tcpstat_of(ns);
+	struct socket *head = ltp->t_inpcb->inp_socket, *so;
+	struct tcpcb *tp;
+
+	*tpp = NULL;
 	/* "first check for an RST": ignore it */
 	if (seg->flags & TH_RST) {
 		st->tcps_badrst++;
 		return TV_DROP;
 	}
-	/* "second check for an ACK": any ACK is bad here */
+	/* "second check for an ACK": bad here, unless it returns a cookie */
 	if (seg->flags & TH_ACK) {
+		if (!(seg->flags & TH_SYN) && tcp_syncookie_active(ltp))
+			return tcp_input_cookie(ltp, seg, tpp);
 		st->tcps_badack++;
 		return TV_DROPWITHRESET;
 	}
@@ -739,24 +891,21 @@ tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg)
 		st->tcps_listendrop++;	/* the peer will resend its SYN */
 		return TV_DROP;
 	}
-	if ((so = sonewconn(head)) == NULL) {
+	if (head->so_q0len >= head->so_q0limit ||
+	    st->tcps_syncache >= (uint64_t)ts->tcp_syncache_limit) {
+		if (!ts->tcp_do_syncookies) {
+			st->tcps_synqdrop++;
+			return TV_DROP;
+		}
+		tcp_syncookie_answer(ltp, seg);
+		return TV_DROP;
+	}
+	if ((so = sonewconn(head, false)) == NULL) {
 		st->tcps_synqdrop++;
 		return TV_DROP;
 	}
-	inp = so->so_pcb;
-	tp = intotcpcb(inp);
-	in_pcbsetconnected(inp, seg->dst, seg->dport, seg->src, seg->sport);
-	/* the listener's TCP options carry over, as Linux and BSD do */
-	tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOOPT | TF_REQ_ECN);
-	if (ltp->t_flags & TF_NOOPT)
-		tp->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP | TF_REQ_SACK);
-	tp->t_keepidle = ltp->t_keepidle;
-	tp->t_keepintvl = ltp->t_keepintvl;
-	tp->t_keepcnt = ltp->t_keepcnt;
-	tp->t_usermss = ltp->t_usermss;
-	tp->t_cc = ltp->t_cc;
-	tp->request_r_scale = tcp_rscale(so);
-	tp->ts_offset = tcp_ts_offset(ns, seg->dst, seg->src);
+	tp = sototcpcb(so);
+	tcp_passive_init(ltp, tp, seg);
 	tcp_syn_options(tp, seg);
 	tcp_ecn_syn(tp, seg);
 	tp->irs = seg->seq;
@@ -774,6 +923,7 @@ tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg)
 	tp->snd_wl2 = tp->iss;
 	tp->t_rcvtime = kern_clock_ticks(ns->ns_kernel);
 	tcp_set_state(tp, TCPS_SYN_RECEIVED);
+	tcp_syncache_enter(tp);
 	st->tcps_accepts++;
 	if (seg->tlen > 0)
 		st->tcps_synwithdata++;	/* discarded; the peer resends it */
@@ -1836,20 +1986,21 @@ tcp_input(struct mbuf *m, int hlen)
 		struct tcpcb *ltp;
 
 		if (tcp_timewait_reuse(tp, &seg, &ltp)) {
+			tp = NULL;	/* a SYN: no cookie to return */
 			if (ltp != NULL)
-				v = tcp_input_listen(ltp, &seg);
+				v = tcp_input_listen(ltp, &seg, &tp);
 			else {
 				st->tcps_noport++;
 				v = TV_DROPWITHRESET;
 			}
-			tcp_input_finish(ns, NULL, &seg, v);
+			tcp_input_finish(ns, tp, &seg, v);
 			return;
 		}
 	}
 	switch (tp->t_state) {
 	case TCPS_LISTEN:
-		v = tcp_input_listen(tp, &seg);
-		tp = NULL;
+		/* tp becomes the connection a returned cookie made, or NULL */
+		v = tcp_input_listen(tp, &seg, &tp);
 		break;
 	case TCPS_SYN_SENT:
 		tp->t_rcvtime = kern_clock_ticks(ns->ns_kernel);

@@ -4,13 +4,15 @@
  * errors, TCP_INFO.
  *
  * (tcp_attach(), tcp_input() for a SYN ->) tcp_newtcpcb()
+ * (tcp_input() for a SYN ->) tcp_syncache_enter(); tcp_set_state() counts
+ *     the embryo out again
  * (timers, tcp_input(), tcp_usrreq.c ->) tcp_drop() -> tcp_close()
  * (tcp_input() ->) tcp_respond()
  * (icmp_input() -> icmp_ctlinput() ->) tcp_ctlinput()
  *
  * Read first: RFC 6528 (ISNs), RFC 6298 (RTO), RFC 9293 3.7.1 and RFC
  * 6691 (MSS), RFC 5927 and RFC 1122 4.2.3.9 (ICMP), RFC 7323 5.4
- * (timestamp clock).
+ * (timestamp clock), RFC 4987 (the bound on embryonic connections).
  */
 #include "kern/kernel.h"
 #include "kern/pool.h"
@@ -77,6 +79,7 @@ tcp_init(struct netstack *ns)
 	}
 	/* RFC 6528 3: a secret key, random at boot */
 	(void)hyper_getrandom(ts->tcp_isn_key, sizeof(ts->tcp_isn_key));
+	(void)hyper_getrandom(ts->tcp_sc_key, sizeof(ts->tcp_sc_key));
 	ts->tcp_cc_default = &tcp_cc_cubic;	/* RFC 9438 */
 	ts->tcp_do_sack = 1;
 	ts->tcp_do_rack = 1;
@@ -105,6 +108,7 @@ tcp_fini(struct netstack *ns)
 	}
 	KASSERT(ts->tcp_ncbs == 0);
 	KASSERT(ts->tcp_rack_bytes == 0);
+	KASSERT(ts->tcp_stat.tcps_syncache == 0);
 	pool_cache_destroy(ts->tcp_pool);
 	hyper_free(ts->tcp_tbl, sizeof(struct inpcbtable));
 	hyper_free(ts, sizeof(*ts));
@@ -143,6 +147,12 @@ tcp_newtcpcb(struct inpcb *inp)
 	return tp;
 }
 
+/*
+ * Every way out of SYN-RECEIVED passes here (ESTABLISHED, and CLOSED from
+ * tcp_close() after a reset, a timeout, the listener's close or the
+ * instance's teardown): an embryo leaves the count of the bound on
+ * embryonic connections (RFC 4987 3.1 and 3.3).
+ */
 void
 tcp_set_state(struct tcpcb *tp, int state)
 {
@@ -152,7 +162,24 @@ tcp_set_state(struct tcpcb *tp, int state)
 		ts->tcp_ntimewait--;
 	if (state == TCPS_TIME_WAIT)
 		ts->tcp_ntimewait++;
+	if (tp->t_syncache && state != TCPS_SYN_RECEIVED) {
+		KASSERT(ts->tcp_stat.tcps_syncache > 0);
+		tp->t_syncache = false;
+		ts->tcp_stat.tcps_syncache--;
+	}
 	tp->t_state = state;
+}
+
+void
+tcp_syncache_enter(struct tcpcb *tp)
+{
+	struct tcpstat *st = &tp->t_ns->ns_tcp->tcp_stat;
+
+	KASSERT(tp->t_state == TCPS_SYN_RECEIVED && !tp->t_syncache);
+	tp->t_syncache = true;
+	st->tcps_syncache++;
+	if (st->tcps_syncache > st->tcps_syncache_peak)
+		st->tcps_syncache_peak = st->tcps_syncache;
 }
 
 static void
@@ -372,16 +399,19 @@ tcp_ifp(struct tcpcb *tp)
 	return ifp;
 }
 
-/* The MSS to offer on ifp: its MTU less 40 (RFC 9293 3.7.1). */
+/*
+ * The MSS to offer on ifp: its MTU less 40 (RFC 9293 3.7.1), or usermss
+ * (TCP_MAXSEG) when smaller.
+ */
 static unsigned
-tcp_mss_ifp(const struct tcpcb *tp, const struct ifnet *ifp)
+tcp_mss_ifp(unsigned usermss, const struct ifnet *ifp)
 {
 	unsigned mss = TCP_MSS;
 
 	if (ifp != NULL && ifp->if_mtu > 40)
 		mss = ifp->if_mtu - 40;
-	if (tp->t_usermss != 0 && tp->t_usermss < mss)
-		mss = tp->t_usermss;
+	if (usermss != 0 && usermss < mss)
+		mss = usermss;
 	return MAX(mss, 64u);
 }
 
@@ -389,7 +419,31 @@ tcp_mss_ifp(const struct tcpcb *tp, const struct ifnet *ifp)
 unsigned
 tcp_mss_local(struct tcpcb *tp)
 {
-	return tcp_mss_ifp(tp, tcp_ifp(tp));
+	return tcp_mss_ifp(tp->t_usermss, tcp_ifp(tp));
+}
+
+unsigned
+tcp_mss_offer(struct netstack *ns, struct in_addr laddr, struct in_addr faddr,
+    unsigned usermss)
+{
+	struct ifnet *ifp = NULL;
+	struct in_addr nexthop;
+
+	if (ip_route(ns, laddr, faddr, &ifp, &nexthop) != 0)
+		ifp = NULL;
+	return tcp_mss_ifp(usermss, ifp);
+}
+
+/* Window scale for so_rcv's size (RFC 7323 2.3). */
+uint8_t
+tcp_rscale(const struct socket *so)
+{
+	uint8_t shift = 0;
+
+	while (shift < TCP_MAXWINSHIFT &&
+	    ((uint32_t)TCP_MAXWIN << shift) < so->so_rcv.sb_hiwat)
+		shift++;
+	return shift;
 }
 
 /*
@@ -418,7 +472,7 @@ tcp_mss_update(struct tcpcb *tp, unsigned offer)
 	struct ifnet *ifp = tcp_ifp(tp);
 
 	tp->t_peermss = offer != 0 ? offer : TCP_MSS;
-	tp->t_maxseg = tcp_mss_payload(tp, MIN(tcp_mss_ifp(tp, ifp),
+	tp->t_maxseg = tcp_mss_payload(tp, MIN(tcp_mss_ifp(tp->t_usermss, ifp),
 	    tp->t_peermss));
 	tp->t_tsomax = 0;
 	if (ifp != NULL && (ifp->if_capenable & IFCAP_TSOv4))

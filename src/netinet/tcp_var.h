@@ -11,6 +11,7 @@
  * CUBIC, NewReno and the algorithm table               tcp_cc.c
  * SACK blocks and the scoreboard                       tcp_sack.c
  * RACK-TLP: transmit times, time-based loss, probes    tcp_rack.c
+ * SYN cookies (RFC 4987)                               tcp_syncookie.c
  *
  * Locking: every field is under the instance's net lock (ns_lock) [N],
  * except [I] (set at creation).
@@ -254,6 +255,10 @@ struct tcpcb {
 	uint64_t t_challenge_ns;	/* start of the current second */
 	unsigned t_challenge_cnt;
 
+	/* SYN flood defence (RFC 4987) */
+	bool t_syncache;		/* an embryo, in tcps_syncache */
+	uint64_t t_sc_period;		/* listener: last cookie period+1 */
+
 	/* for TCP_INFO and counters */
 	uint64_t t_rcvtime;		/* tick of the last segment in */
 	uint64_t t_sndtime;		/* tick of the last data out */
@@ -376,6 +381,12 @@ struct tcpstat {
 	uint64_t tcps_tlpprobe;		/* tail loss probes sent */
 	uint64_t tcps_tlprexmit;	/* ... that resent the last segment */
 	uint64_t tcps_tlprecovered;	/* ... that repaired a loss (RFC 8985 7.4) */
+	/* SYN flood defence (RFC 4987) */
+	uint64_t tcps_syncache;		/* gauge: embryos now */
+	uint64_t tcps_syncache_peak;	/* the most there ever were */
+	uint64_t tcps_sc_sent;		/* SYN-ACKs with a cookie sent */
+	uint64_t tcps_sc_recvd;		/* valid cookies: connections */
+	uint64_t tcps_sc_failed;	/* ACKs to listener: no cookie */
 };
 
 /* per-instance TCP state (ns->ns_tcp) */
@@ -383,6 +394,7 @@ struct tcp_state {
 	struct inpcbtable *tcp_tbl;	/* [I] */
 	struct tcpstat tcp_stat;
 	uint8_t tcp_isn_key[16];	/* [I] RFC 6528 secret */
+	uint8_t tcp_sc_key[16];		/* [I] SYN cookie secret */
 	const struct tcp_cc *tcp_cc_default;
 	/* parameters (rump_tcp_param_set()); read when a connection opens */
 	int tcp_do_sack;		/* offer and use SACK */
@@ -426,10 +438,18 @@ uint32_t tcp_ts_offset(struct netstack *ns, struct in_addr laddr,
 uint32_t tcp_now(struct netstack *ns);	/* ms clock for timestamps */
 void tcp_mss_update(struct tcpcb *tp, unsigned offer);
 unsigned tcp_mss_local(struct tcpcb *tp);
+/* tcp_mss_offer: the MSS to offer a peer at faddr (no tcpcb yet) */
+unsigned tcp_mss_offer(struct netstack *ns, struct in_addr laddr,
+    struct in_addr faddr, unsigned usermss);
+/* tcp_rscale: the window shift to offer for so's receive buffer */
+uint8_t tcp_rscale(const struct socket *so);
 void tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
     struct mbuf *m, int off);
 void tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us);
+/* tcp_set_state: also takes an embryo leaving SYN-RECEIVED off the count */
 void tcp_set_state(struct tcpcb *tp, int state);
+/* tcp_syncache_enter: tp, a new embryo of a listener, is counted */
+void tcp_syncache_enter(struct tcpcb *tp);
 unsigned tcp_rcvspace(const struct tcpcb *tp);
 void tcp_fill_info(const struct tcpcb *tp, struct tcp_info *ti);
 
@@ -464,6 +484,42 @@ void tcp_rack_free(struct tcpcb *tp);
 /* tcp_sack_lost: RACK's timer found a loss: recover */
 void tcp_sack_lost(struct tcpcb *tp);
 void tcp_input(struct mbuf *m, int hlen);
+
+/* tcp_syncookie.c */
+/*
+ * A SYN cookie's connection (RFC 4987 3.6): the 4-tuple and the peer's
+ * ISN the cookie is bound to, and what the SYN-ACK agreed to, which the
+ * cookie and the TSval the peer echoes bring back.
+ */
+struct tcp_syncookie {
+	struct in_addr sc_laddr, sc_faddr;
+	in_port_t sc_lport, sc_fport;	/* network order */
+	tcp_seq sc_irs;			/* the peer's ISN */
+	unsigned sc_mss;		/* the peer's MSS, rounded down */
+	bool sc_ts;			/* timestamps agreed */
+	int sc_wscale;			/* the peer's shift, -1: none */
+	bool sc_sack;			/* SACK-permitted both ways */
+	bool sc_ecn;			/* ECN agreed (RFC 3168 6.1.1) */
+};
+
+/* tcp_syncookie_mss: the MSS a cookie can carry for an offer (0: none) */
+unsigned tcp_syncookie_mss(unsigned offer);
+/*
+ * tcp_syncookie_send: answer the SYN of sc (sc_mss rounded already) on
+ * listener ltp with a SYN-ACK whose ISS is the cookie; tsecr: the SYN's
+ * TSval.  No state is kept but ltp's t_sc_period.
+ */
+void tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
+    uint32_t tsecr);
+/* tcp_syncookie_active: ltp sent a cookie that may still come back */
+bool tcp_syncookie_active(const struct tcpcb *ltp);
+/*
+ * tcp_syncookie_check: is iss a cookie ltp sent for the 4-tuple and
+ * sc_irs of sc, no more than two periods ago?  ts, tsecr: the ACK's
+ * timestamp option.  If so, fills the rest of sc and returns true.
+ */
+bool tcp_syncookie_check(struct tcpcb *ltp, struct tcp_syncookie *sc,
+    tcp_seq iss, bool ts, uint32_t tsecr);
 
 /* tcp_output.c */
 int tcp_output(struct tcpcb *tp);

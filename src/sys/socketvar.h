@@ -257,9 +257,11 @@ void sowakeall(struct socket *so);
  * protocol and put on head's so_q0.  Its one reference is the queue's.
  * NULL when the accept queue (so_qlen >= so_qlimit) or the SYN queue
  * (so_q0len >= so_q0limit) is full or memory is out: the caller counts
- * the drop.
+ * the drop.  complete: the caller completes the handshake before it
+ * returns (the ACK of a SYN cookie), so the connection will not wait on
+ * so_q0 and the SYN queue's limit does not apply.
  */
-struct socket *sonewconn(struct socket *head);
+struct socket *sonewconn(struct socket *head, bool complete);
 /*
  * State changes of a connection.  soisconnecting: a connect is under way.
  * soisconnected: established; a connection on a listener's so_q0 moves to

@@ -4,7 +4,8 @@
  *
  * (udp_input() ->) sbappendaddr() -> sorwakeup()
  * (tcp_input() ->) sbappendstream() | sbdrop() | soisconnected() ...
- * (tcp_input(), SYN on a listener ->) sonewconn() -> pr_attach()
+ * (tcp_input(), SYN on a listener, or the ACK of a SYN cookie ->)
+ *     sonewconn() -> pr_attach()
  *     ... soisconnected() -> so_q0 to so_q -> sorwakeup(head) -> accept()
  * (tcp_close() ->) sopcbgone() -> sorele()
  *
@@ -203,13 +204,13 @@ sb_inherit(struct sockbuf *sb, const struct sockbuf *from)
 }
 
 struct socket *
-sonewconn(struct socket *head)
+sonewconn(struct socket *head, bool complete)
 {
 	struct socket *so;
 
 	KASSERT(head->so_options & SOO_ACCEPTCONN);
 	if (head->so_closing || head->so_qlen >= head->so_qlimit ||
-	    head->so_q0len >= head->so_q0limit)
+	    (!complete && head->so_q0len >= head->so_q0limit))
 		return NULL;
 	so = soalloc(head->so_kernel, head->so_proto, head->so_type);
 	if (so == NULL)

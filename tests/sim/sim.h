@@ -33,8 +33,10 @@
  * pending the copies queued and not due yet, and taken the frames the
  * instances' Ethernet input has seen (each frame lands in exactly one of
  * if.*.{ipackets,idown,irunt,iqdrops,inotus,iloop}, m_devget failures in
- * iqdrops).  A frame taken off the bus but not yet through ether_input
- * (in the receive thread's hands, or in the softnet queue) makes the left
+ * iqdrops) plus, with a tap of the test's (sim_tap_open()), the frames
+ * the tap received, each handed to the test's function as it is read.
+ * A frame taken off the bus but not yet through ether_input (in the
+ * receive thread's hands, or in the softnet queue) makes the left
  * side larger, so the check fails while anything is in flight.  It is
  * made twice around a barrier: rump_stat_list() holds k's only vCPU
  * while it reads, so it waits for the receive thread's burst and the
@@ -259,6 +261,11 @@ struct sim {
 	bool active;			/* the last tick moved a frame */
 	/* figures for the report */
 	uint64_t ticks, idle_ticks, passes, settles, spins;
+	/* a tap of the test's (sim_tap_open()), read as the bus settles */
+	struct rump_bus_tap *tap;
+	uint64_t tapped;		/* frames it received */
+	void (*tap_fn)(struct sim *, const uint8_t *, size_t, void *);
+	void *tap_arg;
 };
 
 static inline const char *
@@ -423,10 +430,41 @@ sim_taken_now(struct sim *s, int i)
 }
 
 struct sim_fp {
-	uint64_t taken;			/* every instance's */
+	uint64_t taken;			/* every instance's, and the tap's */
 	uint64_t delivered, frames;
 	unsigned pending;
 };
+
+/* read what the test's tap received, handing each frame to tap_fn */
+static inline void
+sim_tap_drain(struct sim *s)
+{
+	static uint8_t f[2048];
+	size_t len;
+
+	if (s->tap == NULL)
+		return;
+	while (rump_bus_tap_recv(s->tap, f, sizeof(f), &len, 0) == 0) {
+		s->tapped++;
+		if (s->tap_fn != NULL)
+			s->tap_fn(s, f, MIN(len, sizeof(f)), s->tap_arg);
+	}
+}
+
+/*
+ * sim_tap_open: a tap with MAC mac on the simulation's bus; what it
+ * receives goes to fn(s, frame, len, arg) whenever the bus settles.
+ */
+static inline struct rump_bus_tap *
+sim_tap_open(struct sim *s, const uint8_t mac[6],
+    void (*fn)(struct sim *, const uint8_t *, size_t, void *), void *arg)
+{
+	assert_null(s->tap);
+	assert_int_equal(rump_bus_tap_open(s->bus, mac, &s->tap), 0);
+	s->tap_fn = fn;
+	s->tap_arg = arg;
+	return s->tap;
+}
 
 /* a fingerprint, k's counters first (the barrier), then the bus */
 static inline void
@@ -435,7 +473,8 @@ sim_fp(struct sim *s, int i, struct sim_fp *fp)
 	struct rump_bus_stats st;
 
 	s->taken[i] = sim_taken_now(s, i);
-	fp->taken = 0;
+	sim_tap_drain(s);
+	fp->taken = s->tapped;
 	for (int j = 0; j < s->nhost; j++)
 		fp->taken += s->taken[j];
 	rump_bus_stats(s->bus, &st);
@@ -703,6 +742,10 @@ static inline void
 sim_down(struct sim *s)
 {
 	sim_unbind(s);
+	if (s->tap != NULL) {
+		rump_bus_tap_close(s->tap);
+		s->tap = NULL;
+	}
 	assert_int_equal(rump_bus_quiesce(s->bus, 5000), 0);
 	for (int i = 0; i < s->nhost; i++) {
 		close(s->rxstat[i]);
@@ -1156,13 +1199,15 @@ sim_bulk_dump(struct sim *s, void *arg)
 }
 
 /*
- * sim_bulk_start: listeners on every server host and the flows'
- * connections under way (flows[i].f_cli, f_srv, f_total, f_back set by
- * the caller).
+ * sim_bulk_start_on: listeners on every server host -- lfd[h] when lfd
+ * is not NULL and lfd[h] >= 0, one another bulk opened (that bulk must
+ * stop accepting on it: its b_lfd[h] becomes -1), else a new one -- and
+ * the flows' connections under way (flows[i].f_cli, f_srv, f_total,
+ * f_back set by the caller).
  */
 static inline void
-sim_bulk_start(struct sim *s, struct sim_bulk *b, struct sim_flow *flows,
-    int nflows, uint16_t port, int sndbuf, int rcvbuf)
+sim_bulk_start_on(struct sim *s, struct sim_bulk *b, struct sim_flow *flows,
+    int nflows, uint16_t port, int sndbuf, int rcvbuf, const int *lfd)
 {
 	memset(b, 0, sizeof(*b));
 	b->b_flows = flows;
@@ -1172,7 +1217,7 @@ sim_bulk_start(struct sim *s, struct sim_bulk *b, struct sim_flow *flows,
 	b->b_rcvbuf = rcvbuf;
 	b->b_tstart = s->now;
 	for (int h = 0; h < SIM_MAXHOST; h++)
-		b->b_lfd[h] = -1;
+		b->b_lfd[h] = lfd != NULL ? lfd[h] : -1;
 	for (int i = 0; i < nflows; i++) {
 		int h = flows[i].f_srv;
 
@@ -1201,6 +1246,14 @@ sim_bulk_start(struct sim *s, struct sim_bulk *b, struct sim_flow *flows,
 		sim_csum_init(&f->f_s.e_rx);
 		f->f_tconn = f->f_teof = f->f_tdone = 0;
 	}
+}
+
+/* sim_bulk_start: sim_bulk_start_on() with listeners of its own */
+static inline void
+sim_bulk_start(struct sim *s, struct sim_bulk *b, struct sim_flow *flows,
+    int nflows, uint16_t port, int sndbuf, int rcvbuf)
+{
+	sim_bulk_start_on(s, b, flows, nflows, port, sndbuf, rcvbuf, NULL);
 }
 
 /* sim_bulk_finish: close the listeners */

@@ -795,7 +795,7 @@ test_listen_accept(void **state)
 	assert_int_equal(soaccept(head, &so), EWOULDBLOCK);
 	/* SYNs: connections on q0, with the listener's settings */
 	for (int i = 0; i < 6; i++) {
-		c[i] = sonewconn(head);
+		c[i] = sonewconn(head, false);
 		assert_non_null(c[i]);
 		assert_ptr_equal(c[i]->so_head, head);
 		assert_int_equal(c[i]->so_refs, 2);	/* queue, stub */
@@ -812,13 +812,13 @@ test_listen_accept(void **state)
 	assert_int_equal(head->so_qlen, 4);	/* over the limit: allowed */
 	assert_int_equal(sopoll(head, POLLIN), POLLIN);
 	/* the accept queue is full: no new connection */
-	assert_null(sonewconn(head));
+	assert_null(sonewconn(head, false));
 	/* accept in order */
 	assert_int_equal(soaccept(head, &so), 0);
 	assert_ptr_equal(so, c[0]);
 	assert_null(so->so_head);
 	assert_int_equal(head->so_qlen, 3);
-	assert_null(sonewconn(head));
+	assert_null(sonewconn(head, false));
 	assert_int_equal(soaccept(head, &so), 0);
 	assert_ptr_equal(so, c[1]);
 	/* the protocol drops an embryonic and an established connection */
@@ -840,10 +840,21 @@ test_listen_accept(void **state)
 	head = stub_socket(k);
 	assert_int_equal(solisten(head, 1), 0);
 	for (int i = 0; i < 16; i++)
-		assert_non_null(sonewconn(head));
-	assert_null(sonewconn(head));
+		assert_non_null(sonewconn(head, false));
+	assert_null(sonewconn(head, false));
+	/*
+	 * A connection completed at once (a SYN cookie's ACK) passes a full
+	 * SYN queue, on its way to the accept queue; not a full accept queue.
+	 */
+	so = sonewconn(head, true);
+	assert_non_null(so);
+	assert_int_equal(head->so_q0len, 17);
+	soisconnected(so);
+	assert_int_equal(head->so_q0len, 16);
+	assert_int_equal(head->so_qlen, 1);
+	assert_null(sonewconn(head, true));
 	soclose(head);
-	assert_int_equal(stub.st_abort, 18);
+	assert_int_equal(stub.st_abort, 19);
 	kexit(k);
 	so_teardown(k);
 }
@@ -882,7 +893,7 @@ test_accept_blocking(void **state)
 	kexit(k);
 	bt_asleep(&bt, k, body_accept, &a, &a.a_head->so_rcv.sb_cv);
 	kenter(k);
-	so = sonewconn(a.a_head);
+	so = sonewconn(a.a_head, false);
 	assert_non_null(so);
 	kexit(k);
 	/* an embryonic connection does not wake accept() */

@@ -246,13 +246,23 @@ bus_now(struct rump_kernel *k)
  * Link bf into p's queue after the last frame due no later (so equal times
  * keep send order); timed bus, b_mtx held.  Searched from the tail: a frame
  * is mostly due after those queued before it, only the held-back ones are
- * passed.
+ * passed.  A frame due nearer the head's time than the tail's -- a tap's,
+ * due at once, while an instance's rate limit spread its frames over the
+ * next milliseconds -- is searched for from the head instead, passing only
+ * the frames due before it.
  */
 static void
 bus_enqueue(struct bus_port *p, struct bus_frame *bf)
 {
-	struct bus_frame *at = p->bp_tail;
+	struct bus_frame *at = p->bp_tail, *h = p->bp_head;
 
+	if (h != NULL && bf->bf_due < at->bf_due &&
+	    (bf->bf_due < h->bf_due ||
+	    bf->bf_due - h->bf_due < at->bf_due - bf->bf_due)) {
+		for (at = NULL; h != NULL && h->bf_due <= bf->bf_due;
+		    h = h->bf_next)
+			at = h;
+	}
 	while (at != NULL && at->bf_due > bf->bf_due)
 		at = at->bf_prev;
 	bf->bf_prev = at;
