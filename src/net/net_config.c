@@ -823,6 +823,7 @@ static const struct stat_field tcp_fields[] = {
 	{ "tlpprobe", offsetof(struct tcpstat, tcps_tlpprobe) },
 	{ "tlprexmit", offsetof(struct tcpstat, tcps_tlprexmit) },
 	{ "tlprecovered", offsetof(struct tcpstat, tcps_tlprecovered) },
+	{ "rackoff", offsetof(struct tcpstat, tcps_rackoff) },
 	{ "syncache", offsetof(struct tcpstat, tcps_syncache) },
 	{ "syncache_peak", offsetof(struct tcpstat, tcps_syncache_peak) },
 	{ "sc_sent", offsetof(struct tcpstat, tcps_sc_sent) },

@@ -460,6 +460,8 @@ tcp_timewait(struct tcpcb *tp)
 	tcp_set_state(tp, TCPS_TIME_WAIT);
 	for (int t = 0; t < TCPT_NTIMERS; t++)
 		tcp_timer_disarm(tp, t);
+	tcp_rack_free(tp);		/* nothing more to send */
+	tp->t_flags &= ~TF_RACK;
 	tcp_timer_arm(tp, TCPT_2MSL, 2 * TCPTV_MSL);
 	if (so != NULL) {
 		soisdisconnected(so);
@@ -1292,6 +1294,7 @@ tcp_sack_recovery(struct tcpcb *tp, uint32_t acked, uint32_t sackd)
 		tp->t_rtttime = 0;
 		tp->snd_nxt = tp->snd_max;
 		tp->t_highrxt = tp->snd_una;
+		tp->t_sack_first = true;	/* RFC 6675 5 (4.3) */
 		tp->t_rescue_set = false;
 		tp->t_prr_recoverfs = tp->snd_max - tp->snd_una;
 		tp->t_prr_delivered = 0;
@@ -1543,7 +1546,8 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		tp->snd_ecn_recover = tp->snd_una - 1;
 	if (tp->t_flags & TF_SACK_PERMIT) {
 		/* RFC 6675: partial ACKs feed PRR; SACKs may show a loss */
-		(void)tcp_sack_recovery(tp, partial ? acked : 0, sackd);
+		(void)tcp_sack_recovery(tp, partial ? acked -
+		    MIN(acked, tp->t_sack_trimmed) : 0, sackd);
 	} else if (partial) {
 		/* RFC 6582 3.2 step 5: resend the next hole, deflate */
 		tcp_seq onxt = tp->snd_nxt;
@@ -1633,15 +1637,31 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		 * timer runs (BSD): answers to zero-window probes are not.
 		 * RFC 6675 2: with SACK, one that SACKs new data is too.
 		 */
-		if (seg->tlen0 == 0 && !(seg->flags0 & (TH_SYN | TH_FIN)) &&
-		    tp->snd_max != tp->snd_una && seg->ack == tp->snd_una &&
-		    ((tiwin == tp->snd_wnd && tiwin != 0 &&
-		    tcp_timer_armed(tp, TCPT_REXMT)) || sackd > 0)) {
+		bool dup = seg->tlen0 == 0 &&
+		    !(seg->flags0 & (TH_SYN | TH_FIN)) &&
+		    tp->snd_max != tp->snd_una && seg->ack == tp->snd_una;
+
+		/*
+		 * With SACK in use (RFC 6675 2) a duplicate ACK is one that
+		 * SACKs new data, whatever else it carries; one whose blocks
+		 * say nothing new (a D-SACK) is not.
+		 */
+		if (dup && (sackd > 0 || (tiwin == tp->snd_wnd && tiwin != 0 &&
+		    tcp_timer_armed(tp, TCPT_REXMT) &&
+		    !((tp->t_flags & TF_SACK_PERMIT) &&
+		    seg->to.to_nsacks > 0)))) {
 			tcp_dupack(tp, seg, sackd);
 			return TV_DROP;
 		}
-		if (!(tp->t_flags & TF_FASTRECOVERY))
+		if (sackd > 0 && seg->ack == tp->snd_una &&
+		    tp->snd_max != tp->snd_una) {
+			/* data or a window with the SACKs: counted, kept */
+			tcpstat_of(tp->t_ns)->tcps_rcvdupack++;
+			tp->t_dupacks++;
+			(void)tcp_sack_recovery(tp, 0, sackd);
+		} else if (!(tp->t_flags & TF_FASTRECOVERY)) {
 			tp->t_dupacks = 0;
+		}
 	} else {
 		finacked = tcp_newack(tp, seg, sackd);
 		*needoutput = true;

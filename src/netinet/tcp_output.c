@@ -453,6 +453,7 @@ tcp_sack_output(struct tcpcb *tp, int sbcc, uint32_t win)
 		} else {
 			tp->snd_nxt = onxt;
 			if (kind == TCP_NEXT_REXMT) {
+				tp->t_sack_first = false;
 				if (SEQ_GT(seq + len, tp->t_highrxt))
 					tp->t_highrxt = seq + len;
 				st->tcps_sackrexmit++;
@@ -530,6 +531,16 @@ again:
 	/* SACK recovery sends by the scoreboard; below, only ACK and FIN */
 	sackrecov = (tp->t_flags & (TF_FASTRECOVERY | TF_SACK_PERMIT)) ==
 	    (TF_FASTRECOVERY | TF_SACK_PERMIT);
+	/*
+	 * The peer's window closed in recovery: recovery ends, and the
+	 * window is probed below from SND.UNA as anywhere else (persist;
+	 * the timer cannot be left to resend what does not fit).
+	 */
+	if (sackrecov && tp->snd_wnd == 0) {
+		tp->t_flags &= ~TF_FASTRECOVERY;
+		tp->snd_cwnd = tp->snd_ssthresh;
+		sackrecov = false;
+	}
 	if (sackrecov && (error = tcp_sack_output(tp, sbcc,
 	    tcp_rcv_window(tp))) != 0)
 		return error;

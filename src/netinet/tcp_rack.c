@@ -30,13 +30,12 @@
  * between equal times by sequence number, which is wrong for a resend
  * that goes after new data in the same instant (a virtual clock's tick,
  * a coarse host clock), and would find the resend lost as soon as the
- * new data is SACKed.  The array doubles up to
- * TCP_REC_MAX records; past that, new data joins the last record (its
- * time moves later: losses in it are found later, never wrongly) and a
- * resend that would need a split marks the whole record.  Memory comes
- * from hyper_malloc(), counted in tcp_state.tcp_rack_bytes.  A
- * connection that cannot get memory stops using RACK (TF_RACK off) and
- * keeps RFC 6675's rules.
+ * new data is SACKed.  The array doubles up to TCP_REC_MAX records.
+ * Memory comes from hyper_malloc(), counted in tcp_state.tcp_rack_bytes,
+ * at most TCP_RACK_MEM_MAX an instance.  A connection that cannot get
+ * more (a peer SACKing byte by byte gets there) stops using RACK
+ * (TF_RACK off, counted in tcp.rackoff) and keeps RFC 6675's rules.
+ * TIME-WAIT frees the records.
  */
 #include "kern/kernel.h"
 #include "net/netstack.h"
@@ -67,19 +66,25 @@ tcp_rack_free(struct tcpcb *tp)
 	tp->t_nrec = tp->t_caprec = 0;
 }
 
-/* Room for one more record; false at TCP_REC_MAX or without memory. */
+/*
+ * Room for one more record.  Without it (TCP_REC_MAX records, the
+ * instance's TCP_RACK_MEM_MAX bytes of records, no memory) the
+ * connection gives RACK up, records and all: false.
+ */
 static bool
 tcp_rec_room(struct tcpcb *tp)
 {
+	struct tcp_state *ts = tp->t_ns->ns_tcp;
 	uint32_t cap;
 	void *mem;
 
 	if (tp->t_nrec < tp->t_caprec)
 		return true;
-	if (tp->t_caprec >= TCP_REC_MAX)
-		return false;
 	cap = tp->t_caprec == 0 ? TCP_REC_MIN : 2 * tp->t_caprec;
-	if (hyper_malloc(cap * sizeof(*tp->t_rec), 0, &mem) != 0) {
+	if (tp->t_caprec >= TCP_REC_MAX || ts->tcp_rack_bytes +
+	    (cap - tp->t_caprec) * sizeof(*tp->t_rec) > TCP_RACK_MEM_MAX ||
+	    hyper_malloc(cap * sizeof(*tp->t_rec), 0, &mem) != 0) {
+		ts->tcp_stat.tcps_rackoff++;
 		tcp_rack_off(tp);
 		return false;
 	}
@@ -166,16 +171,8 @@ tcp_rack_sent(struct tcpcb *tp, tcp_seq seq, uint32_t len)
 			r->end = end;
 			return;
 		}
-		if (!tcp_rec_room(tp)) {
-			if (!(tp->t_flags & TF_RACK) || r == NULL)
-				return;
-			/* full: the last record takes it, sent now */
-			if (r->end == seq) {
-				r->end = end;
-				r->xmit_ns = tcp_rack_stamp(tp, now);
-			}
-			return;
-		}
+		if (!tcp_rec_room(tp))
+			return;		/* RACK is off for it now */
 		r = &tp->t_rec[tp->t_nrec++];
 		r->start = seq;
 		r->end = end;
@@ -186,12 +183,15 @@ tcp_rack_sent(struct tcpcb *tp, tcp_seq seq, uint32_t len)
 	now = tcp_rack_stamp(tp, now);
 	/* a retransmission: records [i, j) cover [seq, end) */
 	i = tcp_rec_find(tp, seq);
-	if (i < tp->t_nrec && SEQ_LT(tp->t_rec[i].start, seq))
-		if (tcp_rec_split(tp, i, seq))
-			i++;
+	if (i < tp->t_nrec && SEQ_LT(tp->t_rec[i].start, seq)) {
+		if (!tcp_rec_split(tp, i, seq))
+			return;		/* RACK is off for it now */
+		i++;
+	}
 	for (; i < tp->t_nrec && SEQ_LT(tp->t_rec[i].start, end); i++) {
-		if (SEQ_GT(tp->t_rec[i].end, end))
-			(void)tcp_rec_split(tp, i, end);
+		if (SEQ_GT(tp->t_rec[i].end, end) &&
+		    !tcp_rec_split(tp, i, end))
+			return;
 		r = &tp->t_rec[i];
 		r->xmit_ns = now;
 		r->flags = (uint8_t)((r->flags & ~TR_LOST) | TR_RXT);
@@ -378,8 +378,15 @@ tcp_rack_nextlost(const struct tcpcb *tp, uint32_t maxlen, tcp_seq *seq,
 		const struct tcp_rec *r = &tp->t_rec[i];
 
 		if (r->flags & TR_LOST) {
+			uint32_t n = r->end - r->start;
+
+			/* the lost records that follow it, up to a segment */
+			while (n < maxlen && ++i < tp->t_nrec &&
+			    (tp->t_rec[i].flags & TR_LOST) &&
+			    tp->t_rec[i].start == r->start + n)
+				n += tp->t_rec[i].end - tp->t_rec[i].start;
 			*seq = r->start;
-			*len = MIN(r->end - r->start, maxlen);
+			*len = MIN(n, maxlen);
 			return true;
 		}
 	}
@@ -454,7 +461,9 @@ tcp_rack_probe(struct tcpcb *tp)
 	tcp_seq omax = tp->snd_max;
 	uint32_t ocwnd = tp->snd_cwnd;
 
-	if (so == NULL)
+	/* a closed window is persist's business (RFC 9293 3.8.6.1) */
+	if (so == NULL || tp->snd_wnd == 0 ||
+	    tcp_timer_armed(tp, TCPT_PERSIST))
 		return;
 	st->tcps_tlpprobe++;
 	if (so->so_snd.sb_cc > tp->snd_max - tp->snd_una &&

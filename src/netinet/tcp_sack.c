@@ -124,7 +124,7 @@ tcp_sack_rcv_optlen(const struct tcpcb *tp, int room)
 int
 tcp_sack_rcv_options(struct tcpcb *tp, uint8_t *opt, int room)
 {
-	int max = (room - 4) / TCPOLEN_SACK, n = 0, i;
+	int max = (room - 4) / TCPOLEN_SACK, n = 0, i, hold = -1;
 	uint8_t *cp = opt + 4;
 
 	if (!(tp->t_flags & TF_SACK_PERMIT) || max <= 0 ||
@@ -136,11 +136,25 @@ tcp_sack_rcv_options(struct tcpcb *tp, uint8_t *opt, int room)
 		cp += TCPOLEN_SACK;
 		n++;
 		tp->t_dsack_pending = false;
+		/* RFC 2883 4 (4): then the block that holds it, if any */
+		for (i = 0; i < tp->t_rsackn; i++)
+			if (SEQ_LEQ(tp->t_rsack[i].start, tp->t_dsack.start) &&
+			    SEQ_GEQ(tp->t_rsack[i].end, tp->t_dsack.end))
+				hold = i;
+		if (hold >= 0 && n < max) {
+			sack_put32(cp, tp->t_rsack[hold].start);
+			sack_put32(cp + 4, tp->t_rsack[hold].end);
+			cp += TCPOLEN_SACK;
+			n++;
+		}
 	}
-	for (i = 0; i < tp->t_rsackn && n < max; i++, n++) {
+	for (i = 0; i < tp->t_rsackn && n < max; i++) {
+		if (i == hold)
+			continue;
 		sack_put32(cp, tp->t_rsack[i].start);
 		sack_put32(cp + 4, tp->t_rsack[i].end);
 		cp += TCPOLEN_SACK;
+		n++;
 	}
 	if (n == 0)
 		return 0;
@@ -245,8 +259,9 @@ tcp_sack_update(struct tcpcb *tp, const uint8_t *blocks, int nblocks,
 		blk[i].end = sack_get32(blocks + i * TCPOLEN_SACK + 4);
 	}
 	tcp_scb_trim(tp, ack);
-	/* the new SND.UNA took SACKed bytes with it */
+	/* the new SND.UNA took SACKed bytes with it (RFC 6937: not twice) */
 	tcp_scb_sum(tp);
+	tp->t_sack_trimmed = before > tp->t_sacked ? before - tp->t_sacked : 0;
 	before = MIN(before, tp->t_sacked);
 	for (i = 0; i < nblocks; i++) {
 		tcp_seq s = blk[i].start, e = blk[i].end;
@@ -363,6 +378,17 @@ tcp_sack_nextseg(struct tcpcb *tp, tcp_seq avail, uint32_t maxlen,
 	tcp_seq hs = tp->snd_una;
 	int pass;
 
+	/* RFC 6675 5 (4.3): recovery starts with HighACK + 1 */
+	if (tp->t_sack_first) {
+		tcp_seq he = tp->t_scbn > 0 ? tp->t_scb[0].start : tp->snd_max;
+
+		if (SEQ_LT(tp->snd_una, he)) {
+			*seq = tp->snd_una;
+			*len = MIN(he - tp->snd_una, maxlen);
+			return TCP_NEXT_REXMT;
+		}
+		tp->t_sack_first = false;	/* SACKed: nothing to resend */
+	}
 	/* with RACK, rule 1 is the lowest segment lost, resent or not */
 	if ((tp->t_flags & TF_RACK) &&
 	    tcp_rack_nextlost(tp, maxlen, seq, len))
@@ -396,7 +422,9 @@ tcp_sack_nextseg(struct tcpcb *tp, tcp_seq avail, uint32_t maxlen,
 	 */
 	if ((!tp->t_rescue_set || SEQ_GT(tp->snd_una, tp->t_rescuerxt)) &&
 	    SEQ_LT(hs, tp->snd_max)) {
-		tcp_seq top = SEQ_LT(avail, tp->snd_max) ? avail : tp->snd_max;
+		/* the highest unSACKed sequence number: the FIN's, if sent */
+		tcp_seq top = (tp->t_flags & TF_SENTFIN) ? tp->snd_max :
+		    SEQ_LT(avail, tp->snd_max) ? avail : tp->snd_max;
 
 		if (SEQ_LT(hs, top)) {
 			*len = MIN(top - hs, maxlen);

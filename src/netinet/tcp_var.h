@@ -119,6 +119,7 @@ struct tcp_rec {
 #define TR_RXT 0x02			/* resent: xmit_ns is the resend's */
 #define TR_LOST 0x04			/* lost, not resent since */
 #define TCP_REC_MAX 8192		/* records per connection */
+#define TCP_RACK_MEM_MAX (64u << 20)	/* bytes of records per instance */
 #define TCP_RACK_REO 1			/* t_rack_timer: reordering window */
 #define TCP_RACK_PTO 2			/* ... tail loss probe */
 
@@ -224,11 +225,13 @@ struct tcpcb {
 	uint8_t t_scbn;
 	struct tcp_sackblk t_scb[TCP_SCB_MAX];
 	uint32_t t_sacked;		/* bytes in t_scb */
+	uint32_t t_sack_trimmed;	/* SACKed bytes the last ACK covered */
 	tcp_seq t_rxtmax;		/* end of the highest retransmission */
 	/* SACK loss recovery (RFC 6675) with PRR (RFC 6937) */
 	tcp_seq t_highrxt;		/* HighRxt (exclusive end) */
 	tcp_seq t_rescuerxt;		/* RescueRxt */
 	bool t_rescue_set;
+	bool t_sack_first;		/* HighACK + 1 not resent yet */
 	uint32_t t_prr_recoverfs;	/* RecoverFS */
 	uint32_t t_prr_delivered;	/* prr_delivered */
 	uint32_t t_prr_out;		/* prr_out */
@@ -381,6 +384,7 @@ struct tcpstat {
 	uint64_t tcps_tlpprobe;		/* tail loss probes sent */
 	uint64_t tcps_tlprexmit;	/* ... that resent the last segment */
 	uint64_t tcps_tlprecovered;	/* ... that repaired a loss (RFC 8985 7.4) */
+	uint64_t tcps_rackoff;		/* RACK given up: no room for records */
 	/* SYN flood defence (RFC 4987) */
 	uint64_t tcps_syncache;		/* gauge: embryos now */
 	uint64_t tcps_syncache_peak;	/* the most there ever were */

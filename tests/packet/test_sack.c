@@ -323,11 +323,15 @@ test_sack_dsack(void **state)
 	pdata(&p, base, 500, 100);
 	expect_blocks(&p, base, 200, (const uint32_t[][2]){ { 500, 600 },
 	    { 300, 400 } }, 2);
+	/* 4.1.2 again: the block holding it second, ahead of newer ones */
+	pdata(&p, base, 300, 100);
+	expect_blocks(&p, base, 200, (const uint32_t[][2]){ { 300, 400 },
+	    { 300, 400 }, { 500, 600 } }, 3);
 	/* partly old: the old part */
 	pdata(&p, base, 150, 150);
 	expect_blocks(&p, base, 400, (const uint32_t[][2]){ { 150, 200 },
 	    { 500, 600 } }, 2);
-	assert_int_equal(tstat(&e, "snddsack"), 3);
+	assert_int_equal(tstat(&e, "snddsack"), 4);
 	p.snd_nxt = base + 400;
 	stack_read(fd, buf, 400);
 	finish(&e, &p, fd);
@@ -584,6 +588,74 @@ test_sack_tiny_block_flood(void **state)
 	finish(&e, &p, fd);
 }
 
+/*
+ * RFC 6675 5 (4.3): recovery begins by resending HighACK + 1, even when
+ * the duplicate ACKs carry no SACK blocks (a middlebox stripped them).
+ */
+static void
+test_sack_recovery_without_blocks(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint32_t s0;
+	int fd;
+
+	(void)state;
+	fd = sack_open(&e, &p, PO_ALL | PO_SACKOK);
+	s0 = send_segs(&p, fd, 10, 10);
+	/* the first moves the window (the SYN-ACK's is unscaled) */
+	for (int k = 0; k < 3; k++) {
+		peer_seg(&p, TH_ACK, p.snd_nxt, s0, p.win, PO_AUTO, NULL, 0);
+		expect_nothing(&e);
+	}
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0, p.win, PO_AUTO, NULL, 0);
+	expect_at(&p, s0, SEG);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "sackrecovery"), 1);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + 10 * SEG, p.win, PO_AUTO, NULL,
+	    0);
+	finish(&e, &p, fd);
+}
+
+/*
+ * RFC 6675 NextSeg rule 4: the rescue retransmission holds the highest
+ * unSACKed sequence number, the FIN's when it was sent: segments 0 and
+ * the FIN lost, 1-3 SACKed: 0 goes again, then the FIN.
+ */
+static void
+test_sack_rescue_fin(void **state)
+{
+	struct tseg t;
+	struct tenv e;
+	struct peer p;
+	uint32_t s0;
+	int fd;
+
+	(void)state;
+	fd = sack_open(&e, &p, PO_ALL | PO_SACKOK);
+	s0 = send_segs(&p, fd, 4, 4);
+	assert_int_equal(rump_sys_shutdown(fd, SHUT_WR), 0);
+	assert_true(tap_read(&e, &t));
+	assert_int_equal(t.flags & TH_FIN, TH_FIN);
+	assert_int_equal(t.seq, s0 + 4 * SEG);
+	p.rcv_nxt = s0 + 4 * SEG + 1;
+	sack_segs(&p, s0, 1, 2);
+	sack_segs(&p, s0, 1, 3);
+	expect_nothing(&e);
+	sack_segs(&p, s0, 1, 4);
+	expect_at(&p, s0, SEG);
+	assert_true(tap_read(&e, &t));
+	assert_int_equal(t.flags & TH_FIN, TH_FIN);
+	assert_int_equal(t.seq, s0 + 4 * SEG);
+	assert_int_equal(t.len, 0);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "sackrescue"), 1);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + 4 * SEG + 1, p.win, PO_AUTO,
+	    NULL, 0);
+	assert_int_equal(tstate(fd), TCP_FIN_WAIT2);
+	finish(&e, &p, fd);
+}
+
 /* ==== RACK-TLP (RFC 8985) ==== */
 
 /*
@@ -817,6 +889,8 @@ main(void)
 		cmocka_unit_test(test_sack_rto_clears),
 		cmocka_unit_test(test_sack_bad_blocks),
 		cmocka_unit_test(test_sack_tiny_block_flood),
+		cmocka_unit_test(test_sack_recovery_without_blocks),
+		cmocka_unit_test(test_sack_rescue_fin),
 		cmocka_unit_test(test_rack_reordering_window),
 		cmocka_unit_test(test_rack_lost_retransmission),
 		cmocka_unit_test(test_rack_resend_after_new_data),
