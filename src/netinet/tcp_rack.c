@@ -509,14 +509,19 @@ tcp_rack_timeout(struct tcpcb *tp)
 }
 
 /*
- * RFC 8985 7.4: once the probe is acknowledged, a resent probe that
- * was not reported twice (D-SACK) repaired a loss: the congestion
- * response of a fast recovery, without one.
+ * RFC 8985 7.4: the episode of a probe ends with a D-SACK for it (both
+ * copies arrived: nothing was lost) or with an ACK beyond TLP.end_seq.
+ * An ACK of exactly TLP.end_seq may come from the original while the
+ * probe's D-SACK is still on its way: wait.  Ended without a D-SACK, a
+ * resent probe repaired a loss: the congestion response of a fast
+ * recovery, without one.
  */
 void
 tcp_rack_tlp_ack(struct tcpcb *tp, tcp_seq ack)
 {
-	if (!tp->t_tlp_end_set || SEQ_LT(ack, tp->t_tlp_end))
+	if (!tp->t_tlp_end_set)
+		return;
+	if (!tp->t_tlp_dsacked && !SEQ_GT(ack, tp->t_tlp_end))
 		return;
 	tp->t_tlp_end_set = false;
 	if (!tp->t_tlp_rxt || tp->t_tlp_dsacked ||

@@ -807,9 +807,10 @@ pto_ms(int fd)
  * Tail loss probe: three segments, the peer ACKs the first 10 ms later
  * and nothing more.  One PTO after that ACK (two segments in flight, no
  * WCDelAckT), with no new data to send, the last segment goes again
- * (RFC 8985 7.3).  The peer then ACKs everything: the probe repaired a
- * loss (no D-SACK), so the window is reduced as a fast recovery would
- * (7.4): ssthresh = cwnd = half the flight.
+ * (RFC 8985 7.3).  The peer then ACKs everything; the episode ends with
+ * the ACK of the next segment, beyond TLP.end_seq, with no D-SACK: the
+ * probe repaired a loss, and the window is reduced as a fast recovery
+ * would (7.4): ssthresh = cwnd = 2 segments (the floor).
  */
 static void
 test_tlp_probe_repairs(void **state)
@@ -836,6 +837,11 @@ test_tlp_probe_repairs(void **state)
 	assert_int_equal(tstat(&e, "tlpprobe"), 1);
 	assert_int_equal(tstat(&e, "tlprexmit"), 1);
 	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + 3 * SEG, p.win, PO_AUTO, NULL, 0);
+	/* TLP.end_seq acknowledged: a D-SACK may still come; wait */
+	assert_int_equal(tstat(&e, "tlprecovered"), 0);
+	stack_write(fd, buf, SEG);
+	expect_at(&p, s0 + 3 * SEG, SEG);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + 4 * SEG, p.win, PO_AUTO, NULL, 0);
 	assert_int_equal(tstat(&e, "tlprecovered"), 1);
 	i = tinfo(fd);
 	assert_int_equal(i.snd_ssthresh_bytes, 2 * SEG);
