@@ -443,8 +443,19 @@ tcp_rack_arm_pto(struct tcpcb *tp)
 	pto = MAX(2 * (uint64_t)tp->t_srtt / 1000, TCP_PTO_MIN);
 	if (tp->snd_max - tp->snd_una <= tp->t_maxseg)
 		pto += TCP_RACK_WCDELACK;
-	if (pto >= (uint64_t)tp->t_rxtcur)
-		return;		/* the RTO comes first */
+	if (pto >= (uint64_t)tp->t_rxtcur) {
+		/*
+		 * The RTO comes first; and a probe armed for the flight
+		 * before this ACK (a shorter PTO, without WCDelAckT) must
+		 * not fire at the one segment the peer may be holding its
+		 * delayed ACK for.
+		 */
+		if (tp->t_rack_timer == TCP_RACK_PTO) {
+			tp->t_rack_timer = 0;
+			tcp_timer_disarm(tp, TCPT_RACK);
+		}
+		return;
+	}
 	tp->t_rack_timer = TCP_RACK_PTO;
 	tcp_timer_arm(tp, TCPT_RACK, (int)pto);
 }
