@@ -1300,10 +1300,7 @@ tcp_sack_recovery(struct tcpcb *tp, uint32_t acked, uint32_t sackd)
 		tp->t_prr_delivered = 0;
 		tp->t_prr_out = 0;
 		entered = true;
-		if (tp->t_rack_timer == TCP_RACK_PTO) {
-			tp->t_rack_timer = 0;
-			tcp_timer_disarm(tp, TCPT_RACK);
-		}
+		tcp_rack_stop(tp, TCP_RACK_PTO);
 	}
 	tp->t_prr_delivered += delivered;
 	pipe = tcp_sack_pipe(tp);

@@ -282,9 +282,8 @@ tcp_rack_detect(struct tcpcb *tp, uint64_t now)
 		tp->t_rack_timer = TCP_RACK_REO;
 		tcp_timer_arm(tp, TCPT_RACK, (int)MIN((wait + 999999) / 1000000,
 		    (uint64_t)TCPTV_REXMTMAX));
-	} else if (tp->t_rack_timer == TCP_RACK_REO) {
-		tp->t_rack_timer = 0;
-		tcp_timer_disarm(tp, TCPT_RACK);
+	} else {
+		tcp_rack_stop(tp, TCP_RACK_REO);
 	}
 	return marked;
 }
@@ -350,10 +349,7 @@ tcp_rack_ack(struct tcpcb *tp, tcp_seq ack)
 	 * case, kept cheap).
 	 */
 	if (tp->t_scbn == 0 && !(tp->t_flags & TF_FASTRECOVERY)) {
-		if (tp->t_rack_timer == TCP_RACK_REO) {
-			tp->t_rack_timer = 0;
-			tcp_timer_disarm(tp, TCPT_RACK);
-		}
+		tcp_rack_stop(tp, TCP_RACK_REO);
 		return 0;
 	}
 	return tcp_rack_detect(tp, now);
@@ -405,6 +401,17 @@ tcp_rack_pipe(const struct tcpcb *tp)
 	return pipe;
 }
 
+/* Stop the RACK timer if it is armed as which (0: as anything). */
+void
+tcp_rack_stop(struct tcpcb *tp, int which)
+{
+	if (tp->t_rack_timer != 0 &&
+	    (which == 0 || tp->t_rack_timer == which)) {
+		tp->t_rack_timer = 0;
+		tcp_timer_disarm(tp, TCPT_RACK);
+	}
+}
+
 /* A retransmission timeout: the scoreboard is gone, nothing SACKed. */
 void
 tcp_rack_rto(struct tcpcb *tp)
@@ -412,10 +419,7 @@ tcp_rack_rto(struct tcpcb *tp)
 	for (uint32_t i = 0; i < tp->t_nrec; i++)
 		tp->t_rec[i].flags &= (uint8_t)~(TR_SACKED | TR_LOST);
 	tp->t_tlp_end_set = false;
-	if (tp->t_rack_timer != 0) {
-		tp->t_rack_timer = 0;
-		tcp_timer_disarm(tp, TCPT_RACK);
-	}
+	tcp_rack_stop(tp, 0);
 }
 
 /*
@@ -434,10 +438,7 @@ tcp_rack_arm_pto(struct tcpcb *tp)
 	    (tp->t_flags & TF_FASTRECOVERY) || tp->t_tlp_end_set ||
 	    tp->snd_max == tp->snd_una || tp->t_srtt == 0 ||
 	    tcp_timer_armed(tp, TCPT_PERSIST) || tp->t_rxtshift > 0) {
-		if (tp->t_rack_timer == TCP_RACK_PTO) {
-			tp->t_rack_timer = 0;
-			tcp_timer_disarm(tp, TCPT_RACK);
-		}
+		tcp_rack_stop(tp, TCP_RACK_PTO);
 		return;
 	}
 	pto = MAX(2 * (uint64_t)tp->t_srtt / 1000, TCP_PTO_MIN);
@@ -450,10 +451,7 @@ tcp_rack_arm_pto(struct tcpcb *tp)
 		 * not fire at the one segment the peer may be holding its
 		 * delayed ACK for.
 		 */
-		if (tp->t_rack_timer == TCP_RACK_PTO) {
-			tp->t_rack_timer = 0;
-			tcp_timer_disarm(tp, TCPT_RACK);
-		}
+		tcp_rack_stop(tp, TCP_RACK_PTO);
 		return;
 	}
 	tp->t_rack_timer = TCP_RACK_PTO;
@@ -494,10 +492,7 @@ tcp_rack_probe(struct tcpcb *tp)
 	tp->t_tlp_end_set = true;
 	tp->t_tlp_dsacked = false;
 	/* one probe at a time: sending it may have armed another */
-	if (tp->t_rack_timer == TCP_RACK_PTO) {
-		tp->t_rack_timer = 0;
-		tcp_timer_disarm(tp, TCPT_RACK);
-	}
+	tcp_rack_stop(tp, TCP_RACK_PTO);
 	tcp_timer_arm(tp, TCPT_REXMT, tcp_rexmt_backoff(tp, tp->t_rxtshift));
 }
 

@@ -263,6 +263,42 @@ tcp_drop(struct tcpcb *tp, int error)
  * A segment without a connection behind it: an RST, or an ACK (TIME-WAIT,
  * challenge ACKs of embryos).  ts: {TSval, TSecr} to echo, or NULL.
  */
+/*
+ * A segment built outside tcp_output(): one mbuf, room left for the link
+ * header, zeroed IPv4 and TCP headers with optlen bytes of options after
+ * them; version, length, protocol, addresses, ports and data offset set.
+ * NULL (tcps_nobufs counted) without an mbuf.
+ */
+struct mbuf *
+tcp_bare_segment(struct netstack *ns, struct in_addr src, in_port_t sport,
+    struct in_addr dst, in_port_t dport, int optlen, struct tcphdr **thp)
+{
+	int len = (int)(sizeof(struct ip) + sizeof(struct tcphdr)) + optlen;
+	struct tcphdr *th;
+	struct mbuf *m;
+	struct ip *ip;
+
+	if ((m = m_gethdr(M_DONTWAIT, MT_HEADER)) == NULL) {
+		ns->ns_tcp->tcp_stat.tcps_nobufs++;
+		return NULL;
+	}
+	m->m_data += TCP_LINKHDR;
+	m->m_len = m->m_pkthdr.len = len;
+	ip = mtod(m, struct ip *);
+	th = (struct tcphdr *)(void *)(ip + 1);
+	memset(ip, 0, (size_t)len);
+	ip->ip_vhl = IP_VHL(IPVERSION, sizeof(*ip) >> 2);
+	ip->ip_len = htons((uint16_t)len);
+	ip->ip_p = IPPROTO_TCP;
+	ip->ip_src = src;
+	ip->ip_dst = dst;
+	th->th_sport = sport;
+	th->th_dport = dport;
+	TH_SETOFF(th, (sizeof(*th) + (size_t)optlen) >> 2);
+	*thp = th;
+	return m;
+}
+
 void
 tcp_respond(struct netstack *ns, struct in_addr src, in_port_t sport,
     struct in_addr dst, in_port_t dport, tcp_seq seq, tcp_seq ack,
@@ -273,28 +309,13 @@ tcp_respond(struct netstack *ns, struct in_addr src, in_port_t sport,
 	int len = (int)(sizeof(struct ip) + sizeof(struct tcphdr)) + optlen;
 	struct tcphdr *th;
 	struct mbuf *m;
-	struct ip *ip;
 
-	if ((m = m_gethdr(M_DONTWAIT, MT_HEADER)) == NULL) {
-		st->tcps_nobufs++;
+	if ((m = tcp_bare_segment(ns, src, sport, dst, dport, optlen,
+	    &th)) == NULL)
 		return;
-	}
-	m->m_data += TCP_LINKHDR;
-	m->m_len = m->m_pkthdr.len = len;
-	ip = mtod(m, struct ip *);
-	th = (struct tcphdr *)(void *)(ip + 1);
-	memset(ip, 0, (size_t)len);
-	ip->ip_vhl = IP_VHL(IPVERSION, sizeof(*ip) >> 2);
-	ip->ip_len = htons((uint16_t)len);
-	ip->ip_ttl = IPDEFTTL;
-	ip->ip_p = IPPROTO_TCP;
-	ip->ip_src = src;
-	ip->ip_dst = dst;
-	th->th_sport = sport;
-	th->th_dport = dport;
+	mtod(m, struct ip *)->ip_ttl = IPDEFTTL;
 	th->th_seq = htonl(seq);
 	th->th_ack = htonl(ack);
-	TH_SETOFF(th, (sizeof(*th) + (size_t)optlen) >> 2);
 	th->th_flags = flags;
 	th->th_win = htons(win);
 	if (ts != NULL) {
@@ -304,8 +325,8 @@ tcp_respond(struct netstack *ns, struct in_addr src, in_port_t sport,
 		lp[1] = htonl(ts[0]);
 		lp[2] = htonl(ts[1]);
 	}
-	th->th_sum = in4_cksum(m, src, dst, IPPROTO_TCP, (int)sizeof(*ip),
-	    len - (int)sizeof(*ip));
+	th->th_sum = in4_cksum(m, src, dst, IPPROTO_TCP,
+	    (int)sizeof(struct ip), len - (int)sizeof(struct ip));
 	st->tcps_sndtotal++;
 	if (flags & TH_RST)
 		st->tcps_sndrst++;

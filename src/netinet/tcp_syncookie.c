@@ -214,7 +214,7 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 	struct tcphdr *th;
 	struct mbuf *m;
 	struct ip *ip;
-	int optlen, len;
+	int optlen;
 
 	KASSERT(tcp_sc_msstab[idx] == sc->sc_mss);
 	KASSERT(sc->sc_ts || (sc->sc_wscale < 0 && !sc->sc_sack &&
@@ -222,29 +222,15 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 	optlen = tcp_sc_options(ltp, sc, tcp_sc_tsval(ns, sc), tsecr, opt);
 	while (optlen & 3)
 		opt[optlen++] = TCPOPT_EOL;
-	len = (int)(sizeof(struct ip) + sizeof(struct tcphdr)) + optlen;
-	if ((m = m_gethdr(M_DONTWAIT, MT_HEADER)) == NULL) {
-		st->tcps_nobufs++;
+	if ((m = tcp_bare_segment(ns, sc->sc_laddr, sc->sc_lport,
+	    sc->sc_faddr, sc->sc_fport, optlen, &th)) == NULL)
 		return;
-	}
-	m->m_data += TCP_LINKHDR;
-	m->m_len = m->m_pkthdr.len = len;
 	ip = mtod(m, struct ip *);
-	th = (struct tcphdr *)(void *)(ip + 1);
-	memset(ip, 0, (size_t)len);
-	ip->ip_vhl = IP_VHL(IPVERSION, sizeof(*ip) >> 2);
-	ip->ip_len = htons((uint16_t)len);
 	ip->ip_off = htons(IP_DF);	/* as tcp_output's SYN-ACK */
 	ip->ip_ttl = ltp->t_inpcb->inp_ttl;
-	ip->ip_p = IPPROTO_TCP;
-	ip->ip_src = sc->sc_laddr;
-	ip->ip_dst = sc->sc_faddr;
-	th->th_sport = sc->sc_lport;
-	th->th_dport = sc->sc_fport;
 	th->th_seq = htonl(tcp_sc_cookie(ns, sc, period, idx,
 	    tcp_sc_optbyte(sc)));
 	th->th_ack = htonl(sc->sc_irs + 1);
-	TH_SETOFF(th, (sizeof(*th) + (size_t)optlen) >> 2);
 	/* RFC 3168 6.1.1: an ECN-setup SYN-ACK has ECE and not CWR */
 	th->th_flags = TH_SYN | TH_ACK | (sc->sc_ecn ? TH_ECE : 0);
 	/* RFC 7323 2.2: a SYN's window is never scaled */

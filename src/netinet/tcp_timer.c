@@ -128,10 +128,7 @@ tcp_setpersist(struct tcpcb *tp)
 	t = MIN(MAX(t, TCPTV_PERSMIN), TCPTV_PERSMAX);
 	tcp_timer_arm(tp, TCPT_PERSIST, t);
 	/* no tail loss probe into a closed window (RFC 8985 7) */
-	if (tp->t_rack_timer == TCP_RACK_PTO) {
-		tp->t_rack_timer = 0;
-		tcp_timer_disarm(tp, TCPT_RACK);
-	}
+	tcp_rack_stop(tp, TCP_RACK_PTO);
 	if (tp->t_persistprobes < TCP_MAXRXTSHIFT)
 		tp->t_persistprobes++;
 }

@@ -431,6 +431,10 @@ struct tcpcb *tcp_newtcpcb(struct inpcb *inp);
 struct tcpcb *tcp_close(struct tcpcb *tp);
 /* tcp_drop: send RST if synchronized, report errno to the user, close */
 struct tcpcb *tcp_drop(struct tcpcb *tp, int error);
+/* tcp_bare_segment: headers of a segment built outside tcp_output() */
+struct mbuf *tcp_bare_segment(struct netstack *ns, struct in_addr src,
+    in_port_t sport, struct in_addr dst, in_port_t dport, int optlen,
+    struct tcphdr **thp);
 /* tcp_respond: send a bare segment (RST or ACK) with the given numbers */
 void tcp_respond(struct netstack *ns, struct in_addr src, in_port_t sport,
     struct in_addr dst, in_port_t dport, tcp_seq seq, tcp_seq ack,
@@ -480,6 +484,8 @@ bool tcp_rack_nextlost(const struct tcpcb *tp, uint32_t maxlen,
 uint32_t tcp_rack_pipe(const struct tcpcb *tp);
 void tcp_rack_rto(struct tcpcb *tp);
 void tcp_rack_arm_pto(struct tcpcb *tp);
+/* tcp_rack_stop: the RACK timer off if armed as which (0: any) */
+void tcp_rack_stop(struct tcpcb *tp, int which);
 void tcp_rack_timeout(struct tcpcb *tp);
 void tcp_rack_tlp_ack(struct tcpcb *tp, tcp_seq ack);
 void tcp_rack_free(struct tcpcb *tp);
