@@ -799,6 +799,7 @@ static const struct stat_field tcp_fields[] = {
 	{ "icmperr", offsetof(struct tcpstat, tcps_icmperr) },
 	{ "icmpbadseq", offsetof(struct tcpstat, tcps_icmpbadseq) },
 	{ "pmtuchange", offsetof(struct tcpstat, tcps_pmtuchange) },
+	{ "pmtubad", offsetof(struct tcpstat, tcps_pmtubad) },
 	{ "urgdrop", offsetof(struct tcpstat, tcps_urgdrop) },
 	{ "rcvoob", offsetof(struct tcpstat, tcps_rcvoob) },
 	{ "timewaitreuse", offsetof(struct tcpstat, tcps_timewaitreuse) },

@@ -547,9 +547,15 @@ tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 	if (type == ICMP_UNREACH && code == ICMP_UNREACH_NEEDFRAG) {
 		unsigned mss;
 
-		/* RFC 1191: only ever lower, never below 68 - 40 */
-		if (mtu < 68 || mtu <= 40)
+		/*
+		 * RFC 1191: only ever lower.  An MTU below RFC 791's 68 is
+		 * forged or from a router older than RFC 1191 (which sends
+		 * 0): ignored, and counted.
+		 */
+		if (mtu < 68) {
+			st->tcps_pmtubad++;
 			return;
+		}
 		mss = (unsigned)mtu - 40;
 		if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==
 		    (TF_REQ_TSTMP | TF_RCVD_TSTMP))

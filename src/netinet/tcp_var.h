@@ -360,6 +360,7 @@ struct tcpstat {
 	uint64_t tcps_icmperr;		/* ICMP errors for a connection */
 	uint64_t tcps_icmpbadseq;	/* ... quoting a sequence not in flight */
 	uint64_t tcps_pmtuchange;	/* MSS lowered by fragmentation needed */
+	uint64_t tcps_pmtubad;		/* ... with an MTU below 68: ignored */
 	uint64_t tcps_urgdrop;		/* urgent byte discarded */
 	uint64_t tcps_rcvoob;		/* urgent bytes kept for MSG_OOB */
 	uint64_t tcps_timewaitreuse;	/* TIME-WAIT reused by a new SYN */
