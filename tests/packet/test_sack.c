@@ -881,6 +881,49 @@ test_tlp_probe_dsacked(void **state)
 	finish(&e, &p, fd);
 }
 
+/*
+ * One segment in flight: PTO = 2 * SRTT + WCDelAckT = 220 ms comes after
+ * the RTO (200 ms after the send here), so the probe goes in the RTO's
+ * place, a tick before it (RFC 8985 7.2): the segment again, counted as
+ * a probe and not a timeout, the window untouched.  The probe re-arms
+ * the RTO in full: with still no ACK, the timeout comes one RTO after
+ * the probe, and only then is the window cut.
+ */
+static void
+test_tlp_at_rto_one_segment(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint32_t s0, cwnd;
+	uint64_t rto;
+	int fd;
+
+	(void)state;
+	fd = sack_open_rack(&e, &p, PO_ALL | PO_SACKOK, true);
+	rto = tinfo(fd).ti.tcpi_rto / 1000;
+	assert_true(pto_ms(fd) + 200 > rto);
+	cwnd = tinfo(fd).snd_cwnd_bytes;
+	s0 = send_segs(&p, fd, 1, 1);
+	tenv_advance(&e, rto - 2);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	expect_at(&p, s0, SEG);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "tlpprobe"), 1);
+	assert_int_equal(tstat(&e, "tlprexmit"), 1);
+	assert_int_equal(tstat(&e, "rexmttimeo"), 0);
+	assert_int_equal(tinfo(fd).snd_cwnd_bytes, cwnd);
+	tenv_advance(&e, rto - 1);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	expect_at(&p, s0, SEG);
+	assert_int_equal(tstat(&e, "rexmttimeo"), 1);
+	assert_int_equal(tstat(&e, "tlpprobe"), 1);
+	assert_int_equal(tinfo(fd).snd_cwnd_bytes, SEG);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + SEG, p.win, PO_AUTO, NULL, 0);
+	finish(&e, &p, fd);
+}
+
 int
 main(void)
 {
@@ -902,6 +945,7 @@ main(void)
 		cmocka_unit_test(test_rack_resend_after_new_data),
 		cmocka_unit_test(test_tlp_probe_repairs),
 		cmocka_unit_test(test_tlp_probe_dsacked),
+		cmocka_unit_test(test_tlp_at_rto_one_segment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
