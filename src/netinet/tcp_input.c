@@ -1278,6 +1278,7 @@ tcp_sack_recovery(struct tcpcb *tp, uint32_t acked, uint32_t sackd)
 			return false;
 		if (SEQ_LEQ(tp->snd_una, tp->snd_recover)) {
 			tp->t_dupacks = 0;	/* RFC 6582 3.2 step 2 */
+			tp->t_ltbytes = 0;
 			return false;
 		}
 		st->tcps_fastrexmit++;
@@ -1413,6 +1414,7 @@ tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		/* RFC 6582 3.2 step 2: not again for the same window */
 		if (SEQ_LEQ(seg->ack, tp->snd_recover)) {
 			tp->t_dupacks = 0;
+			tp->t_ltbytes = 0;
 			return;
 		}
 		st->tcps_fastrexmit++;
@@ -1448,8 +1450,10 @@ tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		tp->snd_cwnd += (uint32_t)tp->t_dupacks * mss;
 		(void)tcp_output(tp);
 		tp->snd_cwnd = ocwnd;
-		if (tp->snd_max != omax)
+		if (tp->snd_max != omax) {
 			st->tcps_limitedxmit++;
+			tp->t_ltbytes += tp->snd_max - omax;
+		}
 	}
 }
 
@@ -1490,6 +1494,7 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 			/* full ACK: deflate (RFC 6582 3.2 step 3) */
 			tp->t_flags &= ~TF_FASTRECOVERY;
 			tp->t_dupacks = 0;
+			tp->t_ltbytes = 0;
 			tp->snd_una = seg->ack;
 			tp->t_cc->cc_recovered(tp);
 			/* RFC 6937 3: PRR ends with cwnd = ssthresh */
@@ -1498,6 +1503,7 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		}
 	} else {
 		tp->t_dupacks = 0;
+		tp->t_ltbytes = 0;
 		if (tp->t_tlp_noinc)
 			tp->t_tlp_noinc = false;
 		/* RFC 3168 6.1.2: no growth on an ECN-Echo ACK */
@@ -1658,6 +1664,7 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 			(void)tcp_sack_recovery(tp, 0, sackd);
 		} else if (!(tp->t_flags & TF_FASTRECOVERY)) {
 			tp->t_dupacks = 0;
+			tp->t_ltbytes = 0;
 		}
 	} else {
 		finacked = tcp_newack(tp, seg, sackd);

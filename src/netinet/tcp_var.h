@@ -140,6 +140,7 @@ struct tcpcb {
 	int t_rxtshift;			/* retransmissions of the head so far */
 	int t_rxtcur;			/* current RTO, ticks */
 	int t_dupacks;			/* consecutive duplicate ACKs */
+	uint32_t t_ltbytes;		/* sent by limited transmit since */
 	int t_softerror;		/* an ICMP error, reported on timeout */
 	unsigned t_maxseg;		/* send MSS: largest segment payload */
 	unsigned t_ourmss;		/* the MSS we offered */
