@@ -776,6 +776,7 @@ static const struct stat_field tcp_fields[] = {
 	{ "noport", offsetof(struct tcpstat, tcps_noport) },
 	{ "listendrop", offsetof(struct tcpstat, tcps_listendrop) },
 	{ "synqdrop", offsetof(struct tcpstat, tcps_synqdrop) },
+	{ "nosocket", offsetof(struct tcpstat, tcps_nosocket) },
 	{ "badsyn", offsetof(struct tcpstat, tcps_badsyn) },
 	{ "synfin", offsetof(struct tcpstat, tcps_synfin) },
 	{ "badrst", offsetof(struct tcpstat, tcps_badrst) },

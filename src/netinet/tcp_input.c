@@ -807,7 +807,8 @@ tcp_input_cookie(struct tcpcb *ltp, struct tcp_seg *seg, struct tcpcb **tpp)
 		return TV_DROP;
 	}
 	if ((so = sonewconn(head, true)) == NULL) {
-		st->tcps_nopcb++;
+		/* no socket: dropped as its SYN would have been */
+		st->tcps_nosocket++;
 		return TV_DROP;
 	}
 	st->tcps_sc_recvd++;
@@ -903,7 +904,8 @@ tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg, struct tcpcb **tpp)
 		return TV_DROP;
 	}
 	if ((so = sonewconn(head, false)) == NULL) {
-		st->tcps_synqdrop++;
+		/* the instance's socket_limit, or memory: the peer resends */
+		st->tcps_nosocket++;
 		return TV_DROP;
 	}
 	tp = sototcpcb(so);

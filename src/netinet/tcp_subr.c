@@ -69,7 +69,7 @@ tcp_init(struct netstack *ns)
 		return ENOMEM;
 	}
 	ts->tcp_tbl = mem;
-	in_pcbinit(ts->tcp_tbl, true);
+	in_pcbinit(ts->tcp_tbl, true, ns->ns_pcbpool);
 	ts->tcp_tbl->inpt_reclaim = tcp_tw_reclaim;
 	if ((error = pool_cache_create(ns->ns_kernel, "tcpcb",
 	    sizeof(struct tcpcb), 0, 0, &ts->tcp_pool)) != 0) {

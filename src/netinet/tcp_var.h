@@ -337,6 +337,9 @@ struct tcpstat {
 	uint64_t tcps_noport;		/* no socket: RST sent */
 	uint64_t tcps_listendrop;	/* SYN dropped: accept queue full */
 	uint64_t tcps_synqdrop;		/* SYN dropped: SYN queue full */
+	uint64_t tcps_nosocket;		/* SYN or cookie ACK to a listener
+					   dropped: no socket (socket_limit,
+					   memory) */
 	uint64_t tcps_badsyn;		/* SYN with other bad flags */
 	uint64_t tcps_synfin;		/* SYN+FIN dropped */
 	uint64_t tcps_badrst;		/* RST out of window: ignored */
