@@ -760,6 +760,7 @@ static const struct stat_field tcp_fields[] = {
 	{ "rcvoopack", offsetof(struct tcpstat, tcps_rcvoopack) },
 	{ "rcvoobyte", offsetof(struct tcpstat, tcps_rcvoobyte) },
 	{ "rcvreassfull", offsetof(struct tcpstat, tcps_rcvreassfull) },
+	{ "rcvreassmem", offsetof(struct tcpstat, tcps_rcvreassmem) },
 	{ "rcvpackafterwin", offsetof(struct tcpstat, tcps_rcvpackafterwin) },
 	{ "rcvbyteafterwin", offsetof(struct tcpstat, tcps_rcvbyteafterwin) },
 	{ "rcvafterclose", offsetof(struct tcpstat, tcps_rcvafterclose) },
