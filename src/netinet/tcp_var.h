@@ -322,6 +322,8 @@ struct tcpstat {
 	uint64_t tcps_rcvoopack;	/* out of order, queued */
 	uint64_t tcps_rcvoobyte;
 	uint64_t tcps_rcvreassfull;	/* out of order, queue full: dropped */
+	uint64_t tcps_rcvreassmem;	/* ... all queues of the instance
+					   full (tcp_reass_max): dropped */
 	uint64_t tcps_rcvpackafterwin;	/* data beyond the window */
 	uint64_t tcps_rcvbyteafterwin;
 	uint64_t tcps_rcvafterclose;	/* data after the user closed */
@@ -338,6 +340,9 @@ struct tcpstat {
 	uint64_t tcps_noport;		/* no socket: RST sent */
 	uint64_t tcps_listendrop;	/* SYN dropped: accept queue full */
 	uint64_t tcps_synqdrop;		/* SYN dropped: SYN queue full */
+	uint64_t tcps_nosocket;		/* SYN or cookie ACK to a listener
+					   dropped: no socket (socket_limit,
+					   memory) */
 	uint64_t tcps_badsyn;		/* SYN with other bad flags */
 	uint64_t tcps_synfin;		/* SYN+FIN dropped */
 	uint64_t tcps_badrst;		/* RST out of window: ignored */
@@ -412,6 +417,15 @@ struct tcp_state {
 	struct pool_cache *tcp_pool;	/* [I] tcpcbs */
 	unsigned tcp_ncbs;		/* tcpcbs alive */
 	unsigned tcp_ntimewait;		/* of which in TIME-WAIT */
+	/*
+	 * Out-of-order segments held by all reassembly queues, and the
+	 * most they may hold: a quarter of the smaller of the mbuf and
+	 * cluster pools, so that a peer flooding holes into a few
+	 * connections cannot take the memory the segments that fill the
+	 * holes (or anything else) need to come in.
+	 */
+	unsigned tcp_reass_nsegs;
+	unsigned tcp_reass_max;		/* [I] */
 };
 
 #define TCP_REASS_MAXSEGS 256		/* out-of-order segments held, at least */
