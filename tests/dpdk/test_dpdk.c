@@ -304,21 +304,6 @@ test_ping_udp(void **state)
 #define ME_MBUFS 512		/* the sender's mempool */
 #define ME_MORE (256u << 10)	/* sent after the receiver has read */
 
-/* Objects of pool name of k held now. */
-static uint64_t
-pool_held(struct rump_kernel *k, const char *name)
-{
-	struct rump_pool_stat st[32];
-	unsigned n = 32;
-
-	assert_int_equal(rump_kernel_pool_stats(k, st, &n), 0);
-	for (unsigned i = 0; i < n && i < 32; i++)
-		if (strcmp(st[i].name, name) == 0)
-			return st[i].nget - st[i].nput;
-	fail_msg("no pool %s", name);
-	return 0;
-}
-
 /* Read len bytes of the pattern from off on fd (blocking, with timeout). */
 static void
 read_pattern(int fd, uint64_t off, uint64_t len)
@@ -424,8 +409,8 @@ test_mempool_exhaustion(void **state)
 	th_sleep_ms(200);
 	assert_int_equal(rump_thread_unbind(), 0);
 	/* the receiver holds at most the sender's mempool, no more */
-	assert_true(pool_held(p.k[0], "mextpl") > ME_MBUFS / 2);
-	assert_true(pool_held(p.k[0], "mextpl") <= ME_MBUFS);
+	assert_true(th_pool_out(p.k[0], "mextpl") > ME_MBUFS / 2);
+	assert_true(th_pool_out(p.k[0], "mextpl") <= ME_MBUFS);
 	assert_true(stat(p.k[0], "if.dpdk0.ipackets") > 0);
 	assert_int_equal(stat(p.k[0], "if.dpdk0.iqdrops"), 0);
 	assert_true(th_wait_until(stat(p.k[1], "if.dpdk0.oqdrops") > 0,
