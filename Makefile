@@ -6,6 +6,8 @@
 #                     serving curl (a page, 100 MB checked, /stats); as a
 #                     plain user, rumpnet-perf over DPDK net_ring
 #   make check        build and run every test, ending with "N passed, N failed"
+#   make check-valgrind  the unit, packet and bad-input suites under
+#                     valgrind's memcheck (in BUILD; not a sanitizer build)
 #   make bench        rumpnet-perf rr/crr/stream: rumpnet over DPDK (net_ring,
 #                     net_memif) vs Linux over veth; table, BENCH lines,
 #                     bench/perf.png (BENCH_DURATION=seconds per run)
@@ -37,7 +39,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = frame tcp api reass
 BENCH_REPEAT ?= 3
 
-.PHONY: all deps build run check bench bench-matrix bench-scale bench-kern bench-udp \
+.PHONY: all deps build run check check-valgrind bench bench-matrix bench-scale bench-kern bench-udp \
 	bench-tcp bench-loss fuzz clean
 
 all: build
@@ -57,6 +59,9 @@ run: build
 
 check: build
 	scripts/check $(BUILD)
+
+check-valgrind: build
+	scripts/check-valgrind $(BUILD)
 
 bench: deps
 	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \

@@ -29,7 +29,8 @@ const char app_net_usage[] =
 "  --virtual-offload     memory-only link with rumpnet at both ends: TSO and\n"
 "                        checksums left out, as on Linux's veth\n"
 "  --cores A,B,...       one instance per CPU on the port, flows spread by\n"
-"                        software RSS (servers; perf both: a pair per CPU)\n"
+"                        software RSS (servers, perf's client; perf both:\n"
+"                        a pair per CPU)\n"
 "  --fibers              run the poll loop as a fiber of the application's\n"
 "                        thread (and, in servers, a fiber per connection)\n";
 

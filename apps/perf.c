@@ -3,8 +3,9 @@
  * (an instance on a DPDK port) or on the host's kernel sockets, or both
  * ends in one process on two instances joined by a DPDK net_ring pair.
  *
- *   rumpnet-perf server [--stack rumpnet|linux] [options]
- *   rumpnet-perf client --server A.B.C.D [--test rr|crr|stream] [options]
+ *   rumpnet-perf server [--stack rumpnet|linux] [--cores A,B] [options]
+ *   rumpnet-perf client --server A.B.C.D [--test rr|crr|stream]
+ *       [--cores A,B] [options]
  *   rumpnet-perf both [--test rr|crr|stream] [--cpus A,B] [options]
  *
  * Tests (the client measures; after the duration it prints a summary and
@@ -68,6 +69,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1613,80 +1615,216 @@ print_result(const struct perf_opts *o, const char *stack,
 
 /* ---- modes ---- */
 
-static int
-run_server(const struct perf_opts *o, struct app_net_opts *no)
+static double
+result_rate(const struct perf_opts *o, const struct perf_result *r)
 {
+	double secs = r->seconds > 0 ? r->seconds : 1;
+
+	if (o->test == T_STREAM)
+		return (double)(r->counted ? r->received : r->sent) * 8 / 1e9 /
+		    secs;
+	if (o->test == T_UDP)
+		return (double)(r->counted ? r->received : r->ops) / secs;
+	return (double)r->ops / secs;
+}
+
+
+/*
+ * One server or client instance, on the calling thread.  With --cores,
+ * one runs per core (app_run_instances(): a thread pinned to the core,
+ * the port's queue pair of that core, software RSS between them); who
+ * names it in what it prints.
+ */
+struct perf_inst {
+	const struct perf_opts *pi_o;
+	struct app_net_opts pi_no;
+	struct perf_result pi_r;	/* client: its result */
+	uint64_t pi_conns, pi_bytes;	/* server: accepted, received */
+	uint64_t pi_refused;
+	int pi_rv;
+};
+
+static void
+inst_who(const struct perf_inst *pi, char *who, size_t len)
+{
+	if (pi->pi_no.nqueues > 1)
+		snprintf(who, len, "rumpnet-perf: core %d", pi->pi_no.cpu);
+	else
+		snprintf(who, len, "rumpnet-perf");
+}
+
+static void *
+server_inst(void *arg)
+{
+	struct perf_inst *pi = arg;
+	const struct perf_opts *o = pi->pi_o;
 	const struct perf_stack *st = o->linux_stack ? &stack_linux :
 	    &stack_rumpnet;
 	struct app_net net = { 0 };
 	struct perf_server ps;
 	struct in_addr any = { htonl(INADDR_ANY) };
-	int rv = 0;
+	char who[48];
 
-	if (!o->linux_stack && app_net_start(no, &net) != 0)
-		return 1;
+	inst_who(pi, who, sizeof(who));
+	if (!o->linux_stack && app_net_start(&pi->pi_no, &net) != 0) {
+		pi->pi_rv = 1;
+		return NULL;
+	}
+	memset(&ps, 0, sizeof(ps));
+	ps.ps_lfd = -1;
 	if (o->test == T_UDP) {
-		uint64_t n = 0, bytes = 0;
-
-		printf("rumpnet-perf: server (%s) counting datagrams on UDP "
-		    "port %u\n", st->name, o->port);
+		printf("%s: server (%s) counting datagrams on UDP port %u\n",
+		    who, st->name, o->port);
 		fflush(stdout);
-		rv = udp_sink(o, st, any, NULL, util_deadline(o->duration),
-		    NULL, &n, &bytes) != 0;
-		printf("rumpnet-perf: server: %llu datagrams (%llu bytes) "
-		    "received\n", (unsigned long long)n,
-		    (unsigned long long)bytes);
-		memset(&ps, 0, sizeof(ps));
-		ps.ps_lfd = -1;
+		pi->pi_rv = udp_sink(o, st, any, NULL,
+		    util_deadline(o->duration), NULL, &pi->pi_conns,
+		    &pi->pi_bytes) != 0;
+		printf("%s: server: %llu datagrams (%llu bytes) received\n",
+		    who, (unsigned long long)pi->pi_conns,
+		    (unsigned long long)pi->pi_bytes);
 	} else if (server_init(&ps, o, st, any) != 0) {
-		rv = 1;
+		pi->pi_rv = 1;
 	} else {
-		ps.ps_verbose = true;
-		printf("rumpnet-perf: server (%s) listening on port %u\n",
+		ps.ps_verbose = pi->pi_no.nqueues <= 1;
+		printf("%s: server (%s) listening on port %u\n", who,
 		    st->name, o->port);
 		fflush(stdout);
-		if ((!o->linux_stack && no->fibers ?
+		if ((!o->linux_stack && pi->pi_no.fibers ?
 		    server_run_fibers(&ps, net.k, util_deadline(o->duration)) :
 		    server_loop(&ps, util_deadline(o->duration))) != 0)
-			rv = 1;
-		printf("rumpnet-perf: server: %llu connections, %llu bytes "
-		    "received, %llu refused (no hello)\n",
+			pi->pi_rv = 1;
+		pi->pi_conns = ps.ps_accepted;
+		pi->pi_bytes = ps.ps_bytes;
+		pi->pi_refused = ps.ps_refused;
+		printf("%s: server: %llu connections, %llu bytes received, "
+		    "%llu refused (no hello)\n", who,
 		    (unsigned long long)ps.ps_accepted,
 		    (unsigned long long)ps.ps_bytes,
 		    (unsigned long long)ps.ps_refused);
 	}
 	server_fini(&ps);
 	if (!o->linux_stack) {
-		util_print_stats(stdout, net.k, "rumpnet-perf");
+		util_print_stats(stdout, net.k, who);
 		app_net_stop(&net);
 	}
+	return NULL;
+}
+
+static void *
+client_inst(void *arg)
+{
+	struct perf_inst *pi = arg;
+	const struct perf_opts *o = pi->pi_o;
+	const struct perf_stack *st = o->linux_stack ? &stack_linux :
+	    &stack_rumpnet;
+	struct app_net net = { 0 };
+	char who[48];
+
+	inst_who(pi, who, sizeof(who));
+	if (!o->linux_stack && app_net_start(&pi->pi_no, &net) != 0) {
+		snprintf(pi->pi_r.error, sizeof(pi->pi_r.error),
+		    "the instance did not start");
+		pi->pi_rv = 1;
+		return NULL;
+	}
+	client_run(o, st, o->server, !o->linux_stack && pi->pi_no.fibers,
+	    &pi->pi_r);
+	pi->pi_rv = pi->pi_r.error[0] != '\0';
+	if (!o->linux_stack) {
+		if (o->stats)
+			util_print_stats(stdout, net.k, who);
+		app_net_stop(&net);
+	}
+	return NULL;
+}
+
+/*
+ * Add r, core's result, to sum (i: how many were added before); print
+ * core's figure.  Returns whether r failed.
+ */
+static int
+result_add(const struct perf_opts *o, struct perf_result *sum, unsigned i,
+    int core, const struct perf_result *r, int rv)
+{
+	int failed = 0;
+
+	if (rv != 0 || r->error[0] != '\0') {
+		failed = 1;
+		snprintf(sum->error, sizeof(sum->error), "core %d: %.200s",
+		    core, r->error[0] != '\0' ? r->error : "did not start");
+	}
+	printf("rumpnet-perf: core %d: %.1f %s\n", core, result_rate(o, r),
+	    o->test == T_STREAM ? "Gbit/s" : o->test == T_UDP ?
+	    "datagrams/s" : "per s");
+	sum->ops += r->ops;
+	sum->sent += r->sent;
+	sum->received += r->received;
+	sum->dropped += r->dropped;
+	sum->counted = i == 0 ? r->counted : sum->counted && r->counted;
+	hist_merge(&sum->lat, &r->lat);
+	if (r->seconds > sum->seconds)
+		sum->seconds = r->seconds;
+	return failed;
+}
+
+static int
+run_server(const struct perf_opts *o, struct app_net_opts *no)
+{
+	unsigned n = no->ncores > 0 ? no->ncores : 1;
+	struct perf_inst *pi = calloc(n, sizeof(*pi));
+	uint64_t conns = 0, bytes = 0;
+	int rv = 0;
+
+	if (pi == NULL)
+		return 1;
+	for (unsigned i = 0; i < n; i++)
+		pi[i].pi_o = o;
+	app_run_instances(no, pi, sizeof(*pi),
+	    offsetof(struct perf_inst, pi_no), server_inst);
+	for (unsigned i = 0; i < n; i++) {
+		conns += pi[i].pi_conns;
+		bytes += pi[i].pi_bytes;
+		rv |= pi[i].pi_rv;
+	}
+	if (n > 1)
+		printf("rumpnet-perf: %u cores: %llu %s, %llu bytes received\n",
+		    n, (unsigned long long)conns,
+		    o->test == T_UDP ? "datagrams" : "connections",
+		    (unsigned long long)bytes);
+	free(pi);
 	return rv;
 }
 
 static int
 run_client(const struct perf_opts *o, struct app_net_opts *no)
 {
-	const struct perf_stack *st = o->linux_stack ? &stack_linux :
-	    &stack_rumpnet;
-	struct app_net net = { 0 };
-	struct perf_result *r;
-	int rv;
+	unsigned n = no->ncores > 0 ? no->ncores : 1;
+	struct perf_inst *pi = calloc(n, sizeof(*pi));
+	struct perf_opts oq = *o;
+	struct perf_result *sum;
+	int rv = 0;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return 1;
-	if (!o->linux_stack && app_net_start(no, &net) != 0) {
-		free(r);
+	if (pi == NULL || (sum = calloc(1, sizeof(*sum))) == NULL) {
+		free(pi);
 		return 1;
 	}
-	client_run(o, st, o->server, !o->linux_stack && no->fibers, r);
-	print_result(o, st->name, r);
-	rv = r->error[0] != '\0';
-	free(r);
-	if (!o->linux_stack) {
-		if (o->stats)
-			util_print_stats(stdout, net.k, "rumpnet-perf");
-		app_net_stop(&net);
+	oq.quiet = true;	/* one progress line per core would interleave */
+	for (unsigned i = 0; i < n; i++)
+		pi[i].pi_o = n > 1 ? &oq : o;
+	app_run_instances(no, pi, sizeof(*pi),
+	    offsetof(struct perf_inst, pi_no), client_inst);
+	if (n == 1) {
+		*sum = pi[0].pi_r;
+		rv = pi[0].pi_rv;
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			rv |= result_add(o, sum, i, pi[i].pi_no.cpu,
+			    &pi[i].pi_r, pi[i].pi_rv);
+		printf("rumpnet-perf: %u cores:\n", n);
 	}
+	print_result(o, o->linux_stack ? "linux" : "rumpnet", sum);
+	free(sum);
+	free(pi);
 	return rv;
 }
 
@@ -1916,23 +2054,6 @@ both_once(const struct perf_opts *o, const struct app_net_opts *no,
 	return rv;
 }
 
-static double
-result_rate(const struct perf_opts *o, const struct perf_result *r)
-{
-	double secs = r->seconds > 0 ? r->seconds : 1;
-
-	if (o->test == T_STREAM)
-		return (double)(r->counted ? r->received : r->sent) * 8 / 1e9 /
-		    secs;
-	if (o->test == T_UDP)
-		return (double)(r->counted ? r->received : r->ops) / secs;
-	return (double)r->ops / secs;
-}
-
-/*
- * both, --stack both: rumpnet over the ring pair, then Linux over its
- * loopback, the same workload; the last line compares them.
- */
 /*
  * --cores A,B,...: one closed client/server pair per core, all at once:
  * on core c a server instance and a client instance (each with its poll
@@ -1963,7 +2084,6 @@ run_cores(const struct perf_opts *o, const struct app_net_opts *no)
 	struct core_run *cr = calloc(no->ncores, sizeof(*cr));
 	pthread_t t[APP_MAX_CORES];
 	struct perf_result sum;
-	double secs = 0;
 	int failed = 0;
 
 	if (cr == NULL)
@@ -1982,34 +2102,20 @@ run_cores(const struct perf_opts *o, const struct app_net_opts *no)
 	}
 	memset(&sum, 0, sizeof(sum));
 	for (unsigned i = 0; i < no->ncores; i++) {
-		struct perf_result *r = &cr[i].cr_r;
-
 		pthread_join(t[i], NULL);
-		if (cr[i].cr_rv != 0 || r->error[0] != '\0') {
-			failed = 1;
-			snprintf(sum.error, sizeof(sum.error), "core %d: %.200s",
-			    no->cores[i], r->error[0] != '\0' ? r->error :
-			    "did not start");
-		}
-		printf("rumpnet-perf: core %d: %.1f %s\n", no->cores[i],
-		    result_rate(o, r), o->test == T_STREAM ? "Gbit/s" :
-		    o->test == T_UDP ? "datagrams/s" : "per s");
-		sum.ops += r->ops;
-		sum.sent += r->sent;
-		sum.received += r->received;
-		sum.dropped += r->dropped;
-		sum.counted = i == 0 ? r->counted : sum.counted && r->counted;
-		hist_merge(&sum.lat, &r->lat);
-		if (r->seconds > secs)
-			secs = r->seconds;
+		failed |= result_add(o, &sum, i, no->cores[i], &cr[i].cr_r,
+		    cr[i].cr_rv);
 	}
-	sum.seconds = secs;
 	printf("rumpnet-perf: %u cores:\n", no->ncores);
 	print_result(o, o->linux_stack ? "linux" : "rumpnet", &sum);
 	free(cr);
 	return failed;
 }
 
+/*
+ * both, --stack both: rumpnet over the ring pair, then Linux over its
+ * loopback, the same workload; the last line compares them.
+ */
 static int
 run_both(const struct perf_opts *o, const struct app_net_opts *no)
 {
@@ -2079,8 +2185,11 @@ static const char perf_usage[] =
 "  --sockbuf BYTES       SO_SNDBUF and SO_RCVBUF on every socket\n"
 "  --cpus A,B            both: server side on CPU A, client side on B\n"
 "                        (application thread and the port's poll loop)\n"
-"  (--cores A,B,...: both mode: a closed server/client pair on each of\n"
-"                        these CPUs at once, own net_ring pair each; the sum)\n"
+"  (--cores A,B,...: server and client: an instance per CPU on the port's\n"
+"                        queue pairs, flows spread by RSS; a client runs\n"
+"                        --conns connections on each; the sum.  both mode:\n"
+"                        a closed server/client pair on each of these CPUs\n"
+"                        at once, own net_ring pair each; the sum)\n"
 "  --client-addr A.B.C.D/N  both: the client's address (default\n"
 "                        198.18.0.2/24; --addr is the server's, default\n"
 "                        198.18.0.1/24)\n"
@@ -2257,9 +2366,10 @@ parse_args(int argc, char **argv, struct perf_opts *o,
 		    "0\n");
 		return -1;
 	}
-	if (no->ncores > 0 && (o->mode != M_BOTH || o->compare)) {
-		fprintf(stderr, "rumpnet-perf: --cores is for the both mode, "
-		    "with --stack rumpnet or linux\n");
+	if (no->ncores > 0 && (o->compare ||
+	    (o->mode != M_BOTH && o->linux_stack))) {
+		fprintf(stderr, "rumpnet-perf: --cores is for --stack rumpnet, "
+		    "or linux in the both mode\n");
 		return -1;
 	}
 	if (o->compare && o->mode != M_BOTH) {

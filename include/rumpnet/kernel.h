@@ -40,6 +40,19 @@ struct rump_kernel_config {
 	bool clock_thread;
 	unsigned mbuf_limit;		/* mbufs at most (0: 65536) */
 	unsigned cluster_limit;		/* clusters at most (0: 32768) */
+	/*
+	 * Sockets at most (0: 65536), what the BSDs call kern.ipc.maxsockets:
+	 * those with a descriptor, those on a listener's queues and those
+	 * the application closed whose connection is still finishing.
+	 * Beyond it socket() fails with ENOBUFS and a listener drops a new
+	 * connection's SYN (tcp.nosocket; the peer's next SYN may find a
+	 * socket free).  The pool "socket" of rump_kernel_pool_stats()
+	 * counts them (nfail: sockets refused).  Each socket has at most one
+	 * protocol control block (pool "inpcb"), and a TCP connection in
+	 * TIME-WAIT keeps one without a socket (at most 65536 of those), so
+	 * with mbuf_limit and cluster_limit this bounds an instance's memory.
+	 */
+	unsigned socket_limit;
 };
 
 /* rump_kernel_config_default: one vCPU, inline softints, real clock. */

@@ -35,6 +35,10 @@
 extern "C" {
 #endif
 
+/*
+ * socket: ENOBUFS when the instance has its socket_limit of sockets
+ * (rump_kernel_config), EMFILE when its 4096 descriptors are all taken.
+ */
 int rump_sys_socket(int domain, int type, int protocol);
 int rump_sys_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int rump_sys_connect(int fd, const struct sockaddr *addr, socklen_t len);

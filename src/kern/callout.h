@@ -58,6 +58,14 @@ void callout_setfunc(callout_t *c, void (*func)(void *), void *arg);
 void callout_reset(callout_t *c, int ticks, void (*func)(void *), void *arg);
 void callout_schedule(callout_t *c, int ticks);
 /*
+ * callout_reset_clock: as callout_reset, but ticks count from the clock's
+ * tick when the wheel is behind it (its softclock has not run yet), so
+ * the callout never fires early by the wheel's lag.  For timeouts a user
+ * sees (SO_RCVTIMEO and every timed sleep); it reads the clock.
+ */
+void callout_reset_clock(callout_t *c, int ticks, void (*func)(void *),
+    void *arg);
+/*
  * callout_stop: disarm.  Returns true when the callout had fired since it was
  * last armed (its handler may still be running), as NetBSD does.
  */

@@ -8,7 +8,10 @@
  * Expiry ticks are absolute (c_time); a bucket holds every callout whose
  * c_time maps to it, whatever the round, so softclock() checks c_time.
  * Arming is relative to the wheel's current tick (callout_now()), so arming
- * never reads the clock (that is a hypercall on a real clock).
+ * never reads the clock (that is a hypercall on a real clock).  A wheel
+ * whose softclock is late is behind the clock, and what is armed then
+ * fires early by as much; callout_reset_clock() arms from the clock for
+ * the timeouts a user sees.
  *
  * cc_ticks is the last tick whose handlers have all finished: it moves past
  * a tick only after the tick's last handler returned, even one that slept.
@@ -76,13 +79,13 @@ callout_now(struct callout_cpu *cc)
 }
 
 static void
-callout_arm(struct callout_cpu *cc, callout_t *c, int ticks)
+callout_arm(struct callout_cpu *cc, callout_t *c, uint64_t now, int ticks)
 {
 	if (c->c_flags & CALLOUT_PENDING) {
 		list_remove(&c->c_link);
 		cc->cc_npending--;
 	}
-	c->c_time = callout_now(cc) + (uint64_t)(ticks > 0 ? ticks : 1);
+	c->c_time = MAX(now, callout_now(cc)) + (uint64_t)(ticks > 0 ? ticks : 1);
 	c->c_flags = (c->c_flags | CALLOUT_PENDING) &
 	    ~(CALLOUT_FIRED | CALLOUT_INVOKING);
 	list_insert_tail(callout_bucket(cc, c->c_time), &c->c_link);
@@ -98,7 +101,22 @@ callout_reset(callout_t *c, int ticks, void (*func)(void *), void *arg)
 	mutex_enter(&cc->cc_lock);
 	c->c_func = func;
 	c->c_arg = arg;
-	callout_arm(cc, c, ticks);
+	callout_arm(cc, c, 0, ticks);
+	mutex_exit(&cc->cc_lock);
+}
+
+void
+callout_reset_clock(callout_t *c, int ticks, void (*func)(void *), void *arg)
+{
+	struct callout_cpu *cc = c->c_cc;
+	uint64_t now;
+
+	KASSERT(c->c_magic == CALLOUT_MAGIC);
+	now = kern_clock_ticks(cc->cc_cpu->ci_kernel);
+	mutex_enter(&cc->cc_lock);
+	c->c_func = func;
+	c->c_arg = arg;
+	callout_arm(cc, c, now, ticks);
 	mutex_exit(&cc->cc_lock);
 }
 
@@ -109,7 +127,7 @@ callout_schedule(callout_t *c, int ticks)
 
 	KASSERT(c->c_magic == CALLOUT_MAGIC && c->c_func != NULL);
 	mutex_enter(&cc->cc_lock);
-	callout_arm(cc, c, ticks);
+	callout_arm(cc, c, 0, ticks);
 	mutex_exit(&cc->cc_lock);
 }
 

@@ -128,7 +128,7 @@ sleepq_prepare(struct lwp *l, const void *wchan, int timo)
 		/* only condvars time out, so the chain is a sleep queue's */
 		l->l_timeout_chain = sleepq_chain(l->l_kernel, wchan);
 		l->l_timeout_armed = true;
-		callout_reset(l->l_timeout_ch, timo, sleepq_timeout, l);
+		callout_reset_clock(l->l_timeout_ch, timo, sleepq_timeout, l);
 	}
 }
 

@@ -8,14 +8,17 @@
  *     ip_reass_timeout() -> icmp time exceeded for expired datagrams
  */
 #include "kern/kernel.h"
+#include "kern/pool.h"
 #include "kern/softint.h"
 #include "net/if.h"
 #include "net/if_ether.h"
 #include "net/netstack.h"
+#include "netinet/in_pcb.h"
 #include "netinet/ip_icmp.h"
 #include "netinet/raw_ip_var.h"
 #include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
+#include "sys/socketvar.h"
 #include "sys/syscalls.h"
 
 static void
@@ -103,6 +106,36 @@ netstack_slowtimo(void *arg)
 	callout_schedule(&ns->ns_slowtimer, NS_SLOWTIMO_TICKS);
 }
 
+/*
+ * The pools of sockets and PCBs.  The sockets' hard limit is the
+ * instance's socket_limit (kern.ipc.maxsockets of the BSDs); the PCBs
+ * need none of their own, being bounded by the sockets and TIME-WAIT's
+ * TCP_MAXTIMEWAIT.
+ */
+static int
+netstack_pools(struct rump_kernel *k, struct netstack *ns)
+{
+	unsigned limit = k->k_cfg.socket_limit != 0 ? k->k_cfg.socket_limit :
+	    NS_SOCKET_LIMIT;
+	int error;
+
+	if ((error = pool_cache_create(k, "socket", sizeof(struct socket), 0,
+	    limit, &ns->ns_sopool)) != 0)
+		return error;
+	return pool_cache_create(k, "inpcb", sizeof(struct inpcb), 0, 0,
+	    &ns->ns_pcbpool);
+}
+
+static void
+netstack_pools_destroy(struct netstack *ns)
+{
+	if (ns->ns_pcbpool != NULL)
+		pool_cache_destroy(ns->ns_pcbpool);
+	if (ns->ns_sopool != NULL)
+		pool_cache_destroy(ns->ns_sopool);
+	ns->ns_pcbpool = ns->ns_sopool = NULL;
+}
+
 int
 netstack_init(struct rump_kernel *k)
 {
@@ -121,6 +154,12 @@ netstack_init(struct rump_kernel *k)
 	}
 	ns->ns_inq = mem;
 	memset(mem, 0, qbytes);
+	if ((error = netstack_pools(k, ns)) != 0) {
+		netstack_pools_destroy(ns);
+		hyper_free(ns->ns_inq, qbytes);
+		hyper_free(ns, sizeof(*ns));
+		return error;
+	}
 	for (unsigned i = 0; i < k->k_ncpu; i++)
 		ns->ns_inq[i].ifq_maxlen = NS_INQ_MAXLEN;
 	ns->ns_kernel = k;
@@ -134,6 +173,7 @@ netstack_init(struct rump_kernel *k)
 	ns->ns_softnet = softint_establish(k, SOFTINT_NET | SOFTINT_MPSAFE,
 	    netstack_softnet, ns);
 	if (ns->ns_softnet == NULL) {
+		netstack_pools_destroy(ns);
 		hyper_free(ns->ns_inq, qbytes);
 		hyper_free(ns, sizeof(*ns));
 		return ENOMEM;
@@ -151,6 +191,7 @@ netstack_init(struct rump_kernel *k)
 		if (ns->ns_udbtable != NULL)
 			udp_fini(ns);
 		softint_disestablish(ns->ns_softnet);
+		netstack_pools_destroy(ns);
 		hyper_free(ns->ns_inq, qbytes);
 		hyper_free(ns, sizeof(*ns));
 		return error;
@@ -194,6 +235,7 @@ netstack_fini(struct rump_kernel *k)
 	arp_fini(&ns->ns_arp);
 	ip_reass_fini(&ns->ns_reass);
 	mutex_exit(&ns->ns_lock);
+	netstack_pools_destroy(ns);	/* every socket and PCB is gone */
 	mutex_destroy(&ns->ns_lock);
 	cv_destroy(&ns->ns_pollcv);
 	if (ns->ns_rss != NULL)

@@ -25,6 +25,7 @@
 
 #define NS_INQ_MAXLEN 1024	/* frames waiting for softnet, per vCPU */
 #define NS_SOFTNET_BATCH 256	/* frames one softnet run takes */
+#define NS_SOCKET_LIMIT 65536	/* default of rump_kernel_config.socket_limit */
 
 /*
  * RSS (DESIGN.md "Multi-core"): the instance is the owner of queue
@@ -66,6 +67,13 @@ struct netstack {
 	struct tcp_state *ns_tcp;		/* [ns_lock] TCP's PCBs, stats */
 	struct rip_state *ns_raw;		/* [ns_lock] raw sockets, stats */
 	struct sockfd_table *ns_fds;		/* [ns_lock] descriptors */
+	/*
+	 * Sockets, at most k_cfg.socket_limit (soalloc()), and the PCBs of
+	 * UDP and TCP (in_pcballoc()): one per socket at most, plus those
+	 * of TCP connections in TIME-WAIT, which keep no socket
+	 */
+	struct pool_cache *ns_sopool;		/* [I] */
+	struct pool_cache *ns_pcbpool;		/* [I] */
 	struct ns_rss *ns_rss;			/* [ns_lock] NULL: no RSS */
 };
 

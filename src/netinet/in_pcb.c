@@ -18,6 +18,7 @@
  * sendto()) is not constrained, as its replies cannot be predicted.
  */
 #include "kern/kernel.h"
+#include "kern/pool.h"
 #include "net/netstack.h"
 #include "net/route.h"
 #include "net/rss.h"
@@ -41,7 +42,7 @@ hash4(struct in_addr faddr, in_port_t fport, in_port_t lport)
 }
 
 void
-in_pcbinit(struct inpcbtable *t, bool stream)
+in_pcbinit(struct inpcbtable *t, bool stream, struct pool_cache *pool)
 {
 	uint16_t r;
 
@@ -53,6 +54,7 @@ in_pcbinit(struct inpcbtable *t, bool stream)
 	for (unsigned i = 0; i < INP_HASH4SIZE; i++)
 		list_init(&t->inpt_hash4[i]);
 	t->inpt_stream = stream;
+	t->inpt_pool = pool;
 	(void)hyper_getrandom(&r, sizeof(r));
 	t->inpt_lastport = (uint16_t)(IPPORT_EPHEMERALFIRST +
 	    r % (IPPORT_EPHEMERALLAST - IPPORT_EPHEMERALFIRST + 1));
@@ -63,11 +65,9 @@ int
 in_pcballoc(struct socket *so, struct inpcbtable *t)
 {
 	struct inpcb *inp;
-	void *mem;
 
-	if (hyper_malloc(sizeof(*inp), 0, &mem) != 0)
+	if ((inp = pool_cache_get(t->inpt_pool)) == NULL)
 		return ENOBUFS;
-	inp = mem;
 	memset(inp, 0, sizeof(*inp));
 	inp->inp_socket = so;
 	inp->inp_table = t;
@@ -96,7 +96,7 @@ in_pcbdetach(struct inpcb *inp)
 	t->inpt_count--;
 	if (inp->inp_socket != NULL)
 		inp->inp_socket->so_pcb = NULL;
-	hyper_free(inp, sizeof(*inp));
+	pool_cache_put(t->inpt_pool, inp);
 }
 
 /* May a stream socket with options mine share a port with o? */

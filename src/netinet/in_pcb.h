@@ -14,6 +14,7 @@
 
 struct socket;
 struct rump_kernel;
+struct pool_cache;
 
 #define INP_HASHSIZE 4096		/* power of two: local ports */
 #define INP_HASH4SIZE 16384		/* power of two: 4-tuples */
@@ -55,9 +56,12 @@ struct inpcbtable {
 	 * 4-tuple a new connect() wants, if safe; true when it is gone.
 	 */
 	bool (*inpt_reclaim)(struct inpcb *);
+	struct pool_cache *inpt_pool;	/* [I] the instance's ns_pcbpool */
 };
 
-void in_pcbinit(struct inpcbtable *t, bool stream);
+/* in_pcbinit: an empty table whose PCBs come from pool. */
+void in_pcbinit(struct inpcbtable *t, bool stream, struct pool_cache *pool);
+/* in_pcballoc: a PCB for so in t; 0 or ENOBUFS. */
 int in_pcballoc(struct socket *so, struct inpcbtable *t);
 void in_pcbdetach(struct inpcb *inp);
 /*

@@ -28,6 +28,18 @@ tcp_flight(const struct tcpcb *tp)
 	return tp->snd_max - tp->snd_una;
 }
 
+/*
+ * FlightSize for ssthresh on a loss found by duplicate ACKs: without what
+ * limited transmit sent (RFC 5681 3.2 step 2, RFC 6675 5 (4.2)).
+ */
+static uint32_t
+tcp_flight_dupack(const struct tcpcb *tp)
+{
+	uint32_t f = tcp_flight(tp);
+
+	return f - MIN(f, tp->t_ltbytes);
+}
+
 static void
 newreno_init(struct tcpcb *tp)
 {
@@ -60,7 +72,7 @@ newreno_ack(struct tcpcb *tp, uint32_t acked)
 static void
 newreno_recovery(struct tcpcb *tp)
 {
-	tp->snd_ssthresh = MAX(tcp_flight(tp) / 2, 2 * tp->t_maxseg);
+	tp->snd_ssthresh = MAX(tcp_flight_dupack(tp) / 2, 2 * tp->t_maxseg);
 	tp->t_bytes_acked = 0;
 }
 
@@ -295,10 +307,9 @@ cubic_ack(struct tcpcb *tp, uint32_t acked)
 
 /* beta_cubic * FlightSize, at least 2 SMSS (RFC 9438 4.6 eq. 5) */
 static uint32_t
-cubic_ssthresh(const struct tcpcb *tp)
+cubic_ssthresh(const struct tcpcb *tp, uint32_t flight)
 {
-	uint64_t s = (uint64_t)tcp_flight(tp) * CUBIC_BETA_NUM /
-	    CUBIC_BETA_DEN;
+	uint64_t s = (uint64_t)flight * CUBIC_BETA_NUM / CUBIC_BETA_DEN;
 
 	return (uint32_t)MAX(s, 2 * tp->t_maxseg);
 }
@@ -321,7 +332,7 @@ cubic_recovery(struct tcpcb *tp)
 	else
 		tp->t_cub_wmax = cwnd;
 	tp->t_cub_prior = cwnd;
-	tp->snd_ssthresh = cubic_ssthresh(tp);
+	tp->snd_ssthresh = cubic_ssthresh(tp, tcp_flight_dupack(tp));
 	tp->snd_cwnd = tp->snd_ssthresh;
 	tp->t_cub_epoch = 0;
 	tp->t_bytes_acked = 0;
@@ -339,7 +350,7 @@ cubic_timeout(struct tcpcb *tp)
 {
 	if (tp->t_rxtshift <= 1) {
 		tp->t_cub_prior = tp->snd_cwnd;
-		tp->snd_ssthresh = cubic_ssthresh(tp);
+		tp->snd_ssthresh = cubic_ssthresh(tp, tcp_flight(tp));
 		tp->t_cub_wmax = 0;
 	}
 	tp->snd_cwnd = tp->t_maxseg;

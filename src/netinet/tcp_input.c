@@ -581,16 +581,27 @@ tcp_reass_limit(const struct tcpcb *tp)
 	    (unsigned)TCP_REASS_MAXSEGS_CAP);
 }
 
+/* The reassembly queue of tp holds n segments more (n < 0: fewer). */
+static void
+tcp_reass_count(struct tcpcb *tp, int n)
+{
+	tp->t_segqlen += (unsigned)n;
+	tp->t_ns->ns_tcp->tcp_reass_nsegs += (unsigned)n;
+}
+
 /*
  * Queue an out-of-order segment (RFC 9293 3.10.7.4 seventh step),
  * trimming what overlaps the neighbours so that the queue holds every
  * byte once.  Bounded: at most tcp_reass_limit() segments, all within
- * the receive window; each insertion costs at most one walk of the
- * queue, and none for the usual case of a segment after the last.
+ * the receive window, and all queues of the instance together at most
+ * tcp_reass_max; each insertion costs at most one walk of the queue,
+ * and none for the usual case of a segment after the last.  The
+ * segment at RCV.NXT is always taken: it drains the queue.
  */
 static void
 tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 {
+	struct tcp_state *ts = tp->t_ns->ns_tcp;
 	struct tcpstat *st = tcpstat_of(tp->t_ns);
 	struct mbuf *m, *q, *prev = NULL, *next;
 	tcp_seq seq = seg->seq;
@@ -600,6 +611,10 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 	if (tp->t_segqlen >= tcp_reass_limit(tp) && seq != tp->rcv_nxt) {
 		st->tcps_rcvreassfull++;
 		return;		/* the peer resends it */
+	}
+	if (ts->tcp_reass_nsegs >= ts->tcp_reass_max && seq != tp->rcv_nxt) {
+		st->tcps_rcvreassmem++;
+		return;		/* the same */
 	}
 	/* prev: the last queued segment starting at or before seq */
 	if (tp->t_segqtail != NULL &&
@@ -641,7 +656,7 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 		if (TCP_REASS_FIN(q) && i == q->m_pkthdr.len)
 			fin = true;
 		next = q->m_nextpkt;
-		tp->t_segqlen--;
+		tcp_reass_count(tp, -1);
 		m_freem(q);
 		q = next;
 		if (prev != NULL)
@@ -667,7 +682,7 @@ tcp_reass(struct tcpcb *tp, struct tcp_seg *seg)
 		tp->t_segq = m;
 	if (q == NULL)
 		tp->t_segqtail = m;
-	tp->t_segqlen++;
+	tcp_reass_count(tp, 1);
 	if ((tp->t_flags & TF_SACK_PERMIT) && len > 0) {
 		/* the common case: the newest block grows at the tail */
 		if (q == NULL && tp->t_rsackn > 0 && tp->t_rsack[0].end == seq)
@@ -691,7 +706,7 @@ tcp_reass_pull(struct tcpcb *tp)
 		if (tp->t_segq == NULL)
 			tp->t_segqtail = NULL;
 		q->m_nextpkt = NULL;
-		tp->t_segqlen--;
+		tcp_reass_count(tp, -1);
 		tp->rcv_nxt += (uint32_t)len;
 		fin = TCP_REASS_FIN(q) != 0;
 		tcp_deliver(tp, q, TCP_REASS_SEQ(q), len);
@@ -807,7 +822,8 @@ tcp_input_cookie(struct tcpcb *ltp, struct tcp_seg *seg, struct tcpcb **tpp)
 		return TV_DROP;
 	}
 	if ((so = sonewconn(head, true)) == NULL) {
-		st->tcps_nopcb++;
+		/* no socket: dropped as its SYN would have been */
+		st->tcps_nosocket++;
 		return TV_DROP;
 	}
 	st->tcps_sc_recvd++;
@@ -903,7 +919,8 @@ tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg, struct tcpcb **tpp)
 		return TV_DROP;
 	}
 	if ((so = sonewconn(head, false)) == NULL) {
-		st->tcps_synqdrop++;
+		/* the instance's socket_limit, or memory: the peer resends */
+		st->tcps_nosocket++;
 		return TV_DROP;
 	}
 	tp = sototcpcb(so);
@@ -1278,6 +1295,7 @@ tcp_sack_recovery(struct tcpcb *tp, uint32_t acked, uint32_t sackd)
 			return false;
 		if (SEQ_LEQ(tp->snd_una, tp->snd_recover)) {
 			tp->t_dupacks = 0;	/* RFC 6582 3.2 step 2 */
+			tp->t_ltbytes = 0;
 			return false;
 		}
 		st->tcps_fastrexmit++;
@@ -1413,6 +1431,7 @@ tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		/* RFC 6582 3.2 step 2: not again for the same window */
 		if (SEQ_LEQ(seg->ack, tp->snd_recover)) {
 			tp->t_dupacks = 0;
+			tp->t_ltbytes = 0;
 			return;
 		}
 		st->tcps_fastrexmit++;
@@ -1448,8 +1467,10 @@ tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		tp->snd_cwnd += (uint32_t)tp->t_dupacks * mss;
 		(void)tcp_output(tp);
 		tp->snd_cwnd = ocwnd;
-		if (tp->snd_max != omax)
+		if (tp->snd_max != omax) {
 			st->tcps_limitedxmit++;
+			tp->t_ltbytes += tp->snd_max - omax;
+		}
 	}
 }
 
@@ -1490,6 +1511,7 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 			/* full ACK: deflate (RFC 6582 3.2 step 3) */
 			tp->t_flags &= ~TF_FASTRECOVERY;
 			tp->t_dupacks = 0;
+			tp->t_ltbytes = 0;
 			tp->snd_una = seg->ack;
 			tp->t_cc->cc_recovered(tp);
 			/* RFC 6937 3: PRR ends with cwnd = ssthresh */
@@ -1498,6 +1520,7 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		}
 	} else {
 		tp->t_dupacks = 0;
+		tp->t_ltbytes = 0;
 		if (tp->t_tlp_noinc)
 			tp->t_tlp_noinc = false;
 		/* RFC 3168 6.1.2: no growth on an ECN-Echo ACK */
@@ -1658,6 +1681,7 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 			(void)tcp_sack_recovery(tp, 0, sackd);
 		} else if (!(tp->t_flags & TF_FASTRECOVERY)) {
 			tp->t_dupacks = 0;
+			tp->t_ltbytes = 0;
 		}
 	} else {
 		finacked = tcp_newack(tp, seg, sackd);

@@ -425,32 +425,33 @@ tcp_rack_rto(struct tcpcb *tp)
 /*
  * RFC 8985 7.2: arm the probe timeout when data is in flight outside
  * recovery and no probe is out: PTO = 2 * SRTT, plus WCDelAckT when one
- * segment is in flight, and only if it comes before the RTO would.
+ * segment is in flight.  A probe that would come after the RTO goes in
+ * its place (as Linux does), a tick before it: the probe re-arms the RTO
+ * in full (tcp_rack_probe()), and if no probe can go the RTO still comes.
  */
 void
 tcp_rack_arm_pto(struct tcpcb *tp)
 {
-	uint64_t pto;
+	uint64_t pto, now, left;
 
 	if (!(tp->t_flags & TF_RACK) || tp->t_rack_timer == TCP_RACK_REO)
 		return;
 	if (!TCPS_HAVEESTABLISHED(tp->t_state) ||
 	    (tp->t_flags & TF_FASTRECOVERY) || tp->t_tlp_end_set ||
 	    tp->snd_max == tp->snd_una || tp->t_srtt == 0 ||
-	    tcp_timer_armed(tp, TCPT_PERSIST) || tp->t_rxtshift > 0) {
+	    tcp_timer_armed(tp, TCPT_PERSIST) || tp->t_rxtshift > 0 ||
+	    !tcp_timer_armed(tp, TCPT_REXMT)) {
 		tcp_rack_stop(tp, TCP_RACK_PTO);
 		return;
 	}
 	pto = MAX(2 * (uint64_t)tp->t_srtt / 1000, TCP_PTO_MIN);
 	if (tp->snd_max - tp->snd_una <= tp->t_maxseg)
 		pto += TCP_RACK_WCDELACK;
-	if (pto >= (uint64_t)tp->t_rxtcur) {
-		/*
-		 * The RTO comes first; and a probe armed for the flight
-		 * before this ACK (a shorter PTO, without WCDelAckT) must
-		 * not fire at the one segment the peer may be holding its
-		 * delayed ACK for.
-		 */
+	now = kern_clock_ticks(tp->t_ns->ns_kernel);
+	left = tp->t_due[TCPT_REXMT] > now ? tp->t_due[TCPT_REXMT] - now : 1;
+	if (pto >= left)
+		pto = left - 1;
+	if (pto == 0) {
 		tcp_rack_stop(tp, TCP_RACK_PTO);
 		return;
 	}

@@ -69,7 +69,7 @@ tcp_init(struct netstack *ns)
 		return ENOMEM;
 	}
 	ts->tcp_tbl = mem;
-	in_pcbinit(ts->tcp_tbl, true);
+	in_pcbinit(ts->tcp_tbl, true, ns->ns_pcbpool);
 	ts->tcp_tbl->inpt_reclaim = tcp_tw_reclaim;
 	if ((error = pool_cache_create(ns->ns_kernel, "tcpcb",
 	    sizeof(struct tcpcb), 0, 0, &ts->tcp_pool)) != 0) {
@@ -86,6 +86,8 @@ tcp_init(struct netstack *ns)
 	ts->tcp_do_ecn = 0;
 	ts->tcp_do_syncookies = 1;
 	ts->tcp_syncache_limit = TCP_SYNCACHE_LIMIT;
+	ts->tcp_reass_max = MIN(ns->ns_kernel->k_mbpool->pc_hardlimit,
+	    ns->ns_kernel->k_clpool->pc_hardlimit) / 4;
 	ns->ns_tcp = ts;
 	return 0;
 }
@@ -109,6 +111,7 @@ tcp_fini(struct netstack *ns)
 	KASSERT(ts->tcp_ncbs == 0);
 	KASSERT(ts->tcp_rack_bytes == 0);
 	KASSERT(ts->tcp_stat.tcps_syncache == 0);
+	KASSERT(ts->tcp_reass_nsegs == 0);
 	pool_cache_destroy(ts->tcp_pool);
 	hyper_free(ts->tcp_tbl, sizeof(struct inpcbtable));
 	hyper_free(ts, sizeof(*ts));
@@ -193,6 +196,7 @@ tcp_freeq(struct tcpcb *tp)
 	}
 	tp->t_segq = NULL;
 	tp->t_segqtail = NULL;
+	tp->t_ns->ns_tcp->tcp_reass_nsegs -= tp->t_segqlen;
 	tp->t_segqlen = 0;
 }
 
@@ -547,9 +551,15 @@ tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 	if (type == ICMP_UNREACH && code == ICMP_UNREACH_NEEDFRAG) {
 		unsigned mss;
 
-		/* RFC 1191: only ever lower, never below 68 - 40 */
-		if (mtu < 68 || mtu <= 40)
+		/*
+		 * RFC 1191: only ever lower.  An MTU below RFC 791's 68 is
+		 * forged or from a router older than RFC 1191 (which sends
+		 * 0): ignored, and counted.
+		 */
+		if (mtu < 68) {
+			st->tcps_pmtubad++;
 			return;
+		}
 		mss = (unsigned)mtu - 40;
 		if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==
 		    (TF_REQ_TSTMP | TF_RCVD_TSTMP))

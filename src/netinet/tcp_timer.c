@@ -191,6 +191,7 @@ tcp_timer_rexmt(void *arg)
 	tp->snd_recover = tp->snd_max;	/* RFC 6582 4: no recovery below */
 	tp->t_rtttime = 0;		/* Karn: no sample from a resend */
 	tp->t_dupacks = 0;
+	tp->t_ltbytes = 0;
 	tp->t_flags &= ~TF_FASTRECOVERY;
 	/* RFC 2018 8: the receiver may have reneged; forget the SACKs */
 	tcp_sack_clear(tp);

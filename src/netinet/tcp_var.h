@@ -140,6 +140,7 @@ struct tcpcb {
 	int t_rxtshift;			/* retransmissions of the head so far */
 	int t_rxtcur;			/* current RTO, ticks */
 	int t_dupacks;			/* consecutive duplicate ACKs */
+	uint32_t t_ltbytes;		/* sent by limited transmit since */
 	int t_softerror;		/* an ICMP error, reported on timeout */
 	unsigned t_maxseg;		/* send MSS: largest segment payload */
 	unsigned t_ourmss;		/* the MSS we offered */
@@ -321,6 +322,8 @@ struct tcpstat {
 	uint64_t tcps_rcvoopack;	/* out of order, queued */
 	uint64_t tcps_rcvoobyte;
 	uint64_t tcps_rcvreassfull;	/* out of order, queue full: dropped */
+	uint64_t tcps_rcvreassmem;	/* ... all queues of the instance
+					   full (tcp_reass_max): dropped */
 	uint64_t tcps_rcvpackafterwin;	/* data beyond the window */
 	uint64_t tcps_rcvbyteafterwin;
 	uint64_t tcps_rcvafterclose;	/* data after the user closed */
@@ -337,6 +340,9 @@ struct tcpstat {
 	uint64_t tcps_noport;		/* no socket: RST sent */
 	uint64_t tcps_listendrop;	/* SYN dropped: accept queue full */
 	uint64_t tcps_synqdrop;		/* SYN dropped: SYN queue full */
+	uint64_t tcps_nosocket;		/* SYN or cookie ACK to a listener
+					   dropped: no socket (socket_limit,
+					   memory) */
 	uint64_t tcps_badsyn;		/* SYN with other bad flags */
 	uint64_t tcps_synfin;		/* SYN+FIN dropped */
 	uint64_t tcps_badrst;		/* RST out of window: ignored */
@@ -360,6 +366,7 @@ struct tcpstat {
 	uint64_t tcps_icmperr;		/* ICMP errors for a connection */
 	uint64_t tcps_icmpbadseq;	/* ... quoting a sequence not in flight */
 	uint64_t tcps_pmtuchange;	/* MSS lowered by fragmentation needed */
+	uint64_t tcps_pmtubad;		/* ... with an MTU below 68: ignored */
 	uint64_t tcps_urgdrop;		/* urgent byte discarded */
 	uint64_t tcps_rcvoob;		/* urgent bytes kept for MSG_OOB */
 	uint64_t tcps_timewaitreuse;	/* TIME-WAIT reused by a new SYN */
@@ -410,6 +417,15 @@ struct tcp_state {
 	struct pool_cache *tcp_pool;	/* [I] tcpcbs */
 	unsigned tcp_ncbs;		/* tcpcbs alive */
 	unsigned tcp_ntimewait;		/* of which in TIME-WAIT */
+	/*
+	 * Out-of-order segments held by all reassembly queues, and the
+	 * most they may hold: a quarter of the smaller of the mbuf and
+	 * cluster pools, so that a peer flooding holes into a few
+	 * connections cannot take the memory the segments that fill the
+	 * holes (or anything else) need to come in.
+	 */
+	unsigned tcp_reass_nsegs;
+	unsigned tcp_reass_max;		/* [I] */
 };
 
 #define TCP_REASS_MAXSEGS 256		/* out-of-order segments held, at least */

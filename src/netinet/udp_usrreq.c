@@ -101,8 +101,14 @@ udp_append(struct netstack *ns, struct socket *so, struct mbuf *m,
 
 	m_adj(m, hlen + (int)sizeof(*uh));
 	m->m_pkthdr.rcvif = NULL;
-	if (!sbappendaddr(&so->so_rcv, &from, m)) {
+	if ((unsigned)m->m_pkthdr.len > sbspace(&so->so_rcv)) {
+		so->so_rcv.sb_overflowed++;
 		ns->ns_udpstat->udps_fullsock++;
+		m_freem(m);
+		return;
+	}
+	if (!sbappendaddr(&so->so_rcv, &from, m)) {
+		ns->ns_udpstat->udps_nobufs++;	/* no mbuf for the address */
 		m_freem(m);
 		return;
 	}
@@ -358,7 +364,7 @@ udp_init(struct netstack *ns)
 	if (hyper_malloc(sizeof(struct inpcbtable), 0, &mem) != 0)
 		return ENOMEM;
 	ns->ns_udbtable = mem;
-	in_pcbinit(ns->ns_udbtable, false);
+	in_pcbinit(ns->ns_udbtable, false, ns->ns_pcbpool);
 	if (hyper_malloc(sizeof(struct udpstat), 0, &mem) != 0) {
 		hyper_free(ns->ns_udbtable, sizeof(struct inpcbtable));
 		return ENOMEM;

@@ -12,6 +12,7 @@
  * All of it runs with the instance's net lock held.
  */
 #include "kern/kernel.h"
+#include "kern/pool.h"
 #include "net/netstack.h"
 #include "sys/socketvar.h"
 
@@ -37,15 +38,14 @@ sb_init(struct sockbuf *sb, unsigned hiwat)
 	cv_init(&sb->sb_cv, "sbwait");
 }
 
+/* Sockets come from the instance's pool: at most its socket_limit. */
 struct socket *
 soalloc(struct rump_kernel *k, const struct protosw *pr, int type)
 {
 	struct socket *so;
-	void *mem;
 
-	if (hyper_malloc(sizeof(*so), 0, &mem) != 0)
+	if ((so = pool_cache_get(k->k_net->ns_sopool)) == NULL)
 		return NULL;
-	so = mem;
 	memset(so, 0, sizeof(*so));
 	so->so_kernel = k;
 	so->so_proto = pr;
@@ -66,7 +66,7 @@ sodealloc(struct socket *so)
 	KASSERT(so->so_head == NULL && so->so_pcb == NULL);
 	cv_destroy(&so->so_rcv.sb_cv);
 	cv_destroy(&so->so_snd.sb_cv);
-	hyper_free(so, sizeof(*so));
+	pool_cache_put(so->so_kernel->k_net->ns_sopool, so);
 }
 
 /* Wake the sleepers on sb (EV_CLEAR sees a new generation) and poll. */

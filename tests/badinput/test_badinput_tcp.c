@@ -764,7 +764,8 @@ test_badinput_fin_in_listen(void **state)
  * class, RFC 1191, RFC 5927 blind PMTU attacks): MTU 0 (below the
  * 68-byte minimum of RFC 791) and 65535 (above the path's) change
  * nothing; 68 lowers the MSS to its 64-byte floor and the data in
- * flight goes again in segments no larger.
+ * flight goes again in segments no larger.  The ignored MTU 0 is
+ * counted in tcp.pmtubad, 65535 (not lower) in nothing of its own.
  */
 static void
 test_badinput_icmp_needfrag_mtu(void **state)
@@ -787,8 +788,12 @@ test_badinput_icmp_needfrag_mtu(void **state)
 
 	peer_icmp(&p, 3, 4, 0, una);
 	assert_int_equal(tstat(&e, "icmperr"), 1);
+	assert_int_equal(tstat(&e, "pmtubad"), 1);
+	peer_icmp(&p, 3, 4, 67, una);
+	assert_int_equal(tstat(&e, "pmtubad"), 2);
 	peer_icmp(&p, 3, 4, 65535, una);
-	assert_int_equal(tstat(&e, "icmperr"), 2);
+	assert_int_equal(tstat(&e, "icmperr"), 3);
+	assert_int_equal(tstat(&e, "pmtubad"), 2);
 	assert_int_equal(tstat(&e, "pmtuchange"), 0);
 	assert_int_equal(tinfo(fd).ti.tcpi_snd_mss, TS_MSS);
 	expect_nothing(&e);

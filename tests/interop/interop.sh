@@ -10,12 +10,13 @@
 #
 # Needs root (exit 77, meson's "skipped", otherwise, saying why).  Prints
 # one "ok N - what" / "not ok N - what" line per check and exits 1 if any
-# failed.  Cases: ping perf echo http wrk impair pcap (default: all).
+# failed.  Cases: ping perf echo http wrk impair pcap cores perfcores link
+# (default: all).
 # RUMPNET_INTEROP=0 skips it.
 set -uo pipefail
 B=$(cd "${1:-build}" && pwd)
 shift || true
-cases=${*:-ping perf echo http wrk impair pcap cores link}
+cases=${*:-ping perf echo http wrk impair pcap cores perfcores link}
 
 skip() { echo "1..0 # SKIP $*"; exit 77; }
 [ "${RUMPNET_INTEROP:-1}" != 0 ] || skip "RUMPNET_INTEROP=0 (.ci/run runs it in the default configuration only)"
@@ -249,6 +250,47 @@ case_cores() {
 	grep -E '^rumpnet-httpd: core [01]: [0-9]+ conn' "$LAST_LOG" | sed 's/^/# /'
 	check "both httpd instances served" bash -c \
 		"grep -qE '^rumpnet-httpd: core 0: [1-9][0-9]* connections' '$LAST_LOG' && grep -qE '^rumpnet-httpd: core 1: [1-9][0-9]* connections' '$LAST_LOG'"
+}
+
+# perfcores: rumpnet-perf --cores 0,1 as the server of a Linux client
+# and as the client of a Linux server, on the two-queue af_packet port:
+# every transaction checked by the client, and each instance carried
+# connections of its own
+case_perfcores() {
+	local eal2="--no-huge --no-shconf --no-pci -m 512 --log-level=*:error --vdev=net_af_packet0,iface=$VR,qpairs=2"
+	local t rc
+	start "$B/apps/rumpnet-perf" server --dpdk "$eal2" --port net_af_packet0 \
+		--addr 198.18.1.2/24 --cores 0,1 --duration 60
+	for t in crr rr; do
+		inl "$B/apps/rumpnet-perf" client --stack linux --server 198.18.1.2 \
+			--test $t --conns 16 --duration 2 --quiet >"$work/pc-$t.out" 2>&1
+		rc=$?
+		tail -n 1 "$work/pc-$t.out" | sed 's/^/# /'
+		check "Linux client, $t, 16 connections -> rumpnet-perf server --cores 0,1" \
+			bash -c "[ $rc -eq 0 ] && tail -n 1 '$work/pc-$t.out' | grep -q '^{'"
+	done
+	stop_all
+	grep -E '^rumpnet-perf: core [01]: server: ' "$LAST_LOG" | sed 's/^/# /'
+	check "both server instances accepted connections" bash -c \
+		"grep -qE '^rumpnet-perf: core 0: server: [1-9][0-9]* conn' '$LAST_LOG' && grep -qE '^rumpnet-perf: core 1: server: [1-9][0-9]* conn' '$LAST_LOG'"
+
+	ip netns exec "$L" "$B/apps/rumpnet-perf" server --stack linux --quiet \
+		>"$work/linux-server2.log" 2>&1 &
+	pids+=($!)
+	sleep 0.5
+	for t in crr rr; do
+		inr "$B/apps/rumpnet-perf" client --dpdk "$eal2" --port net_af_packet0 \
+			--addr 198.18.1.2/24 --cores 0,1 --server 198.18.1.1 --test $t \
+			--conns 8 --duration 2 >"$work/pcc-$t.out" 2>&1
+		rc=$?
+		grep -E '^rumpnet-perf: core [01]: ' "$work/pcc-$t.out" | sed 's/^/# /'
+		tail -n 1 "$work/pcc-$t.out" | sed 's/^/# /'
+		check "rumpnet-perf client --cores 0,1, $t, 8 connections each -> Linux server" \
+			bash -c "[ $rc -eq 0 ] && tail -n 1 '$work/pcc-$t.out' | grep -q '^{'"
+		check "both client instances completed transactions ($t)" bash -c \
+			"grep -qE '^rumpnet-perf: core 0: [1-9]' '$work/pcc-$t.out' && grep -qE '^rumpnet-perf: core 1: [1-9]' '$work/pcc-$t.out'"
+	done
+	stop_all
 }
 
 # link: the port's link goes down and up again (a net_tap port: af_packet

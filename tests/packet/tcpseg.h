@@ -104,16 +104,29 @@ tenv_advance(struct tenv *e, uint64_t ms)
 	tenv_settle(e);
 }
 
-/* tenv_up0: the instance and the tap, the clock still at 0. */
+/*
+ * tenv_up0_limits: the instance and the tap, the clock still at 0; the
+ * instance's mbuf_limit, cluster_limit and socket_limit from lim (NULL:
+ * the defaults).
+ */
 static inline void
-tenv_up0(struct tenv *e)
+tenv_up0_limits(struct tenv *e, const struct rump_kernel_config *lim)
 {
+	struct rump_kernel_config cfg;
 	uint8_t f[TS_FRAME_MAX];
 	size_t len;
 
 	memset(e, 0, sizeof(*e));
 	assert_int_equal(rump_bus_create(NULL, &e->bus), 0);
-	e->k = th_kernel(pkt_mode(), RUMP_CLOCK_VIRTUAL, 1);
+	rump_kernel_config_default(&cfg);
+	cfg.softint_mode = pkt_mode();
+	cfg.clock = RUMP_CLOCK_VIRTUAL;
+	if (lim != NULL) {
+		cfg.mbuf_limit = lim->mbuf_limit;
+		cfg.cluster_limit = lim->cluster_limit;
+		cfg.socket_limit = lim->socket_limit;
+	}
+	assert_int_equal(rump_kernel_create(&cfg, &e->k), 0);
 	assert_int_equal(rump_bus_tap_open(e->bus, ts_peer_mac, &e->tap), 0);
 	assert_int_equal(rump_bus_attach(e->bus, e->k, "bus0", ts_stack_mac,
 	    &e->ifx), 0);
@@ -128,6 +141,13 @@ tenv_up0(struct tenv *e)
 		assert_int_equal(f[12] << 8 | f[13], 0x0806);
 	(void)rump_thread_unbind();	/* after a failed test */
 	assert_int_equal(rump_thread_bind(e->k), 0);
+}
+
+/* tenv_up0: the instance and the tap, the clock still at 0. */
+static inline void
+tenv_up0(struct tenv *e)
+{
+	tenv_up0_limits(e, NULL);
 }
 
 /*

@@ -478,8 +478,10 @@ cub_loss(struct cub *c, unsigned num, unsigned den)
 	assert_true(ndup >= 3);
 	tenv_advance(&c->e, c->rtt);
 	for (unsigned i = 1; i <= ndup; i++) {
-		if (i == 3) {
+		/* FlightSize without what limited transmit sends (RFC 5681 3.2) */
+		if (i == 1)
 			flight = c->max - c->una;
+		if (i == 3) {
 			cwnd = tinfo(c->fd).snd_cwnd_bytes;
 			recover = c->max;
 		}

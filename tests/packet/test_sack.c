@@ -366,11 +366,12 @@ sack_segs(struct peer *p, uint32_t s0, unsigned from, unsigned to)
 /*
  * Segment 0 of 10 lost.  Duplicate ACKs 1 and 2 (SACKing 1, then 1-2)
  * send a new segment each (RFC 3042); the third, SACKing 1-3, enters
- * recovery (RFC 6675 5): segment 0 again at once.  ssthresh = 12 segments
- * of flight / 2 = 6 = RecoverFS / 2.  While pipe is above ssthresh, PRR
- * (RFC 6937 3) lets half of what is delivered go, whole segments only:
- * nothing on the next two ACKs; at pipe = ssthresh nothing either; below
- * it PRR-SSRB sends one segment per ACK (12, then 13).  The ACK of
+ * recovery (RFC 6675 5): segment 0 again at once.  ssthresh = the 10
+ * segments of flight, without the 2 limited transmit sent (RFC 6675 5
+ * (4.2)), / 2 = 5; RecoverFS = 12.  While pipe is above ssthresh, PRR
+ * (RFC 6937 3) lets 5/12 of what is delivered go, whole segments only:
+ * nothing on the next three ACKs; at pipe = ssthresh nothing either;
+ * below it PRR-SSRB sends one segment per ACK (12).  The ACK of
  * everything up to the recovery point ends recovery with cwnd = ssthresh.
  */
 static void
@@ -396,19 +397,18 @@ test_sack_recovery_prr(void **state)
 	expect_nothing(&e);
 	i = tinfo(fd);
 	assert_int_equal(i.ti.tcpi_ca_state, 3);
-	assert_int_equal(i.snd_ssthresh_bytes, 6 * SEG);
+	assert_int_equal(i.snd_ssthresh_bytes, 5 * SEG);
 	assert_int_equal(i.ti.tcpi_sacked, 3);
-	sack_segs(&p, s0, 1, 5);		/* pipe 8: 1/2 segment due */
+	sack_segs(&p, s0, 1, 5);		/* pipe 8: 2 * 5/12 due, 1 out */
 	expect_nothing(&e);
-	sack_segs(&p, s0, 1, 6);		/* pipe 7: 1 1/2 due, 1 out */
+	sack_segs(&p, s0, 1, 6);		/* pipe 7: 3 * 5/12 */
 	expect_nothing(&e);
-	sack_segs(&p, s0, 1, 7);		/* pipe 6 = ssthresh */
+	sack_segs(&p, s0, 1, 7);		/* pipe 6: 4 * 5/12 */
 	expect_nothing(&e);
-	sack_segs(&p, s0, 1, 8);		/* pipe 5: PRR-SSRB */
+	sack_segs(&p, s0, 1, 8);		/* pipe 5 = ssthresh */
+	expect_nothing(&e);
+	sack_segs(&p, s0, 1, 9);		/* pipe 4: PRR-SSRB */
 	expect_at(&p, s0 + 12 * SEG, SEG);
-	expect_nothing(&e);
-	sack_segs(&p, s0, 1, 9);
-	expect_at(&p, s0 + 13 * SEG, SEG);
 	expect_nothing(&e);
 	assert_int_equal(tstat(&e, "sackrecovery"), 1);
 	assert_int_equal(tstat(&e, "sackrexmit"), 1);
@@ -420,10 +420,10 @@ test_sack_recovery_prr(void **state)
 	    0);
 	i = tinfo(fd);
 	assert_int_equal(i.ti.tcpi_ca_state, 0);
-	assert_int_equal(i.snd_cwnd_bytes, 6 * SEG);
+	assert_int_equal(i.snd_cwnd_bytes, 5 * SEG);
 	assert_int_equal(i.ti.tcpi_sacked, 0);
-	/* 2 in flight, cwnd 6: 4 new segments */
-	for (unsigned k = 14; k < 18; k++)
+	/* 1 in flight, cwnd 5: 4 new segments */
+	for (unsigned k = 13; k < 17; k++)
 		expect_at(&p, s0 + k * SEG, SEG);
 	expect_nothing(&e);
 	finish(&e, &p, fd);
@@ -881,6 +881,49 @@ test_tlp_probe_dsacked(void **state)
 	finish(&e, &p, fd);
 }
 
+/*
+ * One segment in flight: PTO = 2 * SRTT + WCDelAckT = 220 ms comes after
+ * the RTO (200 ms after the send here), so the probe goes in the RTO's
+ * place, a tick before it (RFC 8985 7.2): the segment again, counted as
+ * a probe and not a timeout, the window untouched.  The probe re-arms
+ * the RTO in full: with still no ACK, the timeout comes one RTO after
+ * the probe, and only then is the window cut.
+ */
+static void
+test_tlp_at_rto_one_segment(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint32_t s0, cwnd;
+	uint64_t rto;
+	int fd;
+
+	(void)state;
+	fd = sack_open_rack(&e, &p, PO_ALL | PO_SACKOK, true);
+	rto = tinfo(fd).ti.tcpi_rto / 1000;
+	assert_true(pto_ms(fd) + 200 > rto);
+	cwnd = tinfo(fd).snd_cwnd_bytes;
+	s0 = send_segs(&p, fd, 1, 1);
+	tenv_advance(&e, rto - 2);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	expect_at(&p, s0, SEG);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "tlpprobe"), 1);
+	assert_int_equal(tstat(&e, "tlprexmit"), 1);
+	assert_int_equal(tstat(&e, "rexmttimeo"), 0);
+	assert_int_equal(tinfo(fd).snd_cwnd_bytes, cwnd);
+	tenv_advance(&e, rto - 1);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	expect_at(&p, s0, SEG);
+	assert_int_equal(tstat(&e, "rexmttimeo"), 1);
+	assert_int_equal(tstat(&e, "tlpprobe"), 1);
+	assert_int_equal(tinfo(fd).snd_cwnd_bytes, SEG);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + SEG, p.win, PO_AUTO, NULL, 0);
+	finish(&e, &p, fd);
+}
+
 int
 main(void)
 {
@@ -902,6 +945,7 @@ main(void)
 		cmocka_unit_test(test_rack_resend_after_new_data),
 		cmocka_unit_test(test_tlp_probe_repairs),
 		cmocka_unit_test(test_tlp_probe_dsacked),
+		cmocka_unit_test(test_tlp_at_rto_one_segment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

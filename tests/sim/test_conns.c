@@ -377,14 +377,21 @@ crr_check_counters(struct sim *s, const struct crr *c)
 	}
 	assert_int_equal(sim_stat(s, 0, "tcp.connattempt"), c->nconns);
 	assert_int_equal(sim_stat(s, 0, "tcp.connects"), c->nconns);
-	assert_int_equal(sim_stat_sum(s, "tcp.conndrops"), 0);
 	assert_int_equal(sim_stat_sum(s, "tcp.timeoutdrop"), 0);
 	if (c->abort_every == 0) {
+		assert_int_equal(sim_stat_sum(s, "tcp.conndrops"), 0);
 		assert_int_equal(sim_stat(s, 1, "tcp.connects"), c->nconns);
 		assert_int_equal(sim_stat_sum(s, "tcp.drops"), 0);
 		return;
 	}
-	/* an abort is a drop with a reset (RFC 9293 3.10.5) */
+	/*
+	 * An abort is a drop with a reset (RFC 9293 3.10.5).  With loss,
+	 * the reset can reach the server's end while it is still in
+	 * SYN-RECEIVED (the handshake's last ACK and the request lost):
+	 * that embryo goes (3.10.7.4), counted as a connection drop.
+	 */
+	assert_true(sim_stat(s, 0, "tcp.conndrops") == 0);
+	assert_true(sim_stat(s, 1, "tcp.conndrops") <= (uint64_t)c->aborted);
 	assert_int_equal(c->aborted, (c->nconns + c->abort_every - 2) /
 	    c->abort_every);
 	assert_int_equal(sim_stat(s, 0, "tcp.drops"), c->aborted);

@@ -1220,6 +1220,80 @@ test_real_clock(void **state)
 	end(k);
 }
 
+/*
+ * A real clock whose wheel is behind: no hardclock thread and nothing
+ * ticked for 30 ms (a host that did not run the clock thread for a while;
+ * valgrind does that).  callout_reset() counts from the wheel, so a
+ * 10-tick callout is already overdue when armed; callout_reset_clock()
+ * counts from the clock.  A cv_timedwait() (SO_RCVTIMEO and every timed
+ * sleep) armed then sleeps its whole timeout once ticking resumes,
+ * instead of returning at the first catch-up tick.
+ */
+static _Atomic bool ticker_stop;
+
+static void
+body_ticker(struct bthread *bt)
+{
+	(void)bt;
+	while (!atomic_load(&ticker_stop)) {
+		rump_schedule();
+		rump_intr_tick();
+		rump_unschedule();
+		th_sleep_ms(1);
+	}
+}
+
+static void
+test_real_clock_late_wheel(void **state)
+{
+	struct rump_kernel_config cfg;
+	struct rump_kernel *k = NULL;
+	struct bthread bt, tick;
+	struct realco c1, c2;
+	struct tw tw;
+	uint64_t now;
+
+	rump_kernel_config_default(&cfg);
+	cfg.softint_mode = test_mode(state);
+	cfg.clock = RUMP_CLOCK_REAL;
+	cfg.clock_thread = false;
+	assert_int_equal(rump_kernel_create(&cfg, &k), 0);
+	assert_int_equal(rump_thread_bind(k), 0);
+	th_sleep_ms(30);
+
+	memset(&c1, 0, sizeof(c1));
+	memset(&c2, 0, sizeof(c2));
+	rump_schedule();
+	callout_init(&c1.rc_c, CALLOUT_MPSAFE);
+	callout_init(&c2.rc_c, CALLOUT_MPSAFE);
+	now = ticks(k);
+	callout_reset(&c1.rc_c, 10, realco_fire, &c1);
+	callout_reset_clock(&c2.rc_c, 10, realco_fire, &c2);
+	assert_true(c1.rc_c.c_time < now);
+	assert_true(c2.rc_c.c_time >= now + 10);
+	assert_true(c2.rc_c.c_time <= ticks(k) + 10);
+	(void)callout_stop(&c1.rc_c);
+	(void)callout_stop(&c2.rc_c);
+	callout_destroy(&c1.rc_c);
+	callout_destroy(&c2.rc_c);
+	rump_unschedule();
+
+	tw_setup(&tw, 10, 0);
+	now = ticks(k);
+	bthread_start(&bt, k, BT_BOUND, body_timedwait, &tw);
+	tw_wait_asleep(&tw, 1);
+	atomic_store(&ticker_stop, false);
+	bthread_start(&tick, k, 0, body_ticker, NULL);
+	assert_true(th_wait_until(atomic_load(&tw.tw_done1), BT_WAIT_MS));
+	assert_int_equal(atomic_load(&tw.tw_ret1), EWOULDBLOCK);
+	assert_true(atomic_load(&tw.tw_tick1) >= now + 10);
+	atomic_store(&ticker_stop, true);
+	bthread_join(&tick);
+	bthread_join(&bt);
+	tw_teardown(&tw);
+	end(k);
+}
+
 #define BOTH_MODES(f)							\
 	{ #f "_inline", f, NULL, unbind_teardown, &mode_inline },	\
 	{ #f "_threads", f, NULL, unbind_teardown, &mode_threads }
@@ -1249,6 +1323,7 @@ main(void)
 		BOTH_MODES(test_timedwait_times_out),
 		BOTH_MODES(test_timedwait_signalled),
 		BOTH_MODES(test_real_clock),
+		BOTH_MODES(test_real_clock_late_wheel),
 	};
 
 	th_filter();

@@ -430,6 +430,8 @@ dpdk_merge_stats(struct dpdk_softc *sc)
 	if_count(ifp, IFC_IQDROPS, (st.imissed - old->imissed) +
 	    (st.rx_nombuf - old->rx_nombuf));
 	if_count(ifp, IFC_OERRORS, st.oerrors - old->oerrors);
+	/* frames the host half could not send: no rte_mbuf, PMD full */
+	if_count(ifp, IFC_OQDROPS, st.tx_dropped - old->tx_dropped);
 	*old = st;
 }
 
