@@ -259,6 +259,12 @@ struct sim {
 	int bound;			/* host the test thread is bound to */
 	uint64_t now;			/* virtual ns, the same on every clock */
 	bool active;			/* the last tick moved a frame */
+	/*
+	 * sim_run() also runs the pass once now reaches wake (0: never),
+	 * for a test whose flows act at times of their own (start late,
+	 * give up); the pass sets it again each time.
+	 */
+	uint64_t wake;
 	/* figures for the report */
 	uint64_t ticks, idle_ticks, passes, settles, spins;
 	/* a tap of the test's (sim_tap_open()), read as the bus settles */
@@ -757,8 +763,9 @@ sim_down(struct sim *s)
 /*
  * sim_run: pass(s, arg) and a tick, until pass returns false (all done);
  * the pass is skipped after a tick that moved no frame, as nothing can
- * have changed for a socket.  Past limit_ns of virtual time the test
- * fails, after dump(s, arg) says where every flow stands.  With
+ * have changed for a socket, unless s->wake has come.  Past limit_ns of
+ * virtual time the test fails, after dump(s, arg) says where every flow
+ * stands.  With
  * SIM_TRACE=<ms> in the environment, dump() every <ms> of virtual time;
  * with SIM_VERBOSE, every non-zero counter at the end.
  */
@@ -777,7 +784,8 @@ sim_run(struct sim *s, bool (*pass)(struct sim *, void *),
 			dump(s, arg);
 			next = s->now + trace;
 		}
-		if (s->active) {
+		if (s->active || (s->wake != 0 && s->now >= s->wake)) {
+			s->wake = 0;
 			s->passes++;
 			if (!pass(s, arg))
 				break;
@@ -948,6 +956,14 @@ struct sim_end {
 	uint64_t e_txtotal, e_sent, e_txbase;
 	uint64_t e_rxtotal, e_rcvd, e_rxbase;
 	struct sim_csum e_tx, e_rx;
+	size_t e_iomax;			/* bytes per send()/recv(), 0: SIM_IO_MAX */
+	/*
+	 * The peer may abort (a reset): then ECONNRESET, EPIPE or ETIMEDOUT
+	 * (keepalive) from send() or recv() ends this end (e_err) instead
+	 * of failing the test; what it received is still checked.
+	 */
+	bool e_resetok;
+	int e_err;
 };
 
 /*
@@ -1020,17 +1036,35 @@ sim_flow_error(struct sim *s, const struct sim_end *e, int idx,
 	fail();
 }
 
+static inline size_t
+sim_end_iomax(const struct sim_end *e)
+{
+	return e->e_iomax != 0 ? MIN(e->e_iomax, SIM_IO_MAX) : SIM_IO_MAX;
+}
+
+/* whether err (not EAGAIN) ends e for good: a reset it was told of */
+static inline bool
+sim_end_reset(struct sim_end *e, int err)
+{
+	if (!e->e_resetok || (err != ECONNRESET && err != EPIPE &&
+	    err != ETIMEDOUT))
+		return false;
+	e->e_err = err;
+	return true;
+}
+
 /* send what fits */
 static inline void
 sim_end_send(struct sim *s, struct sim_end *e, int idx, const char *who)
 {
-	while (e->e_sent < e->e_txtotal) {
-		size_t n = (size_t)MIN(e->e_txtotal - e->e_sent, SIM_IO_MAX);
+	while (e->e_sent < e->e_txtotal && e->e_err == 0) {
+		size_t n = (size_t)MIN(e->e_txtotal - e->e_sent,
+		    sim_end_iomax(e));
 		const uint8_t *p = sim_pat_at(e->e_txbase, e->e_sent);
 		ssize_t r = rump_sys_send(e->e_fd, p, n, 0);
 
 		if (r < 0) {
-			if (errno != EAGAIN)
+			if (errno != EAGAIN && !sim_end_reset(e, errno))
 				sim_flow_error(s, e, idx, who, "send", errno);
 			return;
 		}
@@ -1048,10 +1082,11 @@ sim_end_recv(struct sim *s, struct sim_end *e, const struct sim_end *peer,
 	for (;;) {
 		ssize_t r;
 
-		if (e->e_eof)
+		if (e->e_eof || e->e_err != 0)
 			return;
-		if ((r = rump_sys_recv(e->e_fd, sim_rbuf, SIM_IO_MAX, 0)) < 0) {
-			if (errno != EAGAIN)
+		if ((r = rump_sys_recv(e->e_fd, sim_rbuf, sim_end_iomax(e),
+		    0)) < 0) {
+			if (errno != EAGAIN && !sim_end_reset(e, errno))
 				sim_flow_error(s, e, idx, who, "recv", errno);
 			return;
 		}
