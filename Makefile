@@ -29,6 +29,11 @@
 #   make fuzz         build the libFuzzer targets of tests/fuzz with clang
 #                     in build-fuzz (ASan, UBSan, checksums not checked)
 #                     and run each for FUZZ_SECONDS (default 60)
+#   make soak         tests/sim/soak in BUILD: rounds of random TCP and UDP
+#                     workloads between instances on the impaired bus
+#                     (virtual time), every byte, counter and pool checked,
+#                     for SOAK_SECONDS of wall-clock time (default 3600);
+#                     SOAK_SEED=n repeats a run (it prints its seed)
 #   make BUILD=dir MESON_OPTS="-Dlocks=up" check    another configuration
 BUILD ?= build
 MESON_OPTS ?=
@@ -37,10 +42,12 @@ LOSSBENCH_OPTS ?=
 BENCH_DURATION ?= 5
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = frame tcp api reass
+SOAK_SECONDS ?= 3600
+SOAK_SEED ?=
 BENCH_REPEAT ?= 3
 
 .PHONY: all deps build run check check-valgrind bench bench-matrix bench-scale bench-kern bench-udp \
-	bench-tcp bench-loss fuzz clean
+	bench-tcp bench-loss fuzz soak clean
 
 all: build
 
@@ -105,6 +112,14 @@ fuzz: deps
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 	ninja -C build-fuzz $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%) >/dev/null
 	scripts/fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# a sanitizer build's findings abort the run (as in the meson tests)
+soak: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) tests/sim/soak
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		$(BUILD)/tests/sim/soak --seconds $(SOAK_SECONDS) \
+		$(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 clean:
 	rm -rf build build-*

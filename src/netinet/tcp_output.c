@@ -638,8 +638,14 @@ again:
 	return 0;
 
 send:
-	if (len > 0 && tcp_timer_armed(tp, TCPT_PERSIST) &&
-	    !(tp->t_flags & TF_FORCEDATA)) {
+	/*
+	 * Data into an open window ends persist, even when the persist
+	 * timer forced it out (a small window that SWS avoidance held
+	 * back): it is in flight, and the retransmission timer (armed
+	 * below, RFC 6298 5.1) must resend it if it or its ACK is lost.
+	 * Only a probe of a zero window stays in persist.
+	 */
+	if (len > 0 && !zwprobe && tcp_timer_armed(tp, TCPT_PERSIST)) {
 		tcp_timer_disarm(tp, TCPT_PERSIST);
 		tp->t_persistprobes = 0;
 	}

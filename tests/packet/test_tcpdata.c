@@ -1374,6 +1374,55 @@ test_snd_sws_avoidance(void **state)
 }
 
 /*
+ * The override (persist) timeout sends the small window that sender SWS
+ * avoidance held back; that is data in flight like any other.  When it
+ * or its ACK is lost, the retransmission timer sends it again one RTO
+ * later (RFC 6298 5.1: the timer runs while data is outstanding).  Found
+ * by the soak run: the persist timer stayed armed instead, and as the
+ * window was full it had nothing to send, so the connection stalled
+ * until tcp.persistdrop dropped it a quarter of an hour later.
+ */
+static void
+test_snd_sws_override_lost(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	unsigned rto;
+	int fd;
+
+	(void)state;
+	fd = conn_up(&e, &p, PO_MSS | PO_TS);
+	write_5000(&p, fd);
+	p.win = 0;
+	peer_ack(&p);
+	stack_write(fd, stream(5000), 5000);
+	rto = rto_ms(fd);
+	p.win = 10;
+	peer_ack(&p);
+	expect_nothing(&e);
+	tenv_advance(&e, rto);
+	expect_sdata(&p, 5000, 10, false);
+	/* lost: the peer never sees it; the same 10 bytes, one RTO later */
+	p.rcv_nxt -= 10;
+	rto = rto_ms(fd);
+	tenv_advance(&e, rto - 1);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	expect_sdata(&p, 5000, 10, false);
+	assert_int_equal(tstat(&e, "rexmttimeo"), 1);
+	assert_int_equal(tstat(&e, "sndrexmitpack"), 1);
+	assert_int_equal(tstat(&e, "sndprobe"), 0);
+	/* its ACK opens the window: new data goes on from there (slow start) */
+	p.win = 65535;
+	peer_ack(&p);
+	expect_sdata(&p, 5010, MSS_TS, false);
+	expect_nothing(&e);
+	assert_int_equal(tinfo(fd).bytes_acked, 5010);
+	conn_abort(&p, fd);
+	tenv_down(&e);
+}
+
+/*
  * The send window is taken only from segments not older than the
  * one that set it (RFC 9293 3.10.7.4 fifth step: SND.WL1 < SEG.SEQ, or
  * SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK): the peer closes its window
@@ -2899,6 +2948,7 @@ main(void)
 		cmocka_unit_test(test_snd_zero_window_resume),
 		cmocka_unit_test(test_snd_nagle),
 		cmocka_unit_test(test_snd_sws_avoidance),
+		cmocka_unit_test(test_snd_sws_override_lost),
 		cmocka_unit_test(test_snd_window_from_old_segment),
 		cmocka_unit_test(test_snd_mss_respected),
 		cmocka_unit_test(test_delack_piggyback),

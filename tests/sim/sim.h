@@ -42,7 +42,9 @@
  * while it reads, so it waits for the receive thread's burst and the
  * softnet run that follows it (inline mode), or the softint thread's
  * (threads mode).  If the numbers are the same on both sides of the
- * barrier, no frame was being processed: k is quiet.
+ * barrier, no frame was being processed: k is quiet.  The other
+ * instances' counts are those of their own last settle, all read afresh
+ * when a settle looks in vain a few times (sim_settle() says why).
  *
  * Repeating: in the inline softint mode a run repeats exactly for a seed
  * (virtual time, every counter), in any build, under load (sim_calm()
@@ -259,6 +261,12 @@ struct sim {
 	int bound;			/* host the test thread is bound to */
 	uint64_t now;			/* virtual ns, the same on every clock */
 	bool active;			/* the last tick moved a frame */
+	/*
+	 * sim_run() also runs the pass once now reaches wake (0: never),
+	 * for a test whose flows act at times of their own (start late,
+	 * give up); the pass sets it again each time.
+	 */
+	uint64_t wake;
 	/* figures for the report */
 	uint64_t ticks, idle_ticks, passes, settles, spins;
 	/* a tap of the test's (sim_tap_open()), read as the bus settles */
@@ -493,7 +501,32 @@ sim_backoff(unsigned n)
 	nanosleep(&ts, NULL);
 }
 
-/* wait until instance i has received and processed what is due on it */
+/*
+ * Every instance's count of frames taken, read afresh (each behind its
+ * own barrier), for when the counts of the others' last settles are out
+ * of date (see sim_settle()).
+ */
+static inline void
+sim_taken_all(struct sim *s)
+{
+	for (int j = 0; j < s->nhost; j++)
+		s->taken[j] = sim_taken_now(s, j);
+}
+
+/*
+ * Wait until instance i has received and processed what is due on it.
+ *
+ * The balance counts the other instances' frames as of their own last
+ * settle.  One may have taken a frame since: the soak run (tests/sim/
+ * soak.c) caught, in the threads softint mode, an instance whose clock
+ * move made two frames due on it while the pending count before and after
+ * the move came out the same, so that its settle was skipped (why the
+ * count did not drop is not found yet); it took them while the next
+ * instance settled, whose balance then stayed short by two for good
+ * ("does not settle: delivered X taken X-2", the rare failure of the sim
+ * suite).  So a settle that has looked a few times in vain reads every
+ * instance's count afresh.
+ */
 static inline void
 sim_settle(struct sim *s, int i)
 {
@@ -505,6 +538,8 @@ sim_settle(struct sim *s, int i)
 	for (;;) {
 		/* the receive thread was woken just now: let it start */
 		sim_backoff(n++);
+		if (n > 4)
+			sim_taken_all(s);
 		sim_fp(s, i, &a);
 		if (a.delivered == a.taken + a.pending) {
 			sim_fp(s, i, &b);
@@ -749,8 +784,9 @@ sim_down(struct sim *s)
 /*
  * sim_run: pass(s, arg) and a tick, until pass returns false (all done);
  * the pass is skipped after a tick that moved no frame, as nothing can
- * have changed for a socket.  Past limit_ns of virtual time the test
- * fails, after dump(s, arg) says where every flow stands.  With
+ * have changed for a socket, unless s->wake has come.  Past limit_ns of
+ * virtual time the test fails, after dump(s, arg) says where every flow
+ * stands.  With
  * SIM_TRACE=<ms> in the environment, dump() every <ms> of virtual time;
  * with SIM_VERBOSE, every non-zero counter at the end.
  */
@@ -769,7 +805,8 @@ sim_run(struct sim *s, bool (*pass)(struct sim *, void *),
 			dump(s, arg);
 			next = s->now + trace;
 		}
-		if (s->active) {
+		if (s->active || (s->wake != 0 && s->now >= s->wake)) {
+			s->wake = 0;
 			s->passes++;
 			if (!pass(s, arg))
 				break;
@@ -940,6 +977,14 @@ struct sim_end {
 	uint64_t e_txtotal, e_sent, e_txbase;
 	uint64_t e_rxtotal, e_rcvd, e_rxbase;
 	struct sim_csum e_tx, e_rx;
+	size_t e_iomax;			/* bytes per send()/recv(), 0: SIM_IO_MAX */
+	/*
+	 * The peer may abort (a reset): then ECONNRESET, EPIPE or ETIMEDOUT
+	 * (keepalive) from send() or recv() ends this end (e_err) instead
+	 * of failing the test; what it received is still checked.
+	 */
+	bool e_resetok;
+	int e_err;
 };
 
 /*
@@ -1012,17 +1057,35 @@ sim_flow_error(struct sim *s, const struct sim_end *e, int idx,
 	fail();
 }
 
+static inline size_t
+sim_end_iomax(const struct sim_end *e)
+{
+	return e->e_iomax != 0 ? MIN(e->e_iomax, SIM_IO_MAX) : SIM_IO_MAX;
+}
+
+/* whether err (not EAGAIN) ends e for good: a reset it was told of */
+static inline bool
+sim_end_reset(struct sim_end *e, int err)
+{
+	if (!e->e_resetok || (err != ECONNRESET && err != EPIPE &&
+	    err != ETIMEDOUT))
+		return false;
+	e->e_err = err;
+	return true;
+}
+
 /* send what fits */
 static inline void
 sim_end_send(struct sim *s, struct sim_end *e, int idx, const char *who)
 {
-	while (e->e_sent < e->e_txtotal) {
-		size_t n = (size_t)MIN(e->e_txtotal - e->e_sent, SIM_IO_MAX);
+	while (e->e_sent < e->e_txtotal && e->e_err == 0) {
+		size_t n = (size_t)MIN(e->e_txtotal - e->e_sent,
+		    sim_end_iomax(e));
 		const uint8_t *p = sim_pat_at(e->e_txbase, e->e_sent);
 		ssize_t r = rump_sys_send(e->e_fd, p, n, 0);
 
 		if (r < 0) {
-			if (errno != EAGAIN)
+			if (errno != EAGAIN && !sim_end_reset(e, errno))
 				sim_flow_error(s, e, idx, who, "send", errno);
 			return;
 		}
@@ -1040,10 +1103,11 @@ sim_end_recv(struct sim *s, struct sim_end *e, const struct sim_end *peer,
 	for (;;) {
 		ssize_t r;
 
-		if (e->e_eof)
+		if (e->e_eof || e->e_err != 0)
 			return;
-		if ((r = rump_sys_recv(e->e_fd, sim_rbuf, SIM_IO_MAX, 0)) < 0) {
-			if (errno != EAGAIN)
+		if ((r = rump_sys_recv(e->e_fd, sim_rbuf, sim_end_iomax(e),
+		    0)) < 0) {
+			if (errno != EAGAIN && !sim_end_reset(e, errno))
 				sim_flow_error(s, e, idx, who, "recv", errno);
 			return;
 		}
