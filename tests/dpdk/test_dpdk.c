@@ -1029,6 +1029,27 @@ test_dispatch_two_instances(void **state)
  *     hands to that instance's own queue;
  *   - frames not of one flow reach both instances (below).
  */
+/* Two new instances k[0..1] on queue pairs 0 and 1 of port, with its RSS. */
+static void
+rss_attach(const char *port, struct rump_kernel **k, unsigned *ifx)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		struct rump_kernel_config kc;
+		struct rump_dpdk_config dc;
+
+		rump_kernel_config_default(&kc);
+		kc.softint_mode = mode;
+		kc.clock_thread = false;
+		assert_int_equal(rump_kernel_create(&kc, &k[i]), 0);
+		rump_dpdk_config_default(&dc);
+		dc.port = port;
+		dc.queue = i;
+		dc.nqueues = 2;
+		dc.rss = true;
+		assert_int_equal(rump_dpdk_attach(k[i], &dc, &ifx[i]), 0);
+	}
+}
+
 static void
 test_rss_port(void **state)
 {
@@ -1047,21 +1068,10 @@ test_rss_port(void **state)
 
 	(void)state;
 	assert_int_equal(rump_dpdk_init(EAL), 0);
+	rss_attach("net_null0", k, ifx);
 	for (unsigned i = 0; i < 2; i++) {
-		struct rump_kernel_config kc;
-		struct rump_dpdk_config dc;
 		struct rump_rss_config rc;
 
-		rump_kernel_config_default(&kc);
-		kc.softint_mode = mode;
-		kc.clock_thread = false;
-		assert_int_equal(rump_kernel_create(&kc, &k[i]), 0);
-		rump_dpdk_config_default(&dc);
-		dc.port = "net_null0";
-		dc.queue = i;
-		dc.nqueues = 2;
-		dc.rss = true;
-		assert_int_equal(rump_dpdk_attach(k[i], &dc, &ifx[i]), 0);
 		assert_int_equal(rump_rss_get(k[i], &rc), 0);
 		assert_int_equal(rc.rss_instance, i);
 		assert_int_equal(rc.rss_ninstances, 2);
@@ -1166,22 +1176,9 @@ test_rss_port(void **state)
 	 * the copies), drop every frame as not for them, and give back
 	 * everything.
 	 */
-	for (unsigned i = 0; i < 2; i++) {
-		struct rump_kernel_config kc;
-		struct rump_dpdk_config dc;
-
-		rump_kernel_config_default(&kc);
-		kc.softint_mode = mode;
-		kc.clock_thread = false;
-		assert_int_equal(rump_kernel_create(&kc, &k[i]), 0);
-		rump_dpdk_config_default(&dc);
-		dc.port = "net_null1";
-		dc.queue = i;
-		dc.nqueues = 2;
-		dc.rss = true;
-		assert_int_equal(rump_dpdk_attach(k[i], &dc, &ifx[i]), 0);
+	rss_attach("net_null1", k, ifx);
+	for (unsigned i = 0; i < 2; i++)
 		assert_int_equal(rump_if_up(k[i], ifx[i]), 0);
-	}
 	for (unsigned i = 0; i < 2; i++) {
 		struct rump_dpdk_stats st;
 
