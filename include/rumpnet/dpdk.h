@@ -119,10 +119,14 @@ struct rump_dpdk_config {
 	 * redirection table filled as the dispatcher's (entry i = i %
 	 * nqueues); each instance receives from its own queue.  EINVAL when
 	 * the PMD has no such RSS (a table of a multiple of 128 entries, a
-	 * 40-byte key, IPv4 TCP and UDP hashing): use dispatch.  Not
-	 * exercised on the machines this was written on, which have no
-	 * RSS-capable port; an ICMP error is then hashed by its addresses
-	 * and may miss the instance of the flow it is about.
+	 * 40-byte key, IPv4 TCP and UDP hashing): use dispatch.  What a NIC
+	 * cannot give its owner is passed on between the instances through
+	 * rings, as dispatch does: an ICMP error (hashed by its addresses)
+	 * to the instance of the flow it quotes; ARP, broadcasts, multicasts
+	 * and anything but IPv4 (on whichever queue the NIC put them) to
+	 * every instance.  Tested with net_null, which takes the table and
+	 * key (read back, they give every flow the dispatcher's owner) but
+	 * receives nothing; no NIC that hashes frames was at hand.
 	 */
 	bool rss;
 };
@@ -156,9 +160,10 @@ struct rump_dpdk_stats {
 					   memory, copied */
 	uint64_t tx_gathered;		/* frames of too many pieces, gathered
 					   into clusters before sending */
-	uint64_t rx_steered;		/* dispatch: frames steered to this
-					   queue pair (broadcast copies too) */
-	uint64_t rx_steer_drops;	/* dispatch: frames for it dropped
+	uint64_t rx_steered;		/* dispatch, rss: frames steered to
+					   this queue pair (broadcast copies
+					   too) */
+	uint64_t rx_steer_drops;	/* dispatch, rss: frames for it dropped
 					   (inbox full, not attached, no
 					   mbuf for a copy) */
 	bool link_up;

@@ -60,29 +60,20 @@ tenv_up_limits(struct tenv *e, unsigned mbufs, unsigned clusters,
 	tenv_advance(e, 1000);
 }
 
-/* The record of pool name of e. */
+/* The record of pool name of e, once e is quiet. */
 static struct rump_pool_stat
 pool(struct tenv *e, const char *name)
 {
-	struct rump_pool_stat st[32];
-	unsigned n = BI_NITEMS(st);
-
 	tenv_settle(e);
-	assert_int_equal(rump_kernel_pool_stats(e->k, st, &n), 0);
-	for (unsigned i = 0; i < n && i < BI_NITEMS(st); i++)
-		if (strcmp(st[i].name, name) == 0)
-			return st[i];
-	fail_msg("no pool %s", name);
-	return st[0];
+	return th_pool(e->k, name);
 }
 
-/* Objects of pool name held now. */
+/* Objects of pool name held now, once e is quiet. */
 static uint64_t
 pool_out(struct tenv *e, const char *name)
 {
-	struct rump_pool_stat st = pool(e, name);
-
-	return st.nget - st.nput;
+	tenv_settle(e);
+	return th_pool_out(e->k, name);
 }
 
 /* Byte off of the peer's stream on connection c. */

@@ -24,6 +24,9 @@
 
 #include <pcap/pcap.h>
 
+#include <rte_ethdev.h>
+
+#include "net/rss.h"
 #include "rumpnet/dpdk.h"
 #include "rumpnet/net.h"
 #include "rumpnet/socket.h"
@@ -304,21 +307,6 @@ test_ping_udp(void **state)
 #define ME_MBUFS 512		/* the sender's mempool */
 #define ME_MORE (256u << 10)	/* sent after the receiver has read */
 
-/* Objects of pool name of k held now. */
-static uint64_t
-pool_held(struct rump_kernel *k, const char *name)
-{
-	struct rump_pool_stat st[32];
-	unsigned n = 32;
-
-	assert_int_equal(rump_kernel_pool_stats(k, st, &n), 0);
-	for (unsigned i = 0; i < n && i < 32; i++)
-		if (strcmp(st[i].name, name) == 0)
-			return st[i].nget - st[i].nput;
-	fail_msg("no pool %s", name);
-	return 0;
-}
-
 /* Read len bytes of the pattern from off on fd (blocking, with timeout). */
 static void
 read_pattern(int fd, uint64_t off, uint64_t len)
@@ -424,8 +412,8 @@ test_mempool_exhaustion(void **state)
 	th_sleep_ms(200);
 	assert_int_equal(rump_thread_unbind(), 0);
 	/* the receiver holds at most the sender's mempool, no more */
-	assert_true(pool_held(p.k[0], "mextpl") > ME_MBUFS / 2);
-	assert_true(pool_held(p.k[0], "mextpl") <= ME_MBUFS);
+	assert_true(th_pool_out(p.k[0], "mextpl") > ME_MBUFS / 2);
+	assert_true(th_pool_out(p.k[0], "mextpl") <= ME_MBUFS);
 	assert_true(stat(p.k[0], "if.dpdk0.ipackets") > 0);
 	assert_int_equal(stat(p.k[0], "if.dpdk0.iqdrops"), 0);
 	assert_true(th_wait_until(stat(p.k[1], "if.dpdk0.oqdrops") > 0,
@@ -1027,6 +1015,188 @@ test_dispatch_two_instances(void **state)
 	}
 }
 
+/*
+ * The port's own RSS (rump_dpdk_config.rss, the path for NICs that have
+ * it) on net_null, the PMD here that takes a redirection table and a key
+ * (it hashes nothing itself, and with no-rx=1 receives nothing).  Two
+ * instances attach its two queue pairs.  The table and key the port then
+ * holds, read back through DPDK, are what a NIC hashes with (Toeplitz of
+ * the addresses and ports, the table entry of the hash's low bits):
+ *   - for 2000 random flows a NIC picks the queue the dispatcher
+ *     (software RSS, dispatch) picks: both paths give a flow one owner;
+ *   - each instance's connect() (to a peer ARP knows statically; the SYN
+ *     goes into the null port) picks ports whose replies such a NIC
+ *     hands to that instance's own queue;
+ *   - frames not of one flow reach both instances (below).
+ */
+static void
+test_rss_port(void **state)
+{
+	enum { NFLOWS = 2000, NCONN = 50 };
+	struct rte_eth_rss_reta_entry64 reta_conf[4];
+	struct rte_eth_rss_conf conf;
+	struct rte_eth_dev_info di;
+	struct rump_kernel *k[2];
+	struct rss_key *rk;
+	uint16_t reta[RSS_RETA_SIZE], sw_reta[RSS_RETA_SIZE];
+	uint8_t key[RSS_KEY_LEN];
+	unsigned ifx[2];
+	uint16_t pid;
+	const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 9, 9 };
+	uint32_t seed = 12345;
+
+	(void)state;
+	assert_int_equal(rump_dpdk_init(EAL), 0);
+	for (unsigned i = 0; i < 2; i++) {
+		struct rump_kernel_config kc;
+		struct rump_dpdk_config dc;
+		struct rump_rss_config rc;
+
+		rump_kernel_config_default(&kc);
+		kc.softint_mode = mode;
+		kc.clock_thread = false;
+		assert_int_equal(rump_kernel_create(&kc, &k[i]), 0);
+		rump_dpdk_config_default(&dc);
+		dc.port = "net_null0";
+		dc.queue = i;
+		dc.nqueues = 2;
+		dc.rss = true;
+		assert_int_equal(rump_dpdk_attach(k[i], &dc, &ifx[i]), 0);
+		assert_int_equal(rump_rss_get(k[i], &rc), 0);
+		assert_int_equal(rc.rss_instance, i);
+		assert_int_equal(rc.rss_ninstances, 2);
+		assert_int_equal(rump_if_addr_add(k[i], ifx[i],
+		    inet_addr("198.18.0.1"), 24), 0);
+		assert_int_equal(rump_if_up(k[i], ifx[i]), 0);
+		assert_int_equal(rump_arp_add(k[i], ifx[i],
+		    inet_addr("198.18.0.2"), peer_mac), 0);
+	}
+
+	/* what the port holds */
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null0", &pid), 0);
+	assert_int_equal(rte_eth_dev_info_get(pid, &di), 0);
+	assert_int_equal(di.reta_size, RSS_RETA_SIZE);
+	memset(reta_conf, 0, sizeof(reta_conf));
+	for (unsigned g = 0; g < RSS_RETA_SIZE / RTE_ETH_RETA_GROUP_SIZE; g++)
+		reta_conf[g].mask = ~0ull;
+	assert_int_equal(rte_eth_dev_rss_reta_query(pid, reta_conf,
+	    RSS_RETA_SIZE), 0);
+	for (unsigned e = 0; e < RSS_RETA_SIZE; e++)
+		reta[e] = reta_conf[e / RTE_ETH_RETA_GROUP_SIZE].reta[e %
+		    RTE_ETH_RETA_GROUP_SIZE];
+	memset(&conf, 0, sizeof(conf));
+	conf.rss_key = key;
+	conf.rss_key_len = sizeof(key);
+	assert_int_equal(rte_eth_dev_rss_hash_conf_get(pid, &conf), 0);
+	assert_int_equal(conf.rss_key_len, RSS_KEY_LEN);
+	assert_true((conf.rss_hf & (RTE_ETH_RSS_NONFRAG_IPV4_TCP |
+	    RTE_ETH_RSS_NONFRAG_IPV4_UDP)) == (RTE_ETH_RSS_NONFRAG_IPV4_TCP |
+	    RTE_ETH_RSS_NONFRAG_IPV4_UDP));
+
+	/* a NIC with that table and key, and the dispatcher, agree */
+	rk = malloc(sizeof(*rk));
+	assert_non_null(rk);
+	rss_key_init(rk, rss_default_key, RSS_KEY_LEN);
+	rss_reta_default(sw_reta, RSS_RETA_SIZE, 2);
+	for (unsigned f = 0; f < NFLOWS; f++) {
+		uint8_t in[RSS_V4_L4_LEN];
+		uint32_t src, dst;
+		uint16_t sp, dp;
+
+		for (unsigned b = 0; b < sizeof(in); b++) {
+			seed = seed * 1103515245u + 12345u;
+			in[b] = (uint8_t)(seed >> 16);
+		}
+		memcpy(&src, in, 4);
+		memcpy(&dst, in + 4, 4);
+		memcpy(&sp, in + 8, 2);
+		memcpy(&dp, in + 10, 2);
+		assert_int_equal(rss_queue(rss_toeplitz(key, RSS_KEY_LEN, in,
+		    sizeof(in)), reta, RSS_RETA_SIZE),
+		    rss_queue(rss_hash_ipv4_l4(rk, src, dst, sp, dp), sw_reta,
+		    RSS_RETA_SIZE));
+	}
+	free(rk);
+
+	/* connect(): the replies (peer to us) land on our own queue */
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(rump_thread_bind(k[i]), 0);
+		for (unsigned c = 0; c < NCONN; c++) {
+			struct sockaddr_in to = { .sin_family = AF_INET,
+			    .sin_port = htons((uint16_t)(7000 + c)),
+			    .sin_addr.s_addr = inet_addr("198.18.0.2") };
+			struct sockaddr_in me;
+			socklen_t len = sizeof(me);
+			struct linger rst = { 1, 0 };
+			uint8_t in[RSS_V4_L4_LEN];
+			int fd = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+
+			assert_true(fd >= 0);
+			assert_int_equal(rump_sys_fcntl(fd, F_SETFL,
+			    O_NONBLOCK), 0);
+			assert_int_equal(rump_sys_connect(fd,
+			    (struct sockaddr *)&to, sizeof(to)), -1);
+			assert_int_equal(errno, EINPROGRESS);
+			assert_int_equal(rump_sys_getsockname(fd,
+			    (struct sockaddr *)&me, &len), 0);
+			/* the reply's header: from the peer to us */
+			memcpy(in, &to.sin_addr.s_addr, 4);
+			memcpy(in + 4, &me.sin_addr.s_addr, 4);
+			memcpy(in + 8, &to.sin_port, 2);
+			memcpy(in + 10, &me.sin_port, 2);
+			assert_int_equal(rss_queue(rss_toeplitz(key,
+			    RSS_KEY_LEN, in, sizeof(in)), reta, RSS_RETA_SIZE),
+			    i);
+			assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET,
+			    SO_LINGER, &rst, sizeof(rst)), 0);
+			assert_int_equal(rump_sys_close(fd), 0);
+		}
+		assert_int_equal(rump_thread_unbind(), 0);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		th_wait_until(rump_kernel_leaks(k[i]) == 0, 5000);
+		th_kernel_destroy(k[i]);
+	}
+
+	/*
+	 * net_null1 receives without end: frames of 64 zero bytes, not
+	 * IPv4 and not for our MAC.  Not being of a flow, each frame is
+	 * kept by the queue pair the NIC put it on and copied to the other
+	 * one's inbox: both instances get both streams (rx_steered counts
+	 * the copies), drop every frame as not for them, and give back
+	 * everything.
+	 */
+	for (unsigned i = 0; i < 2; i++) {
+		struct rump_kernel_config kc;
+		struct rump_dpdk_config dc;
+
+		rump_kernel_config_default(&kc);
+		kc.softint_mode = mode;
+		kc.clock_thread = false;
+		assert_int_equal(rump_kernel_create(&kc, &k[i]), 0);
+		rump_dpdk_config_default(&dc);
+		dc.port = "net_null1";
+		dc.queue = i;
+		dc.nqueues = 2;
+		dc.rss = true;
+		assert_int_equal(rump_dpdk_attach(k[i], &dc, &ifx[i]), 0);
+		assert_int_equal(rump_if_up(k[i], ifx[i]), 0);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		struct rump_dpdk_stats st;
+
+		/* softnet may fall behind the flood: input queue drops too */
+		assert_true(th_wait_until(rump_dpdk_port_stats(k[i], ifx[i],
+		    &st) == 0 && st.rx_steered > 1000 &&
+		    stat(k[i], "if.dpdk0.inotus") > 1000, 5000));
+		assert_int_equal(stat(k[i], "if.dpdk0.ipackets"), 0);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		th_wait_until(rump_kernel_leaks(k[i]) == 0, 5000);
+		th_kernel_destroy(k[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -1041,6 +1211,7 @@ main(void)
 		cmocka_unit_test(test_pcap_port),
 		cmocka_unit_test(test_fibers_both_ends),
 		cmocka_unit_test(test_dispatch_two_instances),
+		cmocka_unit_test(test_rss_port),
 	};
 	int rc;
 	const char *m = getenv("RUMPNET_SOFTINT");
@@ -1051,8 +1222,8 @@ main(void)
 	    (int)getpid());
 	snprintf(pcap_out, sizeof(pcap_out),
 	    "/tmp/rumpnet-test-dpdk-%d-out.pcap", (int)getpid());
-	snprintf(EAL, sizeof(EAL), "%s --vdev=net_pcap0,rx_pcap=%s,tx_pcap=%s",
-	    EAL_BASE, pcap_in, pcap_out);
+	snprintf(EAL, sizeof(EAL), "%s --vdev=net_pcap0,rx_pcap=%s,tx_pcap=%s "
+	    "--vdev=net_null0,no-rx=1 --vdev=net_null1", EAL_BASE, pcap_in, pcap_out);
 	pcap_input_write();
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	/* the ports close: the PMDs let go of what they hold */

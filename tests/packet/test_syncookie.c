@@ -59,20 +59,6 @@ cookie_mss_of(unsigned offer)
 	return cookie_mss[i];
 }
 
-static uint64_t
-pool_out(struct tenv *e, const char *name)
-{
-	struct rump_pool_stat st[32];
-	unsigned n = NELEM(st);
-
-	assert_int_equal(rump_kernel_pool_stats(e->k, st, &n), 0);
-	for (unsigned i = 0; i < n && i < NELEM(st); i++)
-		if (strcmp(st[i].name, name) == 0)
-			return st[i].nget - st[i].nput;
-	fail_msg("no pool %s", name);
-	return 0;
-}
-
 static void
 param(struct tenv *e, const char *name, int v)
 {
@@ -169,7 +155,7 @@ cookie_syn(struct peer *p, bool ecn, bool ece)
 {
 	struct tenv *e = p->e;
 	uint64_t sent = tstat(e, "sc_sent"), n = tstat(e, "syncache");
-	uint64_t cbs = pool_out(e, "tcpcb"), acc = tstat(e, "accepts");
+	uint64_t cbs = th_pool_out(e->k, "tcpcb"), acc = tstat(e, "accepts");
 	const struct tseg *s;
 
 	peer_seg(p, TH_SYN | (ecn ? TH_ECE | TH_CWR : 0), p->snd_nxt, 0,
@@ -180,7 +166,7 @@ cookie_syn(struct peer *p, bool ecn, bool ece)
 	assert_int_equal(s->len, 0);
 	assert_int_equal(tstat(e, "sc_sent"), sent + 1);
 	assert_int_equal(tstat(e, "syncache"), n);
-	assert_int_equal(pool_out(e, "tcpcb"), cbs);
+	assert_int_equal(th_pool_out(e->k, "tcpcb"), cbs);
 	assert_int_equal(tstat(e, "accepts"), acc);
 	return s;
 }
@@ -643,7 +629,7 @@ test_syncookie_forged(void **state)
 	assert_int_equal(tstat(&e, "sc_failed"), failed);
 	assert_int_equal(tstat(&e, "badack"), failed + 1);
 	assert_int_equal(tstat(&e, "sc_recvd"), 0);
-	assert_int_equal(pool_out(&e, "tcpcb"), 2);
+	assert_int_equal(th_pool_out(e.k, "tcpcb"), 2);
 
 	peer_ack(&p);
 	expect_nothing(&e);
@@ -775,7 +761,7 @@ test_syncookie_bound(void **state)
 		assert_int_equal(tstat(&e, "syncache"), MIN(i + 1, LIMIT));
 	}
 	assert_int_equal(tstat(&e, "syncache_peak"), LIMIT);
-	assert_int_equal(pool_out(&e, "tcpcb"), 2 + LIMIT);
+	assert_int_equal(th_pool_out(e.k, "tcpcb"), 2 + LIMIT);
 
 	/* out by the handshake: emb[0] (port 80) */
 	peer_ack(&emb[0]);

@@ -154,21 +154,6 @@ ipstat(struct tenv *e, const char *name)
 	return v;
 }
 
-/* Objects of pool name handed out and not given back. */
-static uint64_t
-pool_inuse(struct tenv *e, const char *name)
-{
-	struct rump_pool_stat st[32];
-	unsigned n = NELEM(st);
-
-	assert_int_equal(rump_kernel_pool_stats(e->k, st, &n), 0);
-	for (unsigned i = 0; i < n && i < NELEM(st); i++)
-		if (strcmp(st[i].name, name) == 0)
-			return st[i].nget - st[i].nput;
-	fail_msg("no pool %s", name);
-	return 0;
-}
-
 /*
  * A TCP/IPv4 frame from the peer with every field given, for malformed
  * segments: options of any length (padded by the caller), the data
@@ -591,7 +576,7 @@ test_reass_queue_bound(void **state)
 
 	(void)state;
 	fd = conn_up(&e, &p, PO_MSS | PO_WS);
-	mb0 = pool_inuse(&e, "mbpl");
+	mb0 = th_pool_out(e.k, "mbpl");
 	for (size_t k = 1; k <= n; k++)
 		peer_atx(&p, TH_ACK, k, 1, 0, true);
 	last = pseq(&p, 0);
@@ -600,14 +585,14 @@ test_reass_queue_bound(void **state)
 	assert_int_equal(tstat(&e, "rcvoopack"), REASS_MAX);
 	assert_int_equal(tstat(&e, "rcvoobyte"), REASS_MAX);
 	assert_int_equal(tstat(&e, "rcvreassfull"), n - REASS_MAX);
-	assert_int_equal(pool_inuse(&e, "mbpl"), mb0 + REASS_MAX);
-	assert_int_equal(pool_inuse(&e, "mclpl"), 0);
+	assert_int_equal(th_pool_out(e.k, "mbpl"), mb0 + REASS_MAX);
+	assert_int_equal(th_pool_out(e.k, "mclpl"), 0);
 	stack_read_none(fd);
 	/* the hole: the queue drains up to the first segment it dropped */
 	peer_at(&p, TH_ACK, 0, 1);
 	expect_ack_at(&p, REASS_MAX + 1);
 	read_stream(fd, 0, REASS_MAX + 1);
-	assert_int_equal(pool_inuse(&e, "mbpl"), mb0);
+	assert_int_equal(th_pool_out(e.k, "mbpl"), mb0);
 	/* the peer resends the rest */
 	peer_at(&p, TH_ACK | TH_PUSH, REASS_MAX + 1, n - REASS_MAX);
 	expect_nothing(&e);
@@ -640,14 +625,14 @@ test_reass_queue_scales_with_rcvbuf(void **state)
 	tenv_up(&e);
 	peer_init(&p, &e, PPORT, PO_MSS | PO_WS);
 	fd = active_open_rcvbuf(&p, 4 * 1024 * 1024);
-	mb0 = pool_inuse(&e, "mbpl");
+	mb0 = th_pool_out(e.k, "mbpl");
 	for (size_t k = 1; k <= n; k++)
 		peer_atx(&p, TH_ACK, 2 * k, 1, 0, true);
 	last = pseq(&p, 0);
 	assert_int_equal(drain_acks(&p, &last), n);
 	assert_int_equal(tstat(&e, "rcvoopack"), n);
 	assert_int_equal(tstat(&e, "rcvreassfull"), 0);
-	assert_int_equal(pool_inuse(&e, "mbpl"), mb0 + n);
+	assert_int_equal(th_pool_out(e.k, "mbpl"), mb0 + n);
 	for (size_t k = 0; k <= n; k++)
 		peer_atx(&p, TH_ACK, 2 * k - (k > 0), 1, 0, true);
 	(void)drain_acks(&p, &last);
@@ -673,19 +658,19 @@ test_reass_queue_freed(void **state)
 
 	(void)state;
 	fd = conn_up(&e, &p, PO_MSS | PO_WS);
-	mb0 = pool_inuse(&e, "mbpl");
+	mb0 = th_pool_out(e.k, "mbpl");
 	for (size_t k = 1; k <= 10; k++) {
 		peer_at(&p, TH_ACK, 2 * k, 1);
 		expect_ack_at(&p, 0);
 	}
 	peer_at(&p, TH_ACK, 100, TS_MSS);	/* a cluster too */
 	expect_ack_at(&p, 0);
-	assert_int_equal(pool_inuse(&e, "mbpl"), mb0 + 11);
-	assert_int_equal(pool_inuse(&e, "mclpl"), 1);
+	assert_int_equal(th_pool_out(e.k, "mbpl"), mb0 + 11);
+	assert_int_equal(th_pool_out(e.k, "mclpl"), 1);
 	peer_rst(&p, p.snd_nxt, true);
 	expect_nothing(&e);
-	assert_int_equal(pool_inuse(&e, "mbpl"), mb0);
-	assert_int_equal(pool_inuse(&e, "mclpl"), 0);
+	assert_int_equal(th_pool_out(e.k, "mbpl"), mb0);
+	assert_int_equal(th_pool_out(e.k, "mclpl"), 0);
 	read_error(fd, ECONNRESET);
 	assert_int_equal(rump_sys_close(fd), 0);
 
@@ -696,7 +681,7 @@ test_reass_queue_freed(void **state)
 		expect_ack_at(&p, 0);
 	}
 	conn_abort(&p, fd);
-	assert_int_equal(pool_inuse(&e, "mbpl"), mb0);
+	assert_int_equal(th_pool_out(e.k, "mbpl"), mb0);
 	tenv_down(&e);
 }
 
@@ -720,7 +705,7 @@ test_reass_flood_bounded(void **state)
 
 	(void)state;
 	fd = conn_up(&e, &p, PO_MSS | PO_WS);
-	mb0 = pool_inuse(&e, "mbpl");
+	mb0 = th_pool_out(e.k, "mbpl");
 	last = pseq(&p, 0);
 	t0 = th_now_ns();
 	for (size_t k = 0; k < n; k++) {
@@ -728,8 +713,8 @@ test_reass_flood_bounded(void **state)
 		if (k % 500 == 499) {
 			assert_int_equal(drain_acks(&p, &last), 500);
 			assert_int_equal(last, pseq(&p, 0));
-			assert_true(pool_inuse(&e, "mbpl") <= mb0 + REASS_MAX);
-			assert_int_equal(pool_inuse(&e, "mclpl"), 0);
+			assert_true(th_pool_out(e.k, "mbpl") <= mb0 + REASS_MAX);
+			assert_int_equal(th_pool_out(e.k, "mclpl"), 0);
 		}
 	}
 	ms = (th_now_ns() - t0) / 1000000;
@@ -738,7 +723,7 @@ test_reass_flood_bounded(void **state)
 	assert_true(ms < 2000);
 	assert_int_equal(tstat(&e, "rcvoopack"), REASS_MAX);
 	assert_int_equal(tstat(&e, "rcvreassfull"), n - REASS_MAX);
-	assert_int_equal(pool_inuse(&e, "mbpl"), mb0 + REASS_MAX);
+	assert_int_equal(th_pool_out(e.k, "mbpl"), mb0 + REASS_MAX);
 	/* the peer sends it all in order */
 	for (off = 0; off < total; off += TS_MSS) {
 		peer_at(&p, TH_ACK, off, MIN(TS_MSS, total - off));
@@ -750,7 +735,7 @@ test_reass_flood_bounded(void **state)
 	p.snd_nxt = pseq(&p, total);
 	read_stream(fd, 0, total);
 	expect_ack_win(&p, total, RCVBUF);	/* the window update */
-	assert_int_equal(pool_inuse(&e, "mbpl"), mb0);
+	assert_int_equal(th_pool_out(e.k, "mbpl"), mb0);
 	conn_abort(&p, fd);
 	tenv_down(&e);
 }
@@ -772,7 +757,7 @@ test_tiny_segments_packed(void **state)
 
 	(void)state;
 	fd = conn_up(&e, &p, PO_MSS | PO_WS);
-	mb0 = pool_inuse(&e, "mbpl");
+	mb0 = th_pool_out(e.k, "mbpl");
 	last = pseq(&p, 0);
 	for (size_t k = 0; k < n; k++) {
 		peer_atx(&p, TH_ACK, k, 1, 0, true);
@@ -782,13 +767,13 @@ test_tiny_segments_packed(void **state)
 		}
 	}
 	print_message("# %zu bytes in 1-byte segments: %llu mbufs\n", n,
-	    (unsigned long long)(pool_inuse(&e, "mbpl") - mb0));
-	assert_true(pool_inuse(&e, "mbpl") <= mb0 + n / 64);
+	    (unsigned long long)(th_pool_out(e.k, "mbpl") - mb0));
+	assert_true(th_pool_out(e.k, "mbpl") <= mb0 + n / 64);
 	assert_int_equal(tstat(&e, "rcvpack"), n);
 	read_stream(fd, 0, n);
 	/* the window update (or not: see D11, test_rcv_scaled_window_edge) */
 	(void)drain_acks(&p, &last);
-	assert_int_equal(pool_inuse(&e, "mbpl"), mb0);
+	assert_int_equal(th_pool_out(e.k, "mbpl"), mb0);
 	p.snd_nxt = pseq(&p, n);
 	conn_abort(&p, fd);
 	tenv_down(&e);

@@ -352,15 +352,7 @@ sim_stat(struct sim *s, int i, const char *name)
 static inline uint64_t
 sim_pool_out(struct sim *s, int i, const char *name)
 {
-	struct rump_pool_stat ps[32];
-	unsigned n = 32;
-
-	assert_int_equal(rump_kernel_pool_stats(s->k[i], ps, &n), 0);
-	for (unsigned j = 0; j < n && j < 32; j++)
-		if (strcmp(ps[j].name, name) == 0)
-			return ps[j].nget - ps[j].nput;
-	fail_msg("no pool %s", name);
-	return 0;
+	return th_pool_out(s->k[i], name);
 }
 
 /* the sum of a counter over every instance */

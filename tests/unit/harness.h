@@ -59,6 +59,30 @@ th_kernel_destroy(struct rump_kernel *k)
 	assert_int_equal(rump_kernel_destroy(k), 0);
 }
 
+/* th_pool: the statistics record of k's pool called name. */
+static inline struct rump_pool_stat
+th_pool(struct rump_kernel *k, const char *name)
+{
+	struct rump_pool_stat st[32];
+	unsigned n = 32;
+
+	assert_int_equal(rump_kernel_pool_stats(k, st, &n), 0);
+	for (unsigned i = 0; i < n && i < 32; i++)
+		if (strcmp(st[i].name, name) == 0)
+			return st[i];
+	fail_msg("no pool named %s", name);
+	return st[0];
+}
+
+/* th_pool_out: objects of k's pool name handed out and not given back. */
+static inline uint64_t
+th_pool_out(struct rump_kernel *k, const char *name)
+{
+	struct rump_pool_stat st = th_pool(k, name);
+
+	return st.nget - st.nput;
+}
+
 /* th_sleep_ms: sleep the host thread. */
 static inline void
 th_sleep_ms(unsigned ms)

@@ -97,31 +97,6 @@ mb_group_setup(void **state)
 	return 0;
 }
 
-/* The statistics record of the pool called name. */
-static struct rump_pool_stat
-mb_pool(struct rump_kernel *k, const char *name)
-{
-	struct rump_pool_stat st[16];
-	unsigned n = 16;
-
-	assert_int_equal(rump_kernel_pool_stats(k, st, &n), 0);
-	assert_true(n <= 16);
-	for (unsigned i = 0; i < n; i++)
-		if (strcmp(st[i].name, name) == 0)
-			return st[i];
-	fail_msg("no pool named %s", name);
-	return st[0];
-}
-
-/* Objects of pool name handed out and not given back. */
-static uint64_t
-mb_out(struct rump_kernel *k, const char *name)
-{
-	struct rump_pool_stat st = mb_pool(k, name);
-
-	return st.nget - st.nput;
-}
-
 static unsigned
 mb_refcnt(const struct mbuf *m)
 {
@@ -272,12 +247,12 @@ test_get_basics(void **state)
 	assert_int_equal(h->m_next->m_len, 1);
 	assert_int_equal(h->m_next->m_flags, 0);
 	mb_check(h, pat, MHLEN + 1);
-	assert_int_equal(mb_out(k, "mbpl"), 3);
+	assert_int_equal(th_pool_out(k, "mbpl"), 3);
 
 	assert_null(m_free(m));
 	m_freem(h);
 	m_freem(NULL);
-	st = mb_pool(k, "mbpl");
+	st = th_pool(k, "mbpl");
 	assert_int_equal(st.nget, 3);
 	assert_int_equal(st.nput, 3);
 	assert_int_equal(st.nfail, 0);
@@ -320,17 +295,17 @@ test_getcl_and_clget(void **state)
 	assert_int_equal(p->m_flags, M_EXT);
 	assert_ptr_equal(p->m_data, p->m_ext->ext_buf);
 	assert_int_equal(m_trailingspace(p), MCLBYTES);
-	assert_int_equal(mb_out(k, "mclpl"), 3);
-	assert_int_equal(mb_out(k, "mbpl"), 3);
+	assert_int_equal(th_pool_out(k, "mclpl"), 3);
+	assert_int_equal(th_pool_out(k, "mbpl"), 3);
 
 	/* m_free returns the next mbuf and frees the cluster with it */
 	m->m_next = n;
 	assert_ptr_equal(m_free(m), n);
-	assert_int_equal(mb_out(k, "mclpl"), 2);
+	assert_int_equal(th_pool_out(k, "mclpl"), 2);
 	m_freem(n);
 	m_freem(p);
-	assert_int_equal(mb_out(k, "mclpl"), 0);
-	assert_int_equal(mb_out(k, "mbpl"), 0);
+	assert_int_equal(th_pool_out(k, "mclpl"), 0);
+	assert_int_equal(th_pool_out(k, "mbpl"), 0);
 	mb_leave(state);
 }
 
@@ -370,7 +345,7 @@ test_extadd_free_once(void **state)
 	assert_int_equal(m->m_ext->ext_type, EXT_EXTERNAL);
 	assert_int_equal(m->m_ext->ext_size, sizeof(store));
 	assert_int_equal(mb_refcnt(m), 1);
-	assert_int_equal(mb_out(k, "mextpl"), 1);
+	assert_int_equal(th_pool_out(k, "mextpl"), 1);
 	m->m_len = m->m_pkthdr.len = (int)sizeof(store);
 	assert_true(m_writable(m));
 
@@ -392,13 +367,13 @@ test_extadd_free_once(void **state)
 	m_freem(c1);
 	m_freem(t);
 	assert_int_equal(rec.calls, 0);
-	assert_int_equal(mb_out(k, "mextpl"), 1);
+	assert_int_equal(th_pool_out(k, "mextpl"), 1);
 	assert_int_equal(mb_refcnt(c2), 1);
 	m_freem(c2);
 	assert_int_equal(rec.calls, 1);
 	assert_ptr_equal(rec.buf, store);
 	assert_int_equal(rec.size, sizeof(store));
-	assert_int_equal(mb_out(k, "mextpl"), 0);
+	assert_int_equal(th_pool_out(k, "mextpl"), 0);
 	mb_leave(state);
 }
 
@@ -426,7 +401,7 @@ test_extadd_unshare_small(void **state)
 	/* 100 bytes fit in the mbuf itself: no cluster, no shared storage */
 	assert_int_equal(c->m_flags, M_PKTHDR);
 	assert_ptr_equal(c->m_data, c->m_dat);
-	assert_int_equal(mb_out(k, "mclpl"), 0);
+	assert_int_equal(th_pool_out(k, "mclpl"), 0);
 	assert_int_equal(mb_refcnt(m), 1);
 	memcpy(want, pat + 50, 100);
 	memcpy(want + 10, pat2, 5);
@@ -482,7 +457,7 @@ test_extadd_unshare_large(void **state)
 	assert_ptr_equal(rec.buf, store);
 	assert_int_equal(rec.size, SZ);
 	free(store);
-	assert_int_equal(mb_out(k, "mextpl"), 0);
+	assert_int_equal(th_pool_out(k, "mextpl"), 0);
 	mb_leave(state);
 }
 
@@ -508,7 +483,7 @@ test_extadd_enobufs(void **state)
 	assert_int_equal(m->m_flags, 0);
 	assert_null(m->m_ext);
 	assert_ptr_equal(m->m_data, m->m_dat);
-	assert_int_equal(mb_pool(k, "mextpl").nfail, 2);
+	assert_int_equal(th_pool(k, "mextpl").nfail, 2);
 
 	pool_cache_put(k->k_extpool, descs[--n]);
 	assert_int_equal(m_extadd(m, store, sizeof(store), ext_free_cb, &rec),
@@ -544,8 +519,8 @@ test_copym_shares_cluster(void **state)
 	assert_int_equal(m_trailingspace(m), 0);
 	assert_int_equal(m_trailingspace(c), 0);
 	mb_check(c, pat, 1500);
-	assert_int_equal(mb_out(k, "mclpl"), 1);
-	assert_int_equal(mb_out(k, "mbpl"), 2);
+	assert_int_equal(th_pool_out(k, "mclpl"), 1);
+	assert_int_equal(th_pool_out(k, "mbpl"), 2);
 
 	p = m_copym(m, 100, 300, M_DONTWAIT);
 	assert_non_null(p);
@@ -589,7 +564,7 @@ test_copym_copies_internal(void **state)
 	/* the copy is private: changing it leaves the original alone */
 	c->m_next->m_data[0] ^= 0x5a;
 	mb_check(m, pat, 300);
-	assert_int_equal(mb_out(k, "mbpl"), 6);
+	assert_int_equal(th_pool_out(k, "mbpl"), 6);
 	m_freem(c);
 	m_freem(m);
 	mb_leave(state);
@@ -635,7 +610,7 @@ test_copym_ranges(void **state)
 	m_freem(c);
 	/* nothing to copy */
 	assert_null(m_copym(m, 40, 0, M_DONTWAIT));
-	assert_int_equal(mb_out(k, "mbpl"), 3);
+	assert_int_equal(th_pool_out(k, "mbpl"), 3);
 	assert_int_equal(mb_refcnt(m->m_next), 1);
 	m_freem(m);
 	mb_leave(state);
@@ -703,11 +678,11 @@ test_pullup_contiguous(void **state)
 	uint64_t nget;
 
 	m = mb_build(segs, 2, true, pat);
-	nget = mb_pool(k, "mbpl").nget;
+	nget = th_pool(k, "mbpl").nget;
 	assert_ptr_equal(m_pullup(m, 100), m);
 	assert_ptr_equal(m_pullup(m, 1), m);
 	assert_ptr_equal(m_pullup(m, 0), m);
-	assert_int_equal(mb_pool(k, "mbpl").nget, nget);
+	assert_int_equal(th_pool(k, "mbpl").nget, nget);
 	assert_int_equal(m->m_len, 100);
 	mb_check(m, pat, 150);
 	m_freem(m);
@@ -731,7 +706,7 @@ test_pullup_into_first(void **state)
 	assert_ptr_equal(m->m_next, cl);
 	assert_int_equal(cl->m_len, 460);
 	assert_ptr_equal(cl->m_data, cl->m_ext->ext_buf + 40);
-	assert_int_equal(mb_out(k, "mbpl"), 2);
+	assert_int_equal(th_pool_out(k, "mbpl"), 2);
 	assert_int_equal(m->m_pkthdr.len, 610);
 	mb_check(m, pat, 610);
 	m_freem(m);
@@ -758,8 +733,8 @@ test_pullup_new_head(void **state)
 	assert_int_equal(r->m_len, 120);
 	assert_ptr_equal(r->m_next, second);
 	assert_int_equal(second->m_len, 30);
-	assert_int_equal(mb_out(k, "mclpl"), 0);
-	assert_int_equal(mb_out(k, "mbpl"), 2);
+	assert_int_equal(th_pool_out(k, "mclpl"), 0);
+	assert_int_equal(th_pool_out(k, "mbpl"), 2);
 	mb_check(r, pat, 150);
 	m_freem(r);
 
@@ -862,8 +837,8 @@ test_copyback_inside(void **state)
 	mb_check(m, want, 400);
 	/* the chain neither grew nor took buffers */
 	assert_int_equal(mb_count(m), 3);
-	assert_int_equal(mb_out(k, "mbpl"), 3);
-	assert_int_equal(mb_out(k, "mclpl"), 1);
+	assert_int_equal(th_pool_out(k, "mbpl"), 3);
+	assert_int_equal(th_pool_out(k, "mclpl"), 1);
 	m_freem(m);
 	mb_leave(state);
 }
@@ -931,7 +906,7 @@ test_copyback_unshares(void **state)
 	assert_int_equal(mb_refcnt(c), 1);
 	assert_true(m_writable(m));
 	assert_true(m_writable(c));
-	assert_int_equal(mb_out(k, "mclpl"), 2);
+	assert_int_equal(th_pool_out(k, "mclpl"), 2);
 	memcpy(want, pat, 1000);
 	memcpy(want + 10, pat2, 20);
 	mb_check(m, want, 1000);
@@ -981,7 +956,7 @@ test_adj_head(void **state)
 	m_adj(m, 10000);
 	mb_check(m, pat, 0);
 	assert_int_equal(mb_count(m), 3);
-	assert_int_equal(mb_out(k, "mbpl"), 3);
+	assert_int_equal(th_pool_out(k, "mbpl"), 3);
 	m_freem(m);
 	mb_leave(state);
 }
@@ -1036,7 +1011,7 @@ test_cat(void **state)
 	m_cat(a, b);
 	assert_null(a->m_next);
 	assert_int_equal(a->m_len, 150);
-	assert_int_equal(mb_out(k, "mbpl"), 1);
+	assert_int_equal(th_pool_out(k, "mbpl"), 1);
 	/* m_cat leaves the packet length to the caller */
 	assert_int_equal(a->m_pkthdr.len, 100);
 	a->m_pkthdr.len += 50;
@@ -1105,7 +1080,7 @@ test_split_pkthdr(void **state)
 	assert_null(m->m_next);
 	mb_check(m, pat, 100);
 	mb_check(t, pat + 100, 150);
-	assert_int_equal(mb_out(k, "mbpl"), 3);
+	assert_int_equal(th_pool_out(k, "mbpl"), 3);
 	m_freem(t);
 	m_freem(m);
 
@@ -1157,7 +1132,7 @@ test_split_cluster(void **state)
 	assert_int_equal(mb_refcnt(m), 2);
 	assert_false(m_writable(m));
 	assert_false(m_writable(t));
-	assert_int_equal(mb_out(k, "mclpl"), 1);
+	assert_int_equal(th_pool_out(k, "mclpl"), 1);
 	mb_check(m, pat, 300);
 	mb_check(t, pat + 300, 700);
 	m_freem(t);
@@ -1191,11 +1166,11 @@ test_split_plain(void **state)
 	/* at a boundary the tail is the next mbuf itself */
 	m = mb_build(segs, 3, false, pat);
 	second = m->m_next;
-	nget = mb_pool(k, "mbpl").nget;
+	nget = th_pool(k, "mbpl").nget;
 	t = m_split(m, 100, M_DONTWAIT);
 	assert_ptr_equal(t, second);
 	assert_null(m->m_next);
-	assert_int_equal(mb_pool(k, "mbpl").nget, nget);
+	assert_int_equal(th_pool(k, "mbpl").nget, nget);
 	mb_check(m, pat, 100);
 	mb_check(t, pat + 100, 200);
 	m_freem(m);
@@ -1225,10 +1200,10 @@ test_split_beyond(void **state)
 	uint64_t nget;
 
 	m = mb_build(segs, 2, true, pat);
-	nget = mb_pool(k, "mbpl").nget;
+	nget = th_pool(k, "mbpl").nget;
 	assert_null(m_split(m, 401, M_DONTWAIT));
 	assert_null(m_split(m, -1, M_DONTWAIT));
-	assert_int_equal(mb_pool(k, "mbpl").nget, nget);
+	assert_int_equal(th_pool(k, "mbpl").nget, nget);
 	assert_int_equal(m->m_len, 100);
 	assert_int_equal(m->m_next->m_len, 300);
 	assert_null(m->m_next->m_next);
@@ -1283,7 +1258,7 @@ test_prepend(void **state)
 	assert_int_equal(m_leadingspace(r), 0);
 	memcpy(mtod(r, char *), pat, MHLEN);
 	mb_check(r, pat, MHLEN + 100);
-	assert_int_equal(mb_out(k, "mbpl"), 2);
+	assert_int_equal(th_pool_out(k, "mbpl"), 2);
 	m_freem(r);
 	mb_leave(state);
 }
@@ -1300,11 +1275,11 @@ test_prepend_fast(void **state)
 	/* leading space left by m_adj is used in place */
 	m = mb_build(one, 1, true, pat);
 	m_adj(m, 30);
-	nget = mb_pool(k, "mbpl").nget;
+	nget = th_pool(k, "mbpl").nget;
 	r = m_prepend_fast(m, 30, M_DONTWAIT);
 	assert_ptr_equal(r, m);
 	assert_ptr_equal(m->m_data, m->m_dat);
-	assert_int_equal(mb_pool(k, "mbpl").nget, nget);
+	assert_int_equal(th_pool(k, "mbpl").nget, nget);
 	mb_check(m, pat, 100);
 	/* no space: a new head, the packet length kept right */
 	r = m_prepend_fast(m, 1, M_DONTWAIT);
@@ -1377,8 +1352,8 @@ test_append_many(void **state)
 	mb_check(m, pat, 20000);
 	rem = 20000 - MHLEN;
 	ncl = rem / MCLBYTES + (rem % MCLBYTES > MLEN);
-	assert_int_equal(mb_out(k, "mclpl"), ncl);
-	assert_int_equal(mb_out(k, "mbpl"),
+	assert_int_equal(th_pool_out(k, "mclpl"), ncl);
+	assert_int_equal(th_pool_out(k, "mbpl"),
 	    1 + ncl + (rem % MCLBYTES > 0 && rem % MCLBYTES <= MLEN));
 	m_freem(m);
 
@@ -1419,7 +1394,7 @@ test_exhaust_mbufs(void **state)
 	struct rump_pool_stat st;
 
 	assert_int_equal(mb_hog(ms, 65), 64);
-	st = mb_pool(k, "mbpl");
+	st = th_pool(k, "mbpl");
 	assert_int_equal(st.nget, 64);
 	assert_int_equal(st.nput, 0);
 	assert_int_equal(st.nfail, 1);
@@ -1427,15 +1402,15 @@ test_exhaust_mbufs(void **state)
 	assert_int_equal(st.hardlimit, 64);
 	assert_null(m_gethdr(M_DONTWAIT, MT_DATA));
 	assert_null(m_getcl(M_WAIT, MT_DATA, M_PKTHDR));
-	assert_int_equal(mb_pool(k, "mbpl").nfail, 3);
+	assert_int_equal(th_pool(k, "mbpl").nfail, 3);
 	/* m_getcl failed on the mbuf: no cluster was taken */
-	assert_int_equal(mb_pool(k, "mclpl").nget, 0);
+	assert_int_equal(th_pool(k, "mclpl").nget, 0);
 	mb_unhog(ms, 64);
 	assert_int_equal(rump_kernel_leaks(k), 0);
 
 	/* it recovers: all 64 again, and then a refusal again */
 	assert_int_equal(mb_hog(ms, 65), 64);
-	st = mb_pool(k, "mbpl");
+	st = th_pool(k, "mbpl");
 	assert_int_equal(st.nget, 128);
 	assert_int_equal(st.nfail, 4);
 	assert_int_equal(st.nobjects, 64);
@@ -1455,11 +1430,11 @@ test_exhaust_clusters(void **state)
 		assert_non_null(cl[i]);
 	}
 	assert_null(m_getcl(M_DONTWAIT, MT_DATA, M_PKTHDR));
-	st = mb_pool(k, "mclpl");
+	st = th_pool(k, "mclpl");
 	assert_int_equal(st.nfail, 1);
 	assert_int_equal(st.nobjects, 4);
 	/* the mbuf taken for the failed m_getcl went back */
-	assert_int_equal(mb_out(k, "mbpl"), 4);
+	assert_int_equal(th_pool_out(k, "mbpl"), 4);
 
 	m = m_gethdr(M_DONTWAIT, MT_DATA);
 	assert_non_null(m);
@@ -1470,7 +1445,7 @@ test_exhaust_clusters(void **state)
 	assert_false(m_append(m, 5000, pat));
 	assert_null(m->m_next);
 	mb_check(m, pat, MHLEN);
-	assert_int_equal(mb_pool(k, "mclpl").nfail, 3);
+	assert_int_equal(th_pool(k, "mclpl").nfail, 3);
 
 	/* one cluster back: the next m_getcl succeeds */
 	m_free(cl[3]);
@@ -1496,8 +1471,8 @@ test_exhaust_copym(void **state)
 	mb_unhog(hog + 30, 4);
 	/* 4 mbufs free, 30 needed: the partial copy is given back */
 	assert_null(m_copym(m, 0, M_COPYALL, M_DONTWAIT));
-	assert_int_equal(mb_out(k, "mbpl"), 60);
-	assert_int_equal(mb_pool(k, "mbpl").nfail, 2);
+	assert_int_equal(th_pool_out(k, "mbpl"), 60);
+	assert_int_equal(th_pool(k, "mbpl").nfail, 2);
 	mb_unhog(hog, 30);
 	c = m_copym(m, 0, M_COPYALL, M_DONTWAIT);
 	assert_non_null(c);
@@ -1528,13 +1503,13 @@ test_exhaust_split_prepend_pullup(void **state)
 	mb_check(m, pat, 30);
 	/* m_prepend: NULL, chain freed */
 	assert_null(m_prepend(m, 10, M_DONTWAIT));
-	assert_int_equal(mb_out(k, "mbpl"), 62);
+	assert_int_equal(th_pool_out(k, "mbpl"), 62);
 	n += mb_hog(hog + n, 64 - n);
 	assert_int_equal(n, 62);
 	/* m_pullup: a cluster head needs a new mbuf; NULL, chain freed */
 	assert_null(m_pullup(p, 30));
-	assert_int_equal(mb_out(k, "mbpl"), 62);
-	assert_int_equal(mb_out(k, "mclpl"), 0);
+	assert_int_equal(th_pool_out(k, "mbpl"), 62);
+	assert_int_equal(th_pool_out(k, "mclpl"), 0);
 	mb_unhog(hog, n);
 	mb_leave(state);
 }

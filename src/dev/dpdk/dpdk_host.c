@@ -38,10 +38,16 @@
  * PMD hashes IPv4 TCP and UDP and has a redirection table of a multiple
  * of 128 entries gets the same key and table as the dispatcher uses, so a
  * flow lands on the queue (the instance) the software hash names; the
- * instances' connect() ports then come back to them.  Ports that cannot
- * (none of the PMDs on the machines this was written on can: net_tap's
- * RSS needs rte_flow and the multiq qdisc) are refused with EINVAL: use
- * dispatch for them.
+ * instances' connect() ports then come back to them.  What a NIC cannot
+ * give its owner is passed on as the dispatcher would pass it: an ICMP
+ * error (hashed by its addresses, not by the flow it quotes) to the
+ * inbox of the quoted flow's owner, and what is not per flow (ARP and
+ * anything but IPv4, on whatever queue the NIC chose; broadcasts and
+ * multicasts) copied to every other attachment's inbox; each poller
+ * also reads its inbox (rss_steer()).  Ports that cannot (of the PMDs
+ * here only net_null takes a table and a key, and it hashes nothing;
+ * net_tap's RSS needs rte_flow and the multiq qdisc) are refused with
+ * EINVAL: use dispatch for them.
  *
  * Copy path: ports on a physical bus (their DMA needs IO addresses the
  * kernel's heap does not have), multi-segment frames to a port without
@@ -81,6 +87,7 @@
 #define DPDK_TXDS 16383
 #define DPDK_MEMPOOL_CACHE 256
 #define DPDK_INBOX 4096			/* frames waiting in a dispatch inbox */
+#define DPDK_DRAIN_BURSTS (DPDK_INBOX / DPDK_BURST)	/* a drain's bursts */
 
 struct dpdk_port;
 
@@ -100,10 +107,13 @@ struct dpdk_queue {
 	struct txd *reaped;			/* popped, not yet handed over */
 	atomic_ulong outstanding;		/* frames held */
 	uint64_t tx_copied, tx_full, tx_dropped, rx_copied;
-	/* dispatch: frames for this queue pair, steered by queue 0's poller */
+	/*
+	 * dispatch: frames for this queue pair, steered by queue 0's
+	 * poller; hardware RSS: by any other queue pair's poller
+	 */
 	struct rte_ring *inbox;
-	atomic_ulong steered;			/* [dispatcher] */
-	atomic_ulong steer_drops;		/* [dispatcher] inbox full */
+	atomic_ulong steered;			/* [steering pollers] */
+	atomic_ulong steer_drops;		/* [steering pollers] full */
 };
 
 struct dpdk_port {
@@ -111,8 +121,8 @@ struct dpdk_port {
 	bool zerocopy, multiseg, virtual_offload;
 	uint16_t nqueues;
 	bool dispatch;				/* software RSS by queue 0 */
-	struct rss_key *rk;			/* dispatch: the key's tables */
-	uint16_t reta[RSS_RETA_SIZE];		/* dispatch */
+	struct rss_key *rk;			/* dispatch, RSS: key tables */
+	uint16_t reta[RSS_RETA_SIZE];		/* dispatch, RSS */
 	uint64_t txoff;				/* offloads configured */
 	struct rte_mempool *rxpool;		/* rx and copied tx */
 	struct rte_mempool *attpool;		/* data-less, for attaching */
@@ -263,9 +273,12 @@ rss_program(uint16_t pid, uint16_t nq, uint16_t size)
 	return rte_eth_dev_rss_reta_update(pid, reta, size);
 }
 
-/* Inbox rings and the hash tables of a dispatched port: 0 or ENOMEM. */
+/*
+ * Inbox rings and the hash tables of a dispatched port, or of one with
+ * hardware RSS (rss: every poller may steer into any inbox): 0 or ENOMEM.
+ */
 static int
-dispatch_setup(uint16_t pid, struct dpdk_port *hp)
+dispatch_setup(uint16_t pid, struct dpdk_port *hp, bool rss)
 {
 	if (hp->rk == NULL && (hp->rk = malloc(sizeof(*hp->rk))) == NULL)
 		return ENOMEM;
@@ -275,16 +288,17 @@ dispatch_setup(uint16_t pid, struct dpdk_port *hp)
 		char name[RTE_RING_NAMESIZE];
 
 		snprintf(name, sizeof(name), "rn_in_%u_%u", pid, i);
-		/* one producer (the dispatcher), one consumer (the owner) */
+		/* one consumer (the owner); one producer (the dispatcher) */
 		if ((hp->q[i].inbox = rte_ring_lookup(name)) == NULL &&
 		    (hp->q[i].inbox = rte_ring_create(name, DPDK_INBOX,
-		    rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ)) == NULL) {
+		    rte_socket_id(), RING_F_SC_DEQ |
+		    (rss ? 0 : RING_F_SP_ENQ))) == NULL) {
 			fprintf(stderr, "rumpnet: ring %s: %s\n", name,
 			    rte_strerror(rte_errno));
 			return ENOMEM;
 		}
 	}
-	hp->dispatch = true;
+	hp->dispatch = !rss;
 	return 0;
 }
 
@@ -484,7 +498,8 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 		q->port = pid;
 		q->queue = i;
 	}
-	if (a->dispatch && (rc = dispatch_setup(pid, hp)) != 0)
+	if ((a->dispatch || a->rss) &&
+	    (rc = dispatch_setup(pid, hp, a->rss)) != 0)
 		return rc;
 	hp->configured = true;
 	return 0;
@@ -551,13 +566,21 @@ drain_orphans_locked(void)
 		for (uint16_t i = 0; i < hp->nqueues; i++) {
 			if (hp->q[i].attached)
 				continue;
-			/* a dispatched port's queues are queue 0's to read */
-			while ((!hp->dispatch || !hp->q[0].attached) &&
-			    (n = rte_eth_rx_burst(pid, i, m, DPDK_BURST)) > 0)
+			/*
+			 * A dispatched port's queues are queue 0's to read.
+			 * A ring's worth at a time: a port that never stops
+			 * receiving must not keep the caller here.
+			 */
+			for (unsigned b = 0; b < DPDK_DRAIN_BURSTS &&
+			    (!hp->dispatch || !hp->q[0].attached) &&
+			    (n = rte_eth_rx_burst(pid, i, m, DPDK_BURST)) > 0;
+			    b++)
 				rte_pktmbuf_free_bulk(m, n);
-			while (hp->q[i].inbox != NULL &&
+			for (unsigned b = 0; b < DPDK_DRAIN_BURSTS &&
+			    hp->q[i].inbox != NULL &&
 			    (n = (uint16_t)rte_ring_dequeue_burst(
-			    hp->q[i].inbox, (void **)m, DPDK_BURST, NULL)) > 0)
+			    hp->q[i].inbox, (void **)m, DPDK_BURST, NULL)) > 0;
+			    b++)
 				rte_pktmbuf_free_bulk(m, n);
 		}
 	}
@@ -679,6 +702,24 @@ dispatch_to(struct dpdk_port *hp, unsigned i, struct rte_mbuf *m)
 	atomic_fetch_add_explicit(&q->steered, 1, memory_order_relaxed);
 }
 
+/* A copy of m for every queue pair but self (a frame not of one flow). */
+static void
+dispatch_copies(struct dpdk_port *hp, unsigned self, struct rte_mbuf *m)
+{
+	for (uint16_t j = 0; j < hp->nqueues; j++) {
+		struct rte_mbuf *c;
+
+		if (j == self)
+			continue;
+		if ((c = rte_pktmbuf_copy(m, hp->rxpool, 0, UINT32_MAX)) !=
+		    NULL)
+			dispatch_to(hp, j, c);
+		else
+			atomic_fetch_add_explicit(&hp->q[j].steer_drops, 1,
+			    memory_order_relaxed);
+	}
+}
+
 /* Queue 0's poller: everything the port received, to its owners. */
 static void
 dispatch_poll(struct dpdk_port *hp)
@@ -696,20 +737,55 @@ dispatch_poll(struct dpdk_port *hp)
 				dispatch_to(hp, (unsigned)owner, m[i]);
 				continue;
 			}
-			for (uint16_t j = 1; j < hp->nqueues; j++) {
-				struct rte_mbuf *c = rte_pktmbuf_copy(m[i],
-				    hp->rxpool, 0, UINT32_MAX);
-
-				if (c != NULL)
-					dispatch_to(hp, j, c);
-				else
-					atomic_fetch_add_explicit(
-					    &hp->q[j].steer_drops, 1,
-					    memory_order_relaxed);
-			}
+			dispatch_copies(hp, 0, m[i]);
 			dispatch_to(hp, 0, m[i]);
 		}
 	}
+}
+
+/*
+ * Hardware RSS: did the NIC hash m by its flow?  Unicast IPv4 TCP and
+ * UDP, yes (fragments and other IPv4 it hashes by the addresses, as
+ * dispatch_owner() does); not ICMP, group frames or anything but IPv4.
+ */
+static bool
+rss_hashed(const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	return m->data_len >= RTE_ETHER_HDR_LEN + 20 && !(p[0] & 1) &&
+	    p[12] == 0x08 && p[13] == 0x00 && p[RTE_ETHER_HDR_LEN + 9] !=
+	    IPPROTO_ICMP;
+}
+
+/*
+ * Hardware RSS, queue pair self's poller: of the got frames m received,
+ * those the NIC could not give their owner go on as dispatch_poll()
+ * would send them: to the owner's inbox (an ICMP error about another
+ * queue pair's flow), or, not being of one flow, kept and copied to
+ * every other queue pair.  Returns how many of m stay, moved up.
+ */
+static uint16_t
+rss_steer(struct dpdk_port *hp, unsigned self, struct rte_mbuf **m,
+    uint16_t got)
+{
+	uint16_t keep = 0;
+
+	for (uint16_t i = 0; i < got; i++) {
+		int owner;
+
+		if (!rss_hashed(m[i])) {
+			owner = dispatch_owner(hp, m[i]);
+			if (owner < 0) {
+				dispatch_copies(hp, self, m[i]);
+			} else if ((unsigned)owner != self) {
+				dispatch_to(hp, (unsigned)owner, m[i]);
+				continue;
+			}
+		}
+		m[keep++] = m[i];
+	}
+	return keep;
 }
 
 unsigned
@@ -726,6 +802,17 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 			dispatch_poll(q->hp);
 		got = (uint16_t)rte_ring_dequeue_burst(q->inbox, (void **)m, n,
 		    NULL);
+	} else if (q->hp->info.rss) {
+		/* what other queue pairs steered here, then the NIC's */
+		got = (uint16_t)rte_ring_dequeue_burst(q->inbox, (void **)m, n,
+		    NULL);
+		if (got < n) {
+			uint16_t hw = rte_eth_rx_burst(q->port, q->queue,
+			    m + got, (uint16_t)(n - got));
+
+			got = (uint16_t)(got + rss_steer(q->hp, q->queue,
+			    m + got, hw));
+		}
 	} else
 		got = rte_eth_rx_burst(q->port, q->queue, m, (uint16_t)n);
 	for (uint16_t i = 0; i < got; i++) {
