@@ -977,7 +977,7 @@ struct sim_end {
 	uint64_t e_txtotal, e_sent, e_txbase;
 	uint64_t e_rxtotal, e_rcvd, e_rxbase;
 	struct sim_csum e_tx, e_rx;
-	size_t e_iomax;			/* bytes per send()/recv(), 0: SIM_IO_MAX */
+	size_t e_iomax;			/* per send()/recv(), 0: SIM_IO_MAX */
 	/*
 	 * The peer may abort (a reset): then ECONNRESET, EPIPE or ETIMEDOUT
 	 * (keepalive) from send() or recv() ends this end (e_err) instead

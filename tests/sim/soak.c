@@ -188,7 +188,7 @@ struct soak_flow {
 	bool sf_started, sf_accepted, sf_done;
 	uint64_t sf_taborted;		/* 0: not (yet) */
 	bool sf_gaveup;			/* the survivor closed, FIN-WAIT-2 */
-	bool sf_cookiereset;		/* the client reset by a failed cookie */
+	bool sf_cookiereset;		/* client reset by a failed cookie */
 };
 
 /* a client of a listener that closes with connections pending */
@@ -774,8 +774,8 @@ soak_accept(struct soak_round *r, int g, int h)
 	for (;;) {
 		struct sockaddr_in peer;
 		socklen_t len = sizeof(peer);
-		int fd = rump_sys_accept4(gr->g_lfd[h], (struct sockaddr *)&peer,
-		    &len, SOCK_NONBLOCK), i;
+		int fd = rump_sys_accept4(gr->g_lfd[h],
+		    (struct sockaddr *)&peer, &len, SOCK_NONBLOCK), i;
 		struct soak_flow *sf;
 
 		if (fd < 0) {
@@ -1329,9 +1329,9 @@ soak_dump(struct sim *s, void *arg)
 
 			if (c->c_done)
 				continue;
-			print_message("# doomed %d client %d (host %d): started "
-			    "%d connected %d\n", d, i, c->c_host, c->c_started,
-			    c->c_connected);
+			print_message("# doomed %d client %d (host %d): "
+			    "started %d connected %d\n", d, i, c->c_host,
+			    c->c_started, c->c_connected);
 			sim_as(s, c->c_host);
 			sim_print_tcp_info("doomed client", c->c_fd);
 		}
