@@ -456,7 +456,7 @@ tcp_rack_arm_pto(struct tcpcb *tp)
 		return;
 	}
 	tp->t_rack_timer = TCP_RACK_PTO;
-	tcp_timer_arm(tp, TCPT_RACK, (int)pto);
+	tcp_timer_arm_from(tp, TCPT_RACK, now, (int)pto);
 }
 
 /*

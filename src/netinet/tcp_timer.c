@@ -61,6 +61,13 @@ tcp_timer_init(struct tcpcb *tp)
 void
 tcp_timer_arm(struct tcpcb *tp, int t, int ticks)
 {
+	tcp_timer_arm_from(tp, t, kern_clock_ticks(tp->t_ns->ns_kernel),
+	    ticks);
+}
+
+void
+tcp_timer_arm_from(struct tcpcb *tp, int t, uint64_t now, int ticks)
+{
 	callout_t *c = &tp->t_timer[t];
 	uint64_t due;
 
@@ -68,7 +75,7 @@ tcp_timer_arm(struct tcpcb *tp, int t, int ticks)
 		return;
 
 	ticks = MAX(ticks, 1);
-	due = kern_clock_ticks(tp->t_ns->ns_kernel) + (uint64_t)ticks;
+	due = now + (uint64_t)ticks;
 	tp->t_due[t] = due;
 	/* a callout due no later than this fires and re-arms if early */
 	if (callout_pending(c) && tp->t_calloutdue[t] <= due)
@@ -190,8 +197,7 @@ tcp_timer_rexmt(void *arg)
 	tp->snd_nxt = tp->snd_una;
 	tp->snd_recover = tp->snd_max;	/* RFC 6582 4: no recovery below */
 	tp->t_rtttime = 0;		/* Karn: no sample from a resend */
-	tp->t_dupacks = 0;
-	tp->t_ltbytes = 0;
+	tcp_dupacks_end(tp);
 	tp->t_flags &= ~TF_FASTRECOVERY;
 	/* RFC 2018 8: the receiver may have reneged; forget the SACKs */
 	tcp_sack_clear(tp);

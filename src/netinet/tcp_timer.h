@@ -54,6 +54,8 @@ struct tcpcb;
 void tcp_timer_init(struct tcpcb *tp);
 /* tcp_timer_arm / tcp_timer_disarm: (re)start or stop timer t of tp */
 void tcp_timer_arm(struct tcpcb *tp, int t, int ticks);
+/* tcp_timer_arm_from: the same, counting from now, the clock's tick */
+void tcp_timer_arm_from(struct tcpcb *tp, int t, uint64_t now, int ticks);
 void tcp_timer_disarm(struct tcpcb *tp, int t);
 bool tcp_timer_armed(const struct tcpcb *tp, int t);
 /* tcp_timer_stop_all: stop every timer now (no waiting) */
