@@ -1294,8 +1294,7 @@ tcp_sack_recovery(struct tcpcb *tp, uint32_t acked, uint32_t sackd)
 		    !((tp->t_flags & TF_RACK) && tcp_rack_lost_any(tp))))
 			return false;
 		if (SEQ_LEQ(tp->snd_una, tp->snd_recover)) {
-			tp->t_dupacks = 0;	/* RFC 6582 3.2 step 2 */
-			tp->t_ltbytes = 0;
+			tcp_dupacks_end(tp);	/* RFC 6582 3.2 step 2 */
 			return false;
 		}
 		st->tcps_fastrexmit++;
@@ -1430,8 +1429,7 @@ tcp_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 
 		/* RFC 6582 3.2 step 2: not again for the same window */
 		if (SEQ_LEQ(seg->ack, tp->snd_recover)) {
-			tp->t_dupacks = 0;
-			tp->t_ltbytes = 0;
+			tcp_dupacks_end(tp);
 			return;
 		}
 		st->tcps_fastrexmit++;
@@ -1510,8 +1508,7 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		} else {
 			/* full ACK: deflate (RFC 6582 3.2 step 3) */
 			tp->t_flags &= ~TF_FASTRECOVERY;
-			tp->t_dupacks = 0;
-			tp->t_ltbytes = 0;
+			tcp_dupacks_end(tp);
 			tp->snd_una = seg->ack;
 			tp->t_cc->cc_recovered(tp);
 			/* RFC 6937 3: PRR ends with cwnd = ssthresh */
@@ -1519,8 +1516,7 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 				tp->snd_cwnd = tp->snd_ssthresh;
 		}
 	} else {
-		tp->t_dupacks = 0;
-		tp->t_ltbytes = 0;
+		tcp_dupacks_end(tp);
 		if (tp->t_tlp_noinc)
 			tp->t_tlp_noinc = false;
 		/* RFC 3168 6.1.2: no growth on an ECN-Echo ACK */
@@ -1680,8 +1676,7 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 			tp->t_dupacks++;
 			(void)tcp_sack_recovery(tp, 0, sackd);
 		} else if (!(tp->t_flags & TF_FASTRECOVERY)) {
-			tp->t_dupacks = 0;
-			tp->t_ltbytes = 0;
+			tcp_dupacks_end(tp);
 		}
 	} else {
 		finacked = tcp_newack(tp, seg, sackd);

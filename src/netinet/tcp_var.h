@@ -439,6 +439,14 @@ struct tcp_state {
 #define TCP_SNDBUF_DEFAULT (256 * 1024)
 #define TCP_RCVBUF_DEFAULT (256 * 1024)
 
+/* The run of duplicate ACKs ends, and with it what limited transmit sent. */
+static inline void
+tcp_dupacks_end(struct tcpcb *tp)
+{
+	tp->t_dupacks = 0;
+	tp->t_ltbytes = 0;
+}
+
 /* tcp_subr.c */
 int tcp_init(struct netstack *ns);
 void tcp_fini(struct netstack *ns);
