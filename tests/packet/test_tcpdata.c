@@ -1313,6 +1313,28 @@ test_snd_nagle(void **state)
 }
 
 /*
+ * A connection with 5,000 bytes sent and acknowledged and 5,000 more
+ * waiting, first behind a closed window, then behind one of 10 bytes,
+ * which sender SWS avoidance holds back (nothing goes yet); *rto: the
+ * retransmission timeout then.
+ */
+static int
+sws_small_window(struct tenv *e, struct peer *p, unsigned *rto)
+{
+	int fd = conn_up(e, p, PO_MSS | PO_TS);
+
+	write_5000(p, fd);
+	p->win = 0;
+	peer_ack(p);
+	stack_write(fd, stream(5000), 5000);
+	*rto = rto_ms(fd);
+	p->win = 10;
+	peer_ack(p);
+	expect_nothing(e);
+	return fd;
+}
+
+/*
  * Sender SWS avoidance (RFC 9293 3.8.6.2.1, MUST-38): with a full
  * segment waiting, a window that opens by 10 bytes draws nothing until
  * the override (persist) timeout; then full segments only, the part of
@@ -1329,15 +1351,7 @@ test_snd_sws_avoidance(void **state)
 	int fd;
 
 	(void)state;
-	fd = conn_up(&e, &p, PO_MSS | PO_TS);
-	write_5000(&p, fd);
-	p.win = 0;
-	peer_ack(&p);
-	stack_write(fd, stream(5000), 5000);
-	rto = rto_ms(fd);
-	p.win = 10;
-	peer_ack(&p);
-	expect_nothing(&e);
+	fd = sws_small_window(&e, &p, &rto);
 	tenv_advance(&e, rto - 1);
 	expect_nothing(&e);
 	tenv_advance(&e, 1);
@@ -1391,15 +1405,7 @@ test_snd_sws_override_lost(void **state)
 	int fd;
 
 	(void)state;
-	fd = conn_up(&e, &p, PO_MSS | PO_TS);
-	write_5000(&p, fd);
-	p.win = 0;
-	peer_ack(&p);
-	stack_write(fd, stream(5000), 5000);
-	rto = rto_ms(fd);
-	p.win = 10;
-	peer_ack(&p);
-	expect_nothing(&e);
+	fd = sws_small_window(&e, &p, &rto);
 	tenv_advance(&e, rto);
 	expect_sdata(&p, 5000, 10, false);
 	/* lost: the peer never sees it; the same 10 bytes, one RTO later */

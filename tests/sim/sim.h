@@ -892,25 +892,36 @@ sim_listen(struct sim *s, int i, uint16_t port, int sndbuf, int rcvbuf)
  * A non-blocking connect() from host i to host j's port: the socket, its
  * connection under way.  *lport becomes its local port.
  */
-static inline int
-sim_connect(struct sim *s, int i, int j, uint16_t port, int sndbuf,
-    int rcvbuf, uint16_t *lport)
+/*
+ * sim_connect_fd: start the non-blocking fd's connection to port of host
+ * j (the caller acts as fd's host); its local port.
+ */
+static inline uint16_t
+sim_connect_fd(int fd, int j, uint16_t port)
 {
 	struct sockaddr_in to = sa(sim_addr(j), port), me;
 	socklen_t len = sizeof(me);
-	int fd;
 
-	sim_as(s, i);
-	fd = rump_sys_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	assert_true(fd >= 0);
-	sim_sockbufs(fd, sndbuf, rcvbuf);
 	errno = 0;
 	assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&to,
 	    sizeof(to)), -1);
 	assert_int_equal(errno, EINPROGRESS);
 	assert_int_equal(rump_sys_getsockname(fd, (struct sockaddr *)&me,
 	    &len), 0);
-	*lport = ntohs(me.sin_port);
+	return ntohs(me.sin_port);
+}
+
+static inline int
+sim_connect(struct sim *s, int i, int j, uint16_t port, int sndbuf,
+    int rcvbuf, uint16_t *lport)
+{
+	int fd;
+
+	sim_as(s, i);
+	fd = rump_sys_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	sim_sockbufs(fd, sndbuf, rcvbuf);
+	*lport = sim_connect_fd(fd, j, port);
 	return fd;
 }
 

@@ -694,8 +694,6 @@ soak_flow_start(struct soak_round *r, struct soak_flow *sf, int idx)
 	struct sim *s = &r->r_sim;
 	struct sim_flow *f = &sf->sf_f;
 	struct soak_group *gr = &r->r_groups[sf->sf_group];
-	struct sockaddr_in to = sa(sim_addr(f->f_srv), gr->g_port), me;
-	socklen_t len = sizeof(me);
 	uint64_t base = (uint64_t)idx * 7919 * 1021 % SIM_PAT_LEN;
 	size_t ciomax = f->f_c.e_iomax, siomax = f->f_s.e_iomax;
 	int fd;
@@ -727,13 +725,7 @@ soak_flow_start(struct soak_round *r, struct soak_flow *sf, int idx)
 		soak_setint(fd, IPPROTO_TCP, TCP_MAXSEG, sf->sf_maxseg);
 	if (f->f_c.e_resetok)
 		soak_keepalive(fd);
-	errno = 0;
-	assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&to,
-	    sizeof(to)), -1);
-	assert_int_equal(errno, EINPROGRESS);
-	assert_int_equal(rump_sys_getsockname(fd, (struct sockaddr *)&me,
-	    &len), 0);
-	f->f_lport = ntohs(me.sin_port);
+	f->f_lport = sim_connect_fd(fd, f->f_srv, gr->g_port);
 	f->f_c.e_fd = fd;
 	f->f_c.e_connecting = true;
 	sf->sf_started = true;
@@ -1027,16 +1019,11 @@ soak_dclient_step(struct soak_round *r, struct soak_doomed *dm,
 	ssize_t n;
 
 	if (!c->c_started) {
-		struct sockaddr_in to = sa(sim_addr(dm->d_host), dm->d_port);
-
 		c->c_fd = rump_sys_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK,
 		    0);
 		assert_true(c->c_fd >= 0);
 		soak_keepalive(c->c_fd);
-		errno = 0;
-		assert_int_equal(rump_sys_connect(c->c_fd,
-		    (struct sockaddr *)&to, sizeof(to)), -1);
-		assert_int_equal(errno, EINPROGRESS);
+		(void)sim_connect_fd(c->c_fd, dm->d_host, dm->d_port);
 		c->c_started = true;
 		r->r_nconnect[c->c_host]++;
 	}
