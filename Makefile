@@ -25,7 +25,10 @@
 #   make bench-loss   lossbench (TCP goodput over a simulated lossy link,
 #                     virtual time: newreno, newreno+sack, cubic+sack+rack
 #                     at 0.1%, 1%, 5% loss; options in LOSSBENCH_OPTS,
-#                     e.g. LOSSBENCH_OPTS="--seeds 3")
+#                     e.g. LOSSBENCH_OPTS="--seeds 3"); then, as root,
+#                     the same over a real veth link with the loss inside
+#                     rumpnet, rumpnet and Linux as the sender
+#                     (scripts/bench-loss-real, LOSS_SECONDS per run)
 #   make fuzz         build the libFuzzer targets of tests/fuzz with clang
 #                     in build-fuzz (ASan, UBSan, checksums not checked)
 #                     and run each for FUZZ_SECONDS (default 60)
@@ -40,6 +43,7 @@ MESON_OPTS ?=
 TCPBENCH_OPTS ?=
 LOSSBENCH_OPTS ?=
 BENCH_DURATION ?= 5
+LOSS_SECONDS ?= 15
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = frame tcp api reass
 SOAK_SECONDS ?= 3600
@@ -103,8 +107,9 @@ bench-tcp: deps
 bench-loss: deps
 	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \
 		--buildtype=release -Db_ndebug=true >/dev/null
-	ninja -C build-bench-default bench/lossbench >/dev/null
+	ninja -C build-bench-default bench/lossbench apps/rumpnet-perf >/dev/null
 	build-bench-default/bench/lossbench $(LOSSBENCH_OPTS)
+	scripts/bench-loss-real build-bench-default $(LOSS_SECONDS)
 
 fuzz: deps
 	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz \

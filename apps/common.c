@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -32,7 +33,12 @@ const char app_net_usage[] =
 "                        software RSS (servers, perf's client; perf both:\n"
 "                        a pair per CPU)\n"
 "  --fibers              run the poll loop as a fiber of the application's\n"
-"                        thread (and, in servers, a fiber per connection)\n";
+"                        thread (and, in servers, a fiber per connection)\n"
+"  --cc cubic|newreno    congestion control of new connections (default\n"
+"                        cubic)\n"
+"  --tcp NAME=VALUE      a TCP parameter of the instance, as the BSDs'\n"
+"                        sysctl net.inet.tcp (repeatable): sack, rack, ecn,\n"
+"                        syncookies, syncache_limit\n";
 
 void
 app_net_opts_default(struct app_net_opts *o)
@@ -181,6 +187,38 @@ badarp:
 	case APP_OPT_FIBERS:
 		o->fibers = true;
 		return 1;
+	case APP_OPT_CC:
+		if (strcmp(arg, "cubic") != 0 && strcmp(arg, "newreno") != 0) {
+			fprintf(stderr, "--cc %s: cubic or newreno\n", arg);
+			return -1;
+		}
+		o->cc = arg;
+		return 1;
+	case APP_OPT_TCP: {
+		const char *eq = strchr(arg, '=');
+		char *end;
+		long val;
+
+		if (o->ntcp == APP_MAX_TCP) {
+			fprintf(stderr, "--tcp: at most %d\n", APP_MAX_TCP);
+			return -1;
+		}
+		if (eq == NULL || eq == arg ||
+		    (size_t)(eq - arg) >= sizeof(o->tcp_name[0]))
+			goto badtcp;
+		errno = 0;
+		val = strtol(eq + 1, &end, 10);
+		if (errno != 0 || end == eq + 1 || *end != '\0' ||
+		    val < INT_MIN || val > INT_MAX)
+			goto badtcp;
+		memcpy(o->tcp_name[o->ntcp], arg, (size_t)(eq - arg));
+		o->tcp_name[o->ntcp][eq - arg] = '\0';
+		o->tcp_value[o->ntcp++] = (int)val;
+		return 1;
+badtcp:
+		fprintf(stderr, "--tcp %s: expected NAME=INTEGER\n", arg);
+		return -1;
+	}
 	case APP_OPT_CORES: {
 		const char *q = arg;
 		char *end;
@@ -339,6 +377,19 @@ app_net_start(const struct app_net_opts *o, struct app_net *net)
 	kc.clock_thread = false;
 	if ((error = rump_kernel_create(&kc, &net->k)) != 0)
 		return fail("creating the rumpnet instance", error);
+	if (o->cc != NULL &&
+	    (error = rump_tcp_cc_set_default(net->k, o->cc)) != 0) {
+		fail("--cc", error);
+		goto out;
+	}
+	for (unsigned i = 0; i < o->ntcp; i++)
+		if ((error = rump_tcp_param_set(net->k, o->tcp_name[i],
+		    o->tcp_value[i])) != 0) {
+			fprintf(stderr, "--tcp %s=%d: %s\n", o->tcp_name[i],
+			    o->tcp_value[i], error == ENOENT ?
+			    "no such parameter" : "value out of range");
+			goto out;
+		}
 	rump_dpdk_config_default(&dc);
 	dc.port = o->port != NULL ? o->port : "0";
 	dc.idle = o->idle;

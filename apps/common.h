@@ -57,6 +57,8 @@ enum {
 	APP_OPT_MTU,
 	APP_OPT_FIBERS,
 	APP_OPT_CORES,
+	APP_OPT_CC,
+	APP_OPT_TCP,
 };
 
 #define APP_NET_LONGOPTS						\
@@ -74,10 +76,13 @@ enum {
 	{ "virtual-offload", no_argument, 0, APP_OPT_VOFFLOAD },	\
 	{ "mtu", required_argument, 0, APP_OPT_MTU },			\
 	{ "fibers", no_argument, 0, APP_OPT_FIBERS },			\
-	{ "cores", required_argument, 0, APP_OPT_CORES }
+	{ "cores", required_argument, 0, APP_OPT_CORES },		\
+	{ "cc", required_argument, 0, APP_OPT_CC },			\
+	{ "tcp", required_argument, 0, APP_OPT_TCP }
 
 #define APP_MAX_ARP 16
 #define APP_MAX_CORES 16
+#define APP_MAX_TCP 8
 
 struct app_net_opts {
 	const char *dpdk;		/* EAL arguments, NULL: default */
@@ -100,6 +105,10 @@ struct app_net_opts {
 	unsigned narp;
 	uint32_t arp_addr[APP_MAX_ARP];
 	uint8_t arp_mac[APP_MAX_ARP][6];
+	const char *cc;			/* --cc: NULL, the instance's default */
+	unsigned ntcp;			/* --tcp NAME=VALUE */
+	char tcp_name[APP_MAX_TCP][32];
+	int tcp_value[APP_MAX_TCP];
 };
 
 /* One instance on one port, up and addressed. */

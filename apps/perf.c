@@ -108,6 +108,7 @@ struct perf_opts {
 	bool server_set;
 	int busy_poll;			/* SO_BUSY_POLL in us, 0: off */
 	int sockbuf;			/* SO_SNDBUF and SO_RCVBUF, 0: default */
+	const char *congestion;		/* TCP_CONGESTION, NULL: default */
 	int cpus[2];			/* both: server's and client's CPU */
 	const char *ring;		/* both: the net_ring pair's name */
 	const char *client_addr;	/* both: the client instance's */
@@ -339,6 +340,10 @@ perf_sockopts(const struct perf_stack *st, const struct perf_opts *o, int fd,
 	    &o->sockbuf, sizeof(o->sockbuf)) != 0 ||
 	    st->setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->sockbuf,
 	    sizeof(o->sockbuf)) != 0))
+		return -1;
+	if (o->congestion != NULL && st->setsockopt(fd, IPPROTO_TCP,
+	    TCP_CONGESTION, o->congestion, (socklen_t)strlen(o->congestion)) !=
+	    0)
 		return -1;
 	return st->setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
@@ -2210,6 +2215,8 @@ static const char perf_usage[] =
 "                        rumpnet's blocking calls then poll the port\n"
 "                        from the calling thread instead of sleeping\n"
 "  --sockbuf BYTES       SO_SNDBUF and SO_RCVBUF on every socket\n"
+"  --congestion NAME     TCP_CONGESTION on every TCP socket (rumpnet:\n"
+"                        cubic, newreno; Linux: what it has loaded)\n"
 "  --cpus A,B            both: server side on CPU A, client side on B\n"
 "                        (application thread and the port's poll loop)\n"
 "  (--cores A,B,...: server and client: an instance per CPU on the port's\n"
@@ -2230,7 +2237,7 @@ static const char perf_usage[] =
 
 enum {
 	OPT_TEST = 1, OPT_CONNS, OPT_MSG, OPT_DURATION, OPT_STACK, OPT_SERVER,
-	OPT_TCPPORT, OPT_BUSY, OPT_SOCKBUF, OPT_CPUS, OPT_CLIENTADDR,
+	OPT_TCPPORT, OPT_BUSY, OPT_SOCKBUF, OPT_CONGESTION, OPT_CPUS, OPT_CLIENTADDR,
 	OPT_NOVOFF, OPT_STATS, OPT_QUIET, OPT_HELP,
 };
 
@@ -2312,6 +2319,9 @@ perf_getopt(void *ctx, int c, const char *arg)
 			return -1;
 		o->sockbuf = (int)v;
 		return 0;
+	case OPT_CONGESTION:
+		o->congestion = arg;
+		return 0;
 	case OPT_CPUS:
 		return parse_cpus(arg, o->cpus);
 	case OPT_CLIENTADDR:
@@ -2353,6 +2363,7 @@ parse_args(int argc, char **argv, struct perf_opts *o,
 		{ "tcp-port", required_argument, 0, OPT_TCPPORT },
 		{ "busy-poll", required_argument, 0, OPT_BUSY },
 		{ "sockbuf", required_argument, 0, OPT_SOCKBUF },
+		{ "congestion", required_argument, 0, OPT_CONGESTION },
 		{ "cpus", required_argument, 0, OPT_CPUS },
 		{ "client-addr", required_argument, 0, OPT_CLIENTADDR },
 		{ "no-virtual-offload", no_argument, 0, OPT_NOVOFF },
