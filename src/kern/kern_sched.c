@@ -138,6 +138,7 @@ sched_release(struct lwp *l)
 	if (unlikely(k->k_softint_inline &&
 	    (ci->ci_softpending & ~ci->ci_softrunning) != 0))
 		softint_kick_helper(ci, l);	/* a sleeper: see softint.h */
+	kern_clock_refresh(ci);
 	l->l_cpu = NULL;
 	atomic_store_explicit(&ci->ci_owner, NULL, memory_order_seq_cst);
 	if (unlikely(atomic_load_explicit(&k->k_schedwaiters,

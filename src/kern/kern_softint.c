@@ -203,6 +203,7 @@ softint_run_level(struct cpu_info *ci, unsigned level)
 		__atomic_store_n(&sip->sip_running, true, __ATOMIC_RELAXED);
 		__atomic_store_n(&sip->sip_pending, false, __ATOMIC_RELEASE);
 		ci->ci_nsoftint++;
+		kern_clock_refresh(ci);
 		si->si_func(si->si_arg);
 		/* a sleeping handler may come back on the same vCPU only */
 		KASSERT(curcpu() == ci);

@@ -75,6 +75,12 @@ struct cpu_info {
 	struct lwp *ci_softhelper;		/* [I] inline mode: see softint.h */
 	/* callouts */
 	struct callout_cpu *ci_cc;		/* [I] */
+	/*
+	 * kern_clock_ns() as first read by the holder since the vCPU was
+	 * taken, a softint handler began or a busy poll went round; 0: read
+	 * the host's clock (kern_clock_refresh())
+	 */
+	uint64_t ci_clock_ns;			/* [C] */
 	/* statistics */
 	uint64_t ci_nschedule;			/* [C] */
 	uint64_t ci_nsoftint;			/* [C] handlers run */
@@ -100,6 +106,13 @@ curlwp_set(struct lwp *l)
 #endif
 
 #define curcpu() (curlwp->l_cpu)
+
+/* The next kern_clock_ns() on ci reads the host's clock (kern_clock.c). */
+static inline void
+kern_clock_refresh(struct cpu_info *ci)
+{
+	ci->ci_clock_ns = 0;
+}
 
 /* ---- LWPs ---- */
 

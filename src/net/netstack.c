@@ -50,6 +50,7 @@ netstack_poll(struct netstack *ns)
 	int n = 0;
 
 	KASSERT(mutex_owned(&ns->ns_lock));
+	kern_clock_refresh(curcpu());	/* each round sees the time go on */
 	q->ifq_polled = true;
 	for (ln = ns->ns_ifnets.ln_next; ln != &ns->ns_ifnets;
 	    ln = ln->ln_next) {
