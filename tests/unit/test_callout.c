@@ -1294,6 +1294,46 @@ test_real_clock_late_wheel(void **state)
 	end(k);
 }
 
+/*
+ * The real clock is read once per stretch of work on a vCPU: two reads in
+ * one hold agree though time went on between them; a new hold (or a
+ * refresh, as a softint handler or a busy poll round does) reads again;
+ * without a vCPU every read is the host's clock.
+ */
+static void
+test_real_clock_per_hold(void **state)
+{
+	struct rump_kernel_config cfg;
+	struct rump_kernel *k = NULL;
+	uint64_t t0, t1, t2;
+
+	rump_kernel_config_default(&cfg);
+	cfg.softint_mode = test_mode(state);
+	cfg.clock = RUMP_CLOCK_REAL;
+	cfg.clock_thread = false;
+	assert_int_equal(rump_kernel_create(&cfg, &k), 0);
+	assert_int_equal(rump_thread_bind(k), 0);
+
+	rump_schedule();
+	t0 = kern_clock_ns(k);
+	th_sleep_ms(3);
+	assert_int_equal(kern_clock_ns(k), t0);
+	assert_int_equal(kern_clock_ticks(k), t0 / (1000000000u / hz));
+	kern_clock_refresh(curcpu());
+	t1 = kern_clock_ns(k);
+	assert_true(t1 >= t0 + 3 * NS_PER_MS);
+	rump_unschedule();
+
+	t2 = kern_clock_ns(k);
+	assert_true(t2 >= t1);
+	th_sleep_ms(3);
+	assert_true(kern_clock_ns(k) >= t2 + 3 * NS_PER_MS);
+	rump_schedule();
+	assert_true(kern_clock_ns(k) >= t2 + 3 * NS_PER_MS);
+	rump_unschedule();
+	end(k);
+}
+
 #define BOTH_MODES(f)							\
 	{ #f "_inline", f, NULL, unbind_teardown, &mode_inline },	\
 	{ #f "_threads", f, NULL, unbind_teardown, &mode_threads }
@@ -1324,6 +1364,7 @@ main(void)
 		BOTH_MODES(test_timedwait_signalled),
 		BOTH_MODES(test_real_clock),
 		BOTH_MODES(test_real_clock_late_wheel),
+		BOTH_MODES(test_real_clock_per_hold),
 	};
 
 	th_filter();
