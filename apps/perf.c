@@ -777,6 +777,7 @@ server_fini(struct perf_server *ps)
  */
 
 #define FIB_BUF (64 * 1024)		/* a connection fiber's buffer */
+#define FIB_SMALL 2048			/* ... for requests up to this */
 
 struct fib_conn {
 	struct perf_server *fc_ps;
@@ -809,17 +810,23 @@ server_conn_fiber(void *arg)
 	struct perf_server *ps = fc->fc_ps;
 	const struct perf_stack *st = ps->ps_st;
 	unsigned char hello[PERF_HELLO], count[8];
-	unsigned char *buf = malloc(FIB_BUF);
-	size_t hlen = 0;
+	/*
+	 * rr and crr requests of up to FIB_SMALL bytes echo through the
+	 * fiber's stack: a heap buffer per connection cost crr page faults
+	 * (malloc growing and trimming the heap) at tens of thousands of
+	 * connections a second
+	 */
+	unsigned char small[FIB_SMALL], *buf = small, *big = NULL;
+	size_t hlen = 0, blen = sizeof(small);
 	uint64_t bytes = 0;
 	bool stream = false;
 	int fd = fc->fc_fd;
 
 	free(fc);
-	while (buf != NULL) {
+	for (;;) {
 		ssize_t n = hlen < PERF_HELLO ?
 		    st->recv(fd, hello + hlen, PERF_HELLO - hlen, 0) :
-		    st->recv(fd, buf, FIB_BUF, 0);
+		    st->recv(fd, buf, blen, 0);
 
 		if (n < 0) {
 			/* SO_RCVTIMEO: a look at the stop flag */
@@ -840,6 +847,12 @@ server_conn_fiber(void *arg)
 				goto out;
 			}
 			stream = hello[5] == T_STREAM;
+			if (stream || get32(hello + 8) > sizeof(small)) {
+				if ((big = malloc(FIB_BUF)) == NULL)
+					goto out;
+				buf = big;
+				blen = FIB_BUF;
+			}
 			continue;
 		}
 		bytes += (uint64_t)n;
@@ -855,7 +868,7 @@ out:
 	ps->ps_bytes += bytes;		/* one thread: no lock */
 	ps->ps_n--;
 	st->close(fd);
-	free(buf);
+	free(big);
 }
 
 static void
