@@ -823,6 +823,7 @@ static const struct stat_field tcp_fields[] = {
 	{ "sackrescue", offsetof(struct tcpstat, tcps_sackrescue) },
 	{ "racklost", offsetof(struct tcpstat, tcps_racklost) },
 	{ "rackreorder", offsetof(struct tcpstat, tcps_rackreorder) },
+	{ "rackreowide", offsetof(struct tcpstat, tcps_rackreowide) },
 	{ "tlpprobe", offsetof(struct tcpstat, tcps_tlpprobe) },
 	{ "tlprexmit", offsetof(struct tcpstat, tcps_tlprexmit) },
 	{ "tlprecovered", offsetof(struct tcpstat, tcps_tlprecovered) },

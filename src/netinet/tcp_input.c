@@ -1514,6 +1514,8 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 			/* RFC 6937 3: PRR ends with cwnd = ssthresh */
 			if (tp->t_flags & TF_SACK_PERMIT)
 				tp->snd_cwnd = tp->snd_ssthresh;
+			if (tp->t_flags & TF_RACK)
+				tcp_rack_recovered(tp);
 		}
 	} else {
 		tcp_dupacks_end(tp);

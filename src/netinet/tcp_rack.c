@@ -45,6 +45,7 @@
 
 #define TCP_REC_MIN 16
 #define TCP_RACK_WCDELACK 200		/* RFC 8985 7.2 WCDelAckT, ticks */
+#define TCP_RACK_REO_PERSIST 16		/* RFC 8985 6.2 RACK.reo_wnd_persist */
 #define TCP_PTO_MIN 10			/* ticks */
 
 static void
@@ -228,12 +229,52 @@ tcp_rack_delivered(struct tcpcb *tp, const struct tcp_rec *r, uint64_t now)
 	}
 }
 
+/*
+ * RFC 8985 6.2 step 4, RACK_update_reo_wnd()'s first half, for an ACK
+ * up to ack: the first D-SACK of a round trip widens the reordering window
+ * by min RTT / 4 (up to SRTT, below), for the next 16 recoveries.
+ */
+static void
+tcp_rack_update_reo(struct tcpcb *tp, tcp_seq ack)
+{
+	if (tp->t_rack_dsack_round_set && SEQ_GEQ(ack, tp->t_rack_dsack_round))
+		tp->t_rack_dsack_round_set = false;
+	if (!tp->t_rack_dsack_round_set && tp->t_rack_dsack) {
+		tp->t_rack_dsack_round_set = true;
+		tp->t_rack_dsack_round = tp->snd_max;
+		if (tp->t_rack_reo_inc < UINT8_MAX) {
+			tp->t_rack_reo_inc++;
+			tp->t_ns->ns_tcp->tcp_stat.tcps_rackreowide++;
+		}
+		tp->t_rack_reo_persist = TCP_RACK_REO_PERSIST;
+	}
+	tp->t_rack_dsack = false;
+	/* RTO recovery ends with what was outstanding at the timeout */
+	if (tp->t_rack_rtorec && SEQ_GEQ(ack, tp->snd_recover)) {
+		tp->t_rack_rtorec = false;
+		tcp_rack_recovered(tp);
+	}
+}
+
+/*
+ * RFC 8985 6.2 step 4: on leaving fast or RTO recovery, 16 of them
+ * without a D-SACK round bring the reordering window back to min RTT / 4.
+ */
+void
+tcp_rack_recovered(struct tcpcb *tp)
+{
+	if (tp->t_rack_reo_persist > 0)
+		tp->t_rack_reo_persist--;
+	if (tp->t_rack_reo_persist == 0)
+		tp->t_rack_reo_inc = 0;
+}
+
 /* RFC 8985 6.2 step 4: the reordering window. */
 static uint64_t
 tcp_rack_reo_wnd(const struct tcpcb *tp)
 {
 	uint64_t srtt = (uint64_t)tp->t_srtt * 1000;
-	uint64_t w = tp->t_rack_minrtt / 4;
+	uint64_t w = tp->t_rack_minrtt / 4 * (tp->t_rack_reo_inc + 1u);
 
 	if (!tp->t_rack_reord && ((tp->t_flags & TF_FASTRECOVERY) ||
 	    tp->t_sacked >= TCP_DUPTHRESH * tp->t_maxseg))
@@ -298,7 +339,10 @@ tcp_rack_ack(struct tcpcb *tp, tcp_seq ack)
 	uint64_t now = kern_clock_ns(tp->t_ns->ns_kernel);
 	uint32_t i, n, s = 0;
 
-	if (!(tp->t_flags & TF_RACK) || tp->t_nrec == 0)
+	if (!(tp->t_flags & TF_RACK))
+		return 0;
+	tcp_rack_update_reo(tp, ack);
+	if (tp->t_nrec == 0)
 		return 0;
 	/* cumulatively acknowledged */
 	for (n = 0; n < tp->t_nrec && SEQ_LEQ(tp->t_rec[n].end, ack); n++)
@@ -419,6 +463,7 @@ tcp_rack_rto(struct tcpcb *tp)
 	for (uint32_t i = 0; i < tp->t_nrec; i++)
 		tp->t_rec[i].flags &= (uint8_t)~(TR_SACKED | TR_LOST);
 	tp->t_tlp_end_set = false;
+	tp->t_rack_rtorec = true;
 	tcp_rack_stop(tp, 0);
 }
 

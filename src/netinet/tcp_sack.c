@@ -274,6 +274,7 @@ tcp_sack_update(struct tcpcb *tp, const uint8_t *blocks, int nblocks,
 		if (i == 0 && (SEQ_LEQ(e, ack) || (nblocks > 1 &&
 		    SEQ_GEQ(s, blk[1].start) && SEQ_LEQ(e, blk[1].end)))) {
 			st->tcps_rcvdsack++;
+			tp->t_rack_dsack = true;	/* RFC 8985 6.2 step 4 */
 			if (SEQ_LT(s, tp->t_rxtmax) && tp->t_total_retrans > 0)
 				st->tcps_dsackspurious++;
 			/* RFC 8985 7.4: the probe arrived twice */

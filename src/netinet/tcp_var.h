@@ -248,6 +248,12 @@ struct tcpcb {
 	uint64_t t_rack_rtt;		/* RACK.rtt, ns */
 	uint64_t t_rack_minrtt;		/* RACK.min_RTT, ns, 0: none */
 	bool t_rack_reord;		/* RACK.reordering_seen */
+	uint8_t t_rack_reo_inc;		/* RACK.reo_wnd_mult - 1 */
+	uint8_t t_rack_reo_persist;	/* RACK.reo_wnd_persist */
+	bool t_rack_dsack;		/* this ACK carries a D-SACK block */
+	bool t_rack_dsack_round_set;	/* RACK.dsack_round is set ... */
+	tcp_seq t_rack_dsack_round;	/* ... to this */
+	bool t_rack_rtorec;		/* in RTO recovery, to snd_recover */
 	uint8_t t_rack_timer;		/* TCPT_RACK is: TCP_RACK_* or 0 */
 	bool t_tlp_end_set;		/* a probe is out: TLP.end_seq */
 	bool t_tlp_rxt;			/* ... and it was a resend */
@@ -388,6 +394,7 @@ struct tcpstat {
 	uint64_t tcps_sackrescue;	/* RFC 6675 rescue retransmissions */
 	uint64_t tcps_racklost;		/* segments RACK found lost by time */
 	uint64_t tcps_rackreorder;	/* connections that saw reordering */
+	uint64_t tcps_rackreowide;	/* reordering windows widened (D-SACK) */
 	uint64_t tcps_tlpprobe;		/* tail loss probes sent */
 	uint64_t tcps_tlprexmit;	/* ... that resent the last segment */
 	uint64_t tcps_tlprecovered;	/* ... that repaired a loss (RFC 8985 7.4) */
@@ -502,6 +509,7 @@ int tcp_sack_nextseg(struct tcpcb *tp, tcp_seq avail, uint32_t maxlen,
 /* tcp_rack.c */
 void tcp_rack_sent(struct tcpcb *tp, tcp_seq seq, uint32_t len);
 uint32_t tcp_rack_ack(struct tcpcb *tp, tcp_seq ack);
+void tcp_rack_recovered(struct tcpcb *tp);
 bool tcp_rack_lost_any(const struct tcpcb *tp);
 bool tcp_rack_nextlost(const struct tcpcb *tp, uint32_t maxlen,
     tcp_seq *seq, uint32_t *len);

@@ -695,6 +695,53 @@ test_rack_reordering_window(void **state)
 }
 
 /*
+ * RFC 8985 6.2 step 4: a round trip that brings D-SACKs widens the
+ * reordering window by min RTT / 4, once however many it brings.  After
+ * two D-SACKs of old data while a second flight is out, the loss of
+ * test_rack_reordering_window is found at RACK.rtt + 2 * 2.5 ms = 15 ms
+ * after the flight left, not at 12.5 ms.
+ */
+static void
+test_rack_dsack_widens_window(void **state)
+{
+	uint32_t s0, s1, d[1][2];
+	struct tenv e;
+	struct peer p;
+	int fd;
+
+	(void)state;
+	fd = sack_open_rack(&e, &p, PO_ALL | PO_SACKOK, true);
+	s0 = send_segs(&p, fd, 10, 10);
+	tenv_advance(&e, 10);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s0 + 10 * SEG, p.win, PO_AUTO, NULL,
+	    0);
+	expect_nothing(&e);
+	s1 = send_segs(&p, fd, 10, 10);
+	d[0][0] = s0;		/* segment 0, acknowledged before */
+	d[0][1] = s0 + SEG;
+	peer_sack(&p, s1, (const uint32_t (*)[2])d, 1);
+	peer_sack(&p, s1, (const uint32_t (*)[2])d, 1);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "rcvdsack"), 2);
+	assert_int_equal(tstat(&e, "rackreowide"), 1);
+	tenv_advance(&e, 10);
+	sack_segs(&p, s1, 1, 2);
+	expect_nothing(&e);
+	tenv_advance(&e, 4);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	expect_at(&p, s1, SEG);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "racklost"), 1);
+	assert_int_equal(tstat(&e, "sackrecovery"), 1);
+	assert_int_equal(tstat(&e, "rexmttimeo"), 0);
+	peer_seg(&p, TH_ACK, p.snd_nxt, s1 + 10 * SEG, p.win, PO_AUTO, NULL,
+	    0);
+	assert_int_equal(tinfo(fd).bytes_in_flight, 0);
+	finish(&e, &p, fd);
+}
+
+/*
  * A lost retransmission (RFC 8985 2.2, the case RFC 6675 leaves to the
  * retransmission timer): segment 0 of 10 lost; at t0 + 10 ms the peer
  * SACKs 1-9; recovery resends 0 and PRR-SSRB sends new segments 10-13
@@ -945,6 +992,7 @@ main(void)
 		cmocka_unit_test(test_rack_resend_after_new_data),
 		cmocka_unit_test(test_tlp_probe_repairs),
 		cmocka_unit_test(test_tlp_probe_dsacked),
+		cmocka_unit_test(test_rack_dsack_widens_window),
 		cmocka_unit_test(test_tlp_at_rto_one_segment),
 	};
 
