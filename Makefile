@@ -25,7 +25,8 @@
 #   make bench-loss   lossbench (TCP goodput over a simulated lossy link,
 #                     virtual time: newreno, newreno+sack, cubic+sack+rack
 #                     at 0.1%, 1%, 5% loss; options in LOSSBENCH_OPTS,
-#                     e.g. LOSSBENCH_OPTS="--seeds 3"); then, as root,
+#                     e.g. LOSSBENCH_OPTS="--seeds 3"); a long fat pipe
+#                     (1 Gbit/s, 50 ms RTT, 0.001% loss); then, as root,
 #                     the same over a real veth link with the loss inside
 #                     rumpnet, rumpnet and Linux as the sender
 #                     (scripts/bench-loss-real, LOSS_SECONDS per run)
@@ -109,6 +110,9 @@ bench-loss: deps
 		--buildtype=release -Db_ndebug=true >/dev/null
 	ninja -C build-bench-default bench/lossbench apps/rumpnet-perf >/dev/null
 	build-bench-default/bench/lossbench $(LOSSBENCH_OPTS)
+	@echo "lossbench: a long fat pipe, 1 Gbit/s, 50 ms RTT:" >&2
+	build-bench-default/bench/lossbench --rate 1000 --delay-ms 25 \
+		--loss 0.001 --bytes 512M --sockbuf 16M
 	scripts/bench-loss-real build-bench-default $(LOSS_SECONDS)
 
 fuzz: deps
