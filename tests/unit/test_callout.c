@@ -1220,6 +1220,22 @@ test_real_clock(void **state)
 	end(k);
 }
 
+/* A real-clock instance without clock threads, bound to this thread. */
+static struct rump_kernel *
+real_kernel(void **state)
+{
+	struct rump_kernel_config cfg;
+	struct rump_kernel *k = NULL;
+
+	rump_kernel_config_default(&cfg);
+	cfg.softint_mode = test_mode(state);
+	cfg.clock = RUMP_CLOCK_REAL;
+	cfg.clock_thread = false;
+	assert_int_equal(rump_kernel_create(&cfg, &k), 0);
+	assert_int_equal(rump_thread_bind(k), 0);
+	return k;
+}
+
 /*
  * A real clock whose wheel is behind: no hardclock thread and nothing
  * ticked for 30 ms (a host that did not run the clock thread for a while;
@@ -1246,19 +1262,13 @@ body_ticker(struct bthread *bt)
 static void
 test_real_clock_late_wheel(void **state)
 {
-	struct rump_kernel_config cfg;
-	struct rump_kernel *k = NULL;
+	struct rump_kernel *k;
 	struct bthread bt, tick;
 	struct realco c1, c2;
 	struct tw tw;
 	uint64_t now;
 
-	rump_kernel_config_default(&cfg);
-	cfg.softint_mode = test_mode(state);
-	cfg.clock = RUMP_CLOCK_REAL;
-	cfg.clock_thread = false;
-	assert_int_equal(rump_kernel_create(&cfg, &k), 0);
-	assert_int_equal(rump_thread_bind(k), 0);
+	k = real_kernel(state);
 	th_sleep_ms(30);
 
 	memset(&c1, 0, sizeof(c1));
@@ -1303,16 +1313,10 @@ test_real_clock_late_wheel(void **state)
 static void
 test_real_clock_per_hold(void **state)
 {
-	struct rump_kernel_config cfg;
-	struct rump_kernel *k = NULL;
+	struct rump_kernel *k;
 	uint64_t t0, t1, t2;
 
-	rump_kernel_config_default(&cfg);
-	cfg.softint_mode = test_mode(state);
-	cfg.clock = RUMP_CLOCK_REAL;
-	cfg.clock_thread = false;
-	assert_int_equal(rump_kernel_create(&cfg, &k), 0);
-	assert_int_equal(rump_thread_bind(k), 0);
+	k = real_kernel(state);
 
 	rump_schedule();
 	t0 = kern_clock_ns(k);
