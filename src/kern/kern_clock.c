@@ -25,7 +25,7 @@
 #define NS_PER_TICK (1000000000u / hz)
 
 uint64_t
-kern_clock_ns(struct rump_kernel *k)
+kern_clock_read(struct rump_kernel *k)
 {
 	struct lwp *l;
 	struct cpu_info *ci;
