@@ -100,8 +100,10 @@
 #define SOAK_PORT_UDP 7200		/* + exchange */
 #define SOAK_SEC (1000 * SIM_MS)
 #define SOAK_LIMIT (900 * SOAK_SEC)	/* every workload ends by then */
-#define SOAK_GIVEUP (60 * SOAK_SEC)	/* FIN-WAIT-2 after a peer's abort */
-#define SOAK_ACCEPT_GRACE (5 * SOAK_SEC) /* an abort's unaccepted end */
+#define SOAK_GIVEUP (60 * SOAK_SEC)	/* FIN-WAIT-2 after a peer's abort, */
+					/* at least (soak_giveup_ns()) */
+#define SOAK_ACCEPT_GRACE (5 * SOAK_SEC) /* an abort's unaccepted end, */
+					/* at least (soak_accept_grace_ns()) */
 #define SOAK_UDP_TIMEOUT (2 * SOAK_SEC)
 #define SOAK_UDP_HDR 16
 #define SOAK_UDP_MAGIC 0x4b414f53u	/* "SOAK" */
@@ -235,6 +237,7 @@ struct soak_round {
 	enum rump_softint_mode r_mode;
 	unsigned r_mtu;
 	struct rump_bus_config r_bus;
+	int r_keepidle;			/* TCP_KEEPIDLE, s: soak_keepidle() */
 	struct soak_host r_host[SIM_MAXHOST];
 	int r_ngroups;
 	struct soak_group r_groups[SOAK_MAXGROUPS];
@@ -316,6 +319,27 @@ soak_draw_bus(struct soak_round *r, uint64_t *x)
 	if (rnd_chance(x, 0.3))
 		b->ce = rnd_logf(x, 0.005, 0.05);
 	b->offload = rnd_chance(x, 0.25);
+}
+
+/*
+ * A live peer can be silent as long as a full queue takes to drain at the
+ * bus's rate, each way (a keepalive probe waits behind data, and so does
+ * its answer; spurious timeouts on such a link keep the queues full): a
+ * round of 436 flows at 5 Mbit/s, 4096 frames of 9000 bytes, took longer
+ * than 5 s, and keepalive dropped a connection whose ACKs were queued.
+ * Keepalive waits 5 s more than two drains, at most 300 s (SOAK_LIMIT
+ * still bounds the round).
+ */
+static int
+soak_keepidle(const struct soak_round *r)
+{
+	const struct rump_bus_config *b = &r->r_bus;
+	uint64_t frame = b->offload ? 65536 : r->r_mtu + 18, drain;
+
+	if (b->rate_bps == 0)
+		return 5;
+	drain = (uint64_t)b->queue_max * frame * 8 / b->rate_bps + 1;
+	return (int)MIN(5 + 2 * drain, 300);
 }
 
 static void
@@ -490,6 +514,7 @@ soak_draw(struct soak_round *r, uint64_t seed, int softint)
 		r->r_mode = (enum rump_softint_mode)softint;
 	r->r_mtu = rnd_chance(&x, 0.7) ? 1500 : mtus[rnd_below(&x, 3)];
 	soak_draw_bus(r, &x);
+	r->r_keepidle = soak_keepidle(r);
 	soak_draw_hosts(r, &x);
 	soak_draw_flows(r, &x);
 	soak_draw_doomed(r, &x);
@@ -631,14 +656,15 @@ soak_setint(int fd, int level, int name, int v)
 
 /*
  * Keepalive on the end whose peer resets: a lost reset would leave it
- * open with nothing to send (half-open); after 5 s of silence a probe,
- * answered by a reset, or three unanswered a second apart drop it.
+ * open with nothing to send (half-open); after r_keepidle seconds of
+ * silence a probe, answered by a reset, or three unanswered a second
+ * apart drop it.
  */
 static void
-soak_keepalive(int fd)
+soak_keepalive(const struct soak_round *r, int fd)
 {
 	soak_setint(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
-	soak_setint(fd, IPPROTO_TCP, TCP_KEEPIDLE, 5);
+	soak_setint(fd, IPPROTO_TCP, TCP_KEEPIDLE, r->r_keepidle);
 	soak_setint(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1);
 	soak_setint(fd, IPPROTO_TCP, TCP_KEEPCNT, 3);
 }
@@ -724,7 +750,7 @@ soak_flow_start(struct soak_round *r, struct soak_flow *sf, int idx)
 	if (sf->sf_maxseg != 0)
 		soak_setint(fd, IPPROTO_TCP, TCP_MAXSEG, sf->sf_maxseg);
 	if (f->f_c.e_resetok)
-		soak_keepalive(fd);
+		soak_keepalive(r, fd);
 	f->f_lport = sim_connect_fd(fd, f->f_srv, gr->g_port);
 	f->f_c.e_fd = fd;
 	f->f_c.e_connecting = true;
@@ -774,15 +800,18 @@ soak_accept(struct soak_round *r, int g, int h)
 			assert_int_equal(errno, EAGAIN);
 			return;
 		}
-		if ((i = soak_accept_match(r, g, h, &peer, false)) < 0) {
+		i = soak_accept_match(r, g, h, &peer, false);
+		if (i < 0 || r->r_flows[i].sf_done) {
 			/*
 			 * A stray: a second connection of a flow made by a
 			 * cookie that came again (a duplicate or a late
 			 * copy of the handshake's ACK or first data) after
-			 * the first connection was gone.  Its client has no
-			 * such connection: reset it.
+			 * the first connection was gone; or one whose client
+			 * reset before it was accepted, later than
+			 * soak_accept_grace_ns() (a queue that slow).  Its
+			 * client has no such connection: reset it.
 			 */
-			if (soak_accept_match(r, g, h, &peer, true) < 0)
+			if (i < 0 && soak_accept_match(r, g, h, &peer, true) < 0)
 				fail_msg("soak: host %d port %u accepted "
 				    "%s:%u, no such flow", h, gr->g_port,
 				    inet_ntoa(peer.sin_addr),
@@ -797,7 +826,7 @@ soak_accept(struct soak_round *r, int g, int h)
 		if (sf->sf_nodelay)
 			soak_setint(fd, IPPROTO_TCP, TCP_NODELAY, 1);
 		if (sf->sf_f.f_s.e_resetok)
-			soak_keepalive(fd);
+			soak_keepalive(r, fd);
 	}
 }
 
@@ -836,8 +865,22 @@ soak_may_shut(const struct soak_flow *sf, const struct sim_end *e,
 	}
 }
 
+/* How long an aborted client's connection may take to reach accept(). */
+static uint64_t
+soak_accept_grace_ns(const struct soak_round *r)
+{
+	return MAX(SOAK_ACCEPT_GRACE, (uint64_t)r->r_keepidle * SOAK_SEC);
+}
+
+/* How long the survivor of an abort may stay: past keepalive's verdict. */
+static uint64_t
+soak_giveup_ns(const struct soak_round *r)
+{
+	return MAX(SOAK_GIVEUP, (uint64_t)(r->r_keepidle + 10) * SOAK_SEC);
+}
+
 /*
- * The survivor of an abort has heard nothing for SOAK_GIVEUP: only
+ * The survivor of an abort has heard nothing for soak_giveup_ns(): only
  * FIN-WAIT-2 may be that quiet (its FIN was acknowledged, the reset that
  * followed lost, and no timer runs there while the socket is open); any
  * other state should have ended with a reset or keepalive.
@@ -851,7 +894,7 @@ soak_giveup(struct soak_round *r, struct soak_flow *sf, struct sim_end *e,
 	if (!sim_tcp_info(e->e_fd, &ti) || ti.tcpi_state != TCP_FIN_WAIT2) {
 		print_error("soak: flow %d: the end that was not aborted is "
 		    "still open %llu s after the abort\n", idx,
-		    (unsigned long long)(SOAK_GIVEUP / SOAK_SEC));
+		    (unsigned long long)(soak_giveup_ns(r) / SOAK_SEC));
 		sim_print_tcp_info("survivor", e->e_fd);
 		fail();
 	}
@@ -921,10 +964,10 @@ soak_end_step(struct soak_round *r, struct soak_flow *sf, bool client,
 		return;
 	}
 	if (sf->sf_taborted != 0 && e->e_fd >= 0) {
-		if (s->now >= sf->sf_taborted + SOAK_GIVEUP)
+		if (s->now >= sf->sf_taborted + soak_giveup_ns(r))
 			soak_giveup(r, sf, e, idx);
 		else
-			soak_wake(s, sf->sf_taborted + SOAK_GIVEUP);
+			soak_wake(s, sf->sf_taborted + soak_giveup_ns(r));
 	}
 }
 
@@ -949,8 +992,8 @@ soak_flow_done(struct soak_round *r, struct soak_flow *sf)
 	 * the listen queue takes it off (never accepted), a lost one leaves
 	 * it there for the next accept().  Give that a moment.
 	 */
-	if (s->now < sf->sf_taborted + SOAK_ACCEPT_GRACE) {
-		soak_wake(s, sf->sf_taborted + SOAK_ACCEPT_GRACE);
+	if (s->now < sf->sf_taborted + soak_accept_grace_ns(r)) {
+		soak_wake(s, sf->sf_taborted + soak_accept_grace_ns(r));
 		return false;
 	}
 	r->r_unaccepted++;
@@ -1022,7 +1065,7 @@ soak_dclient_step(struct soak_round *r, struct soak_doomed *dm,
 		c->c_fd = rump_sys_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK,
 		    0);
 		assert_true(c->c_fd >= 0);
-		soak_keepalive(c->c_fd);
+		soak_keepalive(r, c->c_fd);
 		(void)sim_connect_fd(c->c_fd, dm->d_host, dm->d_port);
 		c->c_started = true;
 		r->r_nconnect[c->c_host]++;
