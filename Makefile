@@ -10,7 +10,8 @@
 #                     valgrind's memcheck (in BUILD; not a sanitizer build)
 #   make bench        rumpnet-perf rr/crr/stream: rumpnet over DPDK (net_ring,
 #                     net_memif) vs Linux over veth; table, BENCH lines,
-#                     bench/perf.png (BENCH_DURATION=seconds per run)
+#                     bench/perf.png (BENCH_DURATION=seconds per run,
+#                     medians of BENCH_REPEAT rounds)
 #   make bench-matrix the optimization matrix: rumpnet-perf rr/crr/udp in
 #                     every {softint threads|inline} x {locks mp|up} x
 #                     {curlwp hypercall|tls} x {pthreads|fibers}, as ratios
@@ -79,7 +80,7 @@ bench: deps
 	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \
 		--buildtype=release -Db_ndebug=true >/dev/null
 	ninja -C build-bench-default apps/rumpnet-perf >/dev/null
-	scripts/bench-main build-bench-default $(BENCH_DURATION)
+	scripts/bench-main build-bench-default $(BENCH_DURATION) $(BENCH_REPEAT)
 
 bench-matrix: deps
 	scripts/bench-matrix $(BENCH_DURATION) $(BENCH_REPEAT)
