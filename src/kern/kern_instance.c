@@ -74,6 +74,7 @@ kern_free(struct rump_kernel *k)
 		hyper_free(k->k_vclocklwps, k->k_ncpu * sizeof(struct lwp *));
 	}
 	sched_implicit_drain(k);
+	lwp_free_all(k);
 	mbuf_fini(k);
 	if (k->k_cpus != NULL)
 		for (unsigned i = 0; i < k->k_ncpu; i++)

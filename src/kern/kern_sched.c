@@ -21,26 +21,65 @@
 __thread struct lwp *rump_curlwp_tls;
 #endif
 
+/*
+ * An LWP's memory outlives it: a mutex_enter() spinning on its owner may
+ * read owner->l_cpu just after the owner let go, exited and was
+ * destroyed.  Its instance keeps it for the next lwp_create() (or frees it
+ * when it goes: lwp_free_all()).
+ */
+static void
+lwp_keep(struct rump_kernel *k, struct lwp *l)
+{
+	if (k->k_implicit_mtx == NULL) {
+		hyper_free(l, sizeof(*l));
+		return;
+	}
+	hyper_mutex_enter(k->k_implicit_mtx);
+	l->l_freenext = k->k_lwp_free;
+	k->k_lwp_free = l;
+	hyper_mutex_exit(k->k_implicit_mtx);
+}
+
+void
+lwp_free_all(struct rump_kernel *k)
+{
+	struct lwp *l;
+
+	while ((l = k->k_lwp_free) != NULL) {
+		k->k_lwp_free = l->l_freenext;
+		hyper_free(l, sizeof(*l));
+	}
+}
+
 int
 lwp_create(struct rump_kernel *k, unsigned flags, struct cpu_info *ci,
     const char *name, struct lwp **lp)
 {
-	struct lwp *l;
+	struct lwp *l = NULL;
 	void *mem;
 	int error;
 
-	if ((error = hyper_malloc(sizeof(*l), CACHE_LINE_SIZE, &mem)) != 0)
-		return error;
-	l = mem;
+	if (k->k_implicit_mtx != NULL) {
+		hyper_mutex_enter(k->k_implicit_mtx);
+		if ((l = k->k_lwp_free) != NULL)
+			k->k_lwp_free = l->l_freenext;
+		hyper_mutex_exit(k->k_implicit_mtx);
+	}
+	if (l == NULL) {
+		if ((error = hyper_malloc(sizeof(*l), CACHE_LINE_SIZE,
+		    &mem)) != 0)
+			return error;
+		l = mem;
+	}
 	memset(l, 0, sizeof(*l));
 	if ((error = hyper_malloc(sizeof(struct callout), 0, &mem)) != 0) {
-		hyper_free(l, sizeof(*l));
+		lwp_keep(k, l);
 		return error;
 	}
 	l->l_timeout_ch = mem;
 	if ((error = hyper_cv_init(&l->l_hcv)) != 0) {
 		hyper_free(l->l_timeout_ch, sizeof(struct callout));
-		hyper_free(l, sizeof(*l));
+		lwp_keep(k, l);
 		return error;
 	}
 	l->l_kernel = k;
@@ -73,7 +112,7 @@ lwp_destroy(struct lwp *l)
 	callout_destroy(l->l_timeout_ch);
 	hyper_cv_destroy(l->l_hcv);
 	hyper_free(l->l_timeout_ch, sizeof(struct callout));
-	hyper_free(l, sizeof(*l));
+	lwp_keep(l->l_kernel, l);
 }
 
 static bool

@@ -45,6 +45,7 @@ struct rump_kernel {
 	_Atomic int k_nlwps;			/* [a] alive */
 	struct hyper_mtx *k_implicit_mtx;
 	struct lwp *k_implicit_free;		/* [k_implicit_mtx] */
+	struct lwp *k_lwp_free;			/* [k_implicit_mtx] lwp_destroy() */
 
 	/* soft interrupts and clock */
 	void *k_softclock;			/* [I] cookie */

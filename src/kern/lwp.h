@@ -55,7 +55,7 @@ struct lwp {
 	struct callout *l_timeout_ch;	/* [I] sleep timeout */
 	/* bookkeeping */
 	struct lwp *l_saved;		/* [H] curlwp before an implicit LWP */
-	struct lwp *l_freenext;		/* implicit LWP free list */
+	struct lwp *l_freenext;		/* implicit LWPs', destroyed LWPs' list */
 	struct hyper_thread *l_thread;	/* [I] kernel thread's host thread */
 	void (*l_func)(void *);		/* [I] kernel thread body */
 	void *l_arg;			/* [I] */
@@ -124,6 +124,8 @@ int lwp_create(struct rump_kernel *k, unsigned flags, struct cpu_info *ci,
     const char *name, struct lwp **lp);
 /* lwp_destroy: free an LWP that holds no vCPU and sleeps nowhere. */
 void lwp_destroy(struct lwp *l);
+/* lwp_free_all: the memory of k's destroyed LWPs (instance teardown). */
+void lwp_free_all(struct rump_kernel *k);
 
 /* ---- scheduling ---- */
 
