@@ -14,7 +14,15 @@
  * its application thread are pinned to CPU 1, the sender to CPU 0.
  * Per-core figures divide the datagrams received by the CPU time of those
  * receiving threads, read from /proc/self/task (so the sender's CPU is not
- * counted).  The same workload
+ * counted).
+ *
+ * Two layouts of the receiver: host threads (B's receive thread and an
+ * application thread, which the host scheduler switches between), and
+ * fibers (B's interface attached with rump_bus_attach_fiber() by the
+ * application's host thread, whose fibers are then the receive loop and
+ * the application: in inline mode a datagram goes from the wire to
+ * recvfrom() without a host thread wake-up; in threads mode the softnet
+ * thread still wakes the application across host threads).  The same workload
  * over the Linux kernel's UDP on loopback runs in the same process as the
  * reference; there the kernel does the receive path inside the sender's
  * sendto(), so its per-core figure divides by the CPU time of both threads
@@ -47,6 +55,7 @@
 
 #define PAYLOAD 64
 #define WINDOW 512
+#define RECV_PUBLISH 32
 #define PORT 9
 
 static double seconds = 3.0;
@@ -58,10 +67,20 @@ struct run {
 	/* linux side */
 	int la, lb;
 	bool linux_stack;
-	_Atomic uint64_t sent;
-	_Atomic uint64_t received;
-	_Atomic bool stop;
+	/* fiber layout: B's receive loop and application are fibers */
+	bool fibers;
+	struct rump_bus *bus;
+	unsigned ib;
+	_Atomic bool ready;		/* B's socket is bound */
 	struct sockaddr_in to;
+	/*
+	 * Each on a line of its own: the sender writes sent, the receiver
+	 * received, and a line they both wrote would cross between the
+	 * CPUs once per datagram.
+	 */
+	_Alignas(64) _Atomic uint64_t sent;
+	_Alignas(64) _Atomic uint64_t received;
+	_Alignas(64) _Atomic bool stop;
 };
 
 static double
@@ -166,29 +185,108 @@ pin_self(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
+static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 0xa };
+static const uint8_t mac_b[6] = { 2, 0, 0, 0, 0, 0xb };
+
+/* B's receiving socket, bound to PORT; the caller is bound to B. */
+static int
+open_b(void)
+{
+	struct sockaddr_in bind_b = { .sin_family = AF_INET };
+	int big = 4 * 1024 * 1024, fd;
+
+	fd = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	bind_b.sin_port = htons(PORT);
+	bind_b.sin_addr.s_addr = inet_addr("198.18.0.2");
+	rump_sys_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	if (rump_sys_bind(fd, (struct sockaddr *)&bind_b,
+	    sizeof(bind_b)) != 0) {
+		perror("udpbench: bind");
+		exit(1);
+	}
+	return fd;
+}
+
+static void
+receive_loop(struct run *r)
+{
+	char buf[2048];
+	unsigned got = 0;
+
+	/*
+	 * The count is published RECV_PUBLISH datagrams at a time and
+	 * whenever the socket is drained: the sender reads it to keep its
+	 * window, and a line written per datagram and read from the other
+	 * CPU costs a cache miss per datagram.
+	 */
+	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		/* drained: publish what came before waiting for more */
+		ssize_t n = r->linux_stack ?
+		    recv(r->lb, buf, sizeof(buf), MSG_DONTWAIT) :
+		    rump_sys_recv(r->fb, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n < 0 && errno == EAGAIN) {
+			atomic_fetch_add_explicit(&r->received, got,
+			    memory_order_relaxed);
+			got = 0;
+			n = r->linux_stack ?
+			    recv(r->lb, buf, sizeof(buf), 0) :
+			    rump_sys_recv(r->fb, buf, sizeof(buf), 0);
+		}
+		if (n == PAYLOAD && ++got == RECV_PUBLISH) {
+			atomic_fetch_add_explicit(&r->received, got,
+			    memory_order_relaxed);
+			got = 0;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			break;
+	}
+}
+
+/* fiber layout: B's application, a fiber next to B's receive loop */
+static void
+receiver_fiber(void *arg)
+{
+	struct run *r = arg;
+
+	r->fb = open_b();
+	atomic_store(&r->ready, true);
+	receive_loop(r);
+	rump_sys_close(r->fb);
+}
+
 static void *
 receiver(void *arg)
 {
 	struct run *r = arg;
-	char buf[2048];
 
 	pthread_setname_np(pthread_self(), "udprecv");
 	pin_self(1);
-	if (!r->linux_stack)
-		rump_thread_bind(r->b);
-	while (!atomic_load(&r->stop)) {
-		ssize_t n = r->linux_stack ?
-		    recv(r->lb, buf, sizeof(buf), 0) :
-		    rump_sys_recv(r->fb, buf, sizeof(buf), 0);
-
-		if (n == PAYLOAD)
-			atomic_fetch_add_explicit(&r->received, 1,
-			    memory_order_relaxed);
-		else if (n < 0 && errno != EAGAIN && errno != EINTR)
-			break;
+	if (r->linux_stack) {
+		receive_loop(r);
+		return NULL;
 	}
-	if (!r->linux_stack)
-		rump_thread_unbind();
+	if (r->fibers) {
+		/*
+		 * B's interface is attached here, so its receive loop is a
+		 * fiber of this thread, as is the application: this one
+		 * host thread is all of B's receive path (but for the
+		 * softint threads of threads mode).
+		 */
+		if (rump_bus_attach_fiber(r->bus, r->b, "busb", mac_b,
+		    &r->ib) != 0 || rump_if_up(r->b, r->ib) != 0 ||
+		    rump_if_addr_add(r->b, r->ib, inet_addr("198.18.0.2"),
+		    24) != 0 || rump_fiber_spawn(r->b, receiver_fiber, r,
+		    0) != 0) {
+			fprintf(stderr, "udpbench: cannot attach B\n");
+			exit(1);
+		}
+		rump_fiber_run();
+		rump_if_destroy(r->b, r->ib);	/* before its fiber's thread goes */
+		return NULL;
+	}
+	rump_thread_bind(r->b);
+	receive_loop(r);
+	rump_thread_unbind();
 	return NULL;
 }
 
@@ -203,6 +301,8 @@ sender(void *arg)
 	memset(payload, 0x5a, sizeof(payload));
 	if (!r->linux_stack)
 		rump_thread_bind(r->a);
+	while (!atomic_load(&r->ready) && !atomic_load(&r->stop))
+		usleep(1000);
 	while (!atomic_load(&r->stop)) {
 		uint64_t s = atomic_load_explicit(&r->sent,
 		    memory_order_relaxed);
@@ -276,46 +376,48 @@ measure(struct run *r, const char *rx_threads, double *per_core)
 }
 
 static int
-rumpnet_run(enum rump_softint_mode mode, double *pps, double *per_core)
+rumpnet_run(enum rump_softint_mode mode, bool fibers, double *pps,
+    double *per_core)
 {
 	struct rump_kernel_config cfg;
-	struct rump_bus *bus;
 	struct run r;
-	const uint8_t ma[6] = { 2, 0, 0, 0, 0, 0xa }, mb[6] = { 2, 0, 0, 0, 0,
-	    0xb };
-	unsigned ia, ib;
-	struct sockaddr_in bind_b = { .sin_family = AF_INET };
+	unsigned ia;
 
 	memset(&r, 0, sizeof(r));
+	r.fibers = fibers;
 	rump_kernel_config_default(&cfg);
 	cfg.softint_mode = mode;
-	if (rump_bus_create(NULL, &bus) != 0 ||
+	if (rump_bus_create(NULL, &r.bus) != 0 ||
 	    rump_kernel_create(&cfg, &r.a) != 0 ||
 	    rump_kernel_create(&cfg, &r.b) != 0 ||
-	    rump_bus_attach(bus, r.a, "busa", ma, &ia) != 0 ||
-	    rump_bus_attach(bus, r.b, "busb", mb, &ib) != 0 ||
-	    rump_if_up(r.a, ia) != 0 || rump_if_up(r.b, ib) != 0 ||
+	    rump_bus_attach(r.bus, r.a, "busa", mac_a, &ia) != 0 ||
+	    (!fibers && rump_bus_attach(r.bus, r.b, "busb", mac_b,
+	    &r.ib) != 0) ||
+	    rump_if_up(r.a, ia) != 0 ||
+	    (!fibers && rump_if_up(r.b, r.ib) != 0) ||
 	    rump_if_addr_add(r.a, ia, inet_addr("198.18.0.1"), 24) != 0 ||
-	    rump_if_addr_add(r.b, ib, inet_addr("198.18.0.2"), 24) != 0) {
+	    (!fibers && rump_if_addr_add(r.b, r.ib, inet_addr("198.18.0.2"),
+	    24) != 0)) {
 		fprintf(stderr, "udpbench: cannot set up the instances\n");
 		return -1;
 	}
-	rump_thread_bind(r.b);
-	r.fb = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
-	bind_b.sin_port = htons(PORT);
-	bind_b.sin_addr.s_addr = inet_addr("198.18.0.2");
-	int big = 4 * 1024 * 1024;
-	rump_sys_setsockopt(r.fb, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	if (rump_sys_bind(r.fb, (struct sockaddr *)&bind_b,
-	    sizeof(bind_b)) != 0) {
-		perror("udpbench: bind");
+	if (!fibers) {
+		rump_thread_bind(r.b);
+		r.fb = open_b();
+		rump_thread_unbind();
+		atomic_store(&r.ready, true);
+	}
+	/* no datagram waits for ARP (or is dropped by its hold queue) */
+	if (rump_arp_add(r.a, ia, inet_addr("198.18.0.2"), mac_b) != 0) {
+		fprintf(stderr, "udpbench: cannot add the ARP entry\n");
 		return -1;
 	}
-	rump_thread_unbind();
 	rump_thread_bind(r.a);
 	r.fa = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
 	rump_thread_unbind();
-	r.to = bind_b;
+	r.to.sin_family = AF_INET;
+	r.to.sin_port = htons(PORT);
+	r.to.sin_addr.s_addr = inet_addr("198.18.0.2");
 	if (ncpus >= 2) {
 		pin_threads("busbrx", 1);
 		pin_threads("soft", 1);
@@ -324,14 +426,22 @@ rumpnet_run(enum rump_softint_mode mode, double *pps, double *per_core)
 	rump_thread_bind(r.a);
 	rump_sys_close(r.fa);
 	rump_thread_unbind();
-	rump_thread_bind(r.b);
-	rump_sys_close(r.fb);
-	rump_thread_unbind();
+	if (!fibers) {
+		rump_thread_bind(r.b);
+		rump_sys_close(r.fb);
+		rump_thread_unbind();
+	}
+	/* what is still on the wire (an ICMP error for the last) lands */
+	(void)rump_bus_quiesce(r.bus, 2000);
 	if (rump_kernel_leaks(r.a) != 0 || rump_kernel_leaks(r.b) != 0)
-		fprintf(stderr, "udpbench: pools not back to zero\n");
+		fprintf(stderr, "udpbench: pools not back to zero (%s, %s: "
+		    "A %llu, B %llu)\n", fibers ? "fibers" : "host threads",
+		    mode == RUMP_SOFTINT_INLINE ? "inline" : "threads",
+		    (unsigned long long)rump_kernel_leaks(r.a),
+		    (unsigned long long)rump_kernel_leaks(r.b));
 	rump_kernel_destroy(r.a);
 	rump_kernel_destroy(r.b);
-	rump_bus_destroy(bus);
+	rump_bus_destroy(r.bus);
 	return 0;
 }
 
@@ -345,6 +455,7 @@ linux_run(double *pps, double *per_core)
 
 	memset(&r, 0, sizeof(r));
 	r.linux_stack = true;
+	atomic_store(&r.ready, true);
 	r.la = socket(AF_INET, SOCK_DGRAM, 0);
 	r.lb = socket(AF_INET, SOCK_DGRAM, 0);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -364,7 +475,9 @@ linux_run(double *pps, double *per_core)
 int
 main(int argc, char **argv)
 {
-	double pi = 0, ci = 0, pt = 0, ct = 0, pl = 0, cl = 0;
+	/* [layout][mode]: layout 0 host threads, 1 fibers; mode 0 inline */
+	double p[2][2] = { { 0 } }, c[2][2] = { { 0 } }, pl = 0, cl = 0;
+	const char *lname[2] = { "", "_fibers" };
 	bool only_inline = false;
 
 	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -382,25 +495,42 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (rumpnet_run(RUMP_SOFTINT_INLINE, &pi, &ci) != 0)
+	for (int f = 0; f < 2; f++) {
+		if (rumpnet_run(RUMP_SOFTINT_INLINE, f == 1, &p[f][0],
+		    &c[f][0]) != 0)
+			return 1;
+		if (!only_inline && rumpnet_run(RUMP_SOFTINT_THREADS, f == 1,
+		    &p[f][1], &c[f][1]) != 0)
+			return 1;
+	}
+	if (!only_inline && linux_run(&pl, &cl) != 0)
 		return 1;
-	if (!only_inline && (rumpnet_run(RUMP_SOFTINT_THREADS, &pt, &ct) != 0 ||
-	    linux_run(&pl, &cl) != 0))
-		return 1;
-	printf("BENCH udp_rx_pps_inline %.0f pps\n", pi);
-	printf("BENCH udp_rx_pps_per_core_inline %.0f pps\n", ci);
-	printf("BENCH udp_rx_pps_threads %.0f pps\n", pt);
-	printf("BENCH udp_rx_pps_per_core_threads %.0f pps\n", ct);
-	printf("BENCH udp_rx_per_core_inline_over_threads %.2f x\n",
-	    ct > 0 ? ci / ct : 0);
+	for (int f = 0; f < 2; f++) {
+		printf("BENCH udp_rx_pps_inline%s %.0f pps\n", lname[f],
+		    p[f][0]);
+		printf("BENCH udp_rx_pps_per_core_inline%s %.0f pps\n",
+		    lname[f], c[f][0]);
+		printf("BENCH udp_rx_pps_threads%s %.0f pps\n", lname[f],
+		    p[f][1]);
+		printf("BENCH udp_rx_pps_per_core_threads%s %.0f pps\n",
+		    lname[f], c[f][1]);
+		printf("BENCH udp_rx_per_core_inline_over_threads%s %.2f x\n",
+		    lname[f], c[f][1] > 0 ? c[f][0] / c[f][1] : 0);
+	}
 	printf("BENCH linux_udp_loopback_pps %.0f pps\n", pl);
 	printf("BENCH linux_udp_loopback_pps_per_core %.0f pps\n", cl);
 	printf("\nudpbench: %d-byte datagrams, %.1f s per run\n", PAYLOAD,
 	    seconds);
-	printf("%-28s %12s %14s\n", "receive path", "pps (wall)",
+	printf("%-40s %12s %14s\n", "receive path", "pps (wall)",
 	    "pps per core");
-	printf("%-28s %12.0f %14.0f\n", "rumpnet, softints inline", pi, ci);
-	printf("%-28s %12.0f %14.0f\n", "rumpnet, softints threads", pt, ct);
-	printf("%-28s %12.0f %14.0f\n", "linux, loopback", pl, cl);
+	printf("%-40s %12.0f %14.0f\n", "rumpnet, host threads, inline",
+	    p[0][0], c[0][0]);
+	printf("%-40s %12.0f %14.0f\n", "rumpnet, host threads, threads",
+	    p[0][1], c[0][1]);
+	printf("%-40s %12.0f %14.0f\n", "rumpnet, fibers, inline", p[1][0],
+	    c[1][0]);
+	printf("%-40s %12.0f %14.0f\n", "rumpnet, fibers, threads", p[1][1],
+	    c[1][1]);
+	printf("%-40s %12.0f %14.0f\n", "linux, loopback", pl, cl);
 	return 0;
 }

@@ -129,6 +129,17 @@ void rump_bus_stats(struct rump_bus *b, struct rump_bus_stats *st);
  */
 int rump_bus_attach(struct rump_bus *b, struct rump_kernel *k,
     const char *ifname, const uint8_t mac[6], unsigned *ifindex);
+/*
+ * rump_bus_attach_fiber: the same, but the receive loop is a fiber of the
+ * calling host thread (see "fibers" in kernel.h) instead of a host thread:
+ * it takes frames only while that thread runs its fibers (blocked in a
+ * rumpnet call, in rump_fiber_yield() or rump_fiber_run()), and hands the
+ * thread's application fibers what the soft interrupts woke them for
+ * without a host thread wake-up.  That thread must remove the interface
+ * (or the instance) before it ends.
+ */
+int rump_bus_attach_fiber(struct rump_bus *b, struct rump_kernel *k,
+    const char *ifname, const uint8_t mac[6], unsigned *ifindex);
 
 /*
  * rump_bus_quiesce: wait until no frame that is due is queued for an

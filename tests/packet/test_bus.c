@@ -11,8 +11,10 @@
  * namespace.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/time.h>
 
 #include "../unit/harness.h"
 #include "pkt.h"
@@ -932,6 +934,170 @@ test_bus_offload_tap_checksums(void **state)
 	lan_down(&l);
 }
 
+/* ---- a port whose receive loop is a fiber ---- */
+
+#define FIBER_N 4096		/* a multiple of FIBER_WINDOW */
+#define FIBER_WINDOW 16
+
+struct fiber_run {
+	struct rump_kernel *k[2];	/* 0: host thread port, 1: fiber port */
+	int echoed;
+	int bad;
+	int returned;		/* echoes A got back */
+	int peer_bad;
+};
+
+/* B's application fiber: echo FIBER_N datagrams back where they came from. */
+static void
+fiber_echo(void *arg)
+{
+	struct fiber_run *r = arg;
+	struct sockaddr_in s = sa(addrs[1], 9000), from;
+	socklen_t flen;
+	uint32_t v;
+	int fd = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(rump_sys_bind(fd, (struct sockaddr *)&s, sizeof(s)),
+	    0);
+	for (int i = 0; i < FIBER_N; i++) {
+		flen = sizeof(from);
+		if (rump_sys_recvfrom(fd, &v, sizeof(v), 0,
+		    (struct sockaddr *)&from, &flen) != sizeof(v) ||
+		    v != (uint32_t)i) {
+			r->bad++;
+			break;
+		}
+		if (rump_sys_sendto(fd, &v, sizeof(v), 0,
+		    (struct sockaddr *)&from, flen) != sizeof(v))
+			r->bad++;
+		r->echoed++;
+	}
+	assert_int_equal(rump_sys_close(fd), 0);
+}
+
+/* A's host thread: FIBER_N numbered datagrams, FIBER_WINDOW at a time. */
+static void *
+fiber_peer(void *arg)
+{
+	struct fiber_run *r = arg;
+	struct sockaddr_in to = sa(addrs[1], 9000);
+	struct timeval tv = { 5, 0 };
+	uint32_t v;
+	int fd;
+
+	fd = udp_socket(r->k[0], addrs[0], 9000);
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	for (uint32_t i = 0; i < FIBER_N; i += FIBER_WINDOW) {
+		for (uint32_t j = i; j < i + FIBER_WINDOW; j++)
+			assert_int_equal(rump_sys_sendto(fd, &j, sizeof(j), 0,
+			    (struct sockaddr *)&to, sizeof(to)), sizeof(j));
+		for (uint32_t j = i; j < i + FIBER_WINDOW; j++) {
+			/* no cmocka assertion off the test's thread */
+			if (rump_sys_recv(fd, &v, sizeof(v), 0) != sizeof(v) ||
+			    v != j) {
+				r->peer_bad++;
+				i = FIBER_N;
+				break;
+			}
+			r->returned++;
+		}
+	}
+	assert_int_equal(rump_sys_close(fd), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	return NULL;
+}
+
+/* Is a host thread of this process called name? */
+static bool
+host_thread_named(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	bool found = false;
+
+	assert_non_null(d);
+	while (!found && (de = readdir(d)) != NULL) {
+		char path[300], comm[32];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+		    de->d_name);
+		if (de->d_name[0] == '.' || (f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL &&
+		    strncmp(comm, name, strlen(name)) == 0 &&
+		    comm[strlen(name)] == '\n')
+			found = true;
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * rump_bus_attach_fiber(): B's receive loop runs as a fiber of this host
+ * thread next to B's echo fiber, and A's thread exchanges FIBER_N
+ * datagrams with it; on a timed bus (2 ms each way) its callout unparks
+ * it.  Every datagram comes back in order, and the port goes away from
+ * the thread that owns it.
+ */
+static void
+fiber_port_run(const struct rump_bus_config *cfg)
+{
+	static struct fiber_run r;
+	struct rump_bus *bus;
+	unsigned ifx[2];
+	pthread_t t;
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(rump_bus_create(cfg, &bus), 0);
+	for (int i = 0; i < 2; i++) {
+		uint8_t mac[6], peer[6];
+
+		host_mac(i, mac);
+		host_mac(1 - i, peer);
+		r.k[i] = th_kernel(pkt_mode(), RUMP_CLOCK_REAL, 1);
+		assert_int_equal((i == 0 ? rump_bus_attach :
+		    rump_bus_attach_fiber)(bus, r.k[i], "fbus0", mac, &ifx[i]),
+		    0);
+		assert_int_equal(rump_if_up(r.k[i], ifx[i]), 0);
+		assert_int_equal(rump_if_addr_add(r.k[i], ifx[i],
+		    inet_addr(addrs[i]), 24), 0);
+		assert_int_equal(rump_arp_add(r.k[i], ifx[i],
+		    inet_addr(addrs[1 - i]), peer), 0);
+	}
+	/* A's receive loop is a host thread, B's is not */
+	assert_true(host_thread_named("fbus0rx"));
+	assert_int_equal(rump_fiber_spawn(r.k[1], fiber_echo, &r, 0), 0);
+	assert_int_equal(pthread_create(&t, NULL, fiber_peer, &r), 0);
+	assert_int_equal(rump_fiber_run(), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(r.echoed, FIBER_N);
+	assert_int_equal(r.peer_bad, 0);
+	assert_int_equal(r.returned, FIBER_N);
+	assert_int_equal(rump_if_destroy(r.k[0], ifx[0]), 0);
+	assert_false(host_thread_named("fbus0rx"));
+	/* the fiber's port goes with its instance, from this thread */
+	th_kernel_destroy(r.k[1]);
+	th_kernel_destroy(r.k[0]);
+	assert_int_equal(rump_bus_destroy(bus), 0);
+}
+
+static void
+test_bus_fiber_port(void **state)
+{
+	struct rump_bus_config cfg;
+
+	(void)state;
+	rump_bus_config_default(&cfg);
+	fiber_port_run(&cfg);
+	cfg.delay_ns = 2 * MS;
+	fiber_port_run(&cfg);
+}
+
 int
 main(void)
 {
@@ -949,6 +1115,7 @@ main(void)
 		cmocka_unit_test(test_bus_delay_real_clock),
 		cmocka_unit_test(test_bus_destroy_in_flight),
 		cmocka_unit_test(test_bus_offload_tap_checksums),
+		cmocka_unit_test(test_bus_fiber_port),
 	};
 
 	th_filter();

@@ -23,6 +23,10 @@
  *              when it releases
  *          timed bus, none due yet: bus_arm() -> callout on vCPU 0 ...
  *              softclock -> bus_rxtimer() -> wakes bus_rxthread()
+ *          fiber mode (rump_bus_attach_fiber()): the same loop as a
+ *              fiber of the attaching host thread; after each burst it
+ *              yields to the fibers the softints woke, and it parks
+ *              instead of sleeping (senders unpark it: bus_rx_wake())
  *
  * A frame is copied once into host memory on send (and once more for each
  * extra receiver) and once into mbufs on receive: the bus models a wire,
@@ -86,6 +90,8 @@ struct bus_port {
 	struct hyper_cv *bp_cv;			/* frames arrived / due / exit */
 	bool bp_busy;				/* [b_mtx] rx thread working */
 	bool bp_waiting;			/* [b_mtx] rx thread asleep */
+	/* fiber mode (rump_bus_attach_fiber()): the rx loop's fiber */
+	struct hyper_fiber *bp_fiber;		/* [I] */
 	bool bp_exiting;			/* [b_mtx] */
 	/*
 	 * A busy poller (bus_poll()) takes this port's frames: senders do
@@ -134,6 +140,19 @@ struct bus {
 struct rump_bus_tap {
 	struct bus_port t_port;
 };
+
+/*
+ * Wake port p's receive loop, which said it waits (bp_waiting); b_mtx
+ * held.  A loop running as a fiber is unparked (from any host thread).
+ */
+static inline void
+bus_rx_wake(struct bus_port *p)
+{
+	if (p->bp_fiber != NULL)
+		hyper_fiber_unpark(p->bp_fiber);
+	else
+		hyper_cv_signal(p->bp_cv);
+}
 
 /* ---- the medium ---- */
 
@@ -297,7 +316,7 @@ bus_deliver_timed(struct bus_port *p, struct bus_frame *bf, uint64_t due)
 	 */
 	if (p->bp_waiting && (p->bp_kernel == NULL ||
 	    (p->bp_head == bf && due < p->bp_wake)))
-		hyper_cv_signal(p->bp_cv);
+		bus_rx_wake(p);
 }
 
 /*
@@ -327,7 +346,7 @@ bus_deliver(struct bus *b, struct bus_port *p, struct bus_frame *bf,
 		p->bp_head = bf;
 	p->bp_tail = bf;
 	if (p->bp_waiting && !p->bp_polled)
-		hyper_cv_signal(p->bp_cv);
+		bus_rx_wake(p);
 }
 
 /* Time on the wire of len bytes at rate_bps, rounded up. */
@@ -661,7 +680,7 @@ bus_rxtimer(void *arg)
 	hyper_mutex_enter(b->b_mtx);
 	p->bp_wake = BUS_NEVER;
 	if (p->bp_waiting)
-		hyper_cv_signal(p->bp_cv);
+		bus_rx_wake(p);
 	hyper_mutex_exit(b->b_mtx);
 }
 
@@ -753,6 +772,40 @@ bus_input_burst(struct ifnet *ifp, const struct bus_frame *bf)
 	return n;
 }
 
+/*
+ * Fiber mode: the receive loop waits for frames (b_mtx held, dropped
+ * meanwhile).  Unpolled, its fiber parks until a sender, the callout or
+ * the destructor unparks it, and the host thread runs its other fibers or
+ * sleeps.  While a poller has the port the loop only lets the others run
+ * (or sleeps up to the grace), and takes the port back once the poller
+ * stayed away BUS_POLL_GRACE_NS from *since (0: now).
+ */
+static void
+bus_rxfiber_wait(struct bus_port *p, uint64_t *since)
+{
+	struct bus *b = p->bp_bus;
+	struct lwp *l = curlwp;
+	bool polled = p->bp_polled;
+	uint64_t now = 0;
+
+	hyper_mutex_exit(b->b_mtx);
+	if (!polled)
+		(void)hyper_fiber_park();
+	else {
+		hyper_clock_gettime(HYPER_CLOCK_MONO, &now);
+		if (*since == 0)
+			*since = now;
+		if (hyper_fiber_runnable())
+			hyper_fiber_yield();
+		else
+			(void)hyper_fiber_wait(BUS_POLL_GRACE_NS);
+	}
+	curlwp_set(l);
+	hyper_mutex_enter(b->b_mtx);
+	if (polled && p->bp_polled && now - *since >= BUS_POLL_GRACE_NS)
+		p->bp_polled = false;		/* no poller came */
+}
+
 static void
 bus_rxthread(void *arg)
 {
@@ -760,16 +813,22 @@ bus_rxthread(void *arg)
 	struct bus *b = p->bp_bus;
 	struct lwp *l = curlwp;
 	struct bus_frame *bf, *done = NULL;
-	uint64_t wake;
+	uint64_t wake, since;
 
 	for (;;) {
 		/* give the vCPU back (softnet runs here, inline), then wait */
 		sched_release_softints(l);
+		if (p->bp_fiber != NULL && hyper_fiber_runnable()) {
+			/* the fibers the softints woke take what arrived */
+			hyper_fiber_yield();
+			curlwp_set(l);
+		}
 		hyper_mutex_enter(b->b_mtx);
 		bus_frame_put_list(b, done);
 		done = NULL;
 		p->bp_busy = false;
 		hyper_cv_broadcast(b->b_idle);
+		since = 0;
 		for (;;) {
 			if (p->bp_exiting) {
 				hyper_mutex_exit(b->b_mtx);
@@ -780,7 +839,9 @@ bus_rxthread(void *arg)
 			if (bf != NULL || wake != 0)
 				break;
 			p->bp_waiting = true;
-			if (!p->bp_polled)
+			if (p->bp_fiber != NULL)
+				bus_rxfiber_wait(p, &since);
+			else if (!p->bp_polled)
 				hyper_cv_wait(p->bp_cv, b->b_mtx);
 			else if (hyper_cv_timedwait(p->bp_cv, b->b_mtx,
 			    BUS_POLL_GRACE_NS) != 0)
@@ -833,7 +894,7 @@ bus_poll(struct ifnet *ifp, int budget)
 		 */
 		p->bp_polled = true;
 		if (p->bp_waiting)
-			hyper_cv_signal(p->bp_cv);
+			bus_rx_wake(p);
 	}
 	if (p->bp_busy) {
 		/* the receive thread took a burst and waits for our vCPU */
@@ -864,7 +925,7 @@ bus_poll_done(struct ifnet *ifp)
 	hyper_mutex_enter(b->b_mtx);
 	p->bp_polled = false;
 	if (p->bp_head != NULL && p->bp_waiting)
-		hyper_cv_signal(p->bp_cv);
+		bus_rx_wake(p);
 	hyper_mutex_exit(b->b_mtx);
 }
 
@@ -878,7 +939,8 @@ bus_if_destroy(struct ifnet *ifp)
 	/* stop the receive thread first: it hands frames to ifp */
 	hyper_mutex_enter(b->b_mtx);
 	p->bp_exiting = true;
-	hyper_cv_signal(p->bp_cv);
+	if (p->bp_waiting)
+		bus_rx_wake(p);
 	hyper_mutex_exit(b->b_mtx);
 	sched_release(curlwp);		/* it needs the vCPU to exit */
 	kthread_join(p->bp_rxthread);
@@ -894,9 +956,9 @@ bus_if_destroy(struct ifnet *ifp)
 	hyper_free(p, sizeof(*p));
 }
 
-int
-rump_bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
-    const uint8_t mac[6], unsigned *ifindex)
+static int
+bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
+    const uint8_t mac[6], unsigned *ifindex, bool fiber)
 {
 	struct bus *b = (struct bus *)rb;
 	struct bus_port *p;
@@ -939,8 +1001,9 @@ rump_bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
 
 	memcpy(tname, ifname, n);
 	memcpy(tname + n, "rx", 3);
-	error = kthread_create(k, KTHREAD_MUSTJOIN | KTHREAD_INTR,
-	    &k->k_cpus[0], bus_rxthread, p, tname, &p->bp_rxthread);
+	error = kthread_create(k, KTHREAD_MUSTJOIN | KTHREAD_INTR |
+	    (fiber ? KTHREAD_FIBER : 0), &k->k_cpus[0], bus_rxthread, p,
+	    tname, &p->bp_rxthread);
 	if (error) {
 		callout_destroy(&p->bp_ch);
 		if_detach(&p->bp_if);
@@ -948,10 +1011,27 @@ rump_bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
 		hyper_free(p, sizeof(*p));
 		goto out;
 	}
+	/* before the fiber first runs: it runs when this thread lets it */
+	if (fiber)
+		p->bp_fiber = p->bp_rxthread->l_fiber;
 	*ifindex = p->bp_if.if_index;
 out:
 	rump_unschedule();
 	return hyper_errno_to_host(error);
+}
+
+int
+rump_bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
+    const uint8_t mac[6], unsigned *ifindex)
+{
+	return bus_attach(rb, k, ifname, mac, ifindex, false);
+}
+
+int
+rump_bus_attach_fiber(struct rump_bus *rb, struct rump_kernel *k,
+    const char *ifname, const uint8_t mac[6], unsigned *ifindex)
+{
+	return bus_attach(rb, k, ifname, mac, ifindex, true);
 }
 
 /* ---- the public bus API ---- */
