@@ -79,6 +79,10 @@ struct dpdk_softc {
 	/* busy polling */
 	_Atomic uint64_t sc_polled_ns;		/* last if_poll, 0: none */
 	_Atomic bool sc_rxbusy;			/* someone is in dpdk_rx() */
+	/* the loop waits out an active poller (dpdk_wait_poller()) */
+	struct hyper_mtx *sc_pollmtx;
+	struct hyper_cv *sc_pollcv;
+	_Atomic bool sc_loopwait;		/* [sc_pollmtx] it waits */
 	/* port counters already merged into if_counters */
 	struct rump_dpdk_stats sc_merged;	/* [C] */
 	uint64_t sc_stats_ns;			/* [C] */
@@ -385,24 +389,52 @@ dpdk_poll(struct ifnet *ifp, int budget)
 	return dpdk_rx(sc);
 }
 
+/*
+ * The poller gives up (it is about to sleep): the loop takes the queue
+ * back at once.  Stores and loads of sc_polled_ns and sc_loopwait are
+ * sequentially consistent, so either the loop sees 0 before it waits or
+ * this sees it waiting and wakes it.
+ */
 static void
 dpdk_poll_done(struct ifnet *ifp)
 {
 	struct dpdk_softc *sc = ifp->if_softc;
 
-	atomic_store_explicit(&sc->sc_polled_ns, 0, memory_order_relaxed);
+	atomic_store(&sc->sc_polled_ns, 0);
+	if (atomic_load(&sc->sc_loopwait)) {
+		hyper_mutex_enter(sc->sc_pollmtx);
+		hyper_cv_signal(sc->sc_pollcv);
+		hyper_mutex_exit(sc->sc_pollmtx);
+	}
 }
 
 /* ---- the poll loop ---- */
 
-/* Whether a busy poller took a burst within DPDK_POLL_GRACE_NS. */
-static bool
-dpdk_poller_active(struct dpdk_softc *sc)
+/*
+ * A busy poller has the queue and ticks the callouts (dpdk_poll()): the
+ * loop, off the vCPU, sleeps until the poller gives up (dpdk_poll_done()),
+ * stays away DPDK_POLL_GRACE_NS, or the port's counters are due (once a
+ * second), so that it does not wake on the poller's core meanwhile.
+ */
+static void
+dpdk_wait_poller(struct dpdk_softc *sc)
 {
-	uint64_t polled = atomic_load_explicit(&sc->sc_polled_ns,
-	    memory_order_relaxed);
+	hyper_mutex_enter(sc->sc_pollmtx);
+	atomic_store(&sc->sc_loopwait, true);
+	while (!sc->sc_exiting) {
+		uint64_t polled = atomic_load(&sc->sc_polled_ns);
+		uint64_t now = dpdk_now(), until;
 
-	return polled != 0 && dpdk_now() - polled <= DPDK_POLL_GRACE_NS;
+		if (polled == 0 || now - polled > DPDK_POLL_GRACE_NS ||
+		    now - sc->sc_stats_ns >= DPDK_STATS_NS)
+			break;
+		until = MIN(polled + DPDK_POLL_GRACE_NS,
+		    sc->sc_stats_ns + DPDK_STATS_NS);
+		(void)hyper_cv_timedwait(sc->sc_pollcv, sc->sc_pollmtx,
+		    until - now + 1);
+	}
+	atomic_store(&sc->sc_loopwait, false);
+	hyper_mutex_exit(sc->sc_pollmtx);
 }
 
 /*
@@ -539,16 +571,18 @@ dpdk_loop(void *arg)
 			last_rx = now;
 		else if (polled != 0 && now - polled <= DPDK_POLL_GRACE_NS) {
 			/*
-			 * The poller has the queue and ticks the callouts
-			 * (dpdk_poll()): while it keeps coming back, taking
-			 * the vCPU for a pass would only stall it (an rr
-			 * transaction in twenty took ten times its time).
-			 * Back once a second for the port's counters.
+			 * While the poller keeps coming back, taking the
+			 * vCPU for a pass would only stall it (an rr
+			 * transaction in twenty took ten times its time),
+			 * and so would waking on its core to look (rr's
+			 * p99 was four times its p90 with a look every
+			 * 100 us).  When it gives up, the loop starts
+			 * spinning: sleeping at once would leave the next
+			 * frame up to a sleep late, the peer's poller would
+			 * give up waiting for the answer, and so on.
 			 */
-			do
-				hyper_clock_sleep(sleep_ns);
-			while (!sc->sc_exiting && dpdk_poller_active(sc) &&
-			    dpdk_now() - sc->sc_stats_ns < DPDK_STATS_NS);
+			dpdk_wait_poller(sc);
+			last_rx = dpdk_now();
 		}
 		else if (!busy && now - last_rx > spin_ns)
 			hyper_clock_sleep(sleep_ns);
@@ -561,6 +595,16 @@ dpdk_loop(void *arg)
 	dpdk_host_thread_unregister();
 }
 
+static void
+dpdk_softc_free(struct dpdk_softc *sc)
+{
+	if (sc->sc_pollcv != NULL)
+		hyper_cv_destroy(sc->sc_pollcv);
+	if (sc->sc_pollmtx != NULL)
+		hyper_mutex_destroy(sc->sc_pollmtx);
+	hyper_free(sc, sizeof(*sc));
+}
+
 /* ifnet destructor: the instance goes away, or rump_if_destroy(). */
 static void
 dpdk_if_destroy(struct ifnet *ifp)
@@ -569,6 +613,9 @@ dpdk_if_destroy(struct ifnet *ifp)
 	struct netstack *ns = ifp->if_kernel->k_net;
 
 	sc->sc_exiting = true;
+	hyper_mutex_enter(sc->sc_pollmtx);
+	hyper_cv_signal(sc->sc_pollcv);
+	hyper_mutex_exit(sc->sc_pollmtx);
 	sched_release(curlwp);		/* the loop needs the vCPU to exit */
 	kthread_join(sc->sc_lwp);
 	sched_acquire(curlwp);
@@ -581,7 +628,7 @@ dpdk_if_destroy(struct ifnet *ifp)
 	dpdk_reap(sc);
 	/* frames still on a wire (a net_ring) come back before we go */
 	(void)dpdk_host_close(sc->sc_q, DPDK_CLOSE_MS, dpdk_reap_one, NULL);
-	hyper_free(sc, sizeof(*sc));
+	dpdk_softc_free(sc);
 }
 
 /* ---- the public API (include/rumpnet/dpdk.h) ---- */
@@ -663,6 +710,11 @@ rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
 		goto fail;
 	sc = mem;
 	memset(sc, 0, sizeof(*sc));
+	if ((error = hyper_mutex_init(&sc->sc_pollmtx)) != 0 ||
+	    (error = hyper_cv_init(&sc->sc_pollcv)) != 0) {
+		dpdk_softc_free(sc);
+		goto fail;
+	}
 	sc->sc_q = q;
 	sc->sc_info = info;
 	sc->sc_cfg = *cfg;
@@ -696,7 +748,7 @@ rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
 	    (cfg->fiber ? KTHREAD_FIBER : 0), &k->k_cpus[0], dpdk_loop, sc,
 	    tname, &sc->sc_lwp)) != 0) {
 		if_detach(&sc->sc_if);
-		hyper_free(sc, sizeof(*sc));
+		dpdk_softc_free(sc);
 		goto fail;
 	}
 	sc->sc_fiber = sc->sc_lwp->l_fiber;
