@@ -359,6 +359,20 @@ fail(const char *what, int error)
 	return error;
 }
 
+static bool dpdk_fini_registered;
+
+/*
+ * At exit, once the instances are gone: close the ports, so that the PMDs
+ * let go of what they hold (net_memif's server removes its socket file,
+ * which the next server would otherwise fail to bind).  Nothing happens
+ * while an interface is still attached (an exit on an error path).
+ */
+static void
+app_dpdk_fini(void)
+{
+	(void)rump_dpdk_fini();
+}
+
 int
 app_net_start(const struct app_net_opts *o, struct app_net *net)
 {
@@ -371,6 +385,10 @@ app_net_start(const struct app_net_opts *o, struct app_net *net)
 		return fail("rumpnet was built without DPDK", ENODEV);
 	if ((error = rump_dpdk_init(o->dpdk)) != 0)
 		return fail("DPDK EAL initialisation", error);
+	if (!dpdk_fini_registered) {
+		dpdk_fini_registered = true;
+		(void)atexit(app_dpdk_fini);
+	}
 	rump_kernel_config_default(&kc);
 	kc.softint_mode = o->softint;
 	/* the poll loop ticks the callout wheel: no clock thread */
