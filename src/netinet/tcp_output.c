@@ -387,12 +387,27 @@ static bool
 tcp_window_update_due(struct tcpcb *tp, uint32_t win)
 {
 	struct socket *so = tp->t_inpcb->inp_socket;
-	uint32_t adv, step;
+	uint32_t adv, step, open;
 
 	if (so == NULL || win == 0 || TCPS_HAVERCVDFIN(tp->t_state))
 		return false;
-	adv = win - MIN(win, SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ?
-	    tp->rcv_adv - tp->rcv_nxt : 0);
+	open = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt :
+	    0;
+	/*
+	 * A request-sized ACK is delayed (less than a full segment came
+	 * since the last ACK) and the peer may still send a few segments:
+	 * the new window goes with that ACK, or with the answer the
+	 * application is about to write, instead of in a segment of its
+	 * own; the peer is not held up meanwhile, and what it sends makes
+	 * us ACK.  A read after a SYN-ACK (which could offer only 65535)
+	 * sent one such segment per connection.  After full segments the
+	 * update goes at once: it is the ACK that clocks a bulk sender.
+	 * (FreeBSD's tcp_output leaves every update to a delayed ACK.)
+	 */
+	if ((tp->t_flags & TF_DELACK) && open >= 4u * tp->t_maxseg &&
+	    tp->rcv_nxt - tp->last_ack_sent < tp->t_maxseg)
+		return false;
+	adv = win - MIN(win, open);
 	step = MIN(so->so_rcv.sb_hiwat / 2, tp->t_maxseg);
 	return adv >= step;
 }

@@ -365,8 +365,19 @@ tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
 		if ((error = tcp_opt_int(val, len, &v)) != 0)
 			return error;
 		if (v) {
+			struct socket *so = tp->t_inpcb->inp_socket;
+
 			tp->t_flags |= TF_NODELAY;
-			(void)tcp_output(tp);	/* what Nagle held, goes */
+			/*
+			 * What Nagle held goes now.  Nothing held, nothing
+			 * to do: a call for nothing would send a window
+			 * update on every socket accepted and set so (the
+			 * SYN-ACK offered at most 65535), as Linux and the
+			 * BSDs do not.
+			 */
+			if (so != NULL &&
+			    so->so_snd.sb_cc > tp->snd_max - tp->snd_una)
+				(void)tcp_output(tp);
 		} else {
 			tp->t_flags &= ~TF_NODELAY;
 		}

@@ -760,10 +760,16 @@ test_tcp_syn_with_data(void **state)
 	stack_read(fd, "early", 5);
 	/*
 	 * The SYN-ACK offered 65535 (a SYN's window is not scaled); the
-	 * read opens it to the buffer's size: a window update (RFC 9293
-	 * 3.8.6.2.2), which carries the ACK of the data.
+	 * read opens the window to the buffer's size, but with the ACK of
+	 * 5 bytes delayed and the peer free to send 65530 more, no segment
+	 * goes for that alone: the delayed ACK carries the new window, at
+	 * TCPTV_DELACK (40 ms).
 	 */
-	expect_ack(&p);
+	expect_nothing(&e);
+	tenv_advance(&e, 39);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	assert_int_equal(stack_window(&p, expect_ack(&p)), 256 * 1024);
 	finish(&e, &p, fd, lfd);
 }
 
@@ -2614,6 +2620,32 @@ test_tcp_nodelay(void **state)
 	finish(&e, &p, fd, -1);
 }
 
+/*
+ * TCP_NODELAY set on an accepted connection with nothing to send sends
+ * nothing: not a window update either, though the SYN-ACK could offer
+ * only 65535 of the 256 KiB buffer (the peer's data will be ACKed with
+ * the full window).
+ */
+static void
+test_tcp_nodelay_nothing_held(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	int lfd, fd;
+
+	(void)state;
+	lfd = start_listener(&e, &p, PO_ALL);
+	fd = passive_open(&p, lfd);
+	setopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "sndwinup"), 0);
+	peer_send(&p, TH_ACK | TH_PUSH, "abcd", 4);
+	stack_read(fd, "abcd", 4);
+	tenv_advance(&e, 40);		/* TCPTV_DELACK */
+	assert_int_equal(stack_window(&p, expect_ack(&p)), 256 * 1024);
+	finish(&e, &p, fd, lfd);
+}
+
 /* the name TCP_CONGESTION reports for fd */
 static void
 expect_cc_name(int fd, const char *want)
@@ -2793,6 +2825,7 @@ main(void)
 		cmocka_unit_test(test_tcp_timestamps_not_agreed_ignored),
 		cmocka_unit_test(test_tcp_unknown_options),
 		cmocka_unit_test(test_tcp_nodelay),
+		cmocka_unit_test(test_tcp_nodelay_nothing_held),
 		cmocka_unit_test(test_tcp_congestion_option),
 		cmocka_unit_test(test_tcp_params),
 	};
