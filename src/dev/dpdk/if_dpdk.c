@@ -99,6 +99,19 @@ dpdk_now(void)
 	return now;
 }
 
+/*
+ * dpdk_now() from the instance's clock on the vCPU the caller holds, which
+ * hardclock() has just read: one host clock read a pass, not two (each
+ * pass of a busy poller or of the loop made both).
+ */
+static uint64_t
+dpdk_now_held(struct dpdk_softc *sc)
+{
+	struct rump_kernel *k = sc->sc_if.if_kernel;
+
+	return k->k_vclock ? dpdk_now() : kern_clock_ns(k) + k->k_boot_ns;
+}
+
 /* ---- receive ---- */
 
 static void
@@ -382,9 +395,9 @@ dpdk_poll(struct ifnet *ifp, int budget)
 	struct dpdk_softc *sc = ifp->if_softc;
 
 	(void)budget;		/* a burst is DPDK_BURST, below any budget */
-	atomic_store_explicit(&sc->sc_polled_ns, dpdk_now(),
-	    memory_order_relaxed);
 	hardclock();		/* the loop stays off the vCPU meanwhile */
+	atomic_store_explicit(&sc->sc_polled_ns, dpdk_now_held(sc),
+	    memory_order_relaxed);
 	dpdk_reap(sc);
 	return dpdk_rx(sc);
 }
@@ -533,10 +546,11 @@ dpdk_loop(void *arg)
 		(void)dpdk_host_pin(sc->sc_cfg.cpu);
 	dpdk_host_thread_register();
 	while (!sc->sc_exiting) {
-		uint64_t now = dpdk_now(), polled;
+		uint64_t now, polled;
 		int n = 0;
 
 		hardclock();
+		now = dpdk_now_held(sc);
 		dpdk_reap(sc);
 		polled = atomic_load_explicit(&sc->sc_polled_ns,
 		    memory_order_relaxed);
