@@ -1068,8 +1068,8 @@ fiber_port_run(const struct rump_bus_config *cfg)
 		assert_int_equal(rump_arp_add(r.k[i], ifx[i],
 		    inet_addr(addrs[1 - i]), peer), 0);
 	}
-	/* A's receive loop is a host thread, B's is not */
-	assert_true(host_thread_named("fbus0rx"));
+	/* A's receive loop is a host thread (which names itself), B's not */
+	assert_true(th_wait_until(host_thread_named("fbus0rx"), 5000));
 	assert_int_equal(rump_fiber_spawn(r.k[1], fiber_echo, &r, 0), 0);
 	assert_int_equal(pthread_create(&t, NULL, fiber_peer, &r), 0);
 	assert_int_equal(rump_fiber_run(), 0);
