@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const char app_net_usage[] =
 "network options:\n"
@@ -278,7 +279,10 @@ app_run_instances(const struct app_net_opts *o, void *args, size_t argsize,
 	for (unsigned i = 0; i < n; i++)
 		if (pthread_create(&t[i], NULL, fn, a + i * argsize) != 0) {
 			fprintf(stderr, "cannot create a thread per core\n");
-			exit(1);	/* instances may be running: no way back */
+			/* instances may be running: no way back, and no
+			 * atexit() handler (app_dpdk_fini()) under them */
+			fflush(stdout);
+			_exit(1);
 		}
 	for (unsigned i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
@@ -359,7 +363,7 @@ fail(const char *what, int error)
 	return error;
 }
 
-static bool dpdk_fini_registered;
+static pthread_once_t dpdk_fini_once = PTHREAD_ONCE_INIT;
 
 /*
  * At exit, once the instances are gone: close the ports, so that the PMDs
@@ -371,6 +375,12 @@ static void
 app_dpdk_fini(void)
 {
 	(void)rump_dpdk_fini();
+}
+
+static void
+app_dpdk_fini_register(void)
+{
+	(void)atexit(app_dpdk_fini);
 }
 
 int
@@ -385,10 +395,7 @@ app_net_start(const struct app_net_opts *o, struct app_net *net)
 		return fail("rumpnet was built without DPDK", ENODEV);
 	if ((error = rump_dpdk_init(o->dpdk)) != 0)
 		return fail("DPDK EAL initialisation", error);
-	if (!dpdk_fini_registered) {
-		dpdk_fini_registered = true;
-		(void)atexit(app_dpdk_fini);
-	}
+	(void)pthread_once(&dpdk_fini_once, app_dpdk_fini_register);
 	rump_kernel_config_default(&kc);
 	kc.softint_mode = o->softint;
 	/* the poll loop ticks the callout wheel: no clock thread */

@@ -132,8 +132,9 @@ int rump_bus_attach(struct rump_bus *b, struct rump_kernel *k,
 /*
  * rump_bus_attach_fiber: the same, but the receive loop is a fiber of the
  * calling host thread (see "fibers" in kernel.h) instead of a host thread:
- * it takes frames only while that thread runs its fibers (blocked in a
- * rumpnet call, in rump_fiber_yield() or rump_fiber_run()), and hands the
+ * it takes frames only while that thread runs its fibers (in
+ * rump_fiber_run() or rump_fiber_yield(), or blocked in a rumpnet call if
+ * the thread is bound with rump_thread_bind()), and hands the
  * thread's application fibers what the soft interrupts woke them for
  * without a host thread wake-up.  That thread must remove the interface
  * (or the instance) before it ends.

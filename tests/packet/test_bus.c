@@ -10,6 +10,7 @@
  * every count below is exact.  Needs no root, no DPDK, no network
  * namespace.
  */
+#define _GNU_SOURCE	/* SO_BUSY_POLL */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -945,6 +946,7 @@ struct fiber_run {
 	int bad;
 	int returned;		/* echoes A got back */
 	int peer_bad;
+	int busy_poll_us;	/* SO_BUSY_POLL of B's socket */
 };
 
 /* B's application fiber: echo FIBER_N datagrams back where they came from. */
@@ -960,6 +962,8 @@ fiber_echo(void *arg)
 	assert_true(fd >= 0);
 	assert_int_equal(rump_sys_bind(fd, (struct sockaddr *)&s, sizeof(s)),
 	    0);
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL,
+	    &r->busy_poll_us, sizeof(r->busy_poll_us)), 0);
 	for (int i = 0; i < FIBER_N; i++) {
 		flen = sizeof(from);
 		if (rump_sys_recvfrom(fd, &v, sizeof(v), 0,
@@ -1039,12 +1043,12 @@ host_thread_named(const char *name)
 /*
  * rump_bus_attach_fiber(): B's receive loop runs as a fiber of this host
  * thread next to B's echo fiber, and A's thread exchanges FIBER_N
- * datagrams with it; on a timed bus (2 ms each way) its callout unparks
- * it.  Every datagram comes back in order, and the port goes away from
+ * datagrams with it, with the echo fiber busy polling or not; on a timed
+ * bus (2 ms each way) its callout unparks it.  Every datagram comes back in order, and the port goes away from
  * the thread that owns it.
  */
 static void
-fiber_port_run(const struct rump_bus_config *cfg)
+fiber_port_run(const struct rump_bus_config *cfg, int busy_poll_us)
 {
 	static struct fiber_run r;
 	struct rump_bus *bus;
@@ -1052,6 +1056,7 @@ fiber_port_run(const struct rump_bus_config *cfg)
 	pthread_t t;
 
 	memset(&r, 0, sizeof(r));
+	r.busy_poll_us = busy_poll_us;
 	assert_int_equal(rump_bus_create(cfg, &bus), 0);
 	for (int i = 0; i < 2; i++) {
 		uint8_t mac[6], peer[6];
@@ -1093,9 +1098,11 @@ test_bus_fiber_port(void **state)
 
 	(void)state;
 	rump_bus_config_default(&cfg);
-	fiber_port_run(&cfg);
+	fiber_port_run(&cfg, 0);
+	/* the echo fiber polls the port itself between bursts */
+	fiber_port_run(&cfg, 50);
 	cfg.delay_ns = 2 * MS;
-	fiber_port_run(&cfg);
+	fiber_port_run(&cfg, 0);
 }
 
 int

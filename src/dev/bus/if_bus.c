@@ -148,9 +148,11 @@ struct rump_bus_tap {
 static inline void
 bus_rx_wake(struct bus_port *p)
 {
-	if (p->bp_fiber != NULL)
+	if (p->bp_fiber != NULL) {
+		/* one unpark a wait: no permit left over for the next */
+		p->bp_waiting = false;
 		hyper_fiber_unpark(p->bp_fiber);
-	else
+	} else
 		hyper_cv_signal(p->bp_cv);
 }
 
@@ -799,16 +801,17 @@ bus_rxfiber_wait(struct bus_port *p, uint64_t *since)
 	uint64_t now = 0;
 
 	hyper_mutex_exit(b->b_mtx);
-	if (!polled)
+	if (!polled) {
+		*since = 0;
 		(void)hyper_fiber_park();
-	else {
-		hyper_clock_gettime(HYPER_CLOCK_MONO, &now);
+	} else {
 		if (*since == 0)
-			*since = now;
+			hyper_clock_gettime(HYPER_CLOCK_MONO, since);
 		if (hyper_fiber_runnable())
 			hyper_fiber_yield();
 		else
 			(void)hyper_fiber_wait(BUS_POLL_GRACE_NS);
+		hyper_clock_gettime(HYPER_CLOCK_MONO, &now);
 	}
 	curlwp_set(l);
 	hyper_mutex_enter(b->b_mtx);
@@ -828,16 +831,21 @@ bus_rxthread(void *arg)
 	for (;;) {
 		/* give the vCPU back (softnet runs here, inline), then wait */
 		sched_release_softints(l);
-		if (p->bp_fiber != NULL && hyper_fiber_runnable()) {
-			/* the fibers the softints woke take what arrived */
-			hyper_fiber_yield();
-			curlwp_set(l);
-		}
 		hyper_mutex_enter(b->b_mtx);
 		bus_frame_put_list(b, done);
 		done = NULL;
 		p->bp_busy = false;
 		hyper_cv_broadcast(b->b_idle);
+		if (p->bp_fiber != NULL && hyper_fiber_runnable()) {
+			/*
+			 * The fibers the softints woke take what arrived (and
+			 * may busy-poll the port: it is not busy any more).
+			 */
+			hyper_mutex_exit(b->b_mtx);
+			hyper_fiber_yield();
+			curlwp_set(l);
+			hyper_mutex_enter(b->b_mtx);
+		}
 		since = 0;
 		for (;;) {
 			if (p->bp_exiting) {

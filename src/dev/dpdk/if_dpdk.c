@@ -112,6 +112,16 @@ dpdk_now_held(struct dpdk_softc *sc)
 	return k->k_vclock ? dpdk_now() : kern_clock_ns(k) + k->k_boot_ns;
 }
 
+/*
+ * Is now past the grace of a busy poll at polled?  Signed: a poller on
+ * another vCPU may have stamped a time later than the caller's now.
+ */
+static bool
+dpdk_after(uint64_t now, uint64_t polled)
+{
+	return (int64_t)(now - polled) > (int64_t)DPDK_POLL_GRACE_NS;
+}
+
 /* ---- receive ---- */
 
 static void
@@ -438,7 +448,7 @@ dpdk_wait_poller(struct dpdk_softc *sc)
 		uint64_t polled = atomic_load(&sc->sc_polled_ns);
 		uint64_t now = dpdk_now(), until;
 
-		if (polled == 0 || now - polled > DPDK_POLL_GRACE_NS ||
+		if (polled == 0 || dpdk_after(now, polled) ||
 		    now - sc->sc_stats_ns >= DPDK_STATS_NS)
 			break;
 		until = MIN(polled + DPDK_POLL_GRACE_NS,
@@ -554,7 +564,7 @@ dpdk_loop(void *arg)
 		dpdk_reap(sc);
 		polled = atomic_load_explicit(&sc->sc_polled_ns,
 		    memory_order_relaxed);
-		if (polled == 0 || now - polled > DPDK_POLL_GRACE_NS)
+		if (polled == 0 || dpdk_after(now, polled))
 			n = dpdk_rx(sc);
 		if (now - sc->sc_stats_ns >= DPDK_STATS_NS) {
 			sc->sc_stats_ns = now;
@@ -583,7 +593,7 @@ dpdk_loop(void *arg)
 		sched_release_softints(l);
 		if (n > 0)
 			last_rx = now;
-		else if (polled != 0 && now - polled <= DPDK_POLL_GRACE_NS) {
+		else if (polled != 0 && !dpdk_after(now, polled)) {
 			/*
 			 * While the poller keeps coming back, taking the
 			 * vCPU for a pass would only stall it (an rr
