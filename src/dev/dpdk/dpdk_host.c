@@ -119,6 +119,12 @@ struct dpdk_queue {
 struct dpdk_port {
 	bool configured;
 	bool zerocopy, multiseg, virtual_offload;
+	/*
+	 * net_tap: the link state is the kernel interface's flags, looked
+	 * up by name in this process's network namespace, so "down" once
+	 * the interface is moved to another (run-main does): not believed.
+	 */
+	bool link_by_name;
 	uint16_t nqueues;
 	bool dispatch;				/* software RSS by queue 0 */
 	struct rss_key *rk;			/* dispatch, RSS: key tables */
@@ -354,6 +360,7 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 	    di.driver_name);
 	hp->virtual_offload = a->virtual_offload &&
 	    strcmp(di.driver_name, "net_ring") == 0;
+	hp->link_by_name = strcmp(di.driver_name, "net_tap") == 0;
 	if (a->virtual_offload && !hp->virtual_offload)
 		fprintf(stderr, "rumpnet: port %s: virtual offload is for "
 		    "net_ring ports only (this is %s); off\n", a->port,
@@ -1093,7 +1100,8 @@ dpdk_host_stats(struct dpdk_queue *q, struct rump_dpdk_stats *st)
 		st->rx_nombuf = es.rx_nombuf;
 	}
 	if (rte_eth_link_get_nowait(q->port, &link) == 0) {
-		st->link_up = link.link_status == RTE_ETH_LINK_UP;
+		st->link_up = link.link_status == RTE_ETH_LINK_UP ||
+		    H.ports[q->port].link_by_name;
 		st->link_speed_mbps = link.link_speed;
 	}
 	st->tx_copied = q->tx_copied;
