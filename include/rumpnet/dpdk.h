@@ -166,8 +166,10 @@ struct rump_dpdk_stats {
 	uint64_t rx_steer_drops;	/* dispatch, rss: frames for it dropped
 					   (inbox full, not attached, no
 					   mbuf for a copy) */
-	bool link_up;			/* net_tap: always (its state is not
-					   seen once it changes namespace) */
+	bool link_up;			/* a port bound to a host interface
+					   (net_tap): up once that interface
+					   has left this network namespace
+					   (its state is not seen there) */
 	uint32_t link_speed_mbps;
 };
 int rump_dpdk_port_stats(struct rump_kernel *k, unsigned ifindex,

@@ -57,6 +57,7 @@
 #define ALLOW_EXPERIMENTAL_API 1
 
 #include <errno.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -120,11 +121,13 @@ struct dpdk_port {
 	bool configured;
 	bool zerocopy, multiseg, virtual_offload;
 	/*
-	 * net_tap: the link state is the kernel interface's flags, looked
-	 * up by name in this process's network namespace, so "down" once
-	 * the interface is moved to another (run-main does): not believed.
+	 * A port bound to a host interface (net_tap) has that interface's
+	 * flags for its link state, looked up by name in this process's
+	 * network namespace: "down" once the interface is moved to another
+	 * (scripts/run-main does), which is then not believed.
 	 */
-	bool link_by_name;
+	unsigned host_ifindex;			/* 0: none */
+	char host_ifname[IF_NAMESIZE];
 	uint16_t nqueues;
 	bool dispatch;				/* software RSS by queue 0 */
 	struct rss_key *rk;			/* dispatch, RSS: key tables */
@@ -360,7 +363,10 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 	    di.driver_name);
 	hp->virtual_offload = a->virtual_offload &&
 	    strcmp(di.driver_name, "net_ring") == 0;
-	hp->link_by_name = strcmp(di.driver_name, "net_tap") == 0;
+	hp->host_ifindex = 0;
+	if (di.if_index != 0 &&
+	    if_indextoname(di.if_index, hp->host_ifname) != NULL)
+		hp->host_ifindex = di.if_index;
 	if (a->virtual_offload && !hp->virtual_offload)
 		fprintf(stderr, "rumpnet: port %s: virtual offload is for "
 		    "net_ring ports only (this is %s); off\n", a->port,
@@ -1100,8 +1106,11 @@ dpdk_host_stats(struct dpdk_queue *q, struct rump_dpdk_stats *st)
 		st->rx_nombuf = es.rx_nombuf;
 	}
 	if (rte_eth_link_get_nowait(q->port, &link) == 0) {
+		const struct dpdk_port *hp = &H.ports[q->port];
+
 		st->link_up = link.link_status == RTE_ETH_LINK_UP ||
-		    H.ports[q->port].link_by_name;
+		    (hp->host_ifindex != 0 &&
+		    if_nametoindex(hp->host_ifname) != hp->host_ifindex);
 		st->link_speed_mbps = link.link_speed;
 	}
 	st->tx_copied = q->tx_copied;
