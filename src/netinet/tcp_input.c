@@ -281,13 +281,6 @@ drop:
 
 /* ---- helpers of several steps ---- */
 
-/* What we last advertised: RCV.WND for the acceptability tests. */
-static uint32_t
-tcp_rcv_wnd_adv(const struct tcpcb *tp)
-{
-	return SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-}
-
 static void
 tcp_trim_front(struct tcp_seg *seg, int n)
 {

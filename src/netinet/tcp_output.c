@@ -186,8 +186,7 @@ tcp_rcv_window(struct tcpcb *tp)
 {
 	struct socket *so = tp->t_inpcb->inp_socket;
 	uint32_t win = tcp_rcvspace(tp);
-	uint32_t adv = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ?
-	    tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t adv = tcp_rcv_wnd_adv(tp);
 
 	if (so != NULL && win < so->so_rcv.sb_hiwat / 2 &&
 	    win < tp->t_maxseg)
@@ -211,8 +210,7 @@ static uint32_t
 tcp_win_field(const struct tcpcb *tp, uint32_t win)
 {
 	uint32_t field = win >> tp->rcv_scale;
-	uint32_t adv = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ?
-	    tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t adv = tcp_rcv_wnd_adv(tp);
 
 	if ((field << tp->rcv_scale) < adv && field < TCP_MAXWIN &&
 	    ((uint64_t)(field + 1) << tp->rcv_scale) <= tcp_rcvspace(tp))
@@ -387,12 +385,10 @@ static bool
 tcp_window_update_due(struct tcpcb *tp, uint32_t win)
 {
 	struct socket *so = tp->t_inpcb->inp_socket;
-	uint32_t adv, step, open;
+	uint32_t adv, step, open = tcp_rcv_wnd_adv(tp);
 
 	if (so == NULL || win == 0 || TCPS_HAVERCVDFIN(tp->t_state))
 		return false;
-	open = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt :
-	    0;
 	/*
 	 * A request-sized ACK is delayed (less than a full segment came
 	 * since the last ACK) and the peer may still send a few segments:

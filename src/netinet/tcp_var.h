@@ -446,6 +446,16 @@ struct tcp_state {
 #define TCP_SNDBUF_DEFAULT (256 * 1024)
 #define TCP_RCVBUF_DEFAULT (256 * 1024)
 
+/*
+ * What we last advertised and the peer may still send: RCV.WND for the
+ * acceptability tests, and the edge no window may pull left.
+ */
+static inline uint32_t
+tcp_rcv_wnd_adv(const struct tcpcb *tp)
+{
+	return SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+}
+
 /* The run of duplicate ACKs ends, and with it what limited transmit sent. */
 static inline void
 tcp_dupacks_end(struct tcpcb *tp)
