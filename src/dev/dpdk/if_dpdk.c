@@ -412,6 +412,15 @@ dpdk_poll(struct ifnet *ifp, int budget)
 	return dpdk_rx(sc);
 }
 
+/* Wake the loop from dpdk_wait_poller(): it looks again at once. */
+static void
+dpdk_wake_loop(struct dpdk_softc *sc)
+{
+	hyper_mutex_enter(sc->sc_pollmtx);
+	hyper_cv_signal(sc->sc_pollcv);
+	hyper_mutex_exit(sc->sc_pollmtx);
+}
+
 /*
  * The poller gives up (it is about to sleep): the loop takes the queue
  * back at once.  Stores and loads of sc_polled_ns and sc_loopwait are
@@ -424,11 +433,8 @@ dpdk_poll_done(struct ifnet *ifp)
 	struct dpdk_softc *sc = ifp->if_softc;
 
 	atomic_store(&sc->sc_polled_ns, 0);
-	if (atomic_load(&sc->sc_loopwait)) {
-		hyper_mutex_enter(sc->sc_pollmtx);
-		hyper_cv_signal(sc->sc_pollcv);
-		hyper_mutex_exit(sc->sc_pollmtx);
-	}
+	if (atomic_load(&sc->sc_loopwait))
+		dpdk_wake_loop(sc);
 }
 
 /* ---- the poll loop ---- */
@@ -637,9 +643,7 @@ dpdk_if_destroy(struct ifnet *ifp)
 	struct netstack *ns = ifp->if_kernel->k_net;
 
 	sc->sc_exiting = true;
-	hyper_mutex_enter(sc->sc_pollmtx);
-	hyper_cv_signal(sc->sc_pollcv);
-	hyper_mutex_exit(sc->sc_pollmtx);
+	dpdk_wake_loop(sc);
 	sched_release(curlwp);		/* the loop needs the vCPU to exit */
 	kthread_join(sc->sc_lwp);
 	sched_acquire(curlwp);
