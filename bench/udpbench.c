@@ -207,6 +207,22 @@ open_b(void)
 	return fd;
 }
 
+/* One datagram from the receiving socket of either stack. */
+static ssize_t
+recv_one(struct run *r, char *buf, size_t len, int flags)
+{
+	return r->linux_stack ? recv(r->lb, buf, len, flags) :
+	    rump_sys_recv(r->fb, buf, len, flags);
+}
+
+/* Add the datagrams counted since the last time to r->received. */
+static void
+publish(struct run *r, unsigned *got)
+{
+	atomic_fetch_add_explicit(&r->received, *got, memory_order_relaxed);
+	*got = 0;
+}
+
 static void
 receive_loop(struct run *r)
 {
@@ -220,24 +236,16 @@ receive_loop(struct run *r)
 	 * CPU costs a cache miss per datagram.
 	 */
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-		/* drained: publish what came before waiting for more */
-		ssize_t n = r->linux_stack ?
-		    recv(r->lb, buf, sizeof(buf), MSG_DONTWAIT) :
-		    rump_sys_recv(r->fb, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = recv_one(r, buf, sizeof(buf), MSG_DONTWAIT);
 
 		if (n < 0 && errno == EAGAIN) {
-			atomic_fetch_add_explicit(&r->received, got,
-			    memory_order_relaxed);
-			got = 0;
-			n = r->linux_stack ?
-			    recv(r->lb, buf, sizeof(buf), 0) :
-			    rump_sys_recv(r->fb, buf, sizeof(buf), 0);
+			/* drained: publish what came before waiting */
+			publish(r, &got);
+			n = recv_one(r, buf, sizeof(buf), 0);
 		}
-		if (n == PAYLOAD && ++got == RECV_PUBLISH) {
-			atomic_fetch_add_explicit(&r->received, got,
-			    memory_order_relaxed);
-			got = 0;
-		} else if (n < 0 && errno != EAGAIN && errno != EINTR)
+		if (n == PAYLOAD && ++got == RECV_PUBLISH)
+			publish(r, &got);
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
 			break;
 	}
 }
