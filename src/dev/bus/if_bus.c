@@ -19,8 +19,8 @@
  *                 -> bus_enqueue(), in delivery-time order]
  * receive: bus_rxthread() (hardware interrupt LWP on vCPU 0)
  *              -> bus_take_locked(): a burst of up to BUS_RX_BURST (due)
- *              frames -> m_devget() -> if_input() -> softnet, run inline
- *              when it releases
+ *              frames -> bus_input_burst(): m_devget() -> if_input()
+ *              -> softnet, run inline when it releases
  *          timed bus, none due yet: bus_arm() -> callout on vCPU 0 ...
  *              softclock -> bus_rxtimer() -> wakes bus_rxthread()
  *          fiber mode (rump_bus_attach_fiber()): the same loop as a
@@ -31,6 +31,12 @@
  * A frame is copied once into host memory on send (and once more for each
  * extra receiver) and once into mbufs on receive: the bus models a wire,
  * not shared buffers.
+ *
+ * Untimed, a port's queue is a ring of frame pointers, as a NIC's receive
+ * ring is: the receiver reads a burst's slots without the lock and
+ * prefetches frames a few slots ahead, where a list would make it chase
+ * links the sender wrote on another CPU, one cache miss after the other.
+ * Timed, it is a list in delivery-time order (frames are inserted).
  *
  * Time (include/rumpnet/bus.h has the model).  With delay, jitter,
  * reordering and rate limit all off (!b_timed) every frame is due at once
@@ -84,7 +90,14 @@ struct bus_port {
 	struct list_node bp_link;		/* [b_mtx] */
 	uint8_t bp_mac[6];			/* [I] */
 	bool bp_promisc;			/* [I] tap without a MAC */
-	/* received, in delivery-time order (bf_due), equal times in send order */
+	/*
+	 * Received: untimed, bp_qlen frames in the ring from slot bp_rfirst
+	 * (queue_max slots); timed, the list bp_head, in delivery-time order
+	 * (bf_due), equal times in send order.  A burst the receiver took
+	 * counts in bp_qlen (and stays in the ring) until it is done.
+	 */
+	struct bus_frame **bp_ring;		/* [I] untimed bus only */
+	unsigned bp_rfirst;			/* [b_mtx] */
 	struct bus_frame *bp_head, *bp_tail;	/* [b_mtx] */
 	unsigned bp_qlen;			/* [b_mtx] */
 	struct hyper_cv *bp_cv;			/* frames arrived / due / exit */
@@ -101,8 +114,12 @@ struct bus_port {
 	 * keeps the port to itself across calls, without wake-ups.
 	 */
 	bool bp_polled;				/* [b_mtx] */
-	/* instance ports only */
-	struct ifnet bp_if;
+	/*
+	 * Instance ports only.  The ifnet, which softnet reads for every
+	 * packet, starts a cache line of its own: the fields above are
+	 * written by senders on other CPUs.
+	 */
+	struct ifnet bp_if __attribute__((__aligned__(CACHE_LINE_SIZE)));
 	struct rump_kernel *bp_kernel;		/* [I] NULL for a tap */
 	struct lwp *bp_rxthread;		/* [I] */
 	/*
@@ -321,10 +338,20 @@ bus_deliver_timed(struct bus_port *p, struct bus_frame *bf, uint64_t due)
 		bus_rx_wake(p);
 }
 
+/* The ring slot i after slot first. */
+static inline unsigned
+bus_slot(const struct bus *b, unsigned first, unsigned i)
+{
+	unsigned n = b->b_cfg.queue_max;
+
+	/* first < n and i <= n: no overflow, and at most one wrap */
+	return first + i < n ? first + i : first + i - n;
+}
+
 /*
  * Queue bf, due at time due of the bus, on port p (consumed); b_mtx held.
- * Untimed, the queue is a plain FIFO (bf_due and bf_prev unused): the hot
- * path stays that of a hub.
+ * Untimed, the queue is a plain FIFO in the ring (bf_due and bf_prev
+ * unused): the hot path stays that of a hub.
  */
 static inline void
 bus_deliver(struct bus *b, struct bus_port *p, struct bus_frame *bf,
@@ -335,18 +362,13 @@ bus_deliver(struct bus *b, struct bus_port *p, struct bus_frame *bf,
 		bus_frame_put(b, bf);
 		return;
 	}
-	p->bp_qlen++;
 	b->b_stats.delivered++;
 	if (unlikely(b->b_timed)) {
+		p->bp_qlen++;
 		bus_deliver_timed(p, bf, due);
 		return;
 	}
-	bf->bf_next = NULL;
-	if (p->bp_tail != NULL)
-		p->bp_tail->bf_next = bf;
-	else
-		p->bp_head = bf;
-	p->bp_tail = bf;
+	p->bp_ring[bus_slot(b, p->bp_rfirst, p->bp_qlen++)] = bf;
 	if (p->bp_waiting && !p->bp_polled)
 		bus_rx_wake(p);
 }
@@ -570,6 +592,15 @@ bus_send_locked(struct bus *b, struct bus_port *src, struct bus_frame *bf)
 		bus_fanout(b, src, bf, copies, false, 0, 0);
 }
 
+static void
+bus_port_free(struct bus *b, struct bus_port *p)
+{
+	if (p->bp_txleave != NULL)
+		hyper_free(p->bp_txleave, b->b_cfg.queue_max * sizeof(uint64_t));
+	if (p->bp_ring != NULL)
+		hyper_free(p->bp_ring, b->b_cfg.queue_max * sizeof(*p->bp_ring));
+}
+
 /* k: the instance of an interface's port, NULL for a tap. */
 static int
 bus_port_init(struct bus *b, struct bus_port *p, const uint8_t *mac,
@@ -594,10 +625,17 @@ bus_port_init(struct bus *b, struct bus_port *p, const uint8_t *mac,
 			return error;
 		p->bp_txleave = mem;
 	}
+	if (!b->b_timed) {
+		error = hyper_malloc(b->b_cfg.queue_max * sizeof(*p->bp_ring),
+		    CACHE_LINE_SIZE, &mem);
+		if (error) {
+			bus_port_free(b, p);
+			return error;
+		}
+		p->bp_ring = mem;
+	}
 	if ((error = hyper_cv_init(&p->bp_cv)) != 0) {
-		if (p->bp_txleave != NULL)
-			hyper_free(p->bp_txleave,
-			    b->b_cfg.queue_max * sizeof(uint64_t));
+		bus_port_free(b, p);
 		return error;
 	}
 	hyper_mutex_enter(b->b_mtx);
@@ -605,6 +643,27 @@ bus_port_init(struct bus *b, struct bus_port *p, const uint8_t *mac,
 	b->b_nports++;
 	hyper_mutex_exit(b->b_mtx);
 	return 0;
+}
+
+/* Unlink and return the head of p's queue, which is not empty; b_mtx held. */
+static struct bus_frame *
+bus_pop_locked(struct bus *b, struct bus_port *p)
+{
+	struct bus_frame *bf;
+
+	p->bp_qlen--;
+	if (!b->b_timed) {
+		bf = p->bp_ring[p->bp_rfirst];
+		p->bp_rfirst = bus_slot(b, p->bp_rfirst, 1);
+		return bf;
+	}
+	bf = p->bp_head;
+	p->bp_head = bf->bf_next;
+	if (p->bp_head != NULL)
+		p->bp_head->bf_prev = NULL;
+	else
+		p->bp_tail = NULL;
+	return bf;
 }
 
 static void
@@ -615,15 +674,12 @@ bus_port_fini(struct bus_port *p)
 	hyper_mutex_enter(b->b_mtx);
 	list_remove(&p->bp_link);
 	b->b_nports--;
-	bus_frame_put_list(b, p->bp_head);
-	p->bp_head = NULL;
-	p->bp_tail = NULL;
-	p->bp_qlen = 0;
+	while (p->bp_qlen != 0)
+		bus_frame_put(b, bus_pop_locked(b, p));
 	hyper_cv_broadcast(b->b_idle);
 	hyper_mutex_exit(b->b_mtx);
 	hyper_cv_destroy(p->bp_cv);
-	if (p->bp_txleave != NULL)
-		hyper_free(p->bp_txleave, b->b_cfg.queue_max * sizeof(uint64_t));
+	bus_port_free(b, p);
 }
 
 /* ---- the kernel half of a port ---- */
@@ -687,59 +743,66 @@ bus_rxtimer(void *arg)
 }
 
 /*
- * Unlink and return the next burst of frames port p may hand to its
- * interface (NULL: none); b_mtx held.  On a timed bus only frames due on
- * the receiver's clock, a prefix of the queue.  When the head is not due
- * and no callout is armed for its time or earlier, *wakep becomes its time
+ * A burst of frames a receiver took: untimed, bb_n slots of the ring from
+ * bb_slot, which stay in it (senders write only past them) until
+ * bus_input_done_locked(); timed, the list bb_list, unlinked.
+ */
+struct bus_burst {
+	struct bus_frame *bb_list;
+	unsigned bb_slot;
+	unsigned bb_n;
+};
+
+/*
+ * Take the next burst of frames port p may hand to its interface into *bb
+ * (false: none); b_mtx held.  On a timed bus only frames due on the
+ * receiver's clock, a prefix of the queue.  When the head is not due and
+ * no callout is armed for its time or earlier, *wakep becomes its time
  * (else 0) for the caller to arm the callout; bp_wake says so already, so
  * that senders do not wake the thread for it.
+ *
+ * A burst at a time, as a NIC's poll loop does: softnet runs when the vCPU
+ * is released between bursts, so the input queue (NS_INQ_MAXLEN) never has
+ * to hold more than one.
  */
-static struct bus_frame *
-bus_take_locked(struct bus *b, struct bus_port *p, uint64_t *wakep)
+static bool
+bus_take_locked(struct bus *b, struct bus_port *p, struct bus_burst *bb,
+    uint64_t *wakep)
 {
 	struct bus_frame *bf = p->bp_head, *last, *next;
-	bool timed = b->b_timed;
-	uint64_t now = 0;
+	uint64_t now;
 	unsigned n = 1;
 
 	*wakep = 0;
+	if (!b->b_timed) {
+		bb->bb_list = NULL;
+		bb->bb_slot = p->bp_rfirst;
+		bb->bb_n = MIN(p->bp_qlen, BUS_RX_BURST);
+		return bb->bb_n != 0;
+	}
 	if (bf == NULL)
-		return NULL;
-	if (timed && bf->bf_due > (now = bus_now(p->bp_kernel))) {
+		return false;
+	if (bf->bf_due > (now = bus_now(p->bp_kernel))) {
 		/* bf_due > now >= 0: never 0, which means "nothing to arm" */
 		if (bf->bf_due < p->bp_wake)
 			*wakep = p->bp_wake = bf->bf_due;
-		return NULL;
+		return false;
 	}
-	/*
-	 * A burst at a time, as a NIC's poll loop does: softnet runs when
-	 * the vCPU is released between bursts, so the input queue
-	 * (NS_INQ_MAXLEN) never has to hold more than one.
-	 */
-	if (!timed && p->bp_qlen <= BUS_RX_BURST) {
-		/*
-		 * All of it: no walk down the list, whose every link the
-		 * sender wrote on another CPU (a cache miss each, one after
-		 * the other, with the lock held).
-		 */
-		last = p->bp_tail;
-		n = p->bp_qlen;
-	} else {
-		last = bf;
-		while (n < BUS_RX_BURST && (next = last->bf_next) != NULL &&
-		    (!timed || next->bf_due <= now)) {
-			last = next;
-			n++;
-		}
+	last = bf;
+	while (n < BUS_RX_BURST && (next = last->bf_next) != NULL &&
+	    next->bf_due <= now) {
+		last = next;
+		n++;
 	}
 	p->bp_head = last->bf_next;
 	if (p->bp_head == NULL)
 		p->bp_tail = NULL;
-	else if (timed)
+	else
 		p->bp_head->bf_prev = NULL;
 	last->bf_next = NULL;
-	p->bp_qlen -= n;
-	return bf;
+	bb->bb_list = bf;
+	bb->bb_n = n;
+	return true;
 }
 
 /*
@@ -763,25 +826,77 @@ bus_arm(struct bus_port *p, uint64_t due)
 	} while ((then = kern_clock_ticks(k)) != now);
 }
 
-/* Hand a burst of frames up to the interface (copied into mbufs). */
-static int
-bus_input_burst(struct ifnet *ifp, const struct bus_frame *bf)
+/* The lines of a short frame (header and data), read soon. */
+static inline void
+bus_frame_prefetch(const struct bus_frame *bf)
 {
-	int n = 0;
+	__builtin_prefetch(bf);
+	__builtin_prefetch((const char *)bf + 64);
+	__builtin_prefetch((const char *)bf + 128);
+}
 
-	for (; bf != NULL; bf = bf->bf_next, n++) {
-		struct mbuf *m = m_devget(bf->bf_data, (int)bf->bf_len);
+#define BUS_PREFETCH 4		/* frames ahead */
 
-		if (m == NULL) {
-			if_count(ifp, IFC_IQDROPS, 1);
-			continue;
-		}
-		/* offload: a checksum left out was never at risk */
-		if (bf->bf_csum_ok)
-			m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
-		if_input(ifp, m);
+/*
+ * Hand burst bb of port p up to its interface (copied into mbufs); returns
+ * its frames, linked, for bus_input_done_locked().  Each frame was written
+ * by the sender on another CPU: from the ring, the frame BUS_PREFETCH
+ * slots ahead is prefetched, so that the misses overlap.
+ */
+static struct bus_frame *
+bus_input_burst(struct bus_port *p, const struct bus_burst *bb)
+{
+	struct bus *b = p->bp_bus;
+	struct ifnet *ifp = &p->bp_if;
+	struct bus_frame *bf, *next = bb->bb_list, *done = NULL;
+	unsigned slot = bb->bb_slot, ahead = slot, n = bb->bb_n;
+
+	for (unsigned i = 0; p->bp_ring != NULL && i < MIN(n, BUS_PREFETCH);
+	    i++) {
+		bus_frame_prefetch(p->bp_ring[ahead]);
+		ahead = bus_slot(b, ahead, 1);
 	}
-	return n;
+	for (unsigned i = 0; i < n; i++) {
+		struct mbuf *m;
+
+		if (p->bp_ring != NULL) {
+			if (i + BUS_PREFETCH < n) {
+				bus_frame_prefetch(p->bp_ring[ahead]);
+				ahead = bus_slot(b, ahead, 1);
+			}
+			bf = p->bp_ring[slot];
+			slot = bus_slot(b, slot, 1);
+		} else {
+			bf = next;
+			next = bf->bf_next;
+		}
+		if ((m = m_devget(bf->bf_data, (int)bf->bf_len)) != NULL) {
+			/* offload: a checksum left out was never at risk */
+			if (bf->bf_csum_ok)
+				m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
+			if_input(ifp, m);
+		} else
+			if_count(ifp, IFC_IQDROPS, 1);
+		bf->bf_next = done;
+		done = bf;
+	}
+	return done;
+}
+
+/*
+ * After bus_input_burst(); b_mtx held: recycle the burst's frames (done),
+ * take them off the queue, and let go of the port.
+ */
+static void
+bus_input_done_locked(struct bus *b, struct bus_port *p,
+    struct bus_frame *done, const struct bus_burst *bb)
+{
+	bus_frame_put_list(b, done);
+	if (p->bp_ring != NULL)
+		p->bp_rfirst = bus_slot(b, p->bp_rfirst, bb->bb_n);
+	p->bp_qlen -= bb->bb_n;
+	p->bp_busy = false;
+	hyper_cv_broadcast(b->b_idle);
 }
 
 /*
@@ -825,17 +940,18 @@ bus_rxthread(void *arg)
 	struct bus_port *p = arg;
 	struct bus *b = p->bp_bus;
 	struct lwp *l = curlwp;
-	struct bus_frame *bf, *done = NULL;
+	struct bus_frame *done = NULL;
+	struct bus_burst bb = { .bb_n = 0 };
 	uint64_t wake, since;
+	bool took;
 
 	for (;;) {
 		/* give the vCPU back (softnet runs here, inline), then wait */
 		sched_release_softints(l);
 		hyper_mutex_enter(b->b_mtx);
-		bus_frame_put_list(b, done);
+		bus_input_done_locked(b, p, done, &bb);
 		done = NULL;
-		p->bp_busy = false;
-		hyper_cv_broadcast(b->b_idle);
+		bb.bb_n = 0;
 		if (p->bp_fiber != NULL && hyper_fiber_runnable()) {
 			/*
 			 * The fibers the softints woke take what arrived (and
@@ -853,8 +969,8 @@ bus_rxthread(void *arg)
 				sched_acquire(l);
 				return;
 			}
-			bf = bus_take_locked(b, p, &wake);
-			if (bf != NULL || wake != 0)
+			took = bus_take_locked(b, p, &bb, &wake);
+			if (took || wake != 0)
 				break;
 			p->bp_waiting = true;
 			if (p->bp_fiber != NULL)
@@ -866,7 +982,7 @@ bus_rxthread(void *arg)
 				p->bp_polled = false;	/* no poller came */
 			p->bp_waiting = false;
 		}
-		if (bf == NULL) {
+		if (!took) {
 			/* nothing due yet: a callout wakes us when it is */
 			hyper_mutex_exit(b->b_mtx);
 			sched_acquire(l);
@@ -876,8 +992,7 @@ bus_rxthread(void *arg)
 		p->bp_busy = true;
 		hyper_mutex_exit(b->b_mtx);
 		sched_acquire(l);
-		done = bf;
-		(void)bus_input_burst(&p->bp_if, bf);
+		done = bus_input_burst(p, &bb);
 	}
 }
 
@@ -892,16 +1007,16 @@ bus_poll(struct ifnet *ifp, int budget)
 {
 	struct bus_port *p = ifp->if_softc;
 	struct bus *b = p->bp_bus;
-	struct bus_frame *bf;
+	struct bus_frame *done;
+	struct bus_burst bb;
 	uint64_t wake;
-	int n = 0;
 
 	(void)budget;		/* a burst is BUS_RX_BURST, below any budget */
 	if (b->b_timed)
 		return 0;
-	/* a spinning poller peeks without the lock; senders set bp_head */
-	if (p->bp_polled && __atomic_load_n(&p->bp_head, __ATOMIC_RELAXED) ==
-	    NULL && !__atomic_load_n(&p->bp_busy, __ATOMIC_RELAXED))
+	/* a spinning poller peeks without the lock; senders set bp_qlen */
+	if (p->bp_polled && __atomic_load_n(&p->bp_qlen, __ATOMIC_RELAXED) ==
+	    0 && !__atomic_load_n(&p->bp_busy, __ATOMIC_RELAXED))
 		return 0;
 	hyper_mutex_enter(b->b_mtx);
 	if (!p->bp_polled) {
@@ -919,19 +1034,17 @@ bus_poll(struct ifnet *ifp, int budget)
 		hyper_mutex_exit(b->b_mtx);
 		return -1;
 	}
-	if ((bf = bus_take_locked(b, p, &wake)) == NULL) {
+	if (!bus_take_locked(b, p, &bb, &wake)) {
 		hyper_mutex_exit(b->b_mtx);
 		return 0;
 	}
 	p->bp_busy = true;
 	hyper_mutex_exit(b->b_mtx);
-	n = bus_input_burst(ifp, bf);
+	done = bus_input_burst(p, &bb);
 	hyper_mutex_enter(b->b_mtx);
-	bus_frame_put_list(b, bf);
-	p->bp_busy = false;
-	hyper_cv_broadcast(b->b_idle);
+	bus_input_done_locked(b, p, done, &bb);
 	hyper_mutex_exit(b->b_mtx);
-	return n;
+	return (int)bb.bb_n;
 }
 
 static void
@@ -942,7 +1055,7 @@ bus_poll_done(struct ifnet *ifp)
 
 	hyper_mutex_enter(b->b_mtx);
 	p->bp_polled = false;
-	if (p->bp_head != NULL && p->bp_waiting)
+	if (p->bp_qlen != 0 && p->bp_waiting)
 		bus_rx_wake(p);
 	hyper_mutex_exit(b->b_mtx);
 }
@@ -1169,8 +1282,8 @@ bus_idle_locked(struct bus *b)
 			continue;
 		if (p->bp_busy)
 			return false;
-		if (p->bp_head != NULL && (!b->b_timed ||
-		    p->bp_head->bf_due <= bus_now(p->bp_kernel)))
+		if (!b->b_timed ? p->bp_qlen != 0 : p->bp_head != NULL &&
+		    p->bp_head->bf_due <= bus_now(p->bp_kernel))
 			return false;
 	}
 	return true;
@@ -1265,7 +1378,7 @@ rump_bus_tap_open(struct rump_bus *rb, const uint8_t mac[6],
 	void *mem;
 	int error;
 
-	if ((error = hyper_malloc(sizeof(*t), 0, &mem)) != 0)
+	if ((error = hyper_malloc(sizeof(*t), CACHE_LINE_SIZE, &mem)) != 0)
 		return hyper_errno_to_host(error);
 	t = mem;
 	if ((error = bus_port_init(b, &t->t_port, mac, NULL)) != 0) {
@@ -1322,7 +1435,7 @@ rump_bus_tap_recv(struct rump_bus_tap *t, void *buf, size_t buflen,
 
 	hyper_clock_gettime(HYPER_CLOCK_MONO, &start);
 	hyper_mutex_enter(b->b_mtx);
-	while ((bf = p->bp_head) == NULL) {
+	while (p->bp_qlen == 0) {
 		hyper_clock_gettime(HYPER_CLOCK_MONO, &now);
 		if (now - start >= (uint64_t)timeout_ms * 1000000u) {
 			hyper_mutex_exit(b->b_mtx);
@@ -1335,12 +1448,7 @@ rump_bus_tap_recv(struct rump_bus_tap *t, void *buf, size_t buflen,
 		p->bp_waiting = false;
 	}
 	/* no clock: a tap takes the head whether due or not */
-	p->bp_head = bf->bf_next;
-	if (p->bp_head != NULL)
-		p->bp_head->bf_prev = NULL;
-	else
-		p->bp_tail = NULL;
-	p->bp_qlen--;
+	bf = bus_pop_locked(b, p);
 	*len = bf->bf_len;
 	if (buf != NULL)
 		memcpy(buf, bf->bf_data, MIN(buflen, bf->bf_len));
