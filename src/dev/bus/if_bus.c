@@ -774,6 +774,9 @@ bus_take_locked(struct bus *b, struct bus_port *p, struct bus_burst *bb,
 	unsigned n = 1;
 
 	*wakep = 0;
+	/* a burst in flight (a poller's) stays counted in bp_qlen: wait */
+	if (p->bp_busy)
+		return false;
 	if (!b->b_timed) {
 		bb->bb_list = NULL;
 		bb->bb_slot = p->bp_rfirst;
@@ -885,7 +888,9 @@ bus_input_burst(struct bus_port *p, const struct bus_burst *bb)
 
 /*
  * After bus_input_burst(); b_mtx held: recycle the burst's frames (done),
- * take them off the queue, and let go of the port.
+ * take them off the queue, and let go of the port.  A poller's burst may
+ * have kept the receive thread waiting for it without a timeout (it took
+ * the port back meanwhile): wake it for what is left.
  */
 static void
 bus_input_done_locked(struct bus *b, struct bus_port *p,
@@ -897,6 +902,8 @@ bus_input_done_locked(struct bus *b, struct bus_port *p,
 	p->bp_qlen -= bb->bb_n;
 	p->bp_busy = false;
 	hyper_cv_broadcast(b->b_idle);
+	if (p->bp_waiting && !p->bp_polled && p->bp_qlen != 0)
+		bus_rx_wake(p);
 }
 
 /*
