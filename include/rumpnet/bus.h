@@ -81,8 +81,8 @@ struct rump_bus_config {
 	/*
 	 * Offloads, as Linux's lo and veth have them: the instances' ports
 	 * take TCP segments of up to 64 KiB (TSO; the frame crosses the bus
-	 * whole, as a GSO packet crosses lo) and leave TCP checksums to the
-	 * "hardware": a frame whose checksum was left out arrives marked
+	 * whole, as a GSO packet crosses lo) and leave TCP and UDP checksums
+	 * to the "hardware": a frame whose checksum was left out arrives marked
 	 * checked, since it never left memory.  The bus computes it after
 	 * all when the frame is captured, goes to a tap, or may be
 	 * corrupted.  Off by default.

@@ -60,6 +60,7 @@ struct ifnet;
  * filled in yet (ip_output_if() computes it unless the interface does);
  * coming in: the data was checked (or never left memory) and the field
  * may be unfilled, so a forwarded packet keeps it for its way out.
+ * M_CSUM_UDPv4: the same for UDP (a field left unfilled is 0).
  * M_CSUM_TSOv4: a TCP segment larger than the MTU, to be cut into
  * segments of m_pkthdr.segsz bytes of payload by the interface (or by
  * tcp_tso_segment() for one that cannot).

@@ -61,6 +61,7 @@ enum if_counter {
 /* if_capenable: what the driver does for the stack */
 #define IFCAP_CSUM_TCPv4 0x0001	/* computes TCP checksums on output */
 #define IFCAP_TSOv4 0x0002	/* segments TCP (M_CSUM_TSOv4) on output */
+#define IFCAP_CSUM_UDPv4 0x0004	/* computes UDP checksums on output */
 
 struct ifqueue {
 	struct mbuf *ifq_head;

@@ -31,10 +31,11 @@
  * m_copyback() so that storage shared with a socket buffer (TCP's
  * retransmission queue) is copied first.  A checksum the hardware was to
  * compute would cover the flipped byte and hide it: an outgoing frame
- * with M_CSUM_TCPv4 gets its checksum here first, and one the hardware
+ * with M_CSUM_TCPv4 or M_CSUM_UDPv4 gets its checksum here first, and one the hardware
  * segments (M_CSUM_TSOv4, whose checksums it recomputes per segment) is
- * corrupted in its Ethernet and IP headers only.  An incoming frame loses
- * the "checked by the hardware" marks, so the stack checks it.
+ * corrupted in its Ethernet and IP headers only.  An incoming frame gets
+ * a sum it arrived without (offload: it never left memory) and loses the
+ * "checked by the hardware" marks, so the stack checks it.
  *
  * A duplicate is a copy of the frame's bytes, not of its storage: the
  * stack writes into received frames (ip_forward() decrements the TTL).
@@ -58,6 +59,7 @@
 #include "netinet/in_cksum.h"
 #include "netinet/ip.h"
 #include "netinet/tcp.h"
+#include "netinet/udp_var.h"
 #include "rumpnet/net.h"
 
 #define IMPAIR_QUEUE_MAX 4096
@@ -366,31 +368,24 @@ impair_iphdr(const struct mbuf *m, struct ip *ip, int *hlen)
 	*hlen = IP_HL(ip) << 2;
 	return *hlen >= IP_MINHLEN &&
 	    ETHER_HDR_LEN + ntohs(ip->ip_len) <= m->m_pkthdr.len &&
-	    ntohs(ip->ip_len) >= *hlen + (int)sizeof(struct tcphdr);
+	    ntohs(ip->ip_len) >= *hlen + (ip->ip_p == IPPROTO_UDP ?
+	    (int)sizeof(struct udphdr) : (int)sizeof(struct tcphdr));
 }
 
 /*
- * The TCP checksum of an outgoing frame left to the hardware
- * (M_CSUM_TCPv4), computed here: in_delayed_cksum() with the Ethernet
- * header in front.
+ * The TCP or UDP checksum of an outgoing frame left to the hardware
+ * (M_CSUM_TCPv4, M_CSUM_UDPv4), computed here: in_delayed_cksum() with the
+ * Ethernet header in front, once the frame is known to hold all of the
+ * datagram its header describes.
  */
 static void
-impair_tcp_cksum(struct mbuf *m)
+impair_l4_cksum(struct mbuf *m)
 {
-	int off, hlen;
-	uint16_t sum = 0;
+	int hlen;
 	struct ip ip;
 
-	if (!impair_iphdr(m, &ip, &hlen))
-		return;
-	off = ETHER_HDR_LEN + hlen + (int)offsetof(struct tcphdr, th_sum);
-	/* the sum covers a zero checksum field */
-	if (m_copyback(m, off, 2, &sum) != 0)
-		return;
-	sum = in4_cksum(m, ip.ip_src, ip.ip_dst, IPPROTO_TCP,
-	    ETHER_HDR_LEN + hlen, ntohs(ip.ip_len) - hlen);
-	if (m_copyback(m, off, 2, &sum) == 0)
-		m->m_pkthdr.csum_flags &= ~M_CSUM_TCPv4;
+	if (impair_iphdr(m, &ip, &hlen))
+		in_delayed_cksum_at(m, ETHER_HDR_LEN);
 }
 
 /* Flip one bit of one byte of m; ii_lock held.  See the file's header. */
@@ -407,12 +402,17 @@ impair_corrupt(struct if_impair *ii, struct mbuf *m, bool out)
 	if (out && (m->m_pkthdr.csum_flags & M_CSUM_TSOv4)) {
 		if (impair_iphdr(m, &ip, &hlen))
 			span = ETHER_HDR_LEN + hlen;
-	} else if (out && (m->m_pkthdr.csum_flags & M_CSUM_TCPv4)) {
-		impair_tcp_cksum(m);
-	} else if (!out) {
+	} else if (m->m_pkthdr.csum_flags & (M_CSUM_TCPv4 | M_CSUM_UDPv4)) {
+		/*
+		 * Going out, a sum left to the hardware; coming in, one
+		 * that may never have been filled in (a UDP field left 0
+		 * would read "no checksum"): computed before the flip.
+		 */
+		impair_l4_cksum(m);
+	}
+	if (!out)
 		m->m_pkthdr.csum_flags &= ~(M_CSUM_TCPv4 | M_CSUM_UDPv4 |
 		    M_CSUM_IPv4 | M_CSUM_DATA);
-	}
 	at = (int)(r1 % (uint64_t)span);
 	m_copydata(m, at, 1, &b);
 	b ^= (uint8_t)(1u << (r2 % 8));

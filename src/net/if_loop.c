@@ -34,8 +34,9 @@ loop_start(struct ifnet *ifp)
 
 	while ((m = ifq_dequeue(&ifp->if_snd)) != NULL) {
 		/* a checksum left out was never at risk: "checked" now */
-		m->m_pkthdr.csum_flags = (m->m_pkthdr.csum_flags &
-		    (M_CSUM_TCPv4 | M_CSUM_TSOv4)) ? M_CSUM_TCPv4 : 0;
+		m->m_pkthdr.csum_flags = ((m->m_pkthdr.csum_flags &
+		    (M_CSUM_TCPv4 | M_CSUM_TSOv4)) ? M_CSUM_TCPv4 : 0) |
+		    (m->m_pkthdr.csum_flags & M_CSUM_UDPv4);
 		m->m_flags &= ~(M_BCAST | M_MCAST);
 		if_count(ifp, IFC_OPACKETS, 1);
 		if_count(ifp, IFC_OBYTES, (uint64_t)m->m_pkthdr.len);
@@ -69,7 +70,7 @@ loop_attach(struct rump_kernel *k)
 	memset(ifp, 0, sizeof(*ifp));
 	memcpy(ifp->if_xname, "lo0", 4);
 	ifp->if_mtu = LOMTU;
-	ifp->if_capenable = IFCAP_CSUM_TCPv4 | IFCAP_TSOv4;
+	ifp->if_capenable = IFCAP_CSUM_TCPv4 | IFCAP_CSUM_UDPv4 | IFCAP_TSOv4;
 	ifp->if_tsomax = IP_MAXPACKET;
 	ifp->if_start = loop_start;
 	ifp->if_destroy = loop_destroy;

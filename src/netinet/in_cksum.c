@@ -40,8 +40,10 @@
 #include "netinet/in_cksum.h"
 #include "netinet/ip.h"
 #include "netinet/tcp.h"
+#include "netinet/udp_var.h"
 
 #define TCP_SUM_OFFSET ((int)offsetof(struct tcphdr, th_sum))
+#define UDP_SUM_OFFSET ((int)offsetof(struct udphdr, uh_sum))
 
 /*
  * Bytes summed between folds of the block accumulators.  Each 32-byte step
@@ -258,14 +260,35 @@ in_delayed_cksum_at(struct mbuf *m, int off)
 {
 	struct ip ip;
 	uint16_t sum = 0;
-	int hlen, len;
+	int hlen, len, at;
 
+	m->m_pkthdr.csum_flags &= ~(M_CSUM_TCPv4 | M_CSUM_UDPv4);
 	m_copydata(m, off, (int)sizeof(ip), &ip);
 	hlen = IP_HL(&ip) << 2;
 	len = ntohs(ip.ip_len) - hlen;
+	if (ip.ip_p == IPPROTO_TCP) {
+		at = TCP_SUM_OFFSET;
+		if (len < (int)sizeof(struct tcphdr))
+			return;
+	} else if (ip.ip_p == IPPROTO_UDP) {
+		struct udphdr uh;
+
+		at = UDP_SUM_OFFSET;
+		if (len < (int)sizeof(uh))
+			return;
+		/* the UDP length rules (a forwarded datagram may have padding) */
+		m_copydata(m, off + hlen, (int)sizeof(uh), &uh);
+		if (ntohs(uh.uh_ulen) < (int)sizeof(uh) ||
+		    ntohs(uh.uh_ulen) > len)
+			return;
+		len = ntohs(uh.uh_ulen);
+	} else
+		return;
 	/* the sum covers a zero checksum field */
-	(void)m_copyback(m, off + hlen + TCP_SUM_OFFSET, 2, &sum);
-	sum = in4_cksum(m, ip.ip_src, ip.ip_dst, IPPROTO_TCP, off + hlen, len);
-	(void)m_copyback(m, off + hlen + TCP_SUM_OFFSET, 2, &sum);
-	m->m_pkthdr.csum_flags &= ~M_CSUM_TCPv4;
+	(void)m_copyback(m, off + hlen + at, 2, &sum);
+	sum = in4_cksum(m, ip.ip_src, ip.ip_dst, ip.ip_p, off + hlen, len);
+	/* RFC 768: a computed zero is sent as all ones (0 is "no sum") */
+	if (sum == 0 && ip.ip_p == IPPROTO_UDP)
+		sum = 0xffff;
+	(void)m_copyback(m, off + hlen + at, 2, &sum);
 }

@@ -44,9 +44,9 @@ uint16_t in4_cksum(const struct mbuf *m, struct in_addr src,
     struct in_addr dst, uint8_t proto, int off, int len);
 
 /*
- * in_delayed_cksum: fill in the TCP checksum of the IPv4 datagram m (an
- * M_CSUM_TCPv4 packet whose interface does not compute it) and clear the
- * flag.
+ * in_delayed_cksum: fill in the TCP or UDP checksum of the IPv4 datagram m
+ * (an M_CSUM_TCPv4 or M_CSUM_UDPv4 packet whose interface does not
+ * compute it) and clear both flags.  Another protocol only loses the flags.
  */
 void in_delayed_cksum(struct mbuf *m);
 /*

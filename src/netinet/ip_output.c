@@ -283,8 +283,11 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 		/* the interface cannot: cut it here (software TSO) */
 		return ip_output_tso(ifp, m, nexthop);
 	}
-	if ((m->m_pkthdr.csum_flags & M_CSUM_TCPv4) &&
-	    (!(ifp->if_capenable & IFCAP_CSUM_TCPv4) ||
+	if (((m->m_pkthdr.csum_flags & M_CSUM_TCPv4) &&
+	    !(ifp->if_capenable & IFCAP_CSUM_TCPv4)) ||
+	    ((m->m_pkthdr.csum_flags & M_CSUM_UDPv4) &&
+	    !(ifp->if_capenable & IFCAP_CSUM_UDPv4)) ||
+	    ((m->m_pkthdr.csum_flags & (M_CSUM_TCPv4 | M_CSUM_UDPv4)) &&
 	    m->m_pkthdr.len > (int)ifp->if_mtu))
 		in_delayed_cksum(m);
 	if (m->m_pkthdr.len <= (int)ifp->if_mtu) {

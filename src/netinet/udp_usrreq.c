@@ -72,10 +72,17 @@ udp_validate(struct netstack *ns, struct mbuf **mp, int hlen)
 		m_adj(m, ulen - (iplen - hlen));
 		ip->ip_len = htons((uint16_t)(hlen + ulen));
 	}
+	/*
+	 * Checked by the hardware, or never left memory (the field may then
+	 * be unfilled, 0): not "no checksum".
+	 */
+	if (m->m_pkthdr.csum_flags & M_CSUM_UDPv4)
+		return ulen;
 	if (uh->uh_sum == 0) {
 		st->udps_nosum++;	/* RFC 1122 4.1.3.4: accepted */
-	} else if (IN_CKSUM_VERIFY && in4_cksum(m, ip->ip_src, ip->ip_dst,
-	    IPPROTO_UDP, hlen, ulen) != 0) {
+	} else if ((m->m_pkthdr.csum_flags & M_CSUM_TCP_UDP_BAD) ||
+	    (IN_CKSUM_VERIFY && in4_cksum(m, ip->ip_src, ip->ip_dst,
+	    IPPROTO_UDP, hlen, ulen) != 0)) {
 		st->udps_badsum++;
 		goto drop;
 	}
@@ -216,7 +223,6 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	struct in_addr src = inp->inp_laddr;
 	struct udphdr *uh;
 	struct ip *ip;
-	uint16_t sum;
 
 	if (src.s_addr == INADDR_ANY &&
 	    (error = in_selectsrc(so->so_kernel, dst, &src)) != 0) {
@@ -241,10 +247,8 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	ip->ip_p = IPPROTO_UDP;
 	ip->ip_src = src;
 	ip->ip_dst = dst;
-	sum = in4_cksum(m, src, dst, IPPROTO_UDP, (int)sizeof(*ip),
-	    len + (int)sizeof(*uh));
-	/* RFC 768: a computed zero is sent as all ones */
-	uh->uh_sum = sum == 0 ? 0xffff : sum;
+	/* the checksum is left to ip_output_if() or the interface */
+	m->m_pkthdr.csum_flags = M_CSUM_UDPv4;
 	ns->ns_udpstat->udps_opackets++;
 	return ip_output(m, (so->so_options & SOO_BROADCAST) ?
 	    IP_ALLOWBROADCAST : 0);

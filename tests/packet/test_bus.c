@@ -935,6 +935,163 @@ test_bus_offload_tap_checksums(void **state)
 	lan_down(&l);
 }
 
+/* The UDP stat name of instance k. */
+static uint64_t
+udp_stat(struct rump_kernel *k, const char *name)
+{
+	char full[64];
+	uint64_t v = 0;
+
+	snprintf(full, sizeof(full), "udp.%s", name);
+	assert_int_equal(rump_stat_get(k, full, &v), 0);
+	return v;
+}
+
+/*
+ * UDP checksums sent, computed by ip_output() (offload off) or left to the
+ * bus (on).  Unwatched, the datagrams arrive intact and are taken as
+ * checked: neither "no checksum" (a field left out is 0) nor a bad one.
+ * With a tap watching (on: the bus computes the sums then), the tap sees
+ * each sum valid, and one that is zero sent as all ones (RFC 768).  Over
+ * lo0, which offloads, the same holds.
+ */
+static void
+udp_sums(bool offload)
+{
+	struct rump_bus_config cfg;
+	struct rump_bus_tap *tap;
+	struct sockaddr_in lo = sa("127.0.0.1", 9001);
+	uint8_t frame[2048], buf[64], zero[2];
+	uint32_t src = ip(addrs[0]), dst = ip(addrs[1]), sum;
+	unsigned udp = 0, ones = 0;
+	size_t len;
+	struct lan l;
+	int fd0, fd1, lfd;
+
+	rump_bus_config_default(&cfg);
+	cfg.offload = offload;
+	lan_up(&l, 2, &cfg);
+	fd1 = udp_socket(l.k[1], addrs[1], 9000);
+	fd0 = udp_socket(l.k[0], addrs[0], 9000);
+	send_to(l.k[0], fd0, 1, "unwatched", 9);
+	lan_advance(&l, MS);
+	assert_int_equal(recv_now(l.k[1], fd1, buf, sizeof(buf)), 9);
+	assert_memory_equal(buf, "unwatched", 9);
+
+	/* a 2-byte payload that brings the sum to 0xffff: checksum 0 */
+	sum = ref_pseudo(src, dst, IPPROTO_UDP, 10) + 9000 + 9000 + 10;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	zero[0] = (uint8_t)((0xffff - sum) >> 8);
+	zero[1] = (uint8_t)(0xffff - sum);
+	assert_int_equal(rump_bus_tap_open(l.bus, NULL, &tap), 0);
+	send_to(l.k[0], fd0, 1, "watched", 7);
+	send_to(l.k[0], fd0, 1, zero, 2);
+	lan_advance(&l, MS);
+	assert_int_equal(recv_now(l.k[1], fd1, buf, sizeof(buf)), 7);
+	assert_memory_equal(buf, "watched", 7);
+	assert_int_equal(recv_now(l.k[1], fd1, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, zero, 2);
+	while (rump_bus_tap_recv(tap, frame, sizeof(frame), &len, 0) == 0) {
+		size_t ulen;
+
+		if (len < 42 || frame[12] != 0x08 || frame[13] != 0 ||
+		    frame[23] != IPPROTO_UDP)
+			continue;
+		assert_int_equal(frame[14], 0x45);
+		ulen = (size_t)(frame[38] << 8 | frame[39]);
+		assert_true(34 + ulen <= len);
+		assert_int_equal(ref_cksum(frame + 34, ulen,
+		    ref_pseudo(src, dst, IPPROTO_UDP, ulen)), 0);
+		if (frame[40] == 0xff && frame[41] == 0xff)
+			ones++;
+		udp++;
+	}
+	assert_int_equal(udp, 2);
+	assert_int_equal(ones, 1);
+	rump_bus_tap_close(tap);
+	assert_int_equal(udp_stat(l.k[1], "delivered"), 3);
+	assert_int_equal(udp_stat(l.k[1], "nosum"), 0);
+	assert_int_equal(udp_stat(l.k[1], "badsum"), 0);
+
+	lfd = udp_socket(l.k[0], "127.0.0.1", 9001);
+	assert_int_equal(rump_sys_sendto(fd0, "looped", 6, 0,
+	    (struct sockaddr *)&lo, sizeof(lo)), 6);
+	/* threads mode: lo0's softnet runs on a thread of its own */
+	for (int i = 0; i < 5000 && rump_sys_recv(lfd, buf, sizeof(buf),
+	    MSG_DONTWAIT | MSG_PEEK) == -1 && errno == EAGAIN; i++)
+		th_sleep_ms(1);
+	assert_int_equal(recv_now(l.k[0], lfd, buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "looped", 6);
+	assert_int_equal(udp_stat(l.k[0], "delivered"), 1);
+	assert_int_equal(udp_stat(l.k[0], "nosum"), 0);
+	assert_int_equal(udp_stat(l.k[0], "badsum"), 0);
+	close_as(l.k[0], lfd);
+	close_as(l.k[0], fd0);
+	close_as(l.k[1], fd1);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
+/*
+ * A datagram that arrived with its sum left out (offload) and is corrupted
+ * by the receiver's own impairment: the sum is filled in before the flip,
+ * so the flip is caught.  Every frame gets one bit flipped; what is
+ * delivered (a flip in the source MAC, which nothing checks) is intact,
+ * and no datagram passes as "no checksum".
+ */
+static void
+test_bus_offload_udp_impaired(void **state)
+{
+	struct rump_bus_config cfg;
+	struct rump_impair_config ic = { .seed = 5, .corrupt = 1 };
+	uint8_t msg[32], buf[64];
+	struct lan l;
+	int fd0, fd1, got = 0;
+	ssize_t n;
+
+	(void)state;
+	rump_bus_config_default(&cfg);
+	cfg.offload = true;
+	lan_up(&l, 2, &cfg);
+	fd1 = udp_socket(l.k[1], addrs[1], 9000);
+	assert_int_equal(rump_if_impair(l.k[1], l.ifx[1], &ic), 0);
+	fd0 = udp_socket(l.k[0], addrs[0], 9000);
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 7 + 1);
+	for (int i = 0; i < 40; i++)
+		send_to(l.k[0], fd0, 1, msg, sizeof(msg));
+	lan_advance(&l, MS);
+	while ((n = recv_now(l.k[1], fd1, buf, sizeof(buf))) >= 0) {
+		assert_int_equal(n, sizeof(msg));
+		assert_memory_equal(buf, msg, sizeof(msg));
+		got++;
+	}
+	assert_int_equal(errno, EAGAIN);
+	assert_true(got < 40);
+	assert_int_equal(udp_stat(l.k[1], "nosum"), 0);
+	assert_true(udp_stat(l.k[1], "badsum") > 0);
+	assert_int_equal(udp_stat(l.k[1], "delivered"), (uint64_t)got);
+	close_as(l.k[0], fd0);
+	close_as(l.k[1], fd1);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
+static void
+test_bus_udp_checksums(void **state)
+{
+	(void)state;
+	udp_sums(false);
+}
+
+static void
+test_bus_offload_udp(void **state)
+{
+	(void)state;
+	udp_sums(true);
+}
+
 /* ---- a port whose receive loop is a fiber ---- */
 
 #define FIBER_N 4096		/* a multiple of FIBER_WINDOW */
@@ -1122,6 +1279,9 @@ main(void)
 		cmocka_unit_test(test_bus_delay_real_clock),
 		cmocka_unit_test(test_bus_destroy_in_flight),
 		cmocka_unit_test(test_bus_offload_tap_checksums),
+		cmocka_unit_test(test_bus_udp_checksums),
+		cmocka_unit_test(test_bus_offload_udp),
+		cmocka_unit_test(test_bus_offload_udp_impaired),
 		cmocka_unit_test(test_bus_fiber_port),
 	};
 

@@ -81,7 +81,7 @@ struct bus_frame {
 	uint64_t bf_due;		/* delivery time (ns), receiver's clock */
 	size_t bf_len;
 	size_t bf_cap;
-	bool bf_csum_ok;		/* TCP checksum left out (offload) */
+	int bf_csum;			/* M_CSUM_TCPv4/UDPv4: sum left out */
 	unsigned char bf_data[];
 };
 
@@ -213,7 +213,7 @@ bus_frame_get(struct bus *b, size_t len)
 	}
 	bf->bf_next = NULL;
 	bf->bf_len = len;
-	bf->bf_csum_ok = false;
+	bf->bf_csum = 0;
 	return bf;
 }
 
@@ -540,7 +540,7 @@ bus_fanout(struct bus *b, struct bus_port *src, struct bus_frame *bf,
 					continue;
 				}
 				memcpy(c->bf_data, bf->bf_data, bf->bf_len);
-				c->bf_csum_ok = bf->bf_csum_ok;
+				c->bf_csum = bf->bf_csum;
 				bus_deliver(b, last, c, lastdue);
 			}
 			last = p;
@@ -695,16 +695,16 @@ bus_start(struct ifnet *ifp)
 		int len = m->m_pkthdr.len;
 		struct bus_frame *bf;
 
-		bool csum_ok = false;
+		/* only what the port offloads: it sends what it is given */
+		int csum = b->b_cfg.offload ? m->m_pkthdr.csum_flags &
+		    (M_CSUM_TCPv4 | M_CSUM_UDPv4) : 0;
 
 		/* offload: the checksum is computed only if someone looks */
-		if (m->m_pkthdr.csum_flags & M_CSUM_TCPv4) {
-			if (b->b_pcap != NULL || b->b_cfg.corrupt > 0 ||
-			    __atomic_load_n(&b->b_ntaps, __ATOMIC_RELAXED) > 0 ||
-			    ifp->if_pcap != NULL)
-				in_delayed_cksum_at(m, ETHER_HDR_LEN);
-			else
-				csum_ok = true;
+		if (csum != 0 && (b->b_pcap != NULL || b->b_cfg.corrupt > 0 ||
+		    __atomic_load_n(&b->b_ntaps, __ATOMIC_RELAXED) > 0 ||
+		    ifp->if_pcap != NULL)) {
+			in_delayed_cksum_at(m, ETHER_HDR_LEN);
+			csum = 0;
 		}
 		if_tap(ifp, m);
 		hyper_mutex_enter(b->b_mtx);
@@ -715,7 +715,7 @@ bus_start(struct ifnet *ifp)
 			continue;
 		}
 		m_copydata(m, 0, len, bf->bf_data);
-		bf->bf_csum_ok = csum_ok;
+		bf->bf_csum = csum;
 		bus_send_locked(b, p, bf);
 		hyper_mutex_exit(b->b_mtx);
 		if_count(ifp, IFC_OPACKETS, 1);
@@ -875,8 +875,7 @@ bus_input_burst(struct bus_port *p, const struct bus_burst *bb)
 		}
 		if ((m = m_devget(bf->bf_data, (int)bf->bf_len)) != NULL) {
 			/* offload: a checksum left out was never at risk */
-			if (bf->bf_csum_ok)
-				m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
+			m->m_pkthdr.csum_flags = bf->bf_csum;
 			if_input(ifp, m);
 		} else
 			if_count(ifp, IFC_IQDROPS, 1);
@@ -1125,7 +1124,8 @@ bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
 	memcpy(p->bp_if.if_lladdr, mac, 6);
 	p->bp_if.if_mtu = ETHERMTU;
 	if (b->b_cfg.offload) {
-		p->bp_if.if_capenable = IFCAP_CSUM_TCPv4 | IFCAP_TSOv4;
+		p->bp_if.if_capenable = IFCAP_CSUM_TCPv4 | IFCAP_CSUM_UDPv4 |
+		    IFCAP_TSOv4;
 		p->bp_if.if_tsomax = IP_MAXPACKET;
 	}
 	p->bp_if.if_start = bus_start;

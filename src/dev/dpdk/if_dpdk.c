@@ -192,6 +192,26 @@ dpdk_wrap(const struct dpdk_rxframe *f)
  * Returns the frames received, or -1 when another LWP is taking a burst
  * from the queue right now.
  */
+/*
+ * The port checked "the L4 checksum" of frame m: whose, TCP's or UDP's
+ * (the flag a forwarded packet keeps for its way out).  Anything else is
+ * left to the stack.
+ */
+static int
+dpdk_l4_checked(const struct mbuf *m)
+{
+	const uint8_t *f = mtod(m, const uint8_t *);
+
+	if (m->m_len < ETHER_HDR_LEN + IP_MINHLEN || f[12] != 0x08 ||
+	    f[13] != 0x00)
+		return 0;
+	if (f[ETHER_HDR_LEN + 9] == IPPROTO_TCP)
+		return M_CSUM_TCPv4;
+	if (f[ETHER_HDR_LEN + 9] == IPPROTO_UDP)
+		return M_CSUM_UDPv4;
+	return 0;
+}
+
 static int
 dpdk_rx(struct dpdk_softc *sc)
 {
@@ -211,7 +231,7 @@ dpdk_rx(struct dpdk_softc *sc)
 			continue;
 		}
 		if (fr[i].flags & DPDK_RX_L4_OK)
-			m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
+			m->m_pkthdr.csum_flags = dpdk_l4_checked(m);
 		else if (fr[i].flags & DPDK_RX_L4_BAD)
 			m->m_pkthdr.csum_flags = M_CSUM_TCP_UDP_BAD;
 		if_input(ifp, m);
