@@ -774,11 +774,13 @@ bus_take_locked(struct bus *b, struct bus_port *p, struct bus_burst *bb,
 	unsigned n = 1;
 
 	*wakep = 0;
+	bb->bb_list = NULL;
+	bb->bb_slot = 0;
+	bb->bb_n = 0;
 	/* a burst in flight (a poller's) stays counted in bp_qlen: wait */
 	if (p->bp_busy)
 		return false;
 	if (!b->b_timed) {
-		bb->bb_list = NULL;
 		bb->bb_slot = p->bp_rfirst;
 		bb->bb_n = MIN(p->bp_qlen, BUS_RX_BURST);
 		return bb->bb_n != 0;
