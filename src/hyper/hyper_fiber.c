@@ -70,6 +70,7 @@ void hyper_fiber_main(struct hyper_fiber *f) __attribute__((__noreturn__));
 
 #define FIBER_STACK_DEFAULT (64 * 1024)
 #define FIBER_CACHE 256		/* dead fibers' stacks kept per thread */
+#define FIBER_IDLE_SPIN_NS 20000	/* inbox_spin() */
 
 enum fiber_state { FIBER_RUNNABLE, FIBER_PARKED, FIBER_DEAD };
 
@@ -233,15 +234,58 @@ inbox_drain(struct fiber_sched *fs)
 	pthread_mutex_unlock(&fs->fs_mtx);
 }
 
+static long long
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Before blocking, watch the inbox for up to FIBER_IDLE_SPIN_NS (or *ns,
+ * if shorter; *ns becomes what is left of it): a wake-up that comes in
+ * that time costs neither side a system call (the waker signals only a
+ * blocked thread) nor this one a sleep and a host context switch.  That
+ * is the common case of a pinned fiber thread fed by another core.
+ * True: a wake-up came.
+ */
+static int
+inbox_spin(struct fiber_sched *fs, long long *ns)
+{
+	long long limit = *ns < 0 || *ns > FIBER_IDLE_SPIN_NS ?
+	    FIBER_IDLE_SPIN_NS : *ns, start = mono_ns(), spun = 0;
+
+	for (unsigned i = 1;; i++) {
+		if (atomic_load_explicit(&fs->fs_pending, memory_order_acquire))
+			return 1;
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#elif defined(__aarch64__)
+		__asm__ __volatile__("yield");
+#endif
+		if ((i & 63) == 0 && (spun = mono_ns() - start) >= limit)
+			break;
+	}
+	if (*ns > 0)
+		*ns = *ns > spun ? *ns - spun : 0;
+	return 0;
+}
+
 /*
  * Block the host thread until a wake-up arrives in the inbox, or ns pass
- * (ns < 0: no limit).
+ * (ns < 0: no limit), after a short spin (inbox_spin()).
  */
 static void
 inbox_wait(struct fiber_sched *fs, long long ns)
 {
 	struct timespec ts;
 
+	if (ns != 0 && (inbox_spin(fs, &ns) || ns == 0)) {
+		inbox_drain(fs);
+		return;
+	}
 	pthread_mutex_lock(&fs->fs_mtx);
 	if (fs->fs_inbox == NULL) {
 		fs->fs_blocked = 1;
