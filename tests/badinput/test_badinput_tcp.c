@@ -325,7 +325,9 @@ test_badinput_tcpopt_sack_timestamp(void **state)
 			o[1] = TCPOPT_NOP;
 			o[2] = TCPOPT_SACK;
 			o[3] = lens[i];
-			for (size_t j = 4; j + 4 <= (size_t)lens[i] + 2; j += 4)
+			/* (and within o, which -O3's overflow check cannot see) */
+			for (size_t j = 4; j + 4 <= (size_t)lens[i] + 2 &&
+			    j + 4 <= sizeof(o); j += 4)
 				put32(o + j, p.rcv_nxt + (uint32_t)j);
 			peer_opts(&p, TH_ACK, p.snd_nxt, p.rcv_nxt, o,
 			    (size_t)lens[i] + 2, "x", 1);

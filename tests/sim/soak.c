@@ -1210,7 +1210,7 @@ soak_udp_client(struct soak_round *r, struct soak_udp *ud, int u)
 
 	for (;;) {
 		ssize_t n = rump_sys_recv(ud->u_cfd, buf, sizeof(buf), 0);
-		uint32_t seq;
+		uint32_t seq = 0;	/* set when soak_udp_check() is true */
 
 		if (n < 0) {
 			assert_int_equal(errno, EAGAIN);
