@@ -234,15 +234,6 @@ inbox_drain(struct fiber_sched *fs)
 	pthread_mutex_unlock(&fs->fs_mtx);
 }
 
-static long long
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
  * Before blocking, watch the inbox for up to FIBER_IDLE_SPIN_NS (or *ns,
  * if shorter; *ns becomes what is left of it): a wake-up that comes in
@@ -255,8 +246,10 @@ static int
 inbox_spin(struct fiber_sched *fs, long long *ns)
 {
 	long long limit = *ns < 0 || *ns > FIBER_IDLE_SPIN_NS ?
-	    FIBER_IDLE_SPIN_NS : *ns, start = mono_ns(), spun = 0;
+	    FIBER_IDLE_SPIN_NS : *ns, spun = 0;
+	hyper_u64 start, now;
 
+	(void)hyper_clock_gettime(HYPER_CLOCK_MONO, &start);
 	for (unsigned i = 1;; i++) {
 		if (atomic_load_explicit(&fs->fs_pending, memory_order_acquire))
 			return 1;
@@ -265,7 +258,10 @@ inbox_spin(struct fiber_sched *fs, long long *ns)
 #elif defined(__aarch64__)
 		__asm__ __volatile__("yield");
 #endif
-		if ((i & 63) == 0 && (spun = mono_ns() - start) >= limit)
+		if ((i & 63) != 0)
+			continue;
+		(void)hyper_clock_gettime(HYPER_CLOCK_MONO, &now);
+		if ((spun = (long long)(now - start)) >= limit)
 			break;
 	}
 	if (*ns > 0)

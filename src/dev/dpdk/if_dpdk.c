@@ -188,11 +188,6 @@ dpdk_wrap(const struct dpdk_rxframe *f)
 }
 
 /*
- * Take a burst from the queue and hand it up; the caller holds the vCPU.
- * Returns the frames received, or -1 when another LWP is taking a burst
- * from the queue right now.
- */
-/*
  * The port checked "the L4 checksum" of frame m: whose, TCP's or UDP's
  * (the flag a forwarded packet keeps for its way out).  Anything else is
  * left to the stack.
@@ -212,6 +207,11 @@ dpdk_l4_checked(const struct mbuf *m)
 	return 0;
 }
 
+/*
+ * Take a burst from the queue and hand it up; the caller holds the vCPU.
+ * Returns the frames received, or -1 when another LWP is taking a burst
+ * from the queue right now.
+ */
 static int
 dpdk_rx(struct dpdk_softc *sc)
 {
