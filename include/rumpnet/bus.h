@@ -66,9 +66,9 @@ struct rump_bus_config {
 	double duplicate;		/* probability a frame arrives twice */
 	double corrupt;			/* probability one byte is flipped */
 	/*
-	 * Frames queued per port (0: 4096): on a receiving port, including
-	 * those not yet due; on a sending port with rate_bps, those waiting
-	 * for the wire.
+	 * Frames queued per port (0: 4096, at most 1048576): on a receiving
+	 * port, including those not yet due; on a sending port with
+	 * rate_bps, those waiting for the wire.
 	 */
 	unsigned queue_max;
 	const char *pcap_path;		/* capture of every frame, or NULL */

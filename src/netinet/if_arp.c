@@ -222,7 +222,6 @@ arpresolve(struct ifnet *ifp, struct in_addr dst, struct mbuf *m,
 	struct rump_kernel *k = ifp->if_kernel;
 	struct arptable *at = arptable_of(k);
 	struct arp_entry *ae = arp_lookup(k, dst);
-	uint64_t now = arp_now(k);
 
 	if (ae != NULL && ae->ae_ifp != ifp) {
 		/* the address moved to another interface: start again */
@@ -235,6 +234,7 @@ arpresolve(struct ifnet *ifp, struct in_addr dst, struct mbuf *m,
 			return ENOBUFS;
 		}
 	}
+	/* the clock only off the fast path: a timer expires entries */
 	switch (ae->ae_state) {
 	case ARP_REACHABLE:
 	case ARP_STATIC:
@@ -245,7 +245,7 @@ arpresolve(struct ifnet *ifp, struct in_addr dst, struct mbuf *m,
 		memcpy(mac, ae->ae_mac, 6);
 		if (ae->ae_asked == 0) {
 			ae->ae_asked = 1;
-			ae->ae_expire_ms = now + ARP_RETRY_MS;
+			ae->ae_expire_ms = arp_now(k) + ARP_RETRY_MS;
 			arp_request(ifp, dst);
 		}
 		return 0;
@@ -273,7 +273,7 @@ arpresolve(struct ifnet *ifp, struct in_addr dst, struct mbuf *m,
 	ae->ae_nhold++;
 	if (ae->ae_asked == 0) {
 		ae->ae_asked = 1;
-		ae->ae_expire_ms = now + ARP_RETRY_MS;
+		ae->ae_expire_ms = arp_now(k) + ARP_RETRY_MS;
 		arp_request(ifp, dst);
 	}
 	return EWOULDBLOCK;

@@ -218,11 +218,17 @@ test_bus_config_einval(void **state)
 	cfg.reorder = 0.5;
 	cfg.reorder_ns = 3601ull * 1000 * MS;
 	assert_int_equal(rump_bus_create(&cfg, &b), EINVAL);
+	rump_bus_config_default(&cfg);
+	cfg.queue_max = (1u << 20) + 1;
+	assert_int_equal(rump_bus_create(&cfg, &b), EINVAL);
+	cfg.queue_max = UINT32_MAX;
+	assert_int_equal(rump_bus_create(&cfg, &b), EINVAL);
 	/* the limits themselves are fine */
 	rump_bus_config_default(&cfg);
 	cfg.delay_ns = cfg.jitter_ns = cfg.reorder_ns = 3600ull * 1000 * MS;
 	cfg.reorder = 1;
 	cfg.rate_bps = 1;
+	cfg.queue_max = 1u << 20;
 	assert_int_equal(rump_bus_create(&cfg, &b), 0);
 	assert_int_equal(rump_bus_pending(b, NULL), EINVAL);
 	assert_int_equal(rump_bus_destroy(b), 0);

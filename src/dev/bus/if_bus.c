@@ -18,7 +18,8 @@
  *                 each receiver [timed: bus_deliver_timed()
  *                 -> bus_enqueue(), in delivery-time order]
  * receive: bus_rxthread() (hardware interrupt LWP on vCPU 0)
- *              -> bus_take_locked(): a burst of up to BUS_RX_BURST (due)
+ *              -> bus_take() (untimed, without b_mtx) or
+ *              bus_take_locked(): a burst of up to BUS_RX_BURST (due)
  *              frames -> bus_input_burst(): m_devget() -> if_input()
  *              -> softnet, run inline when it releases
  *          timed bus, none due yet: bus_arm() -> callout on vCPU 0 ...
@@ -36,7 +37,15 @@
  * ring is: the receiver reads a burst's slots without the lock and
  * prefetches frames a few slots ahead, where a list would make it chase
  * links the sender wrote on another CPU, one cache miss after the other.
- * Timed, it is a list in delivery-time order (frames are inserted).
+ * Senders fill it under b_mtx and publish its tail (bp_rtail); its one
+ * consumer at a time, whoever holds bp_busy, publishes its head
+ * (bp_rhead) on a line of its own, as a NIC's driver writes its ring's
+ * head register.  So the receive loop goes from burst to burst without
+ * b_mtx, which the senders on the other CPU take for every frame: it
+ * takes the lock only to go to sleep (or to give the port to a poller),
+ * and gives its frames back on a lock-free stack (b_returned).
+ * Timed, the queue is a list in delivery-time order (frames are
+ * inserted), all under b_mtx.
  *
  * Time (include/rumpnet/bus.h has the model).  With delay, jitter,
  * reordering and rate limit all off (!b_timed) every frame is due at once
@@ -66,6 +75,7 @@
 #include "rumpnet/bus.h"
 
 #define BUS_QUEUE_MAX 4096
+#define BUS_QUEUE_LIMIT (1u << 20)	/* most queue_max may be */
 #define BUS_SLOT 2048		/* frames up to this size are recycled */
 #define BUS_FREE_MAX 8192	/* recycled frames kept, per bus */
 #define BUS_RX_BURST 64		/* frames per turn of the receive loop */
@@ -74,37 +84,75 @@
 #define BUS_NEVER UINT64_MAX	/* bp_wake: no callout armed */
 #define BUS_POLL_GRACE_NS 5000000	/* a poller returns within this */
 
+/*
+ * A frame starts a cache line and its header is short, so that a small
+ * frame (a 64-byte datagram's is 106 bytes) fits in two lines: every line
+ * of it crosses from the sender's CPU to the receiver's and back.  A timed
+ * bus's fields follow the data (bus_ft()).
+ */
 struct bus_frame {
 	struct bus_frame *bf_next;
-	/* timed bus only: */
-	struct bus_frame *bf_prev;	/* on a port's queue */
-	uint64_t bf_due;		/* delivery time (ns), receiver's clock */
-	size_t bf_len;
-	size_t bf_cap;
-	int bf_csum;			/* M_CSUM_TCPv4/UDPv4: sum left out */
+	uint32_t bf_len;
+	uint32_t bf_cap;
+	uint16_t bf_csum;		/* M_CSUM_TCPv4/UDPv4: sum left out */
 	unsigned char bf_data[];
 };
 
+struct bus_frame_time {
+	struct bus_frame *bt_prev;	/* on a port's queue */
+	uint64_t bt_due;	/* delivery time (ns), receiver's clock */
+};
+
+#define BUS_FRAME_DATA offsetof(struct bus_frame, bf_data)
+#define BUS_FRAME_MAX (UINT32_MAX / 2)	/* bytes, to keep sizes exact */
+
+/* Where a frame of cap data bytes keeps its timed fields, and its size. */
+static inline size_t
+bus_frame_ft_off(size_t cap)
+{
+	return (BUS_FRAME_DATA + cap + 7) & ~(size_t)7;
+}
+
+static inline size_t
+bus_frame_size(size_t cap)
+{
+	return bus_frame_ft_off(cap) + sizeof(struct bus_frame_time);
+}
+
+static inline struct bus_frame_time *
+bus_ft(const struct bus_frame *bf)
+{
+	return (struct bus_frame_time *)((uintptr_t)bf +
+	    bus_frame_ft_off(bf->bf_cap));
+}
+
+/*
+ * A port's fields are grouped by who writes them, each group on cache
+ * lines of its own: the senders on other CPUs write the queue's tail, the
+ * receiver its head, and neither should miss on a field the other wrote
+ * when it only reads one that never changes.
+ */
 struct bus_port {
+	/* [I], read by both sides for every frame */
 	struct bus *bp_bus;			/* [I] */
-	struct list_node bp_link;		/* [b_mtx] */
+	struct bus_frame **bp_ring;		/* [I] untimed bus only */
+	/* fiber mode (rump_bus_attach_fiber()): the rx loop's fiber */
+	struct hyper_fiber *bp_fiber;		/* [I] */
+	struct hyper_cv *bp_cv;		/* frames arrived / due / exit */
 	uint8_t bp_mac[6];			/* [I] */
 	bool bp_promisc;			/* [I] tap without a MAC */
 	/*
-	 * Received: untimed, bp_qlen frames in the ring from slot bp_rfirst
-	 * (queue_max slots); timed, the list bp_head, in delivery-time order
-	 * (bf_due), equal times in send order.  A burst the receiver took
-	 * counts in bp_qlen (and stays in the ring) until it is done.
+	 * Received: untimed, the frames in the ring (b_rmask + 1 slots)
+	 * from index bp_rhead to bp_rtail (free-running, a slot is index &
+	 * b_rmask), at most queue_max; timed, bp_qlen frames on the list
+	 * bp_head, in delivery-time order (bt_due), equal times in send
+	 * order.  A burst the receiver took stays queued (in the ring, or
+	 * counted in bp_qlen) until it is done.  The senders' line:
 	 */
-	struct bus_frame **bp_ring;		/* [I] untimed bus only */
-	unsigned bp_rfirst;			/* [b_mtx] */
-	struct bus_frame *bp_head, *bp_tail;	/* [b_mtx] */
-	unsigned bp_qlen;			/* [b_mtx] */
-	struct hyper_cv *bp_cv;			/* frames arrived / due / exit */
-	bool bp_busy;				/* [b_mtx] rx thread working */
+	unsigned bp_rtail		/* [b_mtx] stored with release */
+	    __attribute__((__aligned__(CACHE_LINE_SIZE)));
+	unsigned bp_rseen;		/* [b_mtx] bp_rhead, last read */
 	bool bp_waiting;			/* [b_mtx] rx thread asleep */
-	/* fiber mode (rump_bus_attach_fiber()): the rx loop's fiber */
-	struct hyper_fiber *bp_fiber;		/* [I] */
 	bool bp_exiting;			/* [b_mtx] */
 	/*
 	 * A busy poller (bus_poll()) takes this port's frames: senders do
@@ -114,10 +162,20 @@ struct bus_port {
 	 * keeps the port to itself across calls, without wake-ups.
 	 */
 	bool bp_polled;				/* [b_mtx] */
+	struct bus_frame *bp_head, *bp_tail;	/* [b_mtx] */
+	unsigned bp_qlen;			/* [b_mtx] */
+	struct list_node bp_link;		/* [b_mtx] */
+	/*
+	 * The consumer's line: bp_busy is taken (bus_claim()) by the receive
+	 * loop or a poller, which then alone takes frames off the queue and
+	 * advances bp_rhead; senders read bp_rhead only when the ring looks
+	 * full (bp_rseen).
+	 */
+	unsigned bp_rhead __attribute__((__aligned__(CACHE_LINE_SIZE)));
+	bool bp_busy;				/* atomic */
 	/*
 	 * Instance ports only.  The ifnet, which softnet reads for every
-	 * packet, starts a cache line of its own: the fields above are
-	 * written by senders on other CPUs.
+	 * packet, starts a cache line of its own.
 	 */
 	struct ifnet bp_if __attribute__((__aligned__(CACHE_LINE_SIZE)));
 	struct rump_kernel *bp_kernel;		/* [I] NULL for a tap */
@@ -139,19 +197,27 @@ struct bus_port {
 	uint64_t bp_txfree;			/* [b_mtx] */
 };
 
+/* As a port's: what never changes, what the senders write, and the rest. */
 struct bus {
-	struct hyper_mtx *b_mtx;
-	struct hyper_cv *b_idle;		/* a receive thread went idle */
-	struct list_node b_ports;		/* [b_mtx] */
-	unsigned b_nports;			/* [b_mtx] */
+	struct hyper_mtx *b_mtx;		/* [I] */
 	struct rump_bus_config b_cfg;		/* [I] */
-	bool b_timed;				/* [I] delay/jitter/reorder/rate */
-	uint64_t b_rng;				/* [b_mtx] */
+	bool b_timed;			/* [I] delay/jitter/reorder/rate */
+	unsigned b_rmask;			/* [I] ring slots - 1 */
 	struct hyper_pcap *b_pcap;		/* [I] */
+	struct list_node b_ports		/* [b_mtx] */
+	    __attribute__((__aligned__(CACHE_LINE_SIZE)));
+	unsigned b_nports;			/* [b_mtx] */
+	unsigned b_ntaps;			/* [b_mtx] taps attached */
+	uint64_t b_rng;				/* [b_mtx] */
 	struct rump_bus_stats b_stats;		/* [b_mtx] */
 	struct bus_frame *b_free;		/* [b_mtx] recycled frames */
 	unsigned b_nfree;			/* [b_mtx] */
-	unsigned b_ntaps;			/* [b_mtx] taps attached */
+	/*
+	 * Recycled by receive loops without b_mtx: a stack (atomic) whose
+	 * top frame has in bf_len how many it holds.
+	 */
+	struct bus_frame *b_returned
+	    __attribute__((__aligned__(CACHE_LINE_SIZE)));
 };
 
 struct rump_bus_tap {
@@ -191,9 +257,11 @@ bus_chance(struct bus *b, double p)
 
 /*
  * Frames are host memory.  Those up to BUS_SLOT bytes are recycled through
- * the bus's free list (under b_mtx) instead of going back to malloc: a
- * frame is allocated by the sending thread and freed by a receiving one,
- * which malloc handles slowly.
+ * the bus's free list (under b_mtx, at most BUS_FREE_MAX) instead of going
+ * back to malloc: a frame is allocated by the sending thread and freed by
+ * a receiving one, which malloc handles slowly.  A receive loop gives its
+ * bursts back without the lock, onto b_returned (also at most
+ * BUS_FREE_MAX), which a sender takes whole when the free list runs out.
  */
 static struct bus_frame *
 bus_frame_get(struct bus *b, size_t len)
@@ -202,17 +270,33 @@ bus_frame_get(struct bus *b, size_t len)
 	size_t cap = len <= BUS_SLOT ? BUS_SLOT : len;
 	void *mem;
 
+	if (len <= BUS_SLOT && b->b_free == NULL &&
+	    __atomic_load_n(&b->b_returned, __ATOMIC_RELAXED) != NULL) {
+		b->b_free = __atomic_exchange_n(&b->b_returned, NULL,
+		    __ATOMIC_ACQUIRE);
+		b->b_nfree = b->b_free->bf_len;
+	}
 	if (len <= BUS_SLOT && (bf = b->b_free) != NULL) {
 		b->b_free = bf->bf_next;
 		b->b_nfree--;
+		/*
+		 * The next one was last read on a receiver's CPU: have its
+		 * lines on ours, for writing, by the time a frame is sent.
+		 */
+		if (b->b_free != NULL) {
+			__builtin_prefetch(b->b_free, 1);
+			__builtin_prefetch((char *)b->b_free +
+			    CACHE_LINE_SIZE, 1);
+		}
 	} else {
-		if (hyper_malloc(sizeof(struct bus_frame) + cap, 0, &mem) != 0)
+		if (len > BUS_FRAME_MAX || hyper_malloc(bus_frame_size(cap),
+		    CACHE_LINE_SIZE, &mem) != 0)
 			return NULL;
 		bf = mem;
-		bf->bf_cap = cap;
+		bf->bf_cap = (uint32_t)cap;
 	}
 	bf->bf_next = NULL;
-	bf->bf_len = len;
+	bf->bf_len = (uint32_t)len;
 	bf->bf_csum = 0;
 	return bf;
 }
@@ -226,7 +310,7 @@ bus_frame_put(struct bus *b, struct bus_frame *bf)
 		b->b_nfree++;
 		return;
 	}
-	hyper_free(bf, sizeof(*bf) + bf->bf_cap);
+	hyper_free(bf, bus_frame_size(bf->bf_cap));
 }
 
 /* Return a list of frames; b_mtx held. */
@@ -239,6 +323,56 @@ bus_frame_put_list(struct bus *b, struct bus_frame *bf)
 		next = bf->bf_next;
 		bus_frame_put(b, bf);
 	}
+}
+
+/* Give a list of frames back to the host. */
+static void
+bus_frame_put_host(struct bus_frame *bf)
+{
+	struct bus_frame *next;
+
+	for (; bf != NULL; bf = next) {
+		next = bf->bf_next;
+		hyper_free(bf, bus_frame_size(bf->bf_cap));
+	}
+}
+
+/*
+ * Return a list of frames without b_mtx (a receive loop).  The stack's
+ * count is its top's: the frames below were pushed by this loop (a hit)
+ * unless a sender took them meanwhile.  Beyond BUS_FREE_MAX they are freed,
+ * as bus_frame_put() does.
+ */
+static void
+bus_frame_return(struct bus *b, struct bus_frame *bf)
+{
+	struct bus_frame *first = NULL, *last = NULL, *next, *old;
+	uint32_t n = 0;
+
+	for (; bf != NULL; bf = next) {
+		next = bf->bf_next;
+		if (bf->bf_cap != BUS_SLOT) {
+			hyper_free(bf, bus_frame_size(bf->bf_cap));
+			continue;
+		}
+		if (first == NULL)
+			last = bf;
+		bf->bf_next = first;
+		first = bf;
+		n++;
+	}
+	if (first == NULL)
+		return;
+	old = __atomic_load_n(&b->b_returned, __ATOMIC_ACQUIRE);
+	do {
+		if (old != NULL && old->bf_len + n > BUS_FREE_MAX) {
+			bus_frame_put_host(first);
+			return;
+		}
+		last->bf_next = old;
+		first->bf_len = n + (old != NULL ? old->bf_len : 0);
+	} while (!__atomic_compare_exchange_n(&b->b_returned, &old, first,
+	    true, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE));
 }
 
 /* A hub filters on the destination; a runt reaches everyone (to be dropped). */
@@ -271,8 +405,8 @@ bus_clock_base(const struct rump_kernel *k)
 
 /*
  * The receiver's clock as its queue sees it: its last tick.  A frame is
- * due when bf_due <= this, which is exactly when the callout armed for the
- * tick of bf_due has run (bus_arm()).
+ * due when bt_due <= this, which is exactly when the callout armed for the
+ * tick of bt_due has run (bus_arm()).
  */
 static inline uint64_t
 bus_now(struct rump_kernel *k)
@@ -294,16 +428,18 @@ bus_enqueue(struct bus_port *p, struct bus_frame *bf)
 {
 	struct bus_frame *at = p->bp_tail, *h = p->bp_head;
 
-	if (h != NULL && bf->bf_due < at->bf_due &&
-	    (bf->bf_due < h->bf_due ||
-	    bf->bf_due - h->bf_due < at->bf_due - bf->bf_due)) {
-		for (at = NULL; h != NULL && h->bf_due <= bf->bf_due;
+	uint64_t due = bus_ft(bf)->bt_due;
+
+	if (h != NULL && due < bus_ft(at)->bt_due &&
+	    (due < bus_ft(h)->bt_due ||
+	    due - bus_ft(h)->bt_due < bus_ft(at)->bt_due - due)) {
+		for (at = NULL; h != NULL && bus_ft(h)->bt_due <= due;
 		    h = h->bf_next)
 			at = h;
 	}
-	while (at != NULL && at->bf_due > bf->bf_due)
-		at = at->bf_prev;
-	bf->bf_prev = at;
+	while (at != NULL && bus_ft(at)->bt_due > due)
+		at = bus_ft(at)->bt_prev;
+	bus_ft(bf)->bt_prev = at;
 	if (at != NULL) {
 		bf->bf_next = at->bf_next;
 		at->bf_next = bf;
@@ -312,7 +448,7 @@ bus_enqueue(struct bus_port *p, struct bus_frame *bf)
 		p->bp_head = bf;
 	}
 	if (bf->bf_next != NULL)
-		bf->bf_next->bf_prev = bf;
+		bus_ft(bf->bf_next)->bt_prev = bf;
 	else
 		p->bp_tail = bf;
 }
@@ -326,7 +462,7 @@ bus_deliver_timed(struct bus_port *p, struct bus_frame *bf, uint64_t due)
 
 		due = due > base ? due - base : 0;	/* receiver's clock */
 	}
-	bf->bf_due = due;
+	bus_ft(bf)->bt_due = due;
 	bus_enqueue(p, bf);
 	/*
 	 * An instance's receive thread sleeps until its callout fires for
@@ -338,37 +474,73 @@ bus_deliver_timed(struct bus_port *p, struct bus_frame *bf, uint64_t due)
 		bus_rx_wake(p);
 }
 
-/* The ring slot i after slot first. */
+/* Frames queued on p; b_mtx held (a burst in flight counts). */
 static inline unsigned
-bus_slot(const struct bus *b, unsigned first, unsigned i)
+bus_queued(const struct bus *b, const struct bus_port *p)
 {
-	unsigned n = b->b_cfg.queue_max;
+	if (b->b_timed)
+		return p->bp_qlen;
+	return p->bp_rtail - __atomic_load_n(&p->bp_rhead, __ATOMIC_ACQUIRE);
+}
 
-	/* first < n and i <= n: no overflow, and at most one wrap */
-	return first + i < n ? first + i : first + i - n;
+/* Take p's queue as its consumer (false: another has it). */
+static inline bool
+bus_claim(struct bus_port *p)
+{
+	bool no = false;
+
+	return __atomic_compare_exchange_n(&p->bp_busy, &no, true, false,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static inline void
+bus_unclaim(struct bus_port *p)
+{
+	__atomic_store_n(&p->bp_busy, false, __ATOMIC_RELEASE);
+}
+
+/* bp_polled is written under b_mtx, read also without it (bus_take()) */
+static inline void
+bus_set_polled(struct bus_port *p, bool polled)
+{
+	__atomic_store_n(&p->bp_polled, polled, __ATOMIC_RELAXED);
 }
 
 /*
  * Queue bf, due at time due of the bus, on port p (consumed); b_mtx held.
- * Untimed, the queue is a plain FIFO in the ring (bf_due and bf_prev
+ * Untimed, the queue is a plain FIFO in the ring (bus_ft() fields
  * unused): the hot path stays that of a hub.
  */
 static inline void
 bus_deliver(struct bus *b, struct bus_port *p, struct bus_frame *bf,
     uint64_t due)
 {
-	if (p->bp_qlen >= b->b_cfg.queue_max) {
-		b->b_stats.qdrops++;
-		bus_frame_put(b, bf);
-		return;
-	}
-	b->b_stats.delivered++;
+	unsigned tail;
+
 	if (unlikely(b->b_timed)) {
+		if (p->bp_qlen >= b->b_cfg.queue_max) {
+			b->b_stats.qdrops++;
+			bus_frame_put(b, bf);
+			return;
+		}
+		b->b_stats.delivered++;
 		p->bp_qlen++;
 		bus_deliver_timed(p, bf, due);
 		return;
 	}
-	p->bp_ring[bus_slot(b, p->bp_rfirst, p->bp_qlen++)] = bf;
+	tail = p->bp_rtail;
+	if (tail - p->bp_rseen >= b->b_cfg.queue_max) {
+		/* looks full: where is the consumer now? */
+		p->bp_rseen = __atomic_load_n(&p->bp_rhead, __ATOMIC_ACQUIRE);
+		if (tail - p->bp_rseen >= b->b_cfg.queue_max) {
+			b->b_stats.qdrops++;
+			bus_frame_put(b, bf);
+			return;
+		}
+	}
+	b->b_stats.delivered++;
+	p->bp_ring[tail & b->b_rmask] = bf;
+	__atomic_store_n(&p->bp_rtail, tail + 1, __ATOMIC_RELEASE);
 	if (p->bp_waiting && !p->bp_polled)
 		bus_rx_wake(p);
 }
@@ -598,7 +770,7 @@ bus_port_free(struct bus *b, struct bus_port *p)
 	if (p->bp_txleave != NULL)
 		hyper_free(p->bp_txleave, b->b_cfg.queue_max * sizeof(uint64_t));
 	if (p->bp_ring != NULL)
-		hyper_free(p->bp_ring, b->b_cfg.queue_max * sizeof(*p->bp_ring));
+		hyper_free(p->bp_ring, (b->b_rmask + 1) * sizeof(*p->bp_ring));
 }
 
 /* k: the instance of an interface's port, NULL for a tap. */
@@ -626,7 +798,7 @@ bus_port_init(struct bus *b, struct bus_port *p, const uint8_t *mac,
 		p->bp_txleave = mem;
 	}
 	if (!b->b_timed) {
-		error = hyper_malloc(b->b_cfg.queue_max * sizeof(*p->bp_ring),
+		error = hyper_malloc((b->b_rmask + 1) * sizeof(*p->bp_ring),
 		    CACHE_LINE_SIZE, &mem);
 		if (error) {
 			bus_port_free(b, p);
@@ -645,22 +817,26 @@ bus_port_init(struct bus *b, struct bus_port *p, const uint8_t *mac,
 	return 0;
 }
 
-/* Unlink and return the head of p's queue, which is not empty; b_mtx held. */
+/*
+ * Unlink and return the head of p's queue, which is not empty; b_mtx held,
+ * by its only consumer (a tap, or a port whose receive thread is gone).
+ */
 static struct bus_frame *
 bus_pop_locked(struct bus *b, struct bus_port *p)
 {
 	struct bus_frame *bf;
 
-	p->bp_qlen--;
 	if (!b->b_timed) {
-		bf = p->bp_ring[p->bp_rfirst];
-		p->bp_rfirst = bus_slot(b, p->bp_rfirst, 1);
+		bf = p->bp_ring[p->bp_rhead & b->b_rmask];
+		__atomic_store_n(&p->bp_rhead, p->bp_rhead + 1,
+		    __ATOMIC_RELEASE);
 		return bf;
 	}
+	p->bp_qlen--;
 	bf = p->bp_head;
 	p->bp_head = bf->bf_next;
 	if (p->bp_head != NULL)
-		p->bp_head->bf_prev = NULL;
+		bus_ft(p->bp_head)->bt_prev = NULL;
 	else
 		p->bp_tail = NULL;
 	return bf;
@@ -674,9 +850,8 @@ bus_port_fini(struct bus_port *p)
 	hyper_mutex_enter(b->b_mtx);
 	list_remove(&p->bp_link);
 	b->b_nports--;
-	while (p->bp_qlen != 0)
+	while (bus_queued(b, p) != 0)
 		bus_frame_put(b, bus_pop_locked(b, p));
-	hyper_cv_broadcast(b->b_idle);
 	hyper_mutex_exit(b->b_mtx);
 	hyper_cv_destroy(p->bp_cv);
 	bus_port_free(b, p);
@@ -715,7 +890,7 @@ bus_start(struct ifnet *ifp)
 			continue;
 		}
 		m_copydata(m, 0, len, bf->bf_data);
-		bf->bf_csum = csum;
+		bf->bf_csum = (uint16_t)csum;
 		bus_send_locked(b, p, bf);
 		hyper_mutex_exit(b->b_mtx);
 		if_count(ifp, IFC_OPACKETS, 1);
@@ -744,8 +919,8 @@ bus_rxtimer(void *arg)
 
 /*
  * A burst of frames a receiver took: untimed, bb_n slots of the ring from
- * bb_slot, which stay in it (senders write only past them) until
- * bus_input_done_locked(); timed, the list bb_list, unlinked.
+ * index bb_slot, which stay in it (senders write only past them) until
+ * done; timed, the list bb_list, unlinked.
  */
 struct bus_burst {
 	struct bus_frame *bb_list;
@@ -755,11 +930,12 @@ struct bus_burst {
 
 /*
  * Take the next burst of frames port p may hand to its interface into *bb
- * (false: none); b_mtx held.  On a timed bus only frames due on the
- * receiver's clock, a prefix of the queue.  When the head is not due and
- * no callout is armed for its time or earlier, *wakep becomes its time
- * (else 0) for the caller to arm the callout; bp_wake says so already, so
- * that senders do not wake the thread for it.
+ * (false: none), and with it the port (bp_busy); b_mtx held.  On a timed
+ * bus only frames due on the receiver's clock, a prefix of the queue.
+ * When the head is not due and no callout is armed for its time or
+ * earlier, *wakep becomes its time (else 0) for the caller to arm the
+ * callout; bp_wake says so already, so that senders do not wake the
+ * thread for it.
  *
  * A burst at a time, as a NIC's poll loop does: softnet runs when the vCPU
  * is released between bursts, so the input queue (NS_INQ_MAXLEN) never has
@@ -777,25 +953,30 @@ bus_take_locked(struct bus *b, struct bus_port *p, struct bus_burst *bb,
 	bb->bb_list = NULL;
 	bb->bb_slot = 0;
 	bb->bb_n = 0;
-	/* a burst in flight (a poller's) stays counted in bp_qlen: wait */
-	if (p->bp_busy)
+	/* a burst in flight (the other's) stays queued: wait for it */
+	if (!bus_claim(p))
 		return false;
 	if (!b->b_timed) {
-		bb->bb_slot = p->bp_rfirst;
-		bb->bb_n = MIN(p->bp_qlen, BUS_RX_BURST);
+		bb->bb_slot = p->bp_rhead;
+		bb->bb_n = MIN(p->bp_rtail - p->bp_rhead, BUS_RX_BURST);
+		if (bb->bb_n == 0)
+			bus_unclaim(p);
 		return bb->bb_n != 0;
 	}
-	if (bf == NULL)
+	if (bf == NULL) {
+		bus_unclaim(p);
 		return false;
-	if (bf->bf_due > (now = bus_now(p->bp_kernel))) {
-		/* bf_due > now >= 0: never 0, which means "nothing to arm" */
-		if (bf->bf_due < p->bp_wake)
-			*wakep = p->bp_wake = bf->bf_due;
+	}
+	if (bus_ft(bf)->bt_due > (now = bus_now(p->bp_kernel))) {
+		/* bt_due > now >= 0: never 0, which means "nothing to arm" */
+		if (bus_ft(bf)->bt_due < p->bp_wake)
+			*wakep = p->bp_wake = bus_ft(bf)->bt_due;
+		bus_unclaim(p);
 		return false;
 	}
 	last = bf;
 	while (n < BUS_RX_BURST && (next = last->bf_next) != NULL &&
-	    next->bf_due <= now) {
+	    bus_ft(next)->bt_due <= now) {
 		last = next;
 		n++;
 	}
@@ -803,7 +984,7 @@ bus_take_locked(struct bus *b, struct bus_port *p, struct bus_burst *bb,
 	if (p->bp_head == NULL)
 		p->bp_tail = NULL;
 	else
-		p->bp_head->bf_prev = NULL;
+		bus_ft(p->bp_head)->bt_prev = NULL;
 	last->bf_next = NULL;
 	bb->bb_list = bf;
 	bb->bb_n = n;
@@ -836,8 +1017,7 @@ static inline void
 bus_frame_prefetch(const struct bus_frame *bf)
 {
 	__builtin_prefetch(bf);
-	__builtin_prefetch((const char *)bf + 64);
-	__builtin_prefetch((const char *)bf + 128);
+	__builtin_prefetch((const char *)bf + CACHE_LINE_SIZE);
 }
 
 #define BUS_PREFETCH 4		/* frames ahead */
@@ -857,20 +1037,16 @@ bus_input_burst(struct bus_port *p, const struct bus_burst *bb)
 	unsigned slot = bb->bb_slot, ahead = slot, n = bb->bb_n;
 
 	for (unsigned i = 0; p->bp_ring != NULL && i < MIN(n, BUS_PREFETCH);
-	    i++) {
-		bus_frame_prefetch(p->bp_ring[ahead]);
-		ahead = bus_slot(b, ahead, 1);
-	}
+	    i++)
+		bus_frame_prefetch(p->bp_ring[ahead++ & b->b_rmask]);
 	for (unsigned i = 0; i < n; i++) {
 		struct mbuf *m;
 
 		if (p->bp_ring != NULL) {
-			if (i + BUS_PREFETCH < n) {
-				bus_frame_prefetch(p->bp_ring[ahead]);
-				ahead = bus_slot(b, ahead, 1);
-			}
-			bf = p->bp_ring[slot];
-			slot = bus_slot(b, slot, 1);
+			if (i + BUS_PREFETCH < n)
+				bus_frame_prefetch(
+				    p->bp_ring[ahead++ & b->b_rmask]);
+			bf = p->bp_ring[slot++ & b->b_rmask];
 		} else {
 			bf = next;
 			next = bf->bf_next;
@@ -899,12 +1075,55 @@ bus_input_done_locked(struct bus *b, struct bus_port *p,
 {
 	bus_frame_put_list(b, done);
 	if (p->bp_ring != NULL)
-		p->bp_rfirst = bus_slot(b, p->bp_rfirst, bb->bb_n);
-	p->bp_qlen -= bb->bb_n;
-	p->bp_busy = false;
-	hyper_cv_broadcast(b->b_idle);
-	if (p->bp_waiting && !p->bp_polled && p->bp_qlen != 0)
+		__atomic_store_n(&p->bp_rhead, p->bp_rhead + bb->bb_n,
+		    __ATOMIC_RELEASE);
+	else
+		p->bp_qlen -= bb->bb_n;
+	bus_unclaim(p);
+	if (p->bp_waiting && !p->bp_polled && bus_queued(b, p) != 0)
 		bus_rx_wake(p);
+}
+
+/*
+ * The same for the receive loop of an untimed port, without b_mtx: the
+ * frames go back on b_returned, the slots to the senders (bp_rhead).
+ * Nobody waits for the port but a poller, which does not sleep for it.
+ */
+static void
+bus_input_done(struct bus *b, struct bus_port *p, struct bus_frame *done,
+    const struct bus_burst *bb)
+{
+	bus_frame_return(b, done);
+	__atomic_store_n(&p->bp_rhead, p->bp_rhead + bb->bb_n,
+	    __ATOMIC_RELEASE);
+	bus_unclaim(p);
+}
+
+/*
+ * The receive loop of an untimed port takes its next burst without b_mtx
+ * (false: the queue is empty, a poller wants the port, or it goes away:
+ * the loop takes the lock, to sleep, to share the port with the poller
+ * under it, or to exit).
+ */
+static bool
+bus_take(struct bus_port *p, struct bus_burst *bb)
+{
+	unsigned tail;
+
+	if (__atomic_load_n(&p->bp_polled, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&p->bp_exiting, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&p->bp_rtail, __ATOMIC_RELAXED) ==
+	    __atomic_load_n(&p->bp_rhead, __ATOMIC_RELAXED) || !bus_claim(p))
+		return false;
+	tail = __atomic_load_n(&p->bp_rtail, __ATOMIC_ACQUIRE);
+	bb->bb_list = NULL;
+	bb->bb_slot = p->bp_rhead;
+	bb->bb_n = MIN(tail - p->bp_rhead, BUS_RX_BURST);
+	if (bb->bb_n == 0) {
+		bus_unclaim(p);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -939,7 +1158,7 @@ bus_rxfiber_wait(struct bus_port *p, uint64_t *since)
 	curlwp_set(l);
 	hyper_mutex_enter(b->b_mtx);
 	if (polled && p->bp_polled && now - *since >= BUS_POLL_GRACE_NS)
-		p->bp_polled = false;		/* no poller came */
+		bus_set_polled(p, false);		/* no poller came */
 }
 
 static void
@@ -956,8 +1175,14 @@ bus_rxthread(void *arg)
 	for (;;) {
 		/* give the vCPU back (softnet runs here, inline), then wait */
 		sched_release_softints(l);
-		hyper_mutex_enter(b->b_mtx);
-		bus_input_done_locked(b, p, done, &bb);
+		if (bb.bb_n != 0 && p->bp_ring != NULL) {
+			/* untimed: from burst to burst without the lock */
+			bus_input_done(b, p, done, &bb);
+		} else if (bb.bb_n != 0) {
+			hyper_mutex_enter(b->b_mtx);
+			bus_input_done_locked(b, p, done, &bb);
+			hyper_mutex_exit(b->b_mtx);
+		}
 		done = NULL;
 		bb.bb_n = 0;
 		if (p->bp_fiber != NULL && hyper_fiber_runnable()) {
@@ -965,11 +1190,15 @@ bus_rxthread(void *arg)
 			 * The fibers the softints woke take what arrived (and
 			 * may busy-poll the port: it is not busy any more).
 			 */
-			hyper_mutex_exit(b->b_mtx);
 			hyper_fiber_yield();
 			curlwp_set(l);
-			hyper_mutex_enter(b->b_mtx);
 		}
+		if (p->bp_ring != NULL && bus_take(p, &bb)) {
+			sched_acquire(l);
+			done = bus_input_burst(p, &bb);
+			continue;
+		}
+		hyper_mutex_enter(b->b_mtx);
 		since = 0;
 		for (;;) {
 			if (p->bp_exiting) {
@@ -987,7 +1216,7 @@ bus_rxthread(void *arg)
 				hyper_cv_wait(p->bp_cv, b->b_mtx);
 			else if (hyper_cv_timedwait(p->bp_cv, b->b_mtx,
 			    BUS_POLL_GRACE_NS) != 0)
-				p->bp_polled = false;	/* no poller came */
+				bus_set_polled(p, false); /* no poller came */
 			p->bp_waiting = false;
 		}
 		if (!took) {
@@ -997,7 +1226,6 @@ bus_rxthread(void *arg)
 			bus_arm(p, wake);
 			continue;
 		}
-		p->bp_busy = true;
 		hyper_mutex_exit(b->b_mtx);
 		sched_acquire(l);
 		done = bus_input_burst(p, &bb);
@@ -1022,9 +1250,10 @@ bus_poll(struct ifnet *ifp, int budget)
 	(void)budget;		/* a burst is BUS_RX_BURST, below any budget */
 	if (b->b_timed)
 		return 0;
-	/* a spinning poller peeks without the lock; senders set bp_qlen */
-	if (p->bp_polled && __atomic_load_n(&p->bp_qlen, __ATOMIC_RELAXED) ==
-	    0 && !__atomic_load_n(&p->bp_busy, __ATOMIC_RELAXED))
+	/* a spinning poller peeks without the lock */
+	if (p->bp_polled && __atomic_load_n(&p->bp_rtail, __ATOMIC_RELAXED) ==
+	    __atomic_load_n(&p->bp_rhead, __ATOMIC_RELAXED) &&
+	    !__atomic_load_n(&p->bp_busy, __ATOMIC_RELAXED))
 		return 0;
 	hyper_mutex_enter(b->b_mtx);
 	if (!p->bp_polled) {
@@ -1033,20 +1262,22 @@ bus_poll(struct ifnet *ifp, int budget)
 		 * that it sleeps again with one, in case this poller does
 		 * not come back (it keeps the port when it returns).
 		 */
-		p->bp_polled = true;
+		bus_set_polled(p, true);
 		if (p->bp_waiting)
 			bus_rx_wake(p);
 	}
-	if (p->bp_busy) {
+	if (__atomic_load_n(&p->bp_busy, __ATOMIC_RELAXED)) {
 		/* the receive thread took a burst and waits for our vCPU */
 		hyper_mutex_exit(b->b_mtx);
 		return -1;
 	}
 	if (!bus_take_locked(b, p, &bb, &wake)) {
+		/* or the receive thread took it meanwhile, without the lock */
+		bool busy = __atomic_load_n(&p->bp_busy, __ATOMIC_RELAXED);
+
 		hyper_mutex_exit(b->b_mtx);
-		return 0;
+		return busy ? -1 : 0;
 	}
-	p->bp_busy = true;
 	hyper_mutex_exit(b->b_mtx);
 	done = bus_input_burst(p, &bb);
 	hyper_mutex_enter(b->b_mtx);
@@ -1062,8 +1293,8 @@ bus_poll_done(struct ifnet *ifp)
 	struct bus *b = p->bp_bus;
 
 	hyper_mutex_enter(b->b_mtx);
-	p->bp_polled = false;
-	if (p->bp_qlen != 0 && p->bp_waiting)
+	bus_set_polled(p, false);
+	if (bus_queued(b, p) != 0 && p->bp_waiting)
 		bus_rx_wake(p);
 	hyper_mutex_exit(b->b_mtx);
 }
@@ -1077,7 +1308,7 @@ bus_if_destroy(struct ifnet *ifp)
 
 	/* stop the receive thread first: it hands frames to ifp */
 	hyper_mutex_enter(b->b_mtx);
-	p->bp_exiting = true;
+	__atomic_store_n(&p->bp_exiting, true, __ATOMIC_RELAXED);
 	if (p->bp_waiting)
 		bus_rx_wake(p);
 	hyper_mutex_exit(b->b_mtx);
@@ -1204,11 +1435,11 @@ rump_bus_create(const struct rump_bus_config *cfg, struct rump_bus **bp)
 	    !(cfg->reorder >= 0 && cfg->reorder <= 1) ||
 	    (cfg->reorder > 0 && cfg->reorder_ns == 0) ||
 	    cfg->delay_ns > BUS_DELAY_MAX || cfg->jitter_ns > BUS_DELAY_MAX ||
-	    cfg->reorder_ns > BUS_DELAY_MAX)
+	    cfg->reorder_ns > BUS_DELAY_MAX || cfg->queue_max > BUS_QUEUE_LIMIT)
 		return hyper_errno_to_host(EINVAL);
 	if ((error = hyper_init(HYPER_VERSION)) != 0)
 		return hyper_errno_to_host(error);
-	if ((error = hyper_malloc(sizeof(*b), 0, &mem)) != 0)
+	if ((error = hyper_malloc(sizeof(*b), CACHE_LINE_SIZE, &mem)) != 0)
 		return hyper_errno_to_host(error);
 	b = mem;
 	memset(b, 0, sizeof(*b));
@@ -1216,14 +1447,17 @@ rump_bus_create(const struct rump_bus_config *cfg, struct rump_bus **bp)
 	b->b_cfg.pcap_path = NULL;
 	if (b->b_cfg.queue_max == 0)
 		b->b_cfg.queue_max = BUS_QUEUE_MAX;
+	/* the ring: a power of two of slots, for the index arithmetic */
+	b->b_rmask = 1;
+	while (b->b_rmask < b->b_cfg.queue_max)
+		b->b_rmask <<= 1;
+	b->b_rmask--;
 	/* reorder_ns alone (reorder 0) holds nothing back */
 	b->b_timed = cfg->delay_ns != 0 || cfg->jitter_ns != 0 ||
 	    cfg->reorder > 0 || cfg->rate_bps != 0;
 	b->b_rng = cfg->seed ? cfg->seed : 1;
 	list_init(&b->b_ports);
 	if ((error = hyper_mutex_init(&b->b_mtx)) != 0)
-		goto fail;
-	if ((error = hyper_cv_init(&b->b_idle)) != 0)
 		goto fail;
 	if (cfg->pcap_path != NULL &&
 	    (error = hyper_pcap_open(cfg->pcap_path, HYPER_PCAP_ETHERNET,
@@ -1232,8 +1466,6 @@ rump_bus_create(const struct rump_bus_config *cfg, struct rump_bus **bp)
 	*bp = (struct rump_bus *)b;
 	return 0;
 fail:
-	if (b->b_idle != NULL)
-		hyper_cv_destroy(b->b_idle);
 	if (b->b_mtx != NULL)
 		hyper_mutex_destroy(b->b_mtx);
 	hyper_free(b, sizeof(*b));
@@ -1250,16 +1482,12 @@ rump_bus_destroy(struct rump_bus *rb)
 		hyper_mutex_exit(b->b_mtx);
 		return hyper_errno_to_host(EBUSY);
 	}
-	while (b->b_free != NULL) {
-		struct bus_frame *bf = b->b_free;
-
-		b->b_free = bf->bf_next;
-		hyper_free(bf, sizeof(*bf) + bf->bf_cap);
-	}
+	/* the ports are gone: so are their receive loops */
+	bus_frame_put_host(b->b_free);
+	bus_frame_put_host(b->b_returned);
 	hyper_mutex_exit(b->b_mtx);
 	if (b->b_pcap != NULL)
 		hyper_pcap_close(b->b_pcap);
-	hyper_cv_destroy(b->b_idle);
 	hyper_mutex_destroy(b->b_mtx);
 	hyper_free(b, sizeof(*b));
 	return 0;
@@ -1289,10 +1517,10 @@ bus_idle_locked(struct bus *b)
 
 		if (p->bp_kernel == NULL)
 			continue;
-		if (p->bp_busy)
+		if (__atomic_load_n(&p->bp_busy, __ATOMIC_ACQUIRE))
 			return false;
-		if (!b->b_timed ? p->bp_qlen != 0 : p->bp_head != NULL &&
-		    p->bp_head->bf_due <= bus_now(p->bp_kernel))
+		if (!b->b_timed ? bus_queued(b, p) != 0 : p->bp_head != NULL &&
+		    bus_ft(p->bp_head)->bt_due <= bus_now(p->bp_kernel))
 			return false;
 	}
 	return true;
@@ -1367,8 +1595,8 @@ rump_bus_pending(struct rump_bus *rb, unsigned *frames)
 			continue;	/* a tap takes any frame at once */
 		now = bus_now(p->bp_kernel);
 		/* the queue is in time order: count from its end */
-		for (bf = p->bp_tail; bf != NULL && bf->bf_due > now;
-		    bf = bf->bf_prev)
+		for (bf = p->bp_tail; bf != NULL && bus_ft(bf)->bt_due > now;
+		    bf = bus_ft(bf)->bt_prev)
 			n++;
 	}
 	hyper_mutex_exit(b->b_mtx);
@@ -1444,7 +1672,7 @@ rump_bus_tap_recv(struct rump_bus_tap *t, void *buf, size_t buflen,
 
 	hyper_clock_gettime(HYPER_CLOCK_MONO, &start);
 	hyper_mutex_enter(b->b_mtx);
-	while (p->bp_qlen == 0) {
+	while (bus_queued(b, p) == 0) {
 		hyper_clock_gettime(HYPER_CLOCK_MONO, &now);
 		if (now - start >= (uint64_t)timeout_ms * 1000000u) {
 			hyper_mutex_exit(b->b_mtx);
