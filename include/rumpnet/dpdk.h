@@ -52,8 +52,10 @@ bool rump_dpdk_available(void);
 /*
  * rump_dpdk_ring_pair: create two connected net_ring ports (a wire inside
  * the process: what one sends the other receives), nqueues queue pairs
- * each, named "<name>a" and "<name>b".  After rump_dpdk_init().
- * EEXIST: a port of that name exists; ENOMEM.
+ * each, named "<name>a" and "<name>b".  After rump_dpdk_init().  Their
+ * rings are single-producer, single-consumer: the ports are for
+ * rump_dpdk_attach(), which sends and receives on a queue pair from one
+ * thread at a time.  EEXIST: a port of that name exists; ENOMEM.
  */
 int rump_dpdk_ring_pair(const char *name, unsigned nqueues);
 

@@ -86,7 +86,7 @@
 #define DPDK_TX_RETRIES 64
 #define DPDK_ATTACH_MBUFS 32767
 #define DPDK_TXDS 16383
-#define DPDK_MEMPOOL_CACHE 256
+#define DPDK_MEMPOOL_CACHE 256u
 #define DPDK_INBOX 4096			/* frames waiting in a dispatch inbox */
 #define DPDK_DRAIN_BURSTS (DPDK_INBOX / DPDK_BURST)	/* a drain's bursts */
 
@@ -231,11 +231,20 @@ dpdk_host_ring_pair(const char *name, unsigned nq)
 	snprintf(pname, sizeof(pname), "%sa", name);
 	if (port_lookup(pname, &pid) == 0)
 		return kerr(EEXIST);
+	/*
+	 * Each ring has one producer and one consumer at a time: a queue
+	 * pair is attached once, its instance sends under its net lock and
+	 * receives under sc_rxbusy (or queue 0's dispatcher receives for
+	 * all).  So no CAS on either end: a lock-prefixed instruction on a
+	 * line the other CPU reads, in the path of every frame.
+	 */
 	for (unsigned i = 0; i < nq; i++) {
 		snprintf(rname, sizeof(rname), "%s_ab%u", name, i);
-		ab[i] = rte_ring_create(rname, 4096, (int)rte_socket_id(), 0);
+		ab[i] = rte_ring_create(rname, 4096, (int)rte_socket_id(),
+		    RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(rname, sizeof(rname), "%s_ba%u", name, i);
-		ba[i] = rte_ring_create(rname, 4096, (int)rte_socket_id(), 0);
+		ba[i] = rte_ring_create(rname, 4096, (int)rte_socket_id(),
+		    RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (ab[i] == NULL || ba[i] == NULL) {
 			fprintf(stderr, "rumpnet: ring %s: %s\n", rname,
 			    rte_strerror(rte_errno));
@@ -311,6 +320,19 @@ dispatch_setup(uint16_t pid, struct dpdk_port *hp, bool rss)
 	return 0;
 }
 
+/*
+ * The per-lcore cache of a pool of n objects.  Every thread that sends or
+ * receives has one (lcore_take()), and a cache holds up to 1.5 times its
+ * size of objects the other threads cannot have: a small pool gets small
+ * caches, so that a dozen threads cannot strand it (a frame a thread
+ * holds back waits for an mbuf another one cached).
+ */
+static unsigned
+pool_cache_size(unsigned n)
+{
+	return n / 16 < DPDK_MEMPOOL_CACHE ? n / 16 : DPDK_MEMPOOL_CACHE;
+}
+
 static struct rte_mempool *
 pool_create(const char *what, uint16_t pid, unsigned n, uint16_t room)
 {
@@ -318,7 +340,7 @@ pool_create(const char *what, uint16_t pid, unsigned n, uint16_t room)
 	struct rte_mempool *mp;
 
 	snprintf(name, sizeof(name), "rn_%s_%u", what, pid);
-	mp = rte_pktmbuf_pool_create(name, n, DPDK_MEMPOOL_CACHE, 0, room,
+	mp = rte_pktmbuf_pool_create(name, n, pool_cache_size(n), 0, room,
 	    rte_eth_dev_socket_id(pid) < 0 ? 0 : rte_eth_dev_socket_id(pid));
 	if (mp == NULL)
 		fprintf(stderr, "rumpnet: mempool %s (%u mbufs): %s\n", name, n,
@@ -454,8 +476,8 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 
 		snprintf(name, sizeof(name), "rn_txd_%u", pid);
 		if ((hp->txdpool = rte_mempool_create(name, DPDK_TXDS,
-		    sizeof(struct txd), DPDK_MEMPOOL_CACHE, 0, NULL, NULL,
-		    NULL, NULL, rte_socket_id(), 0)) == NULL) {
+		    sizeof(struct txd), pool_cache_size(DPDK_TXDS), 0, NULL,
+		    NULL, NULL, NULL, rte_socket_id(), 0)) == NULL) {
 			fprintf(stderr, "rumpnet: mempool %s: %s\n", name,
 			    rte_strerror(rte_errno));
 			return ENOMEM;
@@ -638,10 +660,81 @@ dpdk_host_thread_register(void)
 		(void)rte_thread_register();
 }
 
+/*
+ * Any other thread that sends or receives through a port -- an
+ * application thread that busy polls, or sends from its system calls --
+ * gets an lcore of its own the first time, so that its rte_mbuf
+ * allocations and frees go through a per-lcore mempool cache and not
+ * each through the pool's shared ring (a CAS on a line the other CPU
+ * writes).  It gives it back when it exits.  A thread that found none
+ * free (RTE_MAX_LCORE) goes on without.  A fiber poll loop running on
+ * such a thread gives the lcore back when it ends (dpdk_loop()); the
+ * thread then goes on without as well.
+ */
+static pthread_key_t lcore_key;
+static pthread_once_t lcore_once = PTHREAD_ONCE_INIT;
+static __thread bool lcore_tried;
+
+/* The calling thread gives its lcore back, and what its caches hold. */
+static void
+lcore_give_back(void)
+{
+	unsigned lcore = rte_lcore_id();
+
+	pthread_mutex_lock(&H.mtx);
+	if (H.eal_done && lcore != LCORE_ID_ANY) {
+		/* what its caches hold goes back: the next owner may idle */
+		for (unsigned pid = 0; pid < RTE_MAX_ETHPORTS; pid++) {
+			struct dpdk_port *hp = &H.ports[pid];
+			struct rte_mempool *mp[3] = { hp->rxpool, hp->attpool,
+			    hp->txdpool };
+
+			for (unsigned i = 0; i < 3; i++)
+				if (mp[i] != NULL)
+					rte_mempool_cache_flush(
+					    rte_mempool_default_cache(mp[i],
+					    lcore), mp[i]);
+		}
+		rte_thread_unregister();
+	}
+	pthread_mutex_unlock(&H.mtx);
+}
+
 void
 dpdk_host_thread_unregister(void)
 {
-	rte_thread_unregister();
+	lcore_give_back();
+}
+
+static void
+lcore_exit(void *arg)
+{
+	(void)arg;
+	lcore_give_back();
+}
+
+static void
+lcore_key_make(void)
+{
+	if (pthread_key_create(&lcore_key, lcore_exit) != 0)
+		abort();
+}
+
+static void __attribute__((__noinline__))
+lcore_take_slow(void)
+{
+	lcore_tried = true;
+	(void)pthread_once(&lcore_once, lcore_key_make);
+	if (rte_thread_register() == 0)
+		(void)pthread_setspecific(lcore_key, (void *)1);
+}
+
+static inline void
+lcore_take(void)
+{
+	if (__builtin_expect(rte_lcore_id() == LCORE_ID_ANY && !lcore_tried,
+	    0))
+		lcore_take_slow();
 }
 
 /* ---- receive ---- */
@@ -810,6 +903,7 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 
 	if (n > DPDK_BURST)
 		n = DPDK_BURST;
+	lcore_take();
 	if (q->hp->dispatch) {
 		if (q->queue == 0)
 			dispatch_poll(q->hp);
@@ -828,6 +922,15 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 		}
 	} else
 		got = rte_eth_rx_burst(q->port, q->queue, m, (uint16_t)n);
+	/*
+	 * The sender wrote both lines of each rte_mbuf on its CPU, and the
+	 * loop below reads both (ol_flags, next): fetch them together, and
+	 * the frame's first line as soon as its address is known.
+	 */
+	for (uint16_t i = 0; i < got; i++) {
+		rte_prefetch0(m[i]);
+		rte_prefetch0(&m[i]->cacheline1);
+	}
 	for (uint16_t i = 0; i < got; i++) {
 		struct rte_mbuf *mb = m[i];
 		uint64_t ol = mb->ol_flags;
@@ -850,6 +953,7 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 				break;
 			}
 		fr[i].data = rte_pktmbuf_mtod(mb, void *);
+		rte_prefetch0(fr[i].data);
 		fr[i].len = mb->data_len;
 		fr[i].pktlen = mb->pkt_len;
 		fr[i].cookie = mb;
@@ -1055,6 +1159,7 @@ dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr, unsigned n)
 
 	if (n > DPDK_BURST)
 		n = DPDK_BURST;
+	lcore_take();
 	for (unsigned i = 0; i < n; i++) {
 		struct dpdk_txframe *f = &fr[i];
 		struct rte_mbuf *mb = NULL;
