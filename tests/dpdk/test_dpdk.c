@@ -976,6 +976,16 @@ test_dispatch_two_instances(void **state)
 		    &cli[i]), 0);
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
+	/*
+	 * A server's FIN sent again (a tail loss probe 10 ms on, when the
+	 * client's ACK was late on a loaded machine) can cross the client's
+	 * reset: the client then answers it with another
+	 */
+	uint64_t again = 0;
+
+	for (int i = 0; i < 2; i++)
+		again += stat(srv[i].k, "tcp.tlpprobe") +
+		    stat(srv[i].k, "tcp.rexmttimeo");
 	for (int i = 0; i < 2; i++) {
 		struct rump_dpdk_stats st;
 
@@ -983,11 +993,13 @@ test_dispatch_two_instances(void **state)
 		assert_int_equal(cli[i].ok, DSP_CONNS);
 		/*
 		 * No segment reached an instance without its connection:
-		 * the only resets are the clients' closes
+		 * the only resets are the clients' closes (and answers to
+		 * FINs sent again)
 		 */
 		assert_int_equal(stat(srv[i].k, "tcp.sndrst"), 0);
-		assert_int_equal(stat(cli[i].k, "tcp.sndrst"), DSP_CONNS);
-		assert_int_equal(stat(cli[i].k, "tcp.noport"), 0);
+		assert_true(stat(cli[i].k, "tcp.sndrst") >= DSP_CONNS);
+		assert_true(stat(cli[i].k, "tcp.sndrst") <= DSP_CONNS + again);
+		assert_true(stat(cli[i].k, "tcp.noport") <= again);
 		/* the flows spread over both server instances */
 		assert_true(stat(srv[i].k, "tcp.accepts") > 0);
 		/* the dispatcher steered frames to both, dropping none */

@@ -661,15 +661,18 @@ dpdk_host_thread_register(void)
 }
 
 /*
- * Any other thread that sends or receives through a port -- an
- * application thread that busy polls, or sends from its system calls --
- * gets an lcore of its own the first time, so that its rte_mbuf
- * allocations and frees go through a per-lcore mempool cache and not
- * each through the pool's shared ring (a CAS on a line the other CPU
- * writes).  It gives it back when it exits.  A thread that found none
- * free (RTE_MAX_LCORE) goes on without.  A fiber poll loop running on
- * such a thread gives the lcore back when it ends (dpdk_loop()); the
- * thread then goes on without as well.
+ * An application thread that busy polls a port (dpdk_host_poller()) gets
+ * an lcore of its own the first time, so that the rte_mbufs it receives
+ * and sends from then on are allocated and freed through a per-lcore
+ * mempool cache and not each through the pool's shared ring (a CAS on a
+ * line the other CPU writes).  It gives it back when it exits.  A thread
+ * that found none free (RTE_MAX_LCORE) goes on without.  A fiber poll
+ * loop running on such a thread gives the lcore back when it ends
+ * (dpdk_loop()); the thread then goes on without as well.  Only the
+ * pollers: every cache holds objects the others cannot have, and a
+ * small pool split among the caches of every thread that ever sent ran
+ * dry for the one that had to retransmit (test_mempool_exhaustion, now
+ * and then, with caches of 1/16 of it).
  */
 static pthread_key_t lcore_key;
 static pthread_once_t lcore_once = PTHREAD_ONCE_INIT;
@@ -729,8 +732,8 @@ lcore_take_slow(void)
 		(void)pthread_setspecific(lcore_key, (void *)1);
 }
 
-static inline void
-lcore_take(void)
+void
+dpdk_host_poller(void)
 {
 	if (__builtin_expect(rte_lcore_id() == LCORE_ID_ANY && !lcore_tried,
 	    0))
@@ -903,7 +906,6 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 
 	if (n > DPDK_BURST)
 		n = DPDK_BURST;
-	lcore_take();
 	if (q->hp->dispatch) {
 		if (q->queue == 0)
 			dispatch_poll(q->hp);
@@ -1159,7 +1161,6 @@ dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr, unsigned n)
 
 	if (n > DPDK_BURST)
 		n = DPDK_BURST;
-	lcore_take();
 	for (unsigned i = 0; i < n; i++) {
 		struct dpdk_txframe *f = &fr[i];
 		struct rte_mbuf *mb = NULL;

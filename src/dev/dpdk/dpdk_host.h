@@ -110,6 +110,8 @@ int dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
 /* dpdk_host_thread_register: give the calling thread a DPDK lcore cache. */
 void dpdk_host_thread_register(void);
 void dpdk_host_thread_unregister(void);
+/* dpdk_host_poller: the calling thread busy polls: an lcore cache for it. */
+void dpdk_host_poller(void);
 
 /*
  * dpdk_host_rx: up to n received frames into fr; returns how many.  The
