@@ -506,6 +506,21 @@ bus_set_polled(struct bus_port *p, bool polled)
 	__atomic_store_n(&p->bp_polled, polled, __ATOMIC_RELAXED);
 }
 
+/* An untimed port's ring looks empty (a peek, without b_mtx). */
+static inline bool
+bus_ring_empty(const struct bus_port *p)
+{
+	return __atomic_load_n(&p->bp_rtail, __ATOMIC_RELAXED) ==
+	    __atomic_load_n(&p->bp_rhead, __ATOMIC_RELAXED);
+}
+
+/* Its consumer is done with the n frames at the ring's head. */
+static inline void
+bus_ring_consumed(struct bus_port *p, unsigned n)
+{
+	__atomic_store_n(&p->bp_rhead, p->bp_rhead + n, __ATOMIC_RELEASE);
+}
+
 /*
  * Queue bf, due at time due of the bus, on port p (consumed); b_mtx held.
  * Untimed, the queue is a plain FIFO in the ring (bus_ft() fields
@@ -828,8 +843,7 @@ bus_pop_locked(struct bus *b, struct bus_port *p)
 
 	if (!b->b_timed) {
 		bf = p->bp_ring[p->bp_rhead & b->b_rmask];
-		__atomic_store_n(&p->bp_rhead, p->bp_rhead + 1,
-		    __ATOMIC_RELEASE);
+		bus_ring_consumed(p, 1);
 		return bf;
 	}
 	p->bp_qlen--;
@@ -929,6 +943,23 @@ struct bus_burst {
 };
 
 /*
+ * The burst at the head of an untimed port's ring into *bb, for its
+ * consumer (bp_busy taken), which lets go of the port if there is none.
+ */
+static bool
+bus_ring_burst(struct bus_port *p, struct bus_burst *bb)
+{
+	unsigned tail = __atomic_load_n(&p->bp_rtail, __ATOMIC_ACQUIRE);
+
+	bb->bb_list = NULL;
+	bb->bb_slot = p->bp_rhead;
+	bb->bb_n = MIN(tail - p->bp_rhead, BUS_RX_BURST);
+	if (bb->bb_n == 0)
+		bus_unclaim(p);
+	return bb->bb_n != 0;
+}
+
+/*
  * Take the next burst of frames port p may hand to its interface into *bb
  * (false: none), and with it the port (bp_busy); b_mtx held.  On a timed
  * bus only frames due on the receiver's clock, a prefix of the queue.
@@ -956,13 +987,8 @@ bus_take_locked(struct bus *b, struct bus_port *p, struct bus_burst *bb,
 	/* a burst in flight (the other's) stays queued: wait for it */
 	if (!bus_claim(p))
 		return false;
-	if (!b->b_timed) {
-		bb->bb_slot = p->bp_rhead;
-		bb->bb_n = MIN(p->bp_rtail - p->bp_rhead, BUS_RX_BURST);
-		if (bb->bb_n == 0)
-			bus_unclaim(p);
-		return bb->bb_n != 0;
-	}
+	if (!b->b_timed)
+		return bus_ring_burst(p, bb);
 	if (bf == NULL) {
 		bus_unclaim(p);
 		return false;
@@ -1075,8 +1101,7 @@ bus_input_done_locked(struct bus *b, struct bus_port *p,
 {
 	bus_frame_put_list(b, done);
 	if (p->bp_ring != NULL)
-		__atomic_store_n(&p->bp_rhead, p->bp_rhead + bb->bb_n,
-		    __ATOMIC_RELEASE);
+		bus_ring_consumed(p, bb->bb_n);
 	else
 		p->bp_qlen -= bb->bb_n;
 	bus_unclaim(p);
@@ -1094,8 +1119,7 @@ bus_input_done(struct bus *b, struct bus_port *p, struct bus_frame *done,
     const struct bus_burst *bb)
 {
 	bus_frame_return(b, done);
-	__atomic_store_n(&p->bp_rhead, p->bp_rhead + bb->bb_n,
-	    __ATOMIC_RELEASE);
+	bus_ring_consumed(p, bb->bb_n);
 	bus_unclaim(p);
 }
 
@@ -1108,22 +1132,11 @@ bus_input_done(struct bus *b, struct bus_port *p, struct bus_frame *done,
 static bool
 bus_take(struct bus_port *p, struct bus_burst *bb)
 {
-	unsigned tail;
-
 	if (__atomic_load_n(&p->bp_polled, __ATOMIC_RELAXED) ||
 	    __atomic_load_n(&p->bp_exiting, __ATOMIC_RELAXED) ||
-	    __atomic_load_n(&p->bp_rtail, __ATOMIC_RELAXED) ==
-	    __atomic_load_n(&p->bp_rhead, __ATOMIC_RELAXED) || !bus_claim(p))
+	    bus_ring_empty(p) || !bus_claim(p))
 		return false;
-	tail = __atomic_load_n(&p->bp_rtail, __ATOMIC_ACQUIRE);
-	bb->bb_list = NULL;
-	bb->bb_slot = p->bp_rhead;
-	bb->bb_n = MIN(tail - p->bp_rhead, BUS_RX_BURST);
-	if (bb->bb_n == 0) {
-		bus_unclaim(p);
-		return false;
-	}
-	return true;
+	return bus_ring_burst(p, bb);
 }
 
 /*
@@ -1251,8 +1264,7 @@ bus_poll(struct ifnet *ifp, int budget)
 	if (b->b_timed)
 		return 0;
 	/* a spinning poller peeks without the lock */
-	if (p->bp_polled && __atomic_load_n(&p->bp_rtail, __ATOMIC_RELAXED) ==
-	    __atomic_load_n(&p->bp_rhead, __ATOMIC_RELAXED) &&
+	if (p->bp_polled && bus_ring_empty(p) &&
 	    !__atomic_load_n(&p->bp_busy, __ATOMIC_RELAXED))
 		return 0;
 	hyper_mutex_enter(b->b_mtx);

@@ -321,11 +321,11 @@ dispatch_setup(uint16_t pid, struct dpdk_port *hp, bool rss)
 }
 
 /*
- * The per-lcore cache of a pool of n objects.  Every thread that sends or
- * receives has one (lcore_take()), and a cache holds up to 1.5 times its
- * size of objects the other threads cannot have: a small pool gets small
- * caches, so that a dozen threads cannot strand it (a frame a thread
- * holds back waits for an mbuf another one cached).
+ * The per-lcore cache of a pool of n objects.  Every poll loop and busy
+ * poller has one (dpdk_host_thread_register()), and a cache holds up to
+ * 1.5 times its size of objects the other threads cannot have: a small
+ * pool gets small caches, so that a dozen threads cannot strand it (a
+ * frame a thread holds back waits for an mbuf another one cached).
  */
 static unsigned
 pool_cache_size(unsigned n)
@@ -653,26 +653,19 @@ dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
 	return 0;
 }
 
-void
-dpdk_host_thread_register(void)
-{
-	if (rte_lcore_id() == LCORE_ID_ANY)
-		(void)rte_thread_register();
-}
-
 /*
- * An application thread that busy polls a port (dpdk_host_poller()) gets
- * an lcore of its own the first time, so that the rte_mbufs it receives
- * and sends from then on are allocated and freed through a per-lcore
- * mempool cache and not each through the pool's shared ring (a CAS on a
- * line the other CPU writes).  It gives it back when it exits.  A thread
- * that found none free (RTE_MAX_LCORE) goes on without.  A fiber poll
- * loop running on such a thread gives the lcore back when it ends
- * (dpdk_loop()); the thread then goes on without as well.  Only the
- * pollers: every cache holds objects the others cannot have, and a
- * small pool split among the caches of every thread that ever sent ran
- * dry for the one that had to retransmit (test_mempool_exhaustion, now
- * and then, with caches of 1/16 of it).
+ * A poll loop, and an application thread that busy polls a port, gets an
+ * lcore of its own the first time (dpdk_host_thread_register()), so that
+ * the rte_mbufs it receives and sends from then on are allocated and
+ * freed through a per-lcore mempool cache and not each through the
+ * pool's shared ring (a CAS on a line the other CPU writes).  It gives it
+ * back when it exits, or when a poll loop ends (dpdk_loop(): a fiber
+ * loop's thread goes on, and may take one again).  A thread that found
+ * none free (RTE_MAX_LCORE) goes on without.  Only the pollers: every
+ * cache holds objects the others cannot have, and a small pool split
+ * among the caches of every thread that ever sent ran dry for the one
+ * that had to retransmit (test_mempool_exhaustion, now and then, with
+ * caches of 1/16 of it).
  */
 static pthread_key_t lcore_key;
 static pthread_once_t lcore_once = PTHREAD_ONCE_INIT;
@@ -701,6 +694,7 @@ lcore_give_back(void)
 		rte_thread_unregister();
 	}
 	pthread_mutex_unlock(&H.mtx);
+	lcore_tried = false;
 }
 
 void
@@ -733,7 +727,7 @@ lcore_take_slow(void)
 }
 
 void
-dpdk_host_poller(void)
+dpdk_host_thread_register(void)
 {
 	if (__builtin_expect(rte_lcore_id() == LCORE_ID_ANY && !lcore_tried,
 	    0))

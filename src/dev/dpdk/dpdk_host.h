@@ -107,11 +107,12 @@ int dpdk_host_open(const struct dpdk_open_args *a, struct dpdk_port_info *info,
 int dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
     void (*reap)(void *token, void *arg), void *arg);
 
-/* dpdk_host_thread_register: give the calling thread a DPDK lcore cache. */
+/*
+ * dpdk_host_thread_register: give the calling thread (a poll loop, a busy
+ * poller) a DPDK lcore cache, once; unregister gives it back.
+ */
 void dpdk_host_thread_register(void);
 void dpdk_host_thread_unregister(void);
-/* dpdk_host_poller: the calling thread busy polls: an lcore cache for it. */
-void dpdk_host_poller(void);
 
 /*
  * dpdk_host_rx: up to n received frames into fr; returns how many.  The

@@ -425,7 +425,7 @@ dpdk_poll(struct ifnet *ifp, int budget)
 	struct dpdk_softc *sc = ifp->if_softc;
 
 	(void)budget;		/* a burst is DPDK_BURST, below any budget */
-	dpdk_host_poller();
+	dpdk_host_thread_register();
 	hardclock();		/* the loop stays off the vCPU meanwhile */
 	atomic_store_explicit(&sc->sc_polled_ns, dpdk_now_held(sc),
 	    memory_order_relaxed);
