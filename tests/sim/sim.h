@@ -826,26 +826,40 @@ sim_run(struct sim *s, bool (*pass)(struct sim *, void *),
 }
 
 /*
- * sim_drain: let virtual time run until no instance has a TCP connection
- * left (TIME-WAIT lasts 2 MSL, 60 s, from its last FIN in; a FIN sent
- * again after a 3 s RTO restarts it), 100 ms at a time; fails after
- * limit_ns.  Returns the virtual time it took.
+ * sim_drain: let virtual time run until no instance holds a TCP
+ * connection or a buffer, 100 ms at a time; fails after limit_ns.
+ * Returns the virtual time it took.  Called once every socket is
+ * closed: what may still hold buffers then lets go of them within a
+ * bounded time.  TIME-WAIT lasts 2 MSL, 60 s, from its last FIN in (a
+ * FIN sent again after a 3 s RTO restarts it); a datagram missing a
+ * fragment waits out the reassembly timeout, 30 s from its first
+ * fragment in (RFC 1122 3.3.2), and a packet waiting on ARP its entry's
+ * retries.
  */
 static inline uint64_t
 sim_drain(struct sim *s, uint64_t limit_ns)
 {
+	static const char *const held[] = { "tcpcb", "mbpl", "mclpl",
+	    "mextpl" };
 	uint64_t t0 = s->now;
 
 	for (;;) {
-		uint64_t left = 0;
+		uint64_t left[4] = { 0 }, any = 0;
 
-		for (int i = 0; i < s->nhost; i++)
-			left += sim_pool_out(s, i, "tcpcb");
-		if (left == 0)
+		for (size_t p = 0; p < 4; p++) {
+			for (int i = 0; i < s->nhost; i++)
+				left[p] += sim_pool_out(s, i, held[p]);
+			any |= left[p];
+		}
+		if (any == 0)
 			return s->now - t0;
 		if (s->now - t0 >= limit_ns) {
-			print_error("sim: %llu TCP connections left after "
-			    "%llu s\n", (unsigned long long)left,
+			print_error("sim: %llu TCP connections, %llu mbufs, "
+			    "%llu clusters and %llu external buffers left "
+			    "after %llu s\n", (unsigned long long)left[0],
+			    (unsigned long long)left[1],
+			    (unsigned long long)left[2],
+			    (unsigned long long)left[3],
 			    (unsigned long long)(limit_ns / 1000 / SIM_MS));
 			sim_dump(s);
 			fail();

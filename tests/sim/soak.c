@@ -10,7 +10,7 @@
  *                        -> soak_setup()     sim_up(), TCP parameters,
  *                                            listeners
  *                        -> sim_run(soak_pass) every workload to its end
- *                        -> sim_drain()      every tcpcb gone
+ *                        -> sim_drain()      every tcpcb and buffer gone
  *                        -> soak_check()     counters
  *                        -> sim_down()       every pool back to zero
  *
@@ -52,7 +52,8 @@
  * cookie in the server's counters;
  * every UDP datagram arrives intact, exactly once on a clean bus; every
  * workload ends within SOAK_LIMIT of virtual time, and every connection
- * is gone SIM_DRAIN_MAX later (sim_drain()); counters that a round's
+ * and buffer is gone SIM_DRAIN_MAX later (sim_drain(): an incomplete
+ * datagram waits out the reassembly timeout); counters that a round's
  * conditions make impossible are zero (soak_check()), every connection
  * that opened closed once; and sim_down() finds every pool of every
  * instance back to zero.
