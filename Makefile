@@ -20,7 +20,8 @@
 #                     vs two (a closed client/server pair per core),
 #                     rumpnet fibers and threads and Linux, medians of 3
 #   make bench-kern   kernbench in the mp/up/hypercall builds, side by side
-#   make bench-udp    udpbench (UDP receive path, both softint modes, Linux)
+#   make bench-udp    udpbench (UDP receive path, both softint modes, Linux;
+#                     medians of BENCH_REPEAT rounds)
 #   make bench-tcp    tcpbench (TCP rr, crr, stream against Linux; options
 #                     in TCPBENCH_OPTS, e.g. TCPBENCH_OPTS="--repeat 3")
 #   make bench-loss   lossbench (TCP goodput over a simulated lossy link,
@@ -98,7 +99,7 @@ bench-udp: deps
 	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \
 		--buildtype=release -Db_ndebug=true >/dev/null
 	ninja -C build-bench-default bench/udpbench >/dev/null
-	build-bench-default/bench/udpbench
+	build-bench-default/bench/udpbench --repeat $(BENCH_REPEAT)
 
 bench-tcp: deps
 	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \

@@ -31,7 +31,12 @@
  * has its offloads on: UDP checksums are left to the "hardware" as a NIC
  * checks them (and Linux's lo skips them).
  *
- * Usage: udpbench [--seconds N] [--quick] [--inline-only]
+ * The machine is shared and its speed drifts: --repeat N runs every
+ * configuration N times, round by round (each round runs them all, so a
+ * slow spell spreads over all of them), and the BENCH lines give the
+ * medians; a ratio's is the median of the rounds' ratios.
+ *
+ * Usage: udpbench [--seconds N] [--quick] [--inline-only] [--repeat N]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -486,13 +491,39 @@ linux_run(double *pps, double *per_core)
 	return 0;
 }
 
+#define MAX_REPEAT 25
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n), sorted in place; 0 if n is 0. */
+static double
+median(double *v, int n)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 int
 main(int argc, char **argv)
 {
-	/* [layout][mode]: layout 0 host threads, 1 fibers; mode 0 inline */
-	double p[2][2] = { { 0 } }, c[2][2] = { { 0 } }, pl = 0, cl = 0;
+	/*
+	 * [layout][mode][round]: layout 0 host threads, 1 fibers; mode 0
+	 * inline, 1 threads; rt the round's per-core inline/threads ratio.
+	 */
+	static double rp[2][2][MAX_REPEAT], rc[2][2][MAX_REPEAT],
+	    rt[2][MAX_REPEAT], rpl[MAX_REPEAT], rcl[MAX_REPEAT];
+	double p[2][2] = { { 0 } }, c[2][2] = { { 0 } }, t[2], pl, cl;
 	const char *lname[2] = { "", "_fibers" };
 	bool only_inline = false;
+	int repeat = 1;
 
 	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -503,22 +534,45 @@ main(int argc, char **argv)
 			seconds = 1.0;
 		else if (strcmp(argv[i], "--inline-only") == 0)
 			only_inline = true;	/* for profiling */
+		else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc &&
+		    atoi(argv[i + 1]) >= 1 && atoi(argv[i + 1]) <= MAX_REPEAT)
+			repeat = atoi(argv[++i]);
 		else {
 			fprintf(stderr, "usage: udpbench [--seconds N] "
-			    "[--quick] [--inline-only]\n");
+			    "[--quick] [--inline-only] [--repeat 1-%d]\n",
+			    MAX_REPEAT);
 			return 2;
 		}
 	}
-	for (int f = 0; f < 2; f++) {
-		if (rumpnet_run(RUMP_SOFTINT_INLINE, f == 1, &p[f][0],
-		    &c[f][0]) != 0)
+	for (int n = 0; n < repeat; n++) {
+		for (int f = 0; f < 2; f++) {
+			if (rumpnet_run(RUMP_SOFTINT_INLINE, f == 1,
+			    &rp[f][0][n], &rc[f][0][n]) != 0)
+				return 1;
+			if (!only_inline && rumpnet_run(RUMP_SOFTINT_THREADS,
+			    f == 1, &rp[f][1][n], &rc[f][1][n]) != 0)
+				return 1;
+			rt[f][n] = rc[f][1][n] > 0 ?
+			    rc[f][0][n] / rc[f][1][n] : 0;
+		}
+		if (!only_inline && linux_run(&rpl[n], &rcl[n]) != 0)
 			return 1;
-		if (!only_inline && rumpnet_run(RUMP_SOFTINT_THREADS, f == 1,
-		    &p[f][1], &c[f][1]) != 0)
-			return 1;
+		if (repeat > 1)
+			printf("udpbench: round %d/%d: per core inline %.0f "
+			    "threads %.0f (%.2fx), fibers inline %.0f threads "
+			    "%.0f (%.2fx), linux %.0f\n", n + 1, repeat,
+			    rc[0][0][n], rc[0][1][n], rt[0][n], rc[1][0][n],
+			    rc[1][1][n], rt[1][n], rcl[n]);
 	}
-	if (!only_inline && linux_run(&pl, &cl) != 0)
-		return 1;
+	for (int f = 0; f < 2; f++) {
+		for (int m = 0; m < 2; m++) {
+			p[f][m] = median(rp[f][m], repeat);
+			c[f][m] = median(rc[f][m], repeat);
+		}
+		t[f] = median(rt[f], repeat);
+	}
+	pl = median(rpl, repeat);
+	cl = median(rcl, repeat);
 	for (int f = 0; f < 2; f++) {
 		printf("BENCH udp_rx_pps_inline%s %.0f pps\n", lname[f],
 		    p[f][0]);
@@ -529,12 +583,12 @@ main(int argc, char **argv)
 		printf("BENCH udp_rx_pps_per_core_threads%s %.0f pps\n",
 		    lname[f], c[f][1]);
 		printf("BENCH udp_rx_per_core_inline_over_threads%s %.2f x\n",
-		    lname[f], c[f][1] > 0 ? c[f][0] / c[f][1] : 0);
+		    lname[f], t[f]);
 	}
 	printf("BENCH linux_udp_loopback_pps %.0f pps\n", pl);
 	printf("BENCH linux_udp_loopback_pps_per_core %.0f pps\n", cl);
-	printf("\nudpbench: %d-byte datagrams, %.1f s per run\n", PAYLOAD,
-	    seconds);
+	printf("\nudpbench: %d-byte datagrams, %.1f s per run%s\n", PAYLOAD,
+	    seconds, repeat > 1 ? ", medians of the rounds" : "");
 	printf("%-40s %12s %14s\n", "receive path", "pps (wall)",
 	    "pps per core");
 	printf("%-40s %12.0f %14.0f\n", "rumpnet, host threads, inline",
