@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "median.h"
 #include "netinet/in_cksum.h"
 
 #define REPEATS 7
@@ -53,14 +54,6 @@ naive_cksum(const unsigned char *p, size_t len)
 	return htons((uint16_t)~sum);	/* same layout as in_cksum_buf() */
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Median over REPEATS runs of iters calls, in ns per call. */
 static double
 run(uint16_t (*fn)(const void *, size_t), long iters)
@@ -79,8 +72,7 @@ run(uint16_t (*fn)(const void *, size_t), long iters)
 		t[r] = (double)(now_ns() - t0) / (double)iters;
 		sink += acc;
 	}
-	qsort(t, REPEATS, sizeof(t[0]), cmp_double);
-	return t[REPEATS / 2];
+	return median(t, REPEATS);
 }
 
 static uint16_t

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "median.h"
 #include "rumpnet/kernel.h"
 #include "kern/kernel.h"
 #include "kern/callout.h"
@@ -78,21 +79,6 @@ calibrate_ticks(void)
 	while (now_ns() - n0 < 50 * 1000 * 1000)
 		;
 	ticks_per_ns = (double)(ticks() - t0) / (double)(now_ns() - n0);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void
@@ -262,7 +248,7 @@ softint_latency_threads(int samples)
 		if (i >= 0)
 			v[i] = (double)(b.t_run - t_raise) / ticks_per_ns;
 	}
-	med = median(v, samples);
+	med = median(v, (unsigned)samples);
 	rump_schedule();
 	softint_disestablish(b.cookie);
 	rump_unschedule();

@@ -76,6 +76,7 @@
 #include <errno.h>
 #include <signal.h>
 
+#include "median.h"
 #include "../tests/unit/harness.h"
 #include "../tests/packet/pkt.h"
 #include "../tests/sim/sim.h"
@@ -259,21 +260,6 @@ run_one(const struct opts *o, const struct stack *st, double loss,
 }
 
 /* ---- medians ---- */
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(v[0]), cmp_double);
-	return n % 2 != 0 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* the median of every figure of a cell's n runs */
 struct cell {

@@ -55,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "median.h"
 #include "rumpnet/bus.h"
 #include "rumpnet/kernel.h"
 #include "rumpnet/net.h"
@@ -493,24 +494,6 @@ linux_run(double *pps, double *per_core)
 
 #define MAX_REPEAT 25
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The median of v[0..n), sorted in place; 0 if n is 0. */
-static double
-median(double *v, int n)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -566,13 +549,13 @@ main(int argc, char **argv)
 	}
 	for (int f = 0; f < 2; f++) {
 		for (int m = 0; m < 2; m++) {
-			p[f][m] = median(rp[f][m], repeat);
-			c[f][m] = median(rc[f][m], repeat);
+			p[f][m] = median(rp[f][m], (unsigned)repeat);
+			c[f][m] = median(rc[f][m], (unsigned)repeat);
 		}
-		t[f] = median(rt[f], repeat);
+		t[f] = median(rt[f], (unsigned)repeat);
 	}
-	pl = median(rpl, repeat);
-	cl = median(rcl, repeat);
+	pl = median(rpl, (unsigned)repeat);
+	cl = median(rcl, (unsigned)repeat);
 	for (int f = 0; f < 2; f++) {
 		printf("BENCH udp_rx_pps_inline%s %.0f pps\n", lname[f],
 		    p[f][0]);
