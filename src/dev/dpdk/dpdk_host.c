@@ -106,7 +106,15 @@ struct dpdk_queue {
 	bool attached;				/* [H.mtx] */
 	_Atomic(struct txd *) reap;		/* pushed by any thread */
 	struct txd *reaped;			/* popped, not yet handed over */
-	atomic_ulong outstanding;		/* frames held */
+	/*
+	 * Frames held: attached by the transmit path, reaped; each count has
+	 * one writer at a time (the queue's sender, its reaper), so it grows
+	 * by a plain load and store.  A locked add made the sender wait, for
+	 * every frame, for its stores to the rte_mbufs it had just filled
+	 * (which the receiver on another CPU last freed) to leave its store
+	 * buffer.
+	 */
+	atomic_ulong nattached, nreaped;
 	uint64_t tx_copied, tx_full, tx_dropped, rx_copied;
 	/*
 	 * dispatch: frames for this queue pair, steered by queue 0's
@@ -635,14 +643,14 @@ dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
 		while ((n = dpdk_host_tx_reap(q, tokens, DPDK_BURST)) > 0)
 			for (unsigned i = 0; i < n; i++)
 				reap(tokens[i], arg);
-		if (atomic_load(&q->outstanding) == 0 || waited >= timeout_ms)
+		if (dpdk_host_outstanding(q) == 0 || waited >= timeout_ms)
 			break;
 		pthread_mutex_unlock(&H.mtx);
 		usleep(1000);
 		waited++;
 		pthread_mutex_lock(&H.mtx);
 	}
-	n = (unsigned)atomic_load(&q->outstanding);
+	n = (unsigned)dpdk_host_outstanding(q);
 	pthread_mutex_unlock(&H.mtx);
 	if (n != 0) {
 		fprintf(stderr, "rumpnet: port %u queue %u: %u frames still "
@@ -978,6 +986,18 @@ dpdk_host_rx_free(void *cookie)
 
 /* ---- transmit ---- */
 
+/*
+ * c += n, by c's only writer (no locked instruction); read by anyone.
+ * A release store, so that a reader who sees a frame reaped (acquire)
+ * sees it attached too: attaching it happened before its reaping.
+ */
+static inline void
+count_add(atomic_ulong *c, unsigned long n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) +
+	    n, memory_order_release);
+}
+
 static void
 txd_free_cb(void *addr, void *opaque)
 {
@@ -1010,14 +1030,19 @@ dpdk_host_tx_reap(struct dpdk_queue *q, void **tokens, unsigned n)
 		tokens[i++] = d->token;
 		rte_mempool_put(q->hp->txdpool, d);
 	}
-	atomic_fetch_sub_explicit(&q->outstanding, i, memory_order_relaxed);
+	count_add(&q->nreaped, i);
 	return i;
 }
 
 unsigned long
 dpdk_host_outstanding(struct dpdk_queue *q)
 {
-	return atomic_load(&q->outstanding);
+	/* reaped first: no more can be reaped than were attached */
+	unsigned long reaped = atomic_load_explicit(&q->nreaped,
+	    memory_order_acquire);
+
+	return atomic_load_explicit(&q->nattached, memory_order_acquire) -
+	    reaped;
 }
 
 /* The offload fields of head for frame f (headers in the first segment). */
@@ -1093,7 +1118,7 @@ tx_attach(struct dpdk_queue *q, struct dpdk_txframe *f)
 	}
 	m[0]->nb_segs = (uint16_t)f->nsegs;
 	m[0]->pkt_len = f->pktlen;
-	atomic_fetch_add_explicit(&q->outstanding, 1, memory_order_relaxed);
+	count_add(&q->nattached, 1);
 	f->held = true;
 	return m[0];
 }
