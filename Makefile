@@ -9,7 +9,8 @@
 #   make check-valgrind  the unit, packet and bad-input suites under
 #                     valgrind's memcheck (in BUILD; not a sanitizer build)
 #   make bench        rumpnet-perf rr/crr/stream: rumpnet over DPDK (net_ring,
-#                     net_memif) vs Linux over veth; table, BENCH lines,
+#                     net_memif; -Dlocks=up, and net_ring -Dlocks=mp too)
+#                     vs Linux over veth; table, BENCH lines,
 #                     bench/perf.png (BENCH_DURATION=seconds per run,
 #                     medians of BENCH_REPEAT rounds)
 #   make bench-matrix the optimization matrix: rumpnet-perf rr/crr/udp in
@@ -80,8 +81,12 @@ check-valgrind: build
 bench: deps
 	@[ -f build-bench-default/build.ninja ] || meson setup build-bench-default \
 		--buildtype=release -Db_ndebug=true >/dev/null
+	@[ -f build-bench-up/build.ninja ] || meson setup build-bench-up \
+		--buildtype=release -Db_ndebug=true -Dlocks=up >/dev/null
 	ninja -C build-bench-default apps/rumpnet-perf >/dev/null
-	scripts/bench-main build-bench-default $(BENCH_DURATION) $(BENCH_REPEAT)
+	ninja -C build-bench-up apps/rumpnet-perf >/dev/null
+	scripts/bench-main build-bench-up $(BENCH_DURATION) $(BENCH_REPEAT) \
+		build-bench-default
 
 bench-matrix: deps
 	scripts/bench-matrix $(BENCH_DURATION) $(BENCH_REPEAT)
