@@ -492,7 +492,7 @@ linux_run(double *pps, double *per_core)
 	return 0;
 }
 
-#define MAX_REPEAT 25
+#define MAX_REPEAT 100
 
 int
 main(int argc, char **argv)

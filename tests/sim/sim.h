@@ -826,8 +826,9 @@ sim_run(struct sim *s, bool (*pass)(struct sim *, void *),
 }
 
 /*
- * sim_drain: let virtual time run until no instance holds a TCP
- * connection or a buffer, 100 ms at a time; fails after limit_ns.
+ * sim_drain: let virtual time run, in steps of 100 ms, until no
+ * instance holds a TCP connection or a buffer (looking once a second of
+ * it); fails after limit_ns.
  * Returns the virtual time it took.  Called once every socket is
  * closed: what may still hold buffers then lets go of them within a
  * bounded time.  TIME-WAIT lasts 2 MSL, 60 s, from its last FIN in (a

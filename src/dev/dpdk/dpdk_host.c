@@ -104,6 +104,7 @@ struct dpdk_queue {
 	struct dpdk_port *hp;
 	uint16_t port, queue;
 	bool attached;				/* [H.mtx] */
+	bool closing;		/* [H.mtx] dpdk_host_close() reaps it */
 	_Atomic(struct txd *) reap;		/* pushed by any thread */
 	struct txd *reaped;			/* popped, not yet handed over */
 	/*
@@ -582,7 +583,7 @@ dpdk_host_open(const struct dpdk_open_args *a, struct dpdk_port_info *info,
 		error = EINVAL;
 		goto out;
 	}
-	if (hp->q[a->queue].attached) {
+	if (hp->q[a->queue].attached || hp->q[a->queue].closing) {
 		error = EBUSY;
 		goto out;
 	}
@@ -637,7 +638,13 @@ dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
 	unsigned waited = 0, n;
 
 	pthread_mutex_lock(&H.mtx);
+	/*
+	 * Nothing is steered to it any more; and until the reaping below is
+	 * over (the lock is dropped while it waits), nobody may attach it
+	 * again and reap it too.
+	 */
 	q->attached = false;
+	q->closing = true;
 	for (;;) {
 		drain_orphans_locked();
 		while ((n = dpdk_host_tx_reap(q, tokens, DPDK_BURST)) > 0)
@@ -651,6 +658,7 @@ dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
 		pthread_mutex_lock(&H.mtx);
 	}
 	n = (unsigned)dpdk_host_outstanding(q);
+	q->closing = false;
 	pthread_mutex_unlock(&H.mtx);
 	if (n != 0) {
 		fprintf(stderr, "rumpnet: port %u queue %u: %u frames still "

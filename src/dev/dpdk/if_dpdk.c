@@ -207,10 +207,14 @@ dpdk_l4_checked(const struct mbuf *m)
 	return 0;
 }
 
+static void dpdk_reap(struct dpdk_softc *);
+
 /*
- * Take a burst from the queue and hand it up; the caller holds the vCPU.
- * Returns the frames received, or -1 when another LWP is taking a burst
- * from the queue right now.
+ * Free what the PMD is done with, then take a burst from the queue and
+ * hand it up; the caller holds the vCPU.  Returns the frames received,
+ * or -1 when another LWP is in here right now.  The reaping is in here
+ * too, so that a poller on another vCPU and the loop never reap at once
+ * (the reap list's consumer side is single-threaded).
  */
 static int
 dpdk_rx(struct dpdk_softc *sc)
@@ -222,6 +226,7 @@ dpdk_rx(struct dpdk_softc *sc)
 
 	if (!atomic_compare_exchange_strong(&sc->sc_rxbusy, &expect, true))
 		return -1;
+	dpdk_reap(sc);
 	n = dpdk_host_rx(sc->sc_q, fr, DPDK_BURST);
 	for (unsigned i = 0; i < n; i++) {
 		struct mbuf *m = dpdk_wrap(&fr[i]);
@@ -249,7 +254,10 @@ dpdk_reap_one(void *token, void *arg)
 	m_freem(token);
 }
 
-/* Free the frames the PMD is done with; the caller holds a vCPU. */
+/*
+ * Free the frames the PMD is done with; the caller holds a vCPU and is
+ * the queue's only reaper (dpdk_rx(), or the destructor).
+ */
 static void
 dpdk_reap(struct dpdk_softc *sc)
 {
@@ -429,7 +437,6 @@ dpdk_poll(struct ifnet *ifp, int budget)
 	hardclock();		/* the loop stays off the vCPU meanwhile */
 	atomic_store_explicit(&sc->sc_polled_ns, dpdk_now_held(sc),
 	    memory_order_relaxed);
-	dpdk_reap(sc);
 	return dpdk_rx(sc);
 }
 
@@ -588,7 +595,6 @@ dpdk_loop(void *arg)
 
 		hardclock();
 		now = dpdk_now_held(sc);
-		dpdk_reap(sc);
 		polled = atomic_load_explicit(&sc->sc_polled_ns,
 		    memory_order_relaxed);
 		if (polled == 0 || dpdk_after(now, polled))
