@@ -842,12 +842,13 @@ sim_drain(struct sim *s, uint64_t limit_ns)
 {
 	static const char *const held[] = { "tcpcb", "mbpl", "mclpl",
 	    "mextpl" };
+	enum { NHELD = sizeof(held) / sizeof(held[0]) };
 	uint64_t t0 = s->now;
 
 	for (;;) {
-		uint64_t left[4] = { 0 }, any = 0;
+		uint64_t left[NHELD] = { 0 }, any = 0;
 
-		for (size_t p = 0; p < 4; p++) {
+		for (size_t p = 0; p < NHELD; p++) {
 			for (int i = 0; i < s->nhost; i++)
 				left[p] += sim_pool_out(s, i, held[p]);
 			any |= left[p];

@@ -688,8 +688,8 @@ static pthread_once_t lcore_once = PTHREAD_ONCE_INIT;
 static __thread bool lcore_tried;
 
 /* The calling thread gives its lcore back, and what its caches hold. */
-static void
-lcore_give_back(void)
+void
+dpdk_host_thread_unregister(void)
 {
 	unsigned lcore = rte_lcore_id();
 
@@ -713,17 +713,11 @@ lcore_give_back(void)
 	lcore_tried = false;
 }
 
-void
-dpdk_host_thread_unregister(void)
-{
-	lcore_give_back();
-}
-
 static void
 lcore_exit(void *arg)
 {
 	(void)arg;
-	lcore_give_back();
+	dpdk_host_thread_unregister();
 }
 
 static void
