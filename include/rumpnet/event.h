@@ -5,7 +5,9 @@
  * values).
  *
  * Filters: EVFILT_READ (data: bytes ready to read; EV_EOF when the socket
- * can receive no more, fflags the pending socket error) and EVFILT_WRITE
+ * can receive no more, fflags the pending socket error; it fires when
+ * poll() would report POLLIN, so on a datagram socket for any datagram
+ * queued, one of zero bytes included, with data 0) and EVFILT_WRITE
  * (data: space in the send buffer; EV_EOF when it can send no more).
  * Flags: EV_ADD, EV_DELETE, EV_ENABLE, EV_DISABLE, EV_ONESHOT (reported
  * once, then deleted), EV_CLEAR (reported again only after new activity),

@@ -196,11 +196,12 @@ knote_fires(struct knote *kn, struct kevent *kev)
 			/* a listener: connections waiting for accept() */
 			kev->data = so->so_qlen;
 			ready = so->so_qlen > 0;
-		} else if (so->so_type == SOCK_STREAM) {
-			ready = soreadable(so);
 		} else {
-			ready = sb->sb_cc >= sb->sb_lowat ||
-			    so->so_error != 0 || (kev->flags & EV_EOF);
+			/*
+			 * As poll: a datagram socket is readable while it
+			 * holds a datagram, be it of zero bytes (data 0).
+			 */
+			ready = soreadable(so);
 		}
 	} else {
 		sb = &so->so_snd;

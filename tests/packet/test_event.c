@@ -118,6 +118,47 @@ test_read_filter_counts_and_levels(void **state)
 	pair_down(&p);
 }
 
+/*
+ * A datagram of zero bytes is one to read, as poll() and Linux's epoll
+ * have it: the read filter fires with data 0, and recv() returns 0.
+ */
+static void
+test_read_filter_zero_length_datagram(void **state)
+{
+	struct pair p;
+	struct kevent ch, ev[2];
+	struct pollfd pfd;
+	int kq;
+	char buf[16];
+
+	(void)state;
+	pair_up(&p);
+	as(p.b);
+	kq = rump_sys_kqueue();
+	assert_true(kq >= 0);
+	EV_SET(&ch, p.fb, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, &ch, 1, ev, 2, &zero), 0);
+	pair_send(&p, "");
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 2, &zero), 1);
+	assert_int_equal(ev[0].ident, (uintptr_t)p.fb);
+	assert_int_equal(ev[0].filter, EVFILT_READ);
+	assert_int_equal(ev[0].data, 0);
+	assert_int_equal(ev[0].flags & EV_EOF, 0);
+	pfd.fd = p.fb;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	assert_int_equal(rump_sys_poll(&pfd, 1, 0), 1);
+	assert_int_equal(pfd.revents, POLLIN);
+	assert_int_equal(rump_sys_recv(p.fb, buf, sizeof(buf),
+	    MSG_DONTWAIT), 0);
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 2, &zero), 0);
+	assert_int_equal(rump_sys_recv(p.fb, buf, sizeof(buf),
+	    MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(rump_sys_close(kq), 0);
+	pair_down(&p);
+}
+
 static void
 test_clear_oneshot_disable(void **state)
 {
@@ -311,6 +352,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_filter_counts_and_levels),
+		cmocka_unit_test(test_read_filter_zero_length_datagram),
 		cmocka_unit_test(test_clear_oneshot_disable),
 		cmocka_unit_test(test_write_filter_and_eof),
 		cmocka_unit_test(test_kevent_errors),
