@@ -59,9 +59,14 @@ in_broadcast(struct in_addr a, struct ifnet *ifp)
 }
 
 bool
-in_ours(struct rump_kernel *k, struct in_addr a, struct ifnet *ifp)
+in_ours(struct rump_kernel *k, struct in_addr a, struct ifnet *ifp,
+    bool *bcastp)
 {
-	return in_ifaddr_lookup(k, a) != NULL || in_broadcast(a, ifp);
+	*bcastp = false;
+	if (in_ifaddr_lookup(k, a) != NULL)
+		return true;
+	*bcastp = in_broadcast(a, ifp);
+	return *bcastp;
 }
 
 int

@@ -40,8 +40,10 @@ struct in_ifaddr *in_ifaddr_of(struct ifnet *ifp);
 bool in_broadcast(struct in_addr a, struct ifnet *ifp);
 /*
  * in_ours: a is one of our addresses, or a broadcast address of ifp (where
- * a datagram arriving on ifp is for us).
+ * a datagram arriving on ifp is for us); *bcastp says which (an address
+ * of ours is looked up first, and is never a broadcast address).
  */
-bool in_ours(struct rump_kernel *k, struct in_addr a, struct ifnet *ifp);
+bool in_ours(struct rump_kernel *k, struct in_addr a, struct ifnet *ifp,
+    bool *bcastp);
 
 #endif /* NETINET_IN_VAR_H */

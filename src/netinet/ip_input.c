@@ -179,7 +179,7 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 	struct ip *ip;
 	int hlen = 0;
 	uint16_t off;
-	bool srcrt = false;
+	bool srcrt = false, bcast;
 
 	st->ips_total++;
 	if ((drop = ip_validate(ns, &m, &hlen)) != NULL) {
@@ -202,7 +202,7 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 	 * RFC 1122 3.3.4.2: accept on any interface if the address is ours;
 	 * but 127/8 never from outside the host (RFC 1122 3.2.1.3 (g)).
 	 */
-	if ((!in_ours(k, ip->ip_dst, ifp) ||
+	if ((!in_ours(k, ip->ip_dst, ifp, &bcast) ||
 	    (IN_LOOPBACK(ntohl(ip->ip_dst.s_addr)) &&
 	    !(ifp->if_flags & IFF_LOOPBACK))) &&
 	    !IN_MULTICAST(ntohl(ip->ip_dst.s_addr))) {
@@ -216,7 +216,7 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 	}
 	if (IN_MULTICAST(ntohl(ip->ip_dst.s_addr)))
 		m->m_flags |= M_MCAST;
-	else if (in_broadcast(ip->ip_dst, ifp))
+	else if (bcast)
 		m->m_flags |= M_BCAST;
 	off = ntohs(ip->ip_off);
 	if (off & (IP_MF | IP_OFFMASK)) {
