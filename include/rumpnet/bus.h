@@ -96,6 +96,17 @@ struct rump_bus_config {
 	 * never touched, and cost no draw.  0 by default.
 	 */
 	double ce;
+	/*
+	 * Receive interrupt moderation, as a NIC's rx-usecs: an interface's
+	 * receive loop that found fewer frames than a full burst (64), and so
+	 * emptied its queue, sleeps this long (host time, at most 1000 us)
+	 * before it looks again, so that frames reach it in bursts and it
+	 * leaves the CPU meanwhile, at the price of that much latency.  It
+	 * does not sleep while a busy poller has the interface.  Untimed
+	 * bus only (ignored with delay, jitter, reorder or rate_bps); 0 (the
+	 * default): look again at once.
+	 */
+	unsigned rx_coalesce_us;
 };
 
 struct rump_bus_stats {
@@ -109,12 +120,14 @@ struct rump_bus_stats {
 	uint64_t reordered;		/* copies held back by the reorder knob */
 	uint64_t ratedrops;		/* a sender's queue was full (rate_bps) */
 	uint64_t marked;		/* ECT frames marked CE (the ce knob) */
+	uint64_t rx_coalesced;		/* rx_coalesce_us sleeps of the ports */
 };
 
 void rump_bus_config_default(struct rump_bus_config *cfg);
 /*
  * rump_bus_create: 0, EINVAL (a probability outside 0..1, a delay over an
- * hour, reorder without reorder_ns), ENOMEM, or the capture file's error.
+ * hour, reorder without reorder_ns, rx_coalesce_us over 1000), ENOMEM, or
+ * the capture file's error.
  */
 int rump_bus_create(const struct rump_bus_config *cfg, struct rump_bus **bp);
 /* rump_bus_destroy: 0, or EBUSY while interfaces or taps are attached. */

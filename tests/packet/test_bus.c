@@ -223,8 +223,12 @@ test_bus_config_einval(void **state)
 	assert_int_equal(rump_bus_create(&cfg, &b), EINVAL);
 	cfg.queue_max = UINT32_MAX;
 	assert_int_equal(rump_bus_create(&cfg, &b), EINVAL);
+	rump_bus_config_default(&cfg);
+	cfg.rx_coalesce_us = 1001;
+	assert_int_equal(rump_bus_create(&cfg, &b), EINVAL);
 	/* the limits themselves are fine */
 	rump_bus_config_default(&cfg);
+	cfg.rx_coalesce_us = 1000;
 	cfg.delay_ns = cfg.jitter_ns = cfg.reorder_ns = 3600ull * 1000 * MS;
 	cfg.reorder = 1;
 	cfg.rate_bps = 1;
@@ -699,6 +703,67 @@ test_bus_untimed_unchanged(void **state)
 	assert_int_equal(st.frames - st0.frames, 100);
 	assert_int_equal(st.delivered - st0.delivered, 100);
 	assert_int_equal(st.delayed + st.reordered + st.ratedrops, 0);
+	close_as(l.k[0], fa);
+	close_as(l.k[1], fb);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
+/*
+ * Receive interrupt moderation: each datagram arriving alone is a short
+ * burst, after which the receive loop sleeps once (and only the receiver's
+ * loop: the sender's gets nothing); a stream of datagrams still arrives
+ * whole and in order, and its bursts take fewer sleeps than datagrams.
+ */
+static void
+test_bus_rx_coalesce(void **state)
+{
+	struct rump_bus_config cfg;
+	struct rump_bus_stats st0, st;
+	struct lan l;
+	uint32_t v;
+	int big = 1 << 20, fa, fb;
+
+	(void)state;
+	rump_bus_config_default(&cfg);
+	cfg.rx_coalesce_us = 200;
+	lan_up(&l, 2, &cfg);
+	fb = udp_socket(l.k[1], addrs[1], 9000);
+	assert_int_equal(rump_sys_setsockopt(fb, SOL_SOCKET, SO_RCVBUF, &big,
+	    sizeof(big)), 0);
+	fa = udp_socket(l.k[0], addrs[0], 9000);
+	/* the loops may still be asleep after the set-up's frames */
+	th_sleep_ms(10);
+	st0 = stats(&l);
+	for (uint32_t i = 0; i < 5; i++) {
+		send_to(l.k[0], fa, 1, &i, sizeof(i));
+		assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+		assert_int_equal(recv_now(l.k[1], fb, &v, sizeof(v)),
+		    sizeof(v));
+		assert_int_equal(v, i);
+		/* counted as it starts, just after the burst is done */
+		assert_true(th_wait_until(stats(&l).rx_coalesced -
+		    st0.rx_coalesced == i + 1, 5000));
+		th_sleep_ms(1);		/* and over: the next one is alone */
+	}
+	st = stats(&l);
+	assert_int_equal(st.rx_coalesced - st0.rx_coalesced, 5);
+	assert_int_equal(st.delivered - st0.delivered, 5);
+	st0 = st;
+	for (uint32_t i = 0; i < 1000; i++)
+		send_to(l.k[0], fa, 1, &i, sizeof(i));
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	for (uint32_t i = 0; i < 1000; i++) {
+		assert_int_equal(recv_now(l.k[1], fb, &v, sizeof(v)),
+		    sizeof(v));
+		assert_int_equal(v, i);
+	}
+	assert_int_equal(recv_now(l.k[1], fb, &v, sizeof(v)), -1);
+	assert_int_equal(errno, EAGAIN);
+	st = stats(&l);
+	assert_int_equal(st.delivered - st0.delivered, 1000);
+	assert_true(st.rx_coalesced - st0.rx_coalesced >= 1);
+	assert_true(st.rx_coalesced - st0.rx_coalesced < 1000);
 	close_as(l.k[0], fa);
 	close_as(l.k[1], fb);
 	assert_int_equal(rump_thread_unbind(), 0);
@@ -1281,6 +1346,7 @@ main(void)
 		cmocka_unit_test(test_bus_sim_minute_deterministic),
 		cmocka_unit_test(test_bus_tap_untimed),
 		cmocka_unit_test(test_bus_untimed_unchanged),
+		cmocka_unit_test(test_bus_rx_coalesce),
 		cmocka_unit_test(test_bus_ecn_marking),
 		cmocka_unit_test(test_bus_delay_real_clock),
 		cmocka_unit_test(test_bus_destroy_in_flight),

@@ -21,7 +21,9 @@
  *              -> bus_take() (untimed, without b_mtx) or
  *              bus_take_locked(): a burst of up to BUS_RX_BURST (due)
  *              frames -> bus_input_burst(): m_devget() -> if_input()
- *              -> softnet, run inline when it releases
+ *              -> softnet, run inline when it releases; a short
+ *              burst (the queue emptied): bus_rx_coalesce() sleeps
+ *              rx_coalesce_us (interrupt moderation) if configured
  *          timed bus, none due yet: bus_arm() -> callout on vCPU 0 ...
  *              softclock -> bus_rxtimer() -> wakes bus_rxthread()
  *          fiber mode (rump_bus_attach_fiber()): the same loop as a
@@ -83,6 +85,7 @@
 #define BUS_NS_PER_TICK (1000000000u / hz)
 #define BUS_NEVER UINT64_MAX	/* bp_wake: no callout armed */
 #define BUS_POLL_GRACE_NS 5000000	/* a poller returns within this */
+#define BUS_COALESCE_MAX_US 1000	/* rx_coalesce_us: at most a tick */
 
 /*
  * A frame starts a cache line and its header is short, so that a small
@@ -218,6 +221,7 @@ struct bus {
 	 */
 	struct bus_frame *b_returned
 	    __attribute__((__aligned__(CACHE_LINE_SIZE)));
+	uint64_t b_coalesced;		/* atomic: rx_coalesce_us sleeps */
 };
 
 struct rump_bus_tap {
@@ -1174,6 +1178,24 @@ bus_rxfiber_wait(struct bus_port *p, uint64_t *since)
 		bus_set_polled(p, false);		/* no poller came */
 }
 
+/*
+ * Interrupt moderation (rx_coalesce_us): the receive loop, holding no
+ * vCPU, emptied an untimed queue with a short burst; it sleeps before it
+ * looks again, unless a poller has the port or it is to exit.
+ */
+static void
+bus_rx_coalesce(struct bus_port *p)
+{
+	struct bus *b = p->bp_bus;
+
+	if (b->b_cfg.rx_coalesce_us == 0 || p->bp_ring == NULL ||
+	    __atomic_load_n(&p->bp_polled, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&p->bp_exiting, __ATOMIC_RELAXED))
+		return;
+	__atomic_fetch_add(&b->b_coalesced, 1, __ATOMIC_RELAXED);
+	(void)hyper_clock_sleep((uint64_t)b->b_cfg.rx_coalesce_us * 1000u);
+}
+
 static void
 bus_rxthread(void *arg)
 {
@@ -1183,6 +1205,7 @@ bus_rxthread(void *arg)
 	struct bus_frame *done = NULL;
 	struct bus_burst bb = { .bb_n = 0 };
 	uint64_t wake, since;
+	unsigned got;
 	bool took;
 
 	for (;;) {
@@ -1197,6 +1220,7 @@ bus_rxthread(void *arg)
 			hyper_mutex_exit(b->b_mtx);
 		}
 		done = NULL;
+		got = bb.bb_n;
 		bb.bb_n = 0;
 		if (p->bp_fiber != NULL && hyper_fiber_runnable()) {
 			/*
@@ -1206,6 +1230,8 @@ bus_rxthread(void *arg)
 			hyper_fiber_yield();
 			curlwp_set(l);
 		}
+		if (got != 0 && got < BUS_RX_BURST)
+			bus_rx_coalesce(p);
 		if (p->bp_ring != NULL && bus_take(p, &bb)) {
 			sched_acquire(l);
 			done = bus_input_burst(p, &bb);
@@ -1447,7 +1473,8 @@ rump_bus_create(const struct rump_bus_config *cfg, struct rump_bus **bp)
 	    !(cfg->reorder >= 0 && cfg->reorder <= 1) ||
 	    (cfg->reorder > 0 && cfg->reorder_ns == 0) ||
 	    cfg->delay_ns > BUS_DELAY_MAX || cfg->jitter_ns > BUS_DELAY_MAX ||
-	    cfg->reorder_ns > BUS_DELAY_MAX || cfg->queue_max > BUS_QUEUE_LIMIT)
+	    cfg->reorder_ns > BUS_DELAY_MAX || cfg->queue_max > BUS_QUEUE_LIMIT ||
+	    cfg->rx_coalesce_us > BUS_COALESCE_MAX_US)
 		return hyper_errno_to_host(EINVAL);
 	if ((error = hyper_init(HYPER_VERSION)) != 0)
 		return hyper_errno_to_host(error);
@@ -1513,6 +1540,7 @@ rump_bus_stats(struct rump_bus *rb, struct rump_bus_stats *st)
 	hyper_mutex_enter(b->b_mtx);
 	*st = b->b_stats;
 	hyper_mutex_exit(b->b_mtx);
+	st->rx_coalesced = __atomic_load_n(&b->b_coalesced, __ATOMIC_RELAXED);
 }
 
 /*
