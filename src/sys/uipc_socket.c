@@ -387,13 +387,29 @@ m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
 }
 
 /*
+ * Room in a send buffer, with extra bytes allowed past its high mark (an
+ * urgent send's, as BSD allows, so that it goes even when the buffer is
+ * full).
+ */
+#define SB_OOB_EXTRA 1024	/* send(MSG_OOB): room past so_snd's size */
+
+static unsigned
+sosend_space(const struct sockbuf *sb, unsigned extra)
+{
+	unsigned limit = sb->sb_hiwat + extra;
+
+	return sb->sb_cc >= limit ? 0 : limit - sb->sb_cc;
+}
+
+/*
  * Whether a stream send can go on: 0, EWOULDBLOCK (not now: connecting,
  * or no room), or the error that ends it.  so_error is taken only when
  * nothing was sent yet (done == 0).  As Linux: a socket that is not
  * connected (never, or no longer) gives EPIPE.
  */
 static int
-sosend_stream_ready(struct socket *so, size_t done, size_t want)
+sosend_stream_ready(struct socket *so, size_t done, size_t want,
+    unsigned extra)
 {
 	struct sockbuf *sb = &so->so_snd;
 	unsigned space;
@@ -407,7 +423,7 @@ sosend_stream_ready(struct socket *so, size_t done, size_t want)
 	if (!(so->so_state & SS_ISCONNECTED))
 		return EPIPE;
 	/* BSD: go on with what fits once it is at least the low mark */
-	space = sbspace(sb);
+	space = sosend_space(sb, extra);
 	if (space < want && space < MAX(sb->sb_lowat, 1u))
 		return EWOULDBLOCK;
 	return 0;
@@ -416,14 +432,17 @@ sosend_stream_ready(struct socket *so, size_t done, size_t want)
 /*
  * send(2) on a stream socket: copy in as much as so_snd has room for and
  * hand it to the protocol, waiting for room (unless non-blocking) until
- * all of resid is taken.  MSG_OOB sends the data at once, its last byte
- * urgent.
+ * all of resid is taken.  MSG_OOB does the same with SB_OOB_EXTRA bytes
+ * of room past the buffer's size (BSD's 1024), and each piece goes at
+ * once with its last byte urgent (so the urgent pointer ends up after
+ * what was taken, as in BSD and Linux).
  */
 static int
 sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
     size_t resid, int flags, size_t *sent)
 {
 	bool nbio = (so->so_state & SS_NBIO) || (flags & MSG_DONTWAIT);
+	unsigned extra = (flags & MSG_OOB) ? SB_OOB_EXTRA : 0;
 	size_t done = 0, n;
 	struct mbuf *m;
 	int error;
@@ -434,8 +453,7 @@ sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 	if (so->so_busy_poll_us != 0)
 		(void)netstack_poll(so->so_kernel->k_net);
 	for (;;) {
-		error = sosend_stream_ready(so, done,
-		    (flags & MSG_OOB) ? 0 : resid - done);
+		error = sosend_stream_ready(so, done, resid - done, extra);
 		if (error == EWOULDBLOCK) {
 			if (nbio)
 				break;
@@ -445,19 +463,16 @@ sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 		}
 		if (error != 0 || done == resid)
 			break;
-		n = (flags & MSG_OOB) ? resid :
-		    MIN(resid - done, (size_t)sbspace(&so->so_snd));
+		n = MIN(resid - done, (size_t)sosend_space(&so->so_snd, extra));
 		if ((error = m_uiomove_in(iov, iovcnt, done, n, 0, &m)) != 0)
 			break;
-		if (flags & MSG_OOB)
+		if (flags & MSG_OOB)	/* the pointer after each piece */
 			error = so->so_proto->pr_sendoob(so, m);
 		else
 			error = so->so_proto->pr_send(so, m, NULL);
 		if (error != 0)
 			break;
 		done += n;
-		if (flags & MSG_OOB)
-			break;
 	}
 	*sent = done;
 	return done > 0 ? 0 : error;

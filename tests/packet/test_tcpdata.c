@@ -1943,6 +1943,51 @@ test_urg_send_oob(void **state)
 }
 
 /*
+ * send(MSG_OOB) is bounded as a plain send is, but for 1024 bytes of room
+ * past SO_SNDBUF (BSD's): of 20000 bytes on a full-sized buffer of 4096
+ * (SO_SNDBUF 2048, doubled), a non-blocking send takes 5120 and then
+ * nothing more, and every segment of them has the urgent pointer after
+ * the last byte taken.
+ */
+static void
+test_urg_send_oob_bounded(void **state)
+{
+	static char buf[20000];
+	const struct tseg *s;
+	struct tenv e;
+	struct peer p;
+	uint32_t start, end;
+	size_t got = 0;
+	int fd;
+
+	(void)state;
+	fd = conn_up(&e, &p, PO_MSS | PO_TS);
+	setopt_int(fd, SOL_SOCKET, SO_SNDBUF, 2048);
+	memset(buf, 'u', sizeof(buf));
+	start = p.rcv_nxt;
+	assert_int_equal(rump_sys_send(fd, buf, sizeof(buf),
+	    MSG_OOB | MSG_DONTWAIT), 4096 + 1024);
+	end = start + 4096 + 1024;
+	assert_int_equal(rump_sys_send(fd, "x", 1, MSG_OOB | MSG_DONTWAIT),
+	    -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(rump_sys_send(fd, "x", 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	while (got < 4096 + 1024) {
+		s = expect_seg(&p, TH_ACK | TH_URG | (p.rcv_nxt + 1460 >= end ?
+		    TH_PUSH : 0), p.rcv_nxt, p.snd_nxt);
+		assert_true(s->len > 0 && s->len <= 1460);
+		assert_int_equal(s->seq + s->urp, end);
+		got += s->len;
+	}
+	assert_int_equal(got, 4096 + 1024);
+	assert_int_equal(p.rcv_nxt, end);
+	expect_nothing(&e);
+	conn_abort(&p, fd);
+	tenv_down(&e);
+}
+
+/*
  * Urgent data from a peer whose initial sequence number is in the upper
  * half of the space seen from 0 (0x90000000, 0xc0000000), by both
  * opens: RCV.UP starts at IRS+1 (D6, fixed: it started at 0, and then
@@ -2973,6 +3018,7 @@ main(void)
 		cmocka_unit_test(test_urg_pointer_ffff),
 		cmocka_unit_test(test_urg_ignored_after_fin),
 		cmocka_unit_test(test_urg_send_oob),
+		cmocka_unit_test(test_urg_send_oob_bounded),
 		cmocka_unit_test(test_urg_peer_isn_upper_half),
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_option_lists),
