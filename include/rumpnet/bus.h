@@ -99,12 +99,18 @@ struct rump_bus_config {
 	/*
 	 * Receive interrupt moderation, as a NIC's rx-usecs: an interface's
 	 * receive loop that found fewer frames than a full burst (64), and so
-	 * emptied its queue, sleeps this long (host time, at most 1000 us)
+	 * emptied its queue, sleeps this long (host time, at most 1000 us;
+	 * the host may add its timer slack, 50 us by default on Linux)
 	 * before it looks again, so that frames reach it in bursts and it
-	 * leaves the CPU meanwhile, at the price of that much latency.  It
-	 * does not sleep while a busy poller has the interface.  Untimed
-	 * bus only (ignored with delay, jitter, reorder or rate_bps); 0 (the
-	 * default): look again at once.
+	 * leaves the CPU meanwhile, at the price of up to that much latency
+	 * for the frames that arrive in the wait, and of a timed wake-up
+	 * after every short burst (a lone frame's too).
+	 * It does not sleep while a busy poller has the interface.  A fiber
+	 * port (rump_bus_attach_fiber()) first lets the thread's runnable
+	 * fibers run, then sleeps the thread: a fiber woken from another
+	 * thread meanwhile waits for the end of the sleep.
+	 * Untimed bus only (ignored with delay, jitter, reorder or rate_bps);
+	 * 0 (the default): look again at once.
 	 */
 	unsigned rx_coalesce_us;
 };

@@ -5,10 +5,12 @@
  * values).
  *
  * Filters: EVFILT_READ (data: bytes ready to read; EV_EOF when the socket
- * can receive no more, fflags the pending socket error; it fires when
- * poll() would report POLLIN, so on a datagram socket for any datagram
- * queued, one of zero bytes included, with data 0) and EVFILT_WRITE
+ * can receive no more, fflags the pending socket error) and EVFILT_WRITE
  * (data: space in the send buffer; EV_EOF when it can send no more).
+ * EVFILT_READ fires when poll() would say POLLIN: on a stream socket once
+ * SO_RCVLOWAT bytes are there; on a datagram socket whenever a datagram
+ * is queued, as Linux's epoll has it (SO_RCVLOWAT is not used), a datagram
+ * of zero bytes included (data 0).
  * Flags: EV_ADD, EV_DELETE, EV_ENABLE, EV_DISABLE, EV_ONESHOT (reported
  * once, then deleted), EV_CLEAR (reported again only after new activity),
  * EV_RECEIPT.  Events are level-triggered otherwise.  Closing a socket

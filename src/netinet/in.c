@@ -62,11 +62,9 @@ bool
 in_ours(struct rump_kernel *k, struct in_addr a, struct ifnet *ifp,
     bool *bcastp)
 {
-	*bcastp = false;
-	if (in_ifaddr_lookup(k, a) != NULL)
-		return true;
+	/* an address of ours may be ifp's broadcast too: all-ones host part */
 	*bcastp = in_broadcast(a, ifp);
-	return *bcastp;
+	return *bcastp || in_ifaddr_lookup(k, a) != NULL;
 }
 
 int

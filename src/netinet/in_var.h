@@ -40,8 +40,8 @@ struct in_ifaddr *in_ifaddr_of(struct ifnet *ifp);
 bool in_broadcast(struct in_addr a, struct ifnet *ifp);
 /*
  * in_ours: a is one of our addresses, or a broadcast address of ifp (where
- * a datagram arriving on ifp is for us); *bcastp says which (an address
- * of ours is looked up first, and is never a broadcast address).
+ * a datagram arriving on ifp is for us); *bcastp says whether it is the
+ * latter (it may be both).
  */
 bool in_ours(struct rump_kernel *k, struct in_addr a, struct ifnet *ifp,
     bool *bcastp);

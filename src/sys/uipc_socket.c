@@ -434,8 +434,9 @@ sosend_stream_ready(struct socket *so, size_t done, size_t want,
  * hand it to the protocol, waiting for room (unless non-blocking) until
  * all of resid is taken.  MSG_OOB does the same with SB_OOB_EXTRA bytes
  * of room past the buffer's size (BSD's 1024), and each piece goes at
- * once with its last byte urgent (so the urgent pointer ends up after
- * what was taken, as in BSD and Linux).
+ * once with its last byte urgent, as BSD's and Linux's senders do: the
+ * urgent pointer ends after what was taken, and a receiver without
+ * SO_OOBINLINE keeps only the last urgent byte it saw out of band.
  */
 static int
 sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,

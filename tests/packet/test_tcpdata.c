@@ -1944,20 +1944,21 @@ test_urg_send_oob(void **state)
 
 /*
  * send(MSG_OOB) is bounded as a plain send is, but for 1024 bytes of room
- * past SO_SNDBUF (BSD's): of 20000 bytes on a full-sized buffer of 4096
- * (SO_SNDBUF 2048, doubled), a non-blocking send takes 5120 and then
- * nothing more, and every segment of them has the urgent pointer after
- * the last byte taken.
+ * past SO_SNDBUF (BSD's), so that an urgent byte still goes when the
+ * buffer is full: with a buffer of 4096 (SO_SNDBUF 2048, doubled) filled
+ * by a plain send, a 1-byte urgent send is taken, then 1023 bytes of a
+ * 20000-byte one, then nothing.  The urgent pointer follows each piece:
+ * after the byte, then after the 1023; nothing sent before it is urgent.
  */
 static void
 test_urg_send_oob_bounded(void **state)
 {
 	static char buf[20000];
-	const struct tseg *s;
+	struct tseg s;
 	struct tenv e;
 	struct peer p;
-	uint32_t start, end;
-	size_t got = 0;
+	uint32_t start, got = 0;
+	bool byte_seen = false;
 	int fd;
 
 	(void)state;
@@ -1965,23 +1966,40 @@ test_urg_send_oob_bounded(void **state)
 	setopt_int(fd, SOL_SOCKET, SO_SNDBUF, 2048);
 	memset(buf, 'u', sizeof(buf));
 	start = p.rcv_nxt;
+	assert_int_equal(rump_sys_send(fd, buf, sizeof(buf), MSG_DONTWAIT),
+	    4096);
+	assert_int_equal(rump_sys_send(fd, buf, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(rump_sys_send(fd, "!", 1, MSG_OOB | MSG_DONTWAIT),
+	    1);
 	assert_int_equal(rump_sys_send(fd, buf, sizeof(buf),
-	    MSG_OOB | MSG_DONTWAIT), 4096 + 1024);
-	end = start + 4096 + 1024;
+	    MSG_OOB | MSG_DONTWAIT), 1023);
 	assert_int_equal(rump_sys_send(fd, "x", 1, MSG_OOB | MSG_DONTWAIT),
 	    -1);
 	assert_int_equal(errno, EAGAIN);
-	assert_int_equal(rump_sys_send(fd, "x", 1, MSG_DONTWAIT), -1);
-	assert_int_equal(errno, EAGAIN);
-	while (got < 4096 + 1024) {
-		s = expect_seg(&p, TH_ACK | TH_URG | (p.rcv_nxt + 1460 >= end ?
-		    TH_PUSH : 0), p.rcv_nxt, p.snd_nxt);
-		assert_true(s->len > 0 && s->len <= 1460);
-		assert_int_equal(s->seq + s->urp, end);
-		got += s->len;
+	while (got < 5120) {
+		uint32_t end;
+
+		assert_true(tap_read(&e, &s));
+		assert_int_equal(s.seq, start + got);
+		assert_true(s.len > 0);
+		got += (uint32_t)s.len;
+		end = got;
+		if (end <= 4096)
+			assert_int_equal(s.flags & TH_URG, 0);
+		if (end == 4097) {
+			assert_true(s.flags & TH_URG);
+			assert_int_equal(s.seq + s.urp, start + 4097);
+			byte_seen = true;
+		}
+		if (end == 5120) {
+			assert_true(s.flags & TH_URG);
+			assert_int_equal(s.seq + s.urp, start + 5120);
+		}
 	}
-	assert_int_equal(got, 4096 + 1024);
-	assert_int_equal(p.rcv_nxt, end);
+	assert_int_equal(got, 5120);
+	assert_true(byte_seen);
+	p.rcv_nxt = start + got;
 	expect_nothing(&e);
 	conn_abort(&p, fd);
 	tenv_down(&e);

@@ -1181,7 +1181,12 @@ bus_rxfiber_wait(struct bus_port *p, uint64_t *since)
 /*
  * Interrupt moderation (rx_coalesce_us): the receive loop, holding no
  * vCPU, emptied an untimed queue with a short burst; it sleeps before it
- * looks again, unless a poller has the port or it is to exit.
+ * looks again, unless a poller has the port or it is to exit.  A fiber
+ * loop sleeps its host thread, after its fibers had their turn (in
+ * bus_rxthread()): one woken from another thread meanwhile waits for the
+ * end of the sleep.  (hyper_fiber_wait() would end at such a wake-up, but
+ * also at once whenever the loop's fiber holds a wake-up permit, which a
+ * fiber that seldom parks keeps: it did not moderate at all.)
  */
 static void
 bus_rx_coalesce(struct bus_port *p)
