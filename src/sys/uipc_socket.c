@@ -386,13 +386,12 @@ m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
 	return 0;
 }
 
-/*
- * Room in a send buffer, with extra bytes allowed past its high mark (an
- * urgent send's, as BSD allows, so that it goes even when the buffer is
- * full).
- */
 #define SB_OOB_EXTRA 1024	/* send(MSG_OOB): room past so_snd's size */
 
+/*
+ * sbspace() with extra bytes allowed past the high mark (an urgent
+ * send's, as BSD allows, so that it goes even when the buffer is full).
+ */
 static unsigned
 sosend_space(const struct sockbuf *sb, unsigned extra)
 {
