@@ -801,6 +801,7 @@ static const struct stat_field tcp_fields[] = {
 	{ "icmperr", offsetof(struct tcpstat, tcps_icmperr) },
 	{ "icmpbadseq", offsetof(struct tcpstat, tcps_icmpbadseq) },
 	{ "pmtuchange", offsetof(struct tcpstat, tcps_pmtuchange) },
+	{ "mtushrink", offsetof(struct tcpstat, tcps_mtushrink) },
 	{ "pmtubad", offsetof(struct tcpstat, tcps_pmtubad) },
 	{ "urgdrop", offsetof(struct tcpstat, tcps_urgdrop) },
 	{ "rcvoob", offsetof(struct tcpstat, tcps_rcvoob) },

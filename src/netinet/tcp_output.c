@@ -220,7 +220,9 @@ tcp_win_field(const struct tcpcb *tp, uint32_t win)
 
 /*
  * Build and send one segment: len bytes of so_snd at off, with flags.
- * Returns 0 or the errno of ip_output (ENOBUFS ...).
+ * Returns 0 or the errno of ip_output (ENOBUFS ...).  A segment the
+ * interface refused as too big (EMSGSIZE) lowers the MSS to its MTU
+ * (tcp_mss_shrink_local()); tcp_output() then resends.
  */
 static int
 tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
@@ -236,6 +238,7 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	struct ip *ip;
 	tcp_seq seq;
 	uint8_t tos;
+	int error;
 
 	optlen = tcp_build_options(tp, flags, opt, len > (int)tp->t_maxseg ?
 	    0 : (int)tp->t_maxseg - len);
@@ -350,7 +353,10 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	tp->last_ack_sent = tp->rcv_nxt;
 	tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
 	tcp_timer_disarm(tp, TCPT_DELACK);
-	return ip_output(m, 0);
+	error = ip_output(m, 0);
+	if (error == EMSGSIZE)
+		(void)tcp_mss_shrink_local(tp);	/* the MTU came down */
+	return error;
 }
 
 /*
@@ -489,6 +495,7 @@ tcp_output(struct tcpcb *tp)
 	struct socket *so = tp->t_inpcb->inp_socket;
 	int off, len, sbcc, error = 0;
 	uint32_t sendwin, win;
+	unsigned mss0;
 	uint8_t flags;
 	bool idle, sendalot, zwprobe, sackrecov;
 
@@ -508,6 +515,7 @@ tcp_output(struct tcpcb *tp)
 		tp->t_cc->cc_idle(tp);
 again:
 	sendalot = false;
+	mss0 = tp->t_maxseg;
 	flags = tcp_outflags[tp->t_state];
 
 	/* Before the handshake completes: only the SYN or SYN-ACK. */
@@ -553,8 +561,11 @@ again:
 		sackrecov = false;
 	}
 	if (sackrecov && (error = tcp_sack_output(tp, sbcc,
-	    tcp_rcv_window(tp))) != 0)
+	    tcp_rcv_window(tp))) != 0) {
+		if (error == EMSGSIZE && tp->t_maxseg < mss0)
+			goto shrunk;
 		return error;
+	}
 	off = (int)(tp->snd_nxt - tp->snd_una);
 	sendwin = MIN(tp->snd_wnd, tp->snd_cwnd);
 	zwprobe = false;
@@ -702,6 +713,17 @@ send:
 	if (len > 0 && (tp->t_flags & TF_RACK))
 		tcp_rack_arm_pto(tp);
 	if (error != 0) {
+		if (error == EMSGSIZE && tp->t_maxseg < mss0) {
+shrunk:
+			/*
+			 * The interface's MTU came down under us and the MSS
+			 * with it: all in flight again at the new size, as
+			 * after an ICMP "fragmentation needed" (tcp_ctlinput())
+			 */
+			tp->snd_nxt = tp->snd_una;
+			tp->t_rtttime = 0;
+			goto again;
+		}
 		/* the segment is lost to us; the timers will recover it */
 		if (error == ENOBUFS)
 			return 0;

@@ -220,6 +220,22 @@ tcp_shutdown(struct socket *so)
 	return 0;
 }
 
+/*
+ * Send what the user's data let go.  The data is in so_snd, taken: the
+ * call that gave it must count it (a failed return would have the user
+ * send it twice).  So an error here does not fail the call, as Linux's
+ * tcp_sendmsg() does not; it stays with the connection as a soft error,
+ * reported if the connection times out (the timers resend meanwhile).
+ */
+static void
+tcp_output_taken(struct tcpcb *tp)
+{
+	int error = tcp_output(tp);
+
+	if (error != 0)
+		tp->t_softerror = error;
+}
+
 static int
 tcp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
 {
@@ -231,7 +247,8 @@ tcp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
 		return EPIPE;
 	}
 	sbappendstream(&so->so_snd, m);
-	return tcp_output(tp);
+	tcp_output_taken(tp);
+	return 0;
 }
 
 /*
@@ -242,7 +259,6 @@ static int
 tcp_sendoob(struct socket *so, struct mbuf *m)
 {
 	struct tcpcb *tp = so_tcpcb(so);
-	int error;
 
 	if (tp == NULL) {
 		m_freem(m);
@@ -251,9 +267,9 @@ tcp_sendoob(struct socket *so, struct mbuf *m)
 	sbappendstream(&so->so_snd, m);
 	tp->snd_up = tp->snd_una + so->so_snd.sb_cc;
 	tp->t_flags |= TF_FORCEDATA;
-	error = tcp_output(tp);
+	tcp_output_taken(tp);
 	tp->t_flags &= ~TF_FORCEDATA;
-	return error;
+	return 0;
 }
 
 /* recv(MSG_OOB): the byte tcp_deliver() took out of the stream. */

@@ -372,6 +372,8 @@ struct tcpstat {
 	uint64_t tcps_icmperr;		/* ICMP errors for a connection */
 	uint64_t tcps_icmpbadseq;	/* ... quoting a sequence not in flight */
 	uint64_t tcps_pmtuchange;	/* MSS lowered by fragmentation needed */
+	uint64_t tcps_mtushrink;	/* MSS lowered to the interface's MTU
+					   (a segment refused: EMSGSIZE) */
 	uint64_t tcps_pmtubad;		/* ... with an MTU below 68: ignored */
 	uint64_t tcps_urgdrop;		/* urgent byte discarded */
 	uint64_t tcps_rcvoob;		/* urgent bytes kept for MSG_OOB */
@@ -487,6 +489,7 @@ uint32_t tcp_ts_offset(struct netstack *ns, struct in_addr laddr,
 uint32_t tcp_now(struct netstack *ns);	/* ms clock for timestamps */
 void tcp_mss_update(struct tcpcb *tp, unsigned offer);
 unsigned tcp_mss_local(struct tcpcb *tp);
+bool tcp_mss_shrink_local(struct tcpcb *tp);
 /* tcp_mss_offer: the MSS to offer a peer at faddr (no tcpcb yet) */
 unsigned tcp_mss_offer(struct netstack *ns, struct in_addr laddr,
     struct in_addr faddr, unsigned usermss);

@@ -2928,6 +2928,59 @@ test_flags_in_every_state(void **state)
 	tenv_down(&e);
 }
 
+/* ==== the interface's MTU comes down under a connection ==== */
+
+/*
+ * The MTU of the interface goes from 1500 to 1000 while a connection
+ * runs.  Its next segment (1460 bytes, DF) is refused by ip_output()
+ * (ip.cantfrag); TCP lowers its MSS to 960 (tcp.mtushrink), as BSD's
+ * tcp_mtudisc() does, and sends the data again at once in segments of
+ * 960.  The write() that was refused still counts all it took: the
+ * user must not send it twice.
+ */
+static void
+test_mtu_shrinks_under_connection(void **state)
+{
+	static uint8_t d[3000];
+	const size_t lens[] = { 960, 960, 960, 120 };
+	struct tenv e;
+	struct peer p;
+	size_t off = 0;
+	int fd;
+
+	(void)state;
+	tenv_up(&e);
+	peer_init(&p, &e, 30070, PO_MSS);
+	fd = active_open(&p);
+	assert_int_equal(tinfo(fd).ti.tcpi_snd_mss, TS_MSS);
+	for (size_t i = 0; i < sizeof(d); i++)
+		d[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(rump_if_set_mtu(e.k, e.ifx, 1000), 0);
+	assert_int_equal(rump_sys_write(fd, d, sizeof(d)), (ssize_t)sizeof(d));
+	assert_int_equal(ipstat(&e, "cantfrag"), 1);
+	assert_int_equal(tstat(&e, "mtushrink"), 1);
+	assert_int_equal(tinfo(fd).ti.tcpi_snd_mss, 960);
+	for (size_t i = 0; i < 4; i++) {
+		const struct tseg *sg = expect_data(&p, lens[i], i == 3);
+
+		assert_memory_equal(sg->data, d + off, lens[i]);
+		off += lens[i];
+	}
+	expect_nothing(&e);
+	peer_ack(&p);
+	/* the two that carry the refused segment's 1460 bytes are resends */
+	assert_int_equal(tstat(&e, "sndrexmitpack"), 2);
+	assert_int_equal(ipstat(&e, "cantfrag"), 1);
+	/* the MTU back up: the MSS stays (it is only ever lowered here) */
+	assert_int_equal(rump_if_set_mtu(e.k, e.ifx, 1500), 0);
+	stack_write(fd, d, 1000);
+	assert_memory_equal(expect_data(&p, 960, false)->data, d, 960);
+	assert_memory_equal(expect_data(&p, 40, true)->data, d + 960, 40);
+	assert_int_equal(tstat(&e, "mtushrink"), 1);
+	conn_abort(&p, fd);
+	tenv_down(&e);
+}
+
 /* ==== sequence number wrap (RFC 9293 3.4) ==== */
 
 /*
@@ -3045,6 +3098,7 @@ main(void)
 		cmocka_unit_test(test_bad_addresses),
 		cmocka_unit_test(test_flags_in_every_state),
 		cmocka_unit_test(test_seq_wrap),
+		cmocka_unit_test(test_mtu_shrinks_under_connection),
 	};
 
 	th_filter();
