@@ -59,6 +59,14 @@ int rump_sys_accept(int fd, struct sockaddr *addr, socklen_t *len);
  */
 int rump_sys_accept4(int fd, struct sockaddr *addr, socklen_t *len,
     int flags);
+/*
+ * send, sendto, sendmsg, write, writev on a stream socket: what was taken
+ * is counted, whatever happens after.  When the instance's mbufs or
+ * clusters (mbuf_limit, cluster_limit) run out, a call takes what fitted;
+ * a blocking one then waits for memory, within SO_SNDTIMEO (EAGAIN if
+ * it ran out with nothing taken), and a non-blocking one returns what it
+ * took, or ENOBUFS if nothing.
+ */
 ssize_t rump_sys_send(int fd, const void *buf, size_t len, int flags);
 ssize_t rump_sys_sendto(int fd, const void *buf, size_t len, int flags,
     const struct sockaddr *to, socklen_t tolen);

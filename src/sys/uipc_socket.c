@@ -353,10 +353,13 @@ soaccept(struct socket *head, struct socket **sop)
 /*
  * Gather len bytes of iov, starting skip bytes in, into a new packet,
  * leaving reserve bytes in front for the headers a protocol prepends.
+ * ENOBUFS when the mbufs run out; with partial, only when not even the
+ * first could be had: the packet then holds what fitted (its
+ * m_pkthdr.len), as a stream send goes on with whatever it can take.
  */
 static int
 m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
-    int reserve, struct mbuf **mp)
+    int reserve, bool partial, struct mbuf **mp)
 {
 	struct mbuf *m;
 
@@ -376,6 +379,8 @@ m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
 		}
 		n = MIN(iov[i].iov_len - skip, len);
 		if (!m_append(m, (int)n, (char *)iov[i].iov_base + skip)) {
+			if (partial && m->m_pkthdr.len > 0)
+				break;
 			m_freem(m);
 			return ENOBUFS;
 		}
@@ -429,13 +434,43 @@ sosend_stream_ready(struct socket *so, size_t done, size_t want,
 }
 
 /*
+ * A blocking stream send found no mbuf for its data (the instance's pools
+ * are bounded: mbuf_limit, cluster_limit).  Linux waits for memory
+ * (sk_stream_wait_memory()); so does this, a tick at a time, as what
+ * frees mbufs (an ACK, a reader, a driver's transmit) is anywhere in the
+ * stack and wakes no one; an ACK that frees so_snd's data wakes it
+ * sooner.  SO_SNDTIMEO bounds the wait from the first (since: 0 before
+ * it), as it bounds a wait for room.  0 (try again), EWOULDBLOCK (the
+ * timeout passed) or EBADF (closed meanwhile).
+ */
+static int
+sosend_memwait(struct socket *so, uint64_t *since)
+{
+	struct sockbuf *sb = &so->so_snd;
+	struct rump_kernel *k = so->so_kernel;
+	uint64_t now = kern_clock_ns(k);
+	int error;
+
+	if (*since == 0)
+		*since = MAX(now, 1u);
+	else if (sb->sb_timeo_ns != 0 && now - *since >= sb->sb_timeo_ns)
+		return EWOULDBLOCK;
+	error = cv_timedwait(&sb->sb_cv, &k->k_net->ns_lock, 1);
+	if (so->so_closing)
+		return EBADF;
+	return error == EWOULDBLOCK ? 0 : error;
+}
+
+/*
  * send(2) on a stream socket: copy in as much as so_snd has room for and
  * hand it to the protocol, waiting for room (unless non-blocking) until
  * all of resid is taken.  MSG_OOB does the same with SB_OOB_EXTRA bytes
  * of room past the buffer's size (BSD's 1024), and each piece goes at
  * once with its last byte urgent, as BSD's and Linux's senders do: the
  * urgent pointer ends after what was taken, and a receiver without
- * SO_OOBINLINE keeps only the last urgent byte it saw out of band.
+ * SO_OOBINLINE keeps only the last urgent byte it saw out of band.  When
+ * the mbufs run out it takes the part that fitted, and waits for more
+ * (sosend_memwait()) unless non-blocking: ENOBUFS if nothing was taken.
  */
 static int
 sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
@@ -443,6 +478,7 @@ sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 {
 	bool nbio = (so->so_state & SS_NBIO) || (flags & MSG_DONTWAIT);
 	unsigned extra = (flags & MSG_OOB) ? SB_OOB_EXTRA : 0;
+	uint64_t since = 0;
 	size_t done = 0, n;
 	struct mbuf *m;
 	int error;
@@ -464,8 +500,13 @@ sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 		if (error != 0 || done == resid)
 			break;
 		n = MIN(resid - done, (size_t)sosend_space(&so->so_snd, extra));
-		if ((error = m_uiomove_in(iov, iovcnt, done, n, 0, &m)) != 0)
-			break;
+		if ((error = m_uiomove_in(iov, iovcnt, done, n, 0, true,
+		    &m)) != 0) {
+			if (nbio || (error = sosend_memwait(so, &since)) != 0)
+				break;
+			continue;
+		}
+		n = (size_t)m->m_pkthdr.len;	/* what the mbufs held */
 		if (flags & MSG_OOB)	/* the pointer after each piece */
 			error = so->so_proto->pr_sendoob(so, m);
 		else
@@ -506,7 +547,8 @@ sosend(struct socket *so, const struct sockaddr_in *to,
 		if (resid > (so->so_type == SOCK_DGRAM ? 65507u : 65535u))
 			return EMSGSIZE;
 		/* leave room for the headers the protocols prepend */
-		if ((error = m_uiomove_in(iov, iovcnt, 0, resid, 64, &m)) != 0)
+		if ((error = m_uiomove_in(iov, iovcnt, 0, resid, 64, false,
+		    &m)) != 0)
 			return error;
 		error = so->so_proto->pr_send(so, m, to);
 		if (error == 0)

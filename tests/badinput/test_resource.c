@@ -326,10 +326,164 @@ test_resource_cluster_limit_global(void **state)
 	tenv_down(&e);
 }
 
+/* Moves the virtual clock 1 ms per real ms until told to stop. */
+struct clockrun {
+	struct tenv *e;
+	_Atomic bool stop;
+};
+
+static void
+clockrun_body(struct bthread *bt)
+{
+	struct clockrun *c = bt->bt_arg;
+
+	for (int i = 0; i < 3000 && !atomic_load(&c->stop); i++) {
+		(void)rump_clock_advance(c->e->k, 1000000);
+		usleep(1000);
+	}
+}
+
+/*
+ * Read the stack's data segments until none come, acknowledging each
+ * burst, checking they continue the stream and carry exp's bytes from
+ * *off on; returns the bytes read.
+ */
+static size_t
+read_acked(struct peer *p, const uint8_t *exp, size_t *off)
+{
+	struct tseg s;
+	size_t got = 0;
+
+	for (;;) {
+		size_t burst = 0;
+
+		while (tap_read(p->e, &s)) {
+			assert_int_equal(s.seq, p->rcv_nxt);
+			assert_memory_equal(s.data, exp + *off, s.len);
+			p->rcv_nxt += (uint32_t)s.len;
+			*off += s.len;
+			burst += s.len;
+		}
+		if (burst == 0)
+			return got;
+		got += burst;
+		peer_ack(p);
+	}
+}
+
+/*
+ * A stream send when the clusters run out (cluster_limit 8: 16 KiB),
+ * non-blocking then blocking with SO_SNDTIMEO 20 ms.  Non-blocking, a
+ * 64 KiB write takes what the 8 clusters hold, 16384 bytes, and the
+ * next finds none: ENOBUFS, nothing taken.  Blocking, a write takes
+ * what it can, waits for more memory (Linux's sk_stream_wait_memory())
+ * and, when the timeout passes with none, returns what it took (EAGAIN
+ * if nothing).  Every byte taken reaches the peer, once.
+ */
+static void
+test_resource_tcp_send_memwait(void **state)
+{
+	static uint8_t d[65536], exp[65536];
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 20000 };
+	struct clockrun c;
+	struct bthread bt;
+	struct tenv e;
+	struct peer p;
+	size_t off = 0, taken;
+	uint64_t t0;
+	int fd, err;
+	ssize_t rc;
+
+	(void)state;
+	tenv_up_limits(&e, 0, 8, 0);
+	peer_init(&p, &e, PPORT, PO_MSS | PO_WS);
+	fd = active_open(&p);
+	for (size_t i = 0; i < sizeof(d); i++)
+		d[i] = pat(11, i);
+	assert_int_equal(rump_sys_write(fd, d, sizeof(d)), 16384);
+	memcpy(exp, d, 16384);
+	assert_true(pool(&e, "mclpl").nfail > 0);
+	assert_int_equal(pool_out(&e, "mclpl"), 8);
+	errno = 0;
+	assert_int_equal(rump_sys_write(fd, d, 4096), -1);
+	assert_int_equal(errno, ENOBUFS);
+	/* the initial window (RFC 6928: 10 segments) */
+	assert_int_equal(read_acked(&p, exp, &off), 16384);
+	assert_int_equal(pool_out(&e, "mclpl"), 0);
+
+	/* blocking: the clusters are taken by 16 KiB that wait for the peer */
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+	    sizeof(tv)), 0);
+	assert_int_equal(rump_sys_fcntl(fd, F_SETFL, 0), 0);	/* blocking */
+	/* the peer's window closes (after a byte: see the test above) */
+	peer_send(&p, TH_ACK, "z", 1);
+	p.win = 0;
+	peer_ack(&p);
+	tenv_advance(&e, 500);
+	(void)drain(&e);			/* the delayed ACK of "z" */
+	assert_int_equal(rump_sys_write(fd, d, 16384), 16384);
+	memcpy(exp + 16384, d, 16384);
+	expect_nothing(&e);
+	assert_int_equal(pool_out(&e, "mclpl"), 8);
+	c.e = &e;
+	atomic_store(&c.stop, false);
+	t0 = tenv_now_ms(&e);
+	bthread_start(&bt, e.k, BT_UNBOUND, clockrun_body, &c);
+	errno = 0;
+	rc = rump_sys_write(fd, d, sizeof(d));
+	err = errno;
+	atomic_store(&c.stop, true);
+	bthread_join(&bt);
+	assert_int_equal(rc, -1);
+	assert_int_equal(err, EAGAIN);
+	assert_true(tenv_now_ms(&e) - t0 >= 20);
+	assert_int_equal(pool_out(&e, "mclpl"), 8);
+
+	/* half the clusters come back: a write takes 8 KiB of 64, then times out */
+	p.win = 65535;
+	peer_seg(&p, TH_ACK, p.snd_nxt, p.rcv_nxt, p.win, PO_AUTO, NULL, 0);
+	taken = 0;
+	{
+		struct tseg s;
+
+		/* the window opened: the stack sends; 4 clusters acked */
+		while (tap_read(&e, &s)) {
+			assert_int_equal(s.seq, p.rcv_nxt);
+			assert_memory_equal(s.data, exp + off, s.len);
+			p.rcv_nxt += (uint32_t)s.len;
+			off += s.len;
+			taken += s.len;
+		}
+	}
+	/* the initial window again (RFC 5681 4.1: it was idle) */
+	assert_int_equal(taken, 10 * TS_MSS);
+	p.rcv_nxt -= (uint32_t)(taken - 8192);
+	off -= taken - 8192;
+	peer_ack(&p);		/* acknowledges the first 8192 */
+	assert_int_equal(pool_out(&e, "mclpl"), 4);
+	atomic_store(&c.stop, false);
+	bthread_start(&bt, e.k, BT_UNBOUND, clockrun_body, &c);
+	rc = rump_sys_write(fd, d, sizeof(d));
+	atomic_store(&c.stop, true);
+	bthread_join(&bt);
+	assert_int_equal(rc, 8192);
+	memcpy(exp + 32768, d, 8192);
+	/* the rest arrives whole, after what the peer has and did not ack */
+	p.rcv_nxt += (uint32_t)(taken - 8192);
+	off += taken - 8192;
+	peer_ack(&p);
+	assert_int_equal(read_acked(&p, exp, &off), 16384 - taken + 8192);
+	assert_int_equal(off, 40960);
+	assert_int_equal(pool_out(&e, "mclpl"), 0);
+	conn_abort(&p, fd);
+	tenv_down(&e);
+}
+
 /*
  * tcp.nobufs: a send with no mbuf for the segment.  cluster_limit 8
- * (16 KiB): a 64 KiB write finds no clusters to copy into and fails
- * with ENOBUFS, nothing taken; 8 KiB fits and goes.  Then the mbufs run
+ * (16 KiB): a 64 KiB write takes the 16 KiB the clusters hold
+ * (test_resource_tcp_send_memwait has the rest of that); once they are
+ * acknowledged, 8 KiB fits and goes.  Then the mbufs run
  * out while data waits for the peer's window (a UDP socket that does not
  * read holds them, one left over): the ACK that opens the window takes
  * the last mbuf, the segment it lets go finds none (tcp.nobufs) and is
@@ -352,10 +506,17 @@ test_resource_tcp_send_nobufs(void **state)
 	fd = active_open(&p);
 	for (size_t i = 0; i < sizeof(d); i++)
 		d[i] = pat(9, i);
-	errno = 0;
-	assert_int_equal(rump_sys_write(fd, d, sizeof(d)), -1);
-	assert_int_equal(errno, ENOBUFS);
+	assert_int_equal(rump_sys_write(fd, d, sizeof(d)), 16384);
 	assert_true(pool(&e, "mclpl").nfail > 0);
+	for (size_t off = 0; off < 16384; off += TS_MSS) {
+		size_t len = RS_MIN((size_t)TS_MSS, 16384 - off);
+
+		if (off == 10 * TS_MSS)
+			peer_ack(&p);	/* the initial window is 10 */
+		assert_memory_equal(expect_data(&p, len, off + len == 16384)->
+		    data, d + off, len);
+	}
+	peer_ack(&p);
 	assert_int_equal(pool_out(&e, "mclpl"), 0);
 	/* 4 clusters: out in 6 segments, all acknowledged */
 	stack_write(fd, d, 8192);
@@ -750,6 +911,7 @@ main(void)
 		cmocka_unit_test(test_resource_udp_mbuf_exhaustion),
 		cmocka_unit_test(test_resource_cluster_limit_global),
 		cmocka_unit_test(test_resource_tcp_send_nobufs),
+		cmocka_unit_test(test_resource_tcp_send_memwait),
 		cmocka_unit_test(test_resource_socket_limit),
 		cmocka_unit_test(test_resource_emfile),
 		cmocka_unit_test(test_resource_sockbuf_limits),
