@@ -91,7 +91,11 @@ int rump_sys_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
 int rump_sys_fcntl(int fd, int cmd, int arg);
 /*
  * ioctl: FIONREAD (int *: bytes of the next datagram, or all bytes
- * buffered on a stream socket; EINVAL on a listener), FIONBIO (int *)
+ * buffered on a stream socket; EINVAL on a listener), FIONBIO (int *),
+ * SIOCATMARK (int *: 1 when the next byte read is at the urgent mark,
+ * the place of the last urgent byte in the stream; as with BSD and
+ * Linux, a read stops at the mark, and recv(MSG_OOB) gives the byte
+ * unless SO_OOBINLINE keeps it in the stream, at the mark)
  */
 int rump_sys_ioctl(int fd, unsigned long request, void *arg);
 int rump_sys_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms);

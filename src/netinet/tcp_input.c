@@ -1754,6 +1754,13 @@ tcp_step_urg(struct tcpcb *tp, struct tcp_seg *seg)
 			st->tcps_urgzero++;
 		} else if (SEQ_GT(seg->seq + seg->urp, tp->rcv_up)) {
 			tp->rcv_up = seg->seq + seg->urp;
+			/*
+			 * The mark: the urgent byte's place in what the
+			 * reader will see; reads stop there (BSD, Linux)
+			 */
+			so->so_oobmark = so->so_rcv.sb_cc +
+			    (tp->rcv_up - 1 - tp->rcv_nxt);
+			so->so_atmark = so->so_oobmark == 0;
 			if (!(so->so_options & SOO_OOBINLINE)) {
 				if (tp->t_flags & TF_HAVEURG)
 					st->tcps_urgdrop++;	/* unread */
@@ -1764,10 +1771,8 @@ tcp_step_urg(struct tcpcb *tp, struct tcp_seg *seg)
 				/*
 				 * Inline, the byte stays in the stream, but
 				 * RFC 9293 MUST-32 still wants the user told:
-				 * POLLPRI until it is read past.
+				 * POLLPRI until it is read.
 				 */
-				so->so_oobmark = so->so_rcv.sb_cc +
-				    (tp->rcv_up - tp->rcv_nxt);
 				so->so_haveoob = true;
 				sorwakeup(so);
 			}

@@ -72,6 +72,7 @@ typedef long ssize_t;
 #define FD_CLOEXEC 1
 #define FIONREAD 0x541b
 #define FIONBIO 0x5421
+#define SIOCATMARK 0x8905
 
 #define POLLIN 0x001
 #define POLLPRI 0x002

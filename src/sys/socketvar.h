@@ -159,8 +159,11 @@ struct socket {
 	bool so_closing;		/* the descriptor is gone */
 	bool so_haveoob;		/* the protocol holds an out-of-band
 					   byte not yet read (POLLPRI) */
-	unsigned so_oobmark;		/* SO_OOBINLINE: bytes to read up to
-					   and with the urgent byte; 0: none */
+	unsigned so_oobmark;		/* bytes to read before the urgent
+					   mark (the urgent byte's place in
+					   the stream); 0: none, or at it */
+	bool so_atmark;			/* the next byte read is past the
+					   mark (BSD's SS_RCVATMARK) */
 	struct list_node so_klist;	/* kevent knotes on this socket */
 	unsigned so_busy_poll_us;	/* SO_BUSY_POLL: spin this long in
 					   a blocking call before sleeping */

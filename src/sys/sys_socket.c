@@ -648,7 +648,8 @@ rump_sys_ioctl(int fd, unsigned long request, void *arg)
 		return (int)sys_return(error, 0);
 	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
-	if (arg == NULL && (request == FIONREAD || request == FIONBIO)) {
+	if (arg == NULL && (request == FIONREAD || request == FIONBIO ||
+	    request == SIOCATMARK)) {
 		error = EFAULT;
 	} else if (request == FIONREAD &&
 	    (so->so_options & SOO_ACCEPTCONN)) {
@@ -662,6 +663,10 @@ rump_sys_ioctl(int fd, unsigned long request, void *arg)
 		else
 			v = rec != NULL && rec->m_next != NULL ?
 			    rec->m_next->m_pkthdr.len : 0;
+		memcpy(arg, &v, sizeof(v));
+	} else if (request == SIOCATMARK) {
+		/* BSD's and Linux's: 1 when the next byte read is at the mark */
+		v = so->so_atmark ? 1 : 0;
 		memcpy(arg, &v, sizeof(v));
 	} else if (request == FIONBIO) {
 		memcpy(&v, arg, sizeof(v));

@@ -669,6 +669,8 @@ soreceive_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 		if ((flags & (MSG_WAITALL | MSG_PEEK)) ==
 		    (MSG_WAITALL | MSG_PEEK))
 			need = MIN(resid, (size_t)MAX(sb->sb_hiwat, 1u));
+		if (so->so_oobmark != 0)	/* what is before the mark does */
+			need = MIN(need, (size_t)so->so_oobmark);
 		error = soreceive_stream_ready(so, need, nbio, flags, done);
 		if (error == EWOULDBLOCK) {
 			if (!nbio && (error = sbwait(so, sb)) == 0)
@@ -683,24 +685,26 @@ soreceive_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 			break;
 		}
 		n = MIN(resid - done, (size_t)sb->sb_cc);
+		if (so->so_oobmark != 0)
+			n = MIN(n, (size_t)so->so_oobmark);	/* up to the mark */
 		m_uiomove_out(sb->sb_mb, (int)n, iov, iovcnt, done);
 		done += n;
 		if (flags & MSG_PEEK)
 			break;
 		sbdrop(sb, (int)n);
-		if (so->so_oobmark != 0) {
-			/* SO_OOBINLINE: POLLPRI until read past the urgent byte */
-			if (n >= so->so_oobmark) {
-				so->so_oobmark = 0;
+		if (so->so_atmark) {
+			/* read past the mark; inline, that was the urgent byte */
+			so->so_atmark = false;
+			if (so->so_options & SOO_OOBINLINE)
 				so->so_haveoob = false;
-			} else {
-				so->so_oobmark -= (unsigned)n;
-			}
+		} else if (so->so_oobmark != 0) {
+			so->so_oobmark -= (unsigned)n;
+			so->so_atmark = so->so_oobmark == 0;
 		}
 		if (so->so_proto->pr_rcvd != NULL && so->so_pcb != NULL)
 			(void)so->so_proto->pr_rcvd(so);
-		if (!(flags & MSG_WAITALL))
-			break;
+		if (!(flags & MSG_WAITALL) || so->so_atmark)
+			break;		/* a read ends at the mark (BSD, Linux) */
 	}
 	*got = done;
 	return error;
@@ -996,7 +1000,8 @@ soreadable(const struct socket *so)
 	if (so->so_error != 0 || (so->so_state & SS_CANTRCVMORE))
 		return true;
 	if (so->so_type == SOCK_STREAM)
-		return so->so_rcv.sb_cc >= MAX(so->so_rcv.sb_lowat, 1u);
+		return so->so_rcv.sb_cc >= MAX(MIN(so->so_rcv.sb_lowat,
+		    so->so_oobmark != 0 ? so->so_oobmark : ~0u), 1u);
 	return so->so_rcv.sb_mb != NULL;
 }
 

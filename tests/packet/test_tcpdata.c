@@ -1804,6 +1804,96 @@ test_urg_oobinline_pollpri(void **state)
 	tenv_down(&e);
 }
 
+/* SIOCATMARK of fd: 1 at the urgent mark, 0 before it. */
+static int
+atmark(int fd)
+{
+	int v = -1;
+
+	assert_int_equal(rump_sys_ioctl(fd, SIOCATMARK, &v), 0);
+	return v;
+}
+
+/* A read of up to ask bytes: exactly [off, off + len) of the stream. */
+static void
+read_short(int fd, size_t ask, size_t off, size_t len, int flags)
+{
+	uint8_t b[100];
+
+	assert_true(ask <= sizeof(b));
+	assert_int_equal(rump_sys_recv(fd, b, ask, flags), (ssize_t)len);
+	assert_memory_equal(b, stream(off), len);
+}
+
+/*
+ * The urgent mark (BSD's SIOCATMARK, Linux's too): a read stops at the
+ * urgent byte's place in the stream, and SIOCATMARK then says 1 until a
+ * byte past it is read.  Ten bytes, the urgent byte the fifth: without
+ * SO_OOBINLINE it is out of the stream, and the reads give 0-3, then
+ * 5-9; with it, 0-3, then 4-9 (the urgent byte first, and POLLPRI ends
+ * when it is read).  A peek stops at the mark too and moves nothing; an
+ * urgent byte first in the stream puts the reader at the mark at once.
+ */
+static void
+test_urg_atmark(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	int fd, v;
+
+	(void)state;
+	fd = conn_up(&e, &p, PO_ALL);
+	assert_int_equal(atmark(fd), 0);
+	errno = 0;
+	assert_int_equal(rump_sys_ioctl(fd, SIOCATMARK, NULL), -1);
+	assert_int_equal(errno, EFAULT);
+	peer_urg(&p, TH_ACK | TH_PUSH | TH_URG, 0, 10, 5);	/* byte 4 */
+	assert_int_equal(atmark(fd), 0);
+	read_short(fd, 100, 0, 4, MSG_PEEK);
+	assert_int_equal(atmark(fd), 0);
+	read_short(fd, 2, 0, 2, 0);
+	read_short(fd, 100, 2, 2, MSG_WAITALL);
+	assert_int_equal(atmark(fd), 1);
+	assert_int_equal(poll_now(fd, POLLIN | POLLPRI), POLLIN | POLLPRI);
+	oob_read(fd, stream(4)[0], 0);
+	assert_int_equal(atmark(fd), 1);
+	read_short(fd, 100, 5, 5, 0);
+	assert_int_equal(atmark(fd), 0);
+	assert_int_equal(poll_now(fd, POLLIN | POLLPRI), 0);
+
+	/* inline: the byte at the mark is the urgent byte */
+	setopt_int(fd, SOL_SOCKET, SO_OOBINLINE, 1);
+	peer_urg(&p, TH_ACK | TH_PUSH | TH_URG, 10, 10, 5);	/* byte 14 */
+	assert_int_equal(atmark(fd), 0);
+	read_short(fd, 100, 10, 4, 0);
+	assert_int_equal(atmark(fd), 1);
+	assert_int_equal(poll_now(fd, POLLIN | POLLPRI), POLLIN | POLLPRI);
+	read_short(fd, 100, 14, 6, 0);
+	assert_int_equal(atmark(fd), 0);
+	assert_int_equal(poll_now(fd, POLLIN | POLLPRI), 0);
+
+	/* the urgent byte first: at the mark at once */
+	setopt_int(fd, SOL_SOCKET, SO_OOBINLINE, 0);
+	peer_urg(&p, TH_ACK | TH_PUSH | TH_URG, 20, 3, 1);	/* byte 20 */
+	assert_int_equal(atmark(fd), 1);
+	oob_read(fd, stream(20)[0], 0);
+	read_short(fd, 100, 21, 2, 0);
+	assert_int_equal(atmark(fd), 0);
+	assert_int_equal(tstat(&e, "rcvoob"), 2);
+	p.snd_nxt = pseq(&p, 23);
+	tenv_advance(&e, DELACK_MS);
+	(void)drain_acks(&p, &(uint32_t){ 0 });
+	conn_abort(&p, fd);
+	/* a datagram socket is never at a mark */
+	fd = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	v = -1;
+	assert_int_equal(rump_sys_ioctl(fd, SIOCATMARK, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(rump_sys_close(fd), 0);
+	tenv_down(&e);
+}
+
 /*
  * The largest pointer, 0xffff: the urgent byte is 65534 bytes on, after
  * 45 more segments that carry URG with the same pointer and the data in
@@ -3099,6 +3189,7 @@ main(void)
 		cmocka_unit_test(test_flags_in_every_state),
 		cmocka_unit_test(test_seq_wrap),
 		cmocka_unit_test(test_mtu_shrinks_under_connection),
+		cmocka_unit_test(test_urg_atmark),
 	};
 
 	th_filter();
