@@ -63,6 +63,7 @@ struct tcphdr {
 #define TCP_KEEPCNT 6
 #define TCP_INFO 11
 #define TCP_CONGESTION 13
+#define TCP_USER_TIMEOUT 18
 
 #define TCP_CA_NAME_MAX 16
 

@@ -733,6 +733,7 @@ tcp_passive_init(struct tcpcb *ltp, struct tcpcb *tp,
 	tp->t_keepidle = ltp->t_keepidle;
 	tp->t_keepintvl = ltp->t_keepintvl;
 	tp->t_keepcnt = ltp->t_keepcnt;
+	tp->t_usertimeo = ltp->t_usertimeo;
 	tp->t_usermss = ltp->t_usermss;
 	tp->t_cc = ltp->t_cc;
 	tp->request_r_scale = tcp_rscale(inp->inp_socket);
@@ -1540,6 +1541,7 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 		    seg->ack == tp->snd_max;
 	}
 	tp->snd_una = seg->ack;
+	tp->t_progress = tp->t_rcvtime;		/* TCP_USER_TIMEOUT */
 	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
 	/*

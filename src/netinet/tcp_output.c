@@ -316,6 +316,10 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 
 	/* counters */
 	st->tcps_sndtotal++;
+	/* TCP_USER_TIMEOUT counts from the first of what is outstanding */
+	if ((len > 0 || (flags & (TH_SYN | TH_FIN))) &&
+	    tp->snd_una == tp->snd_max)
+		tp->t_progress = kern_clock_ticks(tp->t_ns->ns_kernel);
 	if (len > 0 || (flags & TH_FIN))
 		tcp_rack_sent(tp, seq, (uint32_t)len + ((flags & TH_FIN) ? 1 : 0));
 	if (len > 0) {

@@ -124,6 +124,24 @@ tcp_rexmt_backoff(const struct tcpcb *tp, int n)
 }
 
 /*
+ * TCP_USER_TIMEOUT (RFC 5482; RFC 9293 MUST-21, the user's R2): the
+ * interval t of a timer that gives up usertimeo after since, cut so that
+ * it fires at that deadline, as Linux does; t when there is none.
+ */
+static int
+tcp_usertimeo_clamp(const struct tcpcb *tp, uint64_t since, int t)
+{
+	uint64_t now = kern_clock_ticks(tp->t_ns->ns_kernel);
+	uint64_t end = since + tp->t_usertimeo;
+
+	if (tp->t_usertimeo == 0)
+		return t;
+	if (end <= now)
+		return 1;
+	return (int)MIN((uint64_t)t, end - now);
+}
+
+/*
  * Arm the persist timer (RFC 9293 3.8.6.1): the interval starts at the
  * RTO and backs off exponentially, within [TCPTV_PERSMIN, TCPTV_PERSMAX].
  */
@@ -132,7 +150,10 @@ tcp_setpersist(struct tcpcb *tp)
 {
 	int t = tcp_rexmt_backoff(tp, (int)tp->t_persistprobes);
 
+	if (tp->t_persistprobes == 0)
+		tp->t_persiststart = kern_clock_ticks(tp->t_ns->ns_kernel);
 	t = MIN(MAX(t, TCPTV_PERSMIN), TCPTV_PERSMAX);
+	t = tcp_usertimeo_clamp(tp, tp->t_persiststart, t);
 	tcp_timer_arm(tp, TCPT_PERSIST, t);
 	/* no tail loss probe into a closed window (RFC 8985 7) */
 	tcp_rack_stop(tp, TCP_RACK_PTO);
@@ -177,23 +198,33 @@ tcp_timer_rexmt(void *arg)
 	struct tcpcb *tp = arg;
 	struct netstack *ns = tp->t_ns;
 	struct tcpstat *st = &ns->ns_tcp->tcp_stat;
+	bool user = tp->t_usertimeo != 0 && TCPS_HAVEESTABLISHED(tp->t_state);
 	int maxshift;
 
 	if (!tcp_timer_enter(tp, TCPT_REXMT))
 		return;
 	maxshift = TCPS_HAVEESTABLISHED(tp->t_state) ? TCP_MAXRXTSHIFT :
 	    TCP_SYNRXTSHIFT;
-	/* RFC 1122 4.2.3.5 R2: give up, reporting any ICMP error seen */
-	if (++tp->t_rxtshift > maxshift) {
-		tp->t_rxtshift = maxshift;
+	/*
+	 * RFC 1122 4.2.3.5 R2: give up, reporting any ICMP error seen.  With
+	 * TCP_USER_TIMEOUT, R2 is that long without progress (Linux: in place
+	 * of the count), from the first of what is outstanding.
+	 */
+	if (user ? kern_clock_ticks(ns->ns_kernel) - tp->t_progress >=
+	    tp->t_usertimeo : ++tp->t_rxtshift > maxshift) {
+		tp->t_rxtshift = MIN(tp->t_rxtshift, maxshift);
 		st->tcps_timeoutdrop++;
 		(void)tcp_drop(tp, ETIMEDOUT);
 		mutex_exit(&ns->ns_lock);
 		return;
 	}
+	if (user && tp->t_rxtshift < maxshift)
+		tp->t_rxtshift++;
 	st->tcps_rexmttimeo++;
 	/* RFC 6298 5.4-5.6: retransmit the earliest segment, back off */
-	tcp_timer_arm(tp, TCPT_REXMT, tcp_rexmt_backoff(tp, tp->t_rxtshift));
+	tcp_timer_arm(tp, TCPT_REXMT, user ? tcp_usertimeo_clamp(tp,
+	    tp->t_progress, tcp_rexmt_backoff(tp, tp->t_rxtshift)) :
+	    tcp_rexmt_backoff(tp, tp->t_rxtshift));
 	tp->snd_nxt = tp->snd_una;
 	tp->snd_recover = tp->snd_max;	/* RFC 6582 4: no recovery below */
 	tp->t_rtttime = 0;		/* Karn: no sample from a resend */
@@ -223,14 +254,17 @@ tcp_timer_persist(void *arg)
 	struct tcpcb *tp = arg;
 	struct netstack *ns = tp->t_ns;
 	struct tcpstat *st = &ns->ns_tcp->tcp_stat;
-	uint64_t idle;
+	uint64_t idle, now;
 
 	if (!tcp_timer_enter(tp, TCPT_PERSIST))
 		return;
 	st->tcps_persisttimeo++;
-	idle = kern_clock_ticks(ns->ns_kernel) - tp->t_rcvtime;
-	if (tp->t_persistprobes >= TCP_MAXRXTSHIFT &&
-	    idle >= (uint64_t)TCPTV_REXMTMAX * TCP_MAXRXTSHIFT) {
+	now = kern_clock_ticks(ns->ns_kernel);
+	idle = now - tp->t_rcvtime;
+	/* TCP_USER_TIMEOUT: so long with the window shut, answered or not */
+	if ((tp->t_usertimeo != 0 && now - tp->t_persiststart >=
+	    tp->t_usertimeo) || (tp->t_persistprobes >= TCP_MAXRXTSHIFT &&
+	    idle >= (uint64_t)TCPTV_REXMTMAX * TCP_MAXRXTSHIFT)) {
 		st->tcps_persistdrop++;
 		(void)tcp_drop(tp, ETIMEDOUT);
 		mutex_exit(&ns->ns_lock);
@@ -278,7 +312,12 @@ tcp_timer_keep(void *arg)
 		mutex_exit(&ns->ns_lock);
 		return;
 	}
-	if (tp->t_keepprobes >= tp->t_keepcnt) {
+	/*
+	 * TCP_USER_TIMEOUT in place of the count (Linux): a probe out and
+	 * nothing from the peer for that long
+	 */
+	if (tp->t_usertimeo != 0 ? tp->t_keepprobes > 0 &&
+	    idle >= tp->t_usertimeo : tp->t_keepprobes >= tp->t_keepcnt) {
 		st->tcps_keepdrops++;
 		(void)tcp_drop(tp, ETIMEDOUT);
 		mutex_exit(&ns->ns_lock);

@@ -411,6 +411,14 @@ tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
 		if ((error = tcp_opt_int(val, len, &v)) != 0)
 			return error;
 		return tcp_set_keep(tp, name, v);
+	case TCP_USER_TIMEOUT:
+		/* ms (ticks), as Linux; 0: R2 is the retransmission count */
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		if (v < 0)
+			return EINVAL;
+		tp->t_usertimeo = (unsigned)v;
+		return 0;
 	case TCP_CONGESTION:
 		if (val == NULL || len == 0)
 			return EINVAL;
@@ -453,6 +461,9 @@ tcp_getopt(struct tcpcb *tp, int name, void *val, socklen_t *len)
 		break;
 	case TCP_KEEPCNT:
 		v = (int)tp->t_keepcnt;
+		break;
+	case TCP_USER_TIMEOUT:
+		v = (int)tp->t_usertimeo;
 		break;
 	case TCP_INFO:
 		tcp_fill_info(tp, &ti);

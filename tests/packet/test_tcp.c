@@ -2226,6 +2226,152 @@ expect_probe(struct peer *p, uint8_t byte)
 }
 
 /*
+ * TCP_USER_TIMEOUT (RFC 5482; RFC 9293 MUST-21: the user sets R2), in ms
+ * as Linux: 0 by default, negative EINVAL.  2500 ms, after the
+ * connection sat idle for longer than that: A goes, then B (TCP_NODELAY)
+ * 100 ms later; the peer acknowledges A at 150 ms, which starts the time
+ * again for B.  B goes again at RTO, 3 RTO, 7 RTO... from then, and the
+ * connection is dropped (RST, ETIMEDOUT) exactly 2500 ms after the ACK,
+ * the last wait cut to end there.
+ */
+static void
+test_tcp_user_timeout_rexmt(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint64_t t, iv, at = 0;
+	unsigned rto, n = 0;
+	int fd, v = -1;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	fd = tcp_socket();
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
+	errno = 0;
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+	    &v, sizeof(v)), -1);
+	assert_int_equal(errno, EINVAL);
+	setopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 2500);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 2500);
+	setopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	stack_connect_fd(&p, fd);
+	tenv_advance(&e, 100);
+	peer_synack(&p);
+	tenv_advance(&e, 5000);
+	expect_nothing(&e);
+	stack_write(fd, "0123456789", 10);
+	expect_data(&p, 10, true);
+	tenv_advance(&e, 100);
+	stack_write(fd, digits + 10, 10);
+	expect_data(&p, 10, true);
+	tenv_advance(&e, 50);
+	peer_seg(&p, TH_ACK, p.snd_nxt, p.rcv_nxt - 10, p.win, PO_AUTO, NULL,
+	    0);
+	expect_nothing(&e);
+	rto = tinfo(fd).ti.tcpi_rto / 1000;
+	assert_true(rto >= 200 && rto < 1000);
+	for (t = rto, iv = rto; t < 2500; iv *= 2, t += iv, n++) {
+		const struct tseg *sg;
+
+		advance_to_edge(&e, t - at);
+		at = t;
+		sg = expect_seg(&p, TH_ACK | TH_PUSH, p.rcv_nxt - 10,
+		    p.snd_nxt);
+		assert_int_equal(sg->len, 10);
+		assert_memory_equal(sg->data, digits + 10, 10);
+		assert_int_equal(tstate(fd), TCP_ESTABLISHED);
+	}
+	assert_true(n >= 2);
+	advance_to_edge(&e, 2500 - at);
+	expect_seg(&p, TH_RST | TH_ACK, p.rcv_nxt, p.snd_nxt);
+	expect_nothing(&e);
+	assert_int_equal(tstate(fd), TCP_CLOSE);
+	assert_int_equal(so_error(fd), ETIMEDOUT);
+	assert_int_equal(tstat(&e, "timeoutdrop"), 1);
+	assert_int_equal(tstat(&e, "rexmttimeo"), n);
+	assert_int_equal(rump_sys_close(fd), 0);
+	tenv_down(&e);
+}
+
+/*
+ * TCP_USER_TIMEOUT with the peer's window shut: the probes go on their
+ * schedule and the peer answers each, but after 3000 ms of a shut window
+ * the connection is dropped (tcp.persistdrop), as Linux does; without
+ * the option it would stay (test_tcp_persist).
+ */
+static void
+test_tcp_user_timeout_persist(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint64_t t, iv, at = 0;
+	unsigned rto;
+	int fd;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	fd = tcp_socket();
+	setopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000);
+	stack_connect_fd(&p, fd);
+	tenv_advance(&e, 100);
+	peer_synack(&p);
+	stack_write(fd, "0123456789", 10);
+	expect_data(&p, 10, true);
+	tenv_advance(&e, 100);
+	p.win = 0;
+	peer_ack(&p);
+	rto = tinfo(fd).ti.tcpi_rto / 1000;
+	assert_true(rto >= 200 && rto < 1000);
+	stack_write(fd, digits + 10, 10);	/* "abcdefghij" */
+	expect_nothing(&e);
+	for (t = rto, iv = rto; t < 3000; iv *= 2, t += iv) {
+		advance_to_edge(&e, t - at);
+		at = t;
+		expect_probe(&p, 'a');
+		peer_ack(&p);
+		expect_nothing(&e);
+	}
+	advance_to_edge(&e, 3000 - at);
+	expect_seg(&p, TH_RST | TH_ACK, p.rcv_nxt, p.snd_nxt);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "persistdrop"), 1);
+	assert_int_equal(so_error(fd), ETIMEDOUT);
+	assert_int_equal(rump_sys_close(fd), 0);
+	tenv_down(&e);
+}
+
+/*
+ * TCP_USER_TIMEOUT with keepalive (Linux): it takes the place of
+ * TCP_KEEPCNT.  Idle 10 s, probes 5 s apart, user timeout 12 s: the first
+ * probe at 10 s, and at 15 s, 12 s past the peer's last word with a probe
+ * unanswered, the connection is dropped instead of probing again.
+ */
+static void
+test_tcp_user_timeout_keepalive(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	int fd;
+
+	(void)state;
+	start(&e, &p, PO_MSS | PO_WS);
+	fd = keepalive_socket();
+	setopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 12000);
+	stack_connect_fd(&p, fd);
+	peer_synack(&p);
+	advance_to_edge(&e, 10000);
+	expect_keepalive(&p);
+	advance_to_edge(&e, 5000);
+	expect_seg(&p, TH_RST | TH_ACK, p.rcv_nxt, p.snd_nxt);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "keepprobe"), 1);
+	assert_int_equal(tstat(&e, "keepdrops"), 1);
+	assert_int_equal(so_error(fd), ETIMEDOUT);
+	assert_int_equal(rump_sys_close(fd), 0);
+	tenv_down(&e);
+}
+
+/*
  * RFC 9293 3.8.6.1: with data waiting and a zero window, one-byte probes
  * go after the RTO and then at exponentially growing intervals (60 s at
  * most); MUST-26: the connection stays as long as the peer answers.  The
@@ -2818,6 +2964,9 @@ main(void)
 		cmocka_unit_test(test_tcp_keepalive_timestamps),
 		cmocka_unit_test(test_tcp_keepalive_enabled_after_connect),
 		cmocka_unit_test(test_tcp_persist),
+		cmocka_unit_test(test_tcp_user_timeout_rexmt),
+		cmocka_unit_test(test_tcp_user_timeout_persist),
+		cmocka_unit_test(test_tcp_user_timeout_keepalive),
 		cmocka_unit_test(test_tcp_persist_answers_are_not_dupacks),
 		cmocka_unit_test(test_tcp_mss),
 		cmocka_unit_test(test_tcp_window_scale),
