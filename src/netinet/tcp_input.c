@@ -1751,7 +1751,7 @@ tcp_step_urg(struct tcpcb *tp, struct tcp_seg *seg)
 	struct socket *so = tp->t_inpcb->inp_socket;
 
 	if ((seg->flags & TH_URG) && !TCPS_HAVERCVDFIN(tp->t_state) &&
-	    so != NULL) {
+	    so != NULL && !(so->so_state & SS_CANTRCVMORE)) {
 		if (seg->urp == 0) {
 			st->tcps_urgzero++;
 		} else if (SEQ_GT(seg->seq + seg->urp, tp->rcv_up)) {

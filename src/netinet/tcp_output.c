@@ -221,8 +221,8 @@ tcp_win_field(const struct tcpcb *tp, uint32_t win)
 /*
  * Build and send one segment: len bytes of so_snd at off, with flags.
  * Returns 0 or the errno of ip_output (ENOBUFS ...).  A segment the
- * interface refused as too big (EMSGSIZE) lowers the MSS to its MTU
- * (tcp_mss_shrink_local()); tcp_output() then resends.
+ * interface refused as too big (EMSGSIZE) lowers the MSS to what its MTU
+ * carries (tcp_mss_shrink_local()); tcp_output() then resends.
  */
 static int
 tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
@@ -706,12 +706,18 @@ send:
 				tp->t_ns->ns_tcp->tcp_stat.tcps_segstimed++;
 			}
 		}
-		/* RFC 6298 5.1: the timer runs while data is outstanding */
+		/*
+		 * RFC 6298 5.1: the timer runs while data is outstanding;
+		 * TCP_USER_TIMEOUT counts from when it starts (after a
+		 * persist, too: the window just opened)
+		 */
 		if (tp->snd_nxt != tp->snd_una &&
 		    !tcp_timer_armed(tp, TCPT_REXMT) &&
-		    !tcp_timer_armed(tp, TCPT_PERSIST))
+		    !tcp_timer_armed(tp, TCPT_PERSIST)) {
 			tcp_timer_arm(tp, TCPT_REXMT,
 			    tcp_rexmt_backoff(tp, tp->t_rxtshift));
+			tp->t_progress = kern_clock_ticks(tp->t_ns->ns_kernel);
+		}
 	}
 	/* RFC 8985 7.2: new data out, a probe may be due later */
 	if (len > 0 && (tp->t_flags & TF_RACK))
@@ -724,8 +730,7 @@ shrunk:
 			 * with it: all in flight again at the new size, as
 			 * after an ICMP "fragmentation needed" (tcp_ctlinput())
 			 */
-			tp->snd_nxt = tp->snd_una;
-			tp->t_rtttime = 0;
+			tcp_mss_resend(tp);
 			goto again;
 		}
 		/* the segment is lost to us; the timers will recover it */

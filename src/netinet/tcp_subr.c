@@ -507,10 +507,30 @@ tcp_mss_update(struct tcpcb *tp, unsigned offer)
 }
 
 /*
+ * The send MSS came down (an ICMP "fragmentation needed", or the
+ * interface's MTU): all in flight goes again at the new size, from
+ * SND.UNA, and a fast recovery in progress ends (its scoreboard holds
+ * segments of the old size), as BSD's tcp_mtudisc() does.  The caller
+ * then calls tcp_output().
+ */
+void
+tcp_mss_resend(struct tcpcb *tp)
+{
+	tp->snd_nxt = tp->snd_una;
+	tp->t_rtttime = 0;		/* Karn: no sample from a resend */
+	if (tp->t_flags & TF_FASTRECOVERY) {
+		tp->t_flags &= ~TF_FASTRECOVERY;
+		tcp_dupacks_end(tp);
+		tp->snd_recover = tp->snd_max;
+		tcp_sack_clear(tp);
+	}
+}
+
+/*
  * ip_output() refused a segment as too big for the interface (EMSGSIZE:
  * its MTU went down under the connection).  As BSD's tcp_mtudisc() with
- * the interface's MTU: the send MSS comes down to it (never up: an ICMP
- * may have set it lower) and TSO is re-read.  True when it came down,
+ * the interface's MTU: the send MSS comes down to what its MTU carries
+ * (never up: an ICMP may have set it lower) and TSO is re-read.  True when it came down,
  * so that the caller resends at the new size.
  */
 bool
@@ -592,8 +612,7 @@ tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 			return;
 		tp->t_maxseg = MAX(mss, 64u);
 		st->tcps_pmtuchange++;
-		tp->snd_nxt = tp->snd_una;	/* resend at the new size */
-		tp->t_rtttime = 0;
+		tcp_mss_resend(tp);
 		(void)tcp_output(tp);
 		return;
 	}

@@ -198,11 +198,12 @@ tcp_timer_rexmt(void *arg)
 	struct tcpcb *tp = arg;
 	struct netstack *ns = tp->t_ns;
 	struct tcpstat *st = &ns->ns_tcp->tcp_stat;
-	bool user = tp->t_usertimeo != 0 && TCPS_HAVEESTABLISHED(tp->t_state);
+	bool user;
 	int maxshift;
 
 	if (!tcp_timer_enter(tp, TCPT_REXMT))
 		return;
+	user = tp->t_usertimeo != 0 && TCPS_HAVEESTABLISHED(tp->t_state);
 	maxshift = TCPS_HAVEESTABLISHED(tp->t_state) ? TCP_MAXRXTSHIFT :
 	    TCP_SYNRXTSHIFT;
 	/*
@@ -254,10 +255,29 @@ tcp_timer_persist(void *arg)
 	struct tcpcb *tp = arg;
 	struct netstack *ns = tp->t_ns;
 	struct tcpstat *st = &ns->ns_tcp->tcp_stat;
+	struct socket *so;
 	uint64_t idle, now;
 
 	if (!tcp_timer_enter(tp, TCPT_PERSIST))
 		return;
+	/*
+	 * Nothing left to send (the peer took it all, a probe's byte too,
+	 * or what is left went before the window shrank): the persist is
+	 * over, without a probe (as Linux's tcp_probe_timer()); what is in
+	 * flight has the retransmission timer (RFC 6298 5.1)
+	 */
+	so = tp->t_inpcb->inp_socket;
+	if (so == NULL || so->so_snd.sb_cc <= tp->snd_nxt - tp->snd_una) {
+		tp->t_persistprobes = 0;
+		if (tp->snd_nxt != tp->snd_una &&
+		    !tcp_timer_armed(tp, TCPT_REXMT)) {
+			tcp_timer_arm(tp, TCPT_REXMT,
+			    tcp_rexmt_backoff(tp, tp->t_rxtshift));
+			tp->t_progress = kern_clock_ticks(ns->ns_kernel);
+		}
+		mutex_exit(&ns->ns_lock);
+		return;
+	}
 	st->tcps_persisttimeo++;
 	now = kern_clock_ticks(ns->ns_kernel);
 	idle = now - tp->t_rcvtime;

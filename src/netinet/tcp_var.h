@@ -494,6 +494,7 @@ uint32_t tcp_now(struct netstack *ns);	/* ms clock for timestamps */
 void tcp_mss_update(struct tcpcb *tp, unsigned offer);
 unsigned tcp_mss_local(struct tcpcb *tp);
 bool tcp_mss_shrink_local(struct tcpcb *tp);
+void tcp_mss_resend(struct tcpcb *tp);
 /* tcp_mss_offer: the MSS to offer a peer at faddr (no tcpcb yet) */
 unsigned tcp_mss_offer(struct netstack *ns, struct in_addr laddr,
     struct in_addr faddr, unsigned usermss);

@@ -162,8 +162,9 @@ struct socket {
 	unsigned so_oobmark;		/* bytes to read before the urgent
 					   mark (the urgent byte's place in
 					   the stream); 0: none, or at it */
-	bool so_atmark;			/* the next byte read is past the
-					   mark (BSD's SS_RCVATMARK) */
+	bool so_atmark;			/* the reader is at the mark: the
+					   next byte read is the one after
+					   it (BSD's SS_RCVATMARK) */
 	struct list_node so_klist;	/* kevent knotes on this socket */
 	unsigned so_busy_poll_us;	/* SO_BUSY_POLL: spin this long in
 					   a blocking call before sleeping */

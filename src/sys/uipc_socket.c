@@ -470,7 +470,7 @@ sosend_memwait(struct socket *so, uint64_t *since)
  * urgent pointer ends after what was taken, and a receiver without
  * SO_OOBINLINE keeps only the last urgent byte it saw out of band.  When
  * the mbufs run out it takes the part that fitted, and waits for more
- * (sosend_memwait()) unless non-blocking: ENOBUFS if nothing was taken.
+ * (sosend_memwait()) unless non-blocking: EAGAIN if nothing was taken.
  */
 static int
 sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
@@ -502,7 +502,12 @@ sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 		n = MIN(resid - done, (size_t)sosend_space(&so->so_snd, extra));
 		if ((error = m_uiomove_in(iov, iovcnt, done, n, 0, true,
 		    &m)) != 0) {
-			if (nbio || (error = sosend_memwait(so, &since)) != 0)
+			/* non-blocking: EAGAIN as Linux (BSD: ENOBUFS) */
+			if (nbio) {
+				error = EWOULDBLOCK;
+				break;
+			}
+			if ((error = sosend_memwait(so, &since)) != 0)
 				break;
 			continue;
 		}
@@ -982,6 +987,11 @@ soshutdown(struct socket *so, int how)
 		return ENOTCONN;
 	if (how != SHUT_WR) {
 		sbflush(&so->so_rcv);
+		/* no mark in what is gone, nor an inline urgent byte */
+		so->so_oobmark = 0;
+		so->so_atmark = false;
+		if (so->so_options & SOO_OOBINLINE)
+			so->so_haveoob = false;
 		socantrcvmore(so);
 	}
 	if (how != SHUT_RD) {

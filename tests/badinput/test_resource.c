@@ -344,6 +344,50 @@ clockrun_body(struct bthread *bt)
 }
 
 /*
+ * The peer, from a helper thread while the test's thread is blocked in a
+ * write: opens its window, then acknowledges what the stack sends, until
+ * told to stop; got counts the bytes (no cmocka assertions here).
+ */
+struct acker {
+	struct peer *p;
+	_Atomic bool stop;
+	_Atomic size_t got;
+};
+
+static void
+acker_body(struct bthread *bt)
+{
+	static uint8_t f[TS_FRAME_MAX];
+	struct acker *a = bt->bt_arg;
+	struct peer *p = a->p;
+	size_t len;
+
+	usleep(50000);		/* the writer is waiting for memory by now */
+	p->win = 65535;
+	peer_seg_put(p, TH_ACK, p->snd_nxt, p->rcv_nxt, p->win, PO_AUTO, NULL,
+	    0);
+	for (int i = 0; i < 1000 && !atomic_load(&a->stop); i++) {
+		size_t n = 0;
+
+		while (rump_bus_tap_recv(p->e->tap, f, sizeof(f), &len, 5) == 0) {
+			size_t ihl = (size_t)(f[14] & 0xf) * 4;
+
+			if (len < 14 + 40 || be16(f + 12) != 0x0800 ||
+			    f[14 + 9] != 6)
+				continue;
+			n += be16(f + 16) - ihl - (size_t)(f[14 + ihl + 12] >>
+			    4) * 4;
+		}
+		if (n > 0) {
+			p->rcv_nxt += (uint32_t)n;
+			atomic_fetch_add(&a->got, n);
+			peer_seg_put(p, TH_ACK, p->snd_nxt, p->rcv_nxt, p->win,
+			    PO_AUTO, NULL, 0);
+		}
+	}
+}
+
+/*
  * Read the stack's data segments until none come, acknowledging each
  * burst, checking they continue the stream and carry exp's bytes from
  * *off on; returns the bytes read.
@@ -375,10 +419,12 @@ read_acked(struct peer *p, const uint8_t *exp, size_t *off)
  * A stream send when the clusters run out (cluster_limit 8: 16 KiB),
  * non-blocking then blocking with SO_SNDTIMEO 20 ms.  Non-blocking, a
  * 64 KiB write takes what the 8 clusters hold, 16384 bytes, and the
- * next finds none: ENOBUFS, nothing taken.  Blocking, a write takes
+ * next finds none: EAGAIN as Linux (BSD: ENOBUFS), nothing taken, the
+ * clusters' nfail counting it.  Blocking, a write takes
  * what it can, waits for more memory (Linux's sk_stream_wait_memory())
  * and, when the timeout passes with none, returns what it took (EAGAIN
- * if nothing).  Every byte taken reaches the peer, once.
+ * if nothing); when the peer's ACKs free memory during the wait, it goes
+ * on and takes all.  Every byte taken reaches the peer, once.
  */
 static void
 test_resource_tcp_send_memwait(void **state)
@@ -390,7 +436,7 @@ test_resource_tcp_send_memwait(void **state)
 	struct tenv e;
 	struct peer p;
 	size_t off = 0, taken;
-	uint64_t t0;
+	uint64_t t0, nfail;
 	int fd, err;
 	ssize_t rc;
 
@@ -404,9 +450,11 @@ test_resource_tcp_send_memwait(void **state)
 	memcpy(exp, d, 16384);
 	assert_true(pool(&e, "mclpl").nfail > 0);
 	assert_int_equal(pool_out(&e, "mclpl"), 8);
+	nfail = pool(&e, "mclpl").nfail;
 	errno = 0;
 	assert_int_equal(rump_sys_write(fd, d, 4096), -1);
-	assert_int_equal(errno, ENOBUFS);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(pool(&e, "mclpl").nfail, nfail + 1);
 	/* the initial window (RFC 6928: 10 segments) */
 	assert_int_equal(read_acked(&p, exp, &off), 16384);
 	assert_int_equal(pool_out(&e, "mclpl"), 0);
@@ -474,6 +522,30 @@ test_resource_tcp_send_memwait(void **state)
 	peer_ack(&p);
 	assert_int_equal(read_acked(&p, exp, &off), 16384 - taken + 8192);
 	assert_int_equal(off, 40960);
+	assert_int_equal(pool_out(&e, "mclpl"), 0);
+
+	/*
+	 * Blocking, and the memory comes back while it waits: the window
+	 * shut again, 16 KiB take the clusters; a 4 KiB write waits (no
+	 * timeout: the virtual clock stands still) until the peer's ACKs
+	 * free them, then takes all of it.
+	 */
+	peer_send(&p, TH_ACK, "y", 1);
+	p.win = 0;
+	peer_ack(&p);
+	tenv_advance(&e, 500);
+	(void)drain(&e);
+	assert_int_equal(rump_sys_write(fd, d, 16384), 16384);
+	assert_int_equal(pool_out(&e, "mclpl"), 8);
+	{
+		struct acker a = { .p = &p };
+
+		bthread_start(&bt, e.k, BT_UNBOUND, acker_body, &a);
+		assert_int_equal(rump_sys_write(fd, d, 4096), 4096);
+		assert_true(th_wait_until(atomic_load(&a.got) == 20480, 5000));
+		atomic_store(&a.stop, true);
+		bthread_join(&bt);
+	}
 	assert_int_equal(pool_out(&e, "mclpl"), 0);
 	conn_abort(&p, fd);
 	tenv_down(&e);

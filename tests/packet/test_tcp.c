@@ -2341,6 +2341,89 @@ test_tcp_user_timeout_persist(void **state)
 }
 
 /*
+ * TCP_USER_TIMEOUT 3000 and a shut window, two ways out of it.  The
+ * peer takes the probe's byte and all is sent: the persist is over, and
+ * the connection stays (no probe, no drop, 10 s on).  The peer opens its
+ * window 2 s into the persist: the time starts again when the data goes,
+ * so it is dropped 3000 ms after that, not at its first retransmission.
+ */
+static void
+test_tcp_user_timeout_window(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint64_t t0;
+	unsigned rto;
+	int fd;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	fd = tcp_socket();
+	setopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000);
+	stack_connect_fd(&p, fd);
+	tenv_advance(&e, 100);
+	peer_synack(&p);
+	stack_write(fd, "0123456789", 10);
+	expect_data(&p, 10, true);
+	tenv_advance(&e, 100);
+	p.win = 0;
+	peer_ack(&p);
+	rto = tinfo(fd).ti.tcpi_rto / 1000;
+	assert_true(rto >= 200 && rto < 1000);
+	stack_write(fd, "a", 1);
+	advance_to_edge(&e, rto);
+	{
+		const struct tseg *sg = expect_seg(&p, TH_ACK | TH_PUSH,
+		    p.rcv_nxt, p.snd_nxt);
+
+		assert_int_equal(sg->len, 1);
+	}
+	peer_ack(&p);			/* taken; the window stays shut */
+	tenv_advance(&e, 10000);
+	expect_nothing(&e);
+	assert_int_equal(tstate(fd), TCP_ESTABLISHED);
+	assert_int_equal(tstat(&e, "persistdrop"), 0);
+	assert_int_equal(tstat(&e, "sndprobe"), 1);
+
+	/* shut 2 s, then open: 3000 ms from the data going */
+	stack_write(fd, digits + 10, 10);	/* "abcdefghij" */
+	t0 = tenv_now_ms(&e);
+	while (tenv_now_ms(&e) - t0 < 2000) {
+		struct tseg sg;
+
+		tenv_advance(&e, 100);
+		while (tap_read(&e, &sg)) {
+			assert_int_equal(sg.len, 1);
+			assert_int_equal(sg.data[0], 'a');
+			peer_ack(&p);
+		}
+	}
+	assert_int_equal(tstate(fd), TCP_ESTABLISHED);
+	p.win = 65535;
+	peer_ack(&p);
+	assert_memory_equal(expect_data(&p, 10, true)->data, digits + 10, 10);
+	tenv_advance(&e, 2999);
+	{
+		struct tseg sg;
+		unsigned n = 0;
+
+		while (tap_read(&e, &sg)) {
+			assert_int_equal(sg.flags & TH_RST, 0);
+			assert_int_equal(sg.seq, p.rcv_nxt - 10);
+			n++;
+		}
+		assert_true(n >= 1);
+	}
+	assert_int_equal(tstate(fd), TCP_ESTABLISHED);
+	tenv_advance(&e, 1);
+	expect_seg(&p, TH_RST | TH_ACK, p.rcv_nxt, p.snd_nxt);
+	assert_int_equal(so_error(fd), ETIMEDOUT);
+	assert_int_equal(tstat(&e, "timeoutdrop"), 1);
+	assert_int_equal(rump_sys_close(fd), 0);
+	tenv_down(&e);
+}
+
+/*
  * TCP_USER_TIMEOUT with keepalive (Linux): it takes the place of
  * TCP_KEEPCNT.  Idle 10 s, probes 5 s apart, user timeout 12 s: the first
  * probe at 10 s, and at 15 s, 12 s past the peer's last word with a probe
@@ -2967,6 +3050,7 @@ main(void)
 		cmocka_unit_test(test_tcp_user_timeout_rexmt),
 		cmocka_unit_test(test_tcp_user_timeout_persist),
 		cmocka_unit_test(test_tcp_user_timeout_keepalive),
+		cmocka_unit_test(test_tcp_user_timeout_window),
 		cmocka_unit_test(test_tcp_persist_answers_are_not_dupacks),
 		cmocka_unit_test(test_tcp_mss),
 		cmocka_unit_test(test_tcp_window_scale),

@@ -1832,7 +1832,8 @@ read_short(int fd, size_t ask, size_t off, size_t len, int flags)
  * SO_OOBINLINE it is out of the stream, and the reads give 0-3, then
  * 5-9; with it, 0-3, then 4-9 (the urgent byte first, and POLLPRI ends
  * when it is read).  A peek stops at the mark too and moves nothing; an
- * urgent byte first in the stream puts the reader at the mark at once.
+ * urgent byte first in the stream puts the reader at the mark at once;
+ * shutdown(SHUT_RD) leaves no mark.
  */
 static void
 test_urg_atmark(void **state)
@@ -1880,7 +1881,15 @@ test_urg_atmark(void **state)
 	read_short(fd, 100, 21, 2, 0);
 	assert_int_equal(atmark(fd), 0);
 	assert_int_equal(tstat(&e, "rcvoob"), 2);
-	p.snd_nxt = pseq(&p, 23);
+	/* shut down for reading: no mark is left in what went */
+	setopt_int(fd, SOL_SOCKET, SO_OOBINLINE, 1);
+	peer_urg(&p, TH_ACK | TH_PUSH | TH_URG, 23, 3, 1);	/* byte 23 */
+	assert_int_equal(atmark(fd), 1);
+	assert_int_equal(poll_now(fd, POLLPRI), POLLPRI);
+	assert_int_equal(rump_sys_shutdown(fd, SHUT_RD), 0);
+	assert_int_equal(atmark(fd), 0);
+	assert_int_equal(poll_now(fd, POLLPRI), 0);
+	p.snd_nxt = pseq(&p, 26);
 	tenv_advance(&e, DELACK_MS);
 	(void)drain_acks(&p, &(uint32_t){ 0 });
 	conn_abort(&p, fd);
