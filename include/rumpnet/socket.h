@@ -65,7 +65,9 @@ int rump_sys_accept4(int fd, struct sockaddr *addr, socklen_t *len,
  * clusters (mbuf_limit, cluster_limit) run out, a call takes what fitted;
  * a blocking one then waits for memory, within SO_SNDTIMEO (EAGAIN if
  * it ran out with nothing taken), and a non-blocking one returns what it
- * took, or EAGAIN if nothing (as Linux; BSD says ENOBUFS).
+ * took, or EAGAIN if nothing (as Linux; BSD says ENOBUFS).  MSG_MORE
+ * (streams only) holds partial segments until a send without it, as
+ * TCP_CORK does.
  */
 ssize_t rump_sys_send(int fd, const void *buf, size_t len, int flags);
 ssize_t rump_sys_sendto(int fd, const void *buf, size_t len, int flags,

@@ -58,6 +58,7 @@ struct tcphdr {
 /* TCP-level socket options (level IPPROTO_TCP), Linux values */
 #define TCP_NODELAY 1
 #define TCP_MAXSEG 2
+#define TCP_CORK 3
 #define TCP_KEEPIDLE 4
 #define TCP_KEEPINTVL 5
 #define TCP_KEEPCNT 6

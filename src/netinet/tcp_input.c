@@ -727,7 +727,8 @@ tcp_passive_init(struct tcpcb *ltp, struct tcpcb *tp,
 
 	in_pcbsetconnected(inp, seg->dst, seg->dport, seg->src, seg->sport);
 	/* the listener's TCP options carry over, as Linux and BSD do */
-	tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOOPT | TF_REQ_ECN);
+	tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_CORK | TF_NOOPT |
+	    TF_REQ_ECN);
 	if (ltp->t_flags & TF_NOOPT)
 		tp->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP | TF_REQ_SACK);
 	tp->t_keepidle = ltp->t_keepidle;

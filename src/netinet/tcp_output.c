@@ -364,19 +364,39 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 }
 
 /*
+ * TCP_CORK, or MSG_MORE on the last send (Linux): partial segments wait
+ * for more, even with TCP_NODELAY, until uncorked, or until the persist
+ * timer forces them out (tcp_output() arms it when nothing is in flight:
+ * Linux's 200 ms ceiling is its probe timer too).  Only while the user
+ * may still send: a close or shutdown sends what is left.
+ */
+static bool
+tcp_corked(const struct tcpcb *tp)
+{
+	const struct socket *so = tp->t_inpcb->inp_socket;
+
+	return ((tp->t_flags & TF_CORK) || (so != NULL && so->so_msgmore)) &&
+	    (tp->t_state == TCPS_ESTABLISHED || tp->t_state == TCPS_CLOSE_WAIT);
+}
+
+/*
  * May len bytes at offset off go now?  RFC 9293 3.8.6.2.1 (MUST-40):
  * a full segment, or all that is left when nothing is outstanding (Nagle)
  * or TCP_NODELAY is set, or at least half the largest window the peer
- * ever offered; a retransmission and a forced probe always go.
+ * ever offered; a retransmission and a forced probe always go; corked
+ * (tcp_corked()), only full segments.
  */
 static bool
 tcp_send_now(struct tcpcb *tp, int off, int len, int sbcc, bool idle)
 {
 	if (len >= (int)tp->t_maxseg)
 		return true;
-	if ((idle || (tp->t_flags & TF_NODELAY)) && off + len >= sbcc)
-		return true;
 	if (tp->t_flags & TF_FORCEDATA)
+		return true;
+	if (tcp_corked(tp))
+		return SEQ_LT(tp->snd_nxt, tp->snd_max);
+	if ((idle || (tp->t_flags & (TF_NODELAY | TF_PUSH))) &&
+	    off + len >= sbcc)
 		return true;
 	if (tp->max_sndwnd > 0 && (uint32_t)len >= tp->max_sndwnd / 2)
 		return true;
@@ -612,8 +632,9 @@ again:
 			len = maxlen;
 			sendalot = true;
 		} else if (len % mss != 0 && (off + len < sbcc ||
-		    !(idle || (tp->t_flags & TF_NODELAY)))) {
-			/* a short tail waits, as Nagle would have it */
+		    !(idle || (tp->t_flags & (TF_NODELAY | TF_PUSH))) ||
+		    tcp_corked(tp))) {
+			/* a short tail waits, as Nagle (or a cork) would have it */
 			len -= len % mss;
 			sendalot = true;
 		}

@@ -398,6 +398,19 @@ tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
 			tp->t_flags &= ~TF_NODELAY;
 		}
 		return 0;
+	case TCP_CORK:
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		if (v) {
+			tp->t_flags |= TF_CORK;
+		} else if (tp->t_flags & TF_CORK) {
+			/* uncorked: what waited goes now, Nagle or not (Linux) */
+			tp->t_flags &= ~TF_CORK;
+			tp->t_flags |= TF_PUSH;
+			(void)tcp_output(tp);
+			tp->t_flags &= ~TF_PUSH;
+		}
+		return 0;
 	case TCP_MAXSEG:
 		if ((error = tcp_opt_int(val, len, &v)) != 0)
 			return error;
@@ -464,6 +477,9 @@ tcp_getopt(struct tcpcb *tp, int name, void *val, socklen_t *len)
 		break;
 	case TCP_USER_TIMEOUT:
 		v = (int)tp->t_usertimeo;
+		break;
+	case TCP_CORK:
+		v = (tp->t_flags & TF_CORK) != 0;
 		break;
 	case TCP_INFO:
 		tcp_fill_info(tp, &ti);

@@ -83,8 +83,10 @@ uint32_t tcp_cubic_cbrt(uint64_t x);
 #define TF_REQ_TSTMP 0x00000080	/* we ask for timestamps */
 #define TF_RCVD_TSTMP 0x00000100	/* the peer offered them */
 #define TF_FASTRECOVERY 0x00000200	/* NewReno fast recovery */
+#define TF_CORK 0x00000400	/* TCP_CORK: no partial segments */
 #define TF_NEEDFIN 0x00000800	/* send a FIN once the data is out */
 #define TF_RCVD_MSS 0x00001000	/* the peer's SYN had an MSS option */
+#define TF_PUSH 0x00002000	/* this call: send what is left (uncork) */
 #define TF_FORCEDATA 0x00004000	/* send one byte into a zero window */
 #define TF_HAVEURG 0x00008000	/* urgent byte t_iobc is waiting */
 #define TF_RCVDURG 0x00010000	/* urgent pointer seen, byte not yet */

@@ -58,6 +58,7 @@ typedef long ssize_t;
 #define MSG_EOR 0x80
 #define MSG_WAITALL 0x100
 #define MSG_NOSIGNAL 0x4000
+#define MSG_MORE 0x8000
 
 #define SHUT_RD 0
 #define SHUT_WR 1

@@ -166,6 +166,7 @@ struct socket {
 					   next byte read is the one after
 					   it (BSD's SS_RCVATMARK) */
 	struct list_node so_klist;	/* kevent knotes on this socket */
+	bool so_msgmore;		/* the last stream send had MSG_MORE */
 	unsigned so_busy_poll_us;	/* SO_BUSY_POLL: spin this long in
 					   a blocking call before sleeping */
 

@@ -485,6 +485,8 @@ sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 
 	if ((flags & MSG_OOB) && so->so_proto->pr_sendoob == NULL)
 		return EOPNOTSUPP;
+	/* MSG_MORE corks the stream until a send without it (Linux) */
+	so->so_msgmore = (flags & MSG_MORE) != 0;
 	/* a busy poller takes in what came (ACKs, window) before it sends */
 	if (so->so_busy_poll_us != 0)
 		(void)netstack_poll(so->so_kernel->k_net);

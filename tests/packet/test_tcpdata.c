@@ -3080,6 +3080,68 @@ test_mtu_shrinks_under_connection(void **state)
 	tenv_down(&e);
 }
 
+/* ==== TCP_CORK and MSG_MORE (Linux) ==== */
+
+/*
+ * TCP_CORK: partial segments wait, TCP_NODELAY or not; a full segment
+ * goes.  Uncorking sends what waited at once, with data in flight (no
+ * Nagle).  Corked data with nothing in flight goes when the persist
+ * timer fires (Linux's ceiling: its probe timer).  MSG_MORE holds one
+ * send's data until a send without it, which goes with it.
+ */
+static void
+test_cork(void **state)
+{
+	static uint8_t d[4000];
+	struct tenv e;
+	struct peer p;
+	unsigned rto;
+	int fd;
+
+	(void)state;
+	fd = conn_up(&e, &p, PO_MSS | PO_WS);
+	for (size_t i = 0; i < sizeof(d); i++)
+		d[i] = (uint8_t)(i * 13 + 5);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_CORK), 0);
+	setopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 1);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_CORK), 1);
+	stack_write(fd, d, 100);
+	expect_nothing(&e);
+	stack_write(fd, d + 100, 2000);
+	assert_memory_equal(expect_data(&p, TS_MSS, false)->data, d, TS_MSS);
+	expect_nothing(&e);
+	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 0);
+	assert_memory_equal(expect_data(&p, 2100 - TS_MSS, true)->data,
+	    d + TS_MSS, 2100 - TS_MSS);
+	peer_ack(&p);
+	expect_nothing(&e);
+
+	/* the ceiling: nothing in flight, the persist timer sends it */
+	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 1);
+	stack_write(fd, d + 2100, 100);
+	expect_nothing(&e);
+	rto = tinfo(fd).ti.tcpi_rto / 1000;
+	rto = rto > 200 ? rto : 200;	/* TCPTV_PERSMIN */
+	tenv_advance(&e, rto - 1);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	assert_memory_equal(expect_data(&p, 100, true)->data, d + 2100, 100);
+	peer_ack(&p);
+	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 0);
+	expect_nothing(&e);
+
+	/* MSG_MORE */
+	assert_int_equal(rump_sys_send(fd, d + 2200, 100, MSG_MORE), 100);
+	expect_nothing(&e);
+	assert_int_equal(rump_sys_send(fd, d + 2300, 100, 0), 100);
+	assert_memory_equal(expect_data(&p, 200, true)->data, d + 2200, 200);
+	peer_ack(&p);
+	expect_nothing(&e);
+	conn_abort(&p, fd);
+	tenv_down(&e);
+}
+
 /* ==== sequence number wrap (RFC 9293 3.4) ==== */
 
 /*
@@ -3199,6 +3261,7 @@ main(void)
 		cmocka_unit_test(test_seq_wrap),
 		cmocka_unit_test(test_mtu_shrinks_under_connection),
 		cmocka_unit_test(test_urg_atmark),
+		cmocka_unit_test(test_cork),
 	};
 
 	th_filter();
