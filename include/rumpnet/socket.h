@@ -76,6 +76,12 @@ ssize_t rump_sys_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t rump_sys_recv(int fd, void *buf, size_t len, int flags);
 ssize_t rump_sys_recvfrom(int fd, void *buf, size_t len, int flags,
     struct sockaddr *from, socklen_t *fromlen);
+/*
+ * recvmsg: msg_flags MSG_TRUNC, MSG_CTRUNC; on a UDP socket with
+ * IP_PKTINFO, IP_RECVTTL or IP_RECVTOS set, msg_control gets those control
+ * messages (Linux's order and layout: struct in_pktinfo, an int TTL, a
+ * TOS byte); msg_controllen is what was used.
+ */
 ssize_t rump_sys_recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t rump_sys_read(int fd, void *buf, size_t len);
 ssize_t rump_sys_write(int fd, const void *buf, size_t len);

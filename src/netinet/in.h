@@ -46,6 +46,16 @@ struct sockaddr_in {
 #define IP_TOS 1
 #define IP_TTL 2
 #define IP_HDRINCL 3
+#define IP_PKTINFO 8
+#define IP_RECVTTL 12
+#define IP_RECVTOS 13
+
+/* IP_PKTINFO's control message (Linux's layout) */
+struct in_pktinfo {
+	int ipi_ifindex;		/* the interface it came in on */
+	struct in_addr ipi_spec_dst;	/* our address to answer from */
+	struct in_addr ipi_addr;	/* the header's destination */
+};
 
 /* host byte order constants, as NetBSD spells them */
 #define INADDR_ANY ((in_addr_t)0x00000000)

@@ -61,6 +61,79 @@ in_pcbinit(struct inpcbtable *t, bool stream, struct pool_cache *pool)
 	t->inpt_count = 0;
 }
 
+/*
+ * As Linux: a value is an int, or a single byte; IP_TTL 1..255 (-1: the
+ * default again), IP_TOS its low byte, without the ECN bits on a stream
+ * socket (TCP's own, RFC 3168); the receive flags any value.  A get
+ * says an int.
+ */
+int
+in_pcb_ctloutput(struct inpcb *inp, int set, int name, void *val,
+    uint32_t *len)
+{
+	static const struct {
+		int name;
+		uint8_t flag;
+	} flags[] = {
+		{ IP_PKTINFO, INP_RECVPKTINFO }, { IP_RECVTOS, INP_RECVTOS },
+		{ IP_RECVTTL, INP_RECVTTL },
+	};
+	int v = 0;
+
+	if (set) {
+		if (val == NULL || *len < 1)
+			return EINVAL;
+		if (*len >= sizeof(int))
+			memcpy(&v, val, sizeof(v));
+		else
+			v = *(const uint8_t *)val;
+	}
+	switch (name) {
+	case IP_TTL:
+		if (!set) {
+			v = inp->inp_ttl;
+			break;
+		}
+		if (v == -1)
+			v = IPDEFTTL;
+		if (v < 1 || v > MAXTTL)
+			return EINVAL;
+		inp->inp_ttl = (uint8_t)v;
+		return 0;
+	case IP_TOS:
+		if (!set) {
+			v = inp->inp_tos;
+			break;
+		}
+		if (inp->inp_table->inpt_stream)
+			v &= ~IPTOS_ECN_MASK;
+		inp->inp_tos = (uint8_t)v;
+		return 0;
+	default:
+		for (size_t i = 0; i < __arraycount(flags); i++) {
+			if (flags[i].name != name)
+				continue;
+			if (!set) {
+				v = (inp->inp_flags & flags[i].flag) != 0;
+				goto out;
+			}
+			if (v)
+				inp->inp_flags |= flags[i].flag;
+			else
+				inp->inp_flags &= (uint8_t)~flags[i].flag;
+			return 0;
+		}
+		return ENOPROTOOPT;
+	}
+out:
+	if (val == NULL || len == NULL)
+		return EFAULT;
+	if (*len > sizeof(v))
+		*len = sizeof(v);
+	memcpy(val, &v, *len);
+	return 0;
+}
+
 int
 in_pcballoc(struct socket *so, struct inpcbtable *t)
 {

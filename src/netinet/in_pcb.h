@@ -35,8 +35,15 @@ struct inpcb {
 	struct in_addr inp_faddr;
 	in_port_t inp_lport;		/* network order, 0: unbound */
 	in_port_t inp_fport;		/* network order, 0: unconnected */
-	uint8_t inp_ttl;
+	uint8_t inp_ttl;		/* IP_TTL */
+	uint8_t inp_tos;		/* IP_TOS (TCP: ECN bits its own) */
+	uint8_t inp_flags;		/* INP_* */
 };
+
+/* inp_flags: what a datagram's receiver asked to be told (recvmsg) */
+#define INP_RECVPKTINFO 0x01		/* IP_PKTINFO */
+#define INP_RECVTOS 0x02		/* IP_RECVTOS */
+#define INP_RECVTTL 0x04		/* IP_RECVTTL */
 
 struct inpcbtable {
 	struct list_node inpt_all;
@@ -105,6 +112,12 @@ struct inpcb *in_pcblookup_connect(struct inpcbtable *t, struct in_addr faddr,
     in_port_t fport, struct in_addr laddr, in_port_t lport);
 struct inpcb *in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr,
     in_port_t lport);
+/*
+ * in_pcb_ctloutput: the IPPROTO_IP options of a TCP or UDP socket: IP_TOS,
+ * IP_TTL, IP_PKTINFO, IP_RECVTOS, IP_RECVTTL (set: 1).  0 or the errno.
+ */
+int in_pcb_ctloutput(struct inpcb *inp, int set, int name, void *val,
+    uint32_t *len);
 /* in_pcbforeach_port: call fn for each PCB bound to lport (broadcast). */
 void in_pcbforeach_port(struct inpcbtable *t, in_port_t lport,
     void (*fn)(struct inpcb *, void *), void *arg);

@@ -100,7 +100,7 @@ rip_append(struct rip_state *rs, struct socket *so, struct mbuf *m,
 		return;
 	}
 	n->m_pkthdr.rcvif = NULL;	/* the interface may go first */
-	if (!sbappendaddr(&so->so_rcv, &from, n)) {
+	if (!sbappendaddr(&so->so_rcv, &from, n, NULL)) {
 		rs->rip_stat.rips_nobufs++;	/* no mbuf for the address */
 		m_freem(n);
 		return;

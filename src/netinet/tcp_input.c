@@ -731,6 +731,8 @@ tcp_passive_init(struct tcpcb *ltp, struct tcpcb *tp,
 	    TF_REQ_ECN);
 	if (ltp->t_flags & TF_NOOPT)
 		tp->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP | TF_REQ_SACK);
+	inp->inp_ttl = ltp->t_inpcb->inp_ttl;	/* IP_TTL, IP_TOS (Linux) */
+	inp->inp_tos = ltp->t_inpcb->inp_tos;
 	tp->t_keepidle = ltp->t_keepidle;
 	tp->t_keepintvl = ltp->t_keepintvl;
 	tp->t_keepcnt = ltp->t_keepcnt;
@@ -1961,15 +1963,15 @@ tcp_reset_reply(struct netstack *ns, const struct tcp_seg *seg)
 	if (seg->flags0 & TH_RST)
 		return;		/* never an RST for an RST */
 	if (seg->flags0 & TH_ACK) {
-		tcp_respond(ns, seg->dst, seg->dport, seg->src, seg->sport,
-		    seg->ack, 0, TH_RST, 0, NULL);
+		tcp_respond(ns, NULL, seg->dst, seg->dport, seg->src,
+		    seg->sport, seg->ack, 0, TH_RST, 0, NULL);
 	} else {
 		tcp_seq ack = seg->seq + (uint32_t)seg->tlen0 +
 		    ((seg->flags0 & TH_SYN) ? 1 : 0) +
 		    ((seg->flags0 & TH_FIN) ? 1 : 0);
 
-		tcp_respond(ns, seg->dst, seg->dport, seg->src, seg->sport,
-		    0, ack, TH_RST | TH_ACK, 0, NULL);
+		tcp_respond(ns, NULL, seg->dst, seg->dport, seg->src,
+		    seg->sport, 0, ack, TH_RST | TH_ACK, 0, NULL);
 	}
 }
 

@@ -287,7 +287,8 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	else
 		seq = tp->snd_max;
 	flags |= tcp_ecn_output(tp, flags, len, seq, &tos);
-	ip->ip_tos = tos;
+	/* IP_TOS, with the ECN field TCP's own (RFC 3168 6.1) */
+	ip->ip_tos = (uint8_t)((inp->inp_tos & ~IPTOS_ECN_MASK) | tos);
 	th->th_sport = inp->inp_lport;
 	th->th_dport = inp->inp_fport;
 	th->th_seq = htonl(seq);
@@ -393,10 +394,11 @@ tcp_send_now(struct tcpcb *tp, int off, int len, int sbcc, bool idle)
 		return true;
 	if (tp->t_flags & TF_FORCEDATA)
 		return true;
+	if ((tp->t_flags & TF_PUSH) && off + len >= sbcc)
+		return true;	/* uncorked, or TCP_NODELAY set: a push */
 	if (tcp_corked(tp))
 		return SEQ_LT(tp->snd_nxt, tp->snd_max);
-	if ((idle || (tp->t_flags & (TF_NODELAY | TF_PUSH))) &&
-	    off + len >= sbcc)
+	if ((idle || (tp->t_flags & TF_NODELAY)) && off + len >= sbcc)
 		return true;
 	if (tp->max_sndwnd > 0 && (uint32_t)len >= tp->max_sndwnd / 2)
 		return true;
@@ -633,7 +635,7 @@ again:
 			sendalot = true;
 		} else if (len % mss != 0 && (off + len < sbcc ||
 		    !(idle || (tp->t_flags & (TF_NODELAY | TF_PUSH))) ||
-		    tcp_corked(tp))) {
+		    (tcp_corked(tp) && !(tp->t_flags & TF_PUSH)))) {
 			/* a short tail waits, as Nagle (or a cork) would have it */
 			len -= len % mss;
 			sendalot = true;
@@ -665,6 +667,20 @@ again:
 
 	if (len > 0 && tcp_send_now(tp, off, len, sbcc, idle))
 		goto send;
+	if (len > 0 && tcp_corked(tp) && !SEQ_GT(tp->snd_up, tp->snd_una)) {
+		/*
+		 * Held by the cork: an ACK or window update that goes now
+		 * must not take the data with it (Linux sends ACKs alone),
+		 * and the persist timer bounds the wait as below.
+		 */
+		len = 0;
+		flags &= (uint8_t)~TH_PUSH;
+		if (!tcp_timer_armed(tp, TCPT_REXMT) &&
+		    !tcp_timer_armed(tp, TCPT_PERSIST)) {
+			tp->t_rxtshift = 0;
+			tcp_setpersist(tp);
+		}
+	}
 	if (tp->t_flags & TF_ACKNOW)
 		goto send;
 	if (flags & TH_FIN)
@@ -843,8 +859,8 @@ tcp_output_rst(struct tcpcb *tp)
 
 	ts[0] = tcp_now(tp->t_ns) + tp->ts_offset;
 	ts[1] = tp->ts_recent;
-	tcp_respond(tp->t_ns, inp->inp_laddr, inp->inp_lport, inp->inp_faddr,
-	    inp->inp_fport, tp->snd_nxt, tp->rcv_nxt, TH_RST | TH_ACK, 0,
+	tcp_respond(tp->t_ns, inp, inp->inp_laddr, inp->inp_lport,
+	    inp->inp_faddr, inp->inp_fport, tp->snd_nxt, tp->rcv_nxt, TH_RST | TH_ACK, 0,
 	    tsok ? ts : NULL);
 	return 0;
 }

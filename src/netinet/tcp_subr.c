@@ -304,9 +304,10 @@ tcp_bare_segment(struct netstack *ns, struct in_addr src, in_port_t sport,
 }
 
 void
-tcp_respond(struct netstack *ns, struct in_addr src, in_port_t sport,
-    struct in_addr dst, in_port_t dport, tcp_seq seq, tcp_seq ack,
-    uint8_t flags, uint16_t win, const uint32_t *ts)
+tcp_respond(struct netstack *ns, const struct inpcb *inp,
+    struct in_addr src, in_port_t sport, struct in_addr dst, in_port_t dport,
+    tcp_seq seq, tcp_seq ack, uint8_t flags, uint16_t win,
+    const uint32_t *ts)
 {
 	struct tcpstat *st = &ns->ns_tcp->tcp_stat;
 	int optlen = ts != NULL ? TCPOLEN_TSTAMP_APPA : 0;
@@ -317,7 +318,9 @@ tcp_respond(struct netstack *ns, struct in_addr src, in_port_t sport,
 	if ((m = tcp_bare_segment(ns, src, sport, dst, dport, optlen,
 	    &th)) == NULL)
 		return;
-	mtod(m, struct ip *)->ip_ttl = IPDEFTTL;
+	mtod(m, struct ip *)->ip_ttl = inp != NULL ? inp->inp_ttl : IPDEFTTL;
+	mtod(m, struct ip *)->ip_tos = inp != NULL ?
+	    (uint8_t)(inp->inp_tos & ~IPTOS_ECN_MASK) : 0;
 	th->th_seq = htonl(seq);
 	th->th_ack = htonl(ack);
 	th->th_flags = flags;

@@ -228,6 +228,7 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 	ip = mtod(m, struct ip *);
 	ip->ip_off = htons(IP_DF);	/* as tcp_output's SYN-ACK */
 	ip->ip_ttl = ltp->t_inpcb->inp_ttl;
+	ip->ip_tos = ltp->t_inpcb->inp_tos & ~IPTOS_ECN_MASK;
 	th->th_seq = htonl(tcp_sc_cookie(ns, sc, period, idx,
 	    tcp_sc_optbyte(sc)));
 	th->th_ack = htonl(sc->sc_irs + 1);

@@ -281,10 +281,15 @@ tcp_timer_persist(void *arg)
 	st->tcps_persisttimeo++;
 	now = kern_clock_ticks(ns->ns_kernel);
 	idle = now - tp->t_rcvtime;
-	/* TCP_USER_TIMEOUT: so long with the window shut, answered or not */
-	if ((tp->t_usertimeo != 0 && now - tp->t_persiststart >=
-	    tp->t_usertimeo) || (tp->t_persistprobes >= TCP_MAXRXTSHIFT &&
-	    idle >= (uint64_t)TCPTV_REXMTMAX * TCP_MAXRXTSHIFT)) {
+	/*
+	 * TCP_USER_TIMEOUT: so long with the window shut, answered or not.
+	 * Only a shut window: the persist timer also forces out what a
+	 * cork or a small window held back.
+	 */
+	if (tp->snd_wnd == 0 && ((tp->t_usertimeo != 0 && now -
+	    tp->t_persiststart >= tp->t_usertimeo) ||
+	    (tp->t_persistprobes >= TCP_MAXRXTSHIFT &&
+	    idle >= (uint64_t)TCPTV_REXMTMAX * TCP_MAXRXTSHIFT))) {
 		st->tcps_persistdrop++;
 		(void)tcp_drop(tp, ETIMEDOUT);
 		mutex_exit(&ns->ns_lock);
@@ -351,7 +356,7 @@ tcp_timer_keep(void *arg)
 	tp->t_keepprobes++;
 	ts[0] = tcp_now(ns) + tp->ts_offset;
 	ts[1] = tp->ts_recent;
-	tcp_respond(ns, inp->inp_laddr, inp->inp_lport, inp->inp_faddr,
+	tcp_respond(ns, inp, inp->inp_laddr, inp->inp_lport, inp->inp_faddr,
 	    inp->inp_fport, tp->snd_una - 1, tp->rcv_nxt, TH_ACK,
 	    (uint16_t)MIN(tcp_rcvspace(tp) >> tp->rcv_scale, TCP_MAXWIN),
 	    (tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==

@@ -383,7 +383,7 @@ tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
 		if (v) {
 			struct socket *so = tp->t_inpcb->inp_socket;
 
-			tp->t_flags |= TF_NODELAY;
+			tp->t_flags |= TF_NODELAY | TF_PUSH;
 			/*
 			 * What Nagle held goes now.  Nothing held, nothing
 			 * to do: a call for nothing would send a window
@@ -394,6 +394,8 @@ tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
 			if (so != NULL &&
 			    so->so_snd.sb_cc > tp->snd_max - tp->snd_una)
 				(void)tcp_output(tp);
+			/* a push even when corked (Linux) */
+			tp->t_flags &= ~TF_PUSH;
 		} else {
 			tp->t_flags &= ~TF_NODELAY;
 		}
@@ -520,6 +522,8 @@ tcp_ctloutput(struct socket *so, int set, int level, int name, void *val,
 			tcp_timer_arm(tp, TCPT_KEEP, (int)tp->t_keepidle);
 		return 0;
 	}
+	if (level == IPPROTO_IP)
+		return in_pcb_ctloutput(tp->t_inpcb, set, name, val, len);
 	if (level != IPPROTO_TCP)
 		return ENOPROTOOPT;
 	if (set)

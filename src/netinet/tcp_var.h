@@ -485,9 +485,11 @@ struct mbuf *tcp_bare_segment(struct netstack *ns, struct in_addr src,
     in_port_t sport, struct in_addr dst, in_port_t dport, int optlen,
     struct tcphdr **thp);
 /* tcp_respond: send a bare segment (RST or ACK) with the given numbers */
-void tcp_respond(struct netstack *ns, struct in_addr src, in_port_t sport,
-    struct in_addr dst, in_port_t dport, tcp_seq seq, tcp_seq ack,
-    uint8_t flags, uint16_t win, const uint32_t *ts);
+/* inp: the connection's (IP_TTL, IP_TOS), NULL for none (defaults) */
+void tcp_respond(struct netstack *ns, const struct inpcb *inp,
+    struct in_addr src, in_port_t sport, struct in_addr dst, in_port_t dport,
+    tcp_seq seq, tcp_seq ack, uint8_t flags, uint16_t win,
+    const uint32_t *ts);
 tcp_seq tcp_new_isn(struct netstack *ns, struct in_addr laddr,
     in_port_t lport, struct in_addr faddr, in_port_t fport);
 uint32_t tcp_ts_offset(struct netstack *ns, struct in_addr laddr,

@@ -105,7 +105,29 @@ udp_append(struct netstack *ns, struct socket *so, struct mbuf *m,
 		.sin_port = uh->uh_sport,
 		.sin_addr = ip->ip_src,
 	};
+	struct inpcb *inp = sotoinpcb(so);
+	struct so_rcvinfo ri, *rip = NULL;
 
+	if (inp != NULL && inp->inp_flags != 0) {
+		struct ifnet *ifp = m->m_pkthdr.rcvif;
+		struct in_ifaddr *ia;
+
+		memset(&ri, 0, sizeof(ri));
+		ri.ri_want = ((inp->inp_flags & INP_RECVPKTINFO) ?
+		    SO_RI_PKTINFO : 0) | ((inp->inp_flags & INP_RECVTOS) ?
+		    SO_RI_TOS : 0) | ((inp->inp_flags & INP_RECVTTL) ?
+		    SO_RI_TTL : 0);
+		ri.ri_ifindex = ifp != NULL ? ifp->if_index : 0;
+		ri.ri_dst = ip->ip_dst;
+		/* a broadcast (multicast) is answered from ours */
+		ri.ri_spec = ip->ip_dst;
+		if ((m->m_flags & (M_BCAST | M_MCAST)) && ifp != NULL &&
+		    (ia = in_ifaddr_of(ifp)) != NULL)
+			ri.ri_spec = ia->ia_addr;
+		ri.ri_tos = ip->ip_tos;
+		ri.ri_ttl = ip->ip_ttl;
+		rip = &ri;
+	}
 	m_adj(m, hlen + (int)sizeof(*uh));
 	m->m_pkthdr.rcvif = NULL;
 	if ((unsigned)m->m_pkthdr.len > sbspace(&so->so_rcv)) {
@@ -114,7 +136,7 @@ udp_append(struct netstack *ns, struct socket *so, struct mbuf *m,
 		m_freem(m);
 		return;
 	}
-	if (!sbappendaddr(&so->so_rcv, &from, m)) {
+	if (!sbappendaddr(&so->so_rcv, &from, m, rip)) {
 		ns->ns_udpstat->udps_nobufs++;	/* no mbuf for the address */
 		m_freem(m);
 		return;
@@ -244,6 +266,7 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	ip->ip_vhl = IP_VHL(IPVERSION, sizeof(*ip) >> 2);
 	ip->ip_len = htons((uint16_t)m->m_pkthdr.len);
 	ip->ip_ttl = inp->inp_ttl;
+	ip->ip_tos = inp->inp_tos;	/* ECN bits too: the user's (QUIC) */
 	ip->ip_p = IPPROTO_UDP;
 	ip->ip_src = src;
 	ip->ip_dst = dst;
@@ -340,6 +363,22 @@ udp_peeraddr(struct socket *so, struct sockaddr_in *sin)
 	sin->sin_port = inp->inp_fport;
 }
 
+/* IPPROTO_IP options (in_pcb_ctloutput()); UDP has none of its own. */
+static int
+udp_ctloutput(struct socket *so, int set, int level, int name, void *val,
+    socklen_t *len)
+{
+	struct inpcb *inp = sotoinpcb(so);
+
+	if (level == SOL_SOCKET)
+		return 0;	/* told of SO_KEEPALIVE: nothing to do */
+	if (level != IPPROTO_IP)
+		return ENOPROTOOPT;
+	if (inp == NULL)
+		return EINVAL;
+	return in_pcb_ctloutput(inp, set, name, val, len);
+}
+
 const struct protosw udp_protosw = {
 	.pr_type = SOCK_DGRAM,
 	.pr_protocol = IPPROTO_UDP,
@@ -352,7 +391,7 @@ const struct protosw udp_protosw = {
 	.pr_send = udp_send,
 	.pr_sockaddr = udp_sockaddr,
 	.pr_peeraddr = udp_peeraddr,
-	.pr_ctloutput = NULL,
+	.pr_ctloutput = udp_ctloutput,
 	.pr_listen = NULL,
 	.pr_rcvd = NULL,
 	.pr_abort = NULL,

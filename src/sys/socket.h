@@ -99,6 +99,16 @@ struct msghdr {
 	int msg_flags;
 };
 
+/* control messages (Linux's layout: the length is a size_t) */
+struct cmsghdr {
+	size_t cmsg_len;		/* with this header */
+	int cmsg_level;
+	int cmsg_type;
+};
+#define CMSG_ALIGN(n) (((n) + sizeof(size_t) - 1) & ~(sizeof(size_t) - 1))
+#define CMSG_LEN(n) (CMSG_ALIGN(sizeof(struct cmsghdr)) + (n))
+#define CMSG_SPACE(n) (CMSG_ALIGN(sizeof(struct cmsghdr)) + CMSG_ALIGN(n))
+
 struct linger {
 	int l_onoff;
 	int l_linger;

@@ -225,9 +225,10 @@ int sosend(struct socket *so, const struct sockaddr_in *to,
     const struct iovec *iov, int iovcnt, size_t resid, int flags,
     size_t *sent);
 /* soreceive: copy out up to resid bytes; from (datagrams only) optional */
+struct so_rcvinfo;
 int soreceive(struct socket *so, struct sockaddr_in *from,
     const struct iovec *iov, int iovcnt, size_t resid, int flags,
-    size_t *got, int *msgflags);
+    size_t *got, int *msgflags, struct so_rcvinfo *ri);
 int sosetopt(struct socket *so, int level, int name, const void *val,
     socklen_t len);
 int sogetopt(struct socket *so, int level, int name, void *val,
@@ -290,9 +291,31 @@ void socantrcvmore(struct socket *so);
  */
 void sopcbgone(struct socket *so);
 
+/*
+ * What a datagram's receiver asked to be told of it (IP_PKTINFO,
+ * IP_RECVTOS, IP_RECVTTL), kept with its address in the socket buffer
+ * and handed to recvmsg() as control messages.
+ */
+struct so_rcvinfo {
+	unsigned ri_want;		/* SO_RI_*: what to tell */
+	unsigned ri_ifindex;
+	struct in_addr ri_dst;		/* the header's destination */
+	struct in_addr ri_spec;		/* our address to answer from */
+	uint8_t ri_tos;
+	uint8_t ri_ttl;
+};
+#define SO_RI_PKTINFO 0x1
+#define SO_RI_TOS 0x2
+#define SO_RI_TTL 0x4
+
 /* buffers (for protocols, uipc_socket2.c) */
+/*
+ * sbappendaddr: a datagram m (consumed on success) from from, with ri
+ * (NULL: nothing to tell) as one record; false when it does not fit or
+ * no mbuf was had for the address.
+ */
 bool sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
-    struct mbuf *m);
+    struct mbuf *m, const struct so_rcvinfo *ri);
 /*
  * sbappendstream: append the data chain m (consumed) to stream buffer sb;
  * small mbufs are copied into the room at the end of the last one.  The

@@ -406,7 +406,7 @@ sys_sendit(int fd, const struct iovec *iov, int iovcnt,
 
 static ssize_t
 sys_recvit(int fd, const struct iovec *iov, int iovcnt, struct sockaddr *from,
-    socklen_t *fromlen, int flags, int *msgflags)
+    socklen_t *fromlen, int flags, int *msgflags, struct so_rcvinfo *ri)
 {
 	struct sockaddr_in sin;
 	struct netstack *ns;
@@ -423,7 +423,7 @@ sys_recvit(int fd, const struct iovec *iov, int iovcnt, struct sockaddr *from,
 	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return sys_exit(ns, error, 0);
 	memset(&sin, 0, sizeof(sin));
-	error = soreceive(so, &sin, iov, iovcnt, resid, flags, &got, &mf);
+	error = soreceive(so, &sin, iov, iovcnt, resid, flags, &got, &mf, ri);
 	if (error == 0 && so->so_type == SOCK_STREAM && from != NULL)
 		*fromlen = 0;	/* as Linux: no address with stream data */
 	else if (error == 0)
@@ -479,7 +479,7 @@ rump_sys_recv(int fd, void *buf, size_t len, int flags)
 {
 	struct iovec iov = { buf, len };
 
-	return sys_recvit(fd, &iov, 1, NULL, NULL, flags, NULL);
+	return sys_recvit(fd, &iov, 1, NULL, NULL, flags, NULL, NULL);
 }
 
 ssize_t
@@ -488,12 +488,71 @@ rump_sys_recvfrom(int fd, void *buf, size_t len, int flags,
 {
 	struct iovec iov = { buf, len };
 
-	return sys_recvit(fd, &iov, 1, from, fromlen, flags, NULL);
+	return sys_recvit(fd, &iov, 1, from, fromlen, flags, NULL, NULL);
 }
 
+/*
+ * One control message of len bytes at *off of msg's buffer: MSG_CTRUNC
+ * (and false) when it does not fit, as Linux's put_cmsg() says.
+ */
+static bool
+cmsg_put(struct msghdr *msg, size_t *off, int level, int type,
+    const void *data, size_t len)
+{
+	struct cmsghdr h = { .cmsg_len = CMSG_LEN(len), .cmsg_level = level,
+	    .cmsg_type = type };
+	char *p = (char *)msg->msg_control + *off;
+
+	if (msg->msg_controllen - *off < CMSG_LEN(len)) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return false;
+	}
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + CMSG_ALIGN(sizeof(h)), data, len);
+	*off += MIN(CMSG_SPACE(len), msg->msg_controllen - *off);
+	return true;
+}
+
+/* The control messages of ri into msg (IP_PKTINFO, IP_TTL, IP_TOS). */
+static void
+cmsg_rcvinfo(struct msghdr *msg, const struct so_rcvinfo *ri)
+{
+	size_t off = 0;
+
+	if (msg->msg_control == NULL)
+		msg->msg_controllen = 0;
+	if ((ri->ri_want & SO_RI_PKTINFO) && msg->msg_control != NULL) {
+		struct in_pktinfo pi = { .ipi_ifindex = (int)ri->ri_ifindex,
+		    .ipi_spec_dst = ri->ri_spec, .ipi_addr = ri->ri_dst };
+
+		if (!cmsg_put(msg, &off, IPPROTO_IP, IP_PKTINFO, &pi,
+		    sizeof(pi)))
+			goto out;
+	}
+	if ((ri->ri_want & SO_RI_TTL) && msg->msg_control != NULL) {
+		int ttl = ri->ri_ttl;
+
+		if (!cmsg_put(msg, &off, IPPROTO_IP, IP_TTL, &ttl,
+		    sizeof(ttl)))
+			goto out;
+	}
+	if ((ri->ri_want & SO_RI_TOS) && msg->msg_control != NULL)
+		(void)cmsg_put(msg, &off, IPPROTO_IP, IP_TOS, &ri->ri_tos, 1);
+out:
+	if (ri->ri_want != 0 && msg->msg_control == NULL)
+		msg->msg_flags |= MSG_CTRUNC;
+	msg->msg_controllen = off;
+}
+
+/*
+ * recvmsg: msg_flags says MSG_TRUNC, MSG_CTRUNC; msg_control gets what a
+ * datagram socket asked for (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS), in
+ * Linux's order and layout; msg_controllen the bytes used.
+ */
 ssize_t
 rump_sys_recvmsg(int fd, struct msghdr *msg, int flags)
 {
+	struct so_rcvinfo ri;
 	ssize_t n;
 	int mf = 0;
 
@@ -501,12 +560,13 @@ rump_sys_recvmsg(int fd, struct msghdr *msg, int flags)
 		return sys_return(EFAULT, 0);
 	if (msg->msg_iovlen > IOV_MAX)
 		return sys_return(EMSGSIZE, 0);
+	memset(&ri, 0, sizeof(ri));
 	n = sys_recvit(fd, msg->msg_iov, (int)msg->msg_iovlen,
 	    msg->msg_name, msg->msg_name != NULL ? &msg->msg_namelen : NULL,
-	    flags, &mf);
+	    flags, &mf, &ri);
 	if (n >= 0) {
 		msg->msg_flags = mf;
-		msg->msg_controllen = 0;	/* no control messages yet */
+		cmsg_rcvinfo(msg, &ri);
 	}
 	return n;
 }
@@ -520,7 +580,7 @@ rump_sys_read(int fd, void *buf, size_t len)
 ssize_t
 rump_sys_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	return sys_recvit(fd, iov, iovcnt, NULL, NULL, 0, NULL);
+	return sys_recvit(fd, iov, iovcnt, NULL, NULL, 0, NULL, NULL);
 }
 
 int
@@ -665,7 +725,7 @@ rump_sys_ioctl(int fd, unsigned long request, void *arg)
 			    rec->m_next->m_pkthdr.len : 0;
 		memcpy(arg, &v, sizeof(v));
 	} else if (request == SIOCATMARK) {
-		/* BSD's and Linux's: 1 when the next byte read is at the mark */
+		/* BSD's, Linux's: 1 when the next byte read is at the mark */
 		v = so->so_atmark ? 1 : 0;
 		memcpy(arg, &v, sizeof(v));
 	} else if (request == FIONBIO) {

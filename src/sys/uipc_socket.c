@@ -720,7 +720,7 @@ soreceive_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 int
 soreceive(struct socket *so, struct sockaddr_in *from,
     const struct iovec *iov, int iovcnt, size_t resid, int flags,
-    size_t *got, int *msgflags)
+    size_t *got, int *msgflags, struct so_rcvinfo *ri)
 {
 	struct sockbuf *sb = &so->so_rcv;
 	struct mbuf *rec, *data;
@@ -756,6 +756,12 @@ soreceive(struct socket *so, struct sockaddr_in *from,
 	len = data != NULL ? data->m_pkthdr.len : 0;
 	if (from != NULL)
 		memcpy(from, rec->m_data, sizeof(*from));
+	if (ri != NULL) {
+		if (rec->m_len >= (int)(sizeof(*from) + sizeof(*ri)))
+			memcpy(ri, rec->m_data + sizeof(*from), sizeof(*ri));
+		else
+			ri->ri_want = 0;
+	}
 	if ((size_t)len > resid) {
 		/* the rest of a datagram is lost (POSIX): say so */
 		*msgflags |= MSG_TRUNC;

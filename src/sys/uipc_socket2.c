@@ -272,7 +272,7 @@ sbspace(const struct sockbuf *sb)
 
 bool
 sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
-    struct mbuf *m)
+    struct mbuf *m, const struct so_rcvinfo *ri)
 {
 	struct mbuf *n;
 	int len = m->m_pkthdr.len;
@@ -285,6 +285,10 @@ sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
 		return false;
 	n->m_len = (int)sizeof(*from);
 	memcpy(n->m_data, from, sizeof(*from));
+	if (ri != NULL) {	/* after the address, in the same mbuf */
+		memcpy(n->m_data + sizeof(*from), ri, sizeof(*ri));
+		n->m_len += (int)sizeof(*ri);
+	}
 	n->m_next = m;
 	n->m_nextpkt = NULL;
 	if (sb->sb_lastrecord != NULL)

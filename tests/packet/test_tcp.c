@@ -2226,6 +2226,67 @@ expect_probe(struct peer *p, uint8_t byte)
 }
 
 /*
+ * IP_TOS and IP_TTL on TCP sockets (Linux): in the header of every
+ * segment, an RST too, the ECN field TCP's own (RFC 3168; IP_TOS drops
+ * the user's ECN bits, as Linux); a listener's go on its SYN-ACK and to
+ * the connections it accepts.
+ */
+static void
+test_tcp_ip_tos_ttl(void **state)
+{
+	const struct tseg *s;
+	struct tenv e;
+	struct peer p, q;
+	int fd, lfd, afd;
+
+	(void)state;
+	lfd = start_listener(&e, &p, PO_ALL);
+	fd = tcp_socket();
+	setopt_int(fd, IPPROTO_IP, IP_TOS, 0xbb);
+	setopt_int(fd, IPPROTO_IP, IP_TTL, 33);
+	assert_int_equal(getopt_int(fd, IPPROTO_IP, IP_TOS), 0xb8);
+	assert_int_equal(getopt_int(fd, IPPROTO_IP, IP_TTL), 33);
+	stack_connect_fd(&p, fd);
+	assert_int_equal(p.last.tos, 0xb8);
+	assert_int_equal(p.last.ttl, 33);
+	peer_synack(&p);
+	stack_write(fd, "0123456789", 10);
+	s = expect_data(&p, 10, true);
+	assert_int_equal(s->tos, 0xb8);		/* ECN not agreed: not ECT */
+	assert_int_equal(s->ttl, 33);
+	peer_ack(&p);
+	{
+		const struct linger l0 = { .l_onoff = 1, .l_linger = 0 };
+
+		/* the abort's RST too (tcp_respond()) */
+		assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_LINGER,
+		    &l0, sizeof(l0)), 0);
+		assert_int_equal(rump_sys_close(fd), 0);
+		s = expect_seg(&p, TH_RST | TH_ACK, p.rcv_nxt, p.snd_nxt);
+		assert_int_equal(s->tos, 0xb8);
+		assert_int_equal(s->ttl, 33);
+	}
+
+	setopt_int(lfd, IPPROTO_IP, IP_TOS, 0x28);
+	setopt_int(lfd, IPPROTO_IP, IP_TTL, 9);
+	peer_init(&q, &e, PPORT + 1, PO_ALL);
+	q.sport = LPORT;
+	peer_send(&q, TH_SYN, NULL, 0);
+	s = expect_synack(&q);
+	assert_int_equal(s->tos, 0x28);
+	assert_int_equal(s->ttl, 9);
+	peer_ack(&q);
+	expect_nothing(&e);
+	afd = rump_sys_accept(lfd, NULL, NULL);
+	assert_true(afd >= 0);
+	assert_int_equal(getopt_int(afd, IPPROTO_IP, IP_TOS), 0x28);
+	assert_int_equal(getopt_int(afd, IPPROTO_IP, IP_TTL), 9);
+	conn_abort(&q, afd);
+	assert_int_equal(rump_sys_close(lfd), 0);
+	tenv_down(&e);
+}
+
+/*
  * TCP_USER_TIMEOUT (RFC 5482; RFC 9293 MUST-21: the user sets R2), in ms
  * as Linux: 0 by default, negative EINVAL.  2500 ms, after the
  * connection sat idle for longer than that: A goes, then B (TCP_NODELAY)
@@ -3047,6 +3108,7 @@ main(void)
 		cmocka_unit_test(test_tcp_keepalive_timestamps),
 		cmocka_unit_test(test_tcp_keepalive_enabled_after_connect),
 		cmocka_unit_test(test_tcp_persist),
+		cmocka_unit_test(test_tcp_ip_tos_ttl),
 		cmocka_unit_test(test_tcp_user_timeout_rexmt),
 		cmocka_unit_test(test_tcp_user_timeout_persist),
 		cmocka_unit_test(test_tcp_user_timeout_keepalive),

@@ -3083,11 +3083,14 @@ test_mtu_shrinks_under_connection(void **state)
 /* ==== TCP_CORK and MSG_MORE (Linux) ==== */
 
 /*
- * TCP_CORK: partial segments wait, TCP_NODELAY or not; a full segment
- * goes.  Uncorking sends what waited at once, with data in flight (no
- * Nagle).  Corked data with nothing in flight goes when the persist
- * timer fires (Linux's ceiling: its probe timer).  MSG_MORE holds one
- * send's data until a send without it, which goes with it.
+ * TCP_CORK: partial segments wait, even for an ACK that goes meanwhile
+ * (the delayed ACK of the peer's data goes alone); a full segment goes.
+ * Uncorking sends what waited at once, with data in flight and Nagle on.
+ * Setting TCP_NODELAY pushes too, cork or not.  Corked data with nothing
+ * in flight goes when the persist timer fires (Linux's ceiling: its
+ * probe timer), and a shorter TCP_USER_TIMEOUT does not drop it.
+ * MSG_MORE holds one send's data until a send without it, which goes
+ * with it.
  */
 static void
 test_cork(void **state)
@@ -3096,6 +3099,7 @@ test_cork(void **state)
 	struct tenv e;
 	struct peer p;
 	unsigned rto;
+	uint8_t c[5];
 	int fd;
 
 	(void)state;
@@ -3103,41 +3107,66 @@ test_cork(void **state)
 	for (size_t i = 0; i < sizeof(d); i++)
 		d[i] = (uint8_t)(i * 13 + 5);
 	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_CORK), 0);
-	setopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 1);
 	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_CORK), 1);
 	stack_write(fd, d, 100);
 	expect_nothing(&e);
+	/* the peer's data: its delayed ACK carries none of the 100 */
+	peer_send(&p, TH_ACK | TH_PUSH, "hello", 5);
+	expect_nothing(&e);
+	tenv_advance(&e, DELACK_MS);
+	expect_ack(&p);
+	expect_nothing(&e);
+	assert_int_equal(rump_sys_read(fd, c, sizeof(c)), 5);
 	stack_write(fd, d + 100, 2000);
 	assert_memory_equal(expect_data(&p, TS_MSS, false)->data, d, TS_MSS);
 	expect_nothing(&e);
+	/* uncorked with Nagle on and 1460 in flight: the rest goes now */
 	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 0);
 	assert_memory_equal(expect_data(&p, 2100 - TS_MSS, true)->data,
 	    d + TS_MSS, 2100 - TS_MSS);
 	peer_ack(&p);
 	expect_nothing(&e);
 
-	/* the ceiling: nothing in flight, the persist timer sends it */
+	/* TCP_NODELAY pushes a corked partial segment */
 	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 1);
-	stack_write(fd, d + 2100, 100);
+	stack_write(fd, d + 2100, 50);
+	expect_nothing(&e);
+	setopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	assert_memory_equal(expect_data(&p, 50, true)->data, d + 2100, 50);
+	peer_ack(&p);
+
+	/* the ceiling: nothing in flight, the persist timer sends it */
+	stack_write(fd, d + 2150, 50);
 	expect_nothing(&e);
 	rto = tinfo(fd).ti.tcpi_rto / 1000;
 	rto = rto > 200 ? rto : 200;	/* TCPTV_PERSMIN */
 	tenv_advance(&e, rto - 1);
 	expect_nothing(&e);
 	tenv_advance(&e, 1);
-	assert_memory_equal(expect_data(&p, 100, true)->data, d + 2100, 100);
+	assert_memory_equal(expect_data(&p, 50, true)->data, d + 2150, 50);
 	peer_ack(&p);
 	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 0);
 	expect_nothing(&e);
 
-	/* MSG_MORE */
+	/* MSG_MORE (TCP_NODELAY still on) */
 	assert_int_equal(rump_sys_send(fd, d + 2200, 100, MSG_MORE), 100);
 	expect_nothing(&e);
 	assert_int_equal(rump_sys_send(fd, d + 2300, 100, 0), 100);
 	assert_memory_equal(expect_data(&p, 200, true)->data, d + 2200, 200);
 	peer_ack(&p);
 	expect_nothing(&e);
+
+	/* TCP_USER_TIMEOUT under the ceiling: the data goes at it, no drop */
+	setopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 100);
+	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 1);
+	stack_write(fd, d + 2400, 50);
+	tenv_advance(&e, 99);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	assert_memory_equal(expect_data(&p, 50, true)->data, d + 2400, 50);
+	peer_ack(&p);
+	assert_int_equal(tstate(fd), TCP_ESTABLISHED);
 	conn_abort(&p, fd);
 	tenv_down(&e);
 }

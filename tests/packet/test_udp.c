@@ -442,6 +442,178 @@ test_socket_api_errors(void **state)
 	lan_down(&l);
 }
 
+/* getsockopt(IPPROTO_IP, name) of fd as an int. */
+static int
+ipopt(int fd, int name)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	assert_int_equal(rump_sys_getsockopt(fd, IPPROTO_IP, name, &v, &len),
+	    0);
+	assert_int_equal(len, sizeof(v));
+	return v;
+}
+
+static void
+set_ipopt(int fd, int name, int v)
+{
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_IP, name, &v,
+	    sizeof(v)), 0);
+}
+
+/* recvmsg of a datagram "x" with up to clen bytes of control buffer. */
+static struct msghdr *
+recv_ctl(int fd, void *ctl, size_t clen)
+{
+	static char b[16];
+	static struct iovec iov = { .iov_base = b, .iov_len = sizeof(b) };
+	static struct msghdr m;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl;
+	m.msg_controllen = clen;
+	assert_int_equal(rump_sys_recvmsg(fd, &m, MSG_DONTWAIT), 1);
+	assert_int_equal(b[0], 'x');
+	return &m;
+}
+
+/*
+ * IPPROTO_IP options of a UDP socket, as Linux: IP_TOS and IP_TTL go in
+ * the header of what it sends (ECN bits too: a QUIC stack sets them);
+ * IP_PKTINFO, IP_RECVTTL and IP_RECVTOS give recvmsg() control messages
+ * (in that order, Linux's layout; MSG_CTRUNC when the buffer is short).
+ * A broadcast's IP_PKTINFO has the broadcast address and, to answer
+ * from, the interface's own.  A TTL out of range: EINVAL; IP_TOS takes
+ * the low byte; a value may be one byte; unknown: ENOPROTOOPT.
+ */
+static void
+test_udp_ip_options(void **state)
+{
+	struct lan l;
+	struct sockaddr_in to = sa(addrs[1], 5000);
+	uint64_t ctl[64];
+	struct {		/* Linux's struct in_pktinfo (_GNU_SOURCE) */
+		int ipi_ifindex;
+		struct in_addr ipi_spec_dst, ipi_addr;
+	} pi;
+	struct cmsghdr *c;
+	struct msghdr *m;
+	uint8_t f[256];
+	size_t len;
+	int fa, fb, v, one = 1;
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	assert_int_equal(rump_bus_tap_open(l.bus, NULL, &l.tap), 0);
+	fb = udp_socket(l.k[1], "0.0.0.0", 5000);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[0]);
+	assert_int_equal(ipopt(fa, IP_TTL), 64);
+	assert_int_equal(ipopt(fa, IP_TOS), 0);
+	assert_int_equal(ipopt(fa, IP_PKTINFO), 0);
+	v = 256;
+	expect_errno(rump_sys_setsockopt(fa, IPPROTO_IP, IP_TTL, &v,
+	    sizeof(v)), EINVAL);
+	expect_errno(rump_sys_setsockopt(fa, IPPROTO_IP, 99, &one,
+	    sizeof(one)), ENOPROTOOPT);
+	{
+		uint8_t ttl = 17;	/* one byte will do, as Linux */
+
+		assert_int_equal(rump_sys_setsockopt(fa, IPPROTO_IP, IP_TTL,
+		    &ttl, 1), 0);
+	}
+	set_ipopt(fa, IP_TOS, 0x1b9);	/* its low byte: EF, ECT(1) */
+	assert_int_equal(ipopt(fa, IP_TTL), 17);
+	assert_int_equal(ipopt(fa, IP_TOS), 0xb9);
+	as(l.k[1]);
+	set_ipopt(fb, IP_PKTINFO, 1);
+	set_ipopt(fb, IP_RECVTTL, 1);
+	set_ipopt(fb, IP_RECVTOS, 1);
+	assert_int_equal(ipopt(fb, IP_RECVTOS), 1);
+
+	as(l.k[0]);
+	assert_int_equal(rump_sys_sendto(fa, "x", 1, 0,
+	    (struct sockaddr *)&to, sizeof(to)), 1);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0),
+	    0);
+	assert_int_equal(f[14 + 1], 0xb9);
+	assert_int_equal(f[14 + 8], 17);
+	as(l.k[1]);
+	m = recv_ctl(fb, ctl, sizeof(ctl));
+	assert_int_equal(m->msg_flags & MSG_CTRUNC, 0);
+	assert_int_equal(m->msg_controllen, CMSG_SPACE(sizeof(pi)) +
+	    CMSG_SPACE(sizeof(int)) + CMSG_SPACE(1));
+	c = CMSG_FIRSTHDR(m);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_level, IPPROTO_IP);
+	assert_int_equal(c->cmsg_type, IP_PKTINFO);
+	assert_int_equal(c->cmsg_len, CMSG_LEN(sizeof(pi)));
+	memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+	assert_int_equal(pi.ipi_ifindex, l.ifx[1]);
+	assert_int_equal(pi.ipi_addr.s_addr, inet_addr(addrs[1]));
+	assert_int_equal(pi.ipi_spec_dst.s_addr, inet_addr(addrs[1]));
+	c = CMSG_NXTHDR(m, c);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_type, IP_TTL);
+	memcpy(&v, CMSG_DATA(c), sizeof(v));
+	assert_int_equal(v, 17);
+	c = CMSG_NXTHDR(m, c);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_type, IP_TOS);
+	assert_int_equal(c->cmsg_len, CMSG_LEN(1));
+	assert_int_equal(*(uint8_t *)CMSG_DATA(c), 0xb9);
+	assert_null(CMSG_NXTHDR(m, c));
+
+	/* room for the first only: it, and MSG_CTRUNC; none: MSG_CTRUNC */
+	as(l.k[0]);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rump_sys_sendto(fa, "x", 1, 0,
+		    (struct sockaddr *)&to, sizeof(to)), 1);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[1]);
+	m = recv_ctl(fb, ctl, CMSG_SPACE(sizeof(pi)));
+	assert_int_equal(m->msg_flags & MSG_CTRUNC, MSG_CTRUNC);
+	assert_int_equal(m->msg_controllen, CMSG_SPACE(sizeof(pi)));
+	assert_int_equal(CMSG_FIRSTHDR(m)->cmsg_type, IP_PKTINFO);
+	m = recv_ctl(fb, NULL, 0);
+	assert_int_equal(m->msg_flags & MSG_CTRUNC, MSG_CTRUNC);
+	assert_int_equal(m->msg_controllen, 0);
+
+	/* a broadcast; then the options off: no control messages */
+	as(l.k[0]);
+	assert_int_equal(rump_sys_setsockopt(fa, SOL_SOCKET, SO_BROADCAST,
+	    &one, sizeof(one)), 0);
+	to = sa("198.18.0.255", 5000);
+	assert_int_equal(rump_sys_sendto(fa, "x", 1, 0,
+	    (struct sockaddr *)&to, sizeof(to)), 1);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[1]);
+	m = recv_ctl(fb, ctl, sizeof(ctl));
+	memcpy(&pi, CMSG_DATA(CMSG_FIRSTHDR(m)), sizeof(pi));
+	assert_int_equal(pi.ipi_addr.s_addr, inet_addr("198.18.0.255"));
+	assert_int_equal(pi.ipi_spec_dst.s_addr, inet_addr(addrs[1]));
+	set_ipopt(fb, IP_PKTINFO, 0);
+	set_ipopt(fb, IP_RECVTTL, 0);
+	set_ipopt(fb, IP_RECVTOS, 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_sendto(fa, "x", 1, 0,
+	    (struct sockaddr *)&to, sizeof(to)), 1);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[1]);
+	m = recv_ctl(fb, ctl, sizeof(ctl));
+	assert_int_equal(m->msg_controllen, 0);
+	assert_int_equal(m->msg_flags, 0);
+	assert_int_equal(rump_sys_close(fb), 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_close(fa), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
 static void
 test_poll_and_fionread(void **state)
 {
@@ -665,6 +837,7 @@ main(void)
 		cmocka_unit_test(test_udp_echo_between_instances),
 		cmocka_unit_test(test_udp_port_unreachable_econnrefused),
 		cmocka_unit_test(test_udp_broadcast_needs_so_broadcast),
+		cmocka_unit_test(test_udp_ip_options),
 		cmocka_unit_test(test_udp_bad_headers),
 		cmocka_unit_test(test_socket_api_errors),
 		cmocka_unit_test(test_poll_and_fionread),

@@ -464,7 +464,7 @@ body_recv(struct bthread *bt)
 
 	kenter(b->b_k);
 	error = soreceive(b->b_so, NULL, &iov, 1, b->b_len, b->b_flags, &got,
-	    &mf);
+	    &mf, NULL);
 	kexit(b->b_k);
 	atomic_store(&b->b_done, got);
 	atomic_store(&b->b_error, error);
@@ -551,11 +551,12 @@ test_stream_receive(void **state)
 	(void)state;
 	kenter(k);
 	so = stub_connected(k, true);
-	assert_int_equal(soreceive(so, NULL, iov, 3, 350, 0, &got, &mf),
+	assert_int_equal(soreceive(so, NULL, iov, 3, 350, 0, &got, &mf, NULL),
 	    EWOULDBLOCK);
 	sbappendstream(&so->so_rcv, pat_chain(0, 5000, 1000, true));
 	/* spread over the iovecs; the protocol hears about it */
-	assert_int_equal(soreceive(so, NULL, iov, 3, 350, 0, &got, &mf), 0);
+	assert_int_equal(soreceive(so, NULL, iov, 3, 350, 0,
+	    &got, &mf, NULL), 0);
 	assert_int_equal(got, 350);
 	assert_memory_equal(buf, pat, 350);
 	assert_int_equal(stub.st_rcvd, 1);
@@ -563,46 +564,49 @@ test_stream_receive(void **state)
 	/* a peek leaves the data and tells nobody */
 	iov[0].iov_len = 8000;
 	assert_int_equal(soreceive(so, NULL, iov, 1, 10, MSG_PEEK, &got,
-	    &mf), 0);
+	    &mf, NULL), 0);
 	assert_int_equal(got, 10);
 	assert_memory_equal(buf, pat + 350, 10);
 	assert_int_equal(stub.st_rcvd, 1);
 	sb_check(&so->so_rcv, 350, 4650);
 	/* SO_RCVLOWAT: non-blocking still returns what there is */
 	so->so_rcv.sb_lowat = 6000;
-	assert_int_equal(soreceive(so, NULL, iov, 1, 1000, 0, &got, &mf), 0);
+	assert_int_equal(soreceive(so, NULL, iov, 1, 1000, 0,
+	    &got, &mf, NULL), 0);
 	assert_int_equal(got, 1000);
 	/* MSG_WAITALL, non-blocking: what there is */
 	assert_int_equal(soreceive(so, NULL, iov, 1, 8000, MSG_WAITALL,
-	    &got, &mf), 0);
+	    &got, &mf, NULL), 0);
 	assert_int_equal(got, 3650);
 	assert_memory_equal(buf, pat + 1350, 3650);
 	assert_int_equal(stub.st_rcvd, 3);
 	/* a zero-length read */
-	assert_int_equal(soreceive(so, NULL, iov, 1, 0, 0, &got, &mf), 0);
+	assert_int_equal(soreceive(so, NULL, iov, 1, 0, 0, &got, &mf, NULL), 0);
 	/* an error: a peek sees it, a read takes it; data comes first */
 	sbappendstream(&so->so_rcv, pat_chain(0, 10, 10, true));
 	so->so_error = ECONNRESET;
-	assert_int_equal(soreceive(so, NULL, iov, 1, 100, 0, &got, &mf), 0);
+	assert_int_equal(soreceive(so, NULL, iov, 1, 100, 0,
+	    &got, &mf, NULL), 0);
 	assert_int_equal(got, 10);
 	assert_int_equal(soreceive(so, NULL, iov, 1, 100, MSG_PEEK, &got,
-	    &mf), ECONNRESET);
-	assert_int_equal(soreceive(so, NULL, iov, 1, 100, 0, &got, &mf),
+	    &mf, NULL), ECONNRESET);
+	assert_int_equal(soreceive(so, NULL, iov, 1, 100, 0, &got, &mf, NULL),
 	    ECONNRESET);
-	assert_int_equal(soreceive(so, NULL, iov, 1, 100, 0, &got, &mf),
+	assert_int_equal(soreceive(so, NULL, iov, 1, 100, 0, &got, &mf, NULL),
 	    EWOULDBLOCK);
 	/* FIN: the data, then end of file for good */
 	sbappendstream(&so->so_rcv, pat_chain(0, 20, 20, true));
 	socantrcvmore(so);
 	assert_int_equal(soreceive(so, NULL, iov, 1, 100, MSG_WAITALL, &got,
-	    &mf), 0);
+	    &mf, NULL), 0);
 	assert_int_equal(got, 20);
-	assert_int_equal(soreceive(so, NULL, iov, 1, 100, 0, &got, &mf), 0);
+	assert_int_equal(soreceive(so, NULL, iov, 1, 100, 0,
+	    &got, &mf, NULL), 0);
 	assert_int_equal(got, 0);
 	soclose(so);
 	/* not connected */
 	so = stub_socket(k);
-	assert_int_equal(soreceive(so, NULL, iov, 1, 100, 0, &got, &mf),
+	assert_int_equal(soreceive(so, NULL, iov, 1, 100, 0, &got, &mf, NULL),
 	    ENOTCONN);
 	soclose(so);
 	kexit(k);
@@ -1088,17 +1092,18 @@ test_stream_oob(void **state)
 	assert_int_equal(n, 3);
 	assert_int_equal(stub.st_oob, pat[2]);
 	iov[1].iov_base = buf;
-	assert_int_equal(soreceive(so, NULL, iov, 2, 4, MSG_OOB, &n, &mf),
+	assert_int_equal(soreceive(so, NULL, iov, 2, 4, MSG_OOB, &n, &mf, NULL),
 	    EINVAL);
 	so->so_haveoob = true;
 	memset(buf, 0, sizeof(buf));
 	assert_int_equal(soreceive(so, NULL, iov, 2, 4, MSG_OOB | MSG_PEEK,
-	    &n, &mf), 0);
+	    &n, &mf, NULL), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(buf[0], pat[2]);
 	assert_int_equal(mf, MSG_OOB);
 	/* as Linux: a zero-length read takes the byte, MSG_TRUNC */
-	assert_int_equal(soreceive(so, NULL, iov, 1, 0, MSG_OOB, &n, &mf), 0);
+	assert_int_equal(soreceive(so, NULL, iov, 1, 0, MSG_OOB,
+	    &n, &mf, NULL), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(mf, MSG_OOB | MSG_TRUNC);
 	assert_false(so->so_haveoob);
