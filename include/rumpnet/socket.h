@@ -72,6 +72,14 @@ int rump_sys_accept4(int fd, struct sockaddr *addr, socklen_t *len,
 ssize_t rump_sys_send(int fd, const void *buf, size_t len, int flags);
 ssize_t rump_sys_sendto(int fd, const void *buf, size_t len, int flags,
     const struct sockaddr *to, socklen_t tolen);
+/*
+ * sendmsg: on a UDP socket, IPPROTO_IP control messages as Linux's:
+ * IP_PKTINFO (ipi_spec_dst, if not 0, the source: one of the instance's
+ * addresses, EINVAL otherwise; ipi_ifindex, if not 0, must name an
+ * interface: ENODEV; the route picks the way out), IP_TTL (int), IP_TOS
+ * (int or byte) for that datagram; any other: EINVAL.  A stream socket
+ * ignores control messages, as Linux's TCP.
+ */
 ssize_t rump_sys_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t rump_sys_recv(int fd, void *buf, size_t len, int flags);
 ssize_t rump_sys_recvfrom(int fd, void *buf, size_t len, int flags,

@@ -241,11 +241,20 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 {
 	struct socket *so = inp->inp_socket;
 	struct netstack *ns = so->so_kernel->k_net;
+	const struct so_sndinfo *si = so->so_sndinfo;
 	int len = m->m_pkthdr.len, error;
 	struct in_addr src = inp->inp_laddr;
 	struct udphdr *uh;
 	struct ip *ip;
 
+	/* IP_PKTINFO: one of our addresses, as Linux (EINVAL otherwise) */
+	if (si != NULL && (si->si_set & SO_SI_SRC)) {
+		if (in_ifaddr_lookup(so->so_kernel, si->si_src) == NULL) {
+			m_freem(m);
+			return EINVAL;
+		}
+		src = si->si_src;
+	}
 	if (src.s_addr == INADDR_ANY &&
 	    (error = in_selectsrc(so->so_kernel, dst, &src)) != 0) {
 		m_freem(m);
@@ -265,8 +274,11 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	memset(ip, 0, sizeof(*ip));
 	ip->ip_vhl = IP_VHL(IPVERSION, sizeof(*ip) >> 2);
 	ip->ip_len = htons((uint16_t)m->m_pkthdr.len);
-	ip->ip_ttl = inp->inp_ttl;
-	ip->ip_tos = inp->inp_tos;	/* ECN bits too: the user's (QUIC) */
+	ip->ip_ttl = si != NULL && (si->si_set & SO_SI_TTL) ? si->si_ttl :
+	    inp->inp_ttl;
+	/* ECN bits too: the user's (QUIC) */
+	ip->ip_tos = si != NULL && (si->si_set & SO_SI_TOS) ? si->si_tos :
+	    inp->inp_tos;
 	ip->ip_p = IPPROTO_UDP;
 	ip->ip_src = src;
 	ip->ip_dst = dst;

@@ -142,6 +142,8 @@ struct protosw {
 	int (*pr_rcvoob)(struct socket *, uint8_t *c, bool peek);
 };
 
+struct so_sndinfo;
+
 struct socket {
 	struct rump_kernel *so_kernel;	/* [I] */
 	const struct protosw *so_proto;	/* [I] */
@@ -167,6 +169,8 @@ struct socket {
 					   it (BSD's SS_RCVATMARK) */
 	struct list_node so_klist;	/* kevent knotes on this socket */
 	bool so_msgmore;		/* the last stream send had MSG_MORE */
+	/* sendmsg()'s control messages, for the datagram it sends now */
+	const struct so_sndinfo *so_sndinfo;
 	unsigned so_busy_poll_us;	/* SO_BUSY_POLL: spin this long in
 					   a blocking call before sleeping */
 
@@ -307,6 +311,20 @@ struct so_rcvinfo {
 #define SO_RI_PKTINFO 0x1
 #define SO_RI_TOS 0x2
 #define SO_RI_TTL 0x4
+
+/*
+ * What sendmsg()'s control messages ask of one datagram (IP_PKTINFO's
+ * source address, IP_TTL, IP_TOS), over the socket's own settings.
+ */
+struct so_sndinfo {
+	unsigned si_set;		/* SO_SI_* */
+	struct in_addr si_src;
+	uint8_t si_ttl;
+	uint8_t si_tos;
+};
+#define SO_SI_SRC 0x1
+#define SO_SI_TTL 0x2
+#define SO_SI_TOS 0x4
 
 /* buffers (for protocols, uipc_socket2.c) */
 /*

@@ -376,10 +376,90 @@ rump_sys_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	return sys_acceptit(fd, addr, len, flags);
 }
 
+/*
+ * sendmsg()'s control messages for a datagram into *si, as Linux's
+ * ip_cmsg_send(): IPPROTO_IP's IP_PKTINFO (ipi_spec_dst, when not 0, is
+ * the source address; ipi_ifindex, when not 0, must name an interface:
+ * ENODEV; the route still picks the way out), IP_TTL (an int, 1..255)
+ * and IP_TOS (an int or a byte, 0..255).  Anything else, or a malformed
+ * header: EINVAL.
+ */
+static int
+cmsg_sndinfo(struct netstack *ns, const struct msghdr *msg,
+    struct so_sndinfo *si)
+{
+	const char *p = msg->msg_control;
+	size_t left = msg->msg_control != NULL ? msg->msg_controllen : 0;
+
+	memset(si, 0, sizeof(*si));
+	while (left >= sizeof(struct cmsghdr)) {
+		struct cmsghdr h;
+		const char *data;
+		size_t dlen;
+		int v;
+
+		memcpy(&h, p, sizeof(h));
+		if (h.cmsg_len < CMSG_LEN(0) || h.cmsg_len > left)
+			return EINVAL;
+		data = p + CMSG_LEN(0);
+		dlen = h.cmsg_len - CMSG_LEN(0);
+		if (h.cmsg_level != IPPROTO_IP)
+			return EINVAL;
+		switch (h.cmsg_type) {
+		case IP_PKTINFO: {
+			struct in_pktinfo pi;
+
+			if (dlen != sizeof(pi))
+				return EINVAL;
+			memcpy(&pi, data, sizeof(pi));
+			if (pi.ipi_ifindex != 0 &&
+			    if_byindex(ns->ns_kernel, (unsigned)pi.ipi_ifindex)
+			    == NULL)
+				return ENODEV;
+			if (pi.ipi_spec_dst.s_addr != INADDR_ANY) {
+				si->si_src = pi.ipi_spec_dst;
+				si->si_set |= SO_SI_SRC;
+			}
+			break;
+		}
+		case IP_TTL:
+			if (dlen != sizeof(int))
+				return EINVAL;
+			memcpy(&v, data, sizeof(v));
+			if (v < 1 || v > 255)
+				return EINVAL;
+			si->si_ttl = (uint8_t)v;
+			si->si_set |= SO_SI_TTL;
+			break;
+		case IP_TOS:
+			if (dlen == sizeof(int))
+				memcpy(&v, data, sizeof(v));
+			else if (dlen == 1)
+				v = *(const uint8_t *)data;
+			else
+				return EINVAL;
+			if (v < 0 || v > 255)
+				return EINVAL;
+			si->si_tos = (uint8_t)v;
+			si->si_set |= SO_SI_TOS;
+			break;
+		default:
+			return EINVAL;
+		}
+		if (CMSG_SPACE(dlen) >= left)
+			break;
+		p += CMSG_SPACE(dlen);
+		left -= CMSG_SPACE(dlen);
+	}
+	return 0;
+}
+
 static ssize_t
 sys_sendit(int fd, const struct iovec *iov, int iovcnt,
-    const struct sockaddr *to, socklen_t tolen, int flags)
+    const struct sockaddr *to, socklen_t tolen, int flags,
+    const struct msghdr *msg)
 {
+	struct so_sndinfo si;
 	struct sockaddr_in sin;
 	struct netstack *ns;
 	struct socket *so;
@@ -397,9 +477,14 @@ sys_sendit(int fd, const struct iovec *iov, int iovcnt,
 		to = NULL;
 	if (to != NULL)
 		error = sockaddr_in_copyin(to, tolen, &sin, false);
+	/* control messages: a datagram's (Linux's TCP ignores them) */
+	if (error == 0 && msg != NULL && so->so_type == SOCK_DGRAM &&
+	    (error = cmsg_sndinfo(ns, msg, &si)) == 0 && si.si_set != 0)
+		so->so_sndinfo = &si;
 	if (error == 0)
 		error = sosend(so, to != NULL ? &sin : NULL, iov, iovcnt, resid,
 		    flags, &sent);
+	so->so_sndinfo = NULL;
 	sorele(so);
 	return sys_exit(ns, error, (long)sent);
 }
@@ -439,7 +524,7 @@ rump_sys_send(int fd, const void *buf, size_t len, int flags)
 {
 	struct iovec iov = { (void *)(uintptr_t)buf, len };
 
-	return sys_sendit(fd, &iov, 1, NULL, 0, flags);
+	return sys_sendit(fd, &iov, 1, NULL, 0, flags, NULL);
 }
 
 ssize_t
@@ -448,7 +533,7 @@ rump_sys_sendto(int fd, const void *buf, size_t len, int flags,
 {
 	struct iovec iov = { (void *)(uintptr_t)buf, len };
 
-	return sys_sendit(fd, &iov, 1, to, tolen, flags);
+	return sys_sendit(fd, &iov, 1, to, tolen, flags, NULL);
 }
 
 ssize_t
@@ -459,7 +544,7 @@ rump_sys_sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (msg->msg_iovlen > IOV_MAX)
 		return sys_return(EMSGSIZE, 0);
 	return sys_sendit(fd, msg->msg_iov, (int)msg->msg_iovlen,
-	    msg->msg_name, msg->msg_namelen, flags);
+	    msg->msg_name, msg->msg_namelen, flags, msg);
 }
 
 ssize_t
@@ -471,7 +556,7 @@ rump_sys_write(int fd, const void *buf, size_t len)
 ssize_t
 rump_sys_writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	return sys_sendit(fd, iov, iovcnt, NULL, 0, 0);
+	return sys_sendit(fd, iov, iovcnt, NULL, 0, 0, NULL);
 }
 
 ssize_t

@@ -614,6 +614,122 @@ test_udp_ip_options(void **state)
 	lan_down(&l);
 }
 
+/* sendmsg of "y" to to with the control messages in ctl. */
+static ssize_t
+send_ctl(int fd, const struct sockaddr_in *to, void *ctl, size_t clen)
+{
+	struct iovec iov = { .iov_base = "y", .iov_len = 1 };
+	struct msghdr m = {
+		.msg_name = (void *)(uintptr_t)to, .msg_namelen = sizeof(*to),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = clen,
+	};
+
+	return rump_sys_sendmsg(fd, &m, 0);
+}
+
+/* A control message of len bytes of data at *at of buf; moves *at on. */
+static void
+put_cmsg(void *buf, size_t *at, int level, int type, const void *data,
+    size_t len)
+{
+	struct cmsghdr *c = (struct cmsghdr *)(void *)((char *)buf + *at);
+
+	c->cmsg_len = CMSG_LEN(len);
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	memcpy(CMSG_DATA(c), data, len);
+	*at += CMSG_SPACE(len);
+}
+
+/*
+ * sendmsg() control messages on a UDP socket, as Linux's ip_cmsg_send():
+ * IP_PKTINFO's ipi_spec_dst picks the source (one of ours: EINVAL
+ * otherwise; an ipi_ifindex that names no interface: ENODEV), IP_TTL (an
+ * int) and IP_TOS (a byte here) set that datagram's header, and the next
+ * sendto() has the socket's own again.  Other levels and types, a TTL
+ * out of range, a length past the buffer: EINVAL, nothing sent.
+ */
+static void
+test_udp_sendmsg_control(void **state)
+{
+	struct {		/* Linux's struct in_pktinfo (_GNU_SOURCE) */
+		int ipi_ifindex;
+		struct in_addr ipi_spec_dst, ipi_addr;
+	} pi;
+	struct sockaddr_in to = sa(addrs[1], 5000), from;
+	socklen_t fromlen = sizeof(from);
+	uint64_t ctl[16];
+	struct lan l;
+	uint8_t f[256], tos = 0x2e;
+	size_t at = 0, len;
+	int fa, fb, ttl = 5;
+	char c;
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	assert_int_equal(rump_if_addr_add(l.k[0], l.ifx[0],
+	    inet_addr("198.18.0.11"), 24), 0);
+	assert_int_equal(rump_bus_tap_open(l.bus, NULL, &l.tap), 0);
+	fb = udp_socket(l.k[1], "0.0.0.0", 5000);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[0]);
+	memset(&pi, 0, sizeof(pi));
+	pi.ipi_ifindex = (int)l.ifx[0];
+	pi.ipi_spec_dst.s_addr = inet_addr("198.18.0.11");
+	put_cmsg(ctl, &at, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+	put_cmsg(ctl, &at, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	put_cmsg(ctl, &at, IPPROTO_IP, IP_TOS, &tos, 1);
+	assert_int_equal(send_ctl(fa, &to, ctl, at), 1);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0), 0);
+	assert_int_equal(f[14 + 1], 0x2e);
+	assert_int_equal(f[14 + 8], 5);
+	assert_memory_equal(f + 14 + 12, &pi.ipi_spec_dst, 4);
+	as(l.k[1]);
+	assert_int_equal(rump_sys_recvfrom(fb, &c, 1, MSG_DONTWAIT,
+	    (struct sockaddr *)&from, &fromlen), 1);
+	assert_int_equal(from.sin_addr.s_addr, inet_addr("198.18.0.11"));
+
+	/* the next datagram: the socket's own */
+	as(l.k[0]);
+	assert_int_equal(rump_sys_sendto(fa, "y", 1, 0,
+	    (struct sockaddr *)&to, sizeof(to)), 1);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0), 0);
+	assert_int_equal(f[14 + 1], 0);
+	assert_int_equal(f[14 + 8], 64);
+
+	/* refused, nothing sent */
+	pi.ipi_spec_dst.s_addr = inet_addr("198.18.0.99");
+	at = 0;
+	put_cmsg(ctl, &at, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+	expect_errno(send_ctl(fa, &to, ctl, at), EINVAL);
+	pi.ipi_spec_dst.s_addr = 0;
+	pi.ipi_ifindex = 99;
+	at = 0;
+	put_cmsg(ctl, &at, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+	expect_errno(send_ctl(fa, &to, ctl, at), ENODEV);
+	ttl = 0;
+	at = 0;
+	put_cmsg(ctl, &at, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	expect_errno(send_ctl(fa, &to, ctl, at), EINVAL);
+	at = 0;
+	put_cmsg(ctl, &at, SOL_SOCKET, 1, &ttl, sizeof(ttl));
+	expect_errno(send_ctl(fa, &to, ctl, at), EINVAL);
+	at = 0;
+	put_cmsg(ctl, &at, IPPROTO_IP, IP_TOS, &tos, 1);
+	expect_errno(send_ctl(fa, &to, ctl, CMSG_LEN(1) - 1), EINVAL);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0),
+	    EAGAIN);
+	assert_int_equal(rump_sys_close(fa), 0);
+	as(l.k[1]);
+	assert_int_equal(rump_sys_close(fb), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
 static void
 test_poll_and_fionread(void **state)
 {
@@ -838,6 +954,7 @@ main(void)
 		cmocka_unit_test(test_udp_port_unreachable_econnrefused),
 		cmocka_unit_test(test_udp_broadcast_needs_so_broadcast),
 		cmocka_unit_test(test_udp_ip_options),
+		cmocka_unit_test(test_udp_sendmsg_control),
 		cmocka_unit_test(test_udp_bad_headers),
 		cmocka_unit_test(test_socket_api_errors),
 		cmocka_unit_test(test_poll_and_fionread),
