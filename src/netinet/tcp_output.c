@@ -317,10 +317,6 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 
 	/* counters */
 	st->tcps_sndtotal++;
-	/* TCP_USER_TIMEOUT counts from the first of what is outstanding */
-	if ((len > 0 || (flags & (TH_SYN | TH_FIN))) &&
-	    tp->snd_una == tp->snd_max)
-		tp->t_progress = kern_clock_ticks(tp->t_ns->ns_kernel);
 	if (len > 0 || (flags & TH_FIN))
 		tcp_rack_sent(tp, seq, (uint32_t)len + ((flags & TH_FIN) ? 1 : 0));
 	if (len > 0) {
@@ -362,6 +358,20 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	if (error == EMSGSIZE)
 		(void)tcp_mss_shrink_local(tp);	/* the MTU came down */
 	return error;
+}
+
+/*
+ * Data waits and no timer runs to send it: the persist timer starts
+ * (it probes a shut window, and forces out what a cork held back).
+ */
+static void
+tcp_persist_start(struct tcpcb *tp)
+{
+	if (!tcp_timer_armed(tp, TCPT_REXMT) &&
+	    !tcp_timer_armed(tp, TCPT_PERSIST)) {
+		tp->t_rxtshift = 0;
+		tcp_setpersist(tp);
+	}
 }
 
 /*
@@ -675,11 +685,7 @@ again:
 		 */
 		len = 0;
 		flags &= (uint8_t)~TH_PUSH;
-		if (!tcp_timer_armed(tp, TCPT_REXMT) &&
-		    !tcp_timer_armed(tp, TCPT_PERSIST)) {
-			tp->t_rxtshift = 0;
-			tcp_setpersist(tp);
-		}
+		tcp_persist_start(tp);
 	}
 	if (tp->t_flags & TF_ACKNOW)
 		goto send;
@@ -693,11 +699,8 @@ again:
 	 * Data waiting, nothing in flight to bring an ACK, no timer: the
 	 * window is closed; probe it (RFC 9293 3.8.6.1).
 	 */
-	if (sbcc > off && !tcp_timer_armed(tp, TCPT_REXMT) &&
-	    !tcp_timer_armed(tp, TCPT_PERSIST)) {
-		tp->t_rxtshift = 0;
-		tcp_setpersist(tp);
-	}
+	if (sbcc > off)
+		tcp_persist_start(tp);
 	return 0;
 
 send:
@@ -750,11 +753,8 @@ send:
 		 */
 		if (tp->snd_nxt != tp->snd_una &&
 		    !tcp_timer_armed(tp, TCPT_REXMT) &&
-		    !tcp_timer_armed(tp, TCPT_PERSIST)) {
-			tcp_timer_arm(tp, TCPT_REXMT,
-			    tcp_rexmt_backoff(tp, tp->t_rxtshift));
-			tp->t_progress = kern_clock_ticks(tp->t_ns->ns_kernel);
-		}
+		    !tcp_timer_armed(tp, TCPT_PERSIST))
+			tcp_rexmt_start(tp);
 	}
 	/* RFC 8985 7.2: new data out, a probe may be due later */
 	if (len > 0 && (tp->t_flags & TF_RACK))
@@ -860,8 +860,8 @@ tcp_output_rst(struct tcpcb *tp)
 	ts[0] = tcp_now(tp->t_ns) + tp->ts_offset;
 	ts[1] = tp->ts_recent;
 	tcp_respond(tp->t_ns, inp, inp->inp_laddr, inp->inp_lport,
-	    inp->inp_faddr, inp->inp_fport, tp->snd_nxt, tp->rcv_nxt, TH_RST | TH_ACK, 0,
-	    tsok ? ts : NULL);
+	    inp->inp_faddr, inp->inp_fport, tp->snd_nxt, tp->rcv_nxt,
+	    TH_RST | TH_ACK, 0, tsok ? ts : NULL);
 	return 0;
 }
 

@@ -533,22 +533,18 @@ tcp_mss_resend(struct tcpcb *tp)
  * ip_output() refused a segment as too big for the interface (EMSGSIZE:
  * its MTU went down under the connection).  As BSD's tcp_mtudisc() with
  * the interface's MTU: the send MSS comes down to what its MTU carries
- * (never up: an ICMP may have set it lower) and TSO is re-read.  True when it came down,
- * so that the caller resends at the new size.
+ * (never up: an ICMP may have set it lower; the peer's offer is above
+ * it, being above the old MSS).  True when it came down, so that the
+ * caller resends at the new size.
  */
 bool
 tcp_mss_shrink_local(struct tcpcb *tp)
 {
 	unsigned mss = tcp_mss_payload(tp, tcp_mss_local(tp));
-	unsigned tsomax = tp->t_tsomax;
 
 	if (mss >= tp->t_maxseg)
 		return false;
-	tcp_mss_update(tp, tp->t_peermss);
-	if (tp->t_maxseg > mss)
-		tp->t_maxseg = mss;
-	if (tp->t_tsomax > tsomax)
-		tp->t_tsomax = tsomax;
+	tp->t_maxseg = mss;
 	tp->t_ns->ns_tcp->tcp_stat.tcps_mtushrink++;
 	return true;
 }

@@ -141,6 +141,13 @@ tcp_usertimeo_clamp(const struct tcpcb *tp, uint64_t since, int t)
 	return (int)MIN((uint64_t)t, end - now);
 }
 
+void
+tcp_rexmt_start(struct tcpcb *tp)
+{
+	tcp_timer_arm(tp, TCPT_REXMT, tcp_rexmt_backoff(tp, tp->t_rxtshift));
+	tp->t_progress = kern_clock_ticks(tp->t_ns->ns_kernel);
+}
+
 /*
  * Arm the persist timer (RFC 9293 3.8.6.1): the interval starts at the
  * RTO and backs off exponentially, within [TCPTV_PERSMIN, TCPTV_PERSMAX].
@@ -270,11 +277,8 @@ tcp_timer_persist(void *arg)
 	if (so == NULL || so->so_snd.sb_cc <= tp->snd_nxt - tp->snd_una) {
 		tp->t_persistprobes = 0;
 		if (tp->snd_nxt != tp->snd_una &&
-		    !tcp_timer_armed(tp, TCPT_REXMT)) {
-			tcp_timer_arm(tp, TCPT_REXMT,
-			    tcp_rexmt_backoff(tp, tp->t_rxtshift));
-			tp->t_progress = kern_clock_ticks(ns->ns_kernel);
-		}
+		    !tcp_timer_armed(tp, TCPT_REXMT))
+			tcp_rexmt_start(tp);
 		mutex_exit(&ns->ns_lock);
 		return;
 	}

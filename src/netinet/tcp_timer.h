@@ -65,5 +65,10 @@ void tcp_timer_halt_all(struct tcpcb *tp);
 /* tcp_rexmt_backoff: RTO for retransmission n (0: the first send) */
 int tcp_rexmt_backoff(const struct tcpcb *tp, int n);
 void tcp_setpersist(struct tcpcb *tp);
+/*
+ * tcp_rexmt_start: arm the retransmission timer for what is now in
+ * flight (RFC 6298 5.1); TCP_USER_TIMEOUT counts from here.
+ */
+void tcp_rexmt_start(struct tcpcb *tp);
 
 #endif /* NETINET_TCP_TIMER_H */

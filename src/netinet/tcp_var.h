@@ -155,8 +155,8 @@ struct tcpcb {
 	unsigned t_keepprobes;		/* unanswered keepalive probes */
 	unsigned t_persistprobes;	/* unanswered zero-window probes */
 	unsigned t_usertimeo;		/* TCP_USER_TIMEOUT, ticks; 0: none */
-	uint64_t t_progress;		/* tick data last went out with none
-					   outstanding, or SND.UNA moved */
+	uint64_t t_progress;		/* tick the retransmission timer
+					   started, or SND.UNA last moved */
 	uint64_t t_persiststart;	/* tick the persist timer began */
 
 	/* send sequence variables */
