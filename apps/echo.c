@@ -44,10 +44,13 @@
 #define ECHO_EVENTS	128
 #define ECHO_BATCH	16		/* reads per event before yielding */
 #define ECHO_WAIT_MS	100		/* kevent timeout: signals, --duration */
+#define ECHO_MAX_JOIN	8		/* --join groups */
 
 struct echo_opts {
 	uint16_t tcp_port;		/* 0: no TCP */
 	uint16_t udp_port;		/* 0: no UDP */
+	struct in_addr join[ECHO_MAX_JOIN];	/* --join: multicast groups */
+	unsigned njoin;
 	double duration;		/* 0: until a signal */
 	bool quiet;
 };
@@ -83,6 +86,8 @@ static const char echo_usage[] =
 "  --tcp-port N          TCP port to echo on (default 7; 0: no TCP)\n"
 "  --udp-port N          UDP port to echo on (default 7; 0: no UDP)\n"
 "                        (--port is the DPDK port of the network options)\n"
+"  --join GROUP          echo UDP sent to multicast GROUP too (joined on the\n"
+"                        interface of --addr; up to 8)\n"
 "  --duration S          stop after S seconds (default: at SIGINT/SIGTERM)\n"
 "  --quiet               no line per connection\n"
 "  --help\n";
@@ -482,7 +487,7 @@ echo_fibers(struct echo_server *es, struct rump_kernel *k, uint64_t deadline)
 	return 0;
 }
 
-enum { OPT_TCP = 1, OPT_UDP, OPT_DURATION, OPT_QUIET, OPT_HELP };
+enum { OPT_TCP = 1, OPT_UDP, OPT_JOIN, OPT_DURATION, OPT_QUIET, OPT_HELP };
 
 static int
 echo_getopt(void *arg, int c, const char *val)
@@ -496,6 +501,17 @@ echo_getopt(void *arg, int c, const char *val)
 	case OPT_UDP:
 		return util_parse_port("--udp-port", val, &eo->udp_port) ?
 		    0 : -1;
+	case OPT_JOIN:
+		if (eo->njoin == ECHO_MAX_JOIN ||
+		    inet_pton(AF_INET, val, &eo->join[eo->njoin]) != 1 ||
+		    !IN_MULTICAST(ntohl(eo->join[eo->njoin].s_addr))) {
+			fprintf(stderr, "rumpnet-echo: --join %s: not a "
+			    "multicast group (or more than %d)\n", val,
+			    ECHO_MAX_JOIN);
+			return -1;
+		}
+		eo->njoin++;
+		return 0;
 	case OPT_DURATION:
 		return util_parse_seconds("--duration", val, &eo->duration) ?
 		    0 : -1;
@@ -517,6 +533,7 @@ parse_args(int argc, char **argv, struct echo_opts *eo,
 	static const struct option longopts[] = {
 		{ "tcp-port", required_argument, 0, OPT_TCP },
 		{ "udp-port", required_argument, 0, OPT_UDP },
+		{ "join", required_argument, 0, OPT_JOIN },
 		{ "duration", required_argument, 0, OPT_DURATION },
 		{ "quiet", no_argument, 0, OPT_QUIET },
 		{ "help", no_argument, 0, OPT_HELP },
@@ -535,12 +552,16 @@ parse_args(int argc, char **argv, struct echo_opts *eo,
 		    "0)\n");
 		return -1;
 	}
+	if (eo->njoin > 0 && eo->udp_port == 0) {
+		fprintf(stderr, "rumpnet-echo: --join needs UDP\n");
+		return -1;
+	}
 	return 0;
 }
 
 /* Open the server's sockets and register them.  0 or -1 (said why). */
 static int
-echo_open(struct echo_server *es, const struct echo_opts *eo)
+echo_open(struct echo_server *es, const struct echo_opts *eo, uint32_t addr)
 {
 	if ((es->es_kq = rump_sys_kqueue()) < 0) {
 		perror("rumpnet-echo: kqueue");
@@ -561,6 +582,19 @@ echo_open(struct echo_server *es, const struct echo_opts *eo)
 		fprintf(stderr, "rumpnet-echo: UDP port %u: %s\n",
 		    eo->udp_port, strerror(errno));
 		return -1;
+	}
+	for (unsigned i = 0; i < eo->njoin; i++) {
+		struct ip_mreq mr = { .imr_multiaddr = eo->join[i] };
+		char g[INET_ADDRSTRLEN];
+
+		mr.imr_interface.s_addr = addr;
+		if (rump_sys_setsockopt(es->es_ufd, IPPROTO_IP,
+		    IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) != 0) {
+			inet_ntop(AF_INET, &eo->join[i], g, sizeof(g));
+			fprintf(stderr, "rumpnet-echo: --join %s: %s\n", g,
+			    strerror(errno));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -590,7 +624,7 @@ echo_inst_main(void *arg)
 		ei->ei_rv = 1;
 		return NULL;
 	}
-	if (echo_open(es, eo) != 0) {
+	if (echo_open(es, eo, net.addr) != 0) {
 		ei->ei_rv = 1;
 	} else {
 		inet_ntop(AF_INET, &net.addr, addr, sizeof(addr));

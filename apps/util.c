@@ -186,6 +186,6 @@ void
 util_print_stats(FILE *f, struct rump_kernel *k, const char *who)
 {
 	fprintf(f, "%s: counters (non-zero):\n", who);
-	app_stats_print(f, k, "if.,ip.,icmp.,arp.,udp.,tcp.");
+	app_stats_print(f, k, "if.,ip.,icmp.,igmp.,arp.,udp.,tcp.");
 	fflush(f);
 }

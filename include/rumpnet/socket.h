@@ -97,6 +97,24 @@ ssize_t rump_sys_readv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t rump_sys_writev(int fd, const struct iovec *iov, int iovcnt);
 int rump_sys_shutdown(int fd, int how);
 int rump_sys_close(int fd);
+/*
+ * IPv4 multicast (RFC 1112) on UDP sockets (raw sockets have no
+ * multicast options: their sends to a group take the route), with Linux's
+ * options and errors:
+ * IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP take a struct ip_mreq or
+ * ip_mreqn (the interface by index, by address, or neither: the route to
+ * the group's; EINVAL: not a group; ENODEV: no such interface;
+ * EADDRINUSE: joined; EADDRNOTAVAIL: not joined; ENOBUFS: more than 20;
+ * EPROTO on TCP); IP_MULTICAST_IF (an in_addr, ip_mreq or ip_mreqn; any:
+ * the route's), IP_MULTICAST_TTL (default 1; 0: the host only),
+ * IP_MULTICAST_LOOP (default 1: the host's own members get a copy).
+ * Without IP_MULTICAST_IF a datagram leaves by the interface of the
+ * socket's address, or the route's.  The instance reports its
+ * groups with IGMPv2 (RFC 2236; counters "igmp.*").  A datagram to a
+ * group goes to the sockets bound to its port that joined it on the
+ * interface it came in on, as BSD does; IP_MULTICAST_ALL 1 gives Linux's
+ * default instead (any group the instance is in), and is 0 until set.
+ */
 int rump_sys_getsockopt(int fd, int level, int name, void *val,
     socklen_t *len);
 int rump_sys_setsockopt(int fd, int level, int name, const void *val,

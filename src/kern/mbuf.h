@@ -36,6 +36,7 @@ struct ifnet;
 #define M_EOR 0x0004		/* end of record */
 #define M_BCAST 0x0100		/* link-level broadcast */
 #define M_MCAST 0x0200		/* link-level multicast */
+#define M_LOOP 0x0400		/* our own multicast, looped back */
 #define M_COPYFLAGS (M_PKTHDR | M_EOR | M_BCAST | M_MCAST)
 
 /* m_type */

@@ -15,6 +15,7 @@
 #include "net/if_impair.h"
 #include "net/netstack.h"
 #include "netinet/if_arp.h"
+#include "netinet/igmp_var.h"
 #include "netinet/in_var.h"
 
 bool
@@ -71,6 +72,7 @@ if_attach(struct rump_kernel *k, struct ifnet *ifp)
 	if (ifp->if_snd.ifq_maxlen == 0)
 		ifp->if_snd.ifq_maxlen = 512;
 	list_init(&ifp->if_addrlist);
+	list_init(&ifp->if_multiaddrs);
 	list_insert_tail(&ns->ns_ifnets, &ifp->if_link);
 	mutex_exit(&ns->ns_lock);
 }
@@ -85,6 +87,7 @@ if_detach(struct ifnet *ifp)
 	mutex_enter(&ns->ns_lock);
 	ifp->if_flags &= ~(IFF_UP | IFF_RUNNING);
 	in_purgeaddrs(ifp);
+	in_purgemulti(ifp);
 	rt_delete_ifp(&ns->ns_rt, ifp);
 	arp_purge_ifp(k, ifp);
 	ifq_purge(&ifp->if_snd);
@@ -118,6 +121,7 @@ if_up(struct ifnet *ifp)
 	    ln = ln->ln_next)
 		arp_announce(ifp, container_of(ln, struct in_ifaddr,
 		    ia_iflink)->ia_addr);
+	igmp_ifup(ifp);		/* and its groups (RFC 2236 3) */
 }
 
 void

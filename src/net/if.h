@@ -98,6 +98,8 @@ struct ifnet {
 	void *if_softc;				/* [I] driver */
 	struct ifqueue if_snd;			/* [C] */
 	struct list_node if_addrlist;		/* [N] struct in_ifaddr */
+	struct list_node if_multiaddrs;		/* [N] struct in_multi */
+	uint64_t if_igmp_v1until;		/* [N] ms: an IGMPv1 querier */
 	struct hyper_pcap *if_pcap;		/* [N] tap, or NULL */
 	/*
 	 * [N] rump_if_impair()'s state (if_impair.h), NULL until first

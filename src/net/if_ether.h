@@ -34,6 +34,20 @@ ether_is_multicast(const uint8_t *mac)
 	return (mac[0] & 0x01) != 0;	/* broadcast too */
 }
 
+/* ether_mcast_mac: RFC 1112 6.4: 01:00:5e and the group's low 23 bits */
+static inline void
+ether_mcast_mac(struct in_addr group, uint8_t *mac)
+{
+	uint32_t g = ntohl(group.s_addr);
+
+	mac[0] = 0x01;
+	mac[1] = 0x00;
+	mac[2] = 0x5e;
+	mac[3] = (uint8_t)((g >> 16) & 0x7f);
+	mac[4] = (uint8_t)(g >> 8);
+	mac[5] = (uint8_t)g;
+}
+
 /* ether_input: (softnet ->) one received frame.  Consumes m. */
 void ether_input(struct ifnet *ifp, struct mbuf *m);
 /*

@@ -21,7 +21,9 @@ ether_input(struct ifnet *ifp, struct mbuf *m)
 	struct ether_header *eh;
 	uint16_t type;
 
-	if_tap(ifp, m);
+	/* a multicast we sent, looped back (in_mcast.c): not off the wire */
+	if (!(m->m_flags & M_LOOP))
+		if_tap(ifp, m);
 	if (unlikely(!(ifp->if_flags & IFF_UP))) {
 		if_count(ifp, IFC_IDOWN, 1);
 		goto drop;
@@ -46,7 +48,7 @@ ether_input(struct ifnet *ifp, struct mbuf *m)
 		goto drop;
 	}
 	if (unlikely(memcmp(eh->ether_shost, ifp->if_lladdr, 6) == 0) &&
-	    !(ifp->if_flags & IFF_LOOPBACK)) {
+	    !(ifp->if_flags & IFF_LOOPBACK) && !(m->m_flags & M_LOOP)) {
 		/* our own frame came back (a loop, or a spoof) */
 		if_count(ifp, IFC_ILOOP, 1);
 		goto drop;
@@ -104,15 +106,7 @@ ether_output(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop)
 	    in_broadcast(nexthop, ifp) || (m->m_flags & M_BCAST)) {
 		memcpy(mac, etherbroadcastaddr, 6);
 	} else if (IN_MULTICAST(ntohl(nexthop.s_addr))) {
-		/* RFC 1112 6.4: 01:00:5e + low 23 bits of the group */
-		uint32_t g = ntohl(nexthop.s_addr);
-
-		mac[0] = 0x01;
-		mac[1] = 0x00;
-		mac[2] = 0x5e;
-		mac[3] = (uint8_t)((g >> 16) & 0x7f);
-		mac[4] = (uint8_t)(g >> 8);
-		mac[5] = (uint8_t)g;
+		ether_mcast_mac(nexthop, mac);
 	} else if ((error = arpresolve(ifp, nexthop, m, mac)) != 0) {
 		/* held while resolving (EWOULDBLOCK) or dropped and counted */
 		return error == EWOULDBLOCK ? 0 : error;

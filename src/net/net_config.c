@@ -636,6 +636,7 @@ static const struct stat_field ip_fields[] = {
 	{ "noproto", offsetof(struct ipstat, ips_noproto) },
 	{ "rawin", offsetof(struct ipstat, ips_rawin) },
 	{ "notforus", offsetof(struct ipstat, ips_notforus) },
+	{ "notmember", offsetof(struct ipstat, ips_notmember) },
 	{ "localout", offsetof(struct ipstat, ips_localout) },
 	{ "odropped", offsetof(struct ipstat, ips_odropped) },
 	{ "noroute", offsetof(struct ipstat, ips_noroute) },
@@ -670,6 +671,20 @@ static const struct stat_field icmp_fields[] = {
 	{ "in.echo", offsetof(struct icmpstat, icps_inhist[8]) },
 	{ "in.timxceed", offsetof(struct icmpstat, icps_inhist[11]) },
 	{ "in.paramprob", offsetof(struct icmpstat, icps_inhist[12]) },
+};
+
+static const struct stat_field igmp_fields[] = {
+	{ "rcvtotal", offsetof(struct igmpstat, igps_rcv_total) },
+	{ "rcvtooshort", offsetof(struct igmpstat, igps_rcv_tooshort) },
+	{ "rcvbadsum", offsetof(struct igmpstat, igps_rcv_badsum) },
+	{ "rcvqueries", offsetof(struct igmpstat, igps_rcv_queries) },
+	{ "rcvbadqueries", offsetof(struct igmpstat, igps_rcv_badqueries) },
+	{ "rcvreports", offsetof(struct igmpstat, igps_rcv_reports) },
+	{ "rcvbadreports", offsetof(struct igmpstat, igps_rcv_badreports) },
+	{ "rcvourreports", offsetof(struct igmpstat, igps_rcv_ourreports) },
+	{ "sndreports", offsetof(struct igmpstat, igps_snd_reports) },
+	{ "sndleaves", offsetof(struct igmpstat, igps_snd_leaves) },
+	{ "nobufs", offsetof(struct igmpstat, igps_nobufs) },
 };
 
 static const struct stat_field arp_fields[] = {
@@ -900,6 +915,8 @@ stat_walk(struct rump_kernel *k, void (*fn)(const char *, uint64_t, void *),
 	    false, fn, arg);
 	stat_group("icmp.", icmp_fields, __arraycount(icmp_fields),
 	    &ns->ns_icmpstat, false, fn, arg);
+	stat_group("igmp.", igmp_fields, __arraycount(igmp_fields),
+	    &ns->ns_igmpstat, false, fn, arg);
 	stat_group("arp.", arp_fields, __arraycount(arp_fields),
 	    &ns->ns_arp.at_stat, false, fn, arg);
 	stat_group("udp.", udp_fields, __arraycount(udp_fields),

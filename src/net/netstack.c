@@ -201,6 +201,7 @@ netstack_init(struct rump_kernel *k)
 	callout_init_cpu(&ns->ns_slowtimer, CALLOUT_MPSAFE, &k->k_cpus[0]);
 	callout_reset(&ns->ns_slowtimer, NS_SLOWTIMO_TICKS, netstack_slowtimo,
 	    ns);
+	igmp_init(ns);
 	if ((error = loop_attach(k)) != 0) {
 		netstack_fini(k);
 		return error;
@@ -225,6 +226,7 @@ netstack_fini(struct rump_kernel *k)
 	}
 	callout_halt(&ns->ns_slowtimer, NULL);
 	callout_destroy(&ns->ns_slowtimer);
+	igmp_fini(ns);
 	softint_disestablish(ns->ns_softnet);
 	mutex_enter(&ns->ns_lock);
 	fd_fini(ns);		/* sockets still open are closed */

@@ -19,6 +19,7 @@
 #include "net/route.h"
 #include "net/rss.h"
 #include "netinet/if_arp.h"
+#include "netinet/igmp_var.h"
 #include "netinet/ip_icmp.h"
 #include "netinet/ip_reass.h"
 #include "netinet/ip_var.h"
@@ -55,6 +56,8 @@ struct netstack {
 	struct icmpstat ns_icmpstat;		/* [ns_lock] */
 	struct icmp_ratelim ns_icmp_rl;		/* [ns_lock] */
 	struct icmp_echo_seen ns_echo;		/* [ns_lock] */
+	struct igmpstat ns_igmpstat;		/* [ns_lock] */
+	callout_t ns_igmptimer;			/* IGMP's report timers */
 	uint16_t ns_ip_id;			/* [ns_lock] next IP id */
 	bool ns_forwarding;			/* [ns_lock] IPv4 router */
 	void *ns_softnet;			/* [I] softint cookie */

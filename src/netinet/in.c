@@ -109,8 +109,10 @@ in_control_add(struct ifnet *ifp, struct in_addr addr, unsigned plen)
 	if (!(ifp->if_flags & IFF_LOOPBACK) && ns->ns_loif != NULL)
 		(void)rt_add(&ns->ns_rt, addr.s_addr, 32, nogw, ns->ns_loif,
 		    RTF_LOCAL);
-	if (ifp->if_flags & IFF_UP)
+	if (ifp->if_flags & IFF_UP) {
 		arp_announce(ifp, addr);
+		igmp_ifup(ifp);		/* groups it could not report */
+	}
 	return 0;
 }
 

@@ -36,6 +36,7 @@ struct sockaddr_in {
 
 #define IPPROTO_IP 0
 #define IPPROTO_ICMP 1
+#define IPPROTO_IGMP 2
 #define IPPROTO_IPIP 4
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
@@ -49,6 +50,28 @@ struct sockaddr_in {
 #define IP_PKTINFO 8
 #define IP_RECVTTL 12
 #define IP_RECVTOS 13
+#define IP_MULTICAST_IF 32
+#define IP_MULTICAST_TTL 33
+#define IP_MULTICAST_LOOP 34
+#define IP_ADD_MEMBERSHIP 35
+#define IP_DROP_MEMBERSHIP 36
+#define IP_MULTICAST_ALL 49
+
+/* IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_MULTICAST_IF (Linux's layouts) */
+struct ip_mreq {
+	struct in_addr imr_multiaddr;	/* the group */
+	struct in_addr imr_interface;	/* the interface's address, or any */
+};
+
+struct ip_mreqn {
+	struct in_addr imr_multiaddr;	/* the group */
+	struct in_addr imr_address;	/* the interface's address, or any */
+	int imr_ifindex;		/* the interface, or 0 */
+};
+
+#define IP_DEFAULT_MULTICAST_TTL 1	/* RFC 1112 6.1 */
+#define IP_DEFAULT_MULTICAST_LOOP 1	/* RFC 1112 6.3 */
+#define IP_MAX_MEMBERSHIPS 20		/* per socket (Linux's default) */
 
 /* IP_PKTINFO's control message (Linux's layout) */
 struct in_pktinfo {
@@ -61,6 +84,8 @@ struct in_pktinfo {
 #define INADDR_ANY ((in_addr_t)0x00000000)
 #define INADDR_BROADCAST ((in_addr_t)0xffffffff)
 #define INADDR_LOOPBACK ((in_addr_t)0x7f000001)
+#define INADDR_ALLHOSTS_GROUP ((in_addr_t)0xe0000001)	/* 224.0.0.1 */
+#define INADDR_ALLRTRS_GROUP ((in_addr_t)0xe0000002)	/* 224.0.0.2 */
 
 #define IN_CLASSD(i) (((uint32_t)(i) & 0xf0000000) == 0xe0000000)
 #define IN_MULTICAST(i) IN_CLASSD(i)

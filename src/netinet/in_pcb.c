@@ -80,14 +80,19 @@ in_pcb_ctloutput(struct inpcb *inp, int set, int name, void *val,
 	};
 	int v = 0;
 
-	if (set) {
-		if (val == NULL || *len < 1)
-			return EINVAL;
-		if (*len >= sizeof(int))
-			memcpy(&v, val, sizeof(v));
-		else
-			v = *(const uint8_t *)val;
+	switch (name) {
+	case IP_MULTICAST_IF:
+	case IP_MULTICAST_TTL:
+	case IP_MULTICAST_LOOP:
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+	case IP_MULTICAST_ALL:
+		return in_mcast_ctloutput(inp, set, name, val, len);
+	default:
+		break;
 	}
+	if (set && in_optin(val, *len, &v) != 0)
+		return EINVAL;
 	switch (name) {
 	case IP_TTL:
 		if (!set) {
@@ -126,11 +131,29 @@ in_pcb_ctloutput(struct inpcb *inp, int set, int name, void *val,
 		return ENOPROTOOPT;
 	}
 out:
+	return in_optout(val, len, &v, sizeof(v));
+}
+
+int
+in_optin(const void *val, uint32_t len, int *v)
+{
+	if (val == NULL || len < 1)
+		return EINVAL;
+	if (len >= sizeof(int))
+		memcpy(v, val, sizeof(*v));
+	else
+		*v = *(const uint8_t *)val;
+	return 0;
+}
+
+int
+in_optout(void *val, uint32_t *len, const void *v, uint32_t size)
+{
 	if (val == NULL || len == NULL)
 		return EFAULT;
-	if (*len > sizeof(v))
-		*len = sizeof(v);
-	memcpy(val, &v, *len);
+	if (*len > size)
+		*len = size;
+	memcpy(val, v, *len);
 	return 0;
 }
 
@@ -167,6 +190,7 @@ in_pcbdetach(struct inpcb *inp)
 		list_remove(&inp->inp_hash4);
 	list_remove(&inp->inp_list);
 	t->inpt_count--;
+	in_mcast_free(inp);
 	if (inp->inp_socket != NULL)
 		inp->inp_socket->so_pcb = NULL;
 	pool_cache_put(t->inpt_pool, inp);
@@ -447,7 +471,10 @@ in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin)
 	    in_broadcast(sin->sin_addr, NULL)) &&
 	    !(so->so_options & SOO_BROADCAST))
 		return EACCES;
+	/* to a group: IP_MULTICAST_IF's address first, as BSD */
 	if (laddr.s_addr == INADDR_ANY &&
+	    !(IN_MULTICAST(ntohl(sin->sin_addr.s_addr)) &&
+	    in_mcast_src(inp, &laddr)) &&
 	    (error = in_selectsrc(so->so_kernel, sin->sin_addr, &laddr)) != 0)
 		return error;
 	if (inp->inp_lport == 0 && t->inpt_stream) {

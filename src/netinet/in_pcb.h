@@ -23,6 +23,23 @@ struct pool_cache;
 #define IPPORT_EPHEMERALSPAN \
 	(IPPORT_EPHEMERALLAST - IPPORT_EPHEMERALFIRST + 1)
 
+/* A socket's multicast options and memberships (in_mcast.c). */
+struct ip_membership {
+	unsigned im_ifindex;
+	struct in_addr im_group;
+	struct in_addr im_addr;		/* the join's imr_address */
+};
+
+struct ip_moptions {
+	unsigned imo_ifindex;		/* IP_MULTICAST_IF, 0: the route's */
+	struct in_addr imo_addr;	/* ... its source address, or any */
+	uint8_t imo_ttl;		/* IP_MULTICAST_TTL */
+	bool imo_loop;			/* IP_MULTICAST_LOOP */
+	bool imo_all;			/* IP_MULTICAST_ALL */
+	unsigned imo_n;
+	struct ip_membership imo_m[IP_MAX_MEMBERSHIPS];
+};
+
 struct inpcb {
 	struct list_node inp_porthash;	/* on inpt_porthash while bound */
 	struct list_node inp_hash4;	/* on inpt_hash4 while connected */
@@ -38,6 +55,7 @@ struct inpcb {
 	uint8_t inp_ttl;		/* IP_TTL */
 	uint8_t inp_tos;		/* IP_TOS (TCP: ECN bits its own) */
 	uint8_t inp_flags;		/* INP_* */
+	struct ip_moptions *inp_moptions; /* NULL: defaults, no groups */
 };
 
 /* inp_flags: what a datagram's receiver asked to be told (recvmsg) */
@@ -118,6 +136,28 @@ struct inpcb *in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr,
  */
 int in_pcb_ctloutput(struct inpcb *inp, int set, int name, void *val,
     uint32_t *len);
+/*
+ * in_optin: an IPPROTO_IP option's value of len bytes at val: an int, or
+ * (shorter) a byte, as Linux takes them; 0 or EINVAL.
+ * in_optout: a get's answer, size bytes at v, cut to *len; 0 or EFAULT.
+ */
+int in_optin(const void *val, uint32_t len, int *v);
+int in_optout(void *val, uint32_t *len, const void *v, uint32_t size);
+/*
+ * in_mcast_ctloutput: the multicast options (in_pcb_ctloutput() passes
+ * them on): IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_MULTICAST_IF,
+ * IP_MULTICAST_TTL, IP_MULTICAST_LOOP, IP_MULTICAST_ALL.
+ * in_mcast_member: a multicast to group that came in on ifp is for inp.
+ * in_mcast_free: leave every group and free the options (detach).
+ */
+int in_mcast_ctloutput(struct inpcb *inp, int set, int name, void *val,
+    uint32_t *len);
+struct ifnet;
+bool in_mcast_member(const struct inpcb *inp, const struct ifnet *ifp,
+    struct in_addr group);
+void in_mcast_free(struct inpcb *inp);
+/* in_mcast_src: *src from IP_MULTICAST_IF, if set (and it has one). */
+bool in_mcast_src(const struct inpcb *inp, struct in_addr *src);
 /* in_pcbforeach_port: call fn for each PCB bound to lport (broadcast). */
 void in_pcbforeach_port(struct inpcbtable *t, in_port_t lport,
     void (*fn)(struct inpcb *, void *), void *arg);

@@ -25,6 +25,20 @@ struct in_ifaddr {
 	struct list_node ia_iflink;	/* [ns_lock] ifp->if_addrlist */
 };
 
+/*
+ * A group joined on an interface (RFC 1112 7.2), by one or more sockets;
+ * IGMP (igmp.c) reports it.  224.0.0.1, which every interface is in,
+ * has none.
+ */
+struct in_multi {
+	struct list_node inm_link;	/* [ns_lock] ifp->if_multiaddrs */
+	struct ifnet *inm_ifp;		/* [I] */
+	struct in_addr inm_addr;	/* [I] the group */
+	unsigned inm_refcount;		/* [ns_lock] sockets in it */
+	uint64_t inm_due;		/* [ns_lock] IGMP: ms a report is due, 0: none */
+	bool inm_reporter;		/* [ns_lock] IGMP: our report was the last */
+};
+
 /* in_control_add: 0, EEXIST (address already on some interface), EINVAL, ENOMEM. */
 int in_control_add(struct ifnet *ifp, struct in_addr addr, unsigned plen);
 /* in_control_del: 0 or EADDRNOTAVAIL. */
@@ -45,5 +59,17 @@ bool in_broadcast(struct in_addr a, struct ifnet *ifp);
  */
 bool in_ours(struct rump_kernel *k, struct in_addr a, struct ifnet *ifp,
     bool *bcastp);
+
+/*
+ * in_multi_lookup: ifp's record of group, or NULL.
+ * in_addmulti: one more member of group on ifp (a new record is reported
+ * by IGMP); 0 or ENOMEM.  in_delmulti: one fewer (the last one's leave is
+ * reported).  in_purgemulti: every record of ifp goes (detach).
+ * Net lock held.
+ */
+struct in_multi *in_multi_lookup(struct ifnet *ifp, struct in_addr group);
+int in_addmulti(struct ifnet *ifp, struct in_addr group);
+void in_delmulti(struct ifnet *ifp, struct in_addr group);
+void in_purgemulti(struct ifnet *ifp);
 
 #endif /* NETINET_IN_VAR_H */

@@ -26,6 +26,7 @@ struct ip {
 #define IP_VHL(v, hl) ((uint8_t)(((v) << 4) | (hl)))
 
 /* the ECN field, the low two bits of ip_tos (RFC 3168 5) */
+#define IPTOS_PREC_INTERNETCONTROL 0xc0
 #define IPTOS_ECN_MASK 0x03
 #define IPTOS_ECN_NOT_ECT 0x00		/* not ECN-capable */
 #define IPTOS_ECN_ECT1 0x01		/* ECN-capable, ECT(1) */

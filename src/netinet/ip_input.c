@@ -15,6 +15,7 @@
 #include "kern/kernel.h"
 #include "net/if.h"
 #include "net/netstack.h"
+#include "netinet/igmp_var.h"
 #include "netinet/in_cksum.h"
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
@@ -155,6 +156,10 @@ ip_deliver(struct netstack *ns, struct mbuf *m, int hlen)
 		ns->ns_ipstat.ips_delivered++;
 		udp_input(m, hlen);
 		return;
+	case IPPROTO_IGMP:
+		ns->ns_ipstat.ips_delivered++;
+		igmp_input(m, hlen);
+		return;
 	default:
 		break;
 	}
@@ -189,8 +194,12 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 		return;
 	}
 	ip = mtod(m, struct ip *);
-	/* lo0 carries only what we sent ourselves, from our own addresses */
-	if (!(ifp->if_flags & IFF_LOOPBACK) && (ip_badsrc(ip->ip_src, ifp) ||
+	/*
+	 * lo0 carries only what we sent ourselves, from our own addresses;
+	 * so does a multicast looped back (M_LOOP, in_mcast.c)
+	 */
+	if (!(ifp->if_flags & IFF_LOOPBACK) && !(m->m_flags & M_LOOP) &&
+	    (ip_badsrc(ip->ip_src, ifp) ||
 	    in_ifaddr_lookup(k, ip->ip_src))) {
 		st->ips_badaddr++;
 		goto drop;
@@ -214,9 +223,19 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 		st->ips_notforus++;
 		goto drop;
 	}
-	if (IN_MULTICAST(ntohl(ip->ip_dst.s_addr)))
+	if (IN_MULTICAST(ntohl(ip->ip_dst.s_addr))) {
+		/*
+		 * RFC 1112 7.2: only the groups the host is in on ifp (and
+		 * 224.0.0.1); IGMP has to see queries for the others too
+		 */
+		if (ip->ip_p != IPPROTO_IGMP &&
+		    ip->ip_dst.s_addr != htonl(INADDR_ALLHOSTS_GROUP) &&
+		    in_multi_lookup(ifp, ip->ip_dst) == NULL) {
+			st->ips_notmember++;
+			goto drop;
+		}
 		m->m_flags |= M_MCAST;
-	else if (bcast)
+	} else if (bcast)
 		m->m_flags |= M_BCAST;
 	off = ntohs(ip->ip_off);
 	if (off & (IP_MF | IP_OFFMASK)) {

@@ -38,6 +38,7 @@ struct ipstat {
 	uint64_t ips_noproto;		/* unknown protocol, no raw socket */
 	uint64_t ips_rawin;		/* datagrams given to raw sockets */
 	uint64_t ips_notforus;		/* not for this host, not forwarding */
+	uint64_t ips_notmember;		/* to a group the host is not in */
 	uint64_t ips_localout;		/* datagrams sent */
 	uint64_t ips_odropped;		/* output dropped: no buffers */
 	uint64_t ips_noroute;		/* output or forwarding: no route */

@@ -149,6 +149,7 @@ struct udp_bcast {
 	struct netstack *ub_ns;
 	struct mbuf *ub_m;
 	struct in_addr ub_dst;
+	struct ifnet *ub_ifp;		/* a multicast's; NULL: broadcast */
 	int ub_hlen;
 	unsigned ub_delivered;
 };
@@ -161,6 +162,9 @@ udp_bcast_one(struct inpcb *inp, void *arg)
 
 	if (inp->inp_laddr.s_addr != INADDR_ANY &&
 	    inp->inp_laddr.s_addr != ub->ub_dst.s_addr)
+		return;
+	/* a multicast: for the sockets that joined its group (in_mcast.c) */
+	if (ub->ub_ifp != NULL && !in_mcast_member(inp, ub->ub_ifp, ub->ub_dst))
 		return;
 	if ((n = m_copym(ub->ub_m, 0, M_COPYALL, M_DONTWAIT)) == NULL) {
 		ub->ub_ns->ns_udpstat->udps_nobufs++;
@@ -186,7 +190,9 @@ udp_input(struct mbuf *m, int hlen)
 	uh = (struct udphdr *)(void *)((char *)ip + hlen);
 	if (m->m_flags & (M_BCAST | M_MCAST)) {
 		/* every socket bound to the port and the address gets a copy */
-		struct udp_bcast ub = { ns, m, ip->ip_dst, hlen, 0 };
+		struct udp_bcast ub = { ns, m, ip->ip_dst,
+		    IN_MULTICAST(ntohl(ip->ip_dst.s_addr)) ?
+		    m->m_pkthdr.rcvif : NULL, hlen, 0 };
 
 		in_pcbforeach_port(ns->ns_udbtable, uh->uh_dport,
 		    udp_bcast_one, &ub);
@@ -244,6 +250,7 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	const struct so_sndinfo *si = so->so_sndinfo;
 	int len = m->m_pkthdr.len, error;
 	struct in_addr src = inp->inp_laddr;
+	bool mcast;
 	struct udphdr *uh;
 	struct ip *ip;
 
@@ -255,7 +262,16 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 		}
 		src = si->si_src;
 	}
-	if (src.s_addr == INADDR_ANY &&
+	mcast = IN_MULTICAST(ntohl(dst.s_addr));
+	/*
+	 * Bound to a group or a broadcast address (to receive it): sends
+	 * go from an address of ours, as Linux's inet_bind() has it
+	 */
+	if (IN_MULTICAST(ntohl(src.s_addr)) ||
+	    src.s_addr == htonl(INADDR_BROADCAST))
+		src.s_addr = INADDR_ANY;
+	/* a multicast's source is its interface's (ip_mcast_output()) */
+	if (src.s_addr == INADDR_ANY && !mcast &&
 	    (error = in_selectsrc(so->so_kernel, dst, &src)) != 0) {
 		m_freem(m);
 		return error;
@@ -274,8 +290,13 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	memset(ip, 0, sizeof(*ip));
 	ip->ip_vhl = IP_VHL(IPVERSION, sizeof(*ip) >> 2);
 	ip->ip_len = htons((uint16_t)m->m_pkthdr.len);
-	ip->ip_ttl = si != NULL && (si->si_set & SO_SI_TTL) ? si->si_ttl :
-	    inp->inp_ttl;
+	if (si != NULL && (si->si_set & SO_SI_TTL))
+		ip->ip_ttl = si->si_ttl;
+	else if (mcast)
+		ip->ip_ttl = inp->inp_moptions != NULL ?
+		    inp->inp_moptions->imo_ttl : IP_DEFAULT_MULTICAST_TTL;
+	else
+		ip->ip_ttl = inp->inp_ttl;
 	/* ECN bits too: the user's (QUIC) */
 	ip->ip_tos = si != NULL && (si->si_set & SO_SI_TOS) ? si->si_tos :
 	    inp->inp_tos;
@@ -285,6 +306,8 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	/* the checksum is left to ip_output_if() or the interface */
 	m->m_pkthdr.csum_flags = M_CSUM_UDPv4;
 	ns->ns_udpstat->udps_opackets++;
+	if (mcast)
+		return ip_mcast_output(m, 0, inp->inp_moptions);
 	return ip_output(m, (so->so_options & SOO_BROADCAST) ?
 	    IP_ALLOWBROADCAST : 0);
 }

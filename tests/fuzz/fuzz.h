@@ -177,7 +177,7 @@ fz_ip_cksum(uint8_t *ip, size_t hlen)
 /*
  * fz_l4_cksum: set the checksum of the transport header at l4 (len bytes
  * of segment) under IPv4 header ip: TCP and UDP with the pseudo-header,
- * ICMP without.  Other protocols are left alone.
+ * ICMP and IGMP without.  Other protocols are left alone.
  */
 static inline void
 fz_l4_cksum(const uint8_t *ip, uint8_t *l4, size_t len)
@@ -194,6 +194,7 @@ fz_l4_cksum(const uint8_t *ip, uint8_t *l4, size_t len)
 		at = 6;
 		break;
 	case 1:
+	case 2:
 		at = 2;
 		break;
 	default:
@@ -201,7 +202,7 @@ fz_l4_cksum(const uint8_t *ip, uint8_t *l4, size_t len)
 	}
 	if (len < at + 2)
 		return;
-	if (proto != 1) {
+	if (proto != 1 && proto != 2) {
 		sum = fz_sum(ip + 12, 8, 0);
 		sum += proto;
 		sum += (uint32_t)len;

@@ -2,10 +2,11 @@
  * fuzz_frame.c -- one frame into a fresh instance: Ethernet, ARP, IPv4
  * with its options and fragments, ICMP, UDP, TCP and the protocols only
  * raw sockets take.  (bus -> ether_input() -> arp_input() / ip_input() ->
- * icmp_input() / udp_input() / tcp_input() / rip_input())
+ * icmp_input() / igmp_input() / udp_input() / tcp_input() / rip_input())
  *
  * The instance has a socket for every protocol to deliver to: a TCP
- * listener on port 80, a UDP socket on port 7, raw sockets for ICMP and
+ * listener on port 80, a UDP socket on port 7 in group 239.1.2.3 (IGMP
+ * queries and reports have a group to be about), raw sockets for ICMP and
  * for every protocol, so the frame reaches the socket layer when it is
  * well formed.
  *
@@ -19,6 +20,7 @@
  *          datagrams for others
  *   bit 2  the clock then moves 1 s, then 60 s (timers the frame set)
  */
+#define _DEFAULT_SOURCE	/* struct ip_mreq */
 #include "fuzz.h"
 
 #define FF_KEEP_CKSUM 0x01
@@ -61,6 +63,7 @@ static void
 open_sockets(struct fz_env *e)
 {
 	struct sockaddr_in a;
+	struct ip_mreq mr;
 	int fd;
 
 	fd = rump_sys_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -73,6 +76,10 @@ open_sockets(struct fz_env *e)
 	fz_check(fd >= 0 && fz_keep(e, fd));
 	a = fz_sa("0.0.0.0", 7);
 	fz_check(rump_sys_bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	mr.imr_multiaddr.s_addr = inet_addr("239.1.2.3");
+	mr.imr_interface.s_addr = inet_addr(FZ_STACK_ADDR);
+	fz_check(rump_sys_setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+	    sizeof(mr)) == 0);
 
 	fd = rump_sys_socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMP);
 	fz_check(fd >= 0 && fz_keep(e, fd));

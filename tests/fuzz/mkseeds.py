@@ -3,8 +3,8 @@
 (tests/fuzz/corpus/<target>/) in the input formats fuzz_*.c describe.
 
 The frames are the ones the packet suites send (tests/packet: ARP, ICMP
-echo and errors, UDP, TCP opens and segments, IP options, fragments, raw
-protocols), in the same addresses (the stack 198.18.0.1, the peer
+echo and errors, UDP, multicast and IGMP, TCP opens and segments, IP
+options, fragments, raw protocols), in the same addresses (the stack 198.18.0.1, the peer
 198.18.0.2).  Checksums are left for fuzz_frame to fix.  Rerun after
 changing an input format; the files are checked in.
 """
@@ -43,6 +43,19 @@ def udp(sport, dport, data, sumzero=False):
 
 def icmp(t, code, rest, data=b""):
     return struct.pack("!BBH", t, code, 0) + rest + data
+
+
+def igmp(t, code, group, extra=b""):
+    return struct.pack("!BBH4s", t, code, 0, group) + extra
+
+
+ROUTER_ALERT = bytes([0x94, 4, 0, 0])
+GROUP = bytes([239, 1, 2, 3])
+ALLHOSTS = bytes([224, 0, 0, 1])
+
+
+def mcast_mac(group):
+    return bytes([1, 0, 0x5e, group[1] & 0x7f, group[2], group[3]])
 
 
 def arp(op, sha, spa, tha, tpa, hln=6, pln=4):
@@ -101,6 +114,15 @@ def frames():
                                                    ACK))
     f["tcp_rst"] = eth(0x0800) + ipv4(6, tcp(40001, 80, 1000, 0, RST))
     f["raw_proto253"] = eth(0x0800) + ipv4(253, b"experiment")
+    f["igmp_query"] = eth(0x0800, mcast_mac(ALLHOSTS)) + ipv4(
+        2, igmp(0x11, 100, b"\0" * 4), ROUTER_ALERT, ttl=1, dst=ALLHOSTS)
+    f["igmp_query_v3"] = eth(0x0800, mcast_mac(GROUP)) + ipv4(
+        2, igmp(0x11, 200, GROUP, bytes(4)), ROUTER_ALERT, ttl=1,
+        dst=GROUP)
+    f["igmp_report"] = eth(0x0800, mcast_mac(GROUP)) + ipv4(
+        2, igmp(0x16, 0, GROUP), ROUTER_ALERT, ttl=1, dst=GROUP)
+    f["udp_mcast"] = eth(0x0800, mcast_mac(GROUP)) + ipv4(
+        17, udp(5000, 7, b"group"), dst=GROUP)
     f["frag_first"] = eth(0x0800) + ipv4(17, udp(5000, 7, b"A" * 40)[:24],
                                          off=0x2000, ident=9)
     f["frag_last"] = eth(0x0800) + ipv4(17, b"B" * 24, off=3, ident=9)
@@ -273,6 +295,7 @@ def main():
     write("frame", "ip_for_other_forwarding", b"\2" +
           frames()["ip_for_other"])
     write("frame", "frag_first_timers", b"\4" + frames()["frag_first"])
+    write("frame", "igmp_query_timers", b"\4" + frames()["igmp_query"])
     for name, d in tcp_seeds().items():
         write("tcp", name, d)
     for name, d in api_seeds().items():

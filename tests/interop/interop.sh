@@ -10,13 +10,13 @@
 #
 # Needs root (exit 77, meson's "skipped", otherwise, saying why).  Prints
 # one "ok N - what" / "not ok N - what" line per check and exits 1 if any
-# failed.  Cases: ping perf echo http wrk impair pcap cores perfcores link
-# tapmove (default: all).
+# failed.  Cases: ping perf echo mcast http wrk impair pcap cores perfcores
+# link tapmove (default: all).
 # RUMPNET_INTEROP=0 skips it.
 set -uo pipefail
 B=$(cd "${1:-build}" && pwd)
 shift || true
-cases=${*:-ping perf echo http wrk impair pcap cores perfcores link tapmove}
+cases=${*:-ping perf echo mcast http wrk impair pcap cores perfcores link tapmove}
 
 skip() { echo "1..0 # SKIP $*"; exit 77; }
 [ "${RUMPNET_INTEROP:-1}" != 0 ] || skip "RUMPNET_INTEROP=0 (.ci/run runs it in the default configuration only)"
@@ -134,6 +134,44 @@ echo_checks() {
 	check "nc UDP -> rumpnet-echo ($how)" bash -c \
 		"[ \"\$(printf 'datagram\n' | ip netns exec $L nc -u -w 2 198.18.1.2 7)\" = 'datagram' ]"
 	stop_all
+}
+
+# mcast_send GROUP: a datagram from Linux to GROUP port 7 out of its veth;
+# prints the answer, or "none" after 2 s
+mcast_send() {
+	inl python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("198.18.1.1"))
+s.settimeout(2)
+s.sendto(b"to the group", (sys.argv[1], 7))
+try:
+    d, a = s.recvfrom(100)
+    print(d.decode(), a[0])
+except socket.timeout:
+    print("none")' "$1"
+}
+
+case_mcast() {
+	# tcpdump in L decodes what rumpnet sends on joining and on leaving
+	ip netns exec "$L" tcpdump -l -n -vv -i "$VL" igmp >"$work/igmp.out" 2>/dev/null &
+	local td=$!
+	sleep 1
+	start "$B/apps/rumpnet-echo" "${NET[@]}" --tcp-port 0 --udp-port 7 --join 239.1.2.3 --duration 60
+	check "UDP from Linux to a joined group -> rumpnet-echo and back" \
+		[ "$(mcast_send 239.1.2.3)" = "to the group 198.18.1.2" ]
+	check "UDP to a group rumpnet did not join: no echo" \
+		[ "$(mcast_send 239.1.2.4)" = none ]
+	stop_all
+	sleep 0.5
+	kill -TERM "$td" 2>/dev/null
+	wait "$td" 2>/dev/null
+	check "rumpnet-echo counted the other group's datagram in ip.notmember" \
+		grep -qE '^ip\.notmember 1$' "$LAST_LOG"
+	check "tcpdump: an IGMPv2 report on joining (TTL 1, Router Alert)" bash -c \
+		"grep -A1 'tos 0xc0, ttl 1,.*options (RA)' '$work/igmp.out' | grep -q '198.18.1.2 > 239.1.2.3: igmp v2 report 239.1.2.3'"
+	check "tcpdump: an IGMPv2 leave on closing" \
+		grep -q '198.18.1.2 > 224.0.0.2: igmp leave 239.1.2.3' "$work/igmp.out"
 }
 
 case_http() {

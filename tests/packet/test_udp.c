@@ -2,10 +2,12 @@
  * test_udp.c -- UDP and the socket API, end to end over the bus: echo
  * between instances, port unreachable -> ECONNREFUSED, broadcast, every
  * malformed UDP header with its counter, the POSIX errors of bad arguments,
- * and a three-instance exchange under loss that repeats for a seed.
+ * a three-instance exchange under loss that repeats for a seed, and
+ * multicast: memberships, sending, IGMPv2 reports, queries and leaves.
  *
  * Needs no root, no DPDK, no network namespace.
  */
+#define _GNU_SOURCE	/* struct ip_mreq, ip_mreqn */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -946,6 +948,558 @@ test_sim_three_hosts_lossy_deterministic(void **state)
 	assert_true(d3 != d1);
 }
 
+/* ---- multicast (RFC 1112) and IGMPv2 (RFC 2236) ---- */
+
+static const uint8_t tap_mac[6] = { 0x02, 0, 0, 0, 1, 0x99 };
+
+/* join (or, drop) group on fd's instance, on the interface of address */
+static int
+mcast_req(int fd, int name, const char *group, const char *address)
+{
+	struct ip_mreq mr;
+
+	mr.imr_multiaddr.s_addr = inet_addr(group);
+	mr.imr_interface.s_addr = inet_addr(address);
+	return rump_sys_setsockopt(fd, IPPROTO_IP, name, &mr, sizeof(mr));
+}
+
+/* The next frame on the tap that is IGMP (other frames skipped); its length. */
+static size_t
+next_igmp(struct lan *l, uint8_t *f, size_t size)
+{
+	size_t len;
+
+	while (rump_bus_tap_recv(l->tap, f, size, &len, 0) == 0)
+		if (len >= 14 + 20 && f[12] == 0x08 && f[13] == 0 &&
+		    f[14 + 9] == IPPROTO_IGMP)
+			return len;
+	return 0;
+}
+
+/*
+ * Check an IGMP message we sent, as RFC 2236 2 says: to dst's MAC, TTL 1,
+ * the Router Alert option, from src, with correct checksums.
+ */
+static void
+check_igmp(const uint8_t *f, size_t len, uint8_t type, const char *group,
+    const char *dst, const char *src)
+{
+	uint32_t g = inet_addr(group), d = inet_addr(dst), s = inet_addr(src);
+	const uint8_t *ih = f + 14, *igmp = f + 14 + 24;
+	uint8_t mac[6] = { 0x01, 0x00, 0x5e, 0, 0, 0 };
+
+	memcpy(mac + 3, (const uint8_t *)&d + 1, 3);
+	mac[3] &= 0x7f;
+	assert_int_equal(len, 14 + 24 + 8);
+	assert_memory_equal(f, mac, 6);
+	assert_int_equal(ih[0], 0x46);
+	assert_int_equal(ih[1], 0xc0);
+	assert_int_equal(ih[8], 1);
+	assert_int_equal(ih[9], IPPROTO_IGMP);
+	assert_memory_equal(ih + 12, &s, 4);
+	assert_memory_equal(ih + 16, &d, 4);
+	assert_memory_equal(ih + 20, "\x94\x04\x00\x00", 4);
+	assert_int_equal(ref_cksum(ih, 24, 0), 0);
+	assert_int_equal(igmp[0], type);
+	assert_int_equal(igmp[1], 0);
+	assert_memory_equal(igmp + 4, &g, 4);
+	assert_int_equal(ref_cksum(igmp, 8, 0), 0);
+}
+
+/* An IGMP message of len bytes (8, or more: zeros) from the tap. */
+static void
+send_igmp(struct lan *l, uint8_t type, uint8_t code, const char *group,
+    const char *dst, size_t len, bool badsum)
+{
+	static const uint8_t ra[4] = { 0x94, 0x04, 0, 0 };
+	uint8_t f[128], mac[6] = { 0x01, 0x00, 0x5e, 0, 0, 0 };
+	uint32_t d = inet_addr(dst), g = inet_addr(group);
+	uint8_t *igmp = f + 14 + 24;
+	uint16_t c;
+
+	memcpy(mac + 3, (const uint8_t *)&d + 1, 3);
+	mac[3] &= 0x7f;
+	eth(f, mac, tap_mac, 0x0800);
+	ipv4(f + 14, ra, 4, (uint16_t)(24 + len), 7, 0, 1, IPPROTO_IGMP,
+	    "198.18.0.99", dst);
+	memset(igmp, 0, len);
+	igmp[0] = type;
+	igmp[1] = code;
+	memcpy(igmp + 4, &g, 4);
+	c = ref_cksum(igmp, len, 0);
+	if (badsum)
+		c ^= 0x0100;
+	memcpy(igmp + 2, &c, 2);
+	assert_int_equal(rump_bus_tap_send(l->tap, f, 14 + 24 + len), 0);
+	assert_int_equal(rump_bus_quiesce(l->bus, 5000), 0);
+}
+
+/* Move every instance's clock on by ms, a tenth of a second at a time. */
+static void
+lan_advance(struct lan *l, int nhost, unsigned ms)
+{
+	for (unsigned t = 0; t < ms; t += 100) {
+		for (int i = 0; i < nhost; i++)
+			assert_int_equal(rump_clock_advance(l->k[i],
+			    100000000ull), 0);
+		assert_int_equal(rump_bus_quiesce(l->bus, 5000), 0);
+	}
+}
+
+static void
+test_mcast_join_report_leave(void **state)
+{
+	struct lan l;
+	struct ip_mreqn mn;
+	uint8_t f[256];
+	size_t len;
+	int fb, fc, ft, v = 0;
+	socklen_t vlen = sizeof(v);
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	assert_int_equal(rump_bus_tap_open(l.bus, NULL, &l.tap), 0);
+	fb = udp_socket(l.k[1], "0.0.0.0", 5000);
+	fc = udp_socket(l.k[1], "0.0.0.0", 0);
+	as(l.k[1]);
+	/* the errors of Linux's ip_mc_join_group() */
+	expect_errno(mcast_req(fb, IP_ADD_MEMBERSHIP, "198.18.0.9", addrs[1]),
+	    EINVAL);
+	expect_errno(mcast_req(fb, IP_ADD_MEMBERSHIP, "239.1.2.3",
+	    "198.18.0.9"), ENODEV);
+	/* no interface named, and no route to the group */
+	expect_errno(mcast_req(fb, IP_ADD_MEMBERSHIP, "239.1.2.3", "0.0.0.0"),
+	    ENODEV);
+	memset(&mn, 0, sizeof(mn));
+	mn.imr_multiaddr.s_addr = inet_addr("239.1.2.3");
+	mn.imr_ifindex = 99;
+	expect_errno(rump_sys_setsockopt(fb, IPPROTO_IP, IP_ADD_MEMBERSHIP,
+	    &mn, sizeof(mn)), ENODEV);
+	expect_errno(rump_sys_setsockopt(fb, IPPROTO_IP, IP_ADD_MEMBERSHIP,
+	    &mn, 4), EINVAL);
+	expect_errno(mcast_req(fb, IP_DROP_MEMBERSHIP, "239.1.2.3", addrs[1]),
+	    EADDRNOTAVAIL);
+	assert_int_equal(next_igmp(&l, f, sizeof(f)), 0);
+
+	/* the join: one report at once, to the group */
+	assert_int_equal(mcast_req(fb, IP_ADD_MEMBERSHIP, "239.1.2.3",
+	    addrs[1]), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	len = next_igmp(&l, f, sizeof(f));
+	check_igmp(f, len, 0x16, "239.1.2.3", "239.1.2.3", addrs[1]);
+	assert_int_equal(stat(l.k[1], "igmp.sndreports"), 1);
+	expect_errno(mcast_req(fb, IP_ADD_MEMBERSHIP, "239.1.2.3", addrs[1]),
+	    EADDRINUSE);
+	expect_errno(rump_sys_getsockopt(fb, IPPROTO_IP, IP_ADD_MEMBERSHIP,
+	    &v, &vlen), ENOPROTOOPT);
+	/* a second socket in it, named by index: the host is in it already */
+	mn.imr_ifindex = (int)l.ifx[1];
+	assert_int_equal(rump_sys_setsockopt(fc, IPPROTO_IP,
+	    IP_ADD_MEMBERSHIP, &mn, sizeof(mn)), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(next_igmp(&l, f, sizeof(f)), 0);
+	/* the repeat, within the Unsolicited Report Interval (10 s) */
+	lan_advance(&l, 2, 10000);
+	len = next_igmp(&l, f, sizeof(f));
+	check_igmp(f, len, 0x16, "239.1.2.3", "239.1.2.3", addrs[1]);
+	assert_int_equal(next_igmp(&l, f, sizeof(f)), 0);
+	assert_int_equal(stat(l.k[1], "igmp.sndreports"), 2);
+	lan_advance(&l, 2, 20000);
+	assert_int_equal(next_igmp(&l, f, sizeof(f)), 0);
+
+	/* a TCP socket has no memberships (EPROTO), nor a multicast TTL */
+	ft = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(ft >= 0);
+	expect_errno(mcast_req(ft, IP_ADD_MEMBERSHIP, "239.1.2.3", addrs[1]),
+	    EPROTO);
+	v = 5;
+	expect_errno(rump_sys_setsockopt(ft, IPPROTO_IP, IP_MULTICAST_TTL, &v,
+	    sizeof(v)), EINVAL);
+	assert_int_equal(rump_sys_close(ft), 0);
+
+	/* one member leaves: nothing; the last (by close): a leave */
+	assert_int_equal(mcast_req(fb, IP_DROP_MEMBERSHIP, "239.1.2.3",
+	    addrs[1]), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(next_igmp(&l, f, sizeof(f)), 0);
+	expect_errno(mcast_req(fb, IP_DROP_MEMBERSHIP, "239.1.2.3", addrs[1]),
+	    EADDRNOTAVAIL);
+	assert_int_equal(rump_sys_close(fc), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	len = next_igmp(&l, f, sizeof(f));
+	check_igmp(f, len, 0x17, "239.1.2.3", "224.0.0.2", addrs[1]);
+	assert_int_equal(stat(l.k[1], "igmp.sndleaves"), 1);
+
+	/* no address, no report: it goes when the interface gets one */
+	assert_int_equal(rump_if_addr_del(l.k[1], l.ifx[1],
+	    inet_addr(addrs[1])), 0);
+	mn.imr_multiaddr.s_addr = inet_addr("239.1.2.7");
+	assert_int_equal(rump_sys_setsockopt(fb, IPPROTO_IP,
+	    IP_ADD_MEMBERSHIP, &mn, sizeof(mn)), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(next_igmp(&l, f, sizeof(f)), 0);
+	assert_int_equal(rump_if_addr_add(l.k[1], l.ifx[1],
+	    inet_addr(addrs[1]), 24), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	len = next_igmp(&l, f, sizeof(f));
+	check_igmp(f, len, 0x16, "239.1.2.7", "239.1.2.7", addrs[1]);
+
+	/*
+	 * joined by address and by index, then the interface goes: each
+	 * membership can still be dropped as it was made (Linux's rules)
+	 */
+	assert_int_equal(mcast_req(fb, IP_ADD_MEMBERSHIP, "239.1.2.4",
+	    addrs[1]), 0);
+	mn.imr_multiaddr.s_addr = inet_addr("239.1.2.5");
+	assert_int_equal(rump_sys_setsockopt(fb, IPPROTO_IP,
+	    IP_ADD_MEMBERSHIP, &mn, sizeof(mn)), 0);
+	assert_int_equal(rump_if_destroy(l.k[1], l.ifx[1]), 0);
+	expect_errno(mcast_req(fb, IP_ADD_MEMBERSHIP, "239.1.2.6", addrs[1]),
+	    ENODEV);
+	expect_errno(mcast_req(fb, IP_DROP_MEMBERSHIP, "239.1.2.6", addrs[1]),
+	    EADDRNOTAVAIL);
+	expect_errno(mcast_req(fb, IP_DROP_MEMBERSHIP, "239.1.2.4", "0.0.0.0"),
+	    ENODEV);
+	assert_int_equal(mcast_req(fb, IP_DROP_MEMBERSHIP, "239.1.2.4",
+	    addrs[1]), 0);
+	mn.imr_ifindex = -1;
+	expect_errno(rump_sys_setsockopt(fb, IPPROTO_IP, IP_DROP_MEMBERSHIP,
+	    &mn, sizeof(mn)), EADDRNOTAVAIL);
+	mn.imr_ifindex = (int)l.ifx[1];
+	assert_int_equal(rump_sys_setsockopt(fb, IPPROTO_IP,
+	    IP_DROP_MEMBERSHIP, &mn, sizeof(mn)), 0);
+	expect_errno(rump_sys_setsockopt(fb, IPPROTO_IP, IP_DROP_MEMBERSHIP,
+	    &mn, sizeof(mn)), EADDRNOTAVAIL);
+	/* 239.1.2.7's membership goes with the socket */
+	assert_int_equal(rump_sys_close(fb), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
+/* recv on fd without waiting: the length, or -1 */
+static ssize_t
+recv_now(int fd, char *buf, size_t size)
+{
+	return rump_sys_recv(fd, buf, size, MSG_DONTWAIT);
+}
+
+static int
+reuse_socket(struct rump_kernel *k, uint16_t port)
+{
+	struct sockaddr_in s = sa("0.0.0.0", port);
+	int fd, one = 1;
+
+	as(k);
+	fd = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR,
+	    &one, sizeof(one)), 0);
+	assert_int_equal(rump_sys_bind(fd, (struct sockaddr *)&s, sizeof(s)),
+	    0);
+	return fd;
+}
+
+static void
+test_mcast_send_receive(void **state)
+{
+	struct lan l;
+	struct sockaddr_in g = sa("239.1.2.3", 6000), g4 = sa("239.1.2.4", 6000);
+	struct in_addr ifa;
+	struct ip_mreqn mn;
+	socklen_t alen = sizeof(ifa);
+	uint8_t f[256];
+	char buf[64];
+	size_t len;
+	int fa, fc, fl, fb, fn, fall, v;
+	uint32_t a0 = inet_addr(addrs[0]);
+
+	(void)state;
+	lan_up(&l, 3, NULL);
+	assert_int_equal(rump_bus_tap_open(l.bus, NULL, &l.tap), 0);
+	fb = reuse_socket(l.k[1], 6000);	/* joins */
+	fn = reuse_socket(l.k[1], 6000);	/* does not */
+	fall = reuse_socket(l.k[1], 6000);	/* IP_MULTICAST_ALL */
+	as(l.k[1]);
+	assert_int_equal(ipopt(fall, IP_MULTICAST_ALL), 0);
+	set_ipopt(fall, IP_MULTICAST_ALL, 1);
+	assert_int_equal(ipopt(fall, IP_MULTICAST_ALL), 1);
+	assert_int_equal(mcast_req(fb, IP_ADD_MEMBERSHIP, "239.1.2.3",
+	    addrs[1]), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[0]);
+	assert_int_equal(ipopt(fa, IP_MULTICAST_TTL), 1);
+	assert_int_equal(ipopt(fa, IP_MULTICAST_LOOP), 1);
+	/* no IP_MULTICAST_IF and no route to the group */
+	expect_errno(rump_sys_sendto(fa, "m0", 2, 0, (struct sockaddr *)&g,
+	    sizeof(g)), ENETUNREACH);
+	ifa.s_addr = a0;
+	assert_int_equal(rump_sys_setsockopt(fa, IPPROTO_IP, IP_MULTICAST_IF,
+	    &ifa, sizeof(ifa)), 0);
+	ifa.s_addr = 0;
+	assert_int_equal(rump_sys_getsockopt(fa, IPPROTO_IP, IP_MULTICAST_IF,
+	    &ifa, &alen), 0);
+	assert_int_equal(alen, sizeof(ifa));
+	assert_int_equal(ifa.s_addr, a0);
+	ifa.s_addr = inet_addr("198.18.0.9");
+	expect_errno(rump_sys_setsockopt(fa, IPPROTO_IP, IP_MULTICAST_IF,
+	    &ifa, sizeof(ifa)), EADDRNOTAVAIL);
+	assert_int_equal(next_igmp(&l, f, sizeof(f)), 14 + 24 + 8);
+	assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0),
+	    EAGAIN);
+
+	/* to the group's MAC, TTL 1, from the interface's address */
+	assert_int_equal(rump_sys_sendto(fa, "m1", 2, 0, (struct sockaddr *)&g,
+	    sizeof(g)), 2);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0), 0);
+	assert_int_equal(len, 14 + 20 + 8 + 2);
+	assert_memory_equal(f, "\x01\x00\x5e\x01\x02\x03", 6);
+	assert_int_equal(f[14 + 8], 1);
+	assert_memory_equal(f + 14 + 12, &a0, 4);
+	as(l.k[1]);
+	assert_int_equal(recv_now(fb, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "m1", 2);
+	expect_errno(recv_now(fn, buf, sizeof(buf)), EAGAIN);
+	assert_int_equal(recv_now(fall, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "m1", 2);
+	assert_int_equal(stat(l.k[1], "ip.notmember"), 0);
+	/* connected to the group: from IP_MULTICAST_IF's address */
+	as(l.k[0]);
+	fc = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fc >= 0);
+	ifa.s_addr = a0;
+	assert_int_equal(rump_sys_setsockopt(fc, IPPROTO_IP, IP_MULTICAST_IF,
+	    &ifa, sizeof(ifa)), 0);
+	assert_int_equal(rump_sys_connect(fc, (struct sockaddr *)&g,
+	    sizeof(g)), 0);
+	assert_int_equal(rump_sys_send(fc, "mc", 2, 0), 2);
+	assert_int_equal(rump_sys_close(fc), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[1]);
+	{
+		struct sockaddr_in from;
+		socklen_t flen = sizeof(from);
+
+		assert_int_equal(rump_sys_recvfrom(fb, buf, sizeof(buf),
+		    MSG_DONTWAIT, (struct sockaddr *)&from, &flen), 2);
+		assert_memory_equal(buf, "mc", 2);
+		assert_int_equal(from.sin_addr.s_addr, a0);
+	}
+	assert_int_equal(recv_now(fall, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "mc", 2);
+	/* the third host is in no group: both dropped and counted */
+	assert_int_equal(stat(l.k[2], "ip.notmember"), 2);
+	assert_int_equal(stat(l.k[2], "udp.ipackets"), 0);
+
+	/* a group the host is not in: nobody, even with IP_MULTICAST_ALL */
+	as(l.k[0]);
+	assert_int_equal(rump_sys_sendto(fa, "m2", 2, 0,
+	    (struct sockaddr *)&g4, sizeof(g4)), 2);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[1]);
+	assert_int_equal(stat(l.k[1], "ip.notmember"), 1);
+	expect_errno(recv_now(fb, buf, sizeof(buf)), EAGAIN);
+	expect_errno(recv_now(fall, buf, sizeof(buf)), EAGAIN);
+
+	/* IP_MULTICAST_TTL, an int or a byte; -1 is the default */
+	as(l.k[0]);
+	v = 256;
+	expect_errno(rump_sys_setsockopt(fa, IPPROTO_IP, IP_MULTICAST_TTL, &v,
+	    sizeof(v)), EINVAL);
+	{
+		uint8_t ttl = 7;
+
+		assert_int_equal(rump_sys_setsockopt(fa, IPPROTO_IP,
+		    IP_MULTICAST_TTL, &ttl, 1), 0);
+	}
+	assert_int_equal(ipopt(fa, IP_MULTICAST_TTL), 7);
+	while (rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0) == 0)
+		;
+	assert_int_equal(rump_sys_sendto(fa, "m3", 2, 0, (struct sockaddr *)&g,
+	    sizeof(g)), 2);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0), 0);
+	assert_int_equal(f[14 + 8], 7);
+	set_ipopt(fa, IP_MULTICAST_TTL, -1);
+	assert_int_equal(ipopt(fa, IP_MULTICAST_TTL), 1);
+	as(l.k[1]);
+	assert_int_equal(recv_now(fb, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "m3", 2);
+	assert_int_equal(recv_now(fall, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "m3", 2);
+
+	/* a member on the sending host gets a copy (IP_MULTICAST_LOOP) */
+	fl = reuse_socket(l.k[0], 6000);
+	assert_int_equal(mcast_req(fl, IP_ADD_MEMBERSHIP, "239.1.2.3",
+	    addrs[0]), 0);
+	assert_int_equal(rump_sys_sendto(fa, "m4", 2, 0, (struct sockaddr *)&g,
+	    sizeof(g)), 2);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(recv_now(fl, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "m4", 2);
+	assert_int_equal(stat(l.k[0], "if.bus0.iloop"), 0);
+	/* TTL 0: the host's members only (RFC 1112 6.1) */
+	set_ipopt(fa, IP_MULTICAST_TTL, 0);
+	while (rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0) == 0)
+		;
+	assert_int_equal(rump_sys_sendto(fa, "m0", 2, 0, (struct sockaddr *)&g,
+	    sizeof(g)), 2);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(recv_now(fl, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "m0", 2);
+	assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0),
+	    EAGAIN);
+	set_ipopt(fa, IP_MULTICAST_TTL, 1);
+	set_ipopt(fa, IP_MULTICAST_LOOP, 0);
+	assert_int_equal(ipopt(fa, IP_MULTICAST_LOOP), 0);
+	/* and by index, with an ip_mreqn */
+	memset(&mn, 0, sizeof(mn));
+	mn.imr_ifindex = (int)l.ifx[0];
+	assert_int_equal(rump_sys_setsockopt(fa, IPPROTO_IP, IP_MULTICAST_IF,
+	    &mn, sizeof(mn)), 0);
+	assert_int_equal(rump_sys_sendto(fa, "m5", 2, 0, (struct sockaddr *)&g,
+	    sizeof(g)), 2);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	expect_errno(recv_now(fl, buf, sizeof(buf)), EAGAIN);
+	as(l.k[1]);
+	assert_int_equal(recv_now(fb, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "m4", 2);
+	assert_int_equal(recv_now(fb, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "m5", 2);
+	expect_errno(recv_now(fb, buf, sizeof(buf)), EAGAIN);
+
+	/* a socket bound to the group sends from the interface's address */
+	{
+		struct sockaddr_in bg = sa("239.1.2.3", 6001), from;
+		socklen_t flen = sizeof(from);
+		int fg = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+		uint32_t a1 = inet_addr(addrs[1]);
+
+		assert_true(fg >= 0);
+		assert_int_equal(rump_sys_bind(fg, (struct sockaddr *)&bg,
+		    sizeof(bg)), 0);
+		ifa.s_addr = a1;
+		assert_int_equal(rump_sys_setsockopt(fg, IPPROTO_IP,
+		    IP_MULTICAST_IF, &ifa, sizeof(ifa)), 0);
+		while (rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0) == 0)
+			;
+		assert_int_equal(rump_sys_sendto(fg, "m6", 2, 0,
+		    (struct sockaddr *)&g, sizeof(g)), 2);
+		assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+		assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len,
+		    0), 0);
+		assert_memory_equal(f + 14 + 12, &a1, 4);
+		/* fb, a member on this host, has its looped copy */
+		assert_int_equal(rump_sys_recvfrom(fb, buf, sizeof(buf),
+		    MSG_DONTWAIT, (struct sockaddr *)&from, &flen), 2);
+		assert_memory_equal(buf, "m6", 2);
+		assert_int_equal(from.sin_addr.s_addr, a1);
+		assert_int_equal(ntohs(from.sin_port), 6001);
+		assert_int_equal(rump_sys_close(fg), 0);
+	}
+
+	assert_int_equal(rump_sys_close(fb), 0);
+	assert_int_equal(rump_sys_close(fn), 0);
+	assert_int_equal(rump_sys_close(fall), 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_close(fa), 0);
+	assert_int_equal(rump_sys_close(fl), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
+/* The groups of the IGMP reports on the tap, in order; their count. */
+static int
+reports(struct lan *l, uint8_t type, uint32_t *groups, int max)
+{
+	uint8_t f[256];
+	size_t len;
+	int n = 0;
+
+	while ((len = next_igmp(l, f, sizeof(f))) != 0) {
+		assert_int_equal(f[14 + 24], type);
+		assert_true(n < max);
+		memcpy(&groups[n++], f + 14 + 24 + 4, 4);
+	}
+	return n;
+}
+
+static void
+test_igmp_queries(void **state)
+{
+	struct lan l;
+	uint32_t g[8];
+	int fb;
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	assert_int_equal(rump_bus_tap_open(l.bus, NULL, &l.tap), 0);
+	fb = udp_socket(l.k[1], "0.0.0.0", 5000);
+	as(l.k[1]);
+	assert_int_equal(mcast_req(fb, IP_ADD_MEMBERSHIP, "239.1.2.3",
+	    addrs[1]), 0);
+	assert_int_equal(mcast_req(fb, IP_ADD_MEMBERSHIP, "239.1.2.4",
+	    addrs[1]), 0);
+	lan_advance(&l, 2, 10100);	/* the unsolicited reports are over */
+	assert_int_equal(reports(&l, 0x16, g, 8), 4);
+	assert_int_equal(stat(l.k[1], "igmp.sndreports"), 4);
+
+	/* a general query, Max Resp Time 1 s: each group within 1 s */
+	send_igmp(&l, 0x11, 10, "0.0.0.0", "224.0.0.1", 8, false);
+	assert_int_equal(stat(l.k[1], "igmp.rcvqueries"), 1);
+	lan_advance(&l, 2, 1000);
+	assert_int_equal(reports(&l, 0x16, g, 8), 2);
+	assert_true((g[0] == inet_addr("239.1.2.3") &&
+	    g[1] == inet_addr("239.1.2.4")) ||
+	    (g[1] == inet_addr("239.1.2.3") &&
+	    g[0] == inet_addr("239.1.2.4")));
+	/* a version 3 query (12 bytes) is answered as a version 2 one */
+	send_igmp(&l, 0x11, 10, "239.1.2.3", "239.1.2.3", 12, false);
+	lan_advance(&l, 2, 1000);
+	assert_int_equal(reports(&l, 0x16, g, 8), 1);
+	assert_int_equal(g[0], inet_addr("239.1.2.3"));
+
+	/* a query for one group, then another host's report: ours is held */
+	send_igmp(&l, 0x11, 10, "239.1.2.4", "239.1.2.4", 8, false);
+	send_igmp(&l, 0x16, 0, "239.1.2.4", "239.1.2.4", 8, false);
+	assert_int_equal(stat(l.k[1], "igmp.rcvourreports"), 1);
+	lan_advance(&l, 2, 1000);
+	assert_int_equal(reports(&l, 0x16, g, 8), 0);
+	assert_int_equal(stat(l.k[1], "igmp.sndreports"), 7);
+	/* and ours was not the last report: no leave */
+	assert_int_equal(mcast_req(fb, IP_DROP_MEMBERSHIP, "239.1.2.4",
+	    addrs[1]), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(reports(&l, 0x17, g, 8), 0);
+
+	/* malformed: each counted, none answered */
+	send_igmp(&l, 0x11, 10, "0.0.0.0", "224.0.0.1", 6, false);
+	assert_int_equal(stat(l.k[1], "igmp.rcvtooshort"), 1);
+	send_igmp(&l, 0x11, 10, "0.0.0.0", "224.0.0.1", 8, true);
+	assert_int_equal(stat(l.k[1], "igmp.rcvbadsum"), 1);
+	send_igmp(&l, 0x11, 10, "0.0.0.0", "224.0.0.1", 10, false);
+	send_igmp(&l, 0x11, 10, "10.0.0.1", "224.0.0.1", 8, false);
+	assert_int_equal(stat(l.k[1], "igmp.rcvbadqueries"), 2);
+	send_igmp(&l, 0x16, 0, "239.1.2.3", "224.0.0.1", 8, false);
+	assert_int_equal(stat(l.k[1], "igmp.rcvbadreports"), 1);
+	lan_advance(&l, 2, 1000);
+	assert_int_equal(reports(&l, 0x16, g, 8), 0);
+	assert_int_equal(stat(l.k[1], "igmp.rcvtotal"), 9);
+
+	/* an IGMPv1 querier (code 0): version 1 reports within 10 s, no leave */
+	send_igmp(&l, 0x11, 0, "0.0.0.0", "224.0.0.1", 8, false);
+	lan_advance(&l, 2, 10000);
+	assert_int_equal(reports(&l, 0x12, g, 8), 1);
+	assert_int_equal(g[0], inet_addr("239.1.2.3"));
+	assert_int_equal(rump_sys_close(fb), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(reports(&l, 0x17, g, 8), 0);
+	assert_int_equal(stat(l.k[1], "igmp.sndleaves"), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
 int
 main(void)
 {
@@ -961,6 +1515,9 @@ main(void)
 		cmocka_unit_test(test_blocking_recv_wakes),
 		cmocka_unit_test(test_so_rcvtimeo),
 		cmocka_unit_test(test_sim_three_hosts_lossy_deterministic),
+		cmocka_unit_test(test_mcast_join_report_leave),
+		cmocka_unit_test(test_mcast_send_receive),
+		cmocka_unit_test(test_igmp_queries),
 	};
 
 	th_filter();
