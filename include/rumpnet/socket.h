@@ -129,7 +129,10 @@ int rump_sys_fcntl(int fd, int cmd, int arg);
  * SIOCATMARK (int *: 1 when the next byte read is at the urgent mark,
  * the place of the last urgent byte in the stream; as with BSD and
  * Linux, a read stops at the mark, and recv(MSG_OOB) gives the byte
- * unless SO_OOBINLINE keeps it in the stream, at the mark)
+ * unless SO_OOBINLINE keeps it in the stream, at the mark), SIOCOUTQ
+ * (int *: a stream's bytes not acknowledged yet, sent or not; 0 on a
+ * datagram socket), SIOCOUTQNSD (int *: TCP's bytes not sent yet; ENOTTY
+ * on other sockets); both EINVAL on a listener
  */
 int rump_sys_ioctl(int fd, unsigned long request, void *arg);
 int rump_sys_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms);

@@ -63,8 +63,10 @@ struct tcphdr {
 #define TCP_KEEPINTVL 5
 #define TCP_KEEPCNT 6
 #define TCP_INFO 11
+#define TCP_QUICKACK 12
 #define TCP_CONGESTION 13
 #define TCP_USER_TIMEOUT 18
+#define TCP_NOTSENT_LOWAT 25
 
 #define TCP_CA_NAME_MAX 16
 

@@ -1811,8 +1811,11 @@ tcp_step_data(struct tcpcb *tp, struct tcp_seg *seg, bool *wakeup)
 		if (seg->tlen > 0) {
 			int len = seg->tlen;
 
-			/* every second full segment (one LRO frame may hold many) */
-			if ((tp->t_flags & TF_DELACK) ||
+			/*
+			 * every second full segment (one LRO frame may hold
+			 * many); every one with TCP_QUICKACK
+			 */
+			if ((tp->t_flags & (TF_DELACK | TF_QUICKACK)) ||
 			    len > (int)tp->t_ourmss) {
 				tp->t_flags |= TF_ACKNOW;
 			} else {

@@ -525,8 +525,40 @@ tcp_sack_output(struct tcpcb *tp, int sbcc, uint32_t win)
 	return error == ENOBUFS ? 0 : error;
 }
 
+unsigned
+tcp_unsent(const struct tcpcb *tp, const struct socket *so)
+{
+	uint32_t sent = tp->snd_max - tp->snd_una;	/* a SYN, a FIN too */
+
+	return so->so_snd.sb_cc > sent ? so->so_snd.sb_cc - sent : 0;
+}
+
+static int tcp_output_one(struct tcpcb *tp);
+
+/*
+ * Send what there is to send (tcp_output_one()).  With TCP_NOTSENT_LOWAT,
+ * what goes out can make the socket writable: a writer waits for that,
+ * not for an ACK (Linux's tcp_check_space()).
+ */
 int
 tcp_output(struct tcpcb *tp)
+{
+	struct socket *so = tp->t_inpcb->inp_socket;
+	unsigned before;
+	int error;
+
+	if (so == NULL || so->so_notsent_lowat == 0)
+		return tcp_output_one(tp);
+	before = tcp_unsent(tp, so);
+	error = tcp_output_one(tp);
+	if (before >= so->so_notsent_lowat &&
+	    tcp_unsent(tp, so) < so->so_notsent_lowat)
+		sowwakeup(so);
+	return error;
+}
+
+static int
+tcp_output_one(struct tcpcb *tp)
 {
 	struct socket *so = tp->t_inpcb->inp_socket;
 	int off, len, sbcc, error = 0;

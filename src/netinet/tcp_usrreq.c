@@ -31,6 +31,14 @@ so_tcpcb(struct socket *so)
 	return inp != NULL ? intotcpcb(inp) : NULL;
 }
 
+static unsigned
+tcp_notsent(const struct socket *so)
+{
+	const struct inpcb *inp = so->so_pcb;
+
+	return inp != NULL ? tcp_unsent(intotcpcb(inp), so) : 0;
+}
+
 static int
 tcp_attach(struct socket *so)
 {
@@ -447,6 +455,38 @@ tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
 				cc->cc_init(tp);
 		}
 		return 0;
+	case TCP_QUICKACK:
+		/*
+		 * Every data segment ACKed at once, and one held back goes
+		 * now.  It stays until cleared (Linux leaves quick-ACK mode
+		 * by itself after a while: programs set it again after each
+		 * read, which does the same here).
+		 */
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		if (v == 0) {
+			tp->t_flags &= ~TF_QUICKACK;
+		} else {
+			tp->t_flags |= TF_QUICKACK;
+			if (tp->t_flags & TF_DELACK) {
+				tp->t_flags |= TF_ACKNOW;
+				(void)tcp_output(tp);
+			}
+		}
+		return 0;
+	case TCP_NOTSENT_LOWAT: {
+		/* Linux: writable below this many unsent bytes; 0: off */
+		struct socket *so = tp->t_inpcb->inp_socket;
+
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		if (so == NULL)
+			return EINVAL;
+		so->so_notsent_lowat = (unsigned)v;
+		if (sowriteable(so))
+			sowwakeup(so);	/* a higher mark may free a writer */
+		return 0;
+	}
 	case TCP_INFO:
 		return ENOPROTOOPT;	/* read-only */
 	default:
@@ -482,6 +522,13 @@ tcp_getopt(struct tcpcb *tp, int name, void *val, socklen_t *len)
 		break;
 	case TCP_CORK:
 		v = (tp->t_flags & TF_CORK) != 0;
+		break;
+	case TCP_QUICKACK:
+		v = (tp->t_flags & TF_QUICKACK) != 0;
+		break;
+	case TCP_NOTSENT_LOWAT:
+		v = tp->t_inpcb->inp_socket != NULL ?
+		    (int)tp->t_inpcb->inp_socket->so_notsent_lowat : 0;
 		break;
 	case TCP_INFO:
 		tcp_fill_info(tp, &ti);
@@ -549,4 +596,5 @@ const struct protosw tcp_protosw = {
 	.pr_abort = tcp_abort,
 	.pr_sendoob = tcp_sendoob,
 	.pr_rcvoob = tcp_rcvoob,
+	.pr_notsent = tcp_notsent,
 };

@@ -98,6 +98,7 @@ uint32_t tcp_cubic_cbrt(uint64_t x);
 #define TF_ECN_SND_ECE 0x00800000	/* CE seen: ECE on every ACK */
 #define TF_ECN_SND_CWR 0x01000000	/* window reduced: CWR on the next data */
 #define TF_RACK 0x02000000	/* RACK-TLP loss detection (tcp_rack.c) */
+#define TF_QUICKACK 0x04000000	/* TCP_QUICKACK: no delayed ACKs */
 
 /* A SACK block (RFC 2018 3): [start, end) */
 struct tcp_sackblk {
@@ -587,6 +588,8 @@ bool tcp_syncookie_check(struct tcpcb *ltp, struct tcp_syncookie *sc,
 
 /* tcp_output.c */
 int tcp_output(struct tcpcb *tp);
+/* tcp_unsent: bytes of so's send buffer tp has never sent (snd_max on). */
+unsigned tcp_unsent(const struct tcpcb *tp, const struct socket *so);
 int tcp_output_rst(struct tcpcb *tp);
 /* tcp_output_last: the highest segment sent, again (a tail loss probe) */
 void tcp_output_last(struct tcpcb *tp);

@@ -74,6 +74,8 @@ typedef long ssize_t;
 #define FIONREAD 0x541b
 #define FIONBIO 0x5421
 #define SIOCATMARK 0x8905
+#define SIOCOUTQ 0x5411		/* TIOCOUTQ */
+#define SIOCOUTQNSD 0x894b
 
 #define POLLIN 0x001
 #define POLLPRI 0x002

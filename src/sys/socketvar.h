@@ -55,6 +55,8 @@
  *                unless peek); EINVAL (none, or SO_OOBINLINE set) or
  *                EWOULDBLOCK (announced, not yet arrived).  NULL:
  *                EOPNOTSUPP
+ *   pr_notsent   a stream socket's bytes in so_snd never sent yet
+ *                (TCP_NOTSENT_LOWAT, SIOCOUTQNSD).  NULL: no such bytes
  *
  * Connections and references.  so_refs counts the descriptor, each call
  * in progress, a listener's queue holding an unaccepted connection, and
@@ -140,6 +142,7 @@ struct protosw {
 	void (*pr_abort)(struct socket *);
 	int (*pr_sendoob)(struct socket *, struct mbuf *);
 	int (*pr_rcvoob)(struct socket *, uint8_t *c, bool peek);
+	unsigned (*pr_notsent)(const struct socket *);
 };
 
 struct so_sndinfo;
@@ -173,6 +176,9 @@ struct socket {
 	const struct so_sndinfo *so_sndinfo;
 	unsigned so_busy_poll_us;	/* SO_BUSY_POLL: spin this long in
 					   a blocking call before sleeping */
+	unsigned so_notsent_lowat;	/* TCP_NOTSENT_LOWAT: writable only
+					   below this many unsent bytes; 0:
+					   off */
 
 	/* a connection on a listener's queue */
 	struct socket *so_head;		/* the listener, NULL: on no queue */

@@ -794,11 +794,23 @@ rump_sys_ioctl(int fd, unsigned long request, void *arg)
 	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
 	if (arg == NULL && (request == FIONREAD || request == FIONBIO ||
-	    request == SIOCATMARK)) {
+	    request == SIOCATMARK || request == SIOCOUTQ ||
+	    request == SIOCOUTQNSD)) {
 		error = EFAULT;
-	} else if (request == FIONREAD &&
-	    (so->so_options & SOO_ACCEPTCONN)) {
+	} else if ((request == FIONREAD || request == SIOCOUTQ ||
+	    request == SIOCOUTQNSD) && (so->so_options & SOO_ACCEPTCONN)) {
 		error = EINVAL;		/* as Linux: a listener has no data */
+	} else if (request == SIOCOUTQ) {
+		/*
+		 * As Linux: a stream's bytes not yet acknowledged (sent or
+		 * not); a datagram socket keeps none (each goes at once)
+		 */
+		v = so->so_type == SOCK_STREAM ? (int)so->so_snd.sb_cc : 0;
+		memcpy(arg, &v, sizeof(v));
+	} else if (request == SIOCOUTQNSD && so->so_proto->pr_notsent != NULL) {
+		/* as Linux's TCP: the bytes not sent yet */
+		v = (int)so->so_proto->pr_notsent(so);
+		memcpy(arg, &v, sizeof(v));
 	} else if (request == FIONREAD) {
 		/* as Linux: the bytes buffered, or the next datagram's size */
 		struct mbuf *rec = so->so_rcv.sb_mb;

@@ -394,6 +394,17 @@ m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
 #define SB_OOB_EXTRA 1024	/* send(MSG_OOB): room past so_snd's size */
 
 /*
+ * TCP_NOTSENT_LOWAT (Linux): the stream has that many bytes it has not
+ * sent yet, so a send waits and the socket is not writable.
+ */
+static bool
+sonotsent_high(const struct socket *so)
+{
+	return so->so_notsent_lowat != 0 && so->so_proto->pr_notsent != NULL &&
+	    so->so_proto->pr_notsent(so) >= so->so_notsent_lowat;
+}
+
+/*
  * sbspace() with extra bytes allowed past the high mark (an urgent
  * send's, as BSD allows, so that it goes even when the buffer is full).
  */
@@ -426,6 +437,8 @@ sosend_stream_ready(struct socket *so, size_t done, size_t want,
 		return EWOULDBLOCK;
 	if (!(so->so_state & SS_ISCONNECTED))
 		return EPIPE;
+	if (sonotsent_high(so))
+		return EWOULDBLOCK;
 	/* BSD: go on with what fits once it is at least the low mark */
 	space = sosend_space(sb, extra);
 	if (space < want && space < MAX(sb->sb_lowat, 1u))
@@ -1044,7 +1057,7 @@ sowriteable(const struct socket *so)
 		return false;
 	if (!(so->so_state & SS_ISCONNECTED))
 		return true;
-	return sbspace(sb) >= sb->sb_lowat;
+	return sbspace(sb) >= sb->sb_lowat && !sonotsent_high(so);
 }
 
 /*

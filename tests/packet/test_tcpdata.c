@@ -28,7 +28,12 @@
 #define _DEFAULT_SOURCE		/* <netinet/tcp.h>: TH_*, TCPOPT_*, tcp_info */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sockios.h>	/* SIOCOUTQNSD */
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/ioctl.h>		/* SIOCOUTQ */
+#include <unistd.h>
 
 #include "../unit/harness.h"
 #include "pkt.h"
@@ -3243,6 +3248,142 @@ test_seq_wrap(void **state)
 	tenv_down(&e);
 }
 
+/*
+ * TCP_QUICKACK: a held (delayed) ACK goes when it is set, and every data
+ * segment is ACKed at once until it is cleared.
+ */
+static void
+test_quickack(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint8_t c[16];
+	int fd;
+
+	(void)state;
+	fd = conn_up(&e, &p, PO_MSS | PO_WS);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_QUICKACK), 0);
+	peer_send(&p, TH_ACK | TH_PUSH, "abc", 3);
+	expect_nothing(&e);			/* delayed */
+	setopt_int(fd, IPPROTO_TCP, TCP_QUICKACK, 1);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_QUICKACK), 1);
+	expect_ack(&p);				/* the held one, now */
+	expect_nothing(&e);
+	peer_send(&p, TH_ACK | TH_PUSH, "defg", 4);
+	expect_ack(&p);
+	peer_send(&p, TH_ACK | TH_PUSH, "h", 1);
+	expect_ack(&p);
+	setopt_int(fd, IPPROTO_TCP, TCP_QUICKACK, 0);
+	peer_send(&p, TH_ACK | TH_PUSH, "ij", 2);
+	expect_nothing(&e);
+	tenv_advance(&e, DELACK_MS);
+	expect_ack(&p);
+	assert_int_equal(rump_sys_read(fd, c, sizeof(c)), 10);
+	assert_memory_equal(c, "abcdefghij", 10);
+	conn_abort(&p, fd);
+	tenv_down(&e);
+}
+
+struct lowat_writer {
+	struct rump_kernel *k;
+	int fd;
+	const uint8_t *buf;
+	atomic_bool started;
+	ssize_t ret;
+	int err;
+};
+
+static void *
+lowat_write(void *arg)
+{
+	struct lowat_writer *w = arg;
+
+	assert_int_equal(rump_thread_bind(w->k), 0);
+	atomic_store(&w->started, true);
+	errno = 0;
+	w->ret = rump_sys_write(w->fd, w->buf, 200);
+	w->err = errno;
+	(void)rump_thread_unbind();
+	return NULL;
+}
+
+static int
+ioctl_int(int fd, unsigned long req)
+{
+	int v = -1;
+
+	assert_int_equal(rump_sys_ioctl(fd, req, &v), 0);
+	return v;
+}
+
+/*
+ * TCP_NOTSENT_LOWAT (Linux): writable, and a send goes on, only while
+ * fewer bytes than the mark wait unsent; a writer blocked on it goes on
+ * when the stack sends (uncorked here), before any ACK.  SIOCOUTQNSD
+ * counts the unsent bytes, SIOCOUTQ the unacknowledged ones.
+ */
+static void
+test_notsent_lowat(void **state)
+{
+	static uint8_t d[1300];
+	struct lowat_writer w;
+	struct pollfd pfd;
+	struct tenv e;
+	struct peer p;
+	pthread_t t;
+	int fd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(d); i++)
+		d[i] = (uint8_t)(i * 7 + 3);
+	fd = conn_up(&e, &p, PO_MSS | PO_WS);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT), 0);
+	setopt_int(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 1000);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT), 1000);
+	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 1);
+	stack_write(fd, d, 500);
+	expect_nothing(&e);
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	assert_int_equal(rump_sys_poll(&pfd, 1, 0), 1);
+	assert_int_equal(ioctl_int(fd, SIOCOUTQNSD), 500);
+	assert_int_equal(ioctl_int(fd, SIOCOUTQ), 500);
+	/* one send may go past the mark; then no more */
+	stack_write(fd, d + 500, 600);
+	assert_int_equal(rump_sys_poll(&pfd, 1, 0), 0);
+	assert_int_equal(rump_sys_send(fd, d, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(ioctl_int(fd, SIOCOUTQNSD), 1100);
+
+	assert_int_equal(rump_sys_fcntl(fd, F_SETFL, 0), 0);	/* blocking */
+	memset(&w, 0, sizeof(w));
+	w.k = e.k;
+	w.fd = fd;
+	w.buf = d + 1100;
+	assert_int_equal(pthread_create(&t, NULL, lowat_write, &w), 0);
+	while (!atomic_load(&w.started))
+		usleep(1000);
+	usleep(50000);		/* blocked in write() by now */
+	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(w.err, 0);
+	assert_int_equal(w.ret, 200);
+	assert_int_equal(rump_sys_fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	assert_memory_equal(expect_data(&p, 1100, true)->data, d, 1100);
+	/* Nagle holds the 200 while the 1100 are unacknowledged */
+	expect_nothing(&e);
+	assert_int_equal(ioctl_int(fd, SIOCOUTQNSD), 200);
+	assert_int_equal(ioctl_int(fd, SIOCOUTQ), 1300);
+	assert_int_equal(rump_sys_poll(&pfd, 1, 0), 1);
+	peer_ack(&p);
+	assert_memory_equal(expect_data(&p, 200, true)->data, d + 1100, 200);
+	peer_ack(&p);
+	assert_int_equal(ioctl_int(fd, SIOCOUTQ), 0);
+	assert_int_equal(ioctl_int(fd, SIOCOUTQNSD), 0);
+	conn_abort(&p, fd);
+	tenv_down(&e);
+}
+
 int
 main(void)
 {
@@ -3291,6 +3432,8 @@ main(void)
 		cmocka_unit_test(test_mtu_shrinks_under_connection),
 		cmocka_unit_test(test_urg_atmark),
 		cmocka_unit_test(test_cork),
+		cmocka_unit_test(test_quickack),
+		cmocka_unit_test(test_notsent_lowat),
 	};
 
 	th_filter();
