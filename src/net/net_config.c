@@ -849,6 +849,8 @@ static const struct stat_field tcp_fields[] = {
 	{ "sc_sent", offsetof(struct tcpstat, tcps_sc_sent) },
 	{ "sc_recvd", offsetof(struct tcpstat, tcps_sc_recvd) },
 	{ "sc_failed", offsetof(struct tcpstat, tcps_sc_failed) },
+	{ "deferred", offsetof(struct tcpstat, tcps_deferred) },
+	{ "defertimeo", offsetof(struct tcpstat, tcps_defertimeo) },
 };
 
 /* Append s to buf at *n (bounded); false when it did not fit. */

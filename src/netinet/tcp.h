@@ -62,6 +62,7 @@ struct tcphdr {
 #define TCP_KEEPIDLE 4
 #define TCP_KEEPINTVL 5
 #define TCP_KEEPCNT 6
+#define TCP_DEFER_ACCEPT 9
 #define TCP_INFO 11
 #define TCP_QUICKACK 12
 #define TCP_CONGESTION 13

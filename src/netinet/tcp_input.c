@@ -394,6 +394,8 @@ tcp_rtt_elapsed(const struct tcpcb *tp)
  * The handshake completed (SYN-SENT or SYN-RECEIVED to ESTABLISHED):
  * RFC 6928 initial window, the RTT of the handshake, keepalive.
  */
+static bool tcp_defer_start(struct tcpcb *tp, struct socket *so);
+
 static struct tcpcb *
 tcp_established(struct tcpcb *tp, const struct tcp_seg *seg)
 {
@@ -424,13 +426,67 @@ tcp_established(struct tcpcb *tp, const struct tcp_seg *seg)
 	tp->t_rcvtime = tp->t_sndtime = now;
 	if (so != NULL && (so->so_options & SOO_KEEPALIVE))
 		tcp_timer_arm(tp, TCPT_KEEP, (int)tp->t_keepidle);
-	if (so != NULL)
+	if (so != NULL && !tcp_defer_start(tp, so))
 		soisconnected(so);
 	if (tp->t_flags & TF_NEEDFIN) {
 		tp->t_flags &= ~TF_NEEDFIN;
 		tp = tcp_usrclosed(tp);
 	}
 	return tp;
+}
+
+/*
+ * TCP_DEFER_ACCEPT (Linux's, BSD's "dataready" accept filter): a
+ * connection its listener accepts only once data (or a FIN) comes, or the
+ * listener's time has passed since the handshake (the keepalive timer
+ * then ends the wait: tcp_timer_keep()).  Until then it stays on the
+ * listener's SYN queue, established and connected.  Linux drops the
+ * handshake's ACK instead and keeps only the SYN-ACK's state; here the
+ * connection is whole, and the time is the seconds asked for, not rounded
+ * to SYN-ACK retransmissions.
+ */
+static bool
+tcp_defer_start(struct tcpcb *tp, struct socket *so)
+{
+	struct socket *head = so->so_head;
+	struct tcpcb *ltp;
+
+	/*
+	 * Not past the SYN queue's bound: a connection a SYN cookie made
+	 * (the queue was full) goes to the accept queue, or cookies would
+	 * let a flood hold any number of them
+	 */
+	if (head == NULL || so->so_onq != &head->so_q0 ||
+	    head->so_q0len > head->so_q0limit || head->so_pcb == NULL ||
+	    (ltp = sototcpcb(head))->t_deferaccept == 0)
+		return false;
+	so->so_state = (so->so_state & ~SS_ISCONNECTING) | SS_ISCONNECTED;
+	tp->t_flags |= TF_DEFERRED;
+	tcpstat_of(tp->t_ns)->tcps_deferred++;
+	tcp_timer_arm(tp, TCPT_KEEP, (int)ltp->t_deferaccept);
+	return true;
+}
+
+bool
+tcp_defer_end(struct tcpcb *tp)
+{
+	struct socket *so = tp->t_inpcb->inp_socket;
+
+	if (so == NULL || so->so_head == NULL)
+		return false;
+	if (so->so_head->so_qlen >= so->so_head->so_qlimit) {
+		/* the accept queue is full: again in a while */
+		tcp_timer_arm(tp, TCPT_KEEP, TCP_DEFER_RETRY);
+		return false;
+	}
+	tp->t_flags &= ~TF_DEFERRED;
+	/* the keepalive timer is its own again */
+	if (so->so_options & SOO_KEEPALIVE)
+		tcp_timer_arm(tp, TCPT_KEEP, (int)tp->t_keepidle);
+	else
+		tcp_timer_disarm(tp, TCPT_KEEP);
+	soisconnected(so);	/* onto the accept queue */
+	return true;
 }
 
 /*
@@ -1892,6 +1948,11 @@ tcp_input_rest(struct tcpcb **tpp, struct tcp_seg *seg)
 	so = tp->t_inpcb->inp_socket;
 	if (wakeup && so != NULL)
 		sorwakeup(so);
+	/* TCP_DEFER_ACCEPT: something to read (or the end): acceptable */
+	if ((tp->t_flags & TF_DEFERRED) && so != NULL &&
+	    (so->so_rcv.sb_cc > 0 || so->so_haveoob ||
+	    (so->so_state & SS_CANTRCVMORE)))
+		(void)tcp_defer_end(tp);
 	if (tp->t_flags & TF_ACKNOW)
 		(void)tcp_output(tp);
 	return seg->m == NULL ? TV_DONE : TV_DROP;

@@ -537,8 +537,9 @@ static int tcp_output_one(struct tcpcb *tp);
 
 /*
  * Send what there is to send (tcp_output_one()).  With TCP_NOTSENT_LOWAT,
- * what goes out can make the socket writable: a writer waits for that,
- * not for an ACK (Linux's tcp_check_space()).
+ * what goes out can make the socket writable (fewer than half the mark
+ * unsent: sowriteable()): a writer waits for that, not for an ACK
+ * (Linux's tcp_check_space()).
  */
 int
 tcp_output(struct tcpcb *tp)
@@ -551,8 +552,8 @@ tcp_output(struct tcpcb *tp)
 		return tcp_output_one(tp);
 	before = tcp_unsent(tp, so);
 	error = tcp_output_one(tp);
-	if (before >= so->so_notsent_lowat &&
-	    tcp_unsent(tp, so) < so->so_notsent_lowat)
+	if (2 * (uint64_t)before >= so->so_notsent_lowat &&
+	    2 * (uint64_t)tcp_unsent(tp, so) < so->so_notsent_lowat)
 		sowwakeup(so);
 	return error;
 }

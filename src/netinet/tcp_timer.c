@@ -326,6 +326,13 @@ tcp_timer_keep(void *arg)
 
 	if (!tcp_timer_enter(tp, TCPT_KEEP))
 		return;
+	if (tp->t_flags & TF_DEFERRED) {
+		/* TCP_DEFER_ACCEPT's time is up: acceptable, data or not */
+		if (tcp_defer_end(tp))
+			st->tcps_defertimeo++;
+		mutex_exit(&ns->ns_lock);
+		return;
+	}
 	if (so == NULL || !(so->so_options & SOO_KEEPALIVE) ||
 	    !TCPS_HAVEESTABLISHED(tp->t_state) ||
 	    tp->t_state > TCPS_CLOSING) {

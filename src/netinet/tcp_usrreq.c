@@ -434,6 +434,13 @@ tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
 		if ((error = tcp_opt_int(val, len, &v)) != 0)
 			return error;
 		return tcp_set_keep(tp, name, v);
+	case TCP_DEFER_ACCEPT:
+		/* seconds (tcp_defer_start()); 0 or less: off, as Linux */
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		tp->t_deferaccept = v <= 0 ? 0 :
+		    (unsigned)MIN(v, TCP_DEFER_ACCEPT_MAX) * 1000u;
+		return 0;
 	case TCP_USER_TIMEOUT:
 		/* ms (ticks), as Linux; 0: R2 is the retransmission count */
 		if ((error = tcp_opt_int(val, len, &v)) != 0)
@@ -519,6 +526,9 @@ tcp_getopt(struct tcpcb *tp, int name, void *val, socklen_t *len)
 		break;
 	case TCP_USER_TIMEOUT:
 		v = (int)tp->t_usertimeo;
+		break;
+	case TCP_DEFER_ACCEPT:
+		v = (int)(tp->t_deferaccept / 1000);
 		break;
 	case TCP_CORK:
 		v = (tp->t_flags & TF_CORK) != 0;

@@ -99,6 +99,7 @@ uint32_t tcp_cubic_cbrt(uint64_t x);
 #define TF_ECN_SND_CWR 0x01000000	/* window reduced: CWR on the next data */
 #define TF_RACK 0x02000000	/* RACK-TLP loss detection (tcp_rack.c) */
 #define TF_QUICKACK 0x04000000	/* TCP_QUICKACK: no delayed ACKs */
+#define TF_DEFERRED 0x08000000	/* TCP_DEFER_ACCEPT: not yet acceptable */
 
 /* A SACK block (RFC 2018 3): [start, end) */
 struct tcp_sackblk {
@@ -156,6 +157,7 @@ struct tcpcb {
 	unsigned t_keepprobes;		/* unanswered keepalive probes */
 	unsigned t_persistprobes;	/* unanswered zero-window probes */
 	unsigned t_usertimeo;		/* TCP_USER_TIMEOUT, ticks; 0: none */
+	unsigned t_deferaccept;		/* listener: TCP_DEFER_ACCEPT, ticks */
 	uint64_t t_progress;		/* tick the retransmission timer
 					   started, or SND.UNA last moved */
 	uint64_t t_persiststart;	/* tick the persist timer began */
@@ -352,6 +354,8 @@ struct tcpstat {
 	uint64_t tcps_persistdrop;	/* dropped in persist */
 	uint64_t tcps_noport;		/* no socket: RST sent */
 	uint64_t tcps_listendrop;	/* SYN dropped: accept queue full */
+	uint64_t tcps_deferred;		/* accept deferred until data came */
+	uint64_t tcps_defertimeo;	/* ... or TCP_DEFER_ACCEPT ran out */
 	uint64_t tcps_synqdrop;		/* SYN dropped: SYN queue full */
 	uint64_t tcps_nosocket;		/* SYN or cookie ACK to a listener
 					   dropped: no socket (socket_limit,
@@ -447,6 +451,8 @@ struct tcp_state {
 #define TCP_REASS_MAXSEGS 256		/* out-of-order segments held, at least */
 #define TCP_REASS_MAXSEGS_CAP 8192	/* ... at most (tcp_reass_limit()) */
 #define TCP_SYNCACHE_LIMIT 1024	/* default of tcp_syncache_limit */
+#define TCP_DEFER_ACCEPT_MAX 86400	/* s: TCP_DEFER_ACCEPT at most */
+#define TCP_DEFER_RETRY 100		/* ticks: ... its accept queue full */
 /* RFC 6928 2: IW = min(10*MSS, max(2*MSS, 14600)) */
 #define TCP_INITWND(mss) MIN(10 * (mss), MAX(2 * (mss), 14600u))
 #define TCP_MAXTIMEWAIT 65536		/* TIME-WAIT connections kept */
@@ -585,6 +591,13 @@ bool tcp_syncookie_active(const struct tcpcb *ltp);
  */
 bool tcp_syncookie_check(struct tcpcb *ltp, struct tcp_syncookie *sc,
     tcp_seq iss, bool ts, uint32_t tsecr);
+
+/*
+ * tcp_defer_end: a connection TCP_DEFER_ACCEPT held off its listener's
+ * accept queue goes on it (data came, or the time ran out); false if the
+ * queue is full (it tries again in TCP_DEFER_RETRY).
+ */
+bool tcp_defer_end(struct tcpcb *tp);
 
 /* tcp_output.c */
 int tcp_output(struct tcpcb *tp);

@@ -394,14 +394,17 @@ m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
 #define SB_OOB_EXTRA 1024	/* send(MSG_OOB): room past so_snd's size */
 
 /*
- * TCP_NOTSENT_LOWAT (Linux): the stream has that many bytes it has not
- * sent yet, so a send waits and the socket is not writable.
+ * TCP_NOTSENT_LOWAT, as Linux's tcp_stream_memory_free(): a send waits
+ * while the stream has the mark's worth of bytes it has not sent yet
+ * (shift 0); poll and kevent call it writable only below half that
+ * (shift 1), so that a writer woken has room for a good piece.
  */
 static bool
-sonotsent_high(const struct socket *so)
+sonotsent_high(const struct socket *so, unsigned shift)
 {
 	return so->so_notsent_lowat != 0 && so->so_proto->pr_notsent != NULL &&
-	    so->so_proto->pr_notsent(so) >= so->so_notsent_lowat;
+	    ((uint64_t)so->so_proto->pr_notsent(so) << shift) >=
+	    so->so_notsent_lowat;
 }
 
 /*
@@ -437,7 +440,8 @@ sosend_stream_ready(struct socket *so, size_t done, size_t want,
 		return EWOULDBLOCK;
 	if (!(so->so_state & SS_ISCONNECTED))
 		return EPIPE;
-	if (sonotsent_high(so))
+	/* nothing left to take: done, whatever is unsent (Linux) */
+	if (want > 0 && sonotsent_high(so, 0))
 		return EWOULDBLOCK;
 	/* BSD: go on with what fits once it is at least the low mark */
 	space = sosend_space(sb, extra);
@@ -1057,7 +1061,7 @@ sowriteable(const struct socket *so)
 		return false;
 	if (!(so->so_state & SS_ISCONNECTED))
 		return true;
-	return sbspace(sb) >= sb->sb_lowat && !sonotsent_high(so);
+	return sbspace(sb) >= sb->sb_lowat && !sonotsent_high(so, 1);
 }
 
 /*

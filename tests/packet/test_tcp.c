@@ -3049,12 +3049,120 @@ test_tcp_params(void **state)
 	tenv_down(&e);
 }
 
+/* accept() finds nothing now: EAGAIN, and poll says so. */
+static void
+expect_no_accept(int lfd)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+
+	assert_int_equal(rump_sys_poll(&pfd, 1, 0), 0);
+	errno = 0;
+	assert_int_equal(rump_sys_accept(lfd, NULL, NULL), -1);
+	assert_int_equal(errno, EAGAIN);
+}
+
+/*
+ * TCP_DEFER_ACCEPT: a connection is accepted once its data comes (or its
+ * FIN), or once the listener's seconds have passed since the handshake,
+ * whichever is first; until then the listener is not readable.
+ */
+static void
+test_tcp_defer_accept(void **state)
+{
+	struct pollfd pfd;
+	struct tenv e;
+	struct peer p, q, r;
+	struct tseg t;
+	uint8_t c[8];
+	int lfd, fd;
+
+	(void)state;
+	lfd = start_listener(&e, &p, PO_ALL);
+	assert_int_equal(getopt_int(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT), 0);
+	setopt_int(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 2);
+	assert_int_equal(getopt_int(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT), 2);
+
+	/* data ends the wait */
+	peer_send(&p, TH_SYN, NULL, 0);
+	expect_synack(&p);
+	peer_ack(&p);
+	expect_nothing(&e);
+	expect_no_accept(lfd);
+	assert_int_equal(tstat(&e, "deferred"), 1);
+	peer_send(&p, TH_ACK | TH_PUSH, "GET", 3);
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	assert_int_equal(rump_sys_poll(&pfd, 1, 0), 1);
+	fd = accept_now(lfd);
+	assert_int_equal(tstate(fd), TCP_ESTABLISHED);
+	assert_int_equal(rump_sys_read(fd, c, sizeof(c)), 3);
+	assert_memory_equal(c, "GET", 3);
+	tenv_advance(&e, 40);		/* the delayed ACK of the 3 */
+	expect_ack(&p);
+	conn_abort(&p, fd);
+
+	/* no data: acceptable when the 2 s have passed */
+	peer_init(&q, &e, PPORT + 1, PO_ALL);
+	q.sport = LPORT;
+	peer_send(&q, TH_SYN, NULL, 0);
+	expect_synack(&q);
+	peer_ack(&q);
+	tenv_advance(&e, 1999);
+	expect_no_accept(lfd);
+	tenv_advance(&e, 1);
+	fd = accept_now(lfd);
+	assert_int_equal(tstat(&e, "defertimeo"), 1);
+	expect_nothing(&e);
+	conn_abort(&q, fd);
+
+	/* the peer's FIN ends it too: the connection reads EOF */
+	peer_init(&r, &e, PPORT + 2, PO_ALL);
+	r.sport = LPORT;
+	peer_send(&r, TH_SYN, NULL, 0);
+	expect_synack(&r);
+	peer_ack(&r);
+	expect_no_accept(lfd);
+	peer_send(&r, TH_FIN | TH_ACK, NULL, 0);
+	expect_ack(&r);
+	fd = accept_now(lfd);
+	assert_int_equal(tstate(fd), TCP_CLOSE_WAIT);
+	assert_int_equal(rump_sys_read(fd, c, sizeof(c)), 0);
+	assert_int_equal(tstat(&e, "deferred"), 3);
+	assert_int_equal(tstat(&e, "defertimeo"), 1);
+
+	/* 0 turns it off: accepted at the handshake */
+	conn_abort(&r, fd);
+	setopt_int(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 0);
+	peer_init(&p, &e, PPORT + 3, PO_ALL);
+	p.sport = LPORT;
+	fd = passive_open(&p, lfd);
+	assert_int_equal(tstat(&e, "deferred"), 3);
+	conn_abort(&p, fd);
+
+	/* the listener closes with one waiting: it is reset */
+	setopt_int(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5);
+	peer_init(&q, &e, PPORT + 4, PO_ALL);
+	q.sport = LPORT;
+	peer_send(&q, TH_SYN, NULL, 0);
+	expect_synack(&q);
+	peer_ack(&q);
+	expect_no_accept(lfd);
+	assert_int_equal(rump_sys_close(lfd), 0);
+	if (!tap_read(&e, &t))
+		fail_msg("no RST for the connection that waited");
+	assert_true(t.flags & TH_RST);
+	assert_int_equal(t.seq, q.rcv_nxt);
+	assert_int_equal(t.dport, q.port);
+	finish(&e, &q, -1, -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_active_open),
 		cmocka_unit_test(test_tcp_passive_open),
+		cmocka_unit_test(test_tcp_defer_accept),
 		cmocka_unit_test(test_tcp_synack_mirrors_options),
 		cmocka_unit_test(test_tcp_accept_backlog),
 		cmocka_unit_test(test_tcp_simultaneous_open),

@@ -3317,10 +3317,12 @@ ioctl_int(int fd, unsigned long req)
 }
 
 /*
- * TCP_NOTSENT_LOWAT (Linux): writable, and a send goes on, only while
- * fewer bytes than the mark wait unsent; a writer blocked on it goes on
- * when the stack sends (uncorked here), before any ACK.  SIOCOUTQNSD
- * counts the unsent bytes, SIOCOUTQ the unacknowledged ones.
+ * TCP_NOTSENT_LOWAT (Linux): a send goes on while fewer bytes than the
+ * mark wait unsent, and poll says writable below half of it; a blocking
+ * send that crosses the mark returns once its data is taken; a writer
+ * blocked on the mark goes on when the stack sends (uncorked here),
+ * before any ACK.  SIOCOUTQNSD counts the unsent bytes, SIOCOUTQ the
+ * unacknowledged ones.
  */
 static void
 test_notsent_lowat(void **state)
@@ -3341,21 +3343,24 @@ test_notsent_lowat(void **state)
 	setopt_int(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 1000);
 	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT), 1000);
 	setopt_int(fd, IPPROTO_TCP, TCP_CORK, 1);
-	stack_write(fd, d, 500);
+	stack_write(fd, d, 400);
 	expect_nothing(&e);
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
 	assert_int_equal(rump_sys_poll(&pfd, 1, 0), 1);
-	assert_int_equal(ioctl_int(fd, SIOCOUTQNSD), 500);
-	assert_int_equal(ioctl_int(fd, SIOCOUTQ), 500);
-	/* one send may go past the mark; then no more */
-	stack_write(fd, d + 500, 600);
+	assert_int_equal(ioctl_int(fd, SIOCOUTQNSD), 400);
+	assert_int_equal(ioctl_int(fd, SIOCOUTQ), 400);
+	/* 600 unsent: not writable (half the mark), but a send goes on */
+	stack_write(fd, d + 400, 200);
 	assert_int_equal(rump_sys_poll(&pfd, 1, 0), 0);
+	assert_int_equal(rump_sys_send(fd, d + 600, 100, MSG_DONTWAIT), 100);
+	/* a blocking send that crosses the mark returns with all taken */
+	assert_int_equal(rump_sys_fcntl(fd, F_SETFL, 0), 0);
+	stack_write(fd, d + 700, 400);
 	assert_int_equal(rump_sys_send(fd, d, 1, MSG_DONTWAIT), -1);
 	assert_int_equal(errno, EAGAIN);
 	assert_int_equal(ioctl_int(fd, SIOCOUTQNSD), 1100);
 
-	assert_int_equal(rump_sys_fcntl(fd, F_SETFL, 0), 0);	/* blocking */
 	memset(&w, 0, sizeof(w));
 	w.k = e.k;
 	w.fd = fd;
