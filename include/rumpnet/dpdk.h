@@ -168,6 +168,14 @@ struct rump_dpdk_stats {
 	uint64_t rx_steer_drops;	/* dispatch, rss: frames for it dropped
 					   (inbox full, not attached, no
 					   mbuf for a copy) */
+	/*
+	 * The port filters multicast on the MACs of the groups its
+	 * instances joined (and 224.0.0.1's), mc_addrs of them; false:
+	 * it receives every multicast (the PMD cannot filter, or more
+	 * than 32 MACs; ports start so)
+	 */
+	bool mc_filter;
+	uint32_t mc_addrs;
 	bool link_up;			/* a port bound to a host interface
 					   (net_tap): up once that interface
 					   has left this network namespace

@@ -95,6 +95,11 @@ struct ifnet {
 	void (*if_poll_done)(struct ifnet *);
 	/* [I] driver: stop, if_detach() and free (instance teardown) */
 	void (*if_destroy)(struct ifnet *);
+	/*
+	 * [I] driver, optional: the groups of if_multiaddrs changed; filter
+	 * the hardware's multicast on them (net lock held)
+	 */
+	void (*if_mcast)(struct ifnet *);
 	void *if_softc;				/* [I] driver */
 	struct ifqueue if_snd;			/* [C] */
 	struct list_node if_addrlist;		/* [N] struct in_ifaddr */

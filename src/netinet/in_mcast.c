@@ -77,6 +77,8 @@ in_addmulti(struct ifnet *ifp, struct in_addr group)
 	inm->inm_addr = group;
 	inm->inm_refcount = 1;
 	list_insert_tail(&ifp->if_multiaddrs, &inm->inm_link);
+	if (ifp->if_mcast != NULL)
+		ifp->if_mcast(ifp);	/* the NIC's filter, before the report */
 	igmp_joingroup(inm);
 	return 0;
 }
@@ -98,6 +100,8 @@ in_delmulti(struct ifnet *ifp, struct in_addr group)
 		return;
 	igmp_leavegroup(inm);
 	in_multi_free(inm);
+	if (ifp->if_mcast != NULL)
+		ifp->if_mcast(ifp);
 }
 
 void

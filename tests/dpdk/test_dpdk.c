@@ -304,6 +304,64 @@ test_ping_udp(void **state)
 	pair_down(&p);
 }
 
+/*
+ * Multicast over a port: a group joined on one end receives what the
+ * other sends to it (IP_MULTICAST_IF), and the port's filter says what
+ * the PMD does: net_ring cannot filter, so its ports keep receiving
+ * every multicast (a NIC that can would filter on the group's MAC and
+ * 224.0.0.1's).
+ */
+static void
+test_multicast(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 5 };
+	struct rump_dpdk_stats st;
+	struct ip_mreq mr;
+	struct pair p;
+	char buf[16];
+	int fd0, fd1;
+
+	(void)state;
+	pair_up(&p, mode == RUMP_SOFTINT_INLINE ? "mci" : "mct", false, false);
+	assert_int_equal(rump_dpdk_port_stats(p.k[0], p.ifindex[0], &st), 0);
+	assert_false(st.mc_filter);
+	assert_int_equal(rump_thread_bind(p.k[0]), 0);
+	fd0 = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	a.sin_port = htons(5000);
+	assert_int_equal(rump_sys_bind(fd0, (struct sockaddr *)&a, sizeof(a)),
+	    0);
+	assert_int_equal(rump_sys_setsockopt(fd0, SOL_SOCKET, SO_RCVTIMEO,
+	    &tv, sizeof(tv)), 0);
+	mr.imr_multiaddr.s_addr = inet_addr("239.1.2.3");
+	mr.imr_interface.s_addr = p.addr[0];
+	assert_int_equal(rump_sys_setsockopt(fd0, IPPROTO_IP,
+	    IP_ADD_MEMBERSHIP, &mr, sizeof(mr)), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	assert_int_equal(rump_dpdk_port_stats(p.k[0], p.ifindex[0], &st), 0);
+	assert_false(st.mc_filter);
+	assert_int_equal(st.mc_addrs, 0);
+
+	assert_int_equal(rump_thread_bind(p.k[1]), 0);
+	fd1 = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(rump_sys_setsockopt(fd1, IPPROTO_IP, IP_MULTICAST_IF,
+	    &p.addr[1], sizeof(p.addr[1])), 0);
+	a.sin_addr.s_addr = inet_addr("239.1.2.3");
+	assert_int_equal(rump_sys_sendto(fd1, "group", 5, 0,
+	    (struct sockaddr *)&a, sizeof(a)), 5);
+	assert_int_equal(rump_thread_unbind(), 0);
+	assert_int_equal(rump_thread_bind(p.k[0]), 0);
+	assert_int_equal(rump_sys_recv(fd0, buf, sizeof(buf), 0), 5);
+	assert_memory_equal(buf, "group", 5);
+	assert_int_equal(rump_sys_close(fd0), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	assert_int_equal(stat(p.k[0], "igmp.sndleaves"), 1);
+	assert_int_equal(rump_thread_bind(p.k[1]), 0);
+	assert_int_equal(rump_sys_close(fd1), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	pair_down(&p);
+}
+
 #define ME_MBUFS 512		/* the sender's mempool */
 #define ME_MORE (256u << 10)	/* sent after the receiver has read */
 
@@ -1212,6 +1270,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_attach_errors),
 		cmocka_unit_test(test_ping_udp),
+		cmocka_unit_test(test_multicast),
 		cmocka_unit_test(test_tcp_zerocopy),
 		cmocka_unit_test(test_tcp_copy),
 		cmocka_unit_test(test_tcp_virtual_offload),

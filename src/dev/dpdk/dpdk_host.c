@@ -124,6 +124,10 @@ struct dpdk_queue {
 	struct rte_ring *inbox;
 	atomic_ulong steered;			/* [steering pollers] */
 	atomic_ulong steer_drops;		/* [steering pollers] full */
+	/* dpdk_host_mcast(): the multicast MACs its instance receives */
+	uint8_t mc[DPDK_MC_MAX][6];		/* [H.mtx] */
+	unsigned nmc;				/* [H.mtx] */
+	bool mc_all;				/* [H.mtx] more than DPDK_MC_MAX */
 };
 
 struct dpdk_port {
@@ -147,6 +151,8 @@ struct dpdk_port {
 	struct rte_mempool *txdpool;		/* struct txd */
 	struct dpdk_queue q[DPDK_MAXQ];
 	struct dpdk_port_info info;
+	bool mc_filter;			/* [H.mtx] the PMD filters multicast */
+	unsigned mc_naddrs;		/* [H.mtx] ... on this many MACs */
 };
 
 static struct {
@@ -588,6 +594,8 @@ dpdk_host_open(const struct dpdk_open_args *a, struct dpdk_port_info *info,
 		goto out;
 	}
 	hp->q[a->queue].attached = true;
+	hp->q[a->queue].nmc = 0;	/* its instance joined nothing yet */
+	hp->q[a->queue].mc_all = false;
 	*info = hp->info;
 	*qp = &hp->q[a->queue];
 out:
@@ -630,6 +638,62 @@ drain_orphans_locked(void)
 	}
 }
 
+/*
+ * The port's multicast filter: the MACs its attached queues' instances
+ * receive (dpdk_host_mcast()), or every multicast when one wants all,
+ * the union is longer than DPDK_MC_MAX, or the PMD cannot filter (of
+ * the PMDs here only net_tap says it can, and it filters nothing).
+ */
+static void
+mcast_program_locked(uint16_t pid)
+{
+	struct dpdk_port *hp = &H.ports[pid];
+	struct rte_ether_addr list[DPDK_MC_MAX];
+	unsigned n = 0;
+	bool all = false;
+
+	for (uint16_t i = 0; i < hp->nqueues && !all; i++) {
+		const struct dpdk_queue *q = &hp->q[i];
+
+		if (!q->attached)
+			continue;
+		all = q->mc_all;
+		for (unsigned j = 0; j < q->nmc && !all; j++) {
+			unsigned k;
+
+			for (k = 0; k < n; k++)
+				if (memcmp(list[k].addr_bytes, q->mc[j], 6) == 0)
+					break;
+			if (k < n)
+				continue;
+			if (n == DPDK_MC_MAX)
+				all = true;
+			else
+				memcpy(list[n++].addr_bytes, q->mc[j], 6);
+		}
+	}
+	if (!all && rte_eth_dev_set_mc_addr_list(pid, list, n) == 0 &&
+	    rte_eth_allmulticast_disable(pid) == 0) {
+		hp->mc_filter = true;
+		hp->mc_naddrs = n;
+		return;
+	}
+	(void)rte_eth_allmulticast_enable(pid);
+	hp->mc_filter = false;
+	hp->mc_naddrs = 0;
+}
+
+void
+dpdk_host_mcast(struct dpdk_queue *q, const uint8_t (*macs)[6], unsigned n)
+{
+	pthread_mutex_lock(&H.mtx);
+	q->mc_all = n > DPDK_MC_MAX;
+	q->nmc = q->mc_all ? 0 : n;
+	memcpy(q->mc, macs, (size_t)q->nmc * 6);
+	mcast_program_locked(q->port);
+	pthread_mutex_unlock(&H.mtx);
+}
+
 int
 dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
     void (*reap)(void *token, void *arg), void *arg)
@@ -659,6 +723,8 @@ dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
 	}
 	n = (unsigned)dpdk_host_outstanding(q);
 	q->closing = false;
+	if (H.ports[q->port].mc_filter)
+		mcast_program_locked(q->port);	/* without its groups */
 	pthread_mutex_unlock(&H.mtx);
 	if (n != 0) {
 		fprintf(stderr, "rumpnet: port %u queue %u: %u frames still "
@@ -1246,6 +1312,10 @@ dpdk_host_stats(struct dpdk_queue *q, struct rump_dpdk_stats *st)
 	st->rx_copied = q->rx_copied;
 	st->rx_steered = atomic_load(&q->steered);
 	st->rx_steer_drops = atomic_load(&q->steer_drops);
+	pthread_mutex_lock(&H.mtx);
+	st->mc_filter = H.ports[q->port].mc_filter;
+	st->mc_addrs = H.ports[q->port].mc_naddrs;
+	pthread_mutex_unlock(&H.mtx);
 }
 
 int

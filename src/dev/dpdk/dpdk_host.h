@@ -31,6 +31,7 @@
 struct dpdk_queue;
 
 #define DPDK_BURST 32
+#define DPDK_MC_MAX 32			/* multicast MACs one attachment filters */
 #define DPDK_TX_MAXSEGS 64		/* segments of one frame, zero copy */
 
 struct dpdk_port_info {
@@ -143,6 +144,15 @@ struct rump_dpdk_stats;
  * rumpnet/dpdk.h's record but tx_gathered (the kernel half's).
  */
 void dpdk_host_stats(struct dpdk_queue *q, struct rump_dpdk_stats *st);
+/*
+ * dpdk_host_mcast: the multicast MACs q's instance receives (n of them;
+ * more than DPDK_MC_MAX: every multicast).  The port's filter becomes
+ * the union of its attachments' (rte_eth_dev_set_mc_addr_list(), with
+ * all-multicast off), or all-multicast when the PMD cannot filter or the
+ * union is too long.
+ */
+void dpdk_host_mcast(struct dpdk_queue *q, const uint8_t (*macs)[6],
+    unsigned n);
 
 /* dpdk_host_pin: pin the calling thread to host CPU cpu. */
 int dpdk_host_pin(int cpu);

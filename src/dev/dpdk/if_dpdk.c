@@ -46,6 +46,7 @@
 #include "net/if_ether.h"
 #include "net/netstack.h"
 #include "netinet/in_cksum.h"
+#include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/tcp.h"
 #include "rumpnet/dpdk.h"
@@ -89,6 +90,42 @@ struct dpdk_softc {
 	uint64_t sc_gathered;			/* [N] dpdk_compact() calls */
 	uint64_t sc_yield_ns;			/* [C] fiber mode: last yield */
 };
+
+/*
+ * The groups of the interface changed (in_addmulti(), in_delmulti()):
+ * the port receives their MACs and 224.0.0.1's (RFC 1112 6.4), and the
+ * host half makes that its filter (dpdk_host_mcast()).
+ */
+static void
+dpdk_mcast(struct ifnet *ifp)
+{
+	struct dpdk_softc *sc = ifp->if_softc;
+	struct in_addr allhosts = { htonl(INADDR_ALLHOSTS_GROUP) };
+	uint8_t macs[DPDK_MC_MAX][6];
+	struct list_node *ln;
+	unsigned n = 1;
+
+	ether_mcast_mac(allhosts, macs[0]);
+	for (ln = ifp->if_multiaddrs.ln_next; ln != &ifp->if_multiaddrs;
+	    ln = ln->ln_next) {
+		uint8_t mac[6];
+		unsigned i;
+
+		ether_mcast_mac(container_of(ln, struct in_multi,
+		    inm_link)->inm_addr, mac);
+		for (i = 0; i < n; i++)
+			if (memcmp(macs[i], mac, 6) == 0)
+				break;
+		if (i < n)
+			continue;	/* two groups, one MAC (23 bits) */
+		if (n == DPDK_MC_MAX) {
+			n = DPDK_MC_MAX + 1;	/* too many: all of them */
+			break;
+		}
+		memcpy(macs[n++], mac, 6);
+	}
+	dpdk_host_mcast(sc->sc_q, (const uint8_t (*)[6])macs, n);
+}
 
 static uint64_t
 dpdk_now(void)
@@ -794,6 +831,7 @@ rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
 	sc->sc_if.if_poll = dpdk_poll;
 	sc->sc_if.if_poll_done = dpdk_poll_done;
 	sc->sc_if.if_destroy = dpdk_if_destroy;
+	sc->sc_if.if_mcast = dpdk_mcast;
 	sc->sc_if.if_softc = sc;
 	if_attach(k, &sc->sc_if);
 	n = strlen(sc->sc_if.if_xname);
