@@ -43,14 +43,18 @@
  *     end with ECONNREFUSED, ECONNRESET, EPIPE or ETIMEDOUT, never data
  *     or EOF;
  *   - up to three UDP exchanges: datagrams of random sizes (fragmented
- *     above the MTU) echoed back, a window of them outstanding.
+ *     above the MTU) echoed back, a window of them outstanding; half of
+ *     them sent to a multicast group the server joined (IGMPv2 reports
+ *     and leaves on the bus, the other hosts dropping the group's
+ *     datagrams), the echoes unicast.
  *
  * Checked: every byte every TCP end reads is the sender's pattern at its
  * offset, and a completed flow's count and checksum match what was sent
  * (sim_end_recv()); the aborted ones deliver no wrong byte and no EOF,
  * and each cookie reset and stray is matched by a failed and a good
  * cookie in the server's counters;
- * every UDP datagram arrives intact, exactly once on a clean bus; every
+ * every UDP datagram arrives intact, exactly once on a clean bus; a
+ * group's server reported it and left it; every
  * workload ends within SOAK_LIMIT of virtual time, and every connection
  * and buffer is gone SIM_DRAIN_MAX later (sim_drain(): an incomplete
  * datagram waits out the reassembly timeout); counters that a round's
@@ -99,6 +103,7 @@
 #define SOAK_PORT_FLOWS 7000		/* + group */
 #define SOAK_PORT_DOOMED 7100		/* + listener */
 #define SOAK_PORT_UDP 7200		/* + exchange */
+#define SOAK_GROUP 0xef010200u		/* 239.1.2.0, + exchange + 1 */
 #define SOAK_SEC (1000 * SIM_MS)
 #define SOAK_LIMIT (900 * SOAK_SEC)	/* every workload ends by then */
 #define SOAK_GIVEUP (60 * SOAK_SEC)	/* FIN-WAIT-2 after a peer's abort, */
@@ -219,6 +224,7 @@ struct soak_doomed {
 struct soak_udp {
 	int u_cli, u_srv;
 	uint16_t u_port;
+	bool u_mcast;			/* to group SOAK_GROUP + exchange */
 	int u_cfd, u_sfd;
 	int u_n, u_window;
 	size_t u_maxlen;
@@ -497,7 +503,19 @@ soak_draw_udp(struct soak_round *r, uint64_t *x)
 		ud->u_n = (int)rnd_log(x, 10, SOAK_UDP_MAX);
 		ud->u_window = 1 + (int)rnd_below(x, 16);
 		ud->u_maxlen = (size_t)rnd_log(x, SOAK_UDP_HDR, 4000);
+		ud->u_mcast = rnd_chance(x, 0.5);
 	}
+}
+
+/* the address exchange u sends to: its group, or its server */
+static struct sockaddr_in
+soak_udp_to(const struct soak_udp *ud, int u)
+{
+	struct sockaddr_in to = sa(sim_addr(ud->u_srv), ud->u_port);
+
+	if (ud->u_mcast)
+		to.sin_addr.s_addr = htonl(SOAK_GROUP + (uint32_t)u + 1);
+	return to;
 }
 
 static void
@@ -528,11 +546,13 @@ static void
 soak_describe(const struct soak_round *r, char *buf, size_t len)
 {
 	const struct rump_bus_config *b = &r->r_bus;
-	int n, aborts = 0, dclients = 0;
+	int n, aborts = 0, dclients = 0, mcast = 0;
 	size_t o;
 
 	for (int i = 0; i < r->r_nflows; i++)
 		aborts += r->r_flows[i].sf_abort != ABORT_NONE;
+	for (int u = 0; u < r->r_nudp; u++)
+		mcast += r->r_udp[u].u_mcast;
 	for (int d = 0; d < r->r_ndoomed; d++)
 		dclients += r->r_doomed[d].d_n;
 	n = snprintf(buf, len, "seed %#llx: %d hosts %s mtu %u; bus delay %llu"
@@ -557,9 +577,9 @@ soak_describe(const struct soak_round *r, char *buf, size_t len)
 	o = (size_t)n;
 	if (n > 0 && o < len)
 		snprintf(buf + o, len - o, "; %d flows (%d aborting) on %d "
-		    "ports, %d doomed listeners (%d clients), %d udp",
-		    r->r_nflows, aborts, r->r_ngroups, r->r_ndoomed, dclients,
-		    r->r_nudp);
+		    "ports, %d doomed listeners (%d clients), %d udp (%d "
+		    "multicast)", r->r_nflows, aborts, r->r_ngroups,
+		    r->r_ndoomed, dclients, r->r_nudp, mcast);
 }
 
 /* ---- setting a round up ---- */
@@ -625,17 +645,31 @@ soak_setup(struct soak_round *r)
 	for (int u = 0; u < r->r_nudp; u++) {
 		struct soak_udp *ud = &r->r_udp[u];
 		struct sockaddr_in a = sa(sim_addr(ud->u_srv), ud->u_port);
+		struct ip_mreq mr = {
+			.imr_multiaddr = soak_udp_to(ud, u).sin_addr,
+			.imr_interface.s_addr = inet_addr(sim_addr(ud->u_srv)),
+		};
+		struct in_addr ifa = { inet_addr(sim_addr(ud->u_cli)) };
 
 		sim_as(s, ud->u_srv);
 		ud->u_sfd = rump_sys_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK,
 		    0);
 		assert_true(ud->u_sfd >= 0);
+		/* a group's server: bound to any address, in the group */
+		if (ud->u_mcast)
+			a.sin_addr.s_addr = INADDR_ANY;
 		assert_int_equal(rump_sys_bind(ud->u_sfd, (struct sockaddr *)&a,
 		    sizeof(a)), 0);
+		if (ud->u_mcast)
+			assert_int_equal(rump_sys_setsockopt(ud->u_sfd,
+			    IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)), 0);
 		sim_as(s, ud->u_cli);
 		ud->u_cfd = rump_sys_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK,
 		    0);
 		assert_true(ud->u_cfd >= 0);
+		if (ud->u_mcast)
+			assert_int_equal(rump_sys_setsockopt(ud->u_cfd,
+			    IPPROTO_IP, IP_MULTICAST_IF, &ifa, sizeof(ifa)), 0);
 	}
 }
 
@@ -1207,7 +1241,7 @@ soak_udp_client(struct soak_round *r, struct soak_udp *ud, int u)
 {
 	static uint8_t buf[65536];
 	struct sim *s = &r->r_sim;
-	struct sockaddr_in to = sa(sim_addr(ud->u_srv), ud->u_port);
+	struct sockaddr_in to = soak_udp_to(ud, u);
 
 	for (;;) {
 		ssize_t n = rump_sys_recv(ud->u_cfd, buf, sizeof(buf), 0);
@@ -1402,7 +1436,7 @@ soak_zero(struct sim *s, int h, const char *name)
 static const char *const soak_never[] = {
 	"tcp.nobufs", "tcp.timeoutdrop", "tcp.persistdrop", "tcp.syncache",
 	"udp.nobufs", "icmp.nobufs", "ip.noroute", "ip.noproto",
-	"ip.odropped", "raw.delivered",
+	"ip.odropped", "raw.delivered", "igmp.nobufs",
 };
 
 static const char *const soak_never_clean[] = {
@@ -1411,7 +1445,8 @@ static const char *const soak_never_clean[] = {
 	"ip.badlen", "ip.badvers", "ip.badoptions", "udp.hdrops",
 	"udp.badlen", "udp.badsum", "icmp.checksum",
 	"icmp.tooshort", "icmp.badlen", "if.bus0.irunt", "if.bus0.inotus",
-	"tcp.synfin", "tcp.urgdrop", "tcp.rcvoob",
+	"tcp.synfin", "tcp.urgdrop", "tcp.rcvoob", "igmp.rcvtooshort",
+	"igmp.rcvbadsum", "igmp.rcvbadqueries", "igmp.rcvbadreports",
 };
 
 static void
@@ -1458,6 +1493,13 @@ soak_check(struct soak_round *r)
 	for (int u = 0; u < r->r_nudp; u++) {
 		struct soak_udp *ud = &r->r_udp[u];
 
+		/* a group's server reported it on joining, and left it */
+		if (ud->u_mcast) {
+			assert_true(sim_stat(s, ud->u_srv,
+			    "igmp.sndreports") > 0);
+			assert_true(sim_stat(s, ud->u_srv,
+			    "igmp.sndleaves") > 0);
+		}
 		assert_int_equal(ud->u_next, ud->u_n);
 		assert_int_equal(ud->u_answered + ud->u_lost, ud->u_n);
 		if (st.duplicated == 0)
