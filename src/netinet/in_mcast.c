@@ -462,7 +462,8 @@ ip_mloopback(struct netstack *ns, struct ifnet *ifp, struct mbuf *m)
 }
 
 int
-ip_mcast_output(struct mbuf *m, unsigned flags, const struct ip_moptions *imo)
+ip_mcast_output(struct mbuf *m, unsigned flags, const struct ip_moptions *imo,
+    unsigned ifindex)
 {
 	struct rump_kernel *k = curlwp->l_kernel;
 	struct netstack *ns = k->k_net;
@@ -476,10 +477,13 @@ ip_mcast_output(struct mbuf *m, unsigned flags, const struct ip_moptions *imo)
 	KASSERT(IN_MULTICAST(ntohl(ip->ip_dst.s_addr)));
 	st->ips_localout++;
 	/*
-	 * Out of IP_MULTICAST_IF's interface, or the source address's (as
-	 * Linux), or the route's
+	 * Out of IP_PKTINFO's interface, IP_MULTICAST_IF's, or the source
+	 * address's (as Linux), or the route's
 	 */
-	if (imo != NULL && imo->imo_ifindex != 0) {
+	if (ifindex != 0) {
+		if ((ifp = if_byindex(k, ifindex)) == NULL)
+			error = ENODEV;
+	} else if (imo != NULL && imo->imo_ifindex != 0) {
 		if ((ifp = if_byindex(k, imo->imo_ifindex)) == NULL)
 			error = ENODEV;
 	} else if (ip->ip_src.s_addr != INADDR_ANY &&
@@ -489,6 +493,7 @@ ip_mcast_output(struct mbuf *m, unsigned flags, const struct ip_moptions *imo)
 		error = ENETUNREACH;	/* no IP_MULTICAST_IF, no route */
 	}
 	if (error == 0 && ip->ip_src.s_addr == INADDR_ANY) {
+		/* IP_MULTICAST_IF's address even out of another (Linux) */
 		if (imo != NULL && imo->imo_addr.s_addr != INADDR_ANY)
 			ip->ip_src = imo->imo_addr;
 		else if ((ia = in_ifaddr_of(ifp)) != NULL)

@@ -43,14 +43,15 @@ int ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
     struct in_addr nexthop);
 /*
  * ip_mcast_output: ip_output() for a datagram to a multicast group, with
- * a socket's options (NULL: the defaults): out of IP_MULTICAST_IF's
- * interface or the route's, from its address, and a copy to the host's
+ * a socket's options (NULL: the defaults): out of interface ifindex (not
+ * 0: sendmsg()'s IP_PKTINFO), IP_MULTICAST_IF's, the source address's or
+ * the route's, from its address, and a copy to the host's
  * own members if IP_MULTICAST_LOOP (RFC 1112 6).  The caller set the TTL
  * (0: the copy only).
- * Returns as ip_output(), or ENODEV (IP_MULTICAST_IF's interface went).
+ * Returns as ip_output(), or ENODEV (the interface named went).
  */
 struct ip_moptions;
 int ip_mcast_output(struct mbuf *m, unsigned flags,
-    const struct ip_moptions *imo);
+    const struct ip_moptions *imo, unsigned ifindex);
 
 #endif /* NETINET_IP_OUTPUT_H */

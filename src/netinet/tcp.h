@@ -62,6 +62,8 @@ struct tcphdr {
 #define TCP_KEEPIDLE 4
 #define TCP_KEEPINTVL 5
 #define TCP_KEEPCNT 6
+#define TCP_SYNCNT 7
+#define TCP_LINGER2 8
 #define TCP_DEFER_ACCEPT 9
 #define TCP_INFO 11
 #define TCP_QUICKACK 12

@@ -435,6 +435,14 @@ tcp_established(struct tcpcb *tp, const struct tcp_seg *seg)
 	return tp;
 }
 
+int
+tcp_finwait2_time(const struct tcpcb *tp)
+{
+	if (tp->t_linger2 < 0)
+		return 1;
+	return tp->t_linger2 != 0 ? tp->t_linger2 : TCPTV_FINWAIT2;
+}
+
 /*
  * TCP_DEFER_ACCEPT (Linux's, BSD's "dataready" accept filter): a
  * connection its listener accepts only once data (or a FIN) comes, or the
@@ -793,6 +801,8 @@ tcp_passive_init(struct tcpcb *ltp, struct tcpcb *tp,
 	tp->t_keepintvl = ltp->t_keepintvl;
 	tp->t_keepcnt = ltp->t_keepcnt;
 	tp->t_usertimeo = ltp->t_usertimeo;
+	tp->t_synretries = ltp->t_synretries;	/* the SYN-ACK's, as Linux */
+	tp->t_linger2 = ltp->t_linger2;
 	tp->t_usermss = ltp->t_usermss;
 	tp->t_cc = ltp->t_cc;
 	tp->request_r_scale = tcp_rscale(inp->inp_socket);
@@ -1764,11 +1774,14 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		if (!finacked)
 			break;
 		tcp_set_state(tp, TCPS_FIN_WAIT_2);
-		/* closed by the user: the peer's FIN may never come */
+		/*
+		 * closed by the user: the peer's FIN may never come (with
+		 * TCP_LINGER2 -1 it goes at once, as Linux's, without a reset)
+		 */
 		if (so == NULL || so->so_closing) {
 			if (so != NULL)
 				soisdisconnected(so);
-			tcp_timer_arm(tp, TCPT_2MSL, TCPTV_FINWAIT2);
+			tcp_timer_arm(tp, TCPT_2MSL, tcp_finwait2_time(tp));
 		}
 		break;
 	case TCPS_CLOSING:

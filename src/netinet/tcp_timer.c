@@ -212,7 +212,7 @@ tcp_timer_rexmt(void *arg)
 		return;
 	user = tp->t_usertimeo != 0 && TCPS_HAVEESTABLISHED(tp->t_state);
 	maxshift = TCPS_HAVEESTABLISHED(tp->t_state) ? TCP_MAXRXTSHIFT :
-	    TCP_SYNRXTSHIFT;
+	    tp->t_synretries != 0 ? tp->t_synretries : TCP_SYNRXTSHIFT;
 	/*
 	 * RFC 1122 4.2.3.5 R2: give up, reporting any ICMP error seen.  With
 	 * TCP_USER_TIMEOUT, R2 is that long without progress (Linux: in place

@@ -97,7 +97,12 @@ tcp_detach(struct socket *so)
 	if (tp->t_state == TCPS_FIN_WAIT_2) {
 		/* shut down for writing before: the peer's FIN may never come */
 		soisdisconnected(so);
-		tcp_timer_arm(tp, TCPT_2MSL, TCPTV_FINWAIT2);
+		if (tp->t_linger2 < 0) {
+			/* TCP_LINGER2 -1: no waiting; Linux resets the peer */
+			(void)tcp_drop(tp, 0);
+			return;
+		}
+		tcp_timer_arm(tp, TCPT_2MSL, tcp_finwait2_time(tp));
 	}
 	(void)tcp_output(tp);
 }
@@ -434,6 +439,20 @@ tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
 		if ((error = tcp_opt_int(val, len, &v)) != 0)
 			return error;
 		return tcp_set_keep(tp, name, v);
+	case TCP_SYNCNT:
+		/* SYN retransmissions before connect() gives up (Linux's) */
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		if (v < 1 || v > TCP_SYNCNT_MAX)
+			return EINVAL;
+		tp->t_synretries = (uint8_t)v;
+		return 0;
+	case TCP_LINGER2:
+		/* seconds an orphan waits in FIN-WAIT-2; < 0: none (Linux) */
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		tp->t_linger2 = v < 0 ? -1 : MIN(v, TCP_LINGER2_MAX) * 1000;
+		return 0;
 	case TCP_DEFER_ACCEPT:
 		/* seconds (tcp_defer_start()); 0 or less: off, as Linux */
 		if ((error = tcp_opt_int(val, len, &v)) != 0)
@@ -529,6 +548,12 @@ tcp_getopt(struct tcpcb *tp, int name, void *val, socklen_t *len)
 		break;
 	case TCP_DEFER_ACCEPT:
 		v = (int)(tp->t_deferaccept / 1000);
+		break;
+	case TCP_SYNCNT:
+		v = tp->t_synretries != 0 ? tp->t_synretries : TCP_SYNRXTSHIFT;
+		break;
+	case TCP_LINGER2:
+		v = tp->t_linger2 < 0 ? -1 : tcp_finwait2_time(tp) / 1000;
 		break;
 	case TCP_CORK:
 		v = (tp->t_flags & TF_CORK) != 0;

@@ -158,6 +158,10 @@ struct tcpcb {
 	unsigned t_persistprobes;	/* unanswered zero-window probes */
 	unsigned t_usertimeo;		/* TCP_USER_TIMEOUT, ticks; 0: none */
 	unsigned t_deferaccept;		/* listener: TCP_DEFER_ACCEPT, ticks */
+	uint8_t t_synretries;		/* TCP_SYNCNT; 0: TCP_SYNRXTSHIFT */
+	int t_linger2;			/* TCP_LINGER2, ticks an orphan stays in
+					   FIN-WAIT-2; 0: TCPTV_FINWAIT2; < 0:
+					   none */
 	uint64_t t_progress;		/* tick the retransmission timer
 					   started, or SND.UNA last moved */
 	uint64_t t_persiststart;	/* tick the persist timer began */
@@ -453,6 +457,8 @@ struct tcp_state {
 #define TCP_SYNCACHE_LIMIT 1024	/* default of tcp_syncache_limit */
 #define TCP_DEFER_ACCEPT_MAX 86400	/* s: TCP_DEFER_ACCEPT at most */
 #define TCP_DEFER_RETRY 100		/* ticks: ... its accept queue full */
+#define TCP_SYNCNT_MAX 127		/* TCP_SYNCNT at most (Linux's) */
+#define TCP_LINGER2_MAX 120		/* s: TCP_LINGER2 at most (Linux's) */
 /* RFC 6928 2: IW = min(10*MSS, max(2*MSS, 14600)) */
 #define TCP_INITWND(mss) MIN(10 * (mss), MAX(2 * (mss), 14600u))
 #define TCP_MAXTIMEWAIT 65536		/* TIME-WAIT connections kept */
@@ -592,6 +598,11 @@ bool tcp_syncookie_active(const struct tcpcb *ltp);
 bool tcp_syncookie_check(struct tcpcb *ltp, struct tcp_syncookie *sc,
     tcp_seq iss, bool ts, uint32_t tsecr);
 
+/*
+ * tcp_finwait2_time: how long an orphan may wait in FIN-WAIT-2 for the
+ * peer's FIN (TCP_LINGER2), in ticks; 1 when TCP_LINGER2 says not at all.
+ */
+int tcp_finwait2_time(const struct tcpcb *tp);
 /*
  * tcp_defer_end: a connection TCP_DEFER_ACCEPT held off its listener's
  * accept queue goes on it (data came, or the time ran out); false if the

@@ -250,6 +250,8 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	const struct so_sndinfo *si = so->so_sndinfo;
 	int len = m->m_pkthdr.len, error;
 	struct in_addr src = inp->inp_laddr;
+	struct ifnet *oifp = NULL;	/* the limited broadcast's */
+	struct in_ifaddr *ia;
 	bool mcast;
 	struct udphdr *uh;
 	struct ip *ip;
@@ -270,6 +272,18 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	if (IN_MULTICAST(ntohl(src.s_addr)) ||
 	    src.s_addr == htonl(INADDR_BROADCAST))
 		src.s_addr = INADDR_ANY;
+	/* the limited broadcast out of IP_PKTINFO's interface (Linux) */
+	if (dst.s_addr == htonl(INADDR_BROADCAST) && si != NULL &&
+	    (si->si_set & SO_SI_IFINDEX)) {
+		if ((oifp = if_byindex(so->so_kernel, si->si_ifindex)) ==
+		    NULL) {
+			m_freem(m);
+			return ENODEV;
+		}
+		if (src.s_addr == INADDR_ANY &&
+		    (ia = in_ifaddr_of(oifp)) != NULL)
+			src = ia->ia_addr;
+	}
 	/* a multicast's source is its interface's (ip_mcast_output()) */
 	if (src.s_addr == INADDR_ANY && !mcast &&
 	    (error = in_selectsrc(so->so_kernel, dst, &src)) != 0) {
@@ -307,7 +321,14 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	m->m_pkthdr.csum_flags = M_CSUM_UDPv4;
 	ns->ns_udpstat->udps_opackets++;
 	if (mcast)
-		return ip_mcast_output(m, 0, inp->inp_moptions);
+		return ip_mcast_output(m, 0, inp->inp_moptions,
+		    si != NULL && (si->si_set & SO_SI_IFINDEX) ?
+		    si->si_ifindex : 0);
+	if (oifp != NULL) {
+		ns->ns_ipstat.ips_localout++;
+		return ip_output_if(m, (so->so_options & SOO_BROADCAST) ?
+		    IP_ALLOWBROADCAST : 0, oifp, dst);
+	}
 	return ip_output(m, (so->so_options & SOO_BROADCAST) ?
 	    IP_ALLOWBROADCAST : 0);
 }

@@ -320,17 +320,20 @@ struct so_rcvinfo {
 
 /*
  * What sendmsg()'s control messages ask of one datagram (IP_PKTINFO's
- * source address, IP_TTL, IP_TOS), over the socket's own settings.
+ * source address and interface, IP_TTL, IP_TOS), over the socket's own
+ * settings.
  */
 struct so_sndinfo {
 	unsigned si_set;		/* SO_SI_* */
 	struct in_addr si_src;
+	unsigned si_ifindex;		/* IP_PKTINFO's interface */
 	uint8_t si_ttl;
 	uint8_t si_tos;
 };
 #define SO_SI_SRC 0x1
 #define SO_SI_TTL 0x2
 #define SO_SI_TOS 0x4
+#define SO_SI_IFINDEX 0x8
 
 /* buffers (for protocols, uipc_socket2.c) */
 /*

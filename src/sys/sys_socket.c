@@ -379,8 +379,9 @@ rump_sys_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 /*
  * sendmsg()'s control messages for a datagram into *si, as Linux's
  * ip_cmsg_send(): IPPROTO_IP's IP_PKTINFO (ipi_spec_dst, when not 0, is
- * the source address; ipi_ifindex, when not 0, must name an interface:
- * ENODEV; the route still picks the way out), IP_TTL (an int, 1..255)
+ * the source address; ipi_ifindex, when not 0, must name an interface,
+ * ENODEV otherwise, which a datagram to a group or to 255.255.255.255
+ * leaves by; the last IP_PKTINFO counts), IP_TTL (an int, 1..255)
  * and IP_TOS (an int or a byte, 0..255).  Anything else, or a malformed
  * header: EINVAL.
  */
@@ -412,10 +413,15 @@ cmsg_sndinfo(struct netstack *ns, const struct msghdr *msg,
 			if (dlen != sizeof(pi))
 				return EINVAL;
 			memcpy(&pi, data, sizeof(pi));
-			if (pi.ipi_ifindex != 0 &&
-			    if_byindex(ns->ns_kernel, (unsigned)pi.ipi_ifindex)
-			    == NULL)
-				return ENODEV;
+			si->si_set &= ~(unsigned)(SO_SI_IFINDEX | SO_SI_SRC);
+			if (pi.ipi_ifindex != 0) {
+				if (pi.ipi_ifindex < 0 || if_byindex(
+				    ns->ns_kernel, (unsigned)pi.ipi_ifindex) ==
+				    NULL)
+					return ENODEV;
+				si->si_ifindex = (unsigned)pi.ipi_ifindex;
+				si->si_set |= SO_SI_IFINDEX;
+			}
 			if (pi.ipi_spec_dst.s_addr != INADDR_ANY) {
 				si->si_src = pi.ipi_spec_dst;
 				si->si_set |= SO_SI_SRC;

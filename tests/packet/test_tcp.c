@@ -3156,6 +3156,119 @@ test_tcp_defer_accept(void **state)
 	finish(&e, &q, -1, -1);
 }
 
+/*
+ * TCP_SYNCNT (Linux's): connect() gives up after that many SYN
+ * retransmissions (1 to 127; the default is TCP_SYNRXTSHIFT's 7).
+ */
+static void
+test_tcp_syncnt(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	int fd, v;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	fd = tcp_socket();
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_SYNCNT), SYN_RETRIES);
+	for (int i = 0; i < 2; i++) {
+		v = i == 0 ? 0 : 128;
+		errno = 0;
+		assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_TCP,
+		    TCP_SYNCNT, &v, sizeof(v)), -1);
+		assert_int_equal(errno, EINVAL);
+	}
+	setopt_int(fd, IPPROTO_TCP, TCP_SYNCNT, 2);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_SYNCNT), 2);
+	stack_connect_fd(&p, fd);
+	advance_to_edge(&e, 1000);
+	expect_seg(&p, TH_SYN, p.stack_iss, 0);
+	advance_to_edge(&e, 2000);
+	expect_seg(&p, TH_SYN, p.stack_iss, 0);
+	tenv_advance(&e, 4000 - 1);
+	assert_int_equal(tstate(fd), TCP_SYN_SENT);
+	tenv_advance(&e, 1);
+	expect_nothing(&e);
+	assert_int_equal(tstate(fd), TCP_CLOSE);
+	assert_int_equal(so_error(fd), ETIMEDOUT);
+	assert_int_equal(rump_sys_close(fd), 0);
+	tenv_down(&e);
+}
+
+/*
+ * TCP_LINGER2 (Linux's): how long a connection closed by its user waits
+ * in FIN-WAIT-2 for the peer's FIN (default 60 s, at most 120); -1: not
+ * at all: gone at once when the peer ACKs the FIN, and a close that
+ * finds it in FIN-WAIT-2 resets the peer.
+ */
+static void
+test_tcp_linger2(void **state)
+{
+	struct tenv e;
+	struct peer p, q, r;
+	uint64_t closed;
+	struct tseg t;
+	int fd, lfd;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	fd = active_open(&p);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_LINGER2), 60);
+	setopt_int(fd, IPPROTO_TCP, TCP_LINGER2, 500);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_LINGER2), 120);
+	setopt_int(fd, IPPROTO_TCP, TCP_LINGER2, 5);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_LINGER2), 5);
+	assert_int_equal(rump_sys_close(fd), 0);
+	expect_seg(&p, TH_FIN | TH_ACK, p.rcv_nxt, p.snd_nxt);
+	peer_ack(&p);
+	expect_nothing(&e);
+	closed = tstat(&e, "closed");
+	tenv_advance(&e, 5000 - 1);
+	assert_int_equal(tstat(&e, "closed"), closed);
+	tenv_advance(&e, 1);
+	assert_int_equal(tstat(&e, "closed"), closed + 1);
+	expect_nothing(&e);
+
+	/* -1, closed in FIN-WAIT-2 (after a shutdown): the peer is reset */
+	peer_init(&q, &e, PPORT + 1, PO_ALL);
+	fd = active_open(&q);
+	setopt_int(fd, IPPROTO_TCP, TCP_LINGER2, -1);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_LINGER2), -1);
+	assert_int_equal(rump_sys_shutdown(fd, SHUT_WR), 0);
+	expect_seg(&q, TH_FIN | TH_ACK, q.rcv_nxt, q.snd_nxt);
+	peer_ack(&q);
+	expect_nothing(&e);
+	closed = tstat(&e, "closed");
+	assert_int_equal(rump_sys_close(fd), 0);
+	if (!tap_read(&e, &t))
+		fail_msg("no RST");
+	assert_true(t.flags & TH_RST);
+	assert_int_equal(t.dport, q.port);
+	assert_int_equal(tstat(&e, "closed"), closed + 1);
+
+	/*
+	 * -1, closed in FIN-WAIT-1: gone when its FIN is ACKed, no reset;
+	 * set on a listener, as servers do: its connections have it
+	 */
+	lfd = tcp_listener(LPORT, 4);
+	setopt_int(lfd, IPPROTO_TCP, TCP_LINGER2, -1);
+	setopt_int(lfd, IPPROTO_TCP, TCP_SYNCNT, 3);
+	peer_init(&r, &e, PPORT + 2, PO_ALL);
+	r.sport = LPORT;
+	fd = passive_open(&r, lfd);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_LINGER2), -1);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_SYNCNT), 3);
+	assert_int_equal(rump_sys_close(lfd), 0);
+	assert_int_equal(rump_sys_close(fd), 0);
+	expect_seg(&r, TH_FIN | TH_ACK, r.rcv_nxt, r.snd_nxt);
+	closed = tstat(&e, "closed");
+	peer_ack(&r);
+	tenv_advance(&e, 1);
+	assert_int_equal(tstat(&e, "closed"), closed + 1);
+	expect_nothing(&e);
+	tenv_down(&e);
+}
+
 int
 main(void)
 {
@@ -3209,6 +3322,8 @@ main(void)
 		cmocka_unit_test(test_tcp_rtt_zero_at_time_zero),
 		cmocka_unit_test(test_tcp_rto_floor),
 		cmocka_unit_test(test_tcp_rto_three_seconds_after_syn_timeout),
+		cmocka_unit_test(test_tcp_syncnt),
+		cmocka_unit_test(test_tcp_linger2),
 		cmocka_unit_test(test_tcp_icmp_errors),
 		cmocka_unit_test(test_tcp_delayed_ack),
 		cmocka_unit_test(test_tcp_keepalive_drop),

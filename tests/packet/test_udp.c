@@ -725,6 +725,37 @@ test_udp_sendmsg_control(void **state)
 	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
 	assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0),
 	    EAGAIN);
+
+	/*
+	 * 255.255.255.255 leaves by the interface IP_PKTINFO names, from its
+	 * address (without it, by lo0: its address is the instance's first)
+	 */
+	{
+		struct sockaddr_in bc = sa("255.255.255.255", 5001);
+		uint32_t a0 = inet_addr(addrs[0]);
+		int one = 1;
+
+		assert_int_equal(rump_sys_setsockopt(fa, SOL_SOCKET,
+		    SO_BROADCAST, &one, sizeof(one)), 0);
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_ifindex = (int)l.ifx[0];
+		at = 0;
+		put_cmsg(ctl, &at, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+		assert_int_equal(send_ctl(fa, &bc, ctl, at), 1);
+		assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+		assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len,
+		    0), 0);
+		assert_memory_equal(f, "\xff\xff\xff\xff\xff\xff", 6);
+		assert_memory_equal(f + 14 + 12, &a0, 4);
+		assert_memory_equal(f + 14 + 16, "\xff\xff\xff\xff", 4);
+		/* a second IP_PKTINFO, index 0: the last counts (Linux) */
+		pi.ipi_ifindex = 0;
+		put_cmsg(ctl, &at, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+		assert_int_equal(send_ctl(fa, &bc, ctl, at), 1);
+		assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+		assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len,
+		    0), EAGAIN);
+	}
 	assert_int_equal(rump_sys_close(fa), 0);
 	as(l.k[1]);
 	assert_int_equal(rump_sys_close(fb), 0);
@@ -1233,6 +1264,31 @@ test_mcast_send_receive(void **state)
 	/* no IP_MULTICAST_IF and no route to the group */
 	expect_errno(rump_sys_sendto(fa, "m0", 2, 0, (struct sockaddr *)&g,
 	    sizeof(g)), ENETUNREACH);
+	assert_int_equal(next_igmp(&l, f, sizeof(f)), 14 + 24 + 8);
+	assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0),
+	    EAGAIN);
+	/* sendmsg()'s IP_PKTINFO names the way out (Linux) */
+	{
+		struct {
+			int ipi_ifindex;
+			struct in_addr ipi_spec_dst, ipi_addr;
+		} pi = { .ipi_ifindex = (int)l.ifx[0] };
+		uint64_t ctl[8];
+		size_t at = 0;
+
+		put_cmsg(ctl, &at, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+		assert_int_equal(send_ctl(fa, &g, ctl, at), 1);
+		assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+		assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len,
+		    0), 0);
+		assert_memory_equal(f, "\x01\x00\x5e\x01\x02\x03", 6);
+		assert_memory_equal(f + 14 + 12, &a0, 4);
+		as(l.k[1]);
+		assert_int_equal(recv_now(fb, buf, sizeof(buf)), 1);
+		assert_memory_equal(buf, "y", 1);
+		assert_int_equal(recv_now(fall, buf, sizeof(buf)), 1);
+		as(l.k[0]);
+	}
 	ifa.s_addr = a0;
 	assert_int_equal(rump_sys_setsockopt(fa, IPPROTO_IP, IP_MULTICAST_IF,
 	    &ifa, sizeof(ifa)), 0);
@@ -1244,9 +1300,6 @@ test_mcast_send_receive(void **state)
 	ifa.s_addr = inet_addr("198.18.0.9");
 	expect_errno(rump_sys_setsockopt(fa, IPPROTO_IP, IP_MULTICAST_IF,
 	    &ifa, sizeof(ifa)), EADDRNOTAVAIL);
-	assert_int_equal(next_igmp(&l, f, sizeof(f)), 14 + 24 + 8);
-	assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len, 0),
-	    EAGAIN);
 
 	/* to the group's MAC, TTL 1, from the interface's address */
 	assert_int_equal(rump_sys_sendto(fa, "m1", 2, 0, (struct sockaddr *)&g,
@@ -1288,8 +1341,8 @@ test_mcast_send_receive(void **state)
 	}
 	assert_int_equal(recv_now(fall, buf, sizeof(buf)), 2);
 	assert_memory_equal(buf, "mc", 2);
-	/* the third host is in no group: both dropped and counted */
-	assert_int_equal(stat(l.k[2], "ip.notmember"), 2);
+	/* the third host is in no group: all three dropped and counted */
+	assert_int_equal(stat(l.k[2], "ip.notmember"), 3);
 	assert_int_equal(stat(l.k[2], "udp.ipackets"), 0);
 
 	/* a group the host is not in: nobody, even with IP_MULTICAST_ALL */
