@@ -308,20 +308,20 @@ in_mcast_leave(struct inpcb *inp, const void *val, uint32_t len)
 static int
 in_mcast_setif(struct inpcb *inp, const void *val, uint32_t len)
 {
-	struct rump_kernel *k = curlwp->l_kernel;
 	struct ip_moptions *imo;
 	struct ip_mreqn mr;
-	struct in_ifaddr *ia;
+	struct ifnet *ifp;
+	int error;
 
-	memset(&mr, 0, sizeof(mr));
-	if (val == NULL || len < sizeof(struct in_addr))
-		return EINVAL;
-	if (len >= sizeof(struct ip_mreqn))
-		memcpy(&mr, val, sizeof(mr));
-	else if (len >= sizeof(struct ip_mreq))
-		memcpy(&mr, val, sizeof(struct ip_mreq));
-	else
+	if (len >= sizeof(struct ip_mreq)) {
+		if ((error = in_mcast_mreq(val, len, &mr)) != 0)
+			return error;
+	} else if (val != NULL && len >= sizeof(struct in_addr)) {
+		memset(&mr, 0, sizeof(mr));
 		memcpy(&mr.imr_address, val, sizeof(mr.imr_address));
+	} else {
+		return EINVAL;
+	}
 	if ((imo = in_mcast_options(inp)) == NULL)
 		return ENOBUFS;
 	if (mr.imr_ifindex == 0 && mr.imr_address.s_addr == INADDR_ANY) {
@@ -329,16 +329,10 @@ in_mcast_setif(struct inpcb *inp, const void *val, uint32_t len)
 		imo->imo_addr = mr.imr_address;
 		return 0;
 	}
-	if (mr.imr_ifindex < 0)
+	/* by index or by address (either is set: no route is asked) */
+	if ((ifp = in_mcast_ifp(curlwp->l_kernel, &mr)) == NULL)
 		return EADDRNOTAVAIL;
-	if (mr.imr_ifindex == 0) {
-		if ((ia = in_ifaddr_lookup(k, mr.imr_address)) == NULL)
-			return EADDRNOTAVAIL;
-		mr.imr_ifindex = (int)ia->ia_ifp->if_index;
-	} else if (if_byindex(k, (unsigned)mr.imr_ifindex) == NULL) {
-		return EADDRNOTAVAIL;
-	}
-	imo->imo_ifindex = (unsigned)mr.imr_ifindex;
+	imo->imo_ifindex = ifp->if_index;
 	imo->imo_addr = mr.imr_address;
 	return 0;
 }
@@ -480,11 +474,10 @@ ip_mcast_output(struct mbuf *m, unsigned flags, const struct ip_moptions *imo,
 	 * Out of IP_PKTINFO's interface, IP_MULTICAST_IF's, or the source
 	 * address's (as Linux), or the route's
 	 */
+	if (ifindex == 0 && imo != NULL)
+		ifindex = imo->imo_ifindex;
 	if (ifindex != 0) {
 		if ((ifp = if_byindex(k, ifindex)) == NULL)
-			error = ENODEV;
-	} else if (imo != NULL && imo->imo_ifindex != 0) {
-		if ((ifp = if_byindex(k, imo->imo_ifindex)) == NULL)
 			error = ENODEV;
 	} else if (ip->ip_src.s_addr != INADDR_ANY &&
 	    (ia = in_ifaddr_lookup(k, ip->ip_src)) != NULL) {

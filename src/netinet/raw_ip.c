@@ -47,6 +47,7 @@
  */
 #include "kern/kernel.h"
 #include "net/netstack.h"
+#include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/ip_output.h"
@@ -426,12 +427,7 @@ rip_getopt(struct rawcb *rcb, int name, void *val, socklen_t *len)
 	default:
 		return ENOPROTOOPT;
 	}
-	if (val == NULL || len == NULL)
-		return EFAULT;
-	if (*len > sizeof(v))
-		*len = sizeof(v);
-	memcpy(val, &v, *len);
-	return 0;
+	return in_optout(val, len, &v, sizeof(v));
 }
 
 /* IPPROTO_IP options: IP_HDRINCL, IP_TTL, IP_TOS. */

@@ -348,17 +348,6 @@ tcp_opt_int(const void *val, socklen_t len, int *v)
 	return 0;
 }
 
-static int
-tcp_opt_put(void *val, socklen_t *len, const void *v, socklen_t vlen)
-{
-	if (val == NULL || len == NULL)
-		return EFAULT;
-	if (*len > vlen)
-		*len = vlen;
-	memcpy(val, v, *len);
-	return 0;
-}
-
 /* Keepalive times are whole seconds, 1 to 32767 (as Linux). */
 static int
 tcp_set_keep(struct tcpcb *tp, int name, int v)
@@ -567,18 +556,18 @@ tcp_getopt(struct tcpcb *tp, int name, void *val, socklen_t *len)
 		break;
 	case TCP_INFO:
 		tcp_fill_info(tp, &ti);
-		return tcp_opt_put(val, len, &ti, sizeof(ti));
+		return in_optout(val, len, &ti, sizeof(ti));
 	case TCP_CONGESTION: {
 		char cname[TCP_CA_NAME_MAX];
 
 		memset(cname, 0, sizeof(cname));
 		memcpy(cname, tp->t_cc->cc_name, strlen(tp->t_cc->cc_name));
-		return tcp_opt_put(val, len, cname, sizeof(cname));
+		return in_optout(val, len, cname, sizeof(cname));
 	}
 	default:
 		return ENOPROTOOPT;
 	}
-	return tcp_opt_put(val, len, &v, sizeof(v));
+	return in_optout(val, len, &v, sizeof(v));
 }
 
 static int
@@ -595,7 +584,7 @@ tcp_ctloutput(struct socket *so, int set, int level, int name, void *val,
 			return EINVAL;
 		memset(&ti, 0, sizeof(ti));
 		ti.tcpi_state = 7;	/* Linux's TCP_CLOSE */
-		return tcp_opt_put(val, len, &ti, sizeof(ti));
+		return in_optout(val, len, &ti, sizeof(ti));
 	}
 	if (level == SOL_SOCKET && name == SO_KEEPALIVE && set) {
 		/* turned on (RFC 1122 4.2.3.6): probes after t_keepidle */

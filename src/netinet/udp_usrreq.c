@@ -252,6 +252,7 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	struct in_addr src = inp->inp_laddr;
 	struct ifnet *oifp = NULL;	/* the limited broadcast's */
 	struct in_ifaddr *ia;
+	unsigned flags;
 	bool mcast;
 	struct udphdr *uh;
 	struct ip *ip;
@@ -324,13 +325,12 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 		return ip_mcast_output(m, 0, inp->inp_moptions,
 		    si != NULL && (si->si_set & SO_SI_IFINDEX) ?
 		    si->si_ifindex : 0);
+	flags = (so->so_options & SOO_BROADCAST) ? IP_ALLOWBROADCAST : 0;
 	if (oifp != NULL) {
 		ns->ns_ipstat.ips_localout++;
-		return ip_output_if(m, (so->so_options & SOO_BROADCAST) ?
-		    IP_ALLOWBROADCAST : 0, oifp, dst);
+		return ip_output_if(m, flags, oifp, dst);
 	}
-	return ip_output(m, (so->so_options & SOO_BROADCAST) ?
-	    IP_ALLOWBROADCAST : 0);
+	return ip_output(m, flags);
 }
 
 /* ---- the protocol switch ---- */
