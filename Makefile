@@ -10,7 +10,8 @@
 #                     valgrind's memcheck (in BUILD; not a sanitizer build)
 #   make bench        rumpnet-perf rr/crr/stream: rumpnet over DPDK (net_ring,
 #                     net_memif; -Dlocks=up, and net_ring -Dlocks=mp too)
-#                     vs Linux over veth; table, BENCH lines,
+#                     vs Linux over veth, and bench/ringfloor (net_ring
+#                     with no stack, rr's ceiling); table, BENCH lines,
 #                     bench/perf.png (BENCH_DURATION=seconds per run,
 #                     medians of BENCH_REPEAT rounds)
 #   make bench-matrix the optimization matrix: rumpnet-perf rr/crr/udp in
@@ -84,7 +85,7 @@ bench: deps
 	@[ -f build-bench-up/build.ninja ] || meson setup build-bench-up \
 		--buildtype=release -Db_ndebug=true -Dlocks=up >/dev/null
 	ninja -C build-bench-default apps/rumpnet-perf >/dev/null
-	ninja -C build-bench-up apps/rumpnet-perf >/dev/null
+	ninja -C build-bench-up apps/rumpnet-perf bench/ringfloor >/dev/null
 	scripts/bench-main build-bench-up $(BENCH_DURATION) $(BENCH_REPEAT) \
 		build-bench-default
 
