@@ -24,6 +24,7 @@
 #include "net/rss.h"
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
+#include "netinet/ip_output.h"
 #include "sys/socketvar.h"
 
 static unsigned
@@ -426,27 +427,19 @@ in_selectsrc(struct rump_kernel *k, struct in_addr dst, struct in_addr *src)
 	struct netstack *ns = k->k_net;
 	struct rtentry *rt;
 	struct in_ifaddr *ia = NULL;
-	struct list_node *ln;
+	struct ifnet *ifp;
 
 	if (dst.s_addr == htonl(INADDR_BROADCAST)) {
-		if ((ln = list_first(&ns->ns_ifaddrs)) != NULL)
-			ia = container_of(ln, struct in_ifaddr, ia_link);
+		if ((ia = ip_lbcast_ifa(ns, (struct in_addr){ INADDR_ANY })) ==
+		    NULL)
+			return ENETUNREACH;
 	} else if ((rt = rt_lookup(&ns->ns_rt, dst.s_addr)) != NULL) {
-		struct ifnet *ifp = rt->rt_ifp;
-
 		if (rt->rt_flags & RTF_LOCAL) {
 			/* to ourselves: from the same address, as BSD does */
 			*src = dst;
 			return 0;
 		}
-
-		if (ifp == NULL && (rt->rt_flags & RTF_GATEWAY)) {
-			struct rtentry *grt = rt_lookup(&ns->ns_rt,
-			    rt->rt_gateway.s_addr);
-
-			ifp = grt != NULL ? grt->rt_ifp : NULL;
-		}
-		if (ifp != NULL)
+		if ((ifp = ip_rt_ifp(ns, rt)) != NULL)
 			ia = in_ifaddr_of(ifp);
 	}
 	if (ia == NULL)

@@ -122,7 +122,11 @@ int in_pcbbind_connect(struct inpcb *inp, struct in_addr laddr,
  */
 void in_pcbsetconnected(struct inpcb *inp, struct in_addr laddr,
     in_port_t lport, struct in_addr faddr, in_port_t fport);
-/* in_selectsrc: our address on the route to dst; 0 or EHOSTUNREACH. */
+/*
+ * in_selectsrc: our address on the route to dst (255.255.255.255:
+ * ip_lbcast_ifa()'s); 0, EHOSTUNREACH or ENETUNREACH (no interface for a
+ * limited broadcast).
+ */
 int in_selectsrc(struct rump_kernel *k, struct in_addr dst,
     struct in_addr *src);
 /* lookups for input */

@@ -22,46 +22,78 @@
 #include "netinet/tcp_var.h"
 
 /*
+ * The interface a route sends by: its own, or for a gateway route without
+ * one, the interface of the connected route to the gateway (RFC 1122
+ * 3.3.1.1: the gateway must be on-link).  NULL if there is none.
+ */
+struct ifnet *
+ip_rt_ifp(struct netstack *ns, const struct rtentry *rt)
+{
+	const struct rtentry *grt;
+
+	if (rt->rt_ifp != NULL || !(rt->rt_flags & RTF_GATEWAY))
+		return rt->rt_ifp;
+	grt = rt_lookup(&ns->ns_rt, rt->rt_gateway.s_addr);
+	return grt == NULL || (grt->rt_flags & RTF_GATEWAY) ? NULL :
+	    grt->rt_ifp;
+}
+
+/*
+ * The address a datagram to 255.255.255.255 from src goes out with: src's
+ * own when it is ours; else, as Linux and the BSDs, the first address of
+ * the interface the route for 255.255.255.255 (the default route) takes;
+ * else, with no such route, that of the first interface, not a loopback
+ * one, that is up and has an address (Linux would refuse, ENETUNREACH; an
+ * instance with one port and no gateway is the common case here).
+ */
+struct in_ifaddr *
+ip_lbcast_ifa(struct netstack *ns, struct in_addr src)
+{
+	struct in_ifaddr *ia;
+	struct rtentry *rt;
+	struct ifnet *ifp;
+	struct list_node *ln;
+
+	if (src.s_addr != INADDR_ANY &&
+	    (ia = in_ifaddr_lookup(ns->ns_kernel, src)) != NULL)
+		return ia;
+	if ((rt = rt_lookup(&ns->ns_rt, htonl(INADDR_BROADCAST))) != NULL &&
+	    (ifp = ip_rt_ifp(ns, rt)) != NULL &&
+	    !(ifp->if_flags & IFF_LOOPBACK) &&
+	    (ia = in_ifaddr_of(ifp)) != NULL)
+		return ia;
+	for (ln = ns->ns_ifaddrs.ln_next; ln != &ns->ns_ifaddrs;
+	    ln = ln->ln_next) {
+		ia = container_of(ln, struct in_ifaddr, ia_link);
+		if ((ia->ia_ifp->if_flags & (IFF_UP | IFF_LOOPBACK)) ==
+		    IFF_UP)
+			return ia;
+	}
+	return NULL;
+}
+
+/*
  * Choose the interface and next hop for dst.  The limited broadcast goes
- * out of the interface of the source address, or the first interface with
- * an address.
+ * out of the interface ip_lbcast_ifa() chooses.
  */
 int
 ip_route(struct netstack *ns, struct in_addr src, struct in_addr dst,
     struct ifnet **ifpp, struct in_addr *nexthop)
 {
+	struct in_ifaddr *ia;
 	struct rtentry *rt;
 
 	if (dst.s_addr == htonl(INADDR_BROADCAST)) {
-		struct in_ifaddr *ia = in_ifaddr_lookup(ns->ns_kernel, src);
-		struct list_node *ln;
-
-		if (ia == NULL && (ln = list_first(&ns->ns_ifaddrs)) != NULL)
-			ia = container_of(ln, struct in_ifaddr, ia_link);
-		if (ia == NULL)
+		if ((ia = ip_lbcast_ifa(ns, src)) == NULL)
 			return ENETUNREACH;
 		*ifpp = ia->ia_ifp;
 		*nexthop = dst;
 		return 0;
 	}
-	if ((rt = rt_lookup(&ns->ns_rt, dst.s_addr)) == NULL)
+	if ((rt = rt_lookup(&ns->ns_rt, dst.s_addr)) == NULL ||
+	    (*ifpp = ip_rt_ifp(ns, rt)) == NULL)
 		return EHOSTUNREACH;
-	if (rt->rt_flags & RTF_GATEWAY) {
-		*nexthop = rt->rt_gateway;
-		*ifpp = rt->rt_ifp;
-		if (*ifpp == NULL) {
-			/* RFC 1122 3.3.1.1: the gateway must be on-link */
-			struct rtentry *grt = rt_lookup(&ns->ns_rt,
-			    rt->rt_gateway.s_addr);
-
-			if (grt == NULL || (grt->rt_flags & RTF_GATEWAY))
-				return EHOSTUNREACH;
-			*ifpp = grt->rt_ifp;
-		}
-	} else {
-		*nexthop = dst;
-		*ifpp = rt->rt_ifp;
-	}
+	*nexthop = rt->rt_flags & RTF_GATEWAY ? rt->rt_gateway : dst;
 	return 0;
 }
 

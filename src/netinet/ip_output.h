@@ -26,12 +26,26 @@ struct netstack;
 int ip_output(struct mbuf *m, unsigned flags);
 /*
  * ip_route: the interface and next hop a datagram from src to dst takes
- * (the limited broadcast: the interface of src, or the first with an
- * address).  Net lock held.  Returns 0, EHOSTUNREACH (no route, or a
- * gateway that is not on-link) or ENETUNREACH (no address for a broadcast).
+ * (the limited broadcast: ip_lbcast_ifa()'s).  Net lock held.  Returns 0,
+ * EHOSTUNREACH (no route, or a gateway that is not on-link) or
+ * ENETUNREACH (no address for a broadcast).
  */
 int ip_route(struct netstack *ns, struct in_addr src, struct in_addr dst,
     struct ifnet **ifpp, struct in_addr *nexthop);
+/*
+ * ip_rt_ifp: the interface route rt sends by (a gateway route's: that of
+ * the connected route to its gateway), or NULL.  Net lock held.
+ */
+struct rtentry;
+struct ifnet *ip_rt_ifp(struct netstack *ns, const struct rtentry *rt);
+/*
+ * ip_lbcast_ifa: the address (and so the interface) a datagram to
+ * 255.255.255.255 from src takes: src's if ours, else the first of the
+ * default route's interface, else of the first interface up that is not a
+ * loopback.  NULL if none.  Net lock held.
+ */
+struct in_ifaddr;
+struct in_ifaddr *ip_lbcast_ifa(struct netstack *ns, struct in_addr src);
 /*
  * ip_output_if: the second half of ip_output(), once ip_route() chose ifp
  * and nexthop: source address, ip_id, checksum, fragmentation.  With

@@ -1093,6 +1093,94 @@ test_pcap_capture(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* ---- 8b. the limited broadcast's interface ---- */
+
+/*
+ * A datagram to 255.255.255.255 from socket fd of R: the frame that
+ * arrives at want (IPv4, UDP, from src, to ff:ff:ff:ff:ff:ff), and none
+ * at other.
+ */
+static void
+lbcast_from(struct topo *t, int fd, struct rump_bus_tap *want,
+    struct rump_bus_tap *other, const char *src)
+{
+	struct sockaddr_in bc = sa("255.255.255.255", 5001);
+	uint8_t fr[256];
+
+	drain(want);
+	drain(other);
+	as(t->r);
+	assert_int_equal(rump_sys_sendto(fd, "b", 1, 0,
+	    (struct sockaddr *)&bc, sizeof(bc)), 1);
+	unbind();
+	assert_true(next_ip(want, fr, sizeof(fr), BCAST, IPPROTO_UDP,
+	    WAIT_MS) > 0);
+	check_ip(fr, src, "255.255.255.255", 64);
+	assert_int_equal(next_ip(other, fr, sizeof(fr), NULL, IPPROTO_UDP, 0),
+	    0);
+}
+
+/*
+ * 255.255.255.255 goes out of the interface of the socket's address; or,
+ * unbound, that of the default route; or, with none, the first interface
+ * that is up and not a loopback (lo0's address is an instance's first, and
+ * was taken before); or nowhere (ENETUNREACH).  connect() picks the same
+ * source.
+ */
+static void
+test_limited_broadcast_interface(void **state)
+{
+	struct sockaddr_in bc = sa("255.255.255.255", 5001), me;
+	socklen_t melen = sizeof(me);
+	struct topo t;
+	int fd, fb, fc, one = 1;
+
+	(void)state;
+	topo_up(&t, false);
+	fd = udp_socket(t.r, "0.0.0.0", 0);
+	fb = udp_socket(t.r, IP_R1, 5002);
+	fc = udp_socket(t.r, "0.0.0.0", 0);
+	as(t.r);
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_BROADCAST,
+	    &one, sizeof(one)), 0);
+	assert_int_equal(rump_sys_setsockopt(fb, SOL_SOCKET, SO_BROADCAST,
+	    &one, sizeof(one)), 0);
+	assert_int_equal(rump_sys_setsockopt(fc, SOL_SOCKET, SO_BROADCAST,
+	    &one, sizeof(one)), 0);
+	unbind();
+
+	/* no default route: the first interface up, bus0 */
+	lbcast_from(&t, fd, t.tap1, t.tap2, IP_R1);
+	/* a default route by bus1: there, from its address */
+	assert_int_equal(rump_route_add(t.r, 0, 0, ip("198.18.2.9"), 0), 0);
+	lbcast_from(&t, fd, t.tap2, t.tap1, IP_R2);
+	as(t.r);
+	assert_int_equal(rump_sys_connect(fc, (struct sockaddr *)&bc,
+	    sizeof(bc)), 0);
+	assert_int_equal(rump_sys_getsockname(fc, (struct sockaddr *)&me,
+	    &melen), 0);
+	assert_int_equal(me.sin_addr.s_addr, ip(IP_R2));
+	unbind();
+	/* bound to bus0's address: bus0, whatever the route */
+	lbcast_from(&t, fb, t.tap1, t.tap2, IP_R1);
+	/* no route, bus0 down: bus1 */
+	assert_int_equal(rump_route_del(t.r, 0, 0), 0);
+	assert_int_equal(rump_if_down(t.r, t.ifr1), 0);
+	lbcast_from(&t, fd, t.tap2, t.tap1, IP_R2);
+	/* both down: only lo0 is left, and it does not count */
+	assert_int_equal(rump_if_down(t.r, t.ifr2), 0);
+	as(t.r);
+	errno = 0;
+	assert_int_equal(rump_sys_sendto(fd, "b", 1, 0,
+	    (struct sockaddr *)&bc, sizeof(bc)), -1);
+	assert_int_equal(errno, ENETUNREACH);
+	assert_int_equal(rump_sys_close(fd), 0);
+	assert_int_equal(rump_sys_close(fb), 0);
+	assert_int_equal(rump_sys_close(fc), 0);
+	unbind();
+	topo_down(&t);
+}
+
 /* ---- 9. SO_REUSEPORT ---- */
 
 static int
@@ -1178,6 +1266,7 @@ main(void)
 		cmocka_unit_test(test_arp_aging),
 		cmocka_unit_test(test_reassembly_bounded_wire),
 		cmocka_unit_test(test_pcap_capture),
+		cmocka_unit_test(test_limited_broadcast_interface),
 		cmocka_unit_test(test_so_reuseport),
 	};
 

@@ -728,15 +728,27 @@ test_udp_sendmsg_control(void **state)
 
 	/*
 	 * 255.255.255.255 leaves by the interface IP_PKTINFO names, from its
-	 * address (without it, by lo0: its address is the instance's first)
+	 * address; without it, with no default route, by the first interface
+	 * that is up and not a loopback (not lo0, though 127.0.0.1 is the
+	 * instance's first address), from its address
 	 */
 	{
 		struct sockaddr_in bc = sa("255.255.255.255", 5001);
 		uint32_t a0 = inet_addr(addrs[0]);
+		unsigned lo;
 		int one = 1;
 
+		assert_int_equal(rump_if_index(l.k[0], "lo0", &lo), 0);
 		assert_int_equal(rump_sys_setsockopt(fa, SOL_SOCKET,
 		    SO_BROADCAST, &one, sizeof(one)), 0);
+		assert_int_equal(rump_sys_sendto(fa, "b", 1, 0,
+		    (struct sockaddr *)&bc, sizeof(bc)), 1);
+		assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+		assert_int_equal(rump_bus_tap_recv(l.tap, f, sizeof(f), &len,
+		    0), 0);
+		assert_memory_equal(f, "\xff\xff\xff\xff\xff\xff", 6);
+		assert_memory_equal(f + 14 + 12, &a0, 4);
+		assert_memory_equal(f + 14 + 16, "\xff\xff\xff\xff", 4);
 		memset(&pi, 0, sizeof(pi));
 		pi.ipi_ifindex = (int)l.ifx[0];
 		at = 0;
@@ -748,8 +760,8 @@ test_udp_sendmsg_control(void **state)
 		assert_memory_equal(f, "\xff\xff\xff\xff\xff\xff", 6);
 		assert_memory_equal(f + 14 + 12, &a0, 4);
 		assert_memory_equal(f + 14 + 16, "\xff\xff\xff\xff", 4);
-		/* a second IP_PKTINFO, index 0: the last counts (Linux) */
-		pi.ipi_ifindex = 0;
+		/* a second IP_PKTINFO, lo0's: the last counts (Linux) */
+		pi.ipi_ifindex = (int)lo;
 		put_cmsg(ctl, &at, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 		assert_int_equal(send_ctl(fa, &bc, ctl, at), 1);
 		assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
