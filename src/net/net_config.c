@@ -646,6 +646,8 @@ static const struct stat_field ip_fields[] = {
 	{ "forward", offsetof(struct ipstat, ips_forward) },
 	{ "cantforward", offsetof(struct ipstat, ips_cantforward) },
 	{ "timxceed", offsetof(struct ipstat, ips_timxceed) },
+	{ "pmtulearned", offsetof(struct ipstat, ips_pmtulearned) },
+	{ "pmtubad", offsetof(struct ipstat, ips_pmtubad) },
 };
 
 static const struct stat_field icmp_fields[] = {

@@ -21,6 +21,7 @@
 #include "netinet/if_arp.h"
 #include "netinet/igmp_var.h"
 #include "netinet/ip_icmp.h"
+#include "netinet/ip_pmtu.h"
 #include "netinet/ip_reass.h"
 #include "netinet/ip_var.h"
 
@@ -52,6 +53,7 @@ struct netstack {
 	struct rtable ns_rt;			/* [ns_lock] */
 	struct arptable ns_arp;			/* [ns_lock] */
 	struct ip_reass ns_reass;		/* [ns_lock] */
+	struct ip_pmtu_cache ns_pmtu;		/* [ns_lock] path MTUs */
 	struct ipstat ns_ipstat;		/* [ns_lock] */
 	struct icmpstat ns_icmpstat;		/* [ns_lock] */
 	struct icmp_ratelim ns_icmp_rl;		/* [ns_lock] */

@@ -48,14 +48,24 @@ struct sockaddr_in {
 #define IP_TTL 2
 #define IP_HDRINCL 3
 #define IP_PKTINFO 8
+#define IP_MTU_DISCOVER 10
 #define IP_RECVTTL 12
 #define IP_RECVTOS 13
+#define IP_MTU 14
 #define IP_MULTICAST_IF 32
 #define IP_MULTICAST_TTL 33
 #define IP_MULTICAST_LOOP 34
 #define IP_ADD_MEMBERSHIP 35
 #define IP_DROP_MEMBERSHIP 36
 #define IP_MULTICAST_ALL 49
+
+/* IP_MTU_DISCOVER's values (Linux) */
+#define IP_PMTUDISC_DONT 0	/* no DF; fragments fit the path MTU */
+#define IP_PMTUDISC_WANT 1	/* DF when it fits the path MTU, else fragments */
+#define IP_PMTUDISC_DO 2	/* DF; larger than the path MTU: EMSGSIZE */
+#define IP_PMTUDISC_PROBE 3	/* DF; the interface's MTU, not the path's */
+#define IP_PMTUDISC_INTERFACE 4	/* no DF; larger than the interface's: EMSGSIZE */
+#define IP_PMTUDISC_OMIT 5	/* no DF; fragments fit the interface's MTU */
 
 /* IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_MULTICAST_IF (Linux's layouts) */
 struct ip_mreq {

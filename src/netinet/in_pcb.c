@@ -25,6 +25,7 @@
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
 #include "netinet/ip_output.h"
+#include "netinet/ip_pmtu.h"
 #include "sys/socketvar.h"
 
 static unsigned
@@ -95,6 +96,23 @@ in_pcb_ctloutput(struct inpcb *inp, int set, int name, void *val,
 	if (set && in_optin(val, *len, &v) != 0)
 		return EINVAL;
 	switch (name) {
+	case IP_MTU_DISCOVER:
+		if (!set) {
+			v = inp->inp_pmtudisc;
+			break;
+		}
+		if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+			return EINVAL;
+		inp->inp_pmtudisc = (uint8_t)v;
+		return 0;
+	case IP_MTU:
+		/* Linux: read only; of a connected socket */
+		if (set)
+			return ENOPROTOOPT;
+		if (inp->inp_faddr.s_addr == INADDR_ANY ||
+		    (v = (int)in_pathmtu(inp)) == 0)
+			return ENOTCONN;
+		break;
 	case IP_TTL:
 		if (!set) {
 			v = inp->inp_ttl;
@@ -169,6 +187,12 @@ in_pcballoc(struct socket *so, struct inpcbtable *t)
 	inp->inp_socket = so;
 	inp->inp_table = t;
 	inp->inp_ttl = IPDEFTTL;
+	/*
+	 * TCP sets DF and learns the path MTU (RFC 1191), as Linux; UDP
+	 * leaves DF off, as BSD (Linux's default for it is "want")
+	 */
+	inp->inp_pmtudisc = t->inpt_stream ? IP_PMTUDISC_WANT :
+	    IP_PMTUDISC_DONT;
 	list_node_init(&inp->inp_porthash);
 	list_node_init(&inp->inp_bindhash);
 	list_node_init(&inp->inp_hash4);
@@ -419,6 +443,22 @@ in_pcbbind_connect(struct inpcb *inp, struct in_addr laddr,
 		}
 	}
 	return EADDRNOTAVAIL;
+}
+
+unsigned
+in_pathmtu(struct inpcb *inp)
+{
+	struct netstack *ns = inp->inp_socket->so_kernel->k_net;
+	struct ifnet *ifp;
+	struct in_addr nexthop;
+	unsigned mtu, pmtu;
+
+	if (ip_route(ns, inp->inp_laddr, inp->inp_faddr, &ifp, &nexthop) != 0)
+		return 0;
+	mtu = ifp->if_mtu;
+	if ((pmtu = ip_pmtu_get(ns, inp->inp_faddr, NULL)) != 0 && pmtu < mtu)
+		mtu = pmtu;
+	return mtu;
 }
 
 int

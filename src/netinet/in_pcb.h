@@ -55,6 +55,7 @@ struct inpcb {
 	uint8_t inp_ttl;		/* IP_TTL */
 	uint8_t inp_tos;		/* IP_TOS (TCP: ECN bits its own) */
 	uint8_t inp_flags;		/* INP_* */
+	uint8_t inp_pmtudisc;		/* IP_MTU_DISCOVER: IP_PMTUDISC_* */
 	struct ip_moptions *inp_moptions; /* NULL: defaults, no groups */
 };
 
@@ -62,6 +63,20 @@ struct inpcb {
 #define INP_RECVPKTINFO 0x01		/* IP_PKTINFO */
 #define INP_RECVTOS 0x02		/* IP_RECVTOS */
 #define INP_RECVTTL 0x04		/* IP_RECVTTL */
+/* and TCP's: the path MTU toward the peer is locked (ip_pmtu.h) */
+#define INP_PMTULOCKED 0x08
+
+/*
+ * in_pcb_df: whether a TCP segment gets DF (Linux's ip_dont_fragment()):
+ * IP_PMTUDISC_DO, or _WANT unless the path MTU is locked.
+ */
+static inline bool
+in_pcb_df(const struct inpcb *inp)
+{
+	return inp->inp_pmtudisc == IP_PMTUDISC_DO ||
+	    (inp->inp_pmtudisc == IP_PMTUDISC_WANT &&
+	    !(inp->inp_flags & INP_PMTULOCKED));
+}
 
 struct inpcbtable {
 	struct list_node inpt_all;
@@ -123,6 +138,11 @@ int in_pcbbind_connect(struct inpcb *inp, struct in_addr laddr,
 void in_pcbsetconnected(struct inpcb *inp, struct in_addr laddr,
     in_port_t lport, struct in_addr faddr, in_port_t fport);
 /*
+ * in_pathmtu: IP_MTU, the MTU of a connected PCB's path: its interface's,
+ * or less if the path MTU cache says (ip_pmtu.h); 0 without a route.
+ */
+unsigned in_pathmtu(struct inpcb *inp);
+/*
  * in_selectsrc: our address on the route to dst (255.255.255.255:
  * ip_lbcast_ifa()'s); 0, EHOSTUNREACH or ENETUNREACH (no interface for a
  * limited broadcast).
@@ -136,7 +156,8 @@ struct inpcb *in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr,
     in_port_t lport);
 /*
  * in_pcb_ctloutput: the IPPROTO_IP options of a TCP or UDP socket: IP_TOS,
- * IP_TTL, IP_PKTINFO, IP_RECVTOS, IP_RECVTTL (set: 1).  0 or the errno.
+ * IP_TTL, IP_PKTINFO, IP_RECVTOS, IP_RECVTTL (set: 1), IP_MTU_DISCOVER,
+ * IP_MTU (get only) and the multicast ones.  0 or the errno.
  */
 int in_pcb_ctloutput(struct inpcb *inp, int set, int name, void *val,
     uint32_t *len);

@@ -201,7 +201,8 @@ icmp_ctlinput(struct netstack *ns, struct mbuf *m, int hlen, int icmplen)
 	}
 	m_copydata(m, hlen, ICMP_MINLEN, &icmph);
 	if (qip.ip_p == IPPROTO_UDP)
-		udp_ctlinput(icmph.icmp_type, icmph.icmp_code, &qip, m,
+		udp_ctlinput(icmph.icmp_type, icmph.icmp_code,
+		    ntohs(icmph.icmp_hun.frag.mtu), &qip, m,
 		    hlen + ICMP_MINLEN + (IP_HL(&qip) << 2));
 	else if (qip.ip_p == IPPROTO_TCP)
 		tcp_ctlinput(icmph.icmp_type, icmph.icmp_code,

@@ -19,6 +19,7 @@
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
 #include "netinet/ip_output.h"
+#include "netinet/ip_pmtu.h"
 #include "netinet/tcp_var.h"
 
 /*
@@ -140,7 +141,7 @@ ip_optcopy(const uint8_t *src, int cnt, uint8_t *dst)
  */
 static int
 ip_fragment(struct netstack *ns, struct ifnet *ifp, struct mbuf *m,
-    struct in_addr nexthop)
+    struct in_addr nexthop, unsigned mtu)
 {
 	struct ipstat *st = &ns->ns_ipstat;
 	struct ip *ip = mtod(m, struct ip *);
@@ -153,7 +154,7 @@ ip_fragment(struct netstack *ns, struct ifnet *ifp, struct mbuf *m,
 	optlen = ip_optcopy((const uint8_t *)(ip + 1), hlen - IP_MINHLEN,
 	    opts);
 	/* payload per fragment: a multiple of eight bytes (RFC 791) */
-	flen = ((int)ifp->if_mtu - hlen) & ~7;
+	flen = ((int)mtu - hlen) & ~7;
 	if (flen < 8) {
 		st->ips_cantfrag++;
 		m_freem(m);
@@ -165,7 +166,7 @@ ip_fragment(struct netstack *ns, struct ifnet *ifp, struct mbuf *m,
 		struct ip *nip;
 		struct mbuf *data;
 
-		len = MIN((((int)ifp->if_mtu - nhlen) & ~7), totlen - off);
+		len = MIN((((int)mtu - nhlen) & ~7), totlen - off);
 		if ((n = m_gethdr(M_DONTWAIT, MT_DATA)) == NULL) {
 			error = ENOBUFS;
 			goto fail;
@@ -276,6 +277,8 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 	struct ipstat *st = &ns->ns_ipstat;
 	struct ip *ip = mtod(m, struct ip *);
 	int hlen = IP_HL(ip) << 2;
+	unsigned mtu = ifp->if_mtu, pmtu;
+	bool locked = false;
 
 	KASSERT(m->m_len >= hlen && m->m_pkthdr.len == ntohs(ip->ip_len));
 	if (!(ifp->if_flags & IFF_UP)) {
@@ -306,6 +309,13 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 		m->m_flags |= M_BCAST;
 	if (!(flags & IP_RAWOUTPUT))
 		ip->ip_id = htons(ns->ns_ip_id++);
+	/* what the path carries, if a message said (IP_MTU_DISCOVER) */
+	if ((flags & (IP_USEPMTU | IP_DFIFFITS)) &&
+	    (pmtu = ip_pmtu_get(ns, ip->ip_dst, &locked)) != 0 &&
+	    (flags & IP_USEPMTU) && pmtu < mtu)
+		mtu = pmtu;
+	if ((flags & IP_DFIFFITS) && !locked && m->m_pkthdr.len <= (int)mtu)
+		ip->ip_off |= htons(IP_DF);
 	if (m->m_pkthdr.csum_flags & M_CSUM_TSOv4) {
 		if ((ifp->if_capenable & IFCAP_TSOv4) &&
 		    m->m_pkthdr.len <= (int)ifp->if_tsomax) {
@@ -320,19 +330,19 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 	    ((m->m_pkthdr.csum_flags & M_CSUM_UDPv4) &&
 	    !(ifp->if_capenable & IFCAP_CSUM_UDPv4)) ||
 	    ((m->m_pkthdr.csum_flags & (M_CSUM_TCPv4 | M_CSUM_UDPv4)) &&
-	    m->m_pkthdr.len > (int)ifp->if_mtu))
+	    m->m_pkthdr.len > (int)mtu))
 		in_delayed_cksum(m);
-	if (m->m_pkthdr.len <= (int)ifp->if_mtu) {
+	if (m->m_pkthdr.len <= (int)mtu) {
 		/* a forwarded header had its checksum updated (RFC 1624) */
 		if (!(flags & IP_FORWARDING))
 			ip_header_finish(ip, hlen);
 		return ether_output(ifp, m, nexthop);
 	}
-	if (ntohs(ip->ip_off) & IP_DF) {
+	if ((ntohs(ip->ip_off) & IP_DF) || (flags & IP_NOFRAG)) {
 		/* RFC 1191: the sender learns the MTU from EMSGSIZE */
 		st->ips_cantfrag++;
 		m_freem(m);
 		return EMSGSIZE;
 	}
-	return ip_fragment(ns, ifp, m, nexthop);
+	return ip_fragment(ns, ifp, m, nexthop, mtu);
 }

@@ -13,6 +13,10 @@ struct netstack;
 #define IP_ALLOWBROADCAST 0x01	/* SO_BROADCAST: may send to a broadcast */
 #define IP_RAWOUTPUT 0x02	/* the caller set ip_id */
 #define IP_FORWARDING 0x04	/* ip_forward(): header final, sum updated */
+/* the path MTU (IP_MTU_DISCOVER; Linux's __ip_append_data() rules) */
+#define IP_USEPMTU 0x08		/* no larger than ip_pmtu_get()'s */
+#define IP_DFIFFITS 0x10	/* DF if it fits the MTU, not locked (WANT) */
+#define IP_NOFRAG 0x20		/* too large: EMSGSIZE, even without DF */
 
 /*
  * ip_output: send the datagram m of the calling LWP's instance.  m starts
@@ -21,7 +25,8 @@ struct netstack;
  * src 0 to let the route choose); ip_id (unless IP_RAWOUTPUT) and ip_sum
  * are filled here.  Consumes m.  Returns 0, EHOSTUNREACH or ENETUNREACH
  * (no route), ENETDOWN, EACCES (broadcast without IP_ALLOWBROADCAST),
- * EMSGSIZE (DF set and larger than the MTU), EADDRNOTAVAIL, ENOBUFS.
+ * EMSGSIZE (DF or IP_NOFRAG set and larger than the MTU: the interface's,
+ * or with IP_USEPMTU the path's if smaller), EADDRNOTAVAIL, ENOBUFS.
  */
 int ip_output(struct mbuf *m, unsigned flags);
 /*

@@ -48,6 +48,8 @@ struct ipstat {
 	uint64_t ips_forward;		/* datagrams forwarded */
 	uint64_t ips_cantforward;	/* not forwardable, or output failed */
 	uint64_t ips_timxceed;		/* not forwarded: TTL ran out */
+	uint64_t ips_pmtulearned;	/* path MTUs lowered (ip_pmtu.h) */
+	uint64_t ips_pmtubad;		/* "fragmentation needed" not believed */
 };
 
 struct mbuf;

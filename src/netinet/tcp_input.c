@@ -797,6 +797,7 @@ tcp_passive_init(struct tcpcb *ltp, struct tcpcb *tp,
 		tp->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP | TF_REQ_SACK);
 	inp->inp_ttl = ltp->t_inpcb->inp_ttl;	/* IP_TTL, IP_TOS (Linux) */
 	inp->inp_tos = ltp->t_inpcb->inp_tos;
+	inp->inp_pmtudisc = ltp->t_inpcb->inp_pmtudisc;
 	tp->t_keepidle = ltp->t_keepidle;
 	tp->t_keepintvl = ltp->t_keepintvl;
 	tp->t_keepcnt = ltp->t_keepcnt;

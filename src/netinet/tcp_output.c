@@ -271,7 +271,9 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	memset(ip, 0, sizeof(*ip));
 	ip->ip_vhl = IP_VHL(IPVERSION, sizeof(*ip) >> 2);
 	ip->ip_len = htons((uint16_t)m->m_pkthdr.len);
-	ip->ip_off = htons(IP_DF);	/* RFC 1191 path MTU discovery */
+	/* RFC 1191 path MTU discovery, unless IP_MTU_DISCOVER says not */
+	if (in_pcb_df(inp))
+		ip->ip_off = htons(IP_DF);
 	ip->ip_ttl = inp->inp_ttl;
 	ip->ip_p = IPPROTO_TCP;
 	ip->ip_src = inp->inp_laddr;

@@ -23,6 +23,7 @@
 #include "netinet/in_var.h"
 #include "netinet/ip_icmp.h"
 #include "netinet/ip_output.h"
+#include "netinet/ip_pmtu.h"
 #include "netinet/tcp_var.h"
 #include "sys/socketvar.h"
 
@@ -498,10 +499,20 @@ void
 tcp_mss_update(struct tcpcb *tp, unsigned offer)
 {
 	struct ifnet *ifp = tcp_ifp(tp);
+	struct inpcb *inp = tp->t_inpcb;
+	unsigned mss = tcp_mss_ifp(tp->t_usermss, ifp), pmtu;
+	bool locked = false;
 
+	/* what an ICMP taught about the path (ip_pmtu.h), as Linux's dst */
+	if (inp->inp_pmtudisc < IP_PMTUDISC_PROBE &&
+	    (pmtu = ip_pmtu_get(tp->t_ns, inp->inp_faddr, &locked)) != 0) {
+		if (pmtu - 40 < mss)
+			mss = pmtu - 40;
+		if (locked)
+			inp->inp_flags |= INP_PMTULOCKED;
+	}
 	tp->t_peermss = offer != 0 ? offer : TCP_MSS;
-	tp->t_maxseg = tcp_mss_payload(tp, MIN(tcp_mss_ifp(tp->t_usermss, ifp),
-	    tp->t_peermss));
+	tp->t_maxseg = tcp_mss_payload(tp, MIN(mss, tp->t_peermss));
 	tp->t_tsomax = 0;
 	if (ifp != NULL && (ifp->if_capenable & IFCAP_TSOv4))
 		tp->t_tsomax = MIN(ifp->if_tsomax, (unsigned)IP_MAXPACKET) -
@@ -592,18 +603,27 @@ tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 		return;
 	}
 	if (type == ICMP_UNREACH && code == ICMP_UNREACH_NEEDFRAG) {
-		unsigned mss;
+		unsigned mss, pmtu;
+		bool locked;
 
 		/*
 		 * RFC 1191: only ever lower.  An MTU below RFC 791's 68 is
 		 * forged or from a router older than RFC 1191 (which sends
-		 * 0): ignored, and counted.
+		 * 0): ignored, and counted.  Nor about a segment sent
+		 * without DF.  The path MTU cache says how low (never below
+		 * 552: below that, the segments go without DF, as Linux),
+		 * also for the next connections to that host.
 		 */
 		if (mtu < 68) {
 			st->tcps_pmtubad++;
 			return;
 		}
-		mss = (unsigned)mtu - 40;
+		if (!(ntohs(qip->ip_off) & IP_DF) ||
+		    (pmtu = ip_pmtu_update(tp->t_ns, qip, mtu, &locked)) == 0)
+			return;
+		if (locked)
+			inp->inp_flags |= INP_PMTULOCKED;
+		mss = pmtu - 40;
 		if ((tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==
 		    (TF_REQ_TSTMP | TF_RCVD_TSTMP))
 			mss -= TCPOLEN_TSTAMP_APPA;

@@ -226,7 +226,8 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 	    sc->sc_faddr, sc->sc_fport, optlen, &th)) == NULL)
 		return;
 	ip = mtod(m, struct ip *);
-	ip->ip_off = htons(IP_DF);	/* as tcp_output's SYN-ACK */
+	if (in_pcb_df(ltp->t_inpcb))	/* as tcp_output's SYN-ACK */
+		ip->ip_off = htons(IP_DF);
 	ip->ip_ttl = ltp->t_inpcb->inp_ttl;
 	ip->ip_tos = ltp->t_inpcb->inp_tos & ~IPTOS_ECN_MASK;
 	th->th_seq = htonl(tcp_sc_cookie(ns, sc, period, idx,

@@ -19,6 +19,7 @@
 #include "netinet/ip.h"
 #include "netinet/ip_icmp.h"
 #include "netinet/ip_output.h"
+#include "netinet/ip_pmtu.h"
 #include "netinet/udp_var.h"
 #include "sys/socketvar.h"
 
@@ -222,8 +223,8 @@ udp_input(struct mbuf *m, int hlen)
  * peer the error is about.
  */
 void
-udp_ctlinput(int type, int code, const struct ip *qip, struct mbuf *m,
-    int off)
+udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
+    struct mbuf *m, int off)
 {
 	struct netstack *ns = udp_ns();
 	struct udphdr uh;
@@ -235,11 +236,43 @@ udp_ctlinput(int type, int code, const struct ip *qip, struct mbuf *m,
 	m_copydata(m, off, (int)sizeof(uh), &uh);
 	inp = in_pcblookup_connect(ns->ns_udbtable, qip->ip_dst, uh.uh_dport,
 	    qip->ip_src, uh.uh_sport);
-	if (inp != NULL)
+	if (type == ICMP_UNREACH && code == ICMP_UNREACH_NEEDFRAG) {
+		bool locked;
+
+		/*
+		 * About a datagram with DF from a socket of ours: the path
+		 * MTU (RFC 1191), for every socket.  EMSGSIZE for the socket
+		 * if connected, unless IP_PMTUDISC_DONT (Linux's udp_err(),
+		 * without IP_RECVERR).
+		 */
+		if (inp == NULL)
+			inp = in_pcblookup_bind(ns->ns_udbtable, qip->ip_src,
+			    uh.uh_sport);
+		if (inp == NULL || !(ntohs(qip->ip_off) & IP_DF) ||
+		    ip_pmtu_update(ns, qip, mtu, &locked) == 0 ||
+		    inp->inp_pmtudisc == IP_PMTUDISC_DONT)
+			return;
+	}
+	if (inp != NULL && inp->inp_faddr.s_addr != INADDR_ANY)
 		soseterror(inp->inp_socket, error);
 }
 
 /* ---- output ---- */
+
+/*
+ * IP_MTU_DISCOVER's rules for ip_output() (Linux's __ip_append_data()):
+ * the path MTU or the interface's; DF set always (DO, PROBE: udp_output()
+ * sets it), when the datagram fits (WANT) or never; too large: fragments
+ * or EMSGSIZE.
+ */
+static const unsigned udp_pmtuflags[] = {
+	[IP_PMTUDISC_DONT] = IP_USEPMTU,
+	[IP_PMTUDISC_WANT] = IP_USEPMTU | IP_DFIFFITS,
+	[IP_PMTUDISC_DO] = IP_USEPMTU | IP_NOFRAG,
+	[IP_PMTUDISC_PROBE] = IP_NOFRAG,
+	[IP_PMTUDISC_INTERFACE] = IP_NOFRAG,
+	[IP_PMTUDISC_OMIT] = 0,
+};
 
 static int
 udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
@@ -318,14 +351,18 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	ip->ip_p = IPPROTO_UDP;
 	ip->ip_src = src;
 	ip->ip_dst = dst;
+	if (inp->inp_pmtudisc == IP_PMTUDISC_DO ||
+	    inp->inp_pmtudisc == IP_PMTUDISC_PROBE)
+		ip->ip_off = htons(IP_DF);
 	/* the checksum is left to ip_output_if() or the interface */
 	m->m_pkthdr.csum_flags = M_CSUM_UDPv4;
 	ns->ns_udpstat->udps_opackets++;
 	if (mcast)
-		return ip_mcast_output(m, 0, inp->inp_moptions,
-		    si != NULL && (si->si_set & SO_SI_IFINDEX) ?
-		    si->si_ifindex : 0);
+		return ip_mcast_output(m, udp_pmtuflags[inp->inp_pmtudisc],
+		    inp->inp_moptions, si != NULL &&
+		    (si->si_set & SO_SI_IFINDEX) ? si->si_ifindex : 0);
 	flags = (so->so_options & SOO_BROADCAST) ? IP_ALLOWBROADCAST : 0;
+	flags |= udp_pmtuflags[inp->inp_pmtudisc];
 	if (oifp != NULL) {
 		ns->ns_ipstat.ips_localout++;
 		return ip_output_if(m, flags, oifp, dst);

@@ -34,7 +34,7 @@ struct udpstat {
 int udp_init(struct netstack *ns);
 void udp_fini(struct netstack *ns);
 void udp_input(struct mbuf *m, int hlen);
-void udp_ctlinput(int type, int code, const struct ip *qip, struct mbuf *m,
-    int off);
+void udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
+    struct mbuf *m, int off);
 
 #endif /* NETINET_UDP_VAR_H */

@@ -765,9 +765,10 @@ test_badinput_fin_in_listen(void **state)
  * ICMP fragmentation needed with absurd MTUs (NUCLEUS:13 CVE-2021-31887
  * class, RFC 1191, RFC 5927 blind PMTU attacks): MTU 0 (below the
  * 68-byte minimum of RFC 791) and 65535 (above the path's) change
- * nothing; 68 lowers the MSS to its 64-byte floor and the data in
- * flight goes again in segments no larger.  The ignored MTU 0 is
- * counted in tcp.pmtubad, 65535 (not lower) in nothing of its own.
+ * nothing; 68 lowers the path MTU to its floor of 552 (RFC 5927 7.1,
+ * Linux's min_pmtu), locked: the MSS to 512, and the data in flight goes
+ * again in segments no larger, without DF.  The ignored MTU 0 is counted
+ * in tcp.pmtubad, 65535 (not below the segment's length) in ip.pmtubad.
  */
 static void
 test_badinput_icmp_needfrag_mtu(void **state)
@@ -800,15 +801,21 @@ test_badinput_icmp_needfrag_mtu(void **state)
 	assert_int_equal(tinfo(fd).ti.tcpi_snd_mss, TS_MSS);
 	expect_nothing(&e);
 
+	assert_int_equal(bi_stat(&e, "ip.pmtubad"), 1);
+
 	peer_icmp(&p, 3, 4, 68, una);
 	assert_int_equal(tstat(&e, "pmtuchange"), 1);
-	assert_int_equal(tinfo(fd).ti.tcpi_snd_mss, 64);
-	/* the 1,000 bytes again, from SND.UNA, in segments of 64 at most */
+	assert_int_equal(tinfo(fd).ti.tcpi_snd_mss, 512);
+	/*
+	 * the 1,000 bytes again, from SND.UNA, in segments of 512 at most,
+	 * without DF
+	 */
 	next = una;
 	while (tap_read(&e, &s)) {
 		assert_true(s.flags & TH_ACK);
 		assert_int_equal(s.seq, next);
-		assert_true(s.len > 0 && s.len <= 64);
+		assert_true(s.len > 0 && s.len <= 512);
+		assert_int_equal(s.ip_off, 0);
 		next += (uint32_t)s.len;
 	}
 	assert_true(next != una);

@@ -1086,7 +1086,8 @@ peer_icmp(struct peer *p, uint8_t type, uint8_t code, uint16_t mtu,
 	ic[0] = type;
 	ic[1] = code;
 	put16(ic + 6, mtu);
-	(void)ipv4(ic + 8, NULL, 0, 40, 0, 0x4000, 64, 6, TS_STACK_ADDR,
+	/* a full-sized segment's header (its length is checked: ip_pmtu.h) */
+	(void)ipv4(ic + 8, NULL, 0, 1500, 0, 0x4000, 64, 6, TS_STACK_ADDR,
 	    TS_PEER_ADDR);
 	put16(ic + 28, p->sport);
 	put16(ic + 30, p->port);

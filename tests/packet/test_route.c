@@ -1181,6 +1181,381 @@ test_limited_broadcast_interface(void **state)
 	topo_down(&t);
 }
 
+/* ---- 8c. the path MTU (RFC 1191) and IP_MTU_DISCOVER ---- */
+
+#define OFF_DF 0x4000
+#define OFF_MF 0x2000
+
+/*
+ * An ICMP "fragmentation needed" (RFC 1191) from the tap (IP_T) to A with
+ * next-hop MTU mtu, quoting the IP header and 8 bytes of frame q.
+ */
+static size_t
+needfrag_frame(uint8_t *f, const uint8_t *q, uint16_t mtu)
+{
+	size_t len = eth(f, MAC_A, MAC_T, 0x0800);
+	uint8_t *icmp;
+	uint16_t c;
+
+	len += ipv4(f + len, NULL, 0, 20 + 8 + 28, 77, 0, 64, IPPROTO_ICMP,
+	    IP_T, IP_A);
+	icmp = f + len;
+	memset(icmp, 0, 8);
+	icmp[0] = 3;		/* destination unreachable */
+	icmp[1] = 4;		/* fragmentation needed and DF set */
+	icmp[6] = (uint8_t)(mtu >> 8);
+	icmp[7] = (uint8_t)mtu;
+	memcpy(icmp + 8, q + F_IP, 28);
+	c = ref_cksum(icmp, 36, 0);
+	memcpy(icmp + 2, &c, 2);
+	return len + 36;
+}
+
+static void
+needfrag(struct lan *l, const uint8_t *q, uint16_t mtu)
+{
+	uint8_t f[128];
+	size_t len = needfrag_frame(f, q, mtu);
+
+	assert_int_equal(rump_bus_tap_send(l->tap, f, len), 0);
+	assert_int_equal(rump_bus_quiesce(l->bus, WAIT_MS), 0);
+}
+
+/*
+ * Send n bytes on A's socket fd; the number of frames that reach tap
+ * (MAC dmac), the first one's ip_len, ip_off and first 64 bytes in
+ * *len0, *off0 and q (if not NULL); or minus the send's errno.
+ */
+static int
+udp_frames(struct lan *l, struct rump_bus_tap *tap, const uint8_t *dmac,
+    int fd, size_t n, uint16_t *len0, uint16_t *off0, uint8_t *q)
+{
+	static const uint8_t data[2000];
+	uint8_t fr[2048];
+	ssize_t r;
+	int k = 0, e;
+
+	as(l->k[0]);
+	r = rump_sys_send(fd, data, n, 0);
+	e = errno;
+	unbind();
+	if (r < 0)
+		return -e;
+	assert_int_equal(r, n);
+	assert_int_equal(rump_bus_quiesce(l->bus, WAIT_MS), 0);
+	while (next_ip(tap, fr, sizeof(fr), dmac, IPPROTO_UDP, 0) > 0) {
+		if (k++ == 0) {
+			*len0 = be16(fr + F_LEN);
+			*off0 = be16(fr + F_OFF);
+			if (q != NULL)
+				memcpy(q, fr, 64);
+		}
+	}
+	return k;
+}
+
+static int
+so_error(struct rump_kernel *k, int fd)
+{
+	socklen_t len = sizeof(int);
+	int v = -7;
+
+	as(k);
+	assert_int_equal(rump_sys_getsockopt(fd, SOL_SOCKET, SO_ERROR, &v,
+	    &len), 0);
+	unbind();
+	return v;
+}
+
+static void
+set_pmtudisc(struct rump_kernel *k, int fd, int v)
+{
+	as(k);
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
+	    &v, sizeof(v)), 0);
+	unbind();
+}
+
+static int
+get_ipopt(struct rump_kernel *k, int fd, int name)
+{
+	socklen_t len = sizeof(int);
+	int v = -7;
+
+	as(k);
+	assert_int_equal(rump_sys_getsockopt(fd, IPPROTO_IP, name, &v, &len),
+	    0);
+	assert_int_equal(len, sizeof(int));
+	unbind();
+	return v;
+}
+
+/*
+ * n bytes sent on A's socket fd in IP_MTU_DISCOVER mode: frames frames
+ * (minus an errno: refused with it), the first of ip_len len0 and ip_off
+ * off0.
+ */
+struct pmtu_case {
+	int mode;
+	size_t n;
+	int frames;
+	uint16_t len0, off0;
+};
+
+static const struct pmtu_case modes[] = {
+	/* WANT: fragments of the path's size, without DF */
+	{ IP_PMTUDISC_WANT, 1200, 2, 996, OFF_MF },
+	/* DO: too large for the path is EMSGSIZE; what fits has DF */
+	{ IP_PMTUDISC_DO, 1200, -EMSGSIZE, 0, 0 },
+	{ IP_PMTUDISC_DO, 900, 1, 928, OFF_DF },
+	/* PROBE: DF, the interface's MTU */
+	{ IP_PMTUDISC_PROBE, 1200, 1, 1228, OFF_DF },
+	{ IP_PMTUDISC_PROBE, 1600, -EMSGSIZE, 0, 0 },
+	/* INTERFACE: no DF, never fragmented */
+	{ IP_PMTUDISC_INTERFACE, 1200, 1, 1228, 0 },
+	{ IP_PMTUDISC_INTERFACE, 1600, -EMSGSIZE, 0, 0 },
+	/* OMIT: fragments of the interface's size */
+	{ IP_PMTUDISC_OMIT, 1600, 2, 1500, OFF_MF },
+	/* DONT: no DF, fragments of the path's size */
+	{ IP_PMTUDISC_DONT, 1200, 2, 996, OFF_MF },
+};
+
+static void
+expect_udp(struct lan *l, int fd, const struct pmtu_case *c)
+{
+	uint16_t len0 = 0, off0 = 0xffff;
+
+	set_pmtudisc(l->k[0], fd, c->mode);
+	assert_int_equal(udp_frames(l, l->tap, MAC_T, fd, c->n, &len0, &off0,
+	    NULL), c->frames);
+	if (c->frames > 0) {
+		assert_int_equal(len0, c->len0);
+		assert_int_equal(off0, c->off0);
+	}
+}
+
+/*
+ * UDP: each IP_MTU_DISCOVER mode's DF bit, fragment size and EMSGSIZE
+ * (Linux's); an ICMP "fragmentation needed" about a datagram with DF
+ * teaches the path MTU, only ever lower, never below 552 (then locked:
+ * no DF), and IP_MTU says it; forgotten after ten minutes.
+ */
+static void
+test_udp_path_mtu(void **state)
+{
+	static const struct pmtu_case locked[] = {
+		{ IP_PMTUDISC_WANT, 500, 1, 528, 0 },
+		{ IP_PMTUDISC_WANT, 600, 2, 548, OFF_MF },
+		{ IP_PMTUDISC_DO, 500, 1, 528, OFF_DF },
+	};
+	struct sockaddr_in to = sa(IP_T, 7);
+	struct lan l;
+	uint8_t q[64], qnodf[64];
+	uint16_t len0, off0;
+	socklen_t vlen = sizeof(int);
+	int fd, fu, v;
+
+	(void)state;
+	lan_up(&l, 1, MAC_T, NULL);
+	assert_int_equal(rump_arp_add(l.k[0], l.ifx[0], ip(IP_T), MAC_T), 0);
+	fd = udp_socket(l.k[0], IP_A, 5000);
+	fu = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&to,
+	    sizeof(to)), 0);
+	unbind();
+
+	/* UDP's default: no DF (BSD); IP_MTU: the interface's, connected */
+	assert_int_equal(get_ipopt(l.k[0], fd, IP_MTU_DISCOVER),
+	    IP_PMTUDISC_DONT);
+	assert_int_equal(get_ipopt(l.k[0], fd, IP_MTU), 1500);
+	as(l.k[0]);
+	errno = 0;
+	assert_int_equal(rump_sys_getsockopt(fu, IPPROTO_IP, IP_MTU, &v,
+	    &vlen), -1);
+	assert_int_equal(errno, ENOTCONN);
+	v = 6;
+	errno = 0;
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
+	    &v, sizeof(v)), -1);
+	assert_int_equal(errno, EINVAL);
+	v = -1;
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
+	    &v, sizeof(v)), -1);
+	v = 1000;
+	errno = 0;
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_IP, IP_MTU,
+	    &v, sizeof(v)), -1);
+	assert_int_equal(errno, ENOPROTOOPT);
+	unbind();
+
+	assert_int_equal(udp_frames(&l, l.tap, MAC_T, fd, 1200, &len0, &off0,
+	    qnodf), 1);
+	assert_int_equal(len0, 1228);
+	assert_int_equal(off0, 0);
+	set_pmtudisc(l.k[0], fd, IP_PMTUDISC_WANT);
+	assert_int_equal(udp_frames(&l, l.tap, MAC_T, fd, 1200, &len0, &off0,
+	    q), 1);
+	assert_int_equal(len0, 1228);
+	assert_int_equal(off0, OFF_DF);
+
+	/* about a datagram without DF: not believed */
+	needfrag(&l, qnodf, 1000);
+	assert_int_equal(counter(l.k[0], "ip.pmtulearned"), 0);
+	assert_int_equal(get_ipopt(l.k[0], fd, IP_MTU), 1500);
+	/* a router says 1000: learned, and the connected socket's error */
+	needfrag(&l, q, 1000);
+	assert_int_equal(counter(l.k[0], "ip.pmtulearned"), 1);
+	assert_int_equal(get_ipopt(l.k[0], fd, IP_MTU), 1000);
+	assert_int_equal(so_error(l.k[0], fd), EMSGSIZE);
+	assert_int_equal(so_error(l.k[0], fd), 0);
+
+	/*
+	 * with the path at 1000: each mode's frames (Linux's rules; a
+	 * fragment of 1000 carries 976 bytes, one of 1500 1480)
+	 */
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		expect_udp(&l, fd, &modes[i]);
+	/*
+	 * only ever lower (and DONT's socket gets no error); not believed:
+	 * an MTU not below the datagram's 1228 bytes, or below 68
+	 */
+	needfrag(&l, q, 1200);
+	assert_int_equal(get_ipopt(l.k[0], fd, IP_MTU), 1000);
+	assert_int_equal(counter(l.k[0], "ip.pmtulearned"), 1);
+	assert_int_equal(so_error(l.k[0], fd), 0);
+	needfrag(&l, q, 1228);
+	needfrag(&l, q, 40);
+	assert_int_equal(counter(l.k[0], "ip.pmtubad"), 2);
+	assert_int_equal(get_ipopt(l.k[0], fd, IP_MTU), 1000);
+	/*
+	 * below 552: 552, locked -- WANT's datagrams go without DF and
+	 * fragments of 552; DO's with DF (Linux)
+	 */
+	needfrag(&l, q, 300);
+	assert_int_equal(get_ipopt(l.k[0], fd, IP_MTU), 552);
+	assert_int_equal(counter(l.k[0], "ip.pmtulearned"), 2);
+	for (size_t i = 0; i < sizeof(locked) / sizeof(locked[0]); i++)
+		expect_udp(&l, fd, &locked[i]);
+	assert_int_equal(so_error(l.k[0], fd), 0);
+
+	/* ten minutes on, the path is used whole again (RFC 1191 6.3) */
+	advance_s(&l, 600 - 1);
+	assert_int_equal(get_ipopt(l.k[0], fd, IP_MTU), 552);
+	advance_s(&l, 2);
+	assert_int_equal(get_ipopt(l.k[0], fd, IP_MTU), 1500);
+	assert_int_equal(udp_frames(&l, l.tap, MAC_T, fd, 1200, &len0, &off0,
+	    NULL), 1);
+	assert_int_equal(off0, OFF_DF);
+
+	as(l.k[0]);
+	assert_int_equal(rump_sys_close(fd), 0);
+	assert_int_equal(rump_sys_close(fu), 0);
+	unbind();
+	lan_down(&l);
+}
+
+/*
+ * TCP: a connection opened after the path MTU toward its peer was learned
+ * sends segments that fit it, with DF; IP_PMTUDISC_DONT takes DF off.
+ */
+static void
+test_tcp_path_mtu(void **state)
+{
+	struct sockaddr_in to = sa(IP_B, 80), uto = sa(IP_B, 9);
+	struct rump_bus_tap *all;
+	static char data[6000];
+	struct lan l;
+	uint8_t q[64], fr[2048];
+	uint16_t len0, off0, biggest;
+	int fu, ls, c, s;
+	ssize_t n;
+
+	(void)state;
+	lan_up(&l, 2, MAC_T, NULL);
+	assert_int_equal(rump_bus_tap_open(l.bus, NULL, &all), 0);
+	/* a UDP datagram with DF to B, which a router "cannot forward" */
+	fu = udp_socket(l.k[0], IP_A, 5000);
+	set_pmtudisc(l.k[0], fu, IP_PMTUDISC_WANT);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_connect(fu, (struct sockaddr *)&uto,
+	    sizeof(uto)), 0);
+	unbind();
+	assert_int_equal(udp_frames(&l, all, MAC_B, fu, 1200, &len0, &off0,
+	    q), 1);
+	assert_int_equal(off0, OFF_DF);
+	needfrag(&l, q, 1000);
+	assert_int_equal(get_ipopt(l.k[0], fu, IP_MTU), 1000);
+
+	as(l.k[1]);
+	ls = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(rump_sys_bind(ls, (struct sockaddr *)&to,
+	    sizeof(to)), 0);
+	assert_int_equal(rump_sys_listen(ls, 4), 0);
+	unbind();
+	for (int round = 0; round < 2; round++) {
+		as(l.k[0]);
+		c = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+		assert_int_equal(get_ipopt(l.k[0], c, IP_MTU_DISCOVER),
+		    IP_PMTUDISC_WANT);
+		if (round == 1)
+			set_pmtudisc(l.k[0], c, IP_PMTUDISC_DONT);
+		as(l.k[0]);
+		assert_int_equal(rump_sys_connect(c, (struct sockaddr *)&to,
+		    sizeof(to)), 0);
+		assert_int_equal(rump_sys_send(c, data, sizeof(data), 0),
+		    (ssize_t)sizeof(data));
+		unbind();
+		assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+		as(l.k[1]);
+		s = rump_sys_accept(ls, NULL, NULL);
+		assert_true(s >= 0);
+		for (size_t got = 0; got < sizeof(data); got += (size_t)n) {
+			n = rump_sys_recv(s, data, sizeof(data), 0);
+			assert_true(n > 0);
+		}
+		unbind();
+		/* A's segments to B: the largest fits the path, DF as asked */
+		biggest = 0;
+		while (next_ip(all, fr, sizeof(fr), MAC_B, IPPROTO_TCP, 0) > 0) {
+			if (memcmp(fr + F_SRC, &(uint32_t){ ip(IP_A) }, 4) != 0)
+				continue;
+			if (be16(fr + F_LEN) > biggest)
+				biggest = be16(fr + F_LEN);
+			assert_int_equal(be16(fr + F_OFF),
+			    round == 0 ? OFF_DF : 0);
+		}
+		/*
+		 * the path's 1000 either way (Linux sizes by the path MTU
+		 * with IP_PMTUDISC_DONT too): 20 + 20 + 12 of timestamps +
+		 * 948 of data
+		 */
+		assert_int_equal(biggest, 1000);
+		assert_int_equal(get_ipopt(l.k[0], c, IP_MTU), 1000);
+		as(l.k[0]);
+		assert_int_equal(rump_sys_close(c), 0);
+		unbind();
+		as(l.k[1]);
+		assert_int_equal(rump_sys_close(s), 0);
+		unbind();
+		assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+		drain(all);
+	}
+	as(l.k[1]);
+	assert_int_equal(rump_sys_close(ls), 0);
+	unbind();
+	as(l.k[0]);
+	assert_int_equal(rump_sys_close(fu), 0);
+	unbind();
+	rump_bus_tap_close(all);
+	/* A's connections leave TIME-WAIT */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rump_clock_advance(l.k[i], 240000000000ull),
+		    0);
+	assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+	lan_down(&l);
+}
+
 /* ---- 9. SO_REUSEPORT ---- */
 
 static int
@@ -1267,6 +1642,8 @@ main(void)
 		cmocka_unit_test(test_reassembly_bounded_wire),
 		cmocka_unit_test(test_pcap_capture),
 		cmocka_unit_test(test_limited_broadcast_interface),
+		cmocka_unit_test(test_udp_path_mtu),
+		cmocka_unit_test(test_tcp_path_mtu),
 		cmocka_unit_test(test_so_reuseport),
 	};
 
