@@ -89,7 +89,11 @@ ssize_t rump_sys_recvfrom(int fd, void *buf, size_t len, int flags,
  * recvmsg: msg_flags MSG_TRUNC, MSG_CTRUNC; on a UDP socket with
  * IP_PKTINFO, IP_RECVTTL or IP_RECVTOS set, msg_control gets those control
  * messages (Linux's order and layout: struct in_pktinfo, an int TTL, a
- * TOS byte); msg_controllen is what was used.
+ * TOS byte), and on a UDP or raw socket with SO_TIMESTAMP or
+ * SO_TIMESTAMPNS the datagram's receive time first (SCM_TIMESTAMP, a
+ * struct timeval; SCM_TIMESTAMPNS, a struct timespec; the time of day as
+ * the stack took it in); msg_controllen is what was used.  A TCP socket
+ * takes those two options but gives no timestamps.
  */
 ssize_t rump_sys_recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t rump_sys_read(int fd, void *buf, size_t len);
@@ -133,7 +137,11 @@ int rump_sys_fcntl(int fd, int cmd, int arg);
  * unless SO_OOBINLINE keeps it in the stream, at the mark), SIOCOUTQ
  * (int *: a stream's bytes not acknowledged yet, sent or not; 0 on a
  * datagram socket), SIOCOUTQNSD (int *: TCP's bytes not sent yet; ENOTTY
- * on other sockets); both EINVAL on a listener
+ * on other sockets); both EINVAL on a listener; SIOCGSTAMP (struct
+ * timeval *) and SIOCGSTAMPNS (struct timespec *; <linux/sockios.h>): the
+ * receive time of the last datagram read without SO_TIMESTAMP(NS), ENOENT
+ * before one (the first call starts timing the socket's datagrams, as
+ * Linux)
  */
 int rump_sys_ioctl(int fd, unsigned long request, void *arg);
 int rump_sys_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms);

@@ -49,6 +49,17 @@ kern_clock_read(struct rump_kernel *k)
 }
 
 uint64_t
+kern_clock_wall(struct rump_kernel *k)
+{
+	uint64_t now;
+
+	if (k->k_vclock)
+		return k->k_boot_wall_ns + kern_clock_read(k);
+	hyper_clock_gettime(HYPER_CLOCK_WALL, &now);
+	return now;
+}
+
+uint64_t
 kern_clock_ticks(struct rump_kernel *k)
 {
 	return kern_clock_ns(k) / NS_PER_TICK;

@@ -140,6 +140,7 @@ kern_create(const struct rump_kernel_config *cfg, struct rump_kernel **kp)
 	list_init(&k->k_pools);
 	if (!k->k_vclock)
 		hyper_clock_gettime(HYPER_CLOCK_MONO, &k->k_boot_ns);
+	hyper_clock_gettime(HYPER_CLOCK_WALL, &k->k_boot_wall_ns);
 
 	error = hyper_malloc(k->k_ncpu * sizeof(struct cpu_info),
 	    CACHE_LINE_SIZE, &mem);

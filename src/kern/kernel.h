@@ -33,6 +33,7 @@ struct rump_kernel {
 	bool k_vclock;				/* [I] virtual clock */
 	_Atomic uint64_t k_vclock_ns;		/* [a] virtual time */
 	uint64_t k_boot_ns;			/* [I] real clock at creation */
+	uint64_t k_boot_wall_ns;		/* [I] wall clock at creation */
 
 	/* pools */
 	struct hyper_mtx *k_pools_mtx;
@@ -66,6 +67,12 @@ void netstack_fini(struct rump_kernel *k);
 /* kern_clock.c */
 uint64_t kern_clock_read(struct rump_kernel *k);
 uint64_t kern_clock_ticks(struct rump_kernel *k);
+/*
+ * kern_clock_wall: the time of day in ns since the Unix epoch: the host's
+ * now; on a virtual clock, the host's at creation plus the virtual time
+ * since (so that a run repeats).
+ */
+uint64_t kern_clock_wall(struct rump_kernel *k);
 
 /*
  * The instance's clock in ns: what its holder read first in this stretch

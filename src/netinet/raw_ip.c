@@ -88,6 +88,7 @@ rip_append(struct rip_state *rs, struct socket *so, struct mbuf *m,
 		.sin_family = AF_INET,
 		.sin_addr = src,
 	};
+	struct so_rcvinfo ri, *rip = NULL;
 	struct mbuf *n;
 
 	/* no copy for a buffer that cannot take it */
@@ -101,7 +102,12 @@ rip_append(struct rip_state *rs, struct socket *so, struct mbuf *m,
 		return;
 	}
 	n->m_pkthdr.rcvif = NULL;	/* the interface may go first */
-	if (!sbappendaddr(&so->so_rcv, &from, n, NULL)) {
+	if (so->so_tstamp & SO_TS_TIMING) {
+		memset(&ri, 0, sizeof(ri));
+		(void)so_rcvinfo_stamp(so, &ri);
+		rip = &ri;
+	}
+	if (!sbappendaddr(&so->so_rcv, &from, n, rip)) {
 		rs->rip_stat.rips_nobufs++;	/* no mbuf for the address */
 		m_freem(n);
 		return;

@@ -109,7 +109,8 @@ udp_append(struct netstack *ns, struct socket *so, struct mbuf *m,
 	struct inpcb *inp = sotoinpcb(so);
 	struct so_rcvinfo ri, *rip = NULL;
 
-	if (inp != NULL && inp->inp_flags != 0) {
+	if (inp != NULL && (inp->inp_flags != 0 ||
+	    (so->so_tstamp & SO_TS_TIMING))) {
 		struct ifnet *ifp = m->m_pkthdr.rcvif;
 		struct in_ifaddr *ia;
 
@@ -127,6 +128,7 @@ udp_append(struct netstack *ns, struct socket *so, struct mbuf *m,
 			ri.ri_spec = ia->ia_addr;
 		ri.ri_tos = ip->ip_tos;
 		ri.ri_ttl = ip->ip_ttl;
+		(void)so_rcvinfo_stamp(so, &ri);
 		rip = &ri;
 	}
 	m_adj(m, hlen + (int)sizeof(*uh));

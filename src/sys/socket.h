@@ -44,7 +44,11 @@ typedef long ssize_t;
 #define SO_SNDLOWAT 19
 #define SO_RCVTIMEO 20
 #define SO_SNDTIMEO 21
+#define SO_TIMESTAMP 29	/* struct timeval (SO_TIMESTAMP_OLD) */
 #define SO_ACCEPTCONN 30
+#define SO_TIMESTAMPNS 35	/* struct timespec (SO_TIMESTAMPNS_OLD) */
+#define SCM_TIMESTAMP SO_TIMESTAMP
+#define SCM_TIMESTAMPNS SO_TIMESTAMPNS
 #define SO_PROTOCOL 38
 #define SO_DOMAIN 39
 #define SO_BUSY_POLL 46
@@ -76,6 +80,8 @@ typedef long ssize_t;
 #define SIOCATMARK 0x8905
 #define SIOCOUTQ 0x5411		/* TIOCOUTQ */
 #define SIOCOUTQNSD 0x894b
+#define SIOCGSTAMP 0x8906	/* struct timeval (SIOCGSTAMP_OLD) */
+#define SIOCGSTAMPNS 0x8907	/* struct timespec (SIOCGSTAMPNS_OLD) */
 
 #define POLLIN 0x001
 #define POLLPRI 0x002
@@ -119,6 +125,12 @@ struct linger {
 struct timeval {
 	long tv_sec;
 	long tv_usec;
+};
+
+/* the host's struct timespec (SCM_TIMESTAMPNS, SIOCGSTAMPNS) */
+struct so_timespec {
+	long tv_sec;
+	long tv_nsec;
 };
 
 struct pollfd {

@@ -179,6 +179,10 @@ struct socket {
 	unsigned so_notsent_lowat;	/* TCP_NOTSENT_LOWAT: writable only
 					   below this many unsent bytes; 0:
 					   off */
+	uint8_t so_tstamp;		/* SO_TS_* */
+	uint64_t so_laststamp;		/* SIOCGSTAMP (SO_TS_HAVE): wall ns
+					   of the last datagram read, 0:
+					   it was not timed */
 
 	/* a connection on a listener's queue */
 	struct socket *so_head;		/* the listener, NULL: on no queue */
@@ -313,10 +317,32 @@ struct so_rcvinfo {
 	struct in_addr ri_spec;		/* our address to answer from */
 	uint8_t ri_tos;
 	uint8_t ri_ttl;
+	uint64_t ri_stamp;		/* wall ns it came in; 0: not timed */
 };
 #define SO_RI_PKTINFO 0x1
 #define SO_RI_TOS 0x2
 #define SO_RI_TTL 0x4
+#define SO_RI_TSTAMP 0x8		/* SCM_TIMESTAMP */
+#define SO_RI_TSTAMPNS 0x10		/* SCM_TIMESTAMPNS */
+
+/*
+ * so_tstamp, Linux's socket flags: SO_TIMESTAMP or SO_TIMESTAMPNS is on
+ * (RCVTSTAMP; with NANO, RCVTSTAMPNS), the socket's datagrams are timed
+ * as they come in (TIMING: set by either option or SIOCGSTAMP, never
+ * cleared), and so_laststamp holds a read's (HAVE).  Whether a read gets
+ * a control message, and which, is decided as it reads (soreceive()).
+ */
+#define SO_TS_MICRO 0x1
+#define SO_TS_NANO 0x2
+#define SO_TS_TIMING 0x4
+#define SO_TS_HAVE 0x8
+
+/*
+ * so_rcvinfo_stamp: a datagram for so came in now: time it in *ri if so
+ * is timing (SO_TS_TIMING), as Linux's software receive time, taken as the
+ * stack delivers it.  True when it did.
+ */
+bool so_rcvinfo_stamp(struct socket *so, struct so_rcvinfo *ri);
 
 /*
  * What sendmsg()'s control messages ask of one datagram (IP_PKTINFO's

@@ -604,7 +604,50 @@ cmsg_put(struct msghdr *msg, size_t *off, int level, int type,
 	return true;
 }
 
-/* The control messages of ri into msg (IP_PKTINFO, IP_TTL, IP_TOS). */
+/* A wall time in ns as the host's struct timeval, struct timespec. */
+static struct timeval
+ns_timeval(uint64_t ns)
+{
+	return (struct timeval){ .tv_sec = (long)(ns / 1000000000u),
+	    .tv_usec = (long)(ns % 1000000000u / 1000u) };
+}
+
+static struct so_timespec
+ns_timespec(uint64_t ns)
+{
+	return (struct so_timespec){ .tv_sec = (long)(ns / 1000000000u),
+	    .tv_nsec = (long)(ns % 1000000000u) };
+}
+
+/*
+ * SIOCGSTAMP (ns: SIOCGSTAMPNS), as Linux's sock_gettstamp(): the time the
+ * last datagram read without SO_TIMESTAMP(NS) came in (ENOENT: none was;
+ * one that was not timed: now).  The first call starts timing them.
+ */
+static int
+so_gettstamp(struct socket *so, bool ns, void *arg)
+{
+	so->so_tstamp |= SO_TS_TIMING;
+	if (!(so->so_tstamp & SO_TS_HAVE))
+		return ENOENT;
+	if (so->so_laststamp == 0)
+		so->so_laststamp = kern_clock_wall(so->so_kernel);
+	if (ns) {
+		struct so_timespec ts = ns_timespec(so->so_laststamp);
+
+		memcpy(arg, &ts, sizeof(ts));
+	} else {
+		struct timeval tv = ns_timeval(so->so_laststamp);
+
+		memcpy(arg, &tv, sizeof(tv));
+	}
+	return 0;
+}
+
+/*
+ * The control messages of ri into msg: SCM_TIMESTAMP or SCM_TIMESTAMPNS,
+ * IP_PKTINFO, IP_TTL, IP_TOS (Linux's order).
+ */
 static void
 cmsg_rcvinfo(struct msghdr *msg, const struct so_rcvinfo *ri)
 {
@@ -612,6 +655,19 @@ cmsg_rcvinfo(struct msghdr *msg, const struct so_rcvinfo *ri)
 
 	if (msg->msg_control == NULL)
 		msg->msg_controllen = 0;
+	if ((ri->ri_want & SO_RI_TSTAMPNS) && msg->msg_control != NULL) {
+		struct so_timespec ts = ns_timespec(ri->ri_stamp);
+
+		if (!cmsg_put(msg, &off, SOL_SOCKET, SCM_TIMESTAMPNS, &ts,
+		    sizeof(ts)))
+			goto out;
+	} else if ((ri->ri_want & SO_RI_TSTAMP) && msg->msg_control != NULL) {
+		struct timeval tv = ns_timeval(ri->ri_stamp);
+
+		if (!cmsg_put(msg, &off, SOL_SOCKET, SCM_TIMESTAMP, &tv,
+		    sizeof(tv)))
+			goto out;
+	}
 	if ((ri->ri_want & SO_RI_PKTINFO) && msg->msg_control != NULL) {
 		struct in_pktinfo pi = { .ipi_ifindex = (int)ri->ri_ifindex,
 		    .ipi_spec_dst = ri->ri_spec, .ipi_addr = ri->ri_dst };
@@ -801,8 +857,11 @@ rump_sys_ioctl(int fd, unsigned long request, void *arg)
 		return (int)sys_exit(ns, error, 0);
 	if (arg == NULL && (request == FIONREAD || request == FIONBIO ||
 	    request == SIOCATMARK || request == SIOCOUTQ ||
-	    request == SIOCOUTQNSD)) {
+	    request == SIOCOUTQNSD || request == SIOCGSTAMP ||
+	    request == SIOCGSTAMPNS)) {
 		error = EFAULT;
+	} else if (request == SIOCGSTAMP || request == SIOCGSTAMPNS) {
+		error = so_gettstamp(so, request == SIOCGSTAMPNS, arg);
 	} else if ((request == FIONREAD || request == SIOCOUTQ ||
 	    request == SIOCOUTQNSD) && (so->so_options & SOO_ACCEPTCONN)) {
 		error = EINVAL;		/* as Linux: a listener has no data */

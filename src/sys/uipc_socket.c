@@ -740,6 +740,7 @@ soreceive(struct socket *so, struct sockaddr_in *from,
     size_t *got, int *msgflags, struct so_rcvinfo *ri)
 {
 	struct sockbuf *sb = &so->so_rcv;
+	struct so_rcvinfo rl = { 0 };
 	struct mbuf *rec, *data;
 	int error, len;
 
@@ -773,12 +774,25 @@ soreceive(struct socket *so, struct sockaddr_in *from,
 	len = data != NULL ? data->m_pkthdr.len : 0;
 	if (from != NULL)
 		memcpy(from, rec->m_data, sizeof(*from));
-	if (ri != NULL) {
-		if (rec->m_len >= (int)(sizeof(*from) + sizeof(*ri)))
-			memcpy(ri, rec->m_data + sizeof(*from), sizeof(*ri));
-		else
-			ri->ri_want = 0;
+	if (rec->m_len >= (int)(sizeof(*from) + sizeof(rl)))
+		memcpy(&rl, rec->m_data + sizeof(*from), sizeof(rl));
+	/*
+	 * As Linux's sock_recv_timestamp(): with SO_TIMESTAMP(NS) on, the
+	 * time as a control message of the kind asked now (a datagram that
+	 * came in before the timing began: now); else it is SIOCGSTAMP's
+	 */
+	rl.ri_want &= ~(unsigned)(SO_RI_TSTAMP | SO_RI_TSTAMPNS);
+	if (so->so_tstamp & SO_TS_MICRO) {
+		if (rl.ri_stamp == 0)
+			rl.ri_stamp = kern_clock_wall(so->so_kernel);
+		rl.ri_want |= (so->so_tstamp & SO_TS_NANO) ? SO_RI_TSTAMPNS :
+		    SO_RI_TSTAMP;
+	} else {
+		so->so_laststamp = rl.ri_stamp;
+		so->so_tstamp |= SO_TS_HAVE;
 	}
+	if (ri != NULL)
+		*ri = rl;
 	if ((size_t)len > resid) {
 		/* the rest of a datagram is lost (POSIX): say so */
 		*msgflags |= MSG_TRUNC;
@@ -899,6 +913,19 @@ sosetopt(struct socket *so, int level, int name, const void *val,
 		return sockopt_timeo(val, len, &so->so_rcv.sb_timeo_ns);
 	case SO_SNDTIMEO:
 		return sockopt_timeo(val, len, &so->so_snd.sb_timeo_ns);
+	case SO_TIMESTAMP:
+	case SO_TIMESTAMPNS:
+		/*
+		 * as Linux: either on says which, and starts the timing for
+		 * good; either off, both off
+		 */
+		if ((error = sockopt_int(val, len, &v)) != 0)
+			return error;
+		so->so_tstamp &= (uint8_t)~(SO_TS_MICRO | SO_TS_NANO);
+		if (v)
+			so->so_tstamp |= SO_TS_TIMING | (name == SO_TIMESTAMP ?
+			    SO_TS_MICRO : SO_TS_MICRO | SO_TS_NANO);
+		return 0;
 	case SO_LINGER:
 		if (val == NULL || len < sizeof(struct linger))
 			return EINVAL;
@@ -959,6 +986,12 @@ sogetopt(struct socket *so, int level, int name, void *val, socklen_t *len)
 		break;
 	case SO_BUSY_POLL:
 		v = (int)so->so_busy_poll_us;
+		break;
+	case SO_TIMESTAMP:
+		v = (so->so_tstamp & (SO_TS_MICRO | SO_TS_NANO)) == SO_TS_MICRO;
+		break;
+	case SO_TIMESTAMPNS:
+		v = (so->so_tstamp & SO_TS_NANO) != 0;
 		break;
 	case SO_TYPE:
 		v = so->so_type;

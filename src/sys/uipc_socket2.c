@@ -272,6 +272,15 @@ sbspace(const struct sockbuf *sb)
 }
 
 bool
+so_rcvinfo_stamp(struct socket *so, struct so_rcvinfo *ri)
+{
+	if (!(so->so_tstamp & SO_TS_TIMING))
+		return false;
+	ri->ri_stamp = kern_clock_wall(so->so_kernel);
+	return true;
+}
+
+bool
 sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
     struct mbuf *m, const struct so_rcvinfo *ri)
 {

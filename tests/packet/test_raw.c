@@ -283,6 +283,57 @@ test_raw_icmp_echo(void **state)
 	rteardown(&n);
 }
 
+/*
+ * SO_TIMESTAMPNS on a raw socket (ping's RTT): each datagram read with its
+ * receive time, the first control message; 777 ns of the virtual clock
+ * apart, 777 ns apart.
+ */
+static void
+test_raw_timestamp(void **state)
+{
+	struct rnet n;
+	uint8_t req[64], f[256], buf[256];
+	uint64_t ctl[8], t[2];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m;
+	struct cmsghdr *c;
+	struct timespec ts;
+	size_t reqlen, len;
+	int fd, one = 1;
+
+	(void)state;
+	rsetup(&n);
+	fd = raw_socket(IPPROTO_ICMP);
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS,
+	    &one, sizeof(one)), 0);
+	reqlen = icmp_echo(req, 0, 0x4242, 1, 32);
+	for (int i = 0; i < 2; i++) {
+		len = frame_ip(f, IP_T, IP_K, IPPROTO_ICMP,
+		    (uint16_t)(0x7777 + i), 0, req, reqlen);
+		tap_put(&n, f, len);
+		assert_int_equal(rump_clock_advance(n.k, 777), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+		assert_int_equal(rump_sys_recvmsg(fd, &m, MSG_DONTWAIT),
+		    (ssize_t)(len - 14));
+		assert_int_equal(m.msg_controllen, CMSG_SPACE(sizeof(ts)));
+		c = CMSG_FIRSTHDR(&m);
+		assert_int_equal(c->cmsg_level, SOL_SOCKET);
+		assert_int_equal(c->cmsg_type, SO_TIMESTAMPNS); /* SCM_ */
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		t[i] = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	}
+	assert_int_equal(t[1] - t[0], 777);
+	assert_int_equal(rump_sys_close(fd), 0);
+	tap_none(&n);
+	rteardown(&n);
+}
+
 /* An ICMP error reaches raw ICMP sockets after UDP heard of it. */
 static void
 test_raw_icmp_error_passed_up(void **state)
@@ -939,6 +990,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_raw_icmp_echo),
+		cmocka_unit_test(test_raw_timestamp),
 		cmocka_unit_test(test_raw_icmp_error_passed_up),
 		cmocka_unit_test(test_raw_ttl_tos),
 		cmocka_unit_test(test_raw_hdrincl),

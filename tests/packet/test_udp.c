@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
 
@@ -444,24 +445,35 @@ test_socket_api_errors(void **state)
 	lan_down(&l);
 }
 
-/* getsockopt(IPPROTO_IP, name) of fd as an int. */
+/* An int option of fd at level: get, set. */
 static int
-ipopt(int fd, int name)
+getint(int fd, int level, int name)
 {
 	int v = -1;
 	socklen_t len = sizeof(v);
 
-	assert_int_equal(rump_sys_getsockopt(fd, IPPROTO_IP, name, &v, &len),
-	    0);
+	assert_int_equal(rump_sys_getsockopt(fd, level, name, &v, &len), 0);
 	assert_int_equal(len, sizeof(v));
 	return v;
 }
 
 static void
+setint(int fd, int level, int name, int v)
+{
+	assert_int_equal(rump_sys_setsockopt(fd, level, name, &v, sizeof(v)),
+	    0);
+}
+
+static int
+ipopt(int fd, int name)
+{
+	return getint(fd, IPPROTO_IP, name);
+}
+
+static void
 set_ipopt(int fd, int name, int v)
 {
-	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_IP, name, &v,
-	    sizeof(v)), 0);
+	setint(fd, IPPROTO_IP, name, v);
 }
 
 /* recvmsg of a datagram "x" with up to clen bytes of control buffer. */
@@ -610,6 +622,190 @@ test_udp_ip_options(void **state)
 	assert_int_equal(m->msg_controllen, 0);
 	assert_int_equal(m->msg_flags, 0);
 	assert_int_equal(rump_sys_close(fb), 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_close(fa), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
+/* Move both instances' clocks on by exactly ns. */
+static void
+advance_ns(struct lan *l, uint64_t ns)
+{
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rump_clock_advance(l->k[i], ns), 0);
+	assert_int_equal(rump_bus_quiesce(l->bus, 5000), 0);
+}
+
+/* Host k0 sends "x" to to; the bus is quiet after. */
+static void
+send_x(struct lan *l, int fa, const struct sockaddr_in *to)
+{
+	as(l->k[0]);
+	assert_int_equal(rump_sys_sendto(fa, "x", 1, 0,
+	    (const struct sockaddr *)to, sizeof(*to)), 1);
+	assert_int_equal(rump_bus_quiesce(l->bus, 5000), 0);
+}
+
+/*
+ * ns later on the clocks, host k0 sends "x" to fd of k1, which reads it
+ * with no control message; SIOCGSTAMPNS's answer then, in ns.
+ */
+static uint64_t
+later_stamp(struct lan *l, int fa, const struct sockaddr_in *to, int fd,
+    uint64_t ns)
+{
+	uint64_t ctl[8];
+	struct timespec ts;
+
+	advance_ns(l, ns);
+	send_x(l, fa, to);
+	as(l->k[1]);
+	assert_int_equal(recv_ctl(fd, ctl, sizeof(ctl))->msg_controllen, 0);
+	assert_int_equal(rump_sys_ioctl(fd, SIOCGSTAMPNS, &ts), 0);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The wall ns of msg's first control message, SCM_TIMESTAMP(NS) as ns. */
+static uint64_t
+cmsg_stamp(struct msghdr *m, int type)
+{
+	struct cmsghdr *c = CMSG_FIRSTHDR(m);
+	struct timespec ts;
+	struct timeval tv;
+
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_level, SOL_SOCKET);
+	assert_int_equal(c->cmsg_type, type);
+	if (type == SCM_TIMESTAMPNS) {
+		assert_int_equal(c->cmsg_len, CMSG_LEN(sizeof(ts)));
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	}
+	assert_int_equal(c->cmsg_len, CMSG_LEN(sizeof(tv)));
+	memcpy(&tv, CMSG_DATA(c), sizeof(tv));
+	return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
+}
+
+/*
+ * SO_TIMESTAMP and SO_TIMESTAMPNS (Linux's): each datagram's receive time
+ * as the first control message, on the instance's clock (virtual here:
+ * the stamps are exactly as far apart as the clock was moved), a wall
+ * clock; SIOCGSTAMP and SIOCGSTAMPNS: the last datagram read without
+ * them (ENOENT before one; the first call starts the timing).
+ */
+static void
+test_udp_timestamps(void **state)
+{
+	struct sockaddr_in to = sa(addrs[1], 5000);
+	struct timespec now, ts;
+	struct timeval tv;
+	struct lan l;
+	struct msghdr *m;
+	uint64_t ctl[16], t1, t2, t3, t4;
+	int fa, fb, fc, fe;
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	fb = udp_socket(l.k[1], addrs[1], 5000);
+	fc = udp_socket(l.k[1], addrs[1], 5001);
+	fe = udp_socket(l.k[1], addrs[1], 5002);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[1]);
+	assert_int_equal(getint(fb, SOL_SOCKET, SO_TIMESTAMP), 0);
+	assert_int_equal(getint(fb, SOL_SOCKET, SO_TIMESTAMPNS), 0);
+	setint(fb, SOL_SOCKET, SO_TIMESTAMP, 1);
+	assert_int_equal(getint(fb, SOL_SOCKET, SO_TIMESTAMP), 1);
+	assert_int_equal(getint(fb, SOL_SOCKET, SO_TIMESTAMPNS), 0);
+
+	/* microseconds; 1.5 s of the clock between two */
+	send_x(&l, fa, &to);
+	advance_ns(&l, 1500000000u);
+	send_x(&l, fa, &to);
+	as(l.k[1]);
+	m = recv_ctl(fb, ctl, sizeof(ctl));
+	assert_int_equal(m->msg_controllen, CMSG_SPACE(sizeof(tv)));
+	t1 = cmsg_stamp(m, SCM_TIMESTAMP);
+	m = recv_ctl(fb, ctl, sizeof(ctl));
+	t2 = cmsg_stamp(m, SCM_TIMESTAMP);
+	assert_int_equal(t2 - t1, 1500000000u);
+	/* the wall clock's: within a minute of the host's */
+	clock_gettime(CLOCK_REALTIME, &now);
+	assert_true(t1 / 1000000000u + 60 > (uint64_t)now.tv_sec &&
+	    t1 / 1000000000u < (uint64_t)now.tv_sec + 60);
+
+	/* nanoseconds, before IP_PKTINFO; a short buffer: MSG_CTRUNC */
+	setint(fb, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+	assert_int_equal(getint(fb, SOL_SOCKET, SO_TIMESTAMP), 0);
+	assert_int_equal(getint(fb, SOL_SOCKET, SO_TIMESTAMPNS), 1);
+	set_ipopt(fb, IP_PKTINFO, 1);
+	send_x(&l, fa, &to);
+	advance_ns(&l, 1234567);
+	send_x(&l, fa, &to);
+	send_x(&l, fa, &to);
+	as(l.k[1]);
+	m = recv_ctl(fb, ctl, sizeof(ctl));
+	assert_int_equal(m->msg_flags & MSG_CTRUNC, 0);
+	assert_int_equal(m->msg_controllen, CMSG_SPACE(sizeof(ts)) +
+	    CMSG_SPACE(sizeof(struct in_pktinfo)));
+	t3 = cmsg_stamp(m, SCM_TIMESTAMPNS);
+	assert_int_equal(t3 / 1000u, t2 / 1000u);
+	assert_int_equal(CMSG_NXTHDR(m, CMSG_FIRSTHDR(m))->cmsg_type,
+	    IP_PKTINFO);
+	m = recv_ctl(fb, ctl, sizeof(ctl));
+	t4 = cmsg_stamp(m, SCM_TIMESTAMPNS);
+	assert_int_equal(t4 - t3, 1234567);
+	m = recv_ctl(fb, ctl, CMSG_SPACE(sizeof(ts)) - 1);
+	assert_int_equal(m->msg_flags & MSG_CTRUNC, MSG_CTRUNC);
+	assert_int_equal(m->msg_controllen, 0);
+
+	/*
+	 * SIOCGSTAMP(NS): the last datagram read with neither option on:
+	 * none yet; NULL: EFAULT.  With the options off, the timing goes on
+	 * for it.
+	 */
+	errno = 0;
+	assert_int_equal(rump_sys_ioctl(fb, SIOCGSTAMPNS, &ts), -1);
+	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_int_equal(rump_sys_ioctl(fb, SIOCGSTAMP, NULL), -1);
+	assert_int_equal(errno, EFAULT);
+	setint(fb, SOL_SOCKET, SO_TIMESTAMP, 0);
+	assert_int_equal(getint(fb, SOL_SOCKET, SO_TIMESTAMPNS), 0);
+	set_ipopt(fb, IP_PKTINFO, 0);
+	assert_int_equal(later_stamp(&l, fa, &to, fb, 2000000), t4 + 2000000);
+	assert_int_equal(rump_sys_ioctl(fb, SIOCGSTAMP, &tv), 0);
+	assert_int_equal((uint64_t)tv.tv_sec * 1000000u +
+	    (uint64_t)tv.tv_usec, (t4 + 2000000) / 1000u);
+
+	/* a socket that never asked: ENOENT, and timed from then on */
+	errno = 0;
+	assert_int_equal(rump_sys_ioctl(fc, SIOCGSTAMP, &tv), -1);
+	assert_int_equal(errno, ENOENT);
+	to.sin_port = htons(5001);
+	assert_int_equal(later_stamp(&l, fa, &to, fc, 3000000), t4 + 5000000);
+
+	/*
+	 * datagrams that came in before any timing: the ioctl after reading
+	 * one, and the option turned on before reading the other, say
+	 * "now" (Linux)
+	 */
+	to.sin_port = htons(5002);
+	send_x(&l, fa, &to);
+	send_x(&l, fa, &to);
+	advance_ns(&l, 1000000);
+	as(l.k[1]);
+	assert_int_equal(recv_ctl(fe, ctl, sizeof(ctl))->msg_controllen, 0);
+	assert_int_equal(rump_sys_ioctl(fe, SIOCGSTAMPNS, &ts), 0);
+	assert_int_equal((uint64_t)ts.tv_sec * 1000000000u +
+	    (uint64_t)ts.tv_nsec, t4 + 6000000);
+	setint(fe, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+	assert_int_equal(cmsg_stamp(recv_ctl(fe, ctl, sizeof(ctl)),
+	    SCM_TIMESTAMPNS), t4 + 6000000);
+
+	assert_int_equal(rump_sys_close(fb), 0);
+	assert_int_equal(rump_sys_close(fc), 0);
+	assert_int_equal(rump_sys_close(fe), 0);
 	as(l.k[0]);
 	assert_int_equal(rump_sys_close(fa), 0);
 	assert_int_equal(rump_thread_unbind(), 0);
@@ -1574,6 +1770,7 @@ main(void)
 		cmocka_unit_test(test_udp_broadcast_needs_so_broadcast),
 		cmocka_unit_test(test_udp_ip_options),
 		cmocka_unit_test(test_udp_sendmsg_control),
+		cmocka_unit_test(test_udp_timestamps),
 		cmocka_unit_test(test_udp_bad_headers),
 		cmocka_unit_test(test_socket_api_errors),
 		cmocka_unit_test(test_poll_and_fionread),
