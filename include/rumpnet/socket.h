@@ -76,8 +76,8 @@ ssize_t rump_sys_sendto(int fd, const void *buf, size_t len, int flags,
  * sendmsg: on a UDP socket, IPPROTO_IP control messages as Linux's:
  * IP_PKTINFO (ipi_spec_dst, if not 0, the source: one of the instance's
  * addresses, EINVAL otherwise; ipi_ifindex, if not 0, must name an
- * interface, ENODEV otherwise: a datagram to a group or to
- * 255.255.255.255 leaves by it, any other by the route), IP_TTL (int), IP_TOS
+ * interface, ENODEV otherwise: the datagram leaves by it, as with
+ * SO_BINDTODEVICE, which it overrides), IP_TTL (int), IP_TOS
  * (int or byte) for that datagram; any other: EINVAL.  A stream socket
  * ignores control messages, as Linux's TCP.
  */

@@ -86,7 +86,15 @@ rt_delete_ifp(struct rtable *t, struct ifnet *ifp)
 struct rtentry *
 rt_lookup(struct rtable *t, in_addr_t dst)
 {
-	for (unsigned i = 0; i < t->rt_n; i++) {
+	return rt_lookup_next(t, dst, NULL);
+}
+
+struct rtentry *
+rt_lookup_next(struct rtable *t, in_addr_t dst, const struct rtentry *prev)
+{
+	unsigned i = prev == NULL ? 0 : (unsigned)(prev - t->rt_entries) + 1;
+
+	for (; i < t->rt_n; i++) {
 		struct rtentry *rt = &t->rt_entries[i];
 
 		if (rt_matches(rt, dst)) {

@@ -52,5 +52,11 @@ int rt_delete(struct rtable *t, in_addr_t dst, unsigned plen);
 void rt_delete_ifp(struct rtable *t, struct ifnet *ifp);
 /* rt_lookup: the longest matching route, or NULL. */
 struct rtentry *rt_lookup(struct rtable *t, in_addr_t dst);
+/*
+ * rt_lookup_next: the next matching route after prev (NULL: the first),
+ * longest prefix first, or NULL.
+ */
+struct rtentry *rt_lookup_next(struct rtable *t, in_addr_t dst,
+    const struct rtentry *prev);
 
 #endif /* NET_ROUTE_H */

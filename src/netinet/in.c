@@ -37,6 +37,19 @@ in_ifaddr_of(struct ifnet *ifp)
 	    ia_iflink);
 }
 
+unsigned
+in_arrival_ifindex(const struct ifnet *ifp, struct in_addr dst)
+{
+	struct in_ifaddr *ia;
+
+	if (ifp == NULL)
+		return 0;
+	if ((ifp->if_flags & IFF_LOOPBACK) &&
+	    (ia = in_ifaddr_lookup(ifp->if_kernel, dst)) != NULL)
+		return ia->ia_ifp->if_index;
+	return ifp->if_index;
+}
+
 bool
 in_broadcast(struct in_addr a, struct ifnet *ifp)
 {

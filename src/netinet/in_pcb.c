@@ -281,6 +281,9 @@ in_pcbport_conflict(struct inpcbtable *t, struct inpcb *self,
 		    o->inp_laddr.s_addr != INADDR_ANY &&
 		    laddr.s_addr != INADDR_ANY)
 			continue;	/* two different specific addresses */
+		if (self->inp_bindif != 0 && o->inp_bindif != 0 &&
+		    self->inp_bindif != o->inp_bindif)
+			continue;	/* bound to two interfaces (Linux) */
 		if (t->inpt_stream) {
 			if (in_pcbstream_share(mine, o))
 				continue;
@@ -416,7 +419,8 @@ in_pcbconnect_port_ok(struct inpcbtable *t, struct inpcb *self,
 		    o->inp_laddr.s_addr == INADDR_ANY)
 			return false;
 	}
-	o = in_pcblookup_connect(t, sin->sin_addr, sin->sin_port, laddr, lport);
+	o = in_pcblookup_connect(t, sin->sin_addr, sin->sin_port, laddr, lport,
+	    0);
 	if (o == NULL)
 		return true;
 	return o->inp_socket == NULL && t->inpt_reclaim != NULL &&
@@ -453,7 +457,8 @@ in_pathmtu(struct inpcb *inp)
 	struct in_addr nexthop;
 	unsigned mtu, pmtu;
 
-	if (ip_route(ns, inp->inp_laddr, inp->inp_faddr, &ifp, &nexthop) != 0)
+	if (ip_route_oif(ns, inp->inp_laddr, inp->inp_faddr, inp->inp_bindif,
+	    &ifp, &nexthop) != 0)
 		return 0;
 	mtu = ifp->if_mtu;
 	if ((pmtu = ip_pmtu_get(ns, inp->inp_faddr, NULL)) != 0 && pmtu < mtu)
@@ -462,14 +467,28 @@ in_pathmtu(struct inpcb *inp)
 }
 
 int
-in_selectsrc(struct rump_kernel *k, struct in_addr dst, struct in_addr *src)
+in_selectsrc(struct rump_kernel *k, struct in_addr dst, unsigned oif,
+    struct in_addr *src)
 {
 	struct netstack *ns = k->k_net;
 	struct rtentry *rt;
 	struct in_ifaddr *ia = NULL;
+	struct in_addr nexthop;
 	struct ifnet *ifp;
+	int error;
 
-	if (dst.s_addr == htonl(INADDR_BROADCAST)) {
+	if (oif != 0) {
+		/* SO_BINDTODEVICE: its address, unless dst is ours */
+		if ((error = ip_route_oif(ns, (struct in_addr){ INADDR_ANY },
+		    dst, oif, &ifp, &nexthop)) != 0)
+			return error;
+		if (in_ifaddr_lookup(k, dst) != NULL) {
+			*src = dst;
+			return 0;
+		}
+		if ((ia = in_ifaddr_of(ifp)) == NULL)
+			return EADDRNOTAVAIL;
+	} else if (dst.s_addr == htonl(INADDR_BROADCAST)) {
 		if ((ia = ip_lbcast_ifa(ns, (struct in_addr){ INADDR_ANY })) ==
 		    NULL)
 			return ENETUNREACH;
@@ -508,7 +527,8 @@ in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin)
 	if (laddr.s_addr == INADDR_ANY &&
 	    !(IN_MULTICAST(ntohl(sin->sin_addr.s_addr)) &&
 	    in_mcast_src(inp, &laddr)) &&
-	    (error = in_selectsrc(so->so_kernel, sin->sin_addr, &laddr)) != 0)
+	    (error = in_selectsrc(so->so_kernel, sin->sin_addr, inp->inp_bindif,
+	    &laddr)) != 0)
 		return error;
 	if (inp->inp_lport == 0 && t->inpt_stream) {
 		if ((error = in_pcbbind_connect(inp, laddr, sin)) != 0)
@@ -518,7 +538,7 @@ in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin)
 			return error;
 	}
 	if (t->inpt_stream && in_pcblookup_connect(t, sin->sin_addr,
-	    sin->sin_port, laddr, inp->inp_lport) != NULL)
+	    sin->sin_port, laddr, inp->inp_lport, 0) != NULL)
 		return EADDRINUSE;
 	if (list_linked(&inp->inp_hash4))
 		list_remove(&inp->inp_hash4);
@@ -561,7 +581,7 @@ in_pcbdisconnect(struct inpcb *inp)
 
 struct inpcb *
 in_pcblookup_connect(struct inpcbtable *t, struct in_addr faddr,
-    in_port_t fport, struct in_addr laddr, in_port_t lport)
+    in_port_t fport, struct in_addr laddr, in_port_t lport, unsigned ifindex)
 {
 	struct list_node *b = &t->inpt_hash4[hash4(faddr, fport, lport)], *ln;
 
@@ -570,30 +590,43 @@ in_pcblookup_connect(struct inpcbtable *t, struct in_addr faddr,
 
 		if (inp->inp_faddr.s_addr == faddr.s_addr &&
 		    inp->inp_fport == fport && inp->inp_lport == lport &&
-		    inp->inp_laddr.s_addr == laddr.s_addr)
+		    inp->inp_laddr.s_addr == laddr.s_addr &&
+		    in_pcb_ifok(inp, ifindex))
 			return inp;
 	}
 	return NULL;
 }
 
 struct inpcb *
-in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr, in_port_t lport)
+in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr, in_port_t lport,
+    unsigned ifindex)
 {
 	struct list_node *b = &t->inpt_bindhash[porthash(lport)], *ln;
-	struct inpcb *wild = NULL;
+	struct inpcb *best = NULL;
+	int score, bestscore = -1;
 
 	for (ln = b->ln_next; ln != b; ln = ln->ln_next) {
 		struct inpcb *inp = container_of(ln, struct inpcb,
 		    inp_bindhash);
 
-		if (inp->inp_lport != lport)
+		if (inp->inp_lport != lport || !in_pcb_ifok(inp, ifindex))
 			continue;
 		if (inp->inp_laddr.s_addr == laddr.s_addr)
-			return inp;
-		if (inp->inp_laddr.s_addr == INADDR_ANY && wild == NULL)
-			wild = inp;
+			score = 2;
+		else if (inp->inp_laddr.s_addr == INADDR_ANY)
+			score = 0;
+		else
+			continue;
+		if (inp->inp_bindif != 0)
+			score++;
+		if (score > bestscore) {
+			best = inp;
+			bestscore = score;
+			if (score == 3)
+				break;
+		}
 	}
-	return wild;
+	return best;
 }
 
 void

@@ -56,6 +56,8 @@ struct inpcb {
 	uint8_t inp_tos;		/* IP_TOS (TCP: ECN bits its own) */
 	uint8_t inp_flags;		/* INP_* */
 	uint8_t inp_pmtudisc;		/* IP_MTU_DISCOVER: IP_PMTUDISC_* */
+	unsigned inp_bindif;		/* SO_BINDTODEVICE (so_bindif, kept
+					   through TIME-WAIT); 0: any */
 	struct ip_moptions *inp_moptions; /* NULL: defaults, no groups */
 };
 
@@ -144,16 +146,28 @@ void in_pcbsetconnected(struct inpcb *inp, struct in_addr laddr,
 unsigned in_pathmtu(struct inpcb *inp);
 /*
  * in_selectsrc: our address on the route to dst (255.255.255.255:
- * ip_lbcast_ifa()'s); 0, EHOSTUNREACH or ENETUNREACH (no interface for a
- * limited broadcast).
+ * ip_lbcast_ifa()'s; with oif, a socket's SO_BINDTODEVICE, that
+ * interface's); 0, EHOSTUNREACH, ENETUNREACH (no interface for a limited
+ * broadcast), ENODEV or EADDRNOTAVAIL (oif gone, or without an address).
  */
-int in_selectsrc(struct rump_kernel *k, struct in_addr dst,
+int in_selectsrc(struct rump_kernel *k, struct in_addr dst, unsigned oif,
     struct in_addr *src);
-/* lookups for input */
+/*
+ * lookups for input of what came in on interface ifindex (0: any): a PCB
+ * bound to another interface (SO_BINDTODEVICE) is not found.  A bound
+ * one: the address's first, then one bound to the interface, newest first.
+ */
 struct inpcb *in_pcblookup_connect(struct inpcbtable *t, struct in_addr faddr,
-    in_port_t fport, struct in_addr laddr, in_port_t lport);
+    in_port_t fport, struct in_addr laddr, in_port_t lport, unsigned ifindex);
 struct inpcb *in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr,
-    in_port_t lport);
+    in_port_t lport, unsigned ifindex);
+/* in_pcb_ifok: may inp hear what came in on interface ifindex (0: any)? */
+static inline bool
+in_pcb_ifok(const struct inpcb *inp, unsigned ifindex)
+{
+	return inp->inp_bindif == 0 || ifindex == 0 ||
+	    inp->inp_bindif == ifindex;
+}
 /*
  * in_pcb_ctloutput: the IPPROTO_IP options of a TCP or UDP socket: IP_TOS,
  * IP_TTL, IP_PKTINFO, IP_RECVTOS, IP_RECVTTL (set: 1), IP_MTU_DISCOVER,

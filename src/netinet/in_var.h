@@ -50,6 +50,13 @@ void in_purgeaddrs(struct ifnet *ifp);
 struct in_ifaddr *in_ifaddr_lookup(struct rump_kernel *k, struct in_addr a);
 /* in_ifaddr_of: the first address of ifp, or NULL. */
 struct in_ifaddr *in_ifaddr_of(struct ifnet *ifp);
+/*
+ * in_arrival_ifindex: the interface a datagram to dst that came in on ifp
+ * (NULL: 0) came in on for the sockets' SO_BINDTODEVICE: ifp's, but for
+ * one to an address of ours that took lo0 (sent by the host to itself),
+ * that address's interface, as Linux.
+ */
+unsigned in_arrival_ifindex(const struct ifnet *ifp, struct in_addr dst);
 /* in_broadcast: a is the limited broadcast or a subnet broadcast of ifp. */
 bool in_broadcast(struct in_addr a, struct ifnet *ifp);
 /*

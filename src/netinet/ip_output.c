@@ -73,28 +73,60 @@ ip_lbcast_ifa(struct netstack *ns, struct in_addr src)
 	return NULL;
 }
 
-/*
- * Choose the interface and next hop for dst.  The limited broadcast goes
- * out of the interface ip_lbcast_ifa() chooses.
- */
 int
 ip_route(struct netstack *ns, struct in_addr src, struct in_addr dst,
     struct ifnet **ifpp, struct in_addr *nexthop)
 {
+	return ip_route_oif(ns, src, dst, 0, ifpp, nexthop);
+}
+
+/*
+ * Choose the interface and next hop for dst.  The limited broadcast goes
+ * out of the interface ip_lbcast_ifa() chooses.  With oif (a socket's
+ * SO_BINDTODEVICE), only a route by that interface (or to an address of
+ * ours) will do, and with none, as Linux, dst is taken to be on its link.
+ */
+int
+ip_route_oif(struct netstack *ns, struct in_addr src, struct in_addr dst,
+    unsigned oif, struct ifnet **ifpp, struct in_addr *nexthop)
+{
+	struct ifnet *oifp = NULL, *ifp;
 	struct in_ifaddr *ia;
 	struct rtentry *rt;
 
+	if (oif != 0 && (oifp = if_byindex(ns->ns_kernel, oif)) == NULL)
+		return ENODEV;
+	/* not to 127/8 by another interface (Linux: EINVAL) */
+	if (oifp != NULL && !(oifp->if_flags & IFF_LOOPBACK) &&
+	    IN_LOOPBACK(ntohl(dst.s_addr)))
+		return EINVAL;
 	if (dst.s_addr == htonl(INADDR_BROADCAST)) {
-		if ((ia = ip_lbcast_ifa(ns, src)) == NULL)
+		if (oifp != NULL)
+			*ifpp = oifp;
+		else if ((ia = ip_lbcast_ifa(ns, src)) != NULL)
+			*ifpp = ia->ia_ifp;
+		else
 			return ENETUNREACH;
-		*ifpp = ia->ia_ifp;
 		*nexthop = dst;
 		return 0;
 	}
-	if ((rt = rt_lookup(&ns->ns_rt, dst.s_addr)) == NULL ||
-	    (*ifpp = ip_rt_ifp(ns, rt)) == NULL)
+	for (rt = rt_lookup_next(&ns->ns_rt, dst.s_addr, NULL); rt != NULL;
+	    rt = rt_lookup_next(&ns->ns_rt, dst.s_addr, rt)) {
+		ifp = ip_rt_ifp(ns, rt);
+		if (oifp == NULL && ifp == NULL)
+			return EHOSTUNREACH;
+		if (ifp != NULL && (oifp == NULL || ifp == oifp ||
+		    (rt->rt_flags & RTF_LOCAL))) {
+			*ifpp = ifp;
+			*nexthop = rt->rt_flags & RTF_GATEWAY ?
+			    rt->rt_gateway : dst;
+			return 0;
+		}
+	}
+	if (oifp == NULL)
 		return EHOSTUNREACH;
-	*nexthop = rt->rt_flags & RTF_GATEWAY ? rt->rt_gateway : dst;
+	*ifpp = oifp;
+	*nexthop = dst;
 	return 0;
 }
 
@@ -249,6 +281,12 @@ ip_output_tso(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop)
 int
 ip_output(struct mbuf *m, unsigned flags)
 {
+	return ip_output_oif(m, flags, 0);
+}
+
+int
+ip_output_oif(struct mbuf *m, unsigned flags, unsigned oif)
+{
 	struct rump_kernel *k = curlwp->l_kernel;
 	struct netstack *ns = k->k_net;
 	struct ipstat *st = &ns->ns_ipstat;
@@ -260,7 +298,7 @@ ip_output(struct mbuf *m, unsigned flags)
 	KASSERT(m->m_len >= (IP_HL(ip) << 2) &&
 	    m->m_pkthdr.len == ntohs(ip->ip_len));
 	st->ips_localout++;
-	error = ip_route(ns, ip->ip_src, ip->ip_dst, &ifp, &nexthop);
+	error = ip_route_oif(ns, ip->ip_src, ip->ip_dst, oif, &ifp, &nexthop);
 	if (error != 0) {
 		st->ips_noroute++;
 		m_freem(m);

@@ -30,6 +30,11 @@ struct netstack;
  */
 int ip_output(struct mbuf *m, unsigned flags);
 /*
+ * ip_output_oif: ip_output() by interface oif only (a socket's
+ * SO_BINDTODEVICE; 0: any), as ip_route_oif(); ENODEV if it is gone.
+ */
+int ip_output_oif(struct mbuf *m, unsigned flags, unsigned oif);
+/*
  * ip_route: the interface and next hop a datagram from src to dst takes
  * (the limited broadcast: ip_lbcast_ifa()'s).  Net lock held.  Returns 0,
  * EHOSTUNREACH (no route, or a gateway that is not on-link) or
@@ -37,6 +42,13 @@ int ip_output(struct mbuf *m, unsigned flags);
  */
 int ip_route(struct netstack *ns, struct in_addr src, struct in_addr dst,
     struct ifnet **ifpp, struct in_addr *nexthop);
+/*
+ * ip_route_oif: ip_route() by interface oif (0: any) only: a route by it
+ * or to an address of ours, else dst on its link (Linux).  ENODEV: no
+ * interface oif.
+ */
+int ip_route_oif(struct netstack *ns, struct in_addr src, struct in_addr dst,
+    unsigned oif, struct ifnet **ifpp, struct in_addr *nexthop);
 /*
  * ip_rt_ifp: the interface route rt sends by (a gateway route's: that of
  * the connected route to its gateway), or NULL.  Net lock held.

@@ -122,6 +122,7 @@ rip_input(struct netstack *ns, struct mbuf *m)
 	struct rip_state *rs = ns->ns_raw;
 	const struct ip *ip = mtod(m, const struct ip *);
 	struct in_addr src = ip->ip_src, dst = ip->ip_dst;
+	unsigned ifindex = in_arrival_ifindex(m->m_pkthdr.rcvif, dst);
 	uint8_t p = ip->ip_p;
 	struct list_node *ln;
 	unsigned matched = 0;
@@ -132,7 +133,10 @@ rip_input(struct netstack *ns, struct mbuf *m)
 	    ln = ln->ln_next) {
 		struct rawcb *rcb = container_of(ln, struct rawcb, rcb_link);
 
-		if (!rip_match(rcb, p, src, dst))
+		unsigned bif = rcb->rcb_socket->so_bindif;
+
+		if (!rip_match(rcb, p, src, dst) ||
+		    (bif != 0 && ifindex != 0 && bif != ifindex))
 			continue;
 		matched++;
 		rip_append(rs, rcb->rcb_socket, m, src);
@@ -261,7 +265,7 @@ rip_output(struct rawcb *rcb, struct mbuf *m, struct in_addr dst)
 		ip->ip_dst = dst;
 	}
 	rs->rip_stat.rips_opackets++;
-	return ip_output(m, flags);
+	return ip_output_oif(m, flags, so->so_bindif);
 }
 
 /* ---- the protocol switch ---- */

@@ -77,6 +77,7 @@ struct tcp_seg {
 	struct tcp_opt to;
 	bool iss_floor_set;		/* TIME-WAIT reuse: ISS above this */
 	tcp_seq iss_floor;
+	unsigned ifindex;		/* the interface it came in on */
 };
 
 enum tcp_verdict {
@@ -261,6 +262,7 @@ tcp_input_validate(struct netstack *ns, struct mbuf *m, int hlen,
 		goto drop;
 	}
 	seg->m = m;
+	seg->ifindex = in_arrival_ifindex(m->m_pkthdr.rcvif, ip->ip_dst);
 	seg->src = ip->ip_src;
 	seg->dst = ip->ip_dst;
 	seg->sport = th->th_sport;
@@ -798,6 +800,7 @@ tcp_passive_init(struct tcpcb *ltp, struct tcpcb *tp,
 	inp->inp_ttl = ltp->t_inpcb->inp_ttl;	/* IP_TTL, IP_TOS (Linux) */
 	inp->inp_tos = ltp->t_inpcb->inp_tos;
 	inp->inp_pmtudisc = ltp->t_inpcb->inp_pmtudisc;
+	inp->inp_bindif = ltp->t_inpcb->inp_bindif;	/* SO_BINDTODEVICE */
 	tp->t_keepidle = ltp->t_keepidle;
 	tp->t_keepintvl = ltp->t_keepintvl;
 	tp->t_keepcnt = ltp->t_keepcnt;
@@ -1118,7 +1121,8 @@ tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg,
 	bool newer;
 
 	*ltpp = NULL;
-	linp = in_pcblookup_bind(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport);
+	linp = in_pcblookup_bind(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport,
+	    seg->ifindex);
 	if (linp == NULL || linp->inp_ppcb == NULL ||
 	    intotcpcb(linp)->t_state != TCPS_LISTEN)
 		return false;
@@ -1139,7 +1143,8 @@ tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg,
 	seg->iss_floor_set = true;
 	seg->iss_floor = tp->snd_max + TCP_MAXWIN + 2;
 	(void)tcp_close(tp);
-	linp = in_pcblookup_bind(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport);
+	linp = in_pcblookup_bind(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport,
+	    seg->ifindex);
 	if (linp != NULL && linp->inp_ppcb != NULL &&
 	    intotcpcb(linp)->t_state == TCPS_LISTEN)
 		*ltpp = intotcpcb(linp);
@@ -2090,9 +2095,9 @@ tcp_input(struct mbuf *m, int hlen)
 	if (!tcp_input_validate(ns, m, hlen, &seg))
 		return;
 	inp = in_pcblookup_connect(tbl, seg.src, seg.sport, seg.dst,
-	    seg.dport);
+	    seg.dport, seg.ifindex);
 	if (inp == NULL)
-		inp = in_pcblookup_bind(tbl, seg.dst, seg.dport);
+		inp = in_pcblookup_bind(tbl, seg.dst, seg.dport, seg.ifindex);
 	if (inp == NULL || (tp = intotcpcb(inp)) == NULL ||
 	    tp->t_state == TCPS_CLOSED) {
 		/* RFC 9293 3.10.7.1: no connection: RST */

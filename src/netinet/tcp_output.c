@@ -356,7 +356,7 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	tp->last_ack_sent = tp->rcv_nxt;
 	tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
 	tcp_timer_disarm(tp, TCPT_DELACK);
-	error = ip_output(m, 0);
+	error = ip_output_oif(m, 0, inp->inp_bindif);
 	if (error == EMSGSIZE)
 		(void)tcp_mss_shrink_local(tp);	/* the MTU came down */
 	return error;
@@ -810,7 +810,7 @@ shrunk:
 			return 0;
 		if (TCPS_HAVERCVDSYN(tp->t_state) &&
 		    (error == EHOSTUNREACH || error == ENETUNREACH ||
-		    error == ENETDOWN)) {
+		    error == ENETDOWN || error == ENODEV)) {
 			tp->t_softerror = error;
 			return 0;
 		}

@@ -340,7 +340,7 @@ tcp_respond(struct netstack *ns, const struct inpcb *inp,
 		st->tcps_sndrst++;
 	else
 		st->tcps_sndacks++;
-	(void)ip_output(m, 0);
+	(void)ip_output_oif(m, 0, inp != NULL ? inp->inp_bindif : 0);
 }
 
 /*
@@ -422,8 +422,8 @@ tcp_ifp(struct tcpcb *tp)
 	struct ifnet *ifp = NULL;
 	struct in_addr nexthop;
 
-	if (ip_route(tp->t_ns, inp->inp_laddr, inp->inp_faddr, &ifp,
-	    &nexthop) != 0)
+	if (ip_route_oif(tp->t_ns, inp->inp_laddr, inp->inp_faddr,
+	    inp->inp_bindif, &ifp, &nexthop) != 0)
 		return NULL;
 	return ifp;
 }
@@ -453,12 +453,12 @@ tcp_mss_local(struct tcpcb *tp)
 
 unsigned
 tcp_mss_offer(struct netstack *ns, struct in_addr laddr, struct in_addr faddr,
-    unsigned usermss)
+    unsigned oif, unsigned usermss)
 {
 	struct ifnet *ifp = NULL;
 	struct in_addr nexthop;
 
-	if (ip_route(ns, laddr, faddr, &ifp, &nexthop) != 0)
+	if (ip_route_oif(ns, laddr, faddr, oif, &ifp, &nexthop) != 0)
 		ifp = NULL;
 	return tcp_mss_ifp(usermss, ifp);
 }
@@ -593,7 +593,8 @@ tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 
 	m_copydata(m, off, (int)sizeof(q), &q);
 	inp = in_pcblookup_connect(ns->ns_tcp->tcp_tbl, qip->ip_dst, q.dport,
-	    qip->ip_src, q.sport);
+	    qip->ip_src, q.sport, in_arrival_ifindex(m->m_pkthdr.rcvif,
+	    mtod(m, const struct ip *)->ip_dst));
 	if (inp == NULL || (tp = intotcpcb(inp)) == NULL)
 		return;
 	st->tcps_icmperr++;

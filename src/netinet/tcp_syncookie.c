@@ -151,7 +151,8 @@ tcp_sc_options(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 
 	if (ltp->t_flags & TF_NOOPT)
 		return 0;
-	mss = tcp_mss_offer(ns, sc->sc_laddr, sc->sc_faddr, ltp->t_usermss);
+	mss = tcp_mss_offer(ns, sc->sc_laddr, sc->sc_faddr,
+	    ltp->t_inpcb->inp_bindif, ltp->t_usermss);
 	opt[n++] = TCPOPT_MAXSEG;
 	opt[n++] = TCPOLEN_MAXSEG;
 	opt[n++] = (uint8_t)(mss >> 8);
@@ -245,7 +246,7 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 	ltp->t_sc_period = period + 1;
 	st->tcps_sndtotal++;
 	st->tcps_sndctrl++;
-	if (ip_output(m, 0) == 0)
+	if (ip_output_oif(m, 0, ltp->t_inpcb->inp_bindif) == 0)
 		st->tcps_sc_sent++;
 }
 

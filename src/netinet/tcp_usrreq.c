@@ -576,6 +576,13 @@ tcp_ctloutput(struct socket *so, int set, int level, int name, void *val,
 {
 	struct tcpcb *tp = so_tcpcb(so);
 
+	/* SO_BINDTODEVICE: the PCB keeps it, through TIME-WAIT */
+	if (level == SOL_SOCKET && name == SO_BINDTOIFINDEX) {
+		if (so->so_pcb != NULL)
+			((struct inpcb *)so->so_pcb)->inp_bindif =
+			    so->so_bindif;
+		return 0;
+	}
 	if (tp == NULL) {
 		struct tcp_info ti;
 

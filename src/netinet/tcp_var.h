@@ -512,9 +512,12 @@ void tcp_mss_update(struct tcpcb *tp, unsigned offer);
 unsigned tcp_mss_local(struct tcpcb *tp);
 bool tcp_mss_shrink_local(struct tcpcb *tp);
 void tcp_mss_resend(struct tcpcb *tp);
-/* tcp_mss_offer: the MSS to offer a peer at faddr (no tcpcb yet) */
+/*
+ * tcp_mss_offer: the MSS to offer a peer at faddr (no tcpcb yet), by
+ * interface oif (SO_BINDTODEVICE; 0: the route's)
+ */
 unsigned tcp_mss_offer(struct netstack *ns, struct in_addr laddr,
-    struct in_addr faddr, unsigned usermss);
+    struct in_addr faddr, unsigned oif, unsigned usermss);
 /* tcp_rscale: the window shift to offer for so's receive buffer */
 uint8_t tcp_rscale(const struct socket *so);
 void tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,

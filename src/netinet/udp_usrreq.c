@@ -153,6 +153,7 @@ struct udp_bcast {
 	struct mbuf *ub_m;
 	struct in_addr ub_dst;
 	struct ifnet *ub_ifp;		/* a multicast's; NULL: broadcast */
+	unsigned ub_ifindex;		/* the interface it came in on */
 	int ub_hlen;
 	unsigned ub_delivered;
 };
@@ -163,8 +164,9 @@ udp_bcast_one(struct inpcb *inp, void *arg)
 	struct udp_bcast *ub = arg;
 	struct mbuf *n;
 
-	if (inp->inp_laddr.s_addr != INADDR_ANY &&
-	    inp->inp_laddr.s_addr != ub->ub_dst.s_addr)
+	if ((inp->inp_laddr.s_addr != INADDR_ANY &&
+	    inp->inp_laddr.s_addr != ub->ub_dst.s_addr) ||
+	    !in_pcb_ifok(inp, ub->ub_ifindex))
 		return;
 	/* a multicast: for the sockets that joined its group (in_mcast.c) */
 	if (ub->ub_ifp != NULL && !in_mcast_member(inp, ub->ub_ifp, ub->ub_dst))
@@ -182,6 +184,7 @@ udp_input(struct mbuf *m, int hlen)
 {
 	struct netstack *ns = udp_ns();
 	struct udpstat *st = ns->ns_udpstat;
+	unsigned ifindex;
 	struct inpcb *inp;
 	struct udphdr *uh;
 	struct ip *ip;
@@ -191,11 +194,12 @@ udp_input(struct mbuf *m, int hlen)
 		return;
 	ip = mtod(m, struct ip *);
 	uh = (struct udphdr *)(void *)((char *)ip + hlen);
+	ifindex = in_arrival_ifindex(m->m_pkthdr.rcvif, ip->ip_dst);
 	if (m->m_flags & (M_BCAST | M_MCAST)) {
 		/* every socket bound to the port and the address gets a copy */
 		struct udp_bcast ub = { ns, m, ip->ip_dst,
 		    IN_MULTICAST(ntohl(ip->ip_dst.s_addr)) ?
-		    m->m_pkthdr.rcvif : NULL, hlen, 0 };
+		    m->m_pkthdr.rcvif : NULL, ifindex, hlen, 0 };
 
 		in_pcbforeach_port(ns->ns_udbtable, uh->uh_dport,
 		    udp_bcast_one, &ub);
@@ -205,10 +209,10 @@ udp_input(struct mbuf *m, int hlen)
 		return;
 	}
 	inp = in_pcblookup_connect(ns->ns_udbtable, ip->ip_src, uh->uh_sport,
-	    ip->ip_dst, uh->uh_dport);
+	    ip->ip_dst, uh->uh_dport, ifindex);
 	if (inp == NULL)
 		inp = in_pcblookup_bind(ns->ns_udbtable, ip->ip_dst,
-		    uh->uh_dport);
+		    uh->uh_dport, ifindex);
 	if (inp == NULL) {
 		/* RFC 1122 4.1.3.1: port unreachable */
 		st->udps_noport++;
@@ -231,13 +235,16 @@ udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 	struct netstack *ns = udp_ns();
 	struct udphdr uh;
 	struct inpcb *inp;
+	unsigned ifindex;
 	int error;
 
 	if ((error = icmp_errno(type, code)) == 0)
 		return;
 	m_copydata(m, off, (int)sizeof(uh), &uh);
+	ifindex = in_arrival_ifindex(m->m_pkthdr.rcvif,
+	    mtod(m, const struct ip *)->ip_dst);
 	inp = in_pcblookup_connect(ns->ns_udbtable, qip->ip_dst, uh.uh_dport,
-	    qip->ip_src, uh.uh_sport);
+	    qip->ip_src, uh.uh_sport, ifindex);
 	if (type == ICMP_UNREACH && code == ICMP_UNREACH_NEEDFRAG) {
 		bool locked;
 
@@ -249,7 +256,7 @@ udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 		 */
 		if (inp == NULL)
 			inp = in_pcblookup_bind(ns->ns_udbtable, qip->ip_src,
-			    uh.uh_sport);
+			    uh.uh_sport, ifindex);
 		if (inp == NULL || !(ntohs(qip->ip_off) & IP_DF) ||
 		    ip_pmtu_update(ns, qip, mtu, &locked) == 0 ||
 		    inp->inp_pmtudisc == IP_PMTUDISC_DONT)
@@ -286,6 +293,7 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	int len = m->m_pkthdr.len, error;
 	struct in_addr src = inp->inp_laddr;
 	struct ifnet *oifp = NULL;	/* the limited broadcast's */
+	unsigned oif;
 	struct in_ifaddr *ia;
 	unsigned flags;
 	bool mcast;
@@ -308,11 +316,14 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	if (IN_MULTICAST(ntohl(src.s_addr)) ||
 	    src.s_addr == htonl(INADDR_BROADCAST))
 		src.s_addr = INADDR_ANY;
-	/* the limited broadcast out of IP_PKTINFO's interface (Linux) */
-	if (dst.s_addr == htonl(INADDR_BROADCAST) && si != NULL &&
-	    (si->si_set & SO_SI_IFINDEX)) {
-		if ((oifp = if_byindex(so->so_kernel, si->si_ifindex)) ==
-		    NULL) {
+	/*
+	 * The interface: IP_PKTINFO's, else SO_BINDTODEVICE's (Linux's
+	 * ipc.oif); the limited broadcast goes out of it, from its address
+	 */
+	oif = si != NULL && (si->si_set & SO_SI_IFINDEX) ? si->si_ifindex :
+	    inp->inp_bindif;
+	if (dst.s_addr == htonl(INADDR_BROADCAST) && oif != 0) {
+		if ((oifp = if_byindex(so->so_kernel, oif)) == NULL) {
 			m_freem(m);
 			return ENODEV;
 		}
@@ -322,7 +333,7 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	}
 	/* a multicast's source is its interface's (ip_mcast_output()) */
 	if (src.s_addr == INADDR_ANY && !mcast &&
-	    (error = in_selectsrc(so->so_kernel, dst, &src)) != 0) {
+	    (error = in_selectsrc(so->so_kernel, dst, oif, &src)) != 0) {
 		m_freem(m);
 		return error;
 	}
@@ -361,15 +372,14 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	ns->ns_udpstat->udps_opackets++;
 	if (mcast)
 		return ip_mcast_output(m, udp_pmtuflags[inp->inp_pmtudisc],
-		    inp->inp_moptions, si != NULL &&
-		    (si->si_set & SO_SI_IFINDEX) ? si->si_ifindex : 0);
+		    inp->inp_moptions, oif);
 	flags = (so->so_options & SOO_BROADCAST) ? IP_ALLOWBROADCAST : 0;
 	flags |= udp_pmtuflags[inp->inp_pmtudisc];
 	if (oifp != NULL) {
 		ns->ns_ipstat.ips_localout++;
 		return ip_output_if(m, flags, oifp, dst);
 	}
-	return ip_output(m, flags);
+	return ip_output_oif(m, flags, oif);
 }
 
 /* ---- the protocol switch ---- */
@@ -465,8 +475,12 @@ udp_ctloutput(struct socket *so, int set, int level, int name, void *val,
 {
 	struct inpcb *inp = sotoinpcb(so);
 
-	if (level == SOL_SOCKET)
-		return 0;	/* told of SO_KEEPALIVE: nothing to do */
+	if (level == SOL_SOCKET) {
+		/* told of SO_KEEPALIVE (nothing to do), SO_BINDTODEVICE */
+		if (name == SO_BINDTOIFINDEX && inp != NULL)
+			inp->inp_bindif = so->so_bindif;
+		return 0;
+	}
 	if (level != IPPROTO_IP)
 		return ENOPROTOOPT;
 	if (inp == NULL)

@@ -44,6 +44,7 @@ typedef long ssize_t;
 #define SO_SNDLOWAT 19
 #define SO_RCVTIMEO 20
 #define SO_SNDTIMEO 21
+#define SO_BINDTODEVICE 25	/* an interface name */
 #define SO_TIMESTAMP 29	/* struct timeval (SO_TIMESTAMP_OLD) */
 #define SO_ACCEPTCONN 30
 #define SO_TIMESTAMPNS 35	/* struct timespec (SO_TIMESTAMPNS_OLD) */
@@ -52,6 +53,7 @@ typedef long ssize_t;
 #define SO_PROTOCOL 38
 #define SO_DOMAIN 39
 #define SO_BUSY_POLL 46
+#define SO_BINDTOIFINDEX 62	/* an interface index */
 
 #define MSG_OOB 0x1
 #define MSG_PEEK 0x2

@@ -179,6 +179,8 @@ struct socket {
 	unsigned so_notsent_lowat;	/* TCP_NOTSENT_LOWAT: writable only
 					   below this many unsent bytes; 0:
 					   off */
+	unsigned so_bindif;		/* SO_BINDTODEVICE: an interface
+					   index; 0: any */
 	uint8_t so_tstamp;		/* SO_TS_* */
 	uint64_t so_laststamp;		/* SIOCGSTAMP (SO_TS_HAVE): wall ns
 					   of the last datagram read, 0:

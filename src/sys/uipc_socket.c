@@ -847,6 +847,43 @@ static const struct {
 	{ SO_DEBUG, SOO_DEBUG },
 };
 
+/*
+ * SO_BINDTODEVICE (an interface name, up to IFNAMSIZ - 1 bytes of it; ""
+ * or none: no interface; ENODEV: no such interface) and SO_BINDTOIFINDEX
+ * (an index, not checked, as Linux; 0: none): the socket sends by that
+ * interface only (ENODEV while it does not exist) and hears only what
+ * came in on it; the protocol's PCB is told.
+ */
+static int
+so_bindtodevice(struct socket *so, int name, const void *val, socklen_t len)
+{
+	char ifname[IFNAMSIZ];
+	struct ifnet *ifp;
+	int error, idx = 0;
+
+	if (name == SO_BINDTOIFINDEX) {
+		if ((error = sockopt_int(val, len, &idx)) != 0)
+			return error;
+		if (idx < 0)
+			return EINVAL;	/* any other index, as Linux */
+	} else {
+		if (len > 0 && val == NULL)
+			return EFAULT;
+		memset(ifname, 0, sizeof(ifname));
+		memcpy(ifname, val, MIN(len, (socklen_t)IFNAMSIZ - 1));
+		if (ifname[0] != '\0') {
+			if ((ifp = if_byname(so->so_kernel, ifname)) == NULL)
+				return ENODEV;
+			idx = (int)ifp->if_index;
+		}
+	}
+	so->so_bindif = (unsigned)idx;
+	if (so->so_pcb != NULL && so->so_proto->pr_ctloutput != NULL)
+		(void)so->so_proto->pr_ctloutput(so, 1, SOL_SOCKET,
+		    SO_BINDTOIFINDEX, NULL, NULL);
+	return 0;
+}
+
 int
 sosetopt(struct socket *so, int level, int name, const void *val,
     socklen_t len)
@@ -913,6 +950,9 @@ sosetopt(struct socket *so, int level, int name, const void *val,
 		return sockopt_timeo(val, len, &so->so_rcv.sb_timeo_ns);
 	case SO_SNDTIMEO:
 		return sockopt_timeo(val, len, &so->so_snd.sb_timeo_ns);
+	case SO_BINDTODEVICE:
+	case SO_BINDTOIFINDEX:
+		return so_bindtodevice(so, name, val, len);
 	case SO_TIMESTAMP:
 	case SO_TIMESTAMPNS:
 		/*
@@ -987,6 +1027,28 @@ sogetopt(struct socket *so, int level, int name, void *val, socklen_t *len)
 	case SO_BUSY_POLL:
 		v = (int)so->so_busy_poll_us;
 		break;
+	case SO_BINDTOIFINDEX:
+		v = (int)so->so_bindif;
+		break;
+	case SO_BINDTODEVICE: {
+		/* as Linux: the name and its NUL, nothing when unbound */
+		struct ifnet *ifp;
+		size_t n;
+
+		if (len == NULL)
+			return EFAULT;
+		if (so->so_bindif == 0) {
+			*len = 0;
+			return 0;
+		}
+		if (*len < IFNAMSIZ)
+			return EINVAL;
+		if ((ifp = if_byindex(so->so_kernel, so->so_bindif)) == NULL)
+			return ENODEV;
+		n = strlen(ifp->if_xname) + 1;
+		*len = (socklen_t)n;
+		return sockopt_put(val, len, ifp->if_xname, (socklen_t)n);
+	}
 	case SO_TIMESTAMP:
 		v = (so->so_tstamp & (SO_TS_MICRO | SO_TS_NANO)) == SO_TS_MICRO;
 		break;

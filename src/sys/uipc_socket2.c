@@ -220,6 +220,7 @@ sonewconn(struct socket *head, bool complete)
 	so->so_linger = head->so_linger;
 	so->so_busy_poll_us = head->so_busy_poll_us;
 	so->so_notsent_lowat = head->so_notsent_lowat;	/* as Linux's clone */
+	so->so_bindif = head->so_bindif;
 	sb_inherit(&so->so_rcv, &head->so_rcv);
 	sb_inherit(&so->so_snd, &head->so_snd);
 	/* on the queue first: pr_attach sees its listener in so_head */

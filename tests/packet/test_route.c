@@ -1254,6 +1254,15 @@ udp_frames(struct lan *l, struct rump_bus_tap *tap, const uint8_t *dmac,
 	return k;
 }
 
+/* A setsockopt() on fd that must fail: its errno. */
+static int
+setopt_errno(int fd, int level, int name, const void *val, socklen_t len)
+{
+	errno = 0;
+	assert_int_equal(rump_sys_setsockopt(fd, level, name, val, len), -1);
+	return errno;
+}
+
 static int
 so_error(struct rump_kernel *k, int fd)
 {
@@ -1375,18 +1384,14 @@ test_udp_path_mtu(void **state)
 	    &vlen), -1);
 	assert_int_equal(errno, ENOTCONN);
 	v = 6;
-	errno = 0;
-	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
-	    &v, sizeof(v)), -1);
-	assert_int_equal(errno, EINVAL);
+	assert_int_equal(setopt_errno(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v,
+	    sizeof(v)), EINVAL);
 	v = -1;
-	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
-	    &v, sizeof(v)), -1);
+	assert_int_equal(setopt_errno(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v,
+	    sizeof(v)), EINVAL);
 	v = 1000;
-	errno = 0;
-	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_IP, IP_MTU,
-	    &v, sizeof(v)), -1);
-	assert_int_equal(errno, ENOPROTOOPT);
+	assert_int_equal(setopt_errno(fd, IPPROTO_IP, IP_MTU, &v, sizeof(v)),
+	    ENOPROTOOPT);
 	unbind();
 
 	assert_int_equal(udp_frames(&l, l.tap, MAC_T, fd, 1200, &len0, &off0,
@@ -1556,6 +1561,233 @@ test_tcp_path_mtu(void **state)
 	lan_down(&l);
 }
 
+/* ---- 8d. SO_BINDTODEVICE ---- */
+
+/* A UDP socket of k bound to device ifname (NULL: none), then to port. */
+static int
+dev_socket(struct rump_kernel *k, const char *ifname, uint16_t port,
+    int expect_errno)
+{
+	struct sockaddr_in s = sa("0.0.0.0", port);
+	int fd;
+
+	as(k);
+	fd = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	if (ifname != NULL)
+		assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET,
+		    SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)), 0);
+	errno = 0;
+	assert_int_equal(rump_sys_bind(fd, (struct sockaddr *)&s, sizeof(s)),
+	    expect_errno == 0 ? 0 : -1);
+	assert_int_equal(errno, expect_errno);
+	unbind();
+	return fd;
+}
+
+/* k's socket fd has a datagram of n bytes waiting (n < 0: none). */
+static void
+expect_dgram(struct rump_kernel *k, int fd, ssize_t n)
+{
+	char buf[64];
+
+	as(k);
+	errno = 0;
+	assert_int_equal(rump_sys_recv(fd, buf, sizeof(buf), MSG_DONTWAIT), n);
+	if (n < 0)
+		assert_int_equal(errno, EAGAIN);
+	unbind();
+}
+
+/*
+ * SO_BINDTODEVICE and SO_BINDTOIFINDEX, as Linux: the option's values and
+ * errors; sockets bound to different interfaces share a port, and each
+ * hears only what came in on its own (whatever address it was sent to);
+ * one sends only by its interface (on that link, when no route goes by
+ * it); a listener bound to one accepts only by it, and what it accepts is
+ * bound there too.
+ */
+static void
+test_so_bindtodevice(void **state)
+{
+	struct sockaddr_in r1 = sa(IP_R1, 5000), r2 = sa(IP_R2, 5000),
+	    ta = sa(IP_A, 9), l80 = sa("0.0.0.0", 80), c1 = sa(IP_R1, 80),
+	    c2 = sa(IP_R2, 80), lo = sa("127.0.0.1", 9);
+	char name[16];		/* IFNAMSIZ */
+	socklen_t len;
+	uint8_t fr[256];
+	struct topo t;
+	int u, u0, u1, fa, fc, ls, ca, cc, cr, s, v;
+
+	(void)state;
+	topo_up(&t, true);
+	u = dev_socket(t.r, NULL, 0, 0);
+	as(t.r);
+	len = sizeof(name);
+	assert_int_equal(rump_sys_getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE,
+	    name, &len), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(setopt_errno(u, SOL_SOCKET, SO_BINDTODEVICE, "nope",
+	    4), ENODEV);
+	/* an index is taken as it is (Linux); sends need the interface */
+	v = 999;
+	assert_int_equal(rump_sys_setsockopt(u, SOL_SOCKET, SO_BINDTOIFINDEX,
+	    &v, sizeof(v)), 0);
+	errno = 0;
+	assert_int_equal(rump_sys_sendto(u, "r", 1, 0,
+	    (struct sockaddr *)&ta, sizeof(ta)), -1);
+	assert_int_equal(errno, ENODEV);
+	v = -1;
+	assert_int_equal(setopt_errno(u, SOL_SOCKET, SO_BINDTOIFINDEX, &v,
+	    sizeof(v)), EINVAL);
+	/* the name need not end in a NUL; a get gives it with one */
+	assert_int_equal(rump_sys_setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE,
+	    "bus1", 4), 0);
+	len = sizeof(name);
+	assert_int_equal(rump_sys_getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE,
+	    name, &len), 0);
+	assert_int_equal(len, 5);
+	assert_string_equal(name, "bus1");
+	len = sizeof(v);
+	assert_int_equal(rump_sys_getsockopt(u, SOL_SOCKET, SO_BINDTOIFINDEX,
+	    &v, &len), 0);
+	assert_int_equal(v, t.ifr2);
+	/* as Linux: room for IFNAMSIZ bytes, or EINVAL */
+	len = 15;
+	errno = 0;
+	assert_int_equal(rump_sys_getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE,
+	    name, &len), -1);
+	assert_int_equal(errno, EINVAL);
+	/* not to 127/8 by bus1 (Linux: EINVAL) */
+	errno = 0;
+	assert_int_equal(rump_sys_sendto(u, "r", 1, 0,
+	    (struct sockaddr *)&lo, sizeof(lo)), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(rump_sys_setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE,
+	    "", 0), 0);
+	len = sizeof(v);
+	assert_int_equal(rump_sys_getsockopt(u, SOL_SOCKET, SO_BINDTOIFINDEX,
+	    &v, &len), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(rump_sys_close(u), 0);
+	unbind();
+
+	/* one port, two interfaces; a third socket on neither: in use */
+	u0 = dev_socket(t.r, "bus0", 5000, 0);
+	u1 = dev_socket(t.r, "bus1", 5000, 0);
+	u = dev_socket(t.r, NULL, 5000, EADDRINUSE);
+	as(t.r);
+	assert_int_equal(rump_sys_close(u), 0);
+	unbind();
+	fa = dev_socket(t.a, NULL, 0, 0);
+	fc = dev_socket(t.c, NULL, 0, 0);
+	as(t.a);
+	assert_int_equal(rump_sys_sendto(fa, "a1", 2, 0,
+	    (struct sockaddr *)&r1, sizeof(r1)), 2);
+	/* to R's other address, but in by bus0 */
+	assert_int_equal(rump_sys_sendto(fa, "a2-", 3, 0,
+	    (struct sockaddr *)&r2, sizeof(r2)), 3);
+	as(t.c);
+	assert_int_equal(rump_sys_sendto(fc, "c2c2", 4, 0,
+	    (struct sockaddr *)&r2, sizeof(r2)), 4);
+	unbind();
+	settle(&t);
+	expect_dgram(t.r, u0, 2);
+	expect_dgram(t.r, u0, 3);
+	expect_dgram(t.r, u0, -1);
+	expect_dgram(t.r, u1, 4);
+	expect_dgram(t.r, u1, -1);
+	/*
+	 * R to its own addresses (by lo0): as in by the interface of the
+	 * address, whatever the sender is bound to
+	 */
+	as(t.r);
+	assert_int_equal(rump_sys_sendto(u1, "r1r1r", 5, 0,
+	    (struct sockaddr *)&r1, sizeof(r1)), 5);
+	assert_int_equal(rump_sys_sendto(u0, "r2r2r2", 6, 0,
+	    (struct sockaddr *)&r2, sizeof(r2)), 6);
+	unbind();
+	settle(&t);
+	expect_dgram(t.r, u0, 5);
+	expect_dgram(t.r, u1, 6);
+
+	/*
+	 * bound to bus1, to A (on bus0's link, and no route by bus1): out
+	 * of bus1 as if A were on its link, from bus1's address -- an ARP
+	 * request there, nothing on bus0's link
+	 */
+	drain(t.tap1);
+	drain(t.tap2);
+	as(t.r);
+	assert_int_equal(rump_sys_sendto(u1, "r", 1, 0,
+	    (struct sockaddr *)&ta, sizeof(ta)), 1);
+	unbind();
+	settle(&t);
+	assert_true(next_arp(t.tap2, fr, sizeof(fr), 0) > 0);
+	assert_memory_equal(fr + 14 + 14, &(uint32_t){ ip(IP_R2) }, 4);
+	assert_memory_equal(fr + 14 + 24, &(uint32_t){ ip(IP_A) }, 4);
+	assert_int_equal(next_arp(t.tap1, fr, sizeof(fr), 0), 0);
+	assert_int_equal(next_ip(t.tap1, fr, sizeof(fr), NULL, IPPROTO_UDP,
+	    0), 0);
+
+	/* a listener on bus0: A gets in, C is refused */
+	as(t.r);
+	ls = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+	v = (int)t.ifr1;
+	assert_int_equal(rump_sys_setsockopt(ls, SOL_SOCKET, SO_BINDTOIFINDEX,
+	    &v, sizeof(v)), 0);
+	assert_int_equal(rump_sys_bind(ls, (struct sockaddr *)&l80,
+	    sizeof(l80)), 0);
+	assert_int_equal(rump_sys_listen(ls, 4), 0);
+	as(t.a);
+	ca = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(rump_sys_connect(ca, (struct sockaddr *)&c1,
+	    sizeof(c1)), 0);
+	as(t.c);
+	cc = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+	errno = 0;
+	assert_int_equal(rump_sys_connect(cc, (struct sockaddr *)&c2,
+	    sizeof(c2)), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	as(t.r);
+	s = rump_sys_accept(ls, NULL, NULL);
+	assert_true(s >= 0);
+	len = sizeof(v);
+	assert_int_equal(rump_sys_getsockopt(s, SOL_SOCKET, SO_BINDTOIFINDEX,
+	    &v, &len), 0);
+	assert_int_equal(v, t.ifr1);
+	assert_int_equal(rump_sys_close(s), 0);
+	/* R itself, bound to bus0, to its listener on bus0's address */
+	cr = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(rump_sys_setsockopt(cr, SOL_SOCKET, SO_BINDTODEVICE,
+	    "bus0", 5), 0);
+	assert_int_equal(rump_sys_connect(cr, (struct sockaddr *)&c1,
+	    sizeof(c1)), 0);
+	s = rump_sys_accept(ls, NULL, NULL);
+	assert_true(s >= 0);
+	assert_int_equal(rump_sys_write(cr, "hi", 2), 2);
+	assert_int_equal(rump_sys_read(s, name, sizeof(name)), 2);
+	assert_int_equal(rump_sys_close(s), 0);
+	assert_int_equal(rump_sys_close(cr), 0);
+	assert_int_equal(rump_sys_close(ls), 0);
+	assert_int_equal(rump_sys_close(u0), 0);
+	assert_int_equal(rump_sys_close(u1), 0);
+	as(t.a);
+	assert_int_equal(rump_sys_close(ca), 0);
+	assert_int_equal(rump_sys_close(fa), 0);
+	as(t.c);
+	assert_int_equal(rump_sys_close(cc), 0);
+	assert_int_equal(rump_sys_close(fc), 0);
+	unbind();
+	settle(&t);
+	/* TIME-WAIT ends */
+	assert_int_equal(rump_clock_advance(t.a, 240000000000ull), 0);
+	assert_int_equal(rump_clock_advance(t.r, 240000000000ull), 0);
+	assert_int_equal(rump_clock_advance(t.c, 240000000000ull), 0);
+	settle(&t);
+	topo_down(&t);
+}
+
 /* ---- 9. SO_REUSEPORT ---- */
 
 static int
@@ -1644,6 +1876,7 @@ main(void)
 		cmocka_unit_test(test_limited_broadcast_interface),
 		cmocka_unit_test(test_udp_path_mtu),
 		cmocka_unit_test(test_tcp_path_mtu),
+		cmocka_unit_test(test_so_bindtodevice),
 		cmocka_unit_test(test_so_reuseport),
 	};
 
