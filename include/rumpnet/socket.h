@@ -78,8 +78,10 @@ ssize_t rump_sys_sendto(int fd, const void *buf, size_t len, int flags,
  * addresses, EINVAL otherwise; ipi_ifindex, if not 0, must name an
  * interface, ENODEV otherwise: the datagram leaves by it, as with
  * SO_BINDTODEVICE, which it overrides), IP_TTL (int), IP_TOS
- * (int or byte) for that datagram; any other: EINVAL.  A stream socket
- * ignores control messages, as Linux's TCP.
+ * (int or byte) for that datagram, and IPPROTO_UDP's UDP_SEGMENT (a
+ * uint16_t: this send goes as datagrams of that size, as the socket
+ * option of that name); any other: EINVAL.  A stream socket ignores
+ * control messages, as Linux's TCP.
  */
 ssize_t rump_sys_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t rump_sys_recv(int fd, void *buf, size_t len, int flags);

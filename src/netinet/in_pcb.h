@@ -58,6 +58,7 @@ struct inpcb {
 	uint8_t inp_pmtudisc;		/* IP_MTU_DISCOVER: IP_PMTUDISC_* */
 	unsigned inp_bindif;		/* SO_BINDTODEVICE (so_bindif, kept
 					   through TIME-WAIT); 0: any */
+	uint16_t inp_gso_size;		/* UDP_SEGMENT; 0: off */
 	struct ip_moptions *inp_moptions; /* NULL: defaults, no groups */
 };
 

@@ -382,6 +382,75 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	return ip_output_oif(m, flags, oif);
 }
 
+/*
+ * UDP_SEGMENT (GSO), as Linux: a send larger than the segment size (the
+ * control message's, else the socket's) goes as datagrams of that size,
+ * the last one shorter, each with its own headers.  EINVAL when one would
+ * not fit the path's MTU (as udp_send_skb()) or more than
+ * UDP_MAX_SEGMENTS would be needed.  Linux segments one buffer late,
+ * in the device or in software: an error past the first datagram is a
+ * drop, not the send's.
+ */
+/*
+ * The MTU a datagram of inp to dst must fit: its interface's, or the
+ * path's when its IP_MTU_DISCOVER mode uses it; no limit (the first
+ * datagram will say) without a route.
+ */
+static unsigned
+udp_gso_mtu(struct inpcb *inp, struct in_addr dst)
+{
+	struct netstack *ns = inp->inp_socket->so_kernel->k_net;
+	struct in_addr nexthop;
+	struct ifnet *ifp;
+	unsigned mtu, pmtu;
+
+	if (ip_route_oif(ns, inp->inp_laddr, dst, inp->inp_bindif, &ifp,
+	    &nexthop) != 0)
+		return IP_MAXPACKET;
+	mtu = ifp->if_mtu;
+	if ((udp_pmtuflags[inp->inp_pmtudisc] & IP_USEPMTU) &&
+	    (pmtu = ip_pmtu_get(ns, dst, NULL)) != 0 && pmtu < mtu)
+		mtu = pmtu;
+	return mtu;
+}
+
+static int
+udp_output_gso(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
+    in_port_t dport)
+{
+	struct socket *so = inp->inp_socket;
+	const struct so_sndinfo *si = so->so_sndinfo;
+	unsigned gso = si != NULL && (si->si_set & SO_SI_GSO) ? si->si_gso :
+	    inp->inp_gso_size;
+	int len = m->m_pkthdr.len, error, first;
+	struct mbuf *tail;
+
+	if (gso == 0 || len <= (int)gso)
+		return udp_output(inp, m, dst, dport);
+	if ((len + (int)gso - 1) / (int)gso > UDP_MAX_SEGMENTS ||
+	    sizeof(struct ip) + sizeof(struct udphdr) + gso >
+	    udp_gso_mtu(inp, dst)) {
+		m_freem(m);
+		return EINVAL;
+	}
+	for (first = 1; m != NULL; first = 0) {
+		tail = NULL;
+		if (m->m_pkthdr.len > (int)gso &&
+		    (tail = m_split(m, (int)gso, M_DONTWAIT)) == NULL) {
+			m_freem(m);
+			so->so_kernel->k_net->ns_udpstat->udps_nobufs++;
+			return first ? ENOBUFS : 0;
+		}
+		error = udp_output(inp, m, dst, dport);
+		if (error != 0 && first) {
+			m_freem(tail);
+			return error;
+		}
+		m = tail;
+	}
+	return 0;
+}
+
 /* ---- the protocol switch ---- */
 
 static int
@@ -426,7 +495,7 @@ udp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
 	int error;
 
 	if (to == NULL)
-		return udp_output(inp, m, inp->inp_faddr, inp->inp_fport);
+		return udp_output_gso(inp, m, inp->inp_faddr, inp->inp_fport);
 	if (to->sin_family != AF_INET) {
 		m_freem(m);
 		return EAFNOSUPPORT;
@@ -443,7 +512,7 @@ udp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
 			return error;
 		}
 	}
-	return udp_output(inp, m, to->sin_addr, to->sin_port);
+	return udp_output_gso(inp, m, to->sin_addr, to->sin_port);
 }
 
 static void
@@ -481,10 +550,23 @@ udp_ctloutput(struct socket *so, int set, int level, int name, void *val,
 			inp->inp_bindif = so->so_bindif;
 		return 0;
 	}
-	if (level != IPPROTO_IP)
-		return ENOPROTOOPT;
 	if (inp == NULL)
 		return EINVAL;
+	if (level == IPPROTO_UDP && name == UDP_SEGMENT) {
+		int v;
+
+		/* Linux's: 0 (off) .. 65535 */
+		if (!set) {
+			v = inp->inp_gso_size;
+			return in_optout(val, len, &v, sizeof(v));
+		}
+		if (in_optin(val, *len, &v) != 0 || v < 0 || v > 65535)
+			return EINVAL;
+		inp->inp_gso_size = (uint16_t)v;
+		return 0;
+	}
+	if (level != IPPROTO_IP)
+		return ENOPROTOOPT;
 	return in_pcb_ctloutput(inp, set, name, val, len);
 }
 

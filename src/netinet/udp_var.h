@@ -31,6 +31,10 @@ struct udpstat {
 	uint64_t udps_opackets;		/* datagrams sent */
 };
 
+/* IPPROTO_UDP (SOL_UDP) level options, Linux's numbers */
+#define UDP_SEGMENT 103		/* GSO: the payload of each datagram */
+#define UDP_MAX_SEGMENTS 128	/* datagrams one send may make (Linux) */
+
 int udp_init(struct netstack *ns);
 void udp_fini(struct netstack *ns);
 void udp_input(struct mbuf *m, int hlen);

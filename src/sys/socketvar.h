@@ -357,11 +357,13 @@ struct so_sndinfo {
 	unsigned si_ifindex;		/* IP_PKTINFO's interface */
 	uint8_t si_ttl;
 	uint8_t si_tos;
+	uint16_t si_gso;		/* UDP_SEGMENT's */
 };
 #define SO_SI_SRC 0x1
 #define SO_SI_TTL 0x2
 #define SO_SI_TOS 0x4
 #define SO_SI_IFINDEX 0x8
+#define SO_SI_GSO 0x10
 
 /* buffers (for protocols, uipc_socket2.c) */
 /*

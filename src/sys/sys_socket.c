@@ -12,6 +12,7 @@
  */
 #include "kern/kernel.h"
 #include "net/netstack.h"
+#include "netinet/udp_var.h"
 #include "sys/filedesc.h"
 #include "sys/socketvar.h"
 #include "sys/syscalls.h"
@@ -377,17 +378,17 @@ rump_sys_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 }
 
 /*
- * sendmsg()'s control messages for a datagram into *si, as Linux's
+ * sendmsg()'s control messages for a datagram of so into *si, as Linux's
  * ip_cmsg_send(): IPPROTO_IP's IP_PKTINFO (ipi_spec_dst, when not 0, is
  * the source address; ipi_ifindex, when not 0, must name an interface,
- * ENODEV otherwise, which a datagram to a group or to 255.255.255.255
- * leaves by; the last IP_PKTINFO counts), IP_TTL (an int, 1..255)
- * and IP_TOS (an int or a byte, 0..255).  Anything else, or a malformed
- * header: EINVAL.
+ * ENODEV otherwise, which the datagram leaves by; the last IP_PKTINFO
+ * counts), IP_TTL (an int, 1..255) and IP_TOS (an int or a byte, 0..255);
+ * on a UDP socket, SOL_UDP's UDP_SEGMENT (a 16-bit size).  Anything else,
+ * or a malformed header: EINVAL.
  */
 static int
-cmsg_sndinfo(struct netstack *ns, const struct msghdr *msg,
-    struct so_sndinfo *si)
+cmsg_sndinfo(struct netstack *ns, const struct socket *so,
+    const struct msghdr *msg, struct so_sndinfo *si)
 {
 	const char *p = msg->msg_control;
 	size_t left = msg->msg_control != NULL ? msg->msg_controllen : 0;
@@ -404,6 +405,15 @@ cmsg_sndinfo(struct netstack *ns, const struct msghdr *msg,
 			return EINVAL;
 		data = p + CMSG_LEN(0);
 		dlen = h.cmsg_len - CMSG_LEN(0);
+		if (h.cmsg_level == IPPROTO_UDP && h.cmsg_type == UDP_SEGMENT &&
+		    so->so_proto->pr_protocol == IPPROTO_UDP) {
+			/* Linux's: a 16-bit size for this send */
+			if (dlen != sizeof(uint16_t))
+				return EINVAL;
+			memcpy(&si->si_gso, data, sizeof(si->si_gso));
+			si->si_set |= SO_SI_GSO;
+			goto next;
+		}
 		if (h.cmsg_level != IPPROTO_IP)
 			return EINVAL;
 		switch (h.cmsg_type) {
@@ -452,6 +462,7 @@ cmsg_sndinfo(struct netstack *ns, const struct msghdr *msg,
 		default:
 			return EINVAL;
 		}
+next:
 		if (CMSG_SPACE(dlen) >= left)
 			break;
 		p += CMSG_SPACE(dlen);
@@ -485,7 +496,7 @@ sys_sendit(int fd, const struct iovec *iov, int iovcnt,
 		error = sockaddr_in_copyin(to, tolen, &sin, false);
 	/* control messages: a datagram's (Linux's TCP ignores them) */
 	if (error == 0 && msg != NULL && so->so_type == SOCK_DGRAM &&
-	    (error = cmsg_sndinfo(ns, msg, &si)) == 0 && si.si_set != 0)
+	    (error = cmsg_sndinfo(ns, so, msg, &si)) == 0 && si.si_set != 0)
 		so->so_sndinfo = &si;
 	if (error == 0)
 		error = sosend(so, to != NULL ? &sin : NULL, iov, iovcnt, resid,

@@ -812,6 +812,136 @@ test_udp_timestamps(void **state)
 	lan_down(&l);
 }
 
+/*
+ * k1's socket fd has datagrams of the sizes in want[0..n) waiting, in
+ * that order, each the next piece of pattern from *off; then nothing.
+ */
+static void
+expect_pieces(struct lan *l, int fd, const size_t *want, int n, size_t *off)
+{
+	static char buf[2048];
+
+	as(l->k[1]);
+	for (int i = 0; i < n; i++) {
+		ssize_t got = rump_sys_recv(fd, buf, sizeof(buf),
+		    MSG_DONTWAIT);
+
+		assert_int_equal(got, (ssize_t)want[i]);
+		for (ssize_t j = 0; j < got; j++)
+			assert_int_equal((uint8_t)buf[j],
+			    (uint8_t)((*off + (size_t)j) * 7));
+		*off += want[i];
+	}
+	errno = 0;
+	assert_int_equal(rump_sys_recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+}
+
+/* sendmsg of len bytes of pattern from off, with UDP_SEGMENT gso. */
+static ssize_t
+send_gso(int fd, const struct sockaddr_in *to, size_t off, size_t len,
+    size_t cmsglen, uint16_t gso)
+{
+	static uint8_t data[4096];
+	uint64_t ctl[4];
+	struct iovec iov = { data, len };
+	struct msghdr m = { .msg_name = (void *)(uintptr_t)to,
+	    .msg_namelen = sizeof(*to), .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cmsglen != 0 ? ctl : NULL,
+	    .msg_controllen = cmsglen != 0 ? CMSG_SPACE(cmsglen) : 0 };
+	struct cmsghdr *c = (struct cmsghdr *)(void *)ctl;
+
+	for (size_t j = 0; j < len; j++)
+		data[j] = (uint8_t)((off + j) * 7);
+	memset(ctl, 0, sizeof(ctl));
+	c->cmsg_level = IPPROTO_UDP;
+	c->cmsg_type = 103;		/* UDP_SEGMENT */
+	c->cmsg_len = CMSG_LEN(cmsglen);
+	memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+	return rump_sys_sendmsg(fd, &m, 0);
+}
+
+/* k0's fa sends len bytes so (send_gso()); k1's fb gets them as want. */
+static void
+gso_pieces(struct lan *l, int fa, int fb, const struct sockaddr_in *to,
+    size_t *off, size_t len, size_t cmsglen, uint16_t gso,
+    const size_t *want, int n)
+{
+	as(l->k[0]);
+	assert_int_equal(send_gso(fa, to, *off, len, cmsglen, gso),
+	    (ssize_t)len);
+	assert_int_equal(rump_bus_quiesce(l->bus, 5000), 0);
+	expect_pieces(l, fb, want, n, off);
+	as(l->k[0]);
+}
+
+/*
+ * UDP_SEGMENT (Linux's UDP GSO): one send larger than the segment size
+ * goes as datagrams of that size and a shorter last one, from the socket
+ * option or a control message (which wins); EINVAL for a size whose
+ * datagrams would not fit the MTU, past 128 datagrams, or a malformed
+ * message or value.
+ */
+static void
+test_udp_segment(void **state)
+{
+	static const size_t w1[] = { 500, 500, 200 }, w2[] = { 100, 100, 50 },
+	    w3[] = { 400 }, w4[] = { 1472, 1472, 56 };
+	static size_t w5[128];
+	struct sockaddr_in to = sa(addrs[1], 6000);
+	struct lan l;
+	size_t off = 0;
+	uint64_t sent;
+	int fa, fb;
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	fb = udp_socket(l.k[1], addrs[1], 6000);
+	as(l.k[1]);
+	setint(fb, SOL_SOCKET, SO_RCVBUF, 1 << 20);
+	assert_int_equal(rump_thread_unbind(), 0);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[0]);
+	assert_int_equal(getint(fa, IPPROTO_UDP, 103), 0);
+	setint(fa, IPPROTO_UDP, 103, 500);
+	assert_int_equal(getint(fa, IPPROTO_UDP, 103), 500);
+	errno = 0;
+	assert_int_equal(rump_sys_setsockopt(fa, IPPROTO_UDP, 103,
+	    &(int){ 65536 }, sizeof(int)), -1);
+	assert_int_equal(errno, EINVAL);
+
+	/* the option: 1200 bytes as 500 + 500 + 200 */
+	sent = stat(l.k[0], "udp.opackets");
+	gso_pieces(&l, fa, fb, &to, &off, 1200, 0, 0, w1, 3);
+	assert_int_equal(stat(l.k[0], "udp.opackets") - sent, 3);
+	/* a control message wins; what fits one datagram is one */
+	gso_pieces(&l, fa, fb, &to, &off, 250, sizeof(uint16_t), 100, w2, 3);
+	gso_pieces(&l, fa, fb, &to, &off, 400, sizeof(uint16_t), 500, w3, 1);
+	/* 20 + 8 + 1472 fill a 1500-byte MTU; one byte more does not */
+	gso_pieces(&l, fa, fb, &to, &off, 3000, sizeof(uint16_t), 1472, w4, 3);
+	errno = 0;
+	assert_int_equal(send_gso(fa, &to, off, 3000, sizeof(uint16_t), 1473),
+	    -1);
+	assert_int_equal(errno, EINVAL);
+	/* 128 datagrams at most */
+	for (int i = 0; i < 128; i++)
+		w5[i] = 10;
+	errno = 0;
+	assert_int_equal(send_gso(fa, &to, off, 1290, sizeof(uint16_t), 10),
+	    -1);
+	assert_int_equal(errno, EINVAL);
+	gso_pieces(&l, fa, fb, &to, &off, 1280, sizeof(uint16_t), 10, w5, 128);
+	/* a malformed message */
+	errno = 0;
+	assert_int_equal(send_gso(fa, &to, off, 100, sizeof(int), 10), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(rump_sys_close(fa), 0);
+	as(l.k[1]);
+	assert_int_equal(rump_sys_close(fb), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
 /* sendmsg of "y" to to with the control messages in ctl. */
 static ssize_t
 send_ctl(int fd, const struct sockaddr_in *to, void *ctl, size_t clen)
@@ -1771,6 +1901,7 @@ main(void)
 		cmocka_unit_test(test_udp_ip_options),
 		cmocka_unit_test(test_udp_sendmsg_control),
 		cmocka_unit_test(test_udp_timestamps),
+		cmocka_unit_test(test_udp_segment),
 		cmocka_unit_test(test_udp_bad_headers),
 		cmocka_unit_test(test_socket_api_errors),
 		cmocka_unit_test(test_poll_and_fionread),
