@@ -95,7 +95,11 @@ ssize_t rump_sys_recvfrom(int fd, void *buf, size_t len, int flags,
  * SO_TIMESTAMPNS the datagram's receive time first (SCM_TIMESTAMP, a
  * struct timeval; SCM_TIMESTAMPNS, a struct timespec; the time of day as
  * the stack took it in); msg_controllen is what was used.  A TCP socket
- * takes those two options but gives no timestamps.
+ * takes those two options but gives no timestamps.  MSG_ERRQUEUE (a UDP
+ * socket with IP_RECVERR): the oldest queued ICMP error instead, never
+ * waiting (EAGAIN): the quoted data, the datagram's destination, an
+ * IP_RECVERR control message (struct sock_extended_err, then the
+ * offender's struct sockaddr_in), MSG_ERRQUEUE in msg_flags.
  */
 ssize_t rump_sys_recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t rump_sys_read(int fd, void *buf, size_t len);

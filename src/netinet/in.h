@@ -49,6 +49,7 @@ struct sockaddr_in {
 #define IP_HDRINCL 3
 #define IP_PKTINFO 8
 #define IP_MTU_DISCOVER 10
+#define IP_RECVERR 11
 #define IP_RECVTTL 12
 #define IP_RECVTOS 13
 #define IP_MTU 14

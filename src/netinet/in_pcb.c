@@ -78,6 +78,7 @@ in_pcb_ctloutput(struct inpcb *inp, int set, int name, void *val,
 		uint8_t flag;
 	} flags[] = {
 		{ IP_PKTINFO, INP_RECVPKTINFO }, { IP_RECVTOS, INP_RECVTOS },
+		{ IP_RECVERR, INP_RECVERR },
 		{ IP_RECVTTL, INP_RECVTTL },
 	};
 	int v = 0;

@@ -68,6 +68,10 @@ struct inpcb {
 #define INP_RECVTTL 0x04		/* IP_RECVTTL */
 /* and TCP's: the path MTU toward the peer is locked (ip_pmtu.h) */
 #define INP_PMTULOCKED 0x08
+/* UDP's IP_RECVERR: ICMP errors queued for recvmsg(MSG_ERRQUEUE) */
+#define INP_RECVERR 0x10
+/* the flags that make a datagram carry a so_rcvinfo */
+#define INP_RECVMASK (INP_RECVPKTINFO | INP_RECVTOS | INP_RECVTTL)
 
 /*
  * in_pcb_df: whether a TCP segment gets DF (Linux's ip_dont_fragment()):

@@ -109,7 +109,7 @@ udp_append(struct netstack *ns, struct socket *so, struct mbuf *m,
 	struct inpcb *inp = sotoinpcb(so);
 	struct so_rcvinfo ri, *rip = NULL;
 
-	if (inp != NULL && (inp->inp_flags != 0 ||
+	if (inp != NULL && ((inp->inp_flags & INP_RECVMASK) ||
 	    (so->so_tstamp & SO_TS_TIMING))) {
 		struct ifnet *ifp = m->m_pkthdr.rcvif;
 		struct in_ifaddr *ia;
@@ -223,10 +223,46 @@ udp_input(struct mbuf *m, int hlen)
 }
 
 /*
+ * Queue the error an ICMP message (type, code, mtu) brings about the
+ * datagram qip/uh of inp's, for recvmsg(MSG_ERRQUEUE) (IP_RECVERR): the
+ * data quoted past the UDP header (m from off + 8), the destination, the
+ * ICMP message's sender.  Dropped when the queue is full.
+ */
+static void
+udp_errq(struct inpcb *inp, const struct ip *qip, const struct udphdr *uh,
+    int type, int code, uint16_t mtu, struct mbuf *m, int off)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+	    .sin_addr = qip->ip_dst, .sin_port = uh->uh_dport };
+	struct so_rcvinfo ri;
+	struct mbuf *n;
+
+	memset(&ri, 0, sizeof(ri));
+	ri.ri_want = SO_RI_RECVERR;
+	ri.ri_ee_errno = icmp_errno(type, code);
+	ri.ri_ee_origin = SO_EE_ORIGIN_ICMP;
+	ri.ri_ee_type = (uint8_t)type;
+	ri.ri_ee_code = (uint8_t)code;
+	ri.ri_ee_info = type == ICMP_UNREACH && code == ICMP_UNREACH_NEEDFRAG ?
+	    mtu : 0;
+	ri.ri_offender = mtod(m, const struct ip *)->ip_src;
+	/* the quote past the UDP header, with a packet header of its own */
+	if ((n = m_copym(m, 0, M_COPYALL, M_DONTWAIT)) != NULL) {
+		m_adj(n, off + (int)sizeof(*uh));
+		n->m_pkthdr.rcvif = NULL;
+	}
+	if (n == NULL)
+		inp->inp_socket->so_kernel->k_net->ns_udpstat->udps_nobufs++;
+	else if (!so_errq_append(inp->inp_socket, &dst, &ri, n))
+		inp->inp_socket->so_kernel->k_net->ns_udpstat->udps_fullsock++;
+}
+
+/*
  * An ICMP error quoting one of our datagrams (ip: the quoted header,
  * m at off holds its first 8 bytes).  RFC 1122 4.1.3.3: passed to the
  * application; as BSD does, only to connected sockets, which know the
- * peer the error is about.
+ * peer the error is about -- and, as Linux, to any socket with
+ * IP_RECVERR, which queues it (udp_errq()).
  */
 void
 udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
@@ -250,9 +286,8 @@ udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 
 		/*
 		 * About a datagram with DF from a socket of ours: the path
-		 * MTU (RFC 1191), for every socket.  EMSGSIZE for the socket
-		 * if connected, unless IP_PMTUDISC_DONT (Linux's udp_err(),
-		 * without IP_RECVERR).
+		 * MTU (RFC 1191), for every socket.  An error for the
+		 * socket unless IP_PMTUDISC_DONT (Linux's udp_err()).
 		 */
 		if (inp == NULL)
 			inp = in_pcblookup_bind(ns->ns_udbtable, qip->ip_src,
@@ -261,9 +296,23 @@ udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 		    ip_pmtu_update(ns, qip, mtu, &locked) == 0 ||
 		    inp->inp_pmtudisc == IP_PMTUDISC_DONT)
 			return;
+	} else if (inp == NULL) {
+		/* an unconnected socket hears of it with IP_RECVERR only */
+		inp = in_pcblookup_bind(ns->ns_udbtable, qip->ip_src,
+		    uh.uh_sport, ifindex);
+		if (inp != NULL && !(inp->inp_flags & INP_RECVERR))
+			inp = NULL;
 	}
-	if (inp != NULL && inp->inp_faddr.s_addr != INADDR_ANY)
+	if (inp == NULL)
+		return;
+	if (inp->inp_flags & INP_RECVERR) {
+		/* Linux's ip_icmp_error(): queued, and the socket's error */
+		udp_errq(inp, qip, &uh, type, code, mtu, m, off);
 		soseterror(inp->inp_socket, error);
+	} else if (inp->inp_faddr.s_addr != INADDR_ANY) {
+		/* without it (Linux), a connected socket's error */
+		soseterror(inp->inp_socket, error);
+	}
 }
 
 /* ---- output ---- */
@@ -385,27 +434,45 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 /*
  * UDP_SEGMENT (GSO), as Linux: a send larger than the segment size (the
  * control message's, else the socket's) goes as datagrams of that size,
- * the last one shorter, each with its own headers.  EINVAL when one would
- * not fit the path's MTU (as udp_send_skb()) or more than
- * UDP_MAX_SEGMENTS would be needed.  Linux segments one buffer late,
- * in the device or in software: an error past the first datagram is a
- * drop, not the send's.
+ * the last one shorter, each with its own headers.  As udp_send_skb():
+ * with a size set, EMSGSIZE when the first datagram would not fit the
+ * MTU, EINVAL when more than UDP_MAX_SEGMENTS would be needed.  Linux
+ * segments one buffer late, in the device or in software: an error past
+ * the first datagram is a drop, not the send's.
  */
 /*
- * The MTU a datagram of inp to dst must fit: its interface's, or the
+ * The MTU a datagram of inp to dst must fit: the interface's it leaves by
+ * (as udp_output() and ip_mcast_output() choose it: IP_PKTINFO's or
+ * SO_BINDTODEVICE's, a group's IP_MULTICAST_IF, else the route's), or the
  * path's when its IP_MTU_DISCOVER mode uses it; no limit (the first
- * datagram will say) without a route.
+ * datagram will say why it cannot go) without an interface.
  */
 static unsigned
 udp_gso_mtu(struct inpcb *inp, struct in_addr dst)
 {
-	struct netstack *ns = inp->inp_socket->so_kernel->k_net;
-	struct in_addr nexthop;
-	struct ifnet *ifp;
-	unsigned mtu, pmtu;
+	struct socket *so = inp->inp_socket;
+	const struct so_sndinfo *si = so->so_sndinfo;
+	struct netstack *ns = so->so_kernel->k_net;
+	struct in_addr nexthop, src;
+	struct in_ifaddr *ia;
+	struct ifnet *ifp = NULL;
+	unsigned mtu, pmtu, oif;
 
-	if (ip_route_oif(ns, inp->inp_laddr, dst, inp->inp_bindif, &ifp,
-	    &nexthop) != 0)
+	oif = si != NULL && (si->si_set & SO_SI_IFINDEX) ? si->si_ifindex :
+	    inp->inp_bindif;
+	src = si != NULL && (si->si_set & SO_SI_SRC) ? si->si_src :
+	    inp->inp_laddr;
+	if (IN_MULTICAST(ntohl(dst.s_addr))) {
+		if (oif == 0 && inp->inp_moptions != NULL)
+			oif = inp->inp_moptions->imo_ifindex;
+		if (oif != 0)
+			ifp = if_byindex(so->so_kernel, oif);
+		else if ((ia = in_ifaddr_lookup(so->so_kernel, src)) != NULL)
+			ifp = ia->ia_ifp;
+	}
+	if (ifp == NULL && ip_route_oif(ns, src, dst, oif, &ifp, &nexthop) != 0)
+		ifp = NULL;
+	if (ifp == NULL)
 		return IP_MAXPACKET;
 	mtu = ifp->if_mtu;
 	if ((udp_pmtuflags[inp->inp_pmtudisc] & IP_USEPMTU) &&
@@ -425,11 +492,16 @@ udp_output_gso(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	int len = m->m_pkthdr.len, error, first;
 	struct mbuf *tail;
 
-	if (gso == 0 || len <= (int)gso)
+	if (gso == 0)
 		return udp_output(inp, m, dst, dport);
-	if ((len + (int)gso - 1) / (int)gso > UDP_MAX_SEGMENTS ||
-	    sizeof(struct ip) + sizeof(struct udphdr) + gso >
-	    udp_gso_mtu(inp, dst)) {
+	if (sizeof(struct ip) + sizeof(struct udphdr) +
+	    (unsigned)MIN(len, (int)gso) > udp_gso_mtu(inp, dst)) {
+		m_freem(m);
+		return EMSGSIZE;
+	}
+	if (len <= (int)gso)
+		return udp_output(inp, m, dst, dport);
+	if ((len + (int)gso - 1) / (int)gso > UDP_MAX_SEGMENTS) {
 		m_freem(m);
 		return EINVAL;
 	}
@@ -543,6 +615,7 @@ udp_ctloutput(struct socket *so, int set, int level, int name, void *val,
     socklen_t *len)
 {
 	struct inpcb *inp = sotoinpcb(so);
+	int error;
 
 	if (level == SOL_SOCKET) {
 		/* told of SO_KEEPALIVE (nothing to do), SO_BINDTODEVICE */
@@ -550,24 +623,34 @@ udp_ctloutput(struct socket *so, int set, int level, int name, void *val,
 			inp->inp_bindif = so->so_bindif;
 		return 0;
 	}
+	if (level != IPPROTO_IP && level != IPPROTO_UDP)
+		return ENOPROTOOPT;
 	if (inp == NULL)
 		return EINVAL;
-	if (level == IPPROTO_UDP && name == UDP_SEGMENT) {
+	if (level == IPPROTO_UDP) {
 		int v;
 
-		/* Linux's: 0 (off) .. 65535 */
+		if (name != UDP_SEGMENT)
+			return ENOPROTOOPT;
+		/* Linux's: an int, 0 (off) .. 65535 */
 		if (!set) {
 			v = inp->inp_gso_size;
 			return in_optout(val, len, &v, sizeof(v));
 		}
-		if (in_optin(val, *len, &v) != 0 || v < 0 || v > 65535)
+		if (val == NULL || *len < sizeof(int))
+			return EINVAL;
+		memcpy(&v, val, sizeof(v));
+		if (v < 0 || v > 65535)
 			return EINVAL;
 		inp->inp_gso_size = (uint16_t)v;
 		return 0;
 	}
-	if (level != IPPROTO_IP)
-		return ENOPROTOOPT;
-	return in_pcb_ctloutput(inp, set, name, val, len);
+	error = in_pcb_ctloutput(inp, set, name, val, len);
+	/* as Linux: IP_RECVERR off empties the error queue */
+	if (error == 0 && set && name == IP_RECVERR &&
+	    !(inp->inp_flags & INP_RECVERR))
+		so_errq_flush(so);
+	return error;
 }
 
 const struct protosw udp_protosw = {

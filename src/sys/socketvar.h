@@ -181,6 +181,12 @@ struct socket {
 					   off */
 	unsigned so_bindif;		/* SO_BINDTODEVICE: an interface
 					   index; 0: any */
+	/*
+	 * IP_RECVERR's error queue: records as a datagram socket's
+	 * (address, so_rcvinfo, data), read by recvmsg(MSG_ERRQUEUE)
+	 */
+	struct mbuf *so_errq, *so_errqtail;
+	unsigned so_errqcc;		/* SO_ERRQ_COST()s held */
 	uint8_t so_tstamp;		/* SO_TS_* */
 	uint64_t so_laststamp;		/* SIOCGSTAMP (SO_TS_HAVE): wall ns
 					   of the last datagram read, 0:
@@ -320,12 +326,21 @@ struct so_rcvinfo {
 	uint8_t ri_tos;
 	uint8_t ri_ttl;
 	uint64_t ri_stamp;		/* wall ns it came in; 0: not timed */
+	/* IP_RECVERR (an error queue record): sock_extended_err's fields */
+	int ri_ee_errno;		/* the kernel's errno */
+	uint8_t ri_ee_origin, ri_ee_type, ri_ee_code;
+	uint32_t ri_ee_info;
+	struct in_addr ri_offender;	/* who sent the ICMP message */
 };
 #define SO_RI_PKTINFO 0x1
 #define SO_RI_TOS 0x2
 #define SO_RI_TTL 0x4
 #define SO_RI_TSTAMP 0x8		/* SCM_TIMESTAMP */
 #define SO_RI_TSTAMPNS 0x10		/* SCM_TIMESTAMPNS */
+#define SO_RI_RECVERR 0x20		/* IP_RECVERR */
+
+/* ri_ee_origin (Linux's SO_EE_ORIGIN_*) */
+#define SO_EE_ORIGIN_ICMP 2
 
 /*
  * so_tstamp, Linux's socket flags: SO_TIMESTAMP or SO_TIMESTAMPNS is on
@@ -345,6 +360,18 @@ struct so_rcvinfo {
  * stack delivers it.  True when it did.
  */
 bool so_rcvinfo_stamp(struct socket *so, struct so_rcvinfo *ri);
+/*
+ * so_errq_append: queue an error record for recvmsg(MSG_ERRQUEUE): the
+ * datagram's destination, ri (SO_RI_RECVERR) and data m (consumed, a
+ * packet header chain).  False (m freed) when the queue would pass
+ * SO_RCVBUF, each record costing its data and two mbufs (SO_ERRQ_COST(),
+ * so that a flood of empty ones is bounded too).  so_errq_flush: empty
+ * the queue.
+ */
+#define SO_ERRQ_COST(len) ((unsigned)(len) + 2 * MSIZE)	/* Linux: truesize */
+bool so_errq_append(struct socket *so, const struct sockaddr_in *dst,
+    const struct so_rcvinfo *ri, struct mbuf *m);
+void so_errq_flush(struct socket *so);
 
 /*
  * What sendmsg()'s control messages ask of one datagram (IP_PKTINFO's

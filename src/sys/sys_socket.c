@@ -694,8 +694,30 @@ cmsg_rcvinfo(struct msghdr *msg, const struct so_rcvinfo *ri)
 		    sizeof(ttl)))
 			goto out;
 	}
-	if ((ri->ri_want & SO_RI_TOS) && msg->msg_control != NULL)
-		(void)cmsg_put(msg, &off, IPPROTO_IP, IP_TOS, &ri->ri_tos, 1);
+	if ((ri->ri_want & SO_RI_TOS) && msg->msg_control != NULL &&
+	    !cmsg_put(msg, &off, IPPROTO_IP, IP_TOS, &ri->ri_tos, 1))
+		goto out;
+	if ((ri->ri_want & SO_RI_RECVERR) && msg->msg_control != NULL) {
+		/* Linux's struct sock_extended_err, then the offender */
+		struct {
+			uint32_t ee_errno;
+			uint8_t ee_origin, ee_type, ee_code, ee_pad;
+			uint32_t ee_info, ee_data;
+			struct sockaddr_in offender;
+		} ee = {
+			.ee_errno = (uint32_t)hyper_errno_to_host(
+			    ri->ri_ee_errno),
+			.ee_origin = ri->ri_ee_origin,
+			.ee_type = ri->ri_ee_type,
+			.ee_code = ri->ri_ee_code,
+			.ee_info = ri->ri_ee_info,
+			.offender = { .sin_family = AF_INET,
+			    .sin_addr = ri->ri_offender },
+		};
+
+		(void)cmsg_put(msg, &off, IPPROTO_IP, IP_RECVERR, &ee,
+		    sizeof(ee));
+	}
 out:
 	if (ri->ri_want != 0 && msg->msg_control == NULL)
 		msg->msg_flags |= MSG_CTRUNC;

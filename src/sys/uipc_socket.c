@@ -78,6 +78,7 @@ sofree(struct socket *so)
 	/* a protocol may have queued data after the close */
 	sbflush(&so->so_rcv);
 	sbflush(&so->so_snd);
+	so_errq_flush(so);
 	sodealloc(so);
 }
 
@@ -175,6 +176,7 @@ soclose(struct socket *so)
 	if (so->so_pcb != NULL)
 		so->so_proto->pr_detach(so);
 	sbflush(&so->so_rcv);
+	so_errq_flush(so);
 	if (so->so_pcb == NULL)
 		sbflush(&so->so_snd);
 	sowakeall(so);
@@ -734,6 +736,55 @@ soreceive_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 	return error;
 }
 
+/*
+ * recvmsg(MSG_ERRQUEUE), as Linux's ip_recv_error(): takes the oldest
+ * queued error (IP_RECVERR), MSG_PEEK or not: the data the ICMP message
+ * quoted past the UDP header, the datagram's destination as the address,
+ * *ri its details; MSG_ERRQUEUE in the flags.  EAGAIN, never a wait, when
+ * there is none.  so_error becomes the next one's errno, or 0
+ * (sock_dequeue_err_skb()).
+ */
+static int
+soreceive_errq(struct socket *so, struct sockaddr_in *from,
+    const struct iovec *iov, int iovcnt, size_t resid, size_t *got,
+    int *msgflags, struct so_rcvinfo *ri)
+{
+	struct mbuf *rec = so->so_errq, *data;
+	struct so_rcvinfo next;
+	int len;
+
+	if (rec == NULL)
+		return EAGAIN;
+	data = rec->m_next;
+	len = data->m_pkthdr.len;
+	if (from != NULL)
+		memcpy(from, rec->m_data, sizeof(*from));
+	if (ri != NULL)
+		memcpy(ri, rec->m_data + sizeof(*from), sizeof(*ri));
+	*msgflags |= MSG_ERRQUEUE;
+	if ((size_t)len > resid) {
+		*msgflags |= MSG_TRUNC;
+		len = (int)resid;
+	}
+	*got = (size_t)len;
+	m_uiomove_out(data, len, iov, iovcnt, 0);
+	/* as Linux, MSG_PEEK too takes it */
+	so->so_errq = rec->m_nextpkt;
+	if (so->so_errq == NULL)
+		so->so_errqtail = NULL;
+	so->so_errqcc -= SO_ERRQ_COST(data->m_pkthdr.len);
+	rec->m_nextpkt = NULL;
+	m_freem(rec);
+	so->so_error = 0;
+	if (so->so_errq != NULL) {
+		memcpy(&next, so->so_errq->m_data + sizeof(*from),
+		    sizeof(next));
+		so->so_error = next.ri_ee_errno;
+		sowakeall(so);		/* Linux's sk_error_report() */
+	}
+	return 0;
+}
+
 int
 soreceive(struct socket *so, struct sockaddr_in *from,
     const struct iovec *iov, int iovcnt, size_t resid, int flags,
@@ -746,6 +797,9 @@ soreceive(struct socket *so, struct sockaddr_in *from,
 
 	*got = 0;
 	*msgflags = 0;
+	if (flags & MSG_ERRQUEUE)
+		return soreceive_errq(so, from, iov, iovcnt, resid, got,
+		    msgflags, ri);
 	if (so->so_type == SOCK_STREAM) {
 		if (flags & MSG_OOB)
 			return soreceive_oob(so, iov, iovcnt, resid, flags,
@@ -1186,7 +1240,7 @@ sopoll(struct socket *so, short events)
 		revents |= events & (POLLOUT | POLLWRNORM);
 	if ((events & POLLPRI) && so->so_haveoob)
 		revents |= POLLPRI;
-	if (so->so_error != 0)
+	if (so->so_error != 0 || so->so_errq != NULL)
 		revents |= POLLERR;
 	if (sohup(so))
 		revents |= POLLHUP;

@@ -244,6 +244,7 @@ sopcbgone(struct socket *so)
 		so->so_state |= SS_CANTRCVMORE | SS_CANTSENDMORE;
 		sbflush(&so->so_rcv);
 		sbflush(&so->so_snd);
+		so_errq_flush(so);
 		sorele(so);
 	}
 	sorele(so);
@@ -251,15 +252,45 @@ sopcbgone(struct socket *so)
 
 /* ---- buffers ---- */
 
-void
-sbflush(struct sockbuf *sb)
+/*
+ * A datagram record: an MT_SONAME mbuf with the address and, when ri is
+ * not NULL, ri after it, followed by m; NULL when out of mbufs.
+ */
+static struct mbuf *
+sbrecord(const struct sockaddr_in *from, const struct so_rcvinfo *ri,
+    struct mbuf *m)
 {
-	struct mbuf *m, *next;
+	struct mbuf *n;
 
-	for (m = sb->sb_mb; m != NULL; m = next) {
+	if ((n = m_get(M_DONTWAIT, MT_SONAME)) == NULL)
+		return NULL;
+	n->m_len = (int)sizeof(*from);
+	memcpy(n->m_data, from, sizeof(*from));
+	if (ri != NULL) {	/* after the address, in the same mbuf */
+		memcpy(n->m_data + sizeof(*from), ri, sizeof(*ri));
+		n->m_len += (int)sizeof(*ri);
+	}
+	n->m_next = m;
+	n->m_nextpkt = NULL;
+	return n;
+}
+
+/* Free a list of records linked by m_nextpkt. */
+static void
+sbfree_records(struct mbuf *m)
+{
+	struct mbuf *next;
+
+	for (; m != NULL; m = next) {
 		next = m->m_nextpkt;
 		m_freem(m);
 	}
+}
+
+void
+sbflush(struct sockbuf *sb)
+{
+	sbfree_records(sb->sb_mb);
 	sb->sb_mb = sb->sb_lastrecord = sb->sb_mbtail = NULL;
 	sb->sb_sndptr = NULL;
 	sb->sb_sndptroff = 0;
@@ -282,6 +313,35 @@ so_rcvinfo_stamp(struct socket *so, struct so_rcvinfo *ri)
 }
 
 bool
+so_errq_append(struct socket *so, const struct sockaddr_in *dst,
+    const struct so_rcvinfo *ri, struct mbuf *m)
+{
+	struct mbuf *n;
+	int len = m->m_pkthdr.len;
+
+	if (so->so_errqcc + SO_ERRQ_COST(len) > so->so_rcv.sb_hiwat ||
+	    (n = sbrecord(dst, ri, m)) == NULL) {
+		m_freem(m);
+		return false;
+	}
+	if (so->so_errqtail != NULL)
+		so->so_errqtail->m_nextpkt = n;
+	else
+		so->so_errq = n;
+	so->so_errqtail = n;
+	so->so_errqcc += SO_ERRQ_COST(len);
+	return true;
+}
+
+void
+so_errq_flush(struct socket *so)
+{
+	sbfree_records(so->so_errq);
+	so->so_errq = so->so_errqtail = NULL;
+	so->so_errqcc = 0;
+}
+
+bool
 sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
     struct mbuf *m, const struct so_rcvinfo *ri)
 {
@@ -292,16 +352,8 @@ sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
 		sb->sb_overflowed++;
 		return false;
 	}
-	if ((n = m_get(M_DONTWAIT, MT_SONAME)) == NULL)
+	if ((n = sbrecord(from, ri, m)) == NULL)
 		return false;
-	n->m_len = (int)sizeof(*from);
-	memcpy(n->m_data, from, sizeof(*from));
-	if (ri != NULL) {	/* after the address, in the same mbuf */
-		memcpy(n->m_data + sizeof(*from), ri, sizeof(*ri));
-		n->m_len += (int)sizeof(*ri);
-	}
-	n->m_next = m;
-	n->m_nextpkt = NULL;
 	if (sb->sb_lastrecord != NULL)
 		sb->sb_lastrecord->m_nextpkt = n;
 	else

@@ -1187,28 +1187,40 @@ test_limited_broadcast_interface(void **state)
 #define OFF_MF 0x2000
 
 /*
+ * An ICMP error (type, code; mtu for "fragmentation needed") from the tap
+ * (MAC_T, address src) to A, quoting the first qlen bytes of the IP
+ * datagram of frame q.
+ */
+static size_t
+icmperr_frame(uint8_t *f, const char *src, const uint8_t *q, size_t qlen,
+    uint8_t type, uint8_t code, uint16_t mtu)
+{
+	size_t len = eth(f, MAC_A, MAC_T, 0x0800);
+	uint8_t *icmp;
+	uint16_t c;
+
+	len += ipv4(f + len, NULL, 0, (uint16_t)(20 + 8 + qlen), 77, 0, 64,
+	    IPPROTO_ICMP, src, IP_A);
+	icmp = f + len;
+	memset(icmp, 0, 8);
+	icmp[0] = type;
+	icmp[1] = code;
+	icmp[6] = (uint8_t)(mtu >> 8);
+	icmp[7] = (uint8_t)mtu;
+	memcpy(icmp + 8, q + F_IP, qlen);
+	c = ref_cksum(icmp, 8 + qlen, 0);
+	memcpy(icmp + 2, &c, 2);
+	return len + 8 + qlen;
+}
+
+/*
  * An ICMP "fragmentation needed" (RFC 1191) from the tap (IP_T) to A with
  * next-hop MTU mtu, quoting the IP header and 8 bytes of frame q.
  */
 static size_t
 needfrag_frame(uint8_t *f, const uint8_t *q, uint16_t mtu)
 {
-	size_t len = eth(f, MAC_A, MAC_T, 0x0800);
-	uint8_t *icmp;
-	uint16_t c;
-
-	len += ipv4(f + len, NULL, 0, 20 + 8 + 28, 77, 0, 64, IPPROTO_ICMP,
-	    IP_T, IP_A);
-	icmp = f + len;
-	memset(icmp, 0, 8);
-	icmp[0] = 3;		/* destination unreachable */
-	icmp[1] = 4;		/* fragmentation needed and DF set */
-	icmp[6] = (uint8_t)(mtu >> 8);
-	icmp[7] = (uint8_t)mtu;
-	memcpy(icmp + 8, q + F_IP, 28);
-	c = ref_cksum(icmp, 36, 0);
-	memcpy(icmp + 2, &c, 2);
-	return len + 36;
+	return icmperr_frame(f, IP_T, q, 28, 3, 4, mtu);
 }
 
 static void
@@ -1561,6 +1573,243 @@ test_tcp_path_mtu(void **state)
 	lan_down(&l);
 }
 
+/* ---- 8c'. IP_RECVERR ---- */
+
+/*
+ * A's socket fd sends "QUOTED-PAYLOAD-0123" (to to, or its peer); the
+ * frame that reached the tap, in q (64 bytes).
+ */
+static void
+send_quoted(struct lan *l, int fd, const struct sockaddr_in *to, uint8_t *q)
+{
+	uint8_t fr[256];
+
+	as(l->k[0]);
+	assert_int_equal(rump_sys_sendto(fd, "QUOTED-PAYLOAD-0123", 19, 0,
+	    (const struct sockaddr *)to, to != NULL ? sizeof(*to) : 0), 19);
+	unbind();
+	assert_int_equal(rump_bus_quiesce(l->bus, WAIT_MS), 0);
+	assert_true(next_ip(l->tap, fr, sizeof(fr), MAC_T, IPPROTO_UDP, 0) >
+	    0);
+	memcpy(q, fr, 64);
+}
+
+/*
+ * An ICMP error from router 198.18.1.77 quoting qlen bytes of q: 44, the
+ * headers and 16 bytes of data, by default (0).
+ */
+static void
+icmperr(struct lan *l, const uint8_t *q, uint8_t type, uint8_t code,
+    uint16_t mtu, size_t qlen)
+{
+	uint8_t f[128];
+	size_t len = icmperr_frame(f, "198.18.1.77", q, qlen != 0 ? qlen : 44,
+	    type, code, mtu);
+
+	assert_int_equal(rump_bus_tap_send(l->tap, f, len), 0);
+	assert_int_equal(rump_bus_quiesce(l->bus, WAIT_MS), 0);
+}
+
+/* recvmsg(MSG_ERRQUEUE) of fd into buf (size n): its result, msg in *m. */
+static ssize_t
+recv_err(struct rump_kernel *k, int fd, char *buf, size_t n,
+    struct msghdr *m, struct sockaddr_in *from, uint64_t *ctl, size_t clen)
+{
+	static struct iovec iov;
+	ssize_t r;
+
+	iov = (struct iovec){ buf, n };
+	memset(m, 0, sizeof(*m));
+	m->msg_name = from;
+	m->msg_namelen = sizeof(*from);
+	m->msg_iov = &iov;
+	m->msg_iovlen = 1;
+	m->msg_control = ctl;
+	m->msg_controllen = clen;
+	as(k);
+	errno = 0;
+	r = rump_sys_recvmsg(fd, m, MSG_ERRQUEUE);
+	unbind();
+	return r;
+}
+
+/*
+ * IP_RECVERR, as Linux: an ICMP error about a datagram of a socket that
+ * set it, connected or not, is queued for recvmsg(MSG_ERRQUEUE): the
+ * quoted data past the UDP header, the datagram's destination, an
+ * IP_RECVERR control message (struct sock_extended_err and the router
+ * that sent it); POLLERR while one is queued; SO_ERROR the errno; EAGAIN
+ * when none is; turning the option off empties the queue.
+ */
+static void
+test_udp_recverr(void **state)
+{
+	struct {
+		uint32_t ee_errno;
+		uint8_t ee_origin, ee_type, ee_code, ee_pad;
+		uint32_t ee_info, ee_data;
+		struct sockaddr_in offender;
+	} ee;
+	struct sockaddr_in to = sa(IP_T, 7), t9 = sa(IP_T, 9), from;
+	struct lan l;
+	struct msghdr m;
+	struct cmsghdr *c;
+	struct pollfd p;
+	uint64_t ctl[16];
+	uint8_t q[64];
+	char buf[64];
+	int fd, fu, fn;
+
+	(void)state;
+	lan_up(&l, 1, MAC_T, NULL);
+	assert_int_equal(rump_arp_add(l.k[0], l.ifx[0], ip(IP_T), MAC_T), 0);
+	fd = udp_socket(l.k[0], IP_A, 5000);
+	fu = udp_socket(l.k[0], IP_A, 5001);
+	fn = udp_socket(l.k[0], IP_A, 5002);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&to,
+	    sizeof(to)), 0);
+	unbind();
+	assert_int_equal(get_ipopt(l.k[0], fd, IP_RECVERR), 0);
+	assert_int_equal(recv_err(l.k[0], fd, buf, sizeof(buf), &m, &from, ctl,
+	    sizeof(ctl)), -1);
+	assert_int_equal(errno, EAGAIN);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_IP, IP_RECVERR,
+	    &(int){ 1 }, sizeof(int)), 0);
+	assert_int_equal(rump_sys_setsockopt(fu, IPPROTO_IP, IP_RECVERR,
+	    &(int){ 1 }, sizeof(int)), 0);
+	unbind();
+	assert_int_equal(get_ipopt(l.k[0], fd, IP_RECVERR), 1);
+
+	/* port unreachable about fd's datagram */
+	send_quoted(&l, fd, NULL, q);
+	icmperr(&l, q, 3, 3, 0, 0);
+	as(l.k[0]);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	assert_int_equal(rump_sys_poll(&p, 1, 0), 1);
+	/* POLLIN too: a read would return the pending error (BSD) */
+	assert_int_equal(p.revents, POLLIN | POLLERR);
+	unbind();
+	assert_int_equal(so_error(l.k[0], fd), ECONNREFUSED);
+	/* SO_ERROR took the error; the queued one is still POLLERR */
+	as(l.k[0]);
+	assert_int_equal(rump_sys_poll(&p, 1, 0), 1);
+	assert_int_equal(p.revents, POLLERR);
+	unbind();
+	assert_int_equal(recv_err(l.k[0], fd, buf, sizeof(buf), &m, &from, ctl,
+	    sizeof(ctl)), 16);
+	assert_memory_equal(buf, "QUOTED-PAYLOAD-0", 16);
+	assert_int_equal(m.msg_flags, MSG_ERRQUEUE);
+	assert_int_equal(m.msg_namelen, sizeof(from));
+	assert_int_equal(from.sin_addr.s_addr, ip(IP_T));
+	assert_int_equal(from.sin_port, htons(7));
+	assert_int_equal(m.msg_controllen, CMSG_SPACE(sizeof(ee)));
+	c = CMSG_FIRSTHDR(&m);
+	assert_int_equal(c->cmsg_level, IPPROTO_IP);
+	assert_int_equal(c->cmsg_type, IP_RECVERR);
+	assert_int_equal(c->cmsg_len, CMSG_LEN(sizeof(ee)));
+	memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+	assert_int_equal(ee.ee_errno, ECONNREFUSED);
+	assert_int_equal(ee.ee_origin, 2);	/* SO_EE_ORIGIN_ICMP */
+	assert_int_equal(ee.ee_type, 3);
+	assert_int_equal(ee.ee_code, 3);
+	assert_int_equal(ee.ee_info, 0);
+	assert_int_equal(ee.offender.sin_family, AF_INET);
+	assert_int_equal(ee.offender.sin_addr.s_addr, ip("198.18.1.77"));
+	assert_int_equal(so_error(l.k[0], fd), 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_poll(&p, 1, 0), 0);
+	unbind();
+
+	/* time exceeded; a short buffer: MSG_TRUNC */
+	icmperr(&l, q, 11, 0, 0, 0);
+	assert_int_equal(recv_err(l.k[0], fd, buf, 4, &m, &from, ctl,
+	    sizeof(ctl)), 4);
+	assert_int_equal(m.msg_flags, MSG_ERRQUEUE | MSG_TRUNC);
+	memcpy(&ee, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(ee));
+	assert_int_equal(ee.ee_errno, EHOSTUNREACH);
+	assert_int_equal(ee.ee_type, 11);
+	assert_int_equal(ee.ee_code, 0);
+	assert_int_equal(so_error(l.k[0], fd), 0);
+
+	/*
+	 * fragmentation needed about a datagram with DF (IP_PMTUDISC_WANT):
+	 * EMSGSIZE, the MTU in ee_info
+	 */
+	set_pmtudisc(l.k[0], fd, IP_PMTUDISC_WANT);
+	{
+		static char big[1200] = "QUOTED-PAYLOAD-0123";
+		uint8_t fr[256];
+
+		as(l.k[0]);
+		assert_int_equal(rump_sys_send(fd, big, sizeof(big), 0),
+		    (ssize_t)sizeof(big));
+		unbind();
+		assert_int_equal(rump_bus_quiesce(l.bus, WAIT_MS), 0);
+		assert_true(next_ip(l.tap, fr, sizeof(fr), MAC_T, IPPROTO_UDP,
+		    0) > 0);
+		memcpy(q, fr, 64);
+	}
+	icmperr(&l, q, 3, 4, 1000, 0);
+	assert_int_equal(recv_err(l.k[0], fd, buf, sizeof(buf), &m, &from, ctl,
+	    sizeof(ctl)), 16);
+	memcpy(&ee, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(ee));
+	assert_int_equal(ee.ee_errno, EMSGSIZE);
+	assert_int_equal(ee.ee_type, 3);
+	assert_int_equal(ee.ee_code, 4);
+	assert_int_equal(ee.ee_info, 1000);
+
+	/* unconnected: with the option, queued; without, nothing */
+	send_quoted(&l, fu, &t9, q);
+	icmperr(&l, q, 3, 3, 0, 0);
+	send_quoted(&l, fn, &t9, q);
+	icmperr(&l, q, 3, 3, 0, 0);
+	assert_int_equal(so_error(l.k[0], fn), 0);
+	assert_int_equal(recv_err(l.k[0], fn, buf, sizeof(buf), &m, &from, ctl,
+	    sizeof(ctl)), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(so_error(l.k[0], fu), ECONNREFUSED);
+	assert_int_equal(recv_err(l.k[0], fu, buf, sizeof(buf), &m, &from, ctl,
+	    sizeof(ctl)), 16);
+	assert_int_equal(from.sin_addr.s_addr, ip(IP_T));
+	assert_int_equal(from.sin_port, htons(9));
+	/* the queue is bounded by SO_RCVBUF, empty records too */
+	send_quoted(&l, fu, &t9, q);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_setsockopt(fu, SOL_SOCKET, SO_RCVBUF,
+	    &(int){ 2048 }, sizeof(int)), 0);	/* 4096: 8 records of 512 */
+	unbind();
+	for (int i = 0; i < 10; i++)
+		icmperr(&l, q, 3, 3, 0, 28);
+	assert_int_equal(counter(l.k[0], "udp.fullsock"), 2);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(recv_err(l.k[0], fu, buf, sizeof(buf), &m,
+		    &from, ctl, sizeof(ctl)), 0);
+	assert_int_equal(recv_err(l.k[0], fu, buf, sizeof(buf), &m, &from, ctl,
+	    sizeof(ctl)), -1);
+	assert_int_equal(errno, EAGAIN);
+	icmperr(&l, q, 3, 3, 0, 0);
+	/* the option off empties the queue */
+	as(l.k[0]);
+	assert_int_equal(rump_sys_setsockopt(fu, IPPROTO_IP, IP_RECVERR,
+	    &(int){ 0 }, sizeof(int)), 0);
+	unbind();
+	assert_int_equal(recv_err(l.k[0], fu, buf, sizeof(buf), &m, &from, ctl,
+	    sizeof(ctl)), -1);
+	assert_int_equal(errno, EAGAIN);
+
+	/* one left queued at close: freed (the pools' check) */
+	send_quoted(&l, fd, NULL, q);
+	icmperr(&l, q, 3, 3, 0, 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_close(fd), 0);
+	assert_int_equal(rump_sys_close(fu), 0);
+	assert_int_equal(rump_sys_close(fn), 0);
+	unbind();
+	lan_down(&l);
+}
+
 /* ---- 8d. SO_BINDTODEVICE ---- */
 
 /* A UDP socket of k bound to device ifname (NULL: none), then to port. */
@@ -1876,6 +2125,7 @@ main(void)
 		cmocka_unit_test(test_limited_broadcast_interface),
 		cmocka_unit_test(test_udp_path_mtu),
 		cmocka_unit_test(test_tcp_path_mtu),
+		cmocka_unit_test(test_udp_recverr),
 		cmocka_unit_test(test_so_bindtodevice),
 		cmocka_unit_test(test_so_reuseport),
 	};

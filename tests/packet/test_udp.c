@@ -878,9 +878,9 @@ gso_pieces(struct lan *l, int fa, int fb, const struct sockaddr_in *to,
 /*
  * UDP_SEGMENT (Linux's UDP GSO): one send larger than the segment size
  * goes as datagrams of that size and a shorter last one, from the socket
- * option or a control message (which wins); EINVAL for a size whose
- * datagrams would not fit the MTU, past 128 datagrams, or a malformed
- * message or value.
+ * option or a control message (which wins); EMSGSIZE for a size whose
+ * first datagram would not fit the MTU; EINVAL past 128 datagrams, or for
+ * a malformed message or value.
  */
 static void
 test_udp_segment(void **state)
@@ -922,6 +922,15 @@ test_udp_segment(void **state)
 	errno = 0;
 	assert_int_equal(send_gso(fa, &to, off, 3000, sizeof(uint16_t), 1473),
 	    -1);
+	assert_int_equal(errno, EMSGSIZE);
+	/* as Linux now: so does a shorter payload with that size set */
+	errno = 0;
+	assert_int_equal(send_gso(fa, &to, off, 1800, sizeof(uint16_t), 2000),
+	    -1);
+	assert_int_equal(errno, EMSGSIZE);
+	errno = 0;
+	assert_int_equal(rump_sys_setsockopt(fa, IPPROTO_UDP, 103,
+	    &(uint16_t){ 100 }, sizeof(uint16_t)), -1);
 	assert_int_equal(errno, EINVAL);
 	/* 128 datagrams at most */
 	for (int i = 0; i < 128; i++)
