@@ -102,6 +102,22 @@ ssize_t rump_sys_recvfrom(int fd, void *buf, size_t len, int flags,
  * offender's struct sockaddr_in), MSG_ERRQUEUE in msg_flags.
  */
 ssize_t rump_sys_recvmsg(int fd, struct msghdr *msg, int flags);
+/*
+ * sendmmsg, recvmmsg (Linux's; struct mmsghdr needs _GNU_SOURCE): up to
+ * vlen (at most 1024) messages in one call, the instance entered once:
+ * the number done, each message's msg_len its bytes, or -1 and the errno
+ * when the first fails.  An error after the first: sendmmsg loses it;
+ * recvmmsg returns it on the next call (SO_ERROR), and running out of
+ * datagrams is none.  recvmmsg: MSG_WAITFORONE waits for the first
+ * datagram only; timeout, if not NULL, is looked at after each datagram
+ * (it does not cut a wait short, as Linux) and left holding what remains.
+ */
+struct mmsghdr;
+struct timespec;
+int rump_sys_sendmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen,
+    int flags);
+int rump_sys_recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen,
+    int flags, struct timespec *timeout);
 ssize_t rump_sys_read(int fd, void *buf, size_t len);
 ssize_t rump_sys_write(int fd, const void *buf, size_t len);
 ssize_t rump_sys_readv(int fd, const struct iovec *iov, int iovcnt);

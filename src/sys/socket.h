@@ -66,6 +66,7 @@ typedef long ssize_t;
 #define MSG_ERRQUEUE 0x2000
 #define MSG_NOSIGNAL 0x4000
 #define MSG_MORE 0x8000
+#define MSG_WAITFORONE 0x10000	/* recvmmsg() */
 
 #define SHUT_RD 0
 #define SHUT_WR 1
@@ -108,6 +109,12 @@ struct msghdr {
 	void *msg_control;
 	size_t msg_controllen;
 	int msg_flags;
+};
+
+/* sendmmsg(), recvmmsg() */
+struct mmsghdr {
+	struct msghdr msg_hdr;
+	unsigned int msg_len;		/* bytes sent or received */
 };
 
 /* control messages (Linux's layout: the length is a size_t) */

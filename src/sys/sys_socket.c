@@ -471,24 +471,23 @@ next:
 	return 0;
 }
 
-static ssize_t
-sys_sendit(int fd, const struct iovec *iov, int iovcnt,
-    const struct sockaddr *to, socklen_t tolen, int flags,
-    const struct msghdr *msg)
+/*
+ * One send on so, the instance entered: the body of send(), sendto(),
+ * sendmsg() (msg: its control messages) and each of sendmmsg()'s.
+ */
+static int
+so_sendit(struct netstack *ns, struct socket *so, const struct iovec *iov,
+    int iovcnt, const struct sockaddr *to, socklen_t tolen, int flags,
+    const struct msghdr *msg, size_t *sent)
 {
 	struct so_sndinfo si;
 	struct sockaddr_in sin;
-	struct netstack *ns;
-	struct socket *so;
-	size_t resid = 0, sent = 0;
+	size_t resid = 0;
 	int error;
 
+	*sent = 0;
 	if ((error = iov_total(iov, iovcnt, &resid)) != 0)
-		return sys_return(error, 0);
-	if ((error = sys_enter(&ns)) != 0)
-		return sys_return(error, 0);
-	if ((error = fd_socket(ns, fd, &so)) != 0)
-		return sys_exit(ns, error, 0);
+		return error;
 	/* as Linux, a stream socket ignores the address it is given */
 	if (so->so_type == SOCK_STREAM)
 		to = NULL;
@@ -500,38 +499,74 @@ sys_sendit(int fd, const struct iovec *iov, int iovcnt,
 		so->so_sndinfo = &si;
 	if (error == 0)
 		error = sosend(so, to != NULL ? &sin : NULL, iov, iovcnt, resid,
-		    flags, &sent);
+		    flags, sent);
 	so->so_sndinfo = NULL;
-	sorele(so);
-	return sys_exit(ns, error, (long)sent);
+	return error;
 }
 
 static ssize_t
-sys_recvit(int fd, const struct iovec *iov, int iovcnt, struct sockaddr *from,
-    socklen_t *fromlen, int flags, int *msgflags, struct so_rcvinfo *ri)
+sys_sendit(int fd, const struct iovec *iov, int iovcnt,
+    const struct sockaddr *to, socklen_t tolen, int flags,
+    const struct msghdr *msg)
 {
-	struct sockaddr_in sin;
 	struct netstack *ns;
 	struct socket *so;
-	size_t resid = 0, got = 0;
-	int error, mf = 0;
+	size_t sent = 0;
+	int error;
 
-	if ((error = iov_total(iov, iovcnt, &resid)) != 0)
-		return sys_return(error, 0);
-	if (from != NULL && fromlen == NULL)
-		return sys_return(EFAULT, 0);
 	if ((error = sys_enter(&ns)) != 0)
 		return sys_return(error, 0);
 	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return sys_exit(ns, error, 0);
+	error = so_sendit(ns, so, iov, iovcnt, to, tolen, flags, msg, &sent);
+	sorele(so);
+	return sys_exit(ns, error, (long)sent);
+}
+
+/*
+ * One receive on so, the instance entered: the body of recv(),
+ * recvfrom(), recvmsg() and each of recvmmsg()'s.
+ */
+static int
+so_recvit(struct socket *so, const struct iovec *iov, int iovcnt,
+    struct sockaddr *from, socklen_t *fromlen, int flags, int *msgflags,
+    struct so_rcvinfo *ri, size_t *got)
+{
+	struct sockaddr_in sin;
+	size_t resid = 0;
+	int error, mf = 0;
+
+	*got = 0;
+	if ((error = iov_total(iov, iovcnt, &resid)) != 0)
+		return error;
+	if (from != NULL && fromlen == NULL)
+		return EFAULT;
 	memset(&sin, 0, sizeof(sin));
-	error = soreceive(so, &sin, iov, iovcnt, resid, flags, &got, &mf, ri);
+	error = soreceive(so, &sin, iov, iovcnt, resid, flags, got, &mf, ri);
 	if (error == 0 && so->so_type == SOCK_STREAM && from != NULL)
 		*fromlen = 0;	/* as Linux: no address with stream data */
 	else if (error == 0)
 		sockaddr_in_copyout(&sin, from, fromlen);
 	if (msgflags != NULL)
 		*msgflags = mf;
+	return error;
+}
+
+static ssize_t
+sys_recvit(int fd, const struct iovec *iov, int iovcnt, struct sockaddr *from,
+    socklen_t *fromlen, int flags, int *msgflags, struct so_rcvinfo *ri)
+{
+	struct netstack *ns;
+	struct socket *so;
+	size_t got = 0;
+	int error;
+
+	if ((error = sys_enter(&ns)) != 0)
+		return sys_return(error, 0);
+	if ((error = fd_socket(ns, fd, &so)) != 0)
+		return sys_exit(ns, error, 0);
+	error = so_recvit(so, iov, iovcnt, from, fromlen, flags, msgflags, ri,
+	    &got);
 	sorele(so);
 	return sys_exit(ns, error, (long)got);
 }
@@ -749,6 +784,110 @@ rump_sys_recvmsg(int fd, struct msghdr *msg, int flags)
 		cmsg_rcvinfo(msg, &ri);
 	}
 	return n;
+}
+
+int
+rump_sys_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	struct netstack *ns;
+	struct socket *so;
+	unsigned i;
+	size_t sent;
+	int error = 0;
+
+	if (vec == NULL && vlen != 0)
+		return (int)sys_return(EFAULT, 0);
+	vlen = MIN(vlen, (unsigned)IOV_MAX);	/* Linux's UIO_MAXIOV */
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_socket(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	for (i = 0; i < vlen; i++) {
+		struct msghdr *mh = &vec[i].msg_hdr;
+
+		error = mh->msg_iovlen > IOV_MAX ? EMSGSIZE :
+		    so_sendit(ns, so, mh->msg_iov, (int)mh->msg_iovlen,
+		    mh->msg_name, mh->msg_namelen, flags, mh, &sent);
+		if (error != 0)
+			break;
+		vec[i].msg_len = (unsigned)sent;
+	}
+	sorele(so);
+	/* as Linux: an error after the first is lost */
+	return (int)sys_exit(ns, i == 0 ? error : 0, (long)i);
+}
+
+int
+rump_sys_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+    struct timespec *timeout)
+{
+	struct so_timespec ts;
+	struct so_rcvinfo ri;
+	struct netstack *ns;
+	struct socket *so;
+	uint64_t end = 0, now;
+	unsigned i;
+	size_t got;
+	int error = 0, mf;
+
+	if (vec == NULL && vlen != 0)
+		return (int)sys_return(EFAULT, 0);
+	if (timeout != NULL) {
+		memcpy(&ts, timeout, sizeof(ts));
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 ||
+		    ts.tv_nsec >= 1000000000)
+			return (int)sys_return(EINVAL, 0);
+	}
+	vlen = MIN(vlen, (unsigned)IOV_MAX);
+	if ((error = sys_enter(&ns)) != 0)
+		return (int)sys_return(error, 0);
+	if ((error = fd_socket(ns, fd, &so)) != 0)
+		return (int)sys_exit(ns, error, 0);
+	if (timeout != NULL)
+		end = kern_clock_ns(ns->ns_kernel) +
+		    (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	for (i = 0; i < vlen; i++) {
+		struct msghdr *mh = &vec[i].msg_hdr;
+		/* MSG_WAITFORONE: wait for the first one only */
+		int f = (flags & ~MSG_WAITFORONE) |
+		    (i > 0 && (flags & MSG_WAITFORONE) ? MSG_DONTWAIT : 0);
+
+		memset(&ri, 0, sizeof(ri));
+		error = mh->msg_iovlen > IOV_MAX ? EMSGSIZE :
+		    so_recvit(so, mh->msg_iov, (int)mh->msg_iovlen,
+		    mh->msg_name, mh->msg_name != NULL ? &mh->msg_namelen :
+		    NULL, f, &mf, &ri, &got);
+		if (error != 0)
+			break;
+		mh->msg_flags = mf;
+		cmsg_rcvinfo(mh, &ri);
+		vec[i].msg_len = (unsigned)got;
+		/*
+		 * as Linux, the time is looked at after each datagram (a
+		 * wait for one is not cut short by it)
+		 */
+		if (timeout != NULL &&
+		    (now = kern_clock_ns(ns->ns_kernel)) >= end) {
+			i++;
+			break;
+		}
+	}
+	/* Linux's: what is left of the time */
+	if (timeout != NULL && i > 0) {
+		now = kern_clock_ns(ns->ns_kernel);
+		now = now >= end ? 0 : end - now;
+		ts.tv_sec = (long)(now / 1000000000u);
+		ts.tv_nsec = (long)(now % 1000000000u);
+		memcpy(timeout, &ts, sizeof(ts));
+	}
+	/*
+	 * as Linux: an error after the first datagram waits for the next
+	 * call (so_error); running out of them is no error
+	 */
+	if (i > 0 && error != 0 && error != EWOULDBLOCK)
+		so->so_error = error;
+	sorele(so);
+	return (int)sys_exit(ns, i == 0 ? error : 0, (long)i);
 }
 
 ssize_t

@@ -33,6 +33,11 @@ ssize_t rump_sys_recv(int fd, void *buf, size_t len, int flags);
 ssize_t rump_sys_recvfrom(int fd, void *buf, size_t len, int flags,
     struct sockaddr *from, socklen_t *fromlen);
 ssize_t rump_sys_recvmsg(int fd, struct msghdr *msg, int flags);
+struct timespec;
+int rump_sys_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
+    int flags);
+int rump_sys_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
+    int flags, struct timespec *timeout);
 ssize_t rump_sys_read(int fd, void *buf, size_t len);
 ssize_t rump_sys_write(int fd, const void *buf, size_t len);
 ssize_t rump_sys_readv(int fd, const struct iovec *iov, int iovcnt);
@@ -50,7 +55,6 @@ int rump_sys_ioctl(int fd, unsigned long request, void *arg);
 int rump_sys_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms);
 
 struct kevent;
-struct timespec;
 int rump_sys_kqueue(void);
 int rump_sys_kevent(int kq, const struct kevent *changelist, int nchanges,
     struct kevent *eventlist, int nevents, const struct timespec *timeout);

@@ -16,6 +16,7 @@
  * Input: records of an op byte (the call, op % 24) and its arguments.
  */
 #define _DEFAULT_SOURCE	/* <netinet/tcp.h>: TH_*, TCPOPT_* */
+#define _GNU_SOURCE	/* struct mmsghdr */
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
 
@@ -144,10 +145,23 @@ fa_msg(struct fz_in *in, int fd, bool send)
 		mh.msg_control = ctl;
 		mh.msg_controllen = fz_u8(in) % (sizeof(ctl) + 1);
 	}
-	if (send)
+	if (fz_u8(in) & 1) {
+		/* the same message up to twice, sendmmsg()/recvmmsg() */
+		struct mmsghdr mv[2] = { { mh, 0 }, { mh, 0 } };
+		struct timespec ts = { (long)fz_u8(in) - 1, (long)fz_u32(in) };
+		unsigned vlen = fz_u8(in) % 3;
+
+		if (send)
+			(void)rump_sys_sendmmsg(fd, mv, vlen,
+			    flags | MSG_NOSIGNAL);
+		else
+			(void)rump_sys_recvmmsg(fd, mv, vlen, flags,
+			    (fz_u8(in) & 1) ? &ts : NULL);
+	} else if (send) {
 		(void)rump_sys_sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
-	else
+	} else {
 		(void)rump_sys_recvmsg(fd, &mh, flags);
+	}
 }
 
 static void

@@ -951,6 +951,125 @@ test_udp_segment(void **state)
 	lan_down(&l);
 }
 
+/*
+ * sendmmsg() and recvmmsg() (Linux's): several datagrams a call, each
+ * message's length and address, control messages per message; an error
+ * on the first is the call's, a later one sendmmsg loses and recvmmsg
+ * returns next time; MSG_WAITFORONE; the timeout checked after each and
+ * written back; EAGAIN, EINVAL.
+ */
+static void
+test_udp_mmsg(void **state)
+{
+	enum { N = 5 };
+	struct sockaddr_in to = sa(addrs[1], 7000), from[8];
+	struct mmsghdr mv[8];
+	struct iovec iov[8];
+	char data[N][64], buf[8][64];
+	uint64_t ctl[8][8];
+	struct timespec ts;
+	struct lan l;
+	int fa, fb;
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	fb = udp_socket(l.k[1], addrs[1], 7000);
+	as(l.k[1]);
+	set_ipopt(fb, IP_PKTINFO, 1);	/* taken as datagrams come in */
+	assert_int_equal(rump_thread_unbind(), 0);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	memset(mv, 0, sizeof(mv));
+	for (int i = 0; i < N; i++) {
+		memset(data[i], 'a' + i, sizeof(data[i]));
+		iov[i] = (struct iovec){ data[i], (size_t)(10 + i) };
+		mv[i].msg_hdr.msg_name = &to;
+		mv[i].msg_hdr.msg_namelen = sizeof(to);
+		mv[i].msg_hdr.msg_iov = &iov[i];
+		mv[i].msg_hdr.msg_iovlen = 1;
+	}
+	as(l.k[0]);
+	assert_int_equal(rump_sys_sendmmsg(fa, mv, N, 0), N);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(mv[i].msg_len, 10 + i);
+	/* the third refused (EMSGSIZE): two sent, the error lost */
+	mv[2].msg_hdr.msg_iovlen = 1025;
+	assert_int_equal(rump_sys_sendmmsg(fa, mv, N, 0), 2);
+	/* the first refused: the call's */
+	errno = 0;
+	assert_int_equal(rump_sys_sendmmsg(fa, &mv[2], 1, 0), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	assert_int_equal(rump_sys_sendmmsg(fa, NULL, 1, 0), -1);
+	mv[2].msg_hdr.msg_iovlen = 1;
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+
+	/* seven waiting: 5 + 2; IP_PKTINFO on each */
+	as(l.k[1]);
+	memset(mv, 0, sizeof(mv));
+	for (int i = 0; i < 8; i++) {
+		iov[i] = (struct iovec){ buf[i], sizeof(buf[i]) };
+		mv[i].msg_hdr.msg_name = &from[i];
+		mv[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		mv[i].msg_hdr.msg_iov = &iov[i];
+		mv[i].msg_hdr.msg_iovlen = 1;
+		mv[i].msg_hdr.msg_control = ctl[i];
+		mv[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
+	}
+	assert_int_equal(rump_sys_recvmmsg(fb, mv, 8, MSG_WAITFORONE, NULL), 7);
+	for (int i = 0; i < 7; i++) {
+		int k = i < N ? i : i - N;
+
+		assert_int_equal(mv[i].msg_len, 10 + k);
+		assert_int_equal(buf[i][0], 'a' + k);
+		assert_int_equal(mv[i].msg_hdr.msg_namelen, sizeof(from[i]));
+		assert_int_equal(from[i].sin_addr.s_addr, inet_addr(addrs[0]));
+		assert_int_equal(mv[i].msg_hdr.msg_controllen,
+		    CMSG_SPACE(sizeof(struct in_pktinfo)));
+		assert_int_equal(CMSG_FIRSTHDR(&mv[i].msg_hdr)->cmsg_type,
+		    IP_PKTINFO);
+	}
+	errno = 0;
+	assert_int_equal(rump_sys_recvmmsg(fb, mv, 8, MSG_DONTWAIT, NULL), -1);
+	assert_int_equal(errno, EAGAIN);
+
+	/* a timeout of 0: one datagram, nothing left of the time */
+	as(l.k[0]);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rump_sys_sendto(fa, "zz", 2, 0,
+		    (struct sockaddr *)&to, sizeof(to)), 2);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[1]);
+	ts = (struct timespec){ 0, 0 };
+	assert_int_equal(rump_sys_recvmmsg(fb, mv, 8, 0, &ts), 1);
+	assert_int_equal(ts.tv_sec, 0);
+	assert_int_equal(ts.tv_nsec, 0);
+	ts = (struct timespec){ 5, 0 };
+	assert_int_equal(rump_sys_recvmmsg(fb, mv, 1, 0, &ts), 1);
+	assert_int_equal(ts.tv_sec, 5);	/* the virtual clock stood */
+	ts = (struct timespec){ 0, 1000000000 };
+	errno = 0;
+	assert_int_equal(rump_sys_recvmmsg(fb, mv, 8, 0, &ts), -1);
+	assert_int_equal(errno, EINVAL);
+	/* an error after the first: the next call's */
+	as(l.k[0]);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rump_sys_sendto(fa, "zz", 2, 0,
+		    (struct sockaddr *)&to, sizeof(to)), 2);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[1]);
+	mv[1].msg_hdr.msg_iovlen = 1025;
+	assert_int_equal(rump_sys_recvmmsg(fb, mv, 8, MSG_DONTWAIT, NULL), 1);
+	assert_int_equal(getint(fb, SOL_SOCKET, SO_ERROR), EMSGSIZE);
+	mv[1].msg_hdr.msg_iovlen = 1;
+	/* the last of the timeout's three, and the second of these two */
+	assert_int_equal(rump_sys_recvmmsg(fb, mv, 8, MSG_DONTWAIT, NULL), 2);
+
+	assert_int_equal(rump_sys_close(fb), 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_close(fa), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
 /* sendmsg of "y" to to with the control messages in ctl. */
 static ssize_t
 send_ctl(int fd, const struct sockaddr_in *to, void *ctl, size_t clen)
@@ -1911,6 +2030,7 @@ main(void)
 		cmocka_unit_test(test_udp_sendmsg_control),
 		cmocka_unit_test(test_udp_timestamps),
 		cmocka_unit_test(test_udp_segment),
+		cmocka_unit_test(test_udp_mmsg),
 		cmocka_unit_test(test_udp_bad_headers),
 		cmocka_unit_test(test_socket_api_errors),
 		cmocka_unit_test(test_poll_and_fionread),
