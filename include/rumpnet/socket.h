@@ -106,9 +106,10 @@ ssize_t rump_sys_recvmsg(int fd, struct msghdr *msg, int flags);
  * sendmmsg, recvmmsg (Linux's; struct mmsghdr needs _GNU_SOURCE): up to
  * vlen (at most 1024) messages in one call, the instance entered once:
  * the number done, each message's msg_len its bytes, or -1 and the errno
- * when the first fails.  An error after the first: sendmmsg loses it;
- * recvmmsg returns it on the next call (SO_ERROR), and running out of
- * datagrams is none.  recvmmsg: MSG_WAITFORONE waits for the first
+ * when the first fails.  An error after the first: sendmmsg loses it (a
+ * stream send cut short ends the batch, counted); recvmmsg keeps it as
+ * SO_ERROR (a receive returns it once no datagram is queued), and running
+ * out of datagrams is none.  recvmmsg: MSG_WAITFORONE waits for the first
  * datagram only; timeout, if not NULL, is looked at after each datagram
  * (it does not cut a wait short, as Linux) and left holding what remains.
  */

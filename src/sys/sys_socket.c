@@ -478,7 +478,7 @@ next:
 static int
 so_sendit(struct netstack *ns, struct socket *so, const struct iovec *iov,
     int iovcnt, const struct sockaddr *to, socklen_t tolen, int flags,
-    const struct msghdr *msg, size_t *sent)
+    const struct msghdr *msg, size_t *sent, size_t *wanted)
 {
 	struct so_sndinfo si;
 	struct sockaddr_in sin;
@@ -488,6 +488,7 @@ so_sendit(struct netstack *ns, struct socket *so, const struct iovec *iov,
 	*sent = 0;
 	if ((error = iov_total(iov, iovcnt, &resid)) != 0)
 		return error;
+	*wanted = resid;
 	/* as Linux, a stream socket ignores the address it is given */
 	if (so->so_type == SOCK_STREAM)
 		to = NULL;
@@ -511,14 +512,15 @@ sys_sendit(int fd, const struct iovec *iov, int iovcnt,
 {
 	struct netstack *ns;
 	struct socket *so;
-	size_t sent = 0;
+	size_t sent = 0, wanted = 0;
 	int error;
 
 	if ((error = sys_enter(&ns)) != 0)
 		return sys_return(error, 0);
 	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return sys_exit(ns, error, 0);
-	error = so_sendit(ns, so, iov, iovcnt, to, tolen, flags, msg, &sent);
+	error = so_sendit(ns, so, iov, iovcnt, to, tolen, flags, msg, &sent,
+	    &wanted);
 	sorele(so);
 	return sys_exit(ns, error, (long)sent);
 }
@@ -792,7 +794,7 @@ rump_sys_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 	struct netstack *ns;
 	struct socket *so;
 	unsigned i;
-	size_t sent;
+	size_t sent, wanted = 0;
 	int error = 0;
 
 	if (vec == NULL && vlen != 0)
@@ -807,10 +809,15 @@ rump_sys_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 
 		error = mh->msg_iovlen > IOV_MAX ? EMSGSIZE :
 		    so_sendit(ns, so, mh->msg_iov, (int)mh->msg_iovlen,
-		    mh->msg_name, mh->msg_namelen, flags, mh, &sent);
+		    mh->msg_name, mh->msg_namelen, flags, mh, &sent, &wanted);
 		if (error != 0)
 			break;
 		vec[i].msg_len = (unsigned)sent;
+		/* a stream send cut short: that one counts, and it ends */
+		if (sent < wanted) {
+			i++;
+			break;
+		}
 	}
 	sorele(so);
 	/* as Linux: an error after the first is lost */
@@ -843,9 +850,13 @@ rump_sys_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		return (int)sys_return(error, 0);
 	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
-	if (timeout != NULL)
-		end = kern_clock_ns(ns->ns_kernel) +
-		    (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (timeout != NULL) {
+		/* saturated, as Linux's timespec64_add_safe() */
+		now = kern_clock_ns(ns->ns_kernel);
+		end = (uint64_t)ts.tv_sec >= (UINT64_MAX - now) / 1000000000u ?
+		    UINT64_MAX : now + (uint64_t)ts.tv_sec * 1000000000u +
+		    (uint64_t)ts.tv_nsec;
+	}
 	for (i = 0; i < vlen; i++) {
 		struct msghdr *mh = &vec[i].msg_hdr;
 		/* MSG_WAITFORONE: wait for the first one only */
@@ -862,6 +873,11 @@ rump_sys_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		mh->msg_flags = mf;
 		cmsg_rcvinfo(mh, &ri);
 		vec[i].msg_len = (unsigned)got;
+		/* as Linux: an urgent byte ends the batch */
+		if (f & MSG_OOB) {
+			i++;
+			break;
+		}
 		/*
 		 * as Linux, the time is looked at after each datagram (a
 		 * wait for one is not cut short by it)
@@ -881,8 +897,9 @@ rump_sys_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		memcpy(timeout, &ts, sizeof(ts));
 	}
 	/*
-	 * as Linux: an error after the first datagram waits for the next
-	 * call (so_error); running out of them is no error
+	 * an error after the first datagram is kept as SO_ERROR (Linux's
+	 * sk_err; a receive returns it once no datagram is queued, as BSD's
+	 * soreceive()); running out of them is no error
 	 */
 	if (i > 0 && error != 0 && error != EWOULDBLOCK)
 		so->so_error = error;

@@ -148,8 +148,12 @@ fa_msg(struct fz_in *in, int fd, bool send)
 	if (fz_u8(in) & 1) {
 		/* the same message up to twice, sendmmsg()/recvmmsg() */
 		struct mmsghdr mv[2] = { { mh, 0 }, { mh, 0 } };
-		struct timespec ts = { (long)fz_u8(in) - 1, (long)fz_u32(in) };
-		unsigned vlen = fz_u8(in) % 3;
+		struct timespec ts;
+		unsigned vlen;
+
+		ts.tv_sec = (long)fz_u8(in) - 1;
+		ts.tv_nsec = (long)fz_u32(in);
+		vlen = fz_u8(in) % 3;
 
 		if (send)
 			(void)rump_sys_sendmmsg(fd, mv, vlen,
