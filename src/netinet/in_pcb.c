@@ -456,15 +456,11 @@ in_pathmtu(struct inpcb *inp)
 	struct netstack *ns = inp->inp_socket->so_kernel->k_net;
 	struct ifnet *ifp;
 	struct in_addr nexthop;
-	unsigned mtu, pmtu;
 
 	if (ip_route_oif(ns, inp->inp_laddr, inp->inp_faddr, inp->inp_bindif,
 	    &ifp, &nexthop) != 0)
 		return 0;
-	mtu = ifp->if_mtu;
-	if ((pmtu = ip_pmtu_get(ns, inp->inp_faddr, NULL)) != 0 && pmtu < mtu)
-		mtu = pmtu;
-	return mtu;
+	return ip_pmtu_min(ns, inp->inp_faddr, ifp->if_mtu, NULL);
 }
 
 int

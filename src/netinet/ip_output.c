@@ -348,10 +348,11 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 	if (!(flags & IP_RAWOUTPUT))
 		ip->ip_id = htons(ns->ns_ip_id++);
 	/* what the path carries, if a message said (IP_MTU_DISCOVER) */
-	if ((flags & (IP_USEPMTU | IP_DFIFFITS)) &&
-	    (pmtu = ip_pmtu_get(ns, ip->ip_dst, &locked)) != 0 &&
-	    (flags & IP_USEPMTU) && pmtu < mtu)
-		mtu = pmtu;
+	if (flags & (IP_USEPMTU | IP_DFIFFITS)) {
+		pmtu = ip_pmtu_min(ns, ip->ip_dst, mtu, &locked);
+		if (flags & IP_USEPMTU)
+			mtu = pmtu;
+	}
 	if ((flags & IP_DFIFFITS) && !locked && m->m_pkthdr.len <= (int)mtu)
 		ip->ip_off |= htons(IP_DF);
 	if (m->m_pkthdr.csum_flags & M_CSUM_TSOv4) {

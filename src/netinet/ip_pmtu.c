@@ -43,6 +43,15 @@ ip_pmtu_get(struct netstack *ns, struct in_addr dst, bool *locked)
 }
 
 unsigned
+ip_pmtu_min(struct netstack *ns, struct in_addr dst, unsigned mtu,
+    bool *locked)
+{
+	unsigned pmtu = ip_pmtu_get(ns, dst, locked);
+
+	return pmtu != 0 && pmtu < mtu ? pmtu : mtu;
+}
+
+unsigned
 ip_pmtu_update(struct netstack *ns, const struct ip *qip, unsigned mtu,
     bool *locked)
 {

@@ -60,5 +60,11 @@ unsigned ip_pmtu_update(struct netstack *ns, const struct ip *qip,
  * *locked (if not NULL) says whether it is locked (only set when not 0).
  */
 unsigned ip_pmtu_get(struct netstack *ns, struct in_addr dst, bool *locked);
+/*
+ * ip_pmtu_min: mtu (an interface's), or the cached path MTU toward dst if
+ * smaller; *locked (if not NULL) as ip_pmtu_get().
+ */
+unsigned ip_pmtu_min(struct netstack *ns, struct in_addr dst, unsigned mtu,
+    bool *locked);
 
 #endif /* NETINET_IP_PMTU_H */

@@ -104,7 +104,7 @@ rip_append(struct rip_state *rs, struct socket *so, struct mbuf *m,
 	n->m_pkthdr.rcvif = NULL;	/* the interface may go first */
 	if (so->so_tstamp & SO_TS_TIMING) {
 		memset(&ri, 0, sizeof(ri));
-		(void)so_rcvinfo_stamp(so, &ri);
+		so_rcvinfo_stamp(so, &ri);
 		rip = &ri;
 	}
 	if (!sbappendaddr(&so->so_rcv, &from, n, rip)) {

@@ -500,14 +500,13 @@ tcp_mss_update(struct tcpcb *tp, unsigned offer)
 {
 	struct ifnet *ifp = tcp_ifp(tp);
 	struct inpcb *inp = tp->t_inpcb;
-	unsigned mss = tcp_mss_ifp(tp->t_usermss, ifp), pmtu;
+	unsigned mss = tcp_mss_ifp(tp->t_usermss, ifp);
 	bool locked = false;
 
 	/* what an ICMP taught about the path (ip_pmtu.h), as Linux's dst */
-	if (inp->inp_pmtudisc < IP_PMTUDISC_PROBE &&
-	    (pmtu = ip_pmtu_get(tp->t_ns, inp->inp_faddr, &locked)) != 0) {
-		if (pmtu - 40 < mss)
-			mss = pmtu - 40;
+	if (inp->inp_pmtudisc < IP_PMTUDISC_PROBE) {
+		mss = ip_pmtu_min(tp->t_ns, inp->inp_faddr, mss + 40,
+		    &locked) - 40;
 		if (locked)
 			inp->inp_flags |= INP_PMTULOCKED;
 	}

@@ -128,7 +128,7 @@ udp_append(struct netstack *ns, struct socket *so, struct mbuf *m,
 			ri.ri_spec = ia->ia_addr;
 		ri.ri_tos = ip->ip_tos;
 		ri.ri_ttl = ip->ip_ttl;
-		(void)so_rcvinfo_stamp(so, &ri);
+		so_rcvinfo_stamp(so, &ri);
 		rip = &ri;
 	}
 	m_adj(m, hlen + (int)sizeof(*uh));
@@ -223,14 +223,14 @@ udp_input(struct mbuf *m, int hlen)
 }
 
 /*
- * Queue the error an ICMP message (type, code, mtu) brings about the
- * datagram qip/uh of inp's, for recvmsg(MSG_ERRQUEUE) (IP_RECVERR): the
- * data quoted past the UDP header (m from off + 8), the destination, the
- * ICMP message's sender.  Dropped when the queue is full.
+ * Queue the error (errno error) an ICMP message (type, code, mtu) brings
+ * about the datagram qip/uh of inp's, for recvmsg(MSG_ERRQUEUE)
+ * (IP_RECVERR): the data quoted past the UDP header (m from off + 8), the
+ * destination, the ICMP message's sender.  Dropped when the queue is full.
  */
 static void
 udp_errq(struct inpcb *inp, const struct ip *qip, const struct udphdr *uh,
-    int type, int code, uint16_t mtu, struct mbuf *m, int off)
+    int error, int type, int code, uint16_t mtu, struct mbuf *m, int off)
 {
 	struct sockaddr_in dst = { .sin_family = AF_INET,
 	    .sin_addr = qip->ip_dst, .sin_port = uh->uh_dport };
@@ -239,7 +239,7 @@ udp_errq(struct inpcb *inp, const struct ip *qip, const struct udphdr *uh,
 
 	memset(&ri, 0, sizeof(ri));
 	ri.ri_want = SO_RI_RECVERR;
-	ri.ri_ee_errno = icmp_errno(type, code);
+	ri.ri_ee_errno = error;
 	ri.ri_ee_origin = SO_EE_ORIGIN_ICMP;
 	ri.ri_ee_type = (uint8_t)type;
 	ri.ri_ee_code = (uint8_t)code;
@@ -281,6 +281,10 @@ udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 	    mtod(m, const struct ip *)->ip_dst);
 	inp = in_pcblookup_connect(ns->ns_udbtable, qip->ip_dst, uh.uh_dport,
 	    qip->ip_src, uh.uh_sport, ifindex);
+	/* unconnected: heard of with IP_RECVERR, or for the path MTU */
+	if (inp == NULL && (inp = in_pcblookup_bind(ns->ns_udbtable,
+	    qip->ip_src, uh.uh_sport, ifindex)) == NULL)
+		return;
 	if (type == ICMP_UNREACH && code == ICMP_UNREACH_NEEDFRAG) {
 		bool locked;
 
@@ -289,25 +293,14 @@ udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 		 * MTU (RFC 1191), for every socket.  An error for the
 		 * socket unless IP_PMTUDISC_DONT (Linux's udp_err()).
 		 */
-		if (inp == NULL)
-			inp = in_pcblookup_bind(ns->ns_udbtable, qip->ip_src,
-			    uh.uh_sport, ifindex);
-		if (inp == NULL || !(ntohs(qip->ip_off) & IP_DF) ||
+		if (!(ntohs(qip->ip_off) & IP_DF) ||
 		    ip_pmtu_update(ns, qip, mtu, &locked) == 0 ||
 		    inp->inp_pmtudisc == IP_PMTUDISC_DONT)
 			return;
-	} else if (inp == NULL) {
-		/* an unconnected socket hears of it with IP_RECVERR only */
-		inp = in_pcblookup_bind(ns->ns_udbtable, qip->ip_src,
-		    uh.uh_sport, ifindex);
-		if (inp != NULL && !(inp->inp_flags & INP_RECVERR))
-			inp = NULL;
 	}
-	if (inp == NULL)
-		return;
 	if (inp->inp_flags & INP_RECVERR) {
 		/* Linux's ip_icmp_error(): queued, and the socket's error */
-		udp_errq(inp, qip, &uh, type, code, mtu, m, off);
+		udp_errq(inp, qip, &uh, error, type, code, mtu, m, off);
 		soseterror(inp->inp_socket, error);
 	} else if (inp->inp_faddr.s_addr != INADDR_ANY) {
 		/* without it (Linux), a connected socket's error */
@@ -331,6 +324,19 @@ static const unsigned udp_pmtuflags[] = {
 	[IP_PMTUDISC_INTERFACE] = IP_NOFRAG,
 	[IP_PMTUDISC_OMIT] = 0,
 };
+
+/*
+ * The interface a datagram of inp's must leave by: IP_PKTINFO's, else
+ * SO_BINDTODEVICE's (Linux's ipc.oif); 0: any.
+ */
+static unsigned
+udp_oif(const struct inpcb *inp)
+{
+	const struct so_sndinfo *si = inp->inp_socket->so_sndinfo;
+
+	return si != NULL && (si->si_set & SO_SI_IFINDEX) ? si->si_ifindex :
+	    inp->inp_bindif;
+}
 
 static int
 udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
@@ -365,12 +371,8 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	if (IN_MULTICAST(ntohl(src.s_addr)) ||
 	    src.s_addr == htonl(INADDR_BROADCAST))
 		src.s_addr = INADDR_ANY;
-	/*
-	 * The interface: IP_PKTINFO's, else SO_BINDTODEVICE's (Linux's
-	 * ipc.oif); the limited broadcast goes out of it, from its address
-	 */
-	oif = si != NULL && (si->si_set & SO_SI_IFINDEX) ? si->si_ifindex :
-	    inp->inp_bindif;
+	/* the limited broadcast goes out of udp_oif(), from its address */
+	oif = udp_oif(inp);
 	if (dst.s_addr == htonl(INADDR_BROADCAST) && oif != 0) {
 		if ((oifp = if_byindex(so->so_kernel, oif)) == NULL) {
 			m_freem(m);
@@ -432,15 +434,6 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 }
 
 /*
- * UDP_SEGMENT (GSO), as Linux: a send larger than the segment size (the
- * control message's, else the socket's) goes as datagrams of that size,
- * the last one shorter, each with its own headers.  As udp_send_skb():
- * with a size set, EMSGSIZE when the first datagram would not fit the
- * MTU, EINVAL when more than UDP_MAX_SEGMENTS would be needed.  Linux
- * segments one buffer late, in the device or in software: an error past
- * the first datagram is a drop, not the send's.
- */
-/*
  * The MTU a datagram of inp to dst must fit: the interface's it leaves by
  * (as udp_output() and ip_mcast_output() choose it: IP_PKTINFO's or
  * SO_BINDTODEVICE's, a group's IP_MULTICAST_IF, else the route's), or the
@@ -456,10 +449,8 @@ udp_gso_mtu(struct inpcb *inp, struct in_addr dst)
 	struct in_addr nexthop, src;
 	struct in_ifaddr *ia;
 	struct ifnet *ifp = NULL;
-	unsigned mtu, pmtu, oif;
+	unsigned oif = udp_oif(inp);
 
-	oif = si != NULL && (si->si_set & SO_SI_IFINDEX) ? si->si_ifindex :
-	    inp->inp_bindif;
 	src = si != NULL && (si->si_set & SO_SI_SRC) ? si->si_src :
 	    inp->inp_laddr;
 	if (IN_MULTICAST(ntohl(dst.s_addr))) {
@@ -474,13 +465,19 @@ udp_gso_mtu(struct inpcb *inp, struct in_addr dst)
 		ifp = NULL;
 	if (ifp == NULL)
 		return IP_MAXPACKET;
-	mtu = ifp->if_mtu;
-	if ((udp_pmtuflags[inp->inp_pmtudisc] & IP_USEPMTU) &&
-	    (pmtu = ip_pmtu_get(ns, dst, NULL)) != 0 && pmtu < mtu)
-		mtu = pmtu;
-	return mtu;
+	return (udp_pmtuflags[inp->inp_pmtudisc] & IP_USEPMTU) ?
+	    ip_pmtu_min(ns, dst, ifp->if_mtu, NULL) : ifp->if_mtu;
 }
 
+/*
+ * UDP_SEGMENT (GSO), as Linux: a send larger than the segment size (the
+ * control message's, else the socket's) goes as datagrams of that size,
+ * the last one shorter, each with its own headers.  As udp_send_skb():
+ * with a size set, EMSGSIZE when the first datagram would not fit the
+ * MTU, EINVAL when more than UDP_MAX_SEGMENTS would be needed.  Linux
+ * segments one buffer late, in the device or in software: an error past
+ * the first datagram is a drop, not the send's.
+ */
 static int
 udp_output_gso(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
     in_port_t dport)

@@ -357,9 +357,9 @@ struct so_rcvinfo {
 /*
  * so_rcvinfo_stamp: a datagram for so came in now: time it in *ri if so
  * is timing (SO_TS_TIMING), as Linux's software receive time, taken as the
- * stack delivers it.  True when it did.
+ * stack delivers it.
  */
-bool so_rcvinfo_stamp(struct socket *so, struct so_rcvinfo *ri);
+void so_rcvinfo_stamp(struct socket *so, struct so_rcvinfo *ri);
 /*
  * so_errq_append: queue an error record for recvmsg(MSG_ERRQUEUE): the
  * datagram's destination, ri (SO_RI_RECVERR) and data m (consumed, a

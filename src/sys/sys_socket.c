@@ -891,9 +891,7 @@ rump_sys_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	/* Linux's: what is left of the time */
 	if (timeout != NULL && i > 0) {
 		now = kern_clock_ns(ns->ns_kernel);
-		now = now >= end ? 0 : end - now;
-		ts.tv_sec = (long)(now / 1000000000u);
-		ts.tv_nsec = (long)(now % 1000000000u);
+		ts = ns_timespec(now >= end ? 0 : end - now);
 		memcpy(timeout, &ts, sizeof(ts));
 	}
 	/*

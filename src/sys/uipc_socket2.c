@@ -303,13 +303,11 @@ sbspace(const struct sockbuf *sb)
 	return sb->sb_cc >= sb->sb_hiwat ? 0 : sb->sb_hiwat - sb->sb_cc;
 }
 
-bool
+void
 so_rcvinfo_stamp(struct socket *so, struct so_rcvinfo *ri)
 {
-	if (!(so->so_tstamp & SO_TS_TIMING))
-		return false;
-	ri->ri_stamp = kern_clock_wall(so->so_kernel);
-	return true;
+	if (so->so_tstamp & SO_TS_TIMING)
+		ri->ri_stamp = kern_clock_wall(so->so_kernel);
 }
 
 bool

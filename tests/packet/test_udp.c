@@ -955,7 +955,7 @@ test_udp_segment(void **state)
  * sendmmsg() and recvmmsg() (Linux's): several datagrams a call, each
  * message's length and address, control messages per message; an error
  * on the first is the call's, a later one sendmmsg loses and recvmmsg
- * returns next time; MSG_WAITFORONE; the timeout checked after each and
+ * keeps as SO_ERROR; MSG_WAITFORONE; the timeout checked after each and
  * written back; EAGAIN, EINVAL.
  */
 static void
