@@ -890,7 +890,7 @@ static void *
 dsp_server(void *arg)
 {
 	struct dsp_inst *si = arg;
-	struct timeval tv = { 0, 50000 };
+	struct timeval tv = { 0, 50000 }, none = { 0, 0 };
 	uint8_t buf[4096];
 
 	assert_int_equal(rump_thread_bind(si->k), 0);
@@ -902,6 +902,9 @@ dsp_server(void *arg)
 
 		if (fd < 0)
 			continue;
+		/* the listener's timeout is inherited: not for the echo */
+		(void)rump_sys_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none,
+		    sizeof(none));
 		atomic_fetch_add(&dsp_accepted, 1);
 		while ((n = rump_sys_read(fd, buf, sizeof(buf))) > 0)
 			if (rump_sys_write(fd, buf, (size_t)n) != n)
@@ -955,6 +958,14 @@ dsp_client(void *arg)
 	}
 	rump_thread_unbind();
 	return NULL;
+}
+
+static void
+dsp_print_tcp(const char *name, uint64_t value, void *arg)
+{
+	if (value != 0 && strncmp(name, "tcp.", 4) == 0)
+		print_message("#   %s %s %llu\n", (const char *)arg, name,
+		    (unsigned long long)value);
 }
 
 static void
@@ -1035,15 +1046,30 @@ test_dispatch_two_instances(void **state)
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	/*
-	 * A server's FIN sent again (a tail loss probe 10 ms on, when the
-	 * client's ACK was late on a loaded machine) can cross the client's
-	 * reset: the client then answers it with another
+	 * A segment sent again (a tail loss probe 10 ms on, when an ACK
+	 * was late on a loaded machine) can meet a closed connection: a
+	 * server's FIN sent again, or the server's duplicate ACK to a
+	 * client's probe, reaches the client after its close, and the
+	 * client answers it with another reset; a client's second ACK of
+	 * a FIN sent again reaches the server after the first ACK closed
+	 * its end, and the server answers it with a reset
 	 */
 	uint64_t again = 0;
 
 	for (int i = 0; i < 2; i++)
 		again += stat(srv[i].k, "tcp.tlpprobe") +
-		    stat(srv[i].k, "tcp.rexmttimeo");
+		    stat(srv[i].k, "tcp.rexmttimeo") +
+		    stat(cli[i].k, "tcp.tlpprobe") +
+		    stat(cli[i].k, "tcp.rexmttimeo");
+	for (int i = 0; i < 2; i++)
+		if (stat(cli[i].k, "tcp.sndrst") > DSP_CONNS + again ||
+		    stat(srv[i].k, "tcp.sndrst") > again) {
+			(void)rump_stat_list(srv[0].k, dsp_print_tcp, "srv0");
+			(void)rump_stat_list(srv[1].k, dsp_print_tcp, "srv1");
+			(void)rump_stat_list(cli[0].k, dsp_print_tcp, "cli0");
+			(void)rump_stat_list(cli[1].k, dsp_print_tcp, "cli1");
+			break;
+		}
 	for (int i = 0; i < 2; i++) {
 		struct rump_dpdk_stats st;
 
@@ -1052,9 +1078,9 @@ test_dispatch_two_instances(void **state)
 		/*
 		 * No segment reached an instance without its connection:
 		 * the only resets are the clients' closes (and answers to
-		 * FINs sent again)
+		 * segments sent again)
 		 */
-		assert_int_equal(stat(srv[i].k, "tcp.sndrst"), 0);
+		assert_true(stat(srv[i].k, "tcp.sndrst") <= again);
 		assert_true(stat(cli[i].k, "tcp.sndrst") >= DSP_CONNS);
 		assert_true(stat(cli[i].k, "tcp.sndrst") <= DSP_CONNS + again);
 		assert_true(stat(cli[i].k, "tcp.noport") <= again);
