@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ struct echo_opts {
 	unsigned njoin;
 	double duration;		/* 0: until a signal */
 	bool quiet;
+	unsigned fastopen;		/* --fastopen: TCP_FASTOPEN, 0: off */
 };
 
 struct echo_conn {
@@ -88,6 +90,8 @@ static const char echo_usage[] =
 "                        (--port is the DPDK port of the network options)\n"
 "  --join GROUP          echo UDP sent to multicast GROUP too (joined on the\n"
 "                        interface of --addr; up to 8)\n"
+"  --fastopen N          TCP Fast Open (RFC 7413): take up to N connections\n"
+"                        on a cookie before their handshake completes\n"
 "  --duration S          stop after S seconds (default: at SIGINT/SIGTERM)\n"
 "  --quiet               no line per connection\n"
 "  --help\n";
@@ -487,7 +491,8 @@ echo_fibers(struct echo_server *es, struct rump_kernel *k, uint64_t deadline)
 	return 0;
 }
 
-enum { OPT_TCP = 1, OPT_UDP, OPT_JOIN, OPT_DURATION, OPT_QUIET, OPT_HELP };
+enum { OPT_TCP = 1, OPT_UDP, OPT_JOIN, OPT_DURATION, OPT_QUIET, OPT_HELP,
+    OPT_FASTOPEN };
 
 static int
 echo_getopt(void *arg, int c, const char *val)
@@ -518,6 +523,14 @@ echo_getopt(void *arg, int c, const char *val)
 	case OPT_QUIET:
 		eo->quiet = true;
 		return 0;
+	case OPT_FASTOPEN: {
+		unsigned long v;
+
+		if (!util_parse_uint("--fastopen", val, 4096, &v))
+			return -1;
+		eo->fastopen = (unsigned)v;
+		return 0;
+	}
 	case OPT_HELP:
 		printf("%s%s", echo_usage, app_net_usage);
 		exit(0);
@@ -536,6 +549,7 @@ parse_args(int argc, char **argv, struct echo_opts *eo,
 		{ "join", required_argument, 0, OPT_JOIN },
 		{ "duration", required_argument, 0, OPT_DURATION },
 		{ "quiet", no_argument, 0, OPT_QUIET },
+		{ "fastopen", required_argument, 0, OPT_FASTOPEN },
 		{ "help", no_argument, 0, OPT_HELP },
 		APP_NET_LONGOPTS,
 		{ 0, 0, 0, 0 }
@@ -573,6 +587,13 @@ echo_open(struct echo_server *es, const struct echo_opts *eo, uint32_t addr)
 	    &tag_listener) != 0)) {
 		fprintf(stderr, "rumpnet-echo: TCP port %u: %s\n",
 		    eo->tcp_port, strerror(errno));
+		return -1;
+	}
+	if (eo->tcp_port != 0 && eo->fastopen > 0 &&
+	    rump_sys_setsockopt(es->es_lfd, IPPROTO_TCP, TCP_FASTOPEN,
+	    &(int){ (int)eo->fastopen }, sizeof(int)) != 0) {
+		fprintf(stderr, "rumpnet-echo: --fastopen: %s\n",
+		    strerror(errno));
 		return -1;
 	}
 	if (eo->udp_port != 0 &&

@@ -115,6 +115,8 @@ struct perf_opts {
 	bool stats;			/* print the instances' counters */
 	bool quiet;			/* no progress lines */
 	bool physical;			/* both: no virtual offload */
+	bool fastopen;			/* TCP Fast Open: crr's sendto() and
+					   the server's TCP_FASTOPEN */
 };
 
 /*
@@ -130,6 +132,8 @@ struct perf_stack {
 	int (*accept)(int, struct sockaddr *, socklen_t *);
 	int (*connect)(int, const struct sockaddr *, socklen_t);
 	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*sendto)(int, const void *, size_t, int,
+	    const struct sockaddr *, socklen_t);
 	ssize_t (*recv)(int, void *, size_t, int);
 	int (*setsockopt)(int, int, int, const void *, socklen_t);
 	int (*getsockopt)(int, int, int, void *, socklen_t *);
@@ -163,16 +167,24 @@ host_fcntl(int fd, int cmd, int arg)
 	return fcntl(fd, cmd, arg);
 }
 
+static ssize_t
+host_sendto(int fd, const void *buf, size_t len, int flags,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	return sendto(fd, buf, len, flags, sa, salen);
+}
+
 static const struct perf_stack stack_rumpnet = {
 	"rumpnet", rump_sys_socket, rump_sys_bind, rump_sys_listen,
-	rump_sys_accept, rump_sys_connect, rump_sys_send, rump_sys_recv,
+	rump_sys_accept, rump_sys_connect, rump_sys_send, rump_sys_sendto,
+	rump_sys_recv,
 	rump_sys_setsockopt, rump_sys_getsockopt, rump_sys_shutdown,
 	rump_sys_close, rump_sys_poll, rump_sys_fcntl,
 };
 
 static const struct perf_stack stack_linux = {
 	"linux", socket, host_bind, listen, host_accept, host_connect, send,
-	recv, setsockopt, getsockopt, shutdown, close, poll, host_fcntl,
+	host_sendto, recv, setsockopt, getsockopt, shutdown, close, poll, host_fcntl,
 };
 
 /* ---- latency histogram ---- */
@@ -433,6 +445,10 @@ server_listen(struct perf_server *ps, struct in_addr addr)
 	    perf_sockopts(st, ps->ps_o, ps->ps_lfd, false) != 0 ||
 	    st->bind(ps->ps_lfd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
 	    st->listen(ps->ps_lfd, 4096) != 0)
+		return -1;
+	/* TCP Fast Open (RFC 7413): connections taken on a cookie */
+	if (ps->ps_o->fastopen && st->setsockopt(ps->ps_lfd, IPPROTO_TCP,
+	    TCP_FASTOPEN, &(int){ 4096 }, sizeof(int)) != 0)
 		return -1;
 	ps->ps_pfd[0].fd = ps->ps_lfd;
 	ps->ps_pfd[0].events = POLLIN;
@@ -998,10 +1014,10 @@ client_tick(struct perf_client *pc)
 
 /* A socket connected to the server (blocking unless nonblock): or -1. */
 static int
-client_socket(struct perf_client *pc, bool nonblock)
+client_socket0(struct perf_client *pc, bool nonblock)
 {
 	const struct perf_stack *st = pc->pc_st;
-	int fd, error;
+	int fd;
 
 	if ((fd = st->socket(AF_INET, SOCK_STREAM, 0)) < 0) {
 		client_fail(pc, "socket: %s", strerror(errno));
@@ -1015,6 +1031,45 @@ client_socket(struct perf_client *pc, bool nonblock)
 		st->close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/*
+ * crr with --fastopen: a blocking sendto(MSG_FASTOPEN) of the hello and
+ * the request, which connects (its data in the SYN once the server gave
+ * a cookie) and returns when all is taken.  The socket, or -1 (recorded).
+ */
+static int
+client_fastopen(struct perf_client *pc, const unsigned char *p, size_t len)
+{
+	const struct perf_stack *st = pc->pc_st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = client_socket0(pc, false)) < 0)
+		return -1;
+	while ((n = st->sendto(fd, p, len, MSG_FASTOPEN,
+	    (struct sockaddr *)&pc->pc_srv, sizeof(pc->pc_srv))) < 0 &&
+	    errno == EINTR && !util_stop)
+		;
+	if (n < 0 || (size_t)n != len) {
+		client_fail(pc, "sendto(MSG_FASTOPEN) to %s:%u: %s",
+		    inet_ntoa(pc->pc_srv.sin_addr), ntohs(pc->pc_srv.sin_port),
+		    n < 0 ? strerror(errno) : "short");
+		st->close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+client_socket(struct perf_client *pc, bool nonblock)
+{
+	const struct perf_stack *st = pc->pc_st;
+	int fd, error;
+
+	if ((fd = client_socket0(pc, nonblock)) < 0)
+		return -1;
 	while (st->connect(fd, (struct sockaddr *)&pc->pc_srv,
 	    sizeof(pc->pc_srv)) != 0) {
 		if (nonblock && errno == EINPROGRESS)
@@ -1142,11 +1197,17 @@ client_rr_blocking(struct perf_client *pc)
 	while (!client_tick(pc)) {
 		uint64_t t0 = app_now_ns();
 
-		if (crr && (fd = client_socket(pc, false)) < 0)
+		if (crr && pc->pc_o->fastopen) {
+			/* the hello and the request, in the SYN if it can */
+			if ((fd = client_fastopen(pc, pc->pc_req,
+			    PERF_HELLO + msg)) < 0)
+				break;
+		} else if (crr && (fd = client_socket(pc, false)) < 0)
 			break;
 		/* crr: the hello and the request in one segment */
-		if (send_full(pc, fd, crr ? pc->pc_req : pc->pc_req +
-		    PERF_HELLO, crr ? PERF_HELLO + msg : msg) != 0 ||
+		if ((!(crr && pc->pc_o->fastopen) && send_full(pc, fd, crr ?
+		    pc->pc_req : pc->pc_req + PERF_HELLO, crr ?
+		    PERF_HELLO + msg : msg) != 0) ||
 		    recv_full(pc, fd, pc->pc_rbuf, msg) != 0 ||
 		    !check_pattern(pc, pc->pc_rbuf, msg, 0))
 			break;
@@ -2243,6 +2304,10 @@ static const char perf_usage[] =
 "  --no-virtual-offload  both: checksums and 1500-byte segments on the\n"
 "                        ring (default: virtual offload, as both ends are\n"
 "                        rumpnet)\n"
+"  --fastopen            TCP Fast Open (RFC 7413): crr connects with\n"
+"                        sendto(MSG_FASTOPEN), its request in the SYN\n"
+"                        once the server gave a cookie (one connection);\n"
+"                        the server sets TCP_FASTOPEN on its listener\n"
 "  --stats               print the instances' counters at the end\n"
 "  --quiet               no progress line each second\n"
 "  --help\n"
@@ -2251,7 +2316,7 @@ static const char perf_usage[] =
 enum {
 	OPT_TEST = 1, OPT_CONNS, OPT_MSG, OPT_DURATION, OPT_STACK, OPT_SERVER,
 	OPT_TCPPORT, OPT_BUSY, OPT_SOCKBUF, OPT_CONGESTION, OPT_CPUS, OPT_CLIENTADDR,
-	OPT_NOVOFF, OPT_STATS, OPT_QUIET, OPT_HELP,
+	OPT_NOVOFF, OPT_STATS, OPT_QUIET, OPT_HELP, OPT_FASTOPEN,
 };
 
 static int
@@ -2354,6 +2419,9 @@ perf_getopt(void *ctx, int c, const char *arg)
 	case OPT_QUIET:
 		o->quiet = true;
 		return 0;
+	case OPT_FASTOPEN:
+		o->fastopen = true;
+		return 0;
 	case OPT_HELP:
 		printf("%s%s", perf_usage, app_net_usage);
 		exit(0);
@@ -2382,6 +2450,7 @@ parse_args(int argc, char **argv, struct perf_opts *o,
 		{ "no-virtual-offload", no_argument, 0, OPT_NOVOFF },
 		{ "stats", no_argument, 0, OPT_STATS },
 		{ "quiet", no_argument, 0, OPT_QUIET },
+		{ "fastopen", no_argument, 0, OPT_FASTOPEN },
 		{ "help", no_argument, 0, OPT_HELP },
 		APP_NET_LONGOPTS,
 		{ 0, 0, 0, 0 }
@@ -2426,6 +2495,12 @@ parse_args(int argc, char **argv, struct perf_opts *o,
 	if (o->compare && o->mode != M_BOTH) {
 		fprintf(stderr, "rumpnet-perf: --stack both is for the both "
 		    "mode\n");
+		return -1;
+	}
+	if (o->fastopen && o->mode != M_SERVER &&
+	    (o->test != T_CRR || o->conns > 1)) {
+		fprintf(stderr, "rumpnet-perf: --fastopen: for crr with one "
+		    "connection\n");
 		return -1;
 	}
 	if (o->mode == M_CLIENT && !o->server_set) {

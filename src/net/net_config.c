@@ -852,6 +852,17 @@ static const struct stat_field tcp_fields[] = {
 	{ "sc_recvd", offsetof(struct tcpstat, tcps_sc_recvd) },
 	{ "sc_failed", offsetof(struct tcpstat, tcps_sc_failed) },
 	{ "deferred", offsetof(struct tcpstat, tcps_deferred) },
+	{ "tfo_cookiereq", offsetof(struct tcpstat, tcps_tfo_cookiereq) },
+	{ "tfo_cookiesent", offsetof(struct tcpstat, tcps_tfo_cookiesent) },
+	{ "tfo_accepted", offsetof(struct tcpstat, tcps_tfo_accepted) },
+	{ "tfo_badcookie", offsetof(struct tcpstat, tcps_tfo_badcookie) },
+	{ "tfo_qfull", offsetof(struct tcpstat, tcps_tfo_qfull) },
+	{ "tfo_syndata", offsetof(struct tcpstat, tcps_tfo_syndata) },
+	{ "tfo_synreq", offsetof(struct tcpstat, tcps_tfo_synreq) },
+	{ "tfo_cookierecv", offsetof(struct tcpstat, tcps_tfo_cookierecv) },
+	{ "tfo_dataacked", offsetof(struct tcpstat, tcps_tfo_dataacked) },
+	{ "tfo_datanotacked", offsetof(struct tcpstat, tcps_tfo_datanotacked) },
+	{ "tfo_synloss", offsetof(struct tcpstat, tcps_tfo_synloss) },
 	{ "defertimeo", offsetof(struct tcpstat, tcps_defertimeo) },
 };
 

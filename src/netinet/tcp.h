@@ -44,6 +44,11 @@ struct tcphdr {
 #define TCPOLEN_SACK_PERMITTED 2
 #define TCPOPT_SACK 5
 #define TCPOPT_TIMESTAMP 8
+#define TCPOPT_FASTOPEN 34		/* RFC 7413 4.1.1 */
+#define TCPOLEN_FASTOPEN_REQ 2		/* a cookie request: no cookie */
+#define TCP_FASTOPEN_COOKIE_MIN 4	/* RFC 7413 4.1.1: 4 to 16 bytes */
+#define TCP_FASTOPEN_COOKIE_MAX 16
+#define TCP_FASTOPEN_COOKIE_LEN 8	/* the cookies this host makes */
 #define TCPOLEN_TIMESTAMP 10
 #define TCPOLEN_TSTAMP_APPA (TCPOLEN_TIMESTAMP + 2)	/* NOP NOP TS */
 #define TCPOPT_TSTAMP_HDR \
@@ -69,6 +74,7 @@ struct tcphdr {
 #define TCP_QUICKACK 12
 #define TCP_CONGESTION 13
 #define TCP_USER_TIMEOUT 18
+#define TCP_FASTOPEN 23
 #define TCP_NOTSENT_LOWAT 25
 
 #define TCP_CA_NAME_MAX 16

@@ -57,6 +57,9 @@ struct tcp_opt {
 	uint32_t to_tsval;
 	uint32_t to_tsecr;
 	uint8_t to_sacks[TCP_SACK_MAXBLKS * TCPOLEN_SACK];
+	bool to_tfo;			/* RFC 7413 option (in a SYN) */
+	uint8_t to_tfo_len;		/* its cookie's length; 0: a request */
+	uint8_t to_tfo_cookie[TCP_FASTOPEN_COOKIE_MAX];
 };
 
 /* The segment being processed. */
@@ -187,6 +190,25 @@ tcp_dooptions(struct tcpstat *st, const uint8_t *cp, int cnt, bool syn,
 			    TCPOLEN_SACK, TCP_SACK_MAXBLKS);
 			memcpy(to->to_sacks, cp + 2,
 			    (size_t)to->to_nsacks * TCPOLEN_SACK);
+			break;
+		case TCPOPT_FASTOPEN:
+			/*
+			 * RFC 7413 4.1.1: no cookie (a request) or 4 to 16
+			 * bytes, an even number; anything else is ignored
+			 * and counted; outside a SYN it means nothing
+			 */
+			if (optlen != TCPOLEN_FASTOPEN_REQ &&
+			    (optlen - 2 < TCP_FASTOPEN_COOKIE_MIN ||
+			    optlen - 2 > TCP_FASTOPEN_COOKIE_MAX ||
+			    (optlen & 1) != 0)) {
+				st->tcps_rcvoptignored++;
+				break;
+			}
+			if (!syn)
+				break;
+			to->to_tfo = true;
+			to->to_tfo_len = (uint8_t)(optlen - 2);
+			memcpy(to->to_tfo_cookie, cp + 2, to->to_tfo_len);
 			break;
 		default:
 			break;	/* unknown: skipped */
@@ -779,6 +801,8 @@ tcp_reass_pull(struct tcpcb *tp)
 
 static enum tcp_verdict tcp_input_sync(struct tcpcb **tpp,
     struct tcp_seg *seg);
+static enum tcp_verdict tcp_input_rest(struct tcpcb **tpp,
+    struct tcp_seg *seg);
 
 /*
  * A connection of listener ltp for seg's 4-tuple takes what it inherits:
@@ -936,6 +960,70 @@ tcp_input_cookie(struct tcpcb *ltp, struct tcp_seg *seg, struct tcpcb **tpp)
 }
 
 /*
+ * TCP Fast Open, a SYN with the option to a listener with TCP_FASTOPEN
+ * (RFC 7413 4.2.2), its embryo tp just made: true when its cookie is the
+ * one we give its address and the listener's TCP_FASTOPEN queue has
+ * room: the connection goes to the accept queue at once, and its SYN's
+ * data is taken (tcp_tfo_syn_text()).  Otherwise the handshake is the
+ * usual one, the data discarded, and a SYN-ACK that answers a request or
+ * a cookie not ours brings our cookie.  A full queue (5.1: a flood with
+ * a stolen cookie) only falls back to the usual handshake.
+ */
+static bool
+tcp_tfo_passive(struct tcpcb *ltp, struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	struct socket *head = ltp->t_inpcb->inp_socket;
+	struct socket *so = tp->t_inpcb->inp_socket;
+	uint8_t cookie[TCP_FASTOPEN_COOKIE_LEN];
+
+	tcp_tfo_cookie(tp->t_ns, seg->src, seg->dst, cookie);
+	if (seg->to.to_tfo_len == 0) {
+		st->tcps_tfo_cookiereq++;
+		tp->t_flags |= TF_TFO_COOKIE;
+		return false;
+	}
+	if (seg->to.to_tfo_len != TCP_FASTOPEN_COOKIE_LEN ||
+	    memcmp(seg->to.to_tfo_cookie, cookie, sizeof(cookie)) != 0) {
+		st->tcps_tfo_badcookie++;
+		tp->t_flags |= TF_TFO_COOKIE;
+		return false;
+	}
+	if (head->so_tfoqlen >= ltp->t_tfo_qlen) {
+		st->tcps_tfo_qfull++;
+		return false;
+	}
+	st->tcps_tfo_accepted++;
+	tp->t_flags |= TF_TFO_PASSIVE;
+	sotfostart(so, head);		/* until the handshake completes */
+	soisconnected(so);		/* onto the accept queue */
+	return true;
+}
+
+/*
+ * The SYN's data, for a connection tcp_tfo_passive() made: in order past
+ * the SYN, within our receive space; the SYN-ACK that follows acks it.
+ */
+static enum tcp_verdict
+tcp_tfo_syn_text(struct tcpcb *tp, struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	int room = (int)tcp_rcvspace(tp);
+
+	seg->seq++;
+	seg->flags &= (uint8_t)~TH_SYN;
+	if (seg->urp > 0)
+		seg->urp--;
+	if (seg->tlen > room) {
+		st->tcps_rcvpackafterwin++;
+		st->tcps_rcvbyteafterwin += (uint64_t)(seg->tlen - room);
+		seg->tlen = room;
+		seg->flags &= (uint8_t)~(TH_FIN | TH_PUSH);
+	}
+	return tcp_input_rest(&tp, seg);
+}
+
+/*
  * LISTEN.  A SYN makes an embryo (SYN-RECEIVED) on the listener's SYN
  * queue, within the queue's limit and the instance's bound on embryos
  * (tcp_syncache_limit, RFC 4987 3.1 and 3.3); past either a SYN cookie
@@ -1011,17 +1099,52 @@ tcp_input_listen(struct tcpcb *ltp, struct tcp_seg *seg, struct tcpcb **tpp)
 	tcp_set_state(tp, TCPS_SYN_RECEIVED);
 	tcp_syncache_enter(tp);
 	st->tcps_accepts++;
+	tp->t_flags |= TF_ACKNOW;
+	if (seg->to.to_tfo && ltp->t_tfo_qlen > 0 &&
+	    tcp_tfo_passive(ltp, tp, seg))
+		return tcp_tfo_syn_text(tp, seg);
 	if (seg->tlen > 0)
 		st->tcps_synwithdata++;	/* discarded; the peer resends it */
-	tp->t_flags |= TF_ACKNOW;
 	(void)tcp_output(tp);
 	return TV_DROP;
 }
 
 /* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
 
-static enum tcp_verdict tcp_input_rest(struct tcpcb **tpp,
-    struct tcp_seg *seg);
+/*
+ * TCP Fast Open, the SYN-ACK to our SYN of MSG_FASTOPEN (RFC 7413
+ * 4.2.1): keep the cookie it brings, with the MSS it offers; drop from
+ * so_snd what of our SYN's data it acks, and send again at once what it
+ * does not (the server did not take it).
+ */
+static void
+tcp_tfo_synack(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct tcpstat *st = tcpstat_of(tp->t_ns);
+	struct socket *so = tp->t_inpcb->inp_socket;
+	uint32_t acked = seg->ack - (tp->iss + 1);
+
+	if (seg->to.to_tfo && seg->to.to_tfo_len > 0) {
+		tcp_tfo_cache_put(tp->t_ns, tp->t_inpcb->inp_faddr,
+		    seg->to.to_tfo_cookie, seg->to.to_tfo_len,
+		    seg->to.to_mss_present ? seg->to.to_mss : 0);
+		st->tcps_tfo_cookierecv++;
+	}
+	if (tp->t_flags & TF_TFO_SYNDATA) {
+		if (acked == tp->t_tfo_synlen)
+			st->tcps_tfo_dataacked++;
+		else
+			st->tcps_tfo_datanotacked++;
+		if (acked > 0 && so != NULL) {
+			sbdrop(&so->so_snd, (int)MIN(acked, so->so_snd.sb_cc));
+			sowwakeup(so);
+		}
+		/* what is not acked goes again, after the handshake's ACK */
+		tp->snd_nxt = seg->ack;
+	}
+	tp->t_flags &= ~(TF_TFO_ACTIVE | TF_TFO_SYNDATA);
+	tp->t_tfo_synlen = 0;
+}
 
 static enum tcp_verdict
 tcp_input_synsent(struct tcpcb *tp, struct tcp_seg *seg)
@@ -1074,6 +1197,8 @@ tcp_input_synsent(struct tcpcb *tp, struct tcp_seg *seg)
 		return TV_DROP;
 	}
 	tcp_ecn_synack(tp, seg);
+	if (tp->t_flags & TF_TFO_ACTIVE)
+		tcp_tfo_synack(tp, seg);
 	tp->snd_una = seg->ack;
 	tp->snd_wl2 = seg->ack;
 	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
@@ -1210,8 +1335,16 @@ tcp_step_rst(struct tcpcb *tp, struct tcp_seg *seg)
 	}
 	switch (tp->t_state) {
 	case TCPS_SYN_RECEIVED:
-		/* passive: the embryo goes ("return to LISTEN"); active: refused */
-		if (so != NULL && so->so_head == NULL) {
+		/*
+		 * passive: the embryo goes ("return to LISTEN"), or a TCP
+		 * Fast Open connection the user may have is reset; active:
+		 * refused
+		 */
+		if (tp->t_flags & TF_TFO_PASSIVE) {
+			st->tcps_drops++;
+			if (so != NULL)
+				soseterror(so, ECONNRESET);
+		} else if (so != NULL && so->so_head == NULL) {
 			st->tcps_refused++;
 			soseterror(so, ECONNREFUSED);
 		} else {
@@ -1667,7 +1800,7 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 	struct tcpstat *st = tcpstat_of(tp->t_ns);
 	struct socket *so = tp->t_inpcb->inp_socket;
 	uint32_t tiwin, sackd = 0;
-	bool finacked = false;
+	bool finacked = false, handshake = false;
 
 	if (!(seg->flags & TH_ACK)) {
 		st->tcps_noack++;
@@ -1680,6 +1813,7 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 			return TV_DROPWITHRESET;
 		}
 		tp->snd_una++;		/* our SYN */
+		handshake = true;
 		tp->snd_wnd = seg->win << tp->snd_scale;
 		tp->max_sndwnd = MAX(tp->max_sndwnd, tp->snd_wnd);
 		tp->snd_wl1 = seg->seq;
@@ -1690,6 +1824,17 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		}
 		*tpp = tp;
 		so = tp->t_inpcb->inp_socket;
+		/*
+		 * Data sent before the handshake completed (TCP Fast Open,
+		 * either end) and not acked by this ACK: the timer that
+		 * tcp_established() stopped runs for it again, and what the
+		 * SYN-ACK's timeout held back goes now
+		 */
+		if (tp->snd_max != tp->snd_una && SEQ_LT(seg->ack, tp->snd_max)) {
+			tcp_timer_arm(tp, TCPT_REXMT,
+			    tcp_rexmt_backoff(tp, tp->t_rxtshift));
+			*needoutput = true;
+		}
 	}
 	if (SEQ_GT(seg->ack, tp->snd_max)) {
 		st->tcps_rcvacktoomuch++;
@@ -1725,7 +1870,7 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		 * timer runs (BSD): answers to zero-window probes are not.
 		 * RFC 6675 2: with SACK, one that SACKs new data is too.
 		 */
-		bool dup = seg->tlen0 == 0 &&
+		bool dup = !handshake && seg->tlen0 == 0 &&
 		    !(seg->flags0 & (TH_SYN | TH_FIN)) &&
 		    tp->snd_max != tp->snd_una && seg->ack == tp->snd_una;
 

@@ -106,6 +106,8 @@ tcp_build_options(struct tcpcb *tp, uint8_t flags, uint8_t *opt,
 			opt[n++] = TCPOLEN_WINDOW;
 			opt[n++] = tp->request_r_scale;
 		}
+		/* RFC 7413 4.1.1: a cookie, or a request for one */
+		n += tcp_tfo_option(tp, flags, opt + n, TCP_MAXOLEN - n);
 	} else {
 		if (ts) {
 			opt[n++] = TCPOPT_NOP;
@@ -312,7 +314,7 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 		memcpy(th + 1, opt, (size_t)optlen);
 	/* the checksum is left to ip_output_if() or the interface */
 	m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
-	if (len > (int)tp->t_maxseg) {
+	if (len > (int)tp->t_maxseg && !(flags & TH_SYN)) {
 		m->m_pkthdr.csum_flags |= M_CSUM_TSOv4;
 		m->m_pkthdr.segsz = (uint16_t)tp->t_maxseg;
 	}
@@ -543,6 +545,69 @@ static int tcp_output_one(struct tcpcb *tp);
  * unsent: sowriteable()): a writer waits for that, not for an ACK
  * (Linux's tcp_check_space()).
  */
+/*
+ * TCP Fast Open, our first SYN (RFC 7413 4.2.1): how much of so_snd it
+ * carries (tcp_tfo_syn_room()); a SYN sent again carries no data (4.2.2).
+ */
+static int
+tcp_tfo_syn_data(struct tcpcb *tp, const struct socket *so)
+{
+	struct tcpstat *st = &tp->t_ns->ns_tcp->tcp_stat;
+	unsigned room;
+
+	if (tp->t_rxtshift > 0) {
+		if (tp->t_rxtshift == 1 && (tp->t_flags & TF_TFO_SYNDATA)) {
+			st->tcps_tfo_synloss++;
+			tcp_tfo_lost(tp);
+		}
+		return 0;
+	}
+	room = tcp_tfo_syn_room(tp);
+	if (room == 0 || so == NULL || so->so_snd.sb_cc == 0)
+		return 0;
+	st->tcps_tfo_syndata++;
+	return (int)MIN(so->so_snd.sb_cc, room);
+}
+
+/*
+ * TCP Fast Open, a server's connection that took its SYN's data: after
+ * the SYN-ACK it may send before the handshake completes (RFC 7413
+ * 4.2.2), up to the initial window.  After a timeout (the SYN-ACK sent
+ * again) the data waits for the handshake.
+ */
+static int
+tcp_tfo_output(struct tcpcb *tp, struct socket *so)
+{
+	int off, sbcc, limit, error = 0;
+
+	if (!(tp->t_flags & TF_TFO_PASSIVE) || so == NULL ||
+	    tp->t_state != TCPS_SYN_RECEIVED || tp->snd_nxt == tp->iss ||
+	    tp->t_rxtshift > 0)
+		return 0;
+	sbcc = (int)so->so_snd.sb_cc;
+	/* the first byte of so_snd is ISS + 1 */
+	off = (int)(tp->snd_nxt - tp->iss - 1);
+	limit = (int)MIN(tp->snd_wnd, TCP_INITWND(tp->t_maxseg));
+	while (off < sbcc && off < limit) {
+		int len = MIN(MIN(sbcc, limit) - off, (int)tp->t_maxseg);
+		uint8_t flags = TH_ACK;
+
+		if (off + len == sbcc)
+			flags |= TH_PUSH;
+		if ((error = tcp_send_segment(tp, off, len, flags,
+		    tcp_rcv_window(tp))) != 0)
+			break;
+		off += len;
+		tp->snd_nxt += (uint32_t)len;
+		if (SEQ_GT(tp->snd_nxt, tp->snd_max))
+			tp->snd_max = tp->snd_nxt;
+		if (!tcp_timer_armed(tp, TCPT_REXMT))
+			tcp_timer_arm(tp, TCPT_REXMT,
+			    tcp_rexmt_backoff(tp, tp->t_rxtshift));
+	}
+	return error;
+}
+
 int
 tcp_output(struct tcpcb *tp)
 {
@@ -589,18 +654,31 @@ again:
 	mss0 = tp->t_maxseg;
 	flags = tcp_outflags[tp->t_state];
 
-	/* Before the handshake completes: only the SYN or SYN-ACK. */
+	/*
+	 * Before the handshake completes: only the SYN or SYN-ACK (with
+	 * TCP Fast Open, a first SYN with data, and data after the SYN-ACK
+	 * of a connection that took the SYN's).
+	 */
 	if (!TCPS_HAVEESTABLISHED(tp->t_state)) {
+		int dlen = 0;
+
 		if (tp->snd_nxt != tp->iss && !(tp->t_flags & TF_ACKNOW))
-			return 0;
+			return tcp_tfo_output(tp, so);
 		if (tp->snd_nxt != tp->iss)
 			flags &= (uint8_t)~TH_SYN;	/* ACK only */
 		if (!(flags & (TH_SYN | TH_ACK)))
 			return 0;
+		if ((flags & (TH_SYN | TH_ACK)) == TH_SYN &&
+		    (tp->t_flags & TF_TFO_ACTIVE))
+			dlen = tcp_tfo_syn_data(tp, so);
 		win = tcp_rcv_window(tp);
-		error = tcp_send_segment(tp, 0, 0, flags, win);
+		error = tcp_send_segment(tp, 0, dlen, flags, win);
+		if (error == 0 && dlen > 0) {
+			tp->t_flags |= TF_TFO_SYNDATA;
+			tp->t_tfo_synlen = (unsigned)dlen;
+		}
 		if (flags & TH_SYN) {
-			tp->snd_nxt = tp->iss + 1;
+			tp->snd_nxt = tp->iss + 1 + (uint32_t)dlen;
 			if (SEQ_GT(tp->snd_nxt, tp->snd_max)) {
 				tp->snd_max = tp->snd_nxt;
 				if (tp->t_rtttime == 0) {
@@ -614,6 +692,8 @@ again:
 				tcp_timer_arm(tp, TCPT_REXMT,
 				    tcp_rexmt_backoff(tp, tp->t_rxtshift));
 		}
+		if (error == 0 && (flags & TH_ACK))
+			error = tcp_tfo_output(tp, so);
 		return error;
 	}
 

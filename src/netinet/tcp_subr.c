@@ -81,6 +81,7 @@ tcp_init(struct netstack *ns)
 	/* RFC 6528 3: a secret key, random at boot */
 	(void)hyper_getrandom(ts->tcp_isn_key, sizeof(ts->tcp_isn_key));
 	(void)hyper_getrandom(ts->tcp_sc_key, sizeof(ts->tcp_sc_key));
+	(void)hyper_getrandom(ts->tcp_tfo_key, sizeof(ts->tcp_tfo_key));
 	ts->tcp_cc_default = &tcp_cc_cubic;	/* RFC 9438 */
 	ts->tcp_do_sack = 1;
 	ts->tcp_do_rack = 1;
@@ -171,6 +172,9 @@ tcp_set_state(struct tcpcb *tp, int state)
 		tp->t_syncache = false;
 		ts->tcp_stat.tcps_syncache--;
 	}
+	if (tp->t_state == TCPS_SYN_RECEIVED && state != TCPS_SYN_RECEIVED &&
+	    tp->t_inpcb->inp_socket != NULL)
+		sotfodone(tp->t_inpcb->inp_socket);
 	tp->t_state = state;
 }
 

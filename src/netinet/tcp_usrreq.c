@@ -153,9 +153,9 @@ tcp_listen(struct socket *so)
 	return 0;
 }
 
-/* RFC 9293 3.10.1 OPEN, active: choose the ISS, send the SYN. */
+/* RFC 9293 3.10.1 OPEN, active: choose the ISS (the SYN is the caller's). */
 static int
-tcp_connect(struct socket *so, const struct sockaddr_in *sin)
+tcp_connect_prep(struct socket *so, const struct sockaddr_in *sin)
 {
 	struct netstack *ns = so->so_kernel->k_net;
 	struct inpcb *inp = so->so_pcb;
@@ -195,7 +195,39 @@ tcp_connect(struct socket *so, const struct sockaddr_in *sin)
 	tcp_set_state(tp, TCPS_SYN_SENT);
 	ns->ns_tcp->tcp_stat.tcps_connattempt++;
 	soisconnecting(so);
-	return tcp_output(tp);
+	return 0;
+}
+
+static int
+tcp_connect(struct socket *so, const struct sockaddr_in *sin)
+{
+	int error;
+
+	if ((error = tcp_connect_prep(so, sin)) != 0)
+		return error;
+	return tcp_output(so_tcpcb(so));
+}
+
+/*
+ * sendto(MSG_FASTOPEN) on a socket not connected: connect as
+ * tcp_connect() does, but leave the SYN to the pr_send() that follows,
+ * which may put data in it (RFC 7413 4.2.1).  *room: what it can carry
+ * (0: we hold no cookie for the server; the SYN asks for one).
+ */
+static int
+tcp_fastopen(struct socket *so, const struct sockaddr_in *sin,
+    unsigned *room)
+{
+	struct tcpcb *tp;
+	int error;
+
+	*room = 0;
+	if ((error = tcp_connect_prep(so, sin)) != 0)
+		return error;
+	tp = so_tcpcb(so);
+	tp->t_flags |= TF_TFO_ACTIVE;
+	*room = tcp_tfo_syn_room(tp);
+	return 0;
 }
 
 /* Orderly release after the data (SO_LINGER's close, RFC 9293 CLOSE). */
@@ -259,7 +291,8 @@ tcp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
 		m_freem(m);
 		return EPIPE;
 	}
-	sbappendstream(&so->so_snd, m);
+	if (m != NULL)		/* NULL: tcp_fastopen()'s SYN alone */
+		sbappendstream(&so->so_snd, m);
 	tcp_output_taken(tp);
 	return 0;
 }
@@ -449,6 +482,20 @@ tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
 		tp->t_deferaccept = v <= 0 ? 0 :
 		    (unsigned)MIN(v, TCP_DEFER_ACCEPT_MAX) * 1000u;
 		return 0;
+	case TCP_FASTOPEN:
+		/*
+		 * RFC 7413 5.1: the most connections a listener takes on a
+		 * cookie before their handshake completes; 0: none, the
+		 * default.  As Linux: on a socket that is closed or
+		 * listening, EINVAL otherwise or below 0.
+		 */
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		if (v < 0 || (tp->t_state != TCPS_CLOSED &&
+		    tp->t_state != TCPS_LISTEN))
+			return EINVAL;
+		tp->t_tfo_qlen = (unsigned)MIN(v, SOMAXCONN);
+		return 0;
 	case TCP_USER_TIMEOUT:
 		/* ms (ticks), as Linux; 0: R2 is the retransmission count */
 		if ((error = tcp_opt_int(val, len, &v)) != 0)
@@ -538,6 +585,9 @@ tcp_getopt(struct tcpcb *tp, int name, void *val, socklen_t *len)
 	case TCP_DEFER_ACCEPT:
 		v = (int)(tp->t_deferaccept / 1000);
 		break;
+	case TCP_FASTOPEN:
+		v = (int)tp->t_tfo_qlen;
+		break;
 	case TCP_SYNCNT:
 		v = tp->t_synretries != 0 ? tp->t_synretries : TCP_SYNRXTSHIFT;
 		break;
@@ -616,6 +666,7 @@ const struct protosw tcp_protosw = {
 	.pr_detach = tcp_detach,
 	.pr_bind = tcp_bind,
 	.pr_connect = tcp_connect,
+	.pr_fastopen = tcp_fastopen,
 	.pr_disconnect = tcp_disconnect,
 	.pr_shutdown = tcp_shutdown,
 	.pr_send = tcp_send,

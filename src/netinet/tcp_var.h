@@ -100,6 +100,11 @@ uint32_t tcp_cubic_cbrt(uint64_t x);
 #define TF_RACK 0x02000000	/* RACK-TLP loss detection (tcp_rack.c) */
 #define TF_QUICKACK 0x04000000	/* TCP_QUICKACK: no delayed ACKs */
 #define TF_DEFERRED 0x08000000	/* TCP_DEFER_ACCEPT: not yet acceptable */
+#define TF_TFO_COOKIE 0x00020000	/* the SYN-ACK carries our TFO cookie */
+#define TF_TFO_PASSIVE 0x10000000	/* TFO: took the SYN's data, may send
+					   before the handshake completes */
+#define TF_TFO_ACTIVE 0x20000000	/* MSG_FASTOPEN: the SYN asks for TFO */
+#define TF_TFO_SYNDATA 0x40000000	/* our SYN carried t_tfo_synlen bytes */
 
 /* A SACK block (RFC 2018 3): [start, end) */
 struct tcp_sackblk {
@@ -158,6 +163,8 @@ struct tcpcb {
 	unsigned t_persistprobes;	/* unanswered zero-window probes */
 	unsigned t_usertimeo;		/* TCP_USER_TIMEOUT, ticks; 0: none */
 	unsigned t_deferaccept;		/* listener: TCP_DEFER_ACCEPT, ticks */
+	unsigned t_tfo_qlen;		/* listener: TCP_FASTOPEN, 0: off */
+	unsigned t_tfo_synlen;		/* TF_TFO_SYNDATA: bytes in our SYN */
 	uint8_t t_synretries;		/* TCP_SYNCNT; 0: TCP_SYNRXTSHIFT */
 	int t_linger2;			/* TCP_LINGER2, ticks an orphan stays in
 					   FIN-WAIT-2; 0: TCPTV_FINWAIT2; < 0:
@@ -359,6 +366,18 @@ struct tcpstat {
 	uint64_t tcps_noport;		/* no socket: RST sent */
 	uint64_t tcps_listendrop;	/* SYN dropped: accept queue full */
 	uint64_t tcps_deferred;		/* accept deferred until data came */
+	/* TCP Fast Open (RFC 7413) */
+	uint64_t tcps_tfo_cookiereq;	/* SYNs asking for a cookie */
+	uint64_t tcps_tfo_cookiesent;	/* SYN-ACKs with our cookie */
+	uint64_t tcps_tfo_accepted;	/* SYNs whose data was taken */
+	uint64_t tcps_tfo_badcookie;	/* SYNs with a cookie not ours */
+	uint64_t tcps_tfo_qfull;	/* valid, but TCP_FASTOPEN's queue full */
+	uint64_t tcps_tfo_syndata;	/* SYNs we sent with data */
+	uint64_t tcps_tfo_synreq;	/* SYNs we sent asking for a cookie */
+	uint64_t tcps_tfo_cookierecv;	/* cookies a SYN-ACK gave us */
+	uint64_t tcps_tfo_dataacked;	/* our SYN's data acked by the SYN-ACK */
+	uint64_t tcps_tfo_datanotacked;	/* ... not: sent again after it */
+	uint64_t tcps_tfo_synloss;	/* our SYN with data timed out */
 	uint64_t tcps_defertimeo;	/* ... or TCP_DEFER_ACCEPT ran out */
 	uint64_t tcps_synqdrop;		/* SYN dropped: SYN queue full */
 	uint64_t tcps_nosocket;		/* SYN or cookie ACK to a listener
@@ -424,12 +443,27 @@ struct tcpstat {
 	uint64_t tcps_sc_failed;	/* ACKs to listener: no cookie */
 };
 
+#define TCP_TFO_CACHE 64		/* TFO cookies kept, least recent goes */
+#define TCP_TFO_LOSS_TICKS 300000	/* no TFO to a server for 5 min after
+					   a SYN with data to it was lost */
+
 /* per-instance TCP state (ns->ns_tcp) */
 struct tcp_state {
 	struct inpcbtable *tcp_tbl;	/* [I] */
 	struct tcpstat tcp_stat;
 	uint8_t tcp_isn_key[16];	/* [I] RFC 6528 secret */
 	uint8_t tcp_sc_key[16];		/* [I] SYN cookie secret */
+	uint8_t tcp_tfo_key[16];	/* [I] TFO cookie secret (RFC 7413) */
+	/* the cookies servers gave us (RFC 7413 4.1.3), by address */
+	struct tcp_tfo_ent {
+		struct in_addr te_addr;		/* 0: free */
+		uint8_t te_len;
+		uint16_t te_mss;		/* the server's MSS, 0: unknown */
+		uint8_t te_cookie[TCP_FASTOPEN_COOKIE_MAX];
+		uint64_t te_used;		/* tick last used or given */
+		uint64_t te_lost;		/* tick a SYN with data to it
+						   was lost, 0: none */
+	} tcp_tfo_cache[TCP_TFO_CACHE];
 	const struct tcp_cc *tcp_cc_default;
 	/* parameters (rump_tcp_param_set()); read when a connection opens */
 	int tcp_do_sack;		/* offer and use SACK */
@@ -612,6 +646,29 @@ int tcp_finwait2_time(const struct tcpcb *tp);
  * queue is full (it tries again in TCP_DEFER_RETRY).
  */
 bool tcp_defer_end(struct tcpcb *tp);
+
+/* tcp_fastopen.c (RFC 7413) */
+/* tcp_tfo_cookie: the cookie this host gives a client at faddr */
+void tcp_tfo_cookie(struct netstack *ns, struct in_addr faddr,
+    struct in_addr laddr, uint8_t cookie[TCP_FASTOPEN_COOKIE_LEN]);
+/*
+ * tcp_tfo_cache_get: the cookie the server at addr gave us (its length,
+ * 0: none) and the MSS it offered then (0: unknown) into *mss;
+ * tcp_tfo_cache_put: keep one (len 0: forget it)
+ */
+unsigned tcp_tfo_cache_get(struct netstack *ns, struct in_addr addr,
+    uint8_t cookie[TCP_FASTOPEN_COOKIE_MAX], unsigned *mss);
+void tcp_tfo_cache_put(struct netstack *ns, struct in_addr addr,
+    const uint8_t *cookie, unsigned len, unsigned mss);
+/*
+ * tcp_tfo_syn_room: bytes our first SYN can carry (0: no cookie, or Fast
+ * Open to the server is off for a while); tcp_tfo_lost: our SYN with data
+ * timed out: no Fast Open to that server for TCP_TFO_LOSS_TICKS
+ */
+unsigned tcp_tfo_syn_room(struct tcpcb *tp);
+void tcp_tfo_lost(struct tcpcb *tp);
+/* tcp_tfo_option: the TFO option of our SYN or SYN-ACK; 0: none */
+int tcp_tfo_option(struct tcpcb *tp, uint8_t flags, uint8_t *opt, int room);
 
 /* tcp_output.c */
 int tcp_output(struct tcpcb *tp);

@@ -67,6 +67,7 @@ typedef long ssize_t;
 #define MSG_NOSIGNAL 0x4000
 #define MSG_MORE 0x8000
 #define MSG_WAITFORONE 0x10000	/* recvmmsg() */
+#define MSG_FASTOPEN 0x20000000	/* TCP Fast Open: connect, data in the SYN */
 
 #define SHUT_RD 0
 #define SHUT_WR 1

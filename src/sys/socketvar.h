@@ -29,6 +29,11 @@
  *   pr_bind      bind to the local address nam; errno
  *   pr_connect   set the peer nam (UDP: remember it; TCP: send a SYN and
  *                call soisconnecting())
+ *   pr_fastopen  sendto(MSG_FASTOPEN) on a stream socket not connected:
+ *                connect to nam as pr_connect does, but send no SYN;
+ *                *room is how much data the SYN can carry.  The
+ *                pr_send() that follows (with at most *room bytes, or
+ *                m NULL) sends it.  NULL: MSG_FASTOPEN is ignored
  *   pr_disconnect forget the peer (TCP: send a FIN after the queued data;
  *                used by close() with SO_LINGER, before pr_detach)
  *   pr_shutdown  no more sends (SHUT_WR; TCP: send a FIN)
@@ -129,6 +134,8 @@ struct protosw {
 	void (*pr_detach)(struct socket *);
 	int (*pr_bind)(struct socket *, const struct sockaddr_in *);
 	int (*pr_connect)(struct socket *, const struct sockaddr_in *);
+	int (*pr_fastopen)(struct socket *, const struct sockaddr_in *,
+	    unsigned *room);
 	int (*pr_disconnect)(struct socket *);
 	int (*pr_shutdown)(struct socket *);
 	int (*pr_send)(struct socket *, struct mbuf *,
@@ -196,12 +203,17 @@ struct socket {
 	struct socket *so_head;		/* the listener, NULL: on no queue */
 	struct list_node *so_onq;	/* &so_head->so_q0 or &so_head->so_q */
 	struct list_node so_qe;		/* link on that queue */
+	struct socket *so_tfohead;	/* a TCP Fast Open connection before
+					   its handshake completes: the
+					   listener whose so_tfoqlen counts
+					   it (a reference, sotfostart()) */
 
 	/* a listener (SOO_ACCEPTCONN) */
 	struct list_node so_q0;		/* handshake in progress */
 	struct list_node so_q;		/* established, waiting for accept() */
 	unsigned so_q0len;
 	unsigned so_qlen;
+	unsigned so_tfoqlen;		/* of them, TFO before the handshake */
 	unsigned so_q0limit;		/* SYN queue: 2 * so_qlimit, 16..4096 */
 	unsigned so_qlimit;		/* accept queue: the listen() backlog */
 };
@@ -274,6 +286,14 @@ struct socket *soalloc(struct rump_kernel *k, const struct protosw *pr,
 void sodealloc(struct socket *so);
 /* soqremque: take so off its listener's queue (so_head becomes NULL). */
 void soqremque(struct socket *so);
+/*
+ * sotfostart / sotfodone: a TCP Fast Open connection so of listener head
+ * is counted in head's so_tfoqlen until its handshake completes or it
+ * fails (RFC 7413 5.1), even once accepted; it holds a reference on head
+ * meanwhile.
+ */
+void sotfostart(struct socket *so, struct socket *head);
+void sotfodone(struct socket *so);
 /* sowakeall: wake everyone sleeping on so (readers, writers, poll). */
 void sowakeall(struct socket *so);
 

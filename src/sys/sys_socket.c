@@ -489,8 +489,11 @@ so_sendit(struct netstack *ns, struct socket *so, const struct iovec *iov,
 	if ((error = iov_total(iov, iovcnt, &resid)) != 0)
 		return error;
 	*wanted = resid;
-	/* as Linux, a stream socket ignores the address it is given */
-	if (so->so_type == SOCK_STREAM)
+	/*
+	 * as Linux, a stream socket ignores the address it is given, but
+	 * for MSG_FASTOPEN (sosend_fastopen())
+	 */
+	if (so->so_type == SOCK_STREAM && !(flags & MSG_FASTOPEN))
 		to = NULL;
 	if (to != NULL)
 		error = sockaddr_in_copyin(to, tolen, &sin, false);

@@ -262,6 +262,8 @@ sbwait(struct socket *so, struct sockbuf *sb)
  * going (EINPROGRESS).  Linux takes AF_UNSPEC as "abort the connection";
  * the protocol switch has no such entry, so it is EAFNOSUPPORT here.
  */
+static int soconnect_wait(struct socket *so);
+
 static int
 soconnect_stream(struct socket *so, const struct sockaddr_in *sin)
 {
@@ -280,6 +282,18 @@ soconnect_stream(struct socket *so, const struct sockaddr_in *sin)
 		return error;
 	if ((so->so_state & SS_ISCONNECTING) && (so->so_state & SS_NBIO))
 		return EINPROGRESS;
+	return soconnect_wait(so);
+}
+
+/*
+ * A blocking connect: wait for the handshake (SO_SNDTIMEO bounds it:
+ * EINPROGRESS).  0 when connected, or why not.
+ */
+static int
+soconnect_wait(struct socket *so)
+{
+	int error;
+
 	while ((so->so_state & SS_ISCONNECTING) && so->so_error == 0) {
 		if ((error = sbwait(so, &so->so_snd)) != 0)
 			return error == EWOULDBLOCK ? EINPROGRESS : error;
@@ -491,9 +505,53 @@ sosend_memwait(struct socket *so, uint64_t *since)
  * the mbufs run out it takes the part that fitted, and waits for more
  * (sosend_memwait()) unless non-blocking: EAGAIN if nothing was taken.
  */
+/*
+ * sendto(MSG_FASTOPEN) on a stream socket not connected (TCP Fast Open,
+ * RFC 7413; Linux's semantics): connect to to, with as much of the data
+ * as the SYN can carry in it (none without a cookie for the server: the
+ * SYN asks for one).  *done is what went into the SYN.  The caller goes
+ * on as for any send: blocking, it waits for the connection and sends
+ * the rest; non-blocking, it returns what the SYN took, or EINPROGRESS.
+ */
 static int
-sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
-    size_t resid, int flags, size_t *sent)
+sosend_fastopen(struct socket *so, const struct sockaddr_in *to,
+    const struct iovec *iov, int iovcnt, size_t resid, size_t *done)
+{
+	struct mbuf *m = NULL;
+	unsigned room;
+	size_t n;
+	int error;
+
+	*done = 0;
+	if (to == NULL)
+		return EDESTADDRREQ;
+	if (so->so_state & SS_ISCONNECTING)
+		return EALREADY;
+	if ((so->so_state & SS_ISCONNECTED) ||
+	    (so->so_options & SOO_ACCEPTCONN))
+		return EISCONN;
+	if (to->sin_family != AF_INET)
+		return EAFNOSUPPORT;
+	if (so->so_pcb == NULL)
+		return EINVAL;
+	if ((error = so->so_proto->pr_fastopen(so, to, &room)) != 0)
+		return error;
+	n = MIN(resid, (size_t)MIN(room, sosend_space(&so->so_snd, 0)));
+	/* no mbufs for the data: the SYN goes without, the data after */
+	if (n > 0 && m_uiomove_in(iov, iovcnt, 0, n, 0, true, &m) != 0)
+		m = NULL;
+	if (m != NULL)
+		n = (size_t)m->m_pkthdr.len;
+	error = so->so_proto->pr_send(so, m, NULL);
+	if (error == 0 && m != NULL)
+		*done = n;
+	return error;
+}
+
+static int
+sosend_stream(struct socket *so, const struct sockaddr_in *to,
+    const struct iovec *iov, int iovcnt, size_t resid, int flags,
+    size_t *sent)
 {
 	bool nbio = (so->so_state & SS_NBIO) || (flags & MSG_DONTWAIT);
 	unsigned extra = (flags & MSG_OOB) ? SB_OOB_EXTRA : 0;
@@ -509,6 +567,20 @@ sosend_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 	/* a busy poller takes in what came (ACKs, window) before it sends */
 	if (so->so_busy_poll_us != 0)
 		(void)netstack_poll(so->so_kernel->k_net);
+	if ((flags & MSG_FASTOPEN) && so->so_proto->pr_fastopen != NULL) {
+		if ((error = sosend_fastopen(so, to, iov, iovcnt, resid,
+		    &done)) != 0)
+			return error;
+		if (nbio) {
+			/* connecting: what the SYN did not take waits for
+			 * the user (Linux) */
+			*sent = done;
+			return done > 0 ? 0 : EINPROGRESS;
+		}
+		/* as connect(): the handshake's outcome, then the rest */
+		if ((error = soconnect_wait(so)) != 0)
+			return error;
+	}
 	for (;;) {
 		error = sosend_stream_ready(so, done, resid - done, extra);
 		if (error == EWOULDBLOCK) {
@@ -555,7 +627,7 @@ sosend(struct socket *so, const struct sockaddr_in *to,
 
 	*sent = 0;
 	if (so->so_type == SOCK_STREAM)
-		return sosend_stream(so, iov, iovcnt, resid, flags, sent);
+		return sosend_stream(so, to, iov, iovcnt, resid, flags, sent);
 	if (so->so_state & SS_CANTSENDMORE)
 		return EPIPE;
 	if (so->so_error != 0)

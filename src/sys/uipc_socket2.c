@@ -129,6 +129,28 @@ soqinsque(struct socket *head, struct socket *so, struct list_node *q)
 }
 
 void
+sotfostart(struct socket *so, struct socket *head)
+{
+	KASSERT(so->so_tfohead == NULL);
+	so->so_tfohead = head;
+	head->so_refs++;
+	head->so_tfoqlen++;
+}
+
+void
+sotfodone(struct socket *so)
+{
+	struct socket *head = so->so_tfohead;
+
+	if (head == NULL)
+		return;
+	so->so_tfohead = NULL;
+	KASSERT(head->so_tfoqlen > 0);
+	head->so_tfoqlen--;
+	sorele(head);
+}
+
+void
 soqremque(struct socket *so)
 {
 	struct socket *head = so->so_head;

@@ -176,6 +176,9 @@ ft_open(struct ft *t, int mode)
 		fz_check(rump_sys_bind(t->lfd, (struct sockaddr *)&a,
 		    sizeof(a)) == 0);
 		fz_check(rump_sys_listen(t->lfd, 4) == 0);
+		/* TCP Fast Open: cookie requests and cookies not ours */
+		fz_check(rump_sys_setsockopt(t->lfd, IPPROTO_TCP,
+		    TCP_FASTOPEN, &(int){ 2 }, sizeof(int)) == 0);
 		t->sport = FT_LPORT;
 	}
 	if (mode == FT_ESTABLISHED) {

@@ -183,6 +183,15 @@ def tcp_seeds():
     s["listen_syn"] = b"\1" + tcp_seg(SYN, opts=SYNOPTS, ts=False)
     s["listen_open"] = b"\1" + tcp_seg(SYN, opts=SYNOPTS, ts=False) + \
         tcp_seg(ACK, ts=False) + app(5) + app(1)
+    # TCP Fast Open (RFC 7413): a cookie request, a cookie not ours
+    tfo_req = bytes([1, 1, 34, 2])
+    tfo_bad = bytes([1, 1, 34, 10, 1, 2, 3, 4, 5, 6, 7, 8])
+    s["listen_tfo_req"] = b"\1" + tcp_seg(SYN, opts=SYNOPTS + tfo_req,
+                                          dlen=10, ts=False) + \
+        tcp_seg(ACK, ts=False) + app(5) + app(1)
+    s["listen_tfo_bad"] = b"\1" + tcp_seg(SYN, opts=SYNOPTS + tfo_bad,
+                                          dlen=10, ts=False) + \
+        tcp_seg(ACK, ts=False) + app(5) + app(1)
     s["listen_synfin"] = b"\1" + tcp_seg(SYN | FIN, ts=False)
     s["listen_fin"] = b"\1" + tcp_seg(FIN, ts=False)
     s["listen_ack"] = b"\1" + tcp_seg(ACK, ts=False)

@@ -11,12 +11,12 @@
 # Needs root (exit 77, meson's "skipped", otherwise, saying why).  Prints
 # one "ok N - what" / "not ok N - what" line per check and exits 1 if any
 # failed.  Cases: ping perf echo mcast http wrk impair pcap cores perfcores
-# link tapmove (default: all).
+# link tapmove tfo (default: all).
 # RUMPNET_INTEROP=0 skips it.
 set -uo pipefail
 B=$(cd "${1:-build}" && pwd)
 shift || true
-cases=${*:-ping perf echo mcast http wrk impair pcap cores perfcores link tapmove}
+cases=${*:-ping perf echo mcast http wrk impair pcap cores perfcores link tapmove tfo}
 
 skip() { echo "1..0 # SKIP $*"; exit 77; }
 [ "${RUMPNET_INTEROP:-1}" != 0 ] || skip "RUMPNET_INTEROP=0 (.ci/run runs it in the default configuration only)"
@@ -381,6 +381,63 @@ case_tapmove() {
 	grep -E 'linkdown|odown' "$LAST_LOG" | sed 's/^/# /'
 	check "no link down and no output refused for it" bash -c \
 		"! grep -qE 'dpdk0\.(linkdown|odown) [1-9]' '$LAST_LOG'"
+}
+
+# TCP Fast Open (RFC 7413): Linux's client to rumpnet-echo --fastopen.  The
+# first connection asks for a cookie; the next two put their data in the
+# SYN, which Linux counts as TcpExtTCPFastOpenActive only when rumpnet's
+# SYN-ACK acked it.  Then rumpnet's client to Linux's server.
+case_tfo() {
+	local before after
+	start "$B/apps/rumpnet-echo" "${NET[@]}" --tcp-port 7 --udp-port 0 --fastopen 16 --duration 60
+	inl sysctl -qw net.ipv4.tcp_fastopen=1
+	before=$(inl nstat -az TcpExtTCPFastOpenActive | awk '/TcpExtTCPFastOpenActive/ {print $2}')
+	check "Linux sendto(MSG_FASTOPEN) -> rumpnet-echo --fastopen: 3 echoes" bash -c \
+		"[ \"\$(ip netns exec $L python3 -c '
+import socket
+out = []
+for i in range(3):
+    s = socket.socket()
+    s.sendto(b\"tfo%d\" % i, 0x20000000, (\"198.18.1.2\", 7))
+    s.settimeout(3)
+    out.append(s.recv(100).decode())
+    s.close()
+print(\" \".join(out))
+')\" = 'tfo0 tfo1 tfo2' ]"
+	after=$(inl nstat -az TcpExtTCPFastOpenActive | awk '/TcpExtTCPFastOpenActive/ {print $2}')
+	echo "# TcpExtTCPFastOpenActive ${before:-?} -> ${after:-?}"
+	check "Linux's data in the SYN taken by rumpnet (TCPFastOpenActive +2)" \
+		[ "$((${after:-0} - ${before:-0}))" -eq 2 ]
+	stop_all
+	# and the other way: rumpnet-perf's crr client, sendto(MSG_FASTOPEN),
+	# to a Linux server with TCP_FASTOPEN; Linux counts the SYNs whose
+	# data it took (TcpExtTCPFastOpenPassive)
+	inl sysctl -qw net.ipv4.tcp_fastopen=3
+	ip netns exec "$L" "$B/apps/rumpnet-perf" server --stack linux --fastopen --quiet \
+		>"$work/linux-server.log" 2>&1 &
+	pids+=($!)
+	sleep 0.5
+	before=$(inl nstat -az TcpExtTCPFastOpenPassive | awk '/TcpExtTCPFastOpenPassive/ {print $2}')
+	inr "$B/apps/rumpnet-perf" client "${NET[@]}" --server 198.18.1.1 \
+		--test crr --fastopen --duration 2 --stats >"$work/perf-tfo.out" 2>&1
+	local rc=$? conns acked
+	after=$(inl nstat -az TcpExtTCPFastOpenPassive | awk '/TcpExtTCPFastOpenPassive/ {print $2}')
+	tail -n 1 "$work/perf-tfo.out" | sed 's/^/# /'
+	conns=$(tail -n 1 "$work/perf-tfo.out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["transactions"])' 2>/dev/null)
+	acked=$(awk '$1 == "tcp.tfo_dataacked" {print $2}' "$work/perf-tfo.out")
+	echo "# TcpExtTCPFastOpenPassive ${before:-?} -> ${after:-?}; rumpnet's tcp.tfo_dataacked ${acked:-?} of ${conns:-?} connections"
+	check "rumpnet-perf crr --fastopen -> Linux server: no error" \
+		bash -c "[ $rc -eq 0 ] && tail -n 1 '$work/perf-tfo.out' | grep -q '^{'"
+	# the two stacks agree on every SYN whose data was taken, and all
+	# but the first connection's (which asked for the cookie) were
+	# unless a SYN was lost (then Fast Open pauses: tcp.tfo_synloss)
+	check "rumpnet's data in the SYN taken by Linux: both count ${acked:-?}" \
+		bash -c "[ '${acked:-0}' -gt 0 ] && [ $((${after:-0} - ${before:-0})) -eq '${acked:-0}' ]"
+	if ! grep -q '^tcp.tfo_synloss' "$work/perf-tfo.out"; then
+		check "every connection after the first had its data in the SYN" \
+			[ "${acked:-0}" -eq "$((${conns:-0} - 1))" ]
+	fi
+	stop_all
 }
 
 for c in $cases; do

@@ -212,6 +212,9 @@ struct tseg {
 	uint16_t mss;
 	uint8_t ws;
 	uint32_t tsval, tsecr;
+	bool tfo_p;			/* TCP Fast Open option (RFC 7413) */
+	uint8_t tfo_len;		/* its cookie's length, 0: a request */
+	uint8_t tfo[16];
 	unsigned nsack;			/* SACK blocks (RFC 2018) */
 	uint32_t sack[4][2];		/* [start, end) */
 	size_t optlen;
@@ -304,6 +307,14 @@ tseg_options(struct tseg *s, const uint8_t *o, size_t n)
 			s->ts_p = true;
 			s->tsval = be32(o + i + 2);
 			s->tsecr = be32(o + i + 6);
+			break;
+		case 34:	/* TCP Fast Open (RFC 7413 4.1.1) */
+			assert_true(len == 2 || (len >= 6 && len <= 18 &&
+			    len % 2 == 0));
+			assert_false(s->tfo_p);
+			s->tfo_p = true;
+			s->tfo_len = (uint8_t)(len - 2);
+			memcpy(s->tfo, o + i + 2, s->tfo_len);
 			break;
 		default:
 			fail_msg("the stack sent option kind %u", kind);
