@@ -1341,6 +1341,7 @@ tcp_step_rst(struct tcpcb *tp, struct tcp_seg *seg)
 		 * refused
 		 */
 		if (tp->t_flags & TF_TFO_PASSIVE) {
+			st->tcps_rcvrst++;
 			st->tcps_drops++;
 			if (so != NULL)
 				soseterror(so, ECONNRESET);
@@ -1835,6 +1836,9 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 			    tcp_rexmt_backoff(tp, tp->t_rxtshift));
 			*needoutput = true;
 		}
+		/* closed before it (TF_NEEDFIN): the FIN goes now */
+		if (tp->t_state != TCPS_ESTABLISHED)
+			*needoutput = true;
 	}
 	if (SEQ_GT(seg->ack, tp->snd_max)) {
 		st->tcps_rcvacktoomuch++;

@@ -75,6 +75,7 @@ sofree(struct socket *so)
 {
 	KASSERT(so->so_closing && so->so_pcb == NULL);
 	KASSERT(so->so_head == NULL && so->so_q0len == 0 && so->so_qlen == 0);
+	KASSERT(so->so_tfohead == NULL && so->so_tfoqlen == 0);
 	/* a protocol may have queued data after the close */
 	sbflush(&so->so_rcv);
 	sbflush(&so->so_snd);
@@ -523,13 +524,13 @@ sosend_fastopen(struct socket *so, const struct sockaddr_in *to,
 	int error;
 
 	*done = 0;
-	if (to == NULL)
-		return EDESTADDRREQ;
 	if (so->so_state & SS_ISCONNECTING)
 		return EALREADY;
 	if ((so->so_state & SS_ISCONNECTED) ||
 	    (so->so_options & SOO_ACCEPTCONN))
 		return EISCONN;
+	if (to == NULL)
+		return EDESTADDRREQ;
 	if (to->sin_family != AF_INET)
 		return EAFNOSUPPORT;
 	if (so->so_pcb == NULL)
@@ -577,9 +578,17 @@ sosend_stream(struct socket *so, const struct sockaddr_in *to,
 			*sent = done;
 			return done > 0 ? 0 : EINPROGRESS;
 		}
-		/* as connect(): the handshake's outcome, then the rest */
-		if ((error = soconnect_wait(so)) != 0)
-			return error;
+		/*
+		 * as connect(): the handshake's outcome, then the rest; when
+		 * SO_SNDTIMEO ends the wait the connection goes on, with
+		 * what the SYN took (Linux)
+		 */
+		if ((error = soconnect_wait(so)) != 0) {
+			if (error != EINPROGRESS || done == 0)
+				return error;
+			*sent = done;
+			return 0;
+		}
 	}
 	for (;;) {
 		error = sosend_stream_ready(so, done, resid - done, extra);

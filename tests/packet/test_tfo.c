@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 #include "../unit/harness.h"
 #include "pkt.h"
@@ -351,6 +353,48 @@ test_tfo_server_data_lost(void **state)
 	tenv_down(&e);
 }
 
+/*
+ * A Fast Open connection the user closes before the handshake completes
+ * (the request read, nothing to answer): its FIN goes with the
+ * handshake's ACK (RFC 9293: queued until ESTABLISHED).
+ */
+static void
+test_tfo_server_close_early(void **state)
+{
+	uint8_t cookie[8];
+	struct tenv e;
+	struct peer p, q;
+	const struct tseg *s;
+	int lfd, fd;
+
+	(void)state;
+	tenv_up(&e);
+	lfd = tcp_listener(LPORT, 8);
+	setopt_int(lfd, IPPROTO_TCP, TCP_FASTOPEN, 8);
+	server_peer(&p, &e, PPORT);
+	peer_tfo_syn(&p, NULL, 0, NULL, 0);
+	s = expect_tfo_synack(&p, p.iss + 1);
+	memcpy(cookie, s->tfo, 8);
+	peer_raw(&p, TH_RST, p.snd_nxt, 0, 0, NULL, 0, NULL, 0);
+	server_peer(&q, &e, PPORT + 1);
+	peer_tfo_syn(&q, cookie, 8, "bye", 3);
+	expect_tfo_synack(&q, q.iss + 4);
+	q.snd_nxt += 3;
+	fd = rump_sys_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+	assert_true(fd >= 0);
+	stack_read(fd, "bye", 3);
+	assert_int_equal(rump_sys_close(fd), 0);
+	expect_nothing(&e);
+	peer_ack(&q);
+	expect_seg(&q, TH_FIN | TH_ACK, q.stack_iss + 1, q.snd_nxt);
+	peer_send(&q, TH_FIN | TH_ACK, NULL, 0);
+	expect_seg(&q, TH_ACK, q.stack_iss + 2, q.snd_nxt);
+	assert_int_equal(tstat(&e, "tfo_accepted"), 1);
+	tenv_advance(&e, 60000);		/* TIME-WAIT: 2 MSL */
+	assert_int_equal(rump_sys_close(lfd), 0);
+	tenv_down(&e);
+}
+
 /* ==== the stack as the client ==== */
 
 /* sendto(MSG_FASTOPEN) of len bytes on a new non-blocking socket. */
@@ -638,6 +682,20 @@ tfo_answer_body(struct bthread *bt)
 		peer_tfo_synack(p, p->rcv_nxt, NULL, 0);
 }
 
+/* Moves the virtual clock a millisecond at a time until told to stop. */
+static _Atomic bool tfo_clock_stop;
+
+static void
+tfo_clock_body(struct bthread *bt)
+{
+	struct tenv *e = bt->bt_arg;
+
+	for (int i = 0; i < 5000 && !atomic_load(&tfo_clock_stop); i++) {
+		(void)rump_clock_advance(e->k, 1000000);
+		usleep(i < 400 ? 100 : 2000);
+	}
+}
+
 static void
 test_tfo_client_blocking(void **state)
 {
@@ -703,6 +761,35 @@ test_tfo_client_blocking(void **state)
 	assert_int_equal(rump_sys_close(fd3), 0);
 	conn_abort(&p, fd);
 	conn_abort(&q, fd2);
+
+	/*
+	 * SO_SNDTIMEO ends the wait for the handshake: the connection goes
+	 * on, and the call returns what the SYN took (Linux), not an error
+	 * that would have the user send it twice
+	 */
+	{
+		struct timeval tv = { .tv_sec = 0, .tv_usec = 300000 };
+		struct tseg syn;
+
+		fd3 = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(fd3 >= 0);
+		assert_int_equal(rump_sys_setsockopt(fd3, SOL_SOCKET,
+		    SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+		atomic_store(&tfo_clock_stop, false);
+		bthread_start(&bt, e.k, BT_UNBOUND, tfo_clock_body, &e);
+		assert_int_equal(rump_sys_sendto(fd3, big, 3000, MSG_FASTOPEN,
+		    (struct sockaddr *)&a, sizeof(a)), TS_MSS - 40);
+		atomic_store(&tfo_clock_stop, true);
+		bthread_join(&bt);
+		assert_true(tap_read(&e, &syn));
+		assert_int_equal(syn.flags, TH_SYN);
+		assert_int_equal(syn.len, TS_MSS - 40);
+		assert_int_equal(tstate(fd3), TCP_SYN_SENT);
+		/* (a resent SYN may have gone meanwhile: the clock ran) */
+		while (tap_read(&e, &syn))
+			assert_int_equal(syn.flags, TH_SYN);
+		assert_int_equal(rump_sys_close(fd3), 0);
+	}
 	tenv_down(&e);
 }
 
@@ -713,6 +800,7 @@ main(void)
 		cmocka_unit_test(test_tfo_server),
 		cmocka_unit_test(test_tfo_server_queue),
 		cmocka_unit_test(test_tfo_server_data_lost),
+		cmocka_unit_test(test_tfo_server_close_early),
 		cmocka_unit_test(test_tfo_client),
 		cmocka_unit_test(test_tfo_client_syn_lost),
 		cmocka_unit_test(test_tfo_client_big_syn),
