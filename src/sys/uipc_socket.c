@@ -237,18 +237,30 @@ sb_busy_poll(struct socket *so, struct sockbuf *sb)
 	return woke;
 }
 
+/*
+ * The wait of one call: *until is 0 before its first wait, then the time
+ * its timeout (SO_RCVTIMEO, SO_SNDTIMEO) ends, so that however many
+ * wake-ups come without what the call waits for, it waits no longer in
+ * all than the timeout (as Linux counts its timeo down).
+ */
 static int
-sbwait(struct socket *so, struct sockbuf *sb)
+sbwait(struct socket *so, struct sockbuf *sb, uint64_t *until)
 {
-	kmutex_t *lock = &so->so_kernel->k_net->ns_lock;
+	struct rump_kernel *k = so->so_kernel;
+	kmutex_t *lock = &k->k_net->ns_lock;
 	int ticks = 0, error;
 
 	if (so->so_busy_poll_us != 0 && sb_busy_poll(so, sb))
 		return so->so_closing ? EBADF : 0;
 
 	if (sb->sb_timeo_ns != 0) {
-		uint64_t t = (sb->sb_timeo_ns + 999999) / 1000000;
+		uint64_t now = kern_clock_ns(k), t;
 
+		if (*until == 0)
+			*until = now + sb->sb_timeo_ns;
+		else if (now >= *until)
+			return EWOULDBLOCK;
+		t = (*until - now + 999999) / 1000000;
 		ticks = t > 0x7fffffff ? 0x7fffffff : (int)t;
 	}
 	error = cv_timedwait(&sb->sb_cv, lock, ticks);
@@ -293,10 +305,11 @@ soconnect_stream(struct socket *so, const struct sockaddr_in *sin)
 static int
 soconnect_wait(struct socket *so)
 {
+	uint64_t until = 0;	/* sbwait(): the timeout's end */
 	int error;
 
 	while ((so->so_state & SS_ISCONNECTING) && so->so_error == 0) {
-		if ((error = sbwait(so, &so->so_snd)) != 0)
+		if ((error = sbwait(so, &so->so_snd, &until)) != 0)
 			return error == EWOULDBLOCK ? EINPROGRESS : error;
 	}
 	if (so->so_error != 0)
@@ -345,6 +358,7 @@ solisten(struct socket *so, int backlog)
 int
 soaccept(struct socket *head, struct socket **sop)
 {
+	uint64_t until = 0;	/* sbwait(): the timeout's end */
 	struct socket *so;
 	int error;
 
@@ -358,7 +372,7 @@ soaccept(struct socket *head, struct socket **sop)
 		if (head->so_state & SS_NBIO)
 			return EWOULDBLOCK;
 		/* soisconnected() wakes the listener's readers */
-		if ((error = sbwait(head, &head->so_rcv)) != 0)
+		if ((error = sbwait(head, &head->so_rcv, &until)) != 0)
 			return error;
 	}
 	so = container_of(list_first(&head->so_q), struct socket, so_qe);
@@ -554,6 +568,7 @@ sosend_stream(struct socket *so, const struct sockaddr_in *to,
     const struct iovec *iov, int iovcnt, size_t resid, int flags,
     size_t *sent)
 {
+	uint64_t until = 0;	/* sbwait(): the timeout's end */
 	bool nbio = (so->so_state & SS_NBIO) || (flags & MSG_DONTWAIT);
 	unsigned extra = (flags & MSG_OOB) ? SB_OOB_EXTRA : 0;
 	uint64_t since = 0;
@@ -595,7 +610,7 @@ sosend_stream(struct socket *so, const struct sockaddr_in *to,
 		if (error == EWOULDBLOCK) {
 			if (nbio)
 				break;
-			if ((error = sbwait(so, &so->so_snd)) != 0)
+			if ((error = sbwait(so, &so->so_snd, &until)) != 0)
 				break;
 			continue;
 		}
@@ -763,6 +778,7 @@ static int
 soreceive_stream(struct socket *so, const struct iovec *iov, int iovcnt,
     size_t resid, int flags, size_t *got)
 {
+	uint64_t until = 0;	/* sbwait(): the timeout's end */
 	struct sockbuf *sb = &so->so_rcv;
 	bool nbio = (so->so_state & SS_NBIO) || (flags & MSG_DONTWAIT);
 	size_t done = 0, need, n;
@@ -780,7 +796,7 @@ soreceive_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 			need = MIN(need, (size_t)so->so_oobmark);
 		error = soreceive_stream_ready(so, need, nbio, flags, done);
 		if (error == EWOULDBLOCK) {
-			if (!nbio && (error = sbwait(so, sb)) == 0)
+			if (!nbio && (error = sbwait(so, sb, &until)) == 0)
 				continue;
 			if (done > 0)
 				error = 0;
@@ -871,6 +887,7 @@ soreceive(struct socket *so, struct sockaddr_in *from,
     const struct iovec *iov, int iovcnt, size_t resid, int flags,
     size_t *got, int *msgflags, struct so_rcvinfo *ri)
 {
+	uint64_t until = 0;	/* sbwait(): the timeout's end */
 	struct sockbuf *sb = &so->so_rcv;
 	struct so_rcvinfo rl = { 0 };
 	struct mbuf *rec, *data;
@@ -900,7 +917,7 @@ soreceive(struct socket *so, struct sockaddr_in *from,
 			return 0;	/* end of file */
 		if ((so->so_state & SS_NBIO) || (flags & MSG_DONTWAIT))
 			return EWOULDBLOCK;
-		if ((error = sbwait(so, sb)) != 0)
+		if ((error = sbwait(so, sb, &until)) != 0)
 			return error;
 	}
 	rec = sb->sb_mb;

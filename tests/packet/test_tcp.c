@@ -1006,6 +1006,72 @@ test_tcp_blocking_connect(void **state)
 	finish(&e, &p, fd, -1);
 }
 
+/*
+ * SO_RCVTIMEO bounds a call's whole wait, not each sleep: a recv() with
+ * MSG_WAITALL for 10 bytes and a 500 ms timeout, while a byte comes at
+ * 0 and at 300 ms, returns those 2 bytes at 500 ms, as Linux counts its
+ * timeout down; a timeout started again by each byte would end at 800.
+ * A second host thread plays the peer and moves the clock.
+ */
+struct trickle {
+	struct peer *p;
+	_Atomic bool done;
+};
+
+static void
+trickle_body(struct bthread *bt)
+{
+	struct trickle *tr = bt->bt_arg;
+
+	usleep(50000);		/* the reader is asleep in recv() by now */
+	peer_send(tr->p, TH_ACK | TH_PUSH, "x", 1);
+	usleep(20000);
+	tenv_advance(tr->p->e, 300);
+	peer_send(tr->p, TH_ACK | TH_PUSH, "y", 1);
+	usleep(20000);
+	tenv_advance(tr->p->e, 190);
+	for (int i = 0; i < 200 && !atomic_load(&tr->done); i++) {
+		tenv_advance(tr->p->e, 10);
+		usleep(5000);
+	}
+}
+
+static void
+test_tcp_rcvtimeo_whole_call(void **state)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 500000 };
+	struct trickle tr = { 0 };
+	struct bthread bt;
+	struct tenv e;
+	struct peer p;
+	uint64_t t0, t1;
+	char buf[10];
+	int lfd, fd;
+	ssize_t n;
+
+	(void)state;
+	lfd = start_listener(&e, &p, PO_ALL);
+	fd = passive_open(&p, lfd);
+	assert_int_equal(rump_sys_fcntl(fd, F_SETFL, 0), 0);	/* blocking */
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	tr.p = &p;
+	t0 = tenv_now_ms(&e);
+	bthread_start(&bt, e.k, BT_UNBOUND, trickle_body, &tr);
+	n = rump_sys_recv(fd, buf, sizeof(buf), MSG_WAITALL);
+	t1 = tenv_now_ms(&e);
+	atomic_store(&tr.done, true);
+	bthread_join(&bt);
+	assert_int_equal(n, 2);
+	assert_memory_equal(buf, "xy", 2);
+	assert_true(t1 - t0 >= 500);
+	assert_true(t1 - t0 < 600);
+	/* the delayed ACKs of the two bytes */
+	while (tap_read(&e, &p.last))
+		assert_int_equal(p.last.flags, TH_ACK);
+	finish(&e, &p, fd, lfd);
+}
+
 /* ==== closing (RFC 9293 3.6) ==== */
 
 /*
@@ -3295,6 +3361,7 @@ main(void)
 		cmocka_unit_test(test_tcp_listener_close_resets_queue),
 		cmocka_unit_test(test_tcp_synrcvd_syn_returns_to_listen),
 		cmocka_unit_test(test_tcp_blocking_connect),
+		cmocka_unit_test(test_tcp_rcvtimeo_whole_call),
 		cmocka_unit_test(test_tcp_active_close),
 		cmocka_unit_test(test_tcp_finwait1_finack_to_timewait),
 		cmocka_unit_test(test_tcp_orphan_finwait2_timeout),
