@@ -70,6 +70,7 @@ struct tcphdr {
 #define TCP_SYNCNT 7
 #define TCP_LINGER2 8
 #define TCP_DEFER_ACCEPT 9
+#define TCP_WINDOW_CLAMP 10
 #define TCP_INFO 11
 #define TCP_QUICKACK 12
 #define TCP_CONGESTION 13

@@ -189,9 +189,12 @@ tcp_rcv_window(struct tcpcb *tp)
 	struct socket *so = tp->t_inpcb->inp_socket;
 	uint32_t win = tcp_rcvspace(tp);
 	uint32_t adv = tcp_rcv_wnd_adv(tp);
+	/* RCV.BUFF: the buffer, or TCP_WINDOW_CLAMP when smaller */
+	uint32_t buff = so != NULL ? so->so_rcv.sb_hiwat : 0;
 
-	if (so != NULL && win < so->so_rcv.sb_hiwat / 2 &&
-	    win < tp->t_maxseg)
+	if (tp->t_window_clamp != 0)
+		buff = MIN(buff, tp->t_window_clamp);
+	if (so != NULL && win < buff / 2 && win < tp->t_maxseg)
 		win = 0;
 	if (win > ((uint32_t)TCP_MAXWIN << tp->rcv_scale))
 		win = (uint32_t)TCP_MAXWIN << tp->rcv_scale;

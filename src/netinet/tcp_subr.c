@@ -471,10 +471,14 @@ tcp_mss_offer(struct netstack *ns, struct in_addr laddr, struct in_addr faddr,
 uint8_t
 tcp_rscale(const struct socket *so)
 {
+	const struct tcpcb *tp = so->so_pcb != NULL ? sototcpcb(so) : NULL;
+	uint32_t space = so->so_rcv.sb_hiwat;
 	uint8_t shift = 0;
 
+	if (tp != NULL && tp->t_window_clamp != 0)
+		space = MIN(space, tp->t_window_clamp);
 	while (shift < TCP_MAXWINSHIFT &&
-	    ((uint32_t)TCP_MAXWIN << shift) < so->so_rcv.sb_hiwat)
+	    ((uint32_t)TCP_MAXWIN << shift) < space)
 		shift++;
 	return shift;
 }
@@ -567,8 +571,12 @@ unsigned
 tcp_rcvspace(const struct tcpcb *tp)
 {
 	struct socket *so = tp->t_inpcb->inp_socket;
+	uint32_t space = so != NULL ? sbspace(&so->so_rcv) : 0;
 
-	return so != NULL ? sbspace(&so->so_rcv) : 0;
+	/* TCP_WINDOW_CLAMP: never more window than that (Linux) */
+	if (tp->t_window_clamp != 0)
+		space = MIN(space, tp->t_window_clamp);
+	return space;
 }
 
 /*

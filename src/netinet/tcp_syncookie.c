@@ -237,7 +237,8 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 	/* RFC 3168 6.1.1: an ECN-setup SYN-ACK has ECE and not CWR */
 	th->th_flags = TH_SYN | TH_ACK | (sc->sc_ecn ? TH_ECE : 0);
 	/* RFC 7323 2.2: a SYN's window is never scaled */
-	th->th_win = htons((uint16_t)MIN(head->so_rcv.sb_hiwat,
+	th->th_win = htons((uint16_t)MIN(MIN(head->so_rcv.sb_hiwat,
+	    ltp->t_window_clamp != 0 ? ltp->t_window_clamp : UINT32_MAX),
 	    (unsigned)TCP_MAXWIN));
 	if (optlen > 0)
 		memcpy(th + 1, opt, (size_t)optlen);

@@ -179,10 +179,7 @@ tcp_connect_prep(struct socket *so, const struct sockaddr_in *sin)
 	if ((error = in_pcbconnect(inp, sin)) != 0)
 		return error;
 	so->so_state &= ~SS_ISCONNECTED;	/* not until the handshake */
-	tp->request_r_scale = 0;
-	while (tp->request_r_scale < TCP_MAXWINSHIFT &&
-	    ((uint32_t)TCP_MAXWIN << tp->request_r_scale) < so->so_rcv.sb_hiwat)
-		tp->request_r_scale++;
+	tp->request_r_scale = tcp_rscale(so);
 	tp->ts_offset = tcp_ts_offset(ns, inp->inp_laddr, inp->inp_faddr);
 	tp->iss = tcp_new_isn(ns, inp->inp_laddr, inp->inp_lport,
 	    inp->inp_faddr, inp->inp_fport);
@@ -482,6 +479,24 @@ tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
 		tp->t_deferaccept = v <= 0 ? 0 :
 		    (unsigned)MIN(v, TCP_DEFER_ACCEPT_MAX) * 1000u;
 		return 0;
+	case TCP_WINDOW_CLAMP:
+		/*
+		 * As Linux: the most window to offer, at least
+		 * TCP_WINDOW_CLAMP_MIN; 0 (the buffer decides again) only
+		 * before a connection.  A window already offered is not
+		 * taken back (RFC 9293 3.8.6.2.2: no shrinking).
+		 */
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		if (v == 0) {
+			if (tp->t_state != TCPS_CLOSED)
+				return EINVAL;
+			tp->t_window_clamp = 0;
+			return 0;
+		}
+		tp->t_window_clamp = v < TCP_WINDOW_CLAMP_MIN ?
+		    TCP_WINDOW_CLAMP_MIN : (uint32_t)v;
+		return 0;
 	case TCP_FASTOPEN:
 		/*
 		 * RFC 7413 5.1: the most connections a listener takes on a
@@ -587,6 +602,9 @@ tcp_getopt(struct tcpcb *tp, int name, void *val, socklen_t *len)
 		break;
 	case TCP_FASTOPEN:
 		v = (int)tp->t_tfo_qlen;
+		break;
+	case TCP_WINDOW_CLAMP:
+		v = (int)MIN(tp->t_window_clamp, 0x7fffffffu);
 		break;
 	case TCP_SYNCNT:
 		v = tp->t_synretries != 0 ? tp->t_synretries : TCP_SYNRXTSHIFT;

@@ -164,6 +164,8 @@ struct tcpcb {
 	unsigned t_usertimeo;		/* TCP_USER_TIMEOUT, ticks; 0: none */
 	unsigned t_deferaccept;		/* listener: TCP_DEFER_ACCEPT, ticks */
 	unsigned t_tfo_qlen;		/* listener: TCP_FASTOPEN, 0: off */
+	uint32_t t_window_clamp;	/* TCP_WINDOW_CLAMP: the most window
+					   to offer, 0: the buffer's */
 	unsigned t_tfo_synlen;		/* TF_TFO_SYNDATA: bytes in our SYN */
 	uint8_t t_synretries;		/* TCP_SYNCNT; 0: TCP_SYNRXTSHIFT */
 	int t_linger2;			/* TCP_LINGER2, ticks an orphan stays in
@@ -443,6 +445,7 @@ struct tcpstat {
 	uint64_t tcps_sc_failed;	/* ACKs to listener: no cookie */
 };
 
+#define TCP_WINDOW_CLAMP_MIN 1152	/* Linux's SOCK_MIN_RCVBUF / 2 */
 #define TCP_TFO_CACHE 64		/* TFO cookies kept, least recent goes */
 #define TCP_TFO_LOSS_TICKS 300000	/* no TFO to a server for 5 min after
 					   a SYN with data to it was lost */
@@ -552,7 +555,10 @@ void tcp_mss_resend(struct tcpcb *tp);
  */
 unsigned tcp_mss_offer(struct netstack *ns, struct in_addr laddr,
     struct in_addr faddr, unsigned oif, unsigned usermss);
-/* tcp_rscale: the window shift to offer for so's receive buffer */
+/*
+ * tcp_rscale: the window shift to offer for so's receive buffer (or its
+ * TCP_WINDOW_CLAMP, when smaller)
+ */
 uint8_t tcp_rscale(const struct socket *so);
 void tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
     struct mbuf *m, int off);

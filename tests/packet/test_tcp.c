@@ -1072,6 +1072,87 @@ test_tcp_rcvtimeo_whole_call(void **state)
 	finish(&e, &p, fd, lfd);
 }
 
+/*
+ * TCP_WINDOW_CLAMP (Linux's): the window offered never passes the clamp,
+ * from the SYN on, however much room the buffer has, and the shift
+ * offered is chosen for it (0 here);
+ * a listener's connections take it.  At least 1152 (Linux's
+ * SOCK_MIN_RCVBUF / 2); 0 only before a connection.
+ */
+static void
+test_tcp_window_clamp(void **state)
+{
+	const struct tseg *s;
+	struct tenv e;
+	struct peer p, q;
+	int fd, lfd, afd;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	fd = tcp_socket();
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP), 0);
+	setopt_int(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, 5000);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP), 5000);
+	stack_connect_fd(&p, fd);
+	assert_int_equal(p.last.win, 5000);
+	assert_true(p.last.ws_p);
+	assert_int_equal(p.last.ws, 0);
+	peer_synack(&p);
+	assert_int_equal(stack_window(&p, &p.last), 5000);
+	/*
+	 * 2000 bytes in, unread: the buffer has far more room, the window
+	 * stays at the clamp (Linux: free space, then at most the clamp)
+	 */
+	peer_send(&p, TH_ACK | TH_PUSH, pattern(1000), 1000);
+	peer_send(&p, TH_ACK | TH_PUSH, pattern(1000), 1000);
+	s = expect_ack(&p);
+	assert_int_equal(stack_window(&p, s), 5000);
+	errno = 0;
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_TCP,
+	    TCP_WINDOW_CLAMP, &(int){ 0 }, sizeof(int)), -1);
+	assert_int_equal(errno, EINVAL);
+	setopt_int(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, 100);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP), 1152);
+	conn_abort(&p, fd);
+
+	/*
+	 * the least clamp, below the MSS: offered whole, not taken for a
+	 * silly window (RFC 9293 3.8.6.2.2: min(RCV.BUFF / 2, MSS), the
+	 * clamp being RCV.BUFF)
+	 */
+	peer_init(&p, &e, PPORT + 2, PO_ALL);
+	fd = tcp_socket();
+	setopt_int(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, 1);
+	stack_connect_fd(&p, fd);
+	assert_int_equal(p.last.win, 1152);
+	peer_synack(&p);
+	assert_int_equal(stack_window(&p, &p.last), 1152);
+	peer_send(&p, TH_ACK | TH_PUSH, pattern(1000), 1000);
+	peer_send(&p, TH_ACK | TH_PUSH, pattern(152), 152);
+	s = expect_ack(&p);
+	assert_int_equal(stack_window(&p, s), 1152);
+	conn_abort(&p, fd);
+
+	/* a listener's: its connection's SYN-ACK offers it */
+	lfd = tcp_listener(LPORT, 4);
+	setopt_int(lfd, IPPROTO_TCP, TCP_WINDOW_CLAMP, 3000);
+	peer_init(&q, &e, PPORT + 1, PO_ALL);
+	q.sport = LPORT;
+	peer_send(&q, TH_SYN, NULL, 0);
+	s = expect_synack(&q);
+	assert_int_equal(s->win, 3000);
+	assert_int_equal(s->ws, 0);
+	peer_ack(&q);
+	afd = accept_now(lfd);
+	assert_int_equal(getopt_int(afd, IPPROTO_TCP, TCP_WINDOW_CLAMP), 3000);
+	peer_send(&q, TH_ACK | TH_PUSH, pattern(500), 500);
+	peer_send(&q, TH_ACK | TH_PUSH, pattern(500), 500);
+	s = expect_ack(&q);
+	assert_int_equal(stack_window(&q, s), 3000);
+	conn_abort(&q, afd);
+	finish(&e, &p, -1, lfd);
+}
+
 /* ==== closing (RFC 9293 3.6) ==== */
 
 /*
@@ -3362,6 +3443,7 @@ main(void)
 		cmocka_unit_test(test_tcp_synrcvd_syn_returns_to_listen),
 		cmocka_unit_test(test_tcp_blocking_connect),
 		cmocka_unit_test(test_tcp_rcvtimeo_whole_call),
+		cmocka_unit_test(test_tcp_window_clamp),
 		cmocka_unit_test(test_tcp_active_close),
 		cmocka_unit_test(test_tcp_finwait1_finack_to_timewait),
 		cmocka_unit_test(test_tcp_orphan_finwait2_timeout),
