@@ -77,6 +77,7 @@ struct tcphdr {
 #define TCP_USER_TIMEOUT 18
 #define TCP_FASTOPEN 23
 #define TCP_NOTSENT_LOWAT 25
+#define TCP_FASTOPEN_CONNECT 30
 
 #define TCP_CA_NAME_MAX 16
 

@@ -195,14 +195,30 @@ tcp_connect_prep(struct socket *so, const struct sockaddr_in *sin)
 	return 0;
 }
 
+/*
+ * connect().  With TCP_FASTOPEN_CONNECT (Linux's) the SYN asks for a Fast
+ * Open cookie; and when we hold one for the server, it waits for the
+ * first send, whose data it carries: connect() returns 0 at once, the
+ * socket writable (connected for the user, SYN-SENT for TCP).
+ */
 static int
 tcp_connect(struct socket *so, const struct sockaddr_in *sin)
 {
+	struct tcpcb *tp;
 	int error;
 
 	if ((error = tcp_connect_prep(so, sin)) != 0)
 		return error;
-	return tcp_output(so_tcpcb(so));
+	tp = so_tcpcb(so);
+	if (tp->t_tfo_connect) {
+		tp->t_flags |= TF_TFO_ACTIVE;
+		if (tcp_tfo_syn_room(tp) > 0) {
+			so->so_state = (so->so_state & ~SS_ISCONNECTING) |
+			    SS_ISCONNECTED;
+			return 0;
+		}
+	}
+	return tcp_output(tp);
 }
 
 /*
@@ -479,6 +495,14 @@ tcp_setopt(struct tcpcb *tp, int name, const void *val, socklen_t len)
 		tp->t_deferaccept = v <= 0 ? 0 :
 		    (unsigned)MIN(v, TCP_DEFER_ACCEPT_MAX) * 1000u;
 		return 0;
+	case TCP_FASTOPEN_CONNECT:
+		/* 0 or 1, before a connection (Linux) */
+		if ((error = tcp_opt_int(val, len, &v)) != 0)
+			return error;
+		if (v < 0 || v > 1 || tp->t_state != TCPS_CLOSED)
+			return EINVAL;
+		tp->t_tfo_connect = v != 0;
+		return 0;
 	case TCP_WINDOW_CLAMP:
 		/*
 		 * As Linux: the most window to offer, at least
@@ -605,6 +629,9 @@ tcp_getopt(struct tcpcb *tp, int name, void *val, socklen_t *len)
 		break;
 	case TCP_WINDOW_CLAMP:
 		v = (int)MIN(tp->t_window_clamp, 0x7fffffffu);
+		break;
+	case TCP_FASTOPEN_CONNECT:
+		v = tp->t_tfo_connect;
 		break;
 	case TCP_SYNCNT:
 		v = tp->t_synretries != 0 ? tp->t_synretries : TCP_SYNRXTSHIFT;

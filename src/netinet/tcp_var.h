@@ -167,6 +167,7 @@ struct tcpcb {
 	uint32_t t_window_clamp;	/* TCP_WINDOW_CLAMP: the most window
 					   to offer, 0: the buffer's */
 	unsigned t_tfo_synlen;		/* TF_TFO_SYNDATA: bytes in our SYN */
+	bool t_tfo_connect;		/* TCP_FASTOPEN_CONNECT */
 	uint8_t t_synretries;		/* TCP_SYNCNT; 0: TCP_SYNRXTSHIFT */
 	int t_linger2;			/* TCP_LINGER2, ticks an orphan stays in
 					   FIN-WAIT-2; 0: TCPTV_FINWAIT2; < 0:

@@ -30,6 +30,9 @@
 #ifndef TCP_FASTOPEN
 #define TCP_FASTOPEN 23
 #endif
+#ifndef TCP_FASTOPEN_CONNECT
+#define TCP_FASTOPEN_CONNECT 30
+#endif
 
 /* A pattern of n bytes, the same for every caller. */
 static const uint8_t *
@@ -793,6 +796,68 @@ test_tfo_client_blocking(void **state)
 	tenv_down(&e);
 }
 
+/*
+ * TCP_FASTOPEN_CONNECT (Linux's): connect() asks for a cookie when none
+ * is held (EINPROGRESS, the usual handshake); with one, connect()
+ * returns 0 at once and sends nothing, and the first write's data goes
+ * in the SYN.  Only 0 or 1, only before a connection.
+ */
+static void
+test_tfo_client_connect_option(void **state)
+{
+	static const uint8_t cookie[6] = { 6, 5, 4, 3, 2, 1 };
+	struct sockaddr_in a = sa(TS_PEER_ADDR, PPORT);
+	const struct tseg *s;
+	struct tenv e;
+	struct peer p, q;
+	int fd, fd2;
+
+	(void)state;
+	tenv_up(&e);
+	peer_init(&p, &e, PPORT, PO_MSS);
+	fd = tcp_socket();
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT), 0);
+	errno = 0;
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_TCP,
+	    TCP_FASTOPEN_CONNECT, &(int){ 2 }, sizeof(int)), -1);
+	assert_int_equal(errno, EINVAL);
+	setopt_int(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
+	assert_int_equal(getopt_int(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT), 1);
+	errno = 0;
+	assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&a,
+	    sizeof(a)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	expect_tfo_syn(&p, 0, 0);		/* a cookie request */
+	peer_tfo_synack(&p, p.stack_iss + 1, cookie, sizeof(cookie));
+	expect_seg(&p, TH_ACK, p.stack_iss + 1, p.snd_nxt);
+	assert_int_equal(tstate(fd), TCP_ESTABLISHED);
+	errno = 0;
+	assert_int_equal(rump_sys_setsockopt(fd, IPPROTO_TCP,
+	    TCP_FASTOPEN_CONNECT, &(int){ 0 }, sizeof(int)), -1);
+	assert_int_equal(errno, EINVAL);
+
+	/* the cookie held: connect() is done at once, the write opens */
+	client_peer(&q, &e, 1000);
+	fd2 = tcp_socket();
+	setopt_int(fd2, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
+	assert_int_equal(rump_sys_connect(fd2, (struct sockaddr *)&a,
+	    sizeof(a)), 0);
+	expect_nothing(&e);
+	assert_int_equal(poll_now(fd2, POLLOUT), POLLOUT);
+	stack_write(fd2, "first", 5);
+	s = expect_tfo_syn(&q, sizeof(cookie), 5);
+	assert_memory_equal(s->tfo, cookie, sizeof(cookie));
+	assert_memory_equal(s->data, "first", 5);
+	q.rcv_nxt = q.stack_iss + 6;
+	peer_tfo_synack(&q, q.rcv_nxt, NULL, 0);
+	expect_seg(&q, TH_ACK, q.rcv_nxt, q.snd_nxt);
+	assert_int_equal(tstate(fd2), TCP_ESTABLISHED);
+	assert_int_equal(tstat(&e, "tfo_dataacked"), 1);
+	conn_abort(&p, fd);
+	conn_abort(&q, fd2);
+	tenv_down(&e);
+}
+
 int
 main(void)
 {
@@ -805,6 +870,7 @@ main(void)
 		cmocka_unit_test(test_tfo_client_syn_lost),
 		cmocka_unit_test(test_tfo_client_big_syn),
 		cmocka_unit_test(test_tfo_client_blocking),
+		cmocka_unit_test(test_tfo_client_connect_option),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
