@@ -189,12 +189,8 @@ tcp_rcv_window(struct tcpcb *tp)
 	struct socket *so = tp->t_inpcb->inp_socket;
 	uint32_t win = tcp_rcvspace(tp);
 	uint32_t adv = tcp_rcv_wnd_adv(tp);
-	/* RCV.BUFF: the buffer, or TCP_WINDOW_CLAMP when smaller */
-	uint32_t buff = so != NULL ? so->so_rcv.sb_hiwat : 0;
 
-	if (tp->t_window_clamp != 0)
-		buff = MIN(buff, tp->t_window_clamp);
-	if (so != NULL && win < buff / 2 && win < tp->t_maxseg)
+	if (so != NULL && win < tcp_rcvbuff(tp) / 2 && win < tp->t_maxseg)
 		win = 0;
 	if (win > ((uint32_t)TCP_MAXWIN << tp->rcv_scale))
 		win = (uint32_t)TCP_MAXWIN << tp->rcv_scale;
@@ -453,7 +449,7 @@ tcp_window_update_due(struct tcpcb *tp, uint32_t win)
 	    tp->rcv_nxt - tp->last_ack_sent < tp->t_maxseg)
 		return false;
 	adv = win - MIN(win, open);
-	step = MIN(so->so_rcv.sb_hiwat / 2, tp->t_maxseg);
+	step = MIN(tcp_rcvbuff(tp) / 2, tp->t_maxseg);
 	return adv >= step;
 }
 

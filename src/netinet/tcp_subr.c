@@ -567,6 +567,18 @@ tcp_mss_shrink_local(struct tcpcb *tp)
 	return true;
 }
 
+/* RCV.BUFF: the receive buffer, or TCP_WINDOW_CLAMP when smaller */
+unsigned
+tcp_rcvbuff(const struct tcpcb *tp)
+{
+	struct socket *so = tp->t_inpcb->inp_socket;
+	uint32_t buff = so != NULL ? so->so_rcv.sb_hiwat : 0;
+
+	if (tp->t_window_clamp != 0)
+		buff = MIN(buff, tp->t_window_clamp);
+	return buff;
+}
+
 unsigned
 tcp_rcvspace(const struct tcpcb *tp)
 {

@@ -369,7 +369,8 @@ tcp_timer_keep(void *arg)
 	ts[1] = tp->ts_recent;
 	tcp_respond(ns, inp, inp->inp_laddr, inp->inp_lport, inp->inp_faddr,
 	    inp->inp_fport, tp->snd_una - 1, tp->rcv_nxt, TH_ACK,
-	    (uint16_t)MIN(tcp_rcvspace(tp) >> tp->rcv_scale, TCP_MAXWIN),
+	    (uint16_t)MIN(MAX(tcp_rcvspace(tp), tcp_rcv_wnd_adv(tp)) >>
+	    tp->rcv_scale, TCP_MAXWIN),
 	    (tp->t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) ==
 	    (TF_REQ_TSTMP | TF_RCVD_TSTMP) ? ts : NULL);
 	tcp_timer_arm(tp, TCPT_KEEP, (int)tp->t_keepintvl);

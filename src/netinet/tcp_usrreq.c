@@ -213,8 +213,9 @@ tcp_connect(struct socket *so, const struct sockaddr_in *sin)
 	if (tp->t_tfo_connect) {
 		tp->t_flags |= TF_TFO_ACTIVE;
 		if (tcp_tfo_syn_room(tp) > 0) {
+			/* sosend_fastopen() takes it from there */
 			so->so_state = (so->so_state & ~SS_ISCONNECTING) |
-			    SS_ISCONNECTED;
+			    SS_ISCONNECTED | SS_TFODEFER;
 			return 0;
 		}
 	}
@@ -235,6 +236,15 @@ tcp_fastopen(struct socket *so, const struct sockaddr_in *sin,
 	int error;
 
 	*room = 0;
+	if (sin == NULL) {
+		/* TCP_FASTOPEN_CONNECT's deferred SYN: not sent yet */
+		tp = so_tcpcb(so);
+		if (tp == NULL || tp->t_state != TCPS_SYN_SENT ||
+		    tp->snd_nxt != tp->iss)
+			return EINVAL;
+		*room = tcp_tfo_syn_room(tp);
+		return 0;
+	}
 	if ((error = tcp_connect_prep(so, sin)) != 0)
 		return error;
 	tp = so_tcpcb(so);

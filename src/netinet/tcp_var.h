@@ -568,7 +568,12 @@ void tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us);
 void tcp_set_state(struct tcpcb *tp, int state);
 /* tcp_syncache_enter: tp, a new embryo of a listener, is counted */
 void tcp_syncache_enter(struct tcpcb *tp);
+/*
+ * tcp_rcvspace: the window there is room for (TCP_WINDOW_CLAMP at most);
+ * tcp_rcvbuff: RCV.BUFF, the buffer's size or the clamp when smaller
+ */
 unsigned tcp_rcvspace(const struct tcpcb *tp);
+unsigned tcp_rcvbuff(const struct tcpcb *tp);
 void tcp_fill_info(const struct tcpcb *tp, struct tcp_info *ti);
 
 /* tcp_sack.c */

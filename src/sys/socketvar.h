@@ -33,7 +33,9 @@
  *                connect to nam as pr_connect does, but send no SYN;
  *                *room is how much data the SYN can carry.  The
  *                pr_send() that follows (with at most *room bytes, or
- *                m NULL) sends it.  NULL: MSG_FASTOPEN is ignored
+ *                m NULL) sends it.  nam NULL: the first send on a socket
+ *                whose connect() pr_connect deferred (SS_TFODEFER): only
+ *                *room.  NULL: MSG_FASTOPEN is ignored
  *   pr_disconnect forget the peer (TCP: send a FIN after the queued data;
  *                used by close() with SO_LINGER, before pr_detach)
  *   pr_shutdown  no more sends (SHUT_WR; TCP: send a FIN)
@@ -116,6 +118,8 @@ struct sockbuf {
 #define SS_NBIO 0x0100
 #define SS_ISBOUND 0x0200
 #define SS_ISDISCONNECTED 0x0800	/* the connection is over */
+#define SS_TFODEFER 0x1000	/* TCP_FASTOPEN_CONNECT: connect() done,
+				   the SYN waits for the first send */
 
 /* so_options: one bit per boolean SOL_SOCKET option */
 #define SOO_REUSEADDR 0x0001

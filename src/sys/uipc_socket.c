@@ -250,22 +250,26 @@ sbwait(struct socket *so, struct sockbuf *sb, uint64_t *until)
 	kmutex_t *lock = &k->k_net->ns_lock;
 	int ticks = 0, error;
 
-	if (so->so_busy_poll_us != 0 && sb_busy_poll(so, sb))
-		return so->so_closing ? EBADF : 0;
-
+	/* first the timeout: a busy poller woken again and again ends too */
 	if (sb->sb_timeo_ns != 0) {
 		uint64_t now = kern_clock_ns(k), t;
 
 		if (*until == 0)
-			*until = now + sb->sb_timeo_ns;
+			*until = sb->sb_timeo_ns > UINT64_MAX - now ?
+			    UINT64_MAX : now + sb->sb_timeo_ns;
 		else if (now >= *until)
 			return EWOULDBLOCK;
 		t = (*until - now + 999999) / 1000000;
 		ticks = t > 0x7fffffff ? 0x7fffffff : (int)t;
 	}
+	if (so->so_busy_poll_us != 0 && sb_busy_poll(so, sb))
+		return so->so_closing ? EBADF : 0;
 	error = cv_timedwait(&sb->sb_cv, lock, ticks);
 	if (so->so_closing)
 		return EBADF;
+	/* a sleep cut at the most ticks one can take: not the end yet */
+	if (error == EWOULDBLOCK && *until != 0 && kern_clock_ns(k) < *until)
+		error = 0;
 	return error;
 }
 
@@ -527,6 +531,8 @@ sosend_memwait(struct socket *so, uint64_t *since)
  * SYN asks for one).  *done is what went into the SYN.  The caller goes
  * on as for any send: blocking, it waits for the connection and sends
  * the rest; non-blocking, it returns what the SYN took, or EINPROGRESS.
+ * The first send on a socket whose connect() TCP_FASTOPEN_CONNECT
+ * deferred (SS_TFODEFER) goes the same way, to the address it has.
  */
 static int
 sosend_fastopen(struct socket *so, const struct sockaddr_in *to,
@@ -538,14 +544,25 @@ sosend_fastopen(struct socket *so, const struct sockaddr_in *to,
 	int error;
 
 	*done = 0;
-	if (so->so_state & SS_ISCONNECTING)
+	if (so->so_state & SS_CANTSENDMORE)
+		return EPIPE;
+	if (so->so_state & SS_TFODEFER) {
+		/*
+		 * TCP_FASTOPEN_CONNECT: connect() returned 0 and left the
+		 * SYN to this send; from now on the socket is connecting,
+		 * as after sendto(MSG_FASTOPEN)
+		 */
+		so->so_state &= ~SS_TFODEFER;
+		soisconnecting(so);
+		to = NULL;
+	} else if (so->so_state & SS_ISCONNECTING)
 		return EALREADY;
-	if ((so->so_state & SS_ISCONNECTED) ||
+	else if ((so->so_state & SS_ISCONNECTED) ||
 	    (so->so_options & SOO_ACCEPTCONN))
 		return EISCONN;
-	if (to == NULL)
+	else if (to == NULL)
 		return EDESTADDRREQ;
-	if (to->sin_family != AF_INET)
+	else if (to->sin_family != AF_INET)
 		return EAFNOSUPPORT;
 	if (so->so_pcb == NULL)
 		return EINVAL;
@@ -583,7 +600,8 @@ sosend_stream(struct socket *so, const struct sockaddr_in *to,
 	/* a busy poller takes in what came (ACKs, window) before it sends */
 	if (so->so_busy_poll_us != 0)
 		(void)netstack_poll(so->so_kernel->k_net);
-	if ((flags & MSG_FASTOPEN) && so->so_proto->pr_fastopen != NULL) {
+	if (((flags & MSG_FASTOPEN) || (so->so_state & SS_TFODEFER)) &&
+	    so->so_proto->pr_fastopen != NULL) {
 		if ((error = sosend_fastopen(so, to, iov, iovcnt, resid,
 		    &done)) != 0)
 			return error;

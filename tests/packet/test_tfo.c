@@ -853,8 +853,43 @@ test_tfo_client_connect_option(void **state)
 	expect_seg(&q, TH_ACK, q.rcv_nxt, q.snd_nxt);
 	assert_int_equal(tstate(fd2), TCP_ESTABLISHED);
 	assert_int_equal(tstat(&e, "tfo_dataacked"), 1);
-	conn_abort(&p, fd);
+
+	/*
+	 * the first write is a sendto(MSG_FASTOPEN): non-blocking, it
+	 * takes what the SYN carries and the socket is connecting, as
+	 * Linux's (the rest waits for the user)
+	 */
+	{
+		const uint8_t *big = pattern(3000);
+		struct peer r;
+		int fd3;
+
+		client_peer(&r, &e, 2000);
+		fd3 = tcp_socket();
+		setopt_int(fd3, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
+		assert_int_equal(rump_sys_connect(fd3, (struct sockaddr *)&a,
+		    sizeof(a)), 0);
+		assert_int_equal(rump_sys_write(fd3, big, 3000), TS_MSS - 40);
+		s = expect_tfo_syn(&r, sizeof(cookie), TS_MSS - 40);
+		assert_int_equal(poll_now(fd3, POLLOUT), 0);	/* connecting */
+		errno = 0;
+		assert_int_equal(rump_sys_write(fd3, big, 10), -1);
+		assert_int_equal(errno, EAGAIN);
+		r.rcv_nxt = r.stack_iss + 1 + (TS_MSS - 40);
+		peer_tfo_synack(&r, r.rcv_nxt, NULL, 0);
+		expect_seg(&r, TH_ACK, r.rcv_nxt, r.snd_nxt);
+		assert_int_equal(poll_now(fd3, POLLOUT), POLLOUT);
+		conn_abort(&r, fd3);
+	}
 	conn_abort(&q, fd2);
+	/* closed before any write: nothing was sent, nothing is */
+	fd2 = tcp_socket();
+	setopt_int(fd2, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
+	assert_int_equal(rump_sys_connect(fd2, (struct sockaddr *)&a,
+	    sizeof(a)), 0);
+	assert_int_equal(rump_sys_close(fd2), 0);
+	expect_nothing(&e);
+	conn_abort(&p, fd);
 	tenv_down(&e);
 }
 
