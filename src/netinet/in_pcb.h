@@ -59,6 +59,9 @@ struct inpcb {
 	unsigned inp_bindif;		/* SO_BINDTODEVICE (so_bindif, kept
 					   through TIME-WAIT); 0: any */
 	uint16_t inp_gso_size;		/* UDP_SEGMENT; 0: off */
+	in_port_t inp_pendport;		/* UDP_CORK, MSG_MORE: the datagram */
+	struct in_addr inp_penddst;	/* being gathered goes there */
+	struct mbuf *inp_pend;		/* its payload so far, or NULL */
 	struct ip_moptions *inp_moptions; /* NULL: defaults, no groups */
 };
 
@@ -70,6 +73,8 @@ struct inpcb {
 #define INP_PMTULOCKED 0x08
 /* UDP's IP_RECVERR: ICMP errors queued for recvmsg(MSG_ERRQUEUE) */
 #define INP_RECVERR 0x10
+/* UDP_CORK: sends gather into one datagram until it is cleared */
+#define INP_UDPCORK 0x20
 /* the flags that make a datagram carry a so_rcvinfo */
 #define INP_RECVMASK (INP_RECVPKTINFO | INP_RECVTOS | INP_RECVTTL)
 

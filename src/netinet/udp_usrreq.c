@@ -531,7 +531,11 @@ udp_attach(struct socket *so)
 static void
 udp_detach(struct socket *so)
 {
-	in_pcbdetach(sotoinpcb(so));
+	struct inpcb *inp = sotoinpcb(so);
+
+	m_freem(inp->inp_pend);		/* a datagram never finished goes */
+	inp->inp_pend = NULL;
+	in_pcbdetach(inp);
 }
 
 static int
@@ -557,14 +561,68 @@ udp_disconnect(struct socket *so)
 	return 0;
 }
 
+/* The datagram UDP_CORK and MSG_MORE gathered goes (RFC 768: one). */
+static int
+udp_push_pending(struct inpcb *inp)
+{
+	struct mbuf *m = inp->inp_pend;
+
+	if (m == NULL)
+		return 0;
+	inp->inp_pend = NULL;
+	inp->inp_socket->so_dgpend = false;
+	return udp_output_gso(inp, m, inp->inp_penddst, inp->inp_pendport);
+}
+
+/*
+ * UDP_CORK or MSG_MORE (Linux's): this send's payload joins the datagram
+ * being gathered (the first send's destination is the datagram's); it
+ * goes with a send that has neither.  Past the largest payload a
+ * datagram takes the whole datagram is dropped: EMSGSIZE, as Linux's
+ * udp_flush_pending_frames().
+ */
+static int
+udp_gather(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
+    in_port_t dport)
+{
+	struct socket *so = inp->inp_socket;
+	struct mbuf *p = inp->inp_pend;
+
+	if (p == NULL) {
+		inp->inp_pend = m;
+		inp->inp_penddst = dst;
+		inp->inp_pendport = dport;
+		so->so_dgpend = true;
+	} else if (p->m_pkthdr.len + m->m_pkthdr.len > UDP_MAXPAYLOAD) {
+		m_freem(m);
+		m_freem(p);
+		inp->inp_pend = NULL;
+		so->so_dgpend = false;
+		return EMSGSIZE;
+	} else {
+		p->m_pkthdr.len += m->m_pkthdr.len;
+		m_cat(p, m);
+	}
+	if (so->so_msgmore || (inp->inp_flags & INP_UDPCORK))
+		return 0;
+	return udp_push_pending(inp);
+}
+
 static int
 udp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
 {
 	struct inpcb *inp = sotoinpcb(so);
+	bool gather = so->so_msgmore || (inp->inp_flags & INP_UDPCORK);
 	int error;
 
+	/* the datagram being gathered: its address, whatever this one's */
+	if (inp->inp_pend != NULL)
+		return udp_gather(inp, m, inp->inp_penddst,
+		    inp->inp_pendport);
 	if (to == NULL)
-		return udp_output_gso(inp, m, inp->inp_faddr, inp->inp_fport);
+		return gather ? udp_gather(inp, m, inp->inp_faddr,
+		    inp->inp_fport) : udp_output_gso(inp, m, inp->inp_faddr,
+		    inp->inp_fport);
 	if (to->sin_family != AF_INET) {
 		m_freem(m);
 		return EAFNOSUPPORT;
@@ -581,6 +639,8 @@ udp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
 			return error;
 		}
 	}
+	if (gather)
+		return udp_gather(inp, m, to->sin_addr, to->sin_port);
 	return udp_output_gso(inp, m, to->sin_addr, to->sin_port);
 }
 
@@ -627,6 +687,22 @@ udp_ctloutput(struct socket *so, int set, int level, int name, void *val,
 	if (level == IPPROTO_UDP) {
 		int v;
 
+		if (name == UDP_CORK) {
+			/* an int; clearing it sends what was gathered */
+			if (!set) {
+				v = (inp->inp_flags & INP_UDPCORK) != 0;
+				return in_optout(val, len, &v, sizeof(v));
+			}
+			if (val == NULL || *len < sizeof(int))
+				return EINVAL;
+			memcpy(&v, val, sizeof(v));
+			if (v != 0) {
+				inp->inp_flags |= INP_UDPCORK;
+				return 0;
+			}
+			inp->inp_flags &= ~INP_UDPCORK;
+			return udp_push_pending(inp);
+		}
 		if (name != UDP_SEGMENT)
 			return ENOPROTOOPT;
 		/* Linux's: an int, 0 (off) .. 65535 */

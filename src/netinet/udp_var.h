@@ -32,6 +32,8 @@ struct udpstat {
 };
 
 /* IPPROTO_UDP (SOL_UDP) level options, Linux's numbers */
+#define UDP_CORK 1		/* gather sends into one datagram */
+#define UDP_MAXPAYLOAD 65507	/* 65535 - 20 (IP) - 8 (UDP) */
 #define UDP_SEGMENT 103		/* GSO: the payload of each datagram */
 #define UDP_MAX_SEGMENTS 128	/* datagrams one send may make (Linux) */
 

@@ -182,7 +182,10 @@ struct socket {
 					   next byte read is the one after
 					   it (BSD's SS_RCVATMARK) */
 	struct list_node so_klist;	/* kevent knotes on this socket */
-	bool so_msgmore;		/* the last stream send had MSG_MORE */
+	bool so_msgmore;		/* the last send had MSG_MORE */
+	bool so_dgpend;			/* UDP: a datagram is being gathered
+					   (UDP_CORK, MSG_MORE): a send
+					   needs no address */
 	/* sendmsg()'s control messages, for the datagram it sends now */
 	const struct so_sndinfo *so_sndinfo;
 	unsigned so_busy_poll_us;	/* SO_BUSY_POLL: spin this long in

@@ -675,7 +675,8 @@ sosend(struct socket *so, const struct sockaddr_in *to,
 	if (so->so_error != 0)
 		return sotakeerror(so);
 	if (so->so_type == SOCK_DGRAM || so->so_type == SOCK_RAW) {
-		if (to == NULL && !(so->so_state & SS_ISCONNECTED))
+		if (to == NULL && !(so->so_state & SS_ISCONNECTED) &&
+		    !so->so_dgpend)
 			return EDESTADDRREQ;
 		if (to != NULL && (so->so_state & SS_ISCONNECTED))
 			return EISCONN;
@@ -690,6 +691,8 @@ sosend(struct socket *so, const struct sockaddr_in *to,
 		if ((error = m_uiomove_in(iov, iovcnt, 0, resid, 64, false,
 		    &m)) != 0)
 			return error;
+		/* UDP: MSG_MORE gathers this send into the next (Linux) */
+		so->so_msgmore = (flags & MSG_MORE) != 0;
 		error = so->so_proto->pr_send(so, m, to);
 		if (error == 0)
 			*sent = resid;

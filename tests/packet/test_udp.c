@@ -951,6 +951,105 @@ test_udp_segment(void **state)
 	lan_down(&l);
 }
 
+/* k1's fb has exactly the datagram want (len bytes) now, and no other. */
+static void
+expect_datagram(struct lan *l, int fb, const void *want, size_t len)
+{
+	static char buf[65536];
+
+	assert_int_equal(rump_bus_quiesce(l->bus, 5000), 0);
+	as(l->k[1]);
+	assert_int_equal(rump_sys_recv(fb, buf, sizeof(buf), MSG_DONTWAIT),
+	    (ssize_t)len);
+	assert_memory_equal(buf, want, len);
+	errno = 0;
+	assert_int_equal(rump_sys_recv(fb, buf, sizeof(buf), MSG_DONTWAIT),
+	    -1);
+	assert_int_equal(errno, EAGAIN);
+	as(l->k[0]);
+}
+
+/* k1's fb has no datagram now. */
+static void
+expect_no_datagram(struct lan *l, int fb)
+{
+	char c;
+
+	assert_int_equal(rump_bus_quiesce(l->bus, 5000), 0);
+	as(l->k[1]);
+	errno = 0;
+	assert_int_equal(rump_sys_recv(fb, &c, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	as(l->k[0]);
+}
+
+/*
+ * UDP_CORK and MSG_MORE (Linux's): sends gather into one datagram, to the
+ * first one's address (later ones need none), which goes with a send
+ * without MSG_MORE or when UDP_CORK is cleared; past 65507 bytes the
+ * whole datagram is dropped (EMSGSIZE); a close drops an unfinished one.
+ */
+static void
+test_udp_cork(void **state)
+{
+	static char big[60000];
+	struct sockaddr_in to = sa(addrs[1], 7100);
+	struct lan l;
+	uint64_t sent;
+	int fa, fb;
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	fb = udp_socket(l.k[1], addrs[1], 7100);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[0]);
+	sent = stat(l.k[0], "udp.opackets");
+	assert_int_equal(rump_sys_sendto(fa, "ab", 2, MSG_MORE,
+	    (struct sockaddr *)&to, sizeof(to)), 2);
+	expect_no_datagram(&l, fb);
+	assert_int_equal(rump_sys_send(fa, "cd", 2, MSG_MORE), 2);
+	expect_no_datagram(&l, fb);
+	assert_int_equal(rump_sys_sendto(fa, "ef", 2, 0,
+	    (struct sockaddr *)&to, sizeof(to)), 2);
+	expect_datagram(&l, fb, "abcdef", 6);
+	/* gathered no more: a send without an address has none again */
+	errno = 0;
+	assert_int_equal(rump_sys_send(fa, "x", 1, 0), -1);
+	assert_int_equal(errno, EDESTADDRREQ);
+
+	assert_int_equal(getint(fa, IPPROTO_UDP, 1), 0);
+	setint(fa, IPPROTO_UDP, 1, 1);			/* UDP_CORK */
+	assert_int_equal(getint(fa, IPPROTO_UDP, 1), 1);
+	assert_int_equal(rump_sys_sendto(fa, "12", 2, 0,
+	    (struct sockaddr *)&to, sizeof(to)), 2);
+	assert_int_equal(rump_sys_send(fa, "34", 2, 0), 2);
+	expect_no_datagram(&l, fb);
+	setint(fa, IPPROTO_UDP, 1, 0);
+	expect_datagram(&l, fb, "1234", 4);
+	assert_int_equal(stat(l.k[0], "udp.opackets") - sent, 2);
+
+	/* too much for one datagram: all of it goes */
+	assert_int_equal(rump_sys_sendto(fa, big, sizeof(big), MSG_MORE,
+	    (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizeof(big));
+	errno = 0;
+	assert_int_equal(rump_sys_send(fa, big, 6000, MSG_MORE), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	assert_int_equal(rump_sys_sendto(fa, "z", 1, 0,
+	    (struct sockaddr *)&to, sizeof(to)), 1);
+	expect_datagram(&l, fb, "z", 1);
+	assert_int_equal(stat(l.k[0], "udp.opackets") - sent, 3);
+	/* an unfinished one goes with the socket */
+	assert_int_equal(rump_sys_sendto(fa, "lost", 4, MSG_MORE,
+	    (struct sockaddr *)&to, sizeof(to)), 4);
+	assert_int_equal(rump_sys_close(fa), 0);
+	expect_no_datagram(&l, fb);
+	assert_int_equal(stat(l.k[0], "udp.opackets") - sent, 3);
+	as(l.k[1]);
+	assert_int_equal(rump_sys_close(fb), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
 /*
  * sendmmsg() and recvmmsg() (Linux's): several datagrams a call, each
  * message's length and address, control messages per message; an error
@@ -2071,6 +2170,7 @@ main(void)
 		cmocka_unit_test(test_udp_sendmsg_control),
 		cmocka_unit_test(test_udp_timestamps),
 		cmocka_unit_test(test_udp_segment),
+		cmocka_unit_test(test_udp_cork),
 		cmocka_unit_test(test_udp_mmsg),
 		cmocka_unit_test(test_udp_bad_headers),
 		cmocka_unit_test(test_socket_api_errors),
