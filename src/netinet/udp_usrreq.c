@@ -565,13 +565,21 @@ udp_disconnect(struct socket *so)
 static int
 udp_push_pending(struct inpcb *inp)
 {
+	struct socket *so = inp->inp_socket;
+	const struct so_sndinfo *si = so->so_sndinfo;
 	struct mbuf *m = inp->inp_pend;
+	int error;
 
 	if (m == NULL)
 		return 0;
 	inp->inp_pend = NULL;
-	inp->inp_socket->so_dgpend = false;
-	return udp_output_gso(inp, m, inp->inp_penddst, inp->inp_pendport);
+	so->so_dgpend = false;
+	/* the first send's control messages (Linux's cork) */
+	so->so_sndinfo = so->so_dgpendsi.si_set != 0 ? &so->so_dgpendsi :
+	    NULL;
+	error = udp_output_gso(inp, m, inp->inp_penddst, inp->inp_pendport);
+	so->so_sndinfo = si;
+	return error;
 }
 
 /*
@@ -593,6 +601,9 @@ udp_gather(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 		inp->inp_penddst = dst;
 		inp->inp_pendport = dport;
 		so->so_dgpend = true;
+		memset(&so->so_dgpendsi, 0, sizeof(so->so_dgpendsi));
+		if (so->so_sndinfo != NULL)
+			so->so_dgpendsi = *so->so_sndinfo;
 	} else if (p->m_pkthdr.len + m->m_pkthdr.len > UDP_MAXPAYLOAD) {
 		m_freem(m);
 		m_freem(p);
@@ -701,7 +712,9 @@ udp_ctloutput(struct socket *so, int set, int level, int name, void *val,
 				return 0;
 			}
 			inp->inp_flags &= ~INP_UDPCORK;
-			return udp_push_pending(inp);
+			/* its error is lost, as Linux's: the option is off */
+			(void)udp_push_pending(inp);
+			return 0;
 		}
 		if (name != UDP_SEGMENT)
 			return ENOPROTOOPT;

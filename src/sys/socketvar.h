@@ -156,7 +156,25 @@ struct protosw {
 	unsigned (*pr_notsent)(const struct socket *);
 };
 
-struct so_sndinfo;
+/*
+ * What sendmsg()'s control messages ask of one datagram (IP_PKTINFO's
+ * source address and interface, IP_TTL, IP_TOS), over the socket's own
+ * settings.
+ */
+struct so_sndinfo {
+	unsigned si_set;		/* SO_SI_* */
+	struct in_addr si_src;
+	unsigned si_ifindex;		/* IP_PKTINFO's interface */
+	uint8_t si_ttl;
+	uint8_t si_tos;
+	uint16_t si_gso;		/* UDP_SEGMENT's */
+};
+#define SO_SI_SRC 0x1
+#define SO_SI_TTL 0x2
+#define SO_SI_TOS 0x4
+#define SO_SI_IFINDEX 0x8
+#define SO_SI_GSO 0x10
+
 
 struct socket {
 	struct rump_kernel *so_kernel;	/* [I] */
@@ -185,7 +203,10 @@ struct socket {
 	bool so_msgmore;		/* the last send had MSG_MORE */
 	bool so_dgpend;			/* UDP: a datagram is being gathered
 					   (UDP_CORK, MSG_MORE): a send
-					   needs no address */
+					   needs no address, and its
+					   control messages are the first
+					   send's, so_dgpendsi */
+	struct so_sndinfo so_dgpendsi;
 	/* sendmsg()'s control messages, for the datagram it sends now */
 	const struct so_sndinfo *so_sndinfo;
 	unsigned so_busy_poll_us;	/* SO_BUSY_POLL: spin this long in
@@ -399,25 +420,6 @@ void so_rcvinfo_stamp(struct socket *so, struct so_rcvinfo *ri);
 bool so_errq_append(struct socket *so, const struct sockaddr_in *dst,
     const struct so_rcvinfo *ri, struct mbuf *m);
 void so_errq_flush(struct socket *so);
-
-/*
- * What sendmsg()'s control messages ask of one datagram (IP_PKTINFO's
- * source address and interface, IP_TTL, IP_TOS), over the socket's own
- * settings.
- */
-struct so_sndinfo {
-	unsigned si_set;		/* SO_SI_* */
-	struct in_addr si_src;
-	unsigned si_ifindex;		/* IP_PKTINFO's interface */
-	uint8_t si_ttl;
-	uint8_t si_tos;
-	uint16_t si_gso;		/* UDP_SEGMENT's */
-};
-#define SO_SI_SRC 0x1
-#define SO_SI_TTL 0x2
-#define SO_SI_TOS 0x4
-#define SO_SI_IFINDEX 0x8
-#define SO_SI_GSO 0x10
 
 /* buffers (for protocols, uipc_socket2.c) */
 /*

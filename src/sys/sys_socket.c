@@ -498,7 +498,9 @@ so_sendit(struct netstack *ns, struct socket *so, const struct iovec *iov,
 	if (to != NULL)
 		error = sockaddr_in_copyin(to, tolen, &sin, false);
 	/* control messages: a datagram's (Linux's TCP ignores them) */
+	/* (a datagram being gathered keeps its first send's: Linux's cork) */
 	if (error == 0 && msg != NULL && so->so_type == SOCK_DGRAM &&
+	    !so->so_dgpend &&
 	    (error = cmsg_sndinfo(ns, so, msg, &si)) == 0 && si.si_set != 0)
 		so->so_sndinfo = &si;
 	if (error == 0)

@@ -1038,12 +1038,55 @@ test_udp_cork(void **state)
 	    (struct sockaddr *)&to, sizeof(to)), 1);
 	expect_datagram(&l, fb, "z", 1);
 	assert_int_equal(stat(l.k[0], "udp.opackets") - sent, 3);
+	/*
+	 * the first send's control messages are the datagram's (IP_TTL 9),
+	 * a later send's are not (33), as Linux's cork
+	 */
+	{
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(int))];
+		} ctl, rctl;
+		struct iovec iov = { .iov_base = "p1", .iov_len = 2 };
+		struct msghdr mh = { .msg_name = &to,
+		    .msg_namelen = sizeof(to), .msg_iov = &iov,
+		    .msg_iovlen = 1, .msg_control = ctl.b,
+		    .msg_controllen = sizeof(ctl.b) };
+		char got[8];
+		struct iovec riov = { .iov_base = got, .iov_len = sizeof(got) };
+		struct msghdr rm = { .msg_iov = &riov, .msg_iovlen = 1,
+		    .msg_control = rctl.b, .msg_controllen = sizeof(rctl.b) };
+		int ttl = 9;
+
+		as(l.k[1]);
+		setint(fb, IPPROTO_IP, IP_RECVTTL, 1);
+		as(l.k[0]);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
+		ctl.h.cmsg_level = IPPROTO_IP;
+		ctl.h.cmsg_type = IP_TTL;
+		memcpy(CMSG_DATA(&ctl.h), &ttl, sizeof(ttl));
+		assert_int_equal(rump_sys_sendmsg(fa, &mh, MSG_MORE), 2);
+		ttl = 33;
+		memcpy(CMSG_DATA(&ctl.h), &ttl, sizeof(ttl));
+		iov.iov_base = "p2";
+		assert_int_equal(rump_sys_sendmsg(fa, &mh, 0), 2);
+		assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+		as(l.k[1]);
+		assert_int_equal(rump_sys_recvmsg(fb, &rm, MSG_DONTWAIT), 4);
+		assert_memory_equal(got, "p1p2", 4);
+		assert_non_null(CMSG_FIRSTHDR(&rm));
+		assert_int_equal(CMSG_FIRSTHDR(&rm)->cmsg_type, IP_TTL);
+		memcpy(&ttl, CMSG_DATA(CMSG_FIRSTHDR(&rm)), sizeof(ttl));
+		assert_int_equal(ttl, 9);
+		as(l.k[0]);
+	}
 	/* an unfinished one goes with the socket */
 	assert_int_equal(rump_sys_sendto(fa, "lost", 4, MSG_MORE,
 	    (struct sockaddr *)&to, sizeof(to)), 4);
 	assert_int_equal(rump_sys_close(fa), 0);
 	expect_no_datagram(&l, fb);
-	assert_int_equal(stat(l.k[0], "udp.opackets") - sent, 3);
+	assert_int_equal(stat(l.k[0], "udp.opackets") - sent, 4);
 	as(l.k[1]);
 	assert_int_equal(rump_sys_close(fb), 0);
 	assert_int_equal(rump_thread_unbind(), 0);
