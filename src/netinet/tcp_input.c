@@ -834,7 +834,7 @@ tcp_passive_init(struct tcpcb *ltp, struct tcpcb *tp,
 	tp->t_usermss = ltp->t_usermss;
 	tp->t_window_clamp = ltp->t_window_clamp;
 	tp->t_cc = ltp->t_cc;
-	tp->request_r_scale = tcp_rscale(inp->inp_socket);
+	tp->request_r_scale = tcp_rscale(tp);
 	tp->ts_offset = tcp_ts_offset(ltp->t_ns, seg->dst, seg->src);
 }
 

@@ -469,14 +469,11 @@ tcp_mss_offer(struct netstack *ns, struct in_addr laddr, struct in_addr faddr,
 
 /* Window scale for so_rcv's size (RFC 7323 2.3). */
 uint8_t
-tcp_rscale(const struct socket *so)
+tcp_rscale(const struct tcpcb *tp)
 {
-	const struct tcpcb *tp = so->so_pcb != NULL ? sototcpcb(so) : NULL;
-	uint32_t space = so->so_rcv.sb_hiwat;
+	uint32_t space = tcp_rcvbuff(tp);
 	uint8_t shift = 0;
 
-	if (tp != NULL && tp->t_window_clamp != 0)
-		space = MIN(space, tp->t_window_clamp);
 	while (shift < TCP_MAXWINSHIFT &&
 	    ((uint32_t)TCP_MAXWIN << shift) < space)
 		shift++;

@@ -145,7 +145,6 @@ tcp_sc_options(struct tcpcb *ltp, const struct tcp_syncookie *sc,
     uint32_t tsval, uint32_t tsecr, uint8_t *opt)
 {
 	struct netstack *ns = ltp->t_ns;
-	struct socket *head = ltp->t_inpcb->inp_socket;
 	unsigned mss;
 	int n = 0;
 
@@ -180,7 +179,7 @@ tcp_sc_options(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 		opt[n++] = TCPOPT_NOP;
 		opt[n++] = TCPOPT_WINDOW;
 		opt[n++] = TCPOLEN_WINDOW;
-		opt[n++] = tcp_rscale(head);
+		opt[n++] = tcp_rscale(ltp);
 	}
 	return n;
 }
@@ -208,7 +207,6 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 {
 	struct netstack *ns = ltp->t_ns;
 	struct tcpstat *st = &ns->ns_tcp->tcp_stat;
-	struct socket *head = ltp->t_inpcb->inp_socket;
 	uint64_t period = tcp_sc_period_now(ns);
 	unsigned idx = tcp_sc_mssidx(sc->sc_mss);
 	uint8_t opt[TCP_MAXOLEN];
@@ -237,9 +235,7 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 	/* RFC 3168 6.1.1: an ECN-setup SYN-ACK has ECE and not CWR */
 	th->th_flags = TH_SYN | TH_ACK | (sc->sc_ecn ? TH_ECE : 0);
 	/* RFC 7323 2.2: a SYN's window is never scaled */
-	th->th_win = htons((uint16_t)MIN(MIN(head->so_rcv.sb_hiwat,
-	    ltp->t_window_clamp != 0 ? ltp->t_window_clamp : UINT32_MAX),
-	    (unsigned)TCP_MAXWIN));
+	th->th_win = htons((uint16_t)MIN(tcp_rcvbuff(ltp), (unsigned)TCP_MAXWIN));
 	if (optlen > 0)
 		memcpy(th + 1, opt, (size_t)optlen);
 	m->m_pkthdr.csum_flags = M_CSUM_TCPv4;

@@ -179,7 +179,7 @@ tcp_connect_prep(struct socket *so, const struct sockaddr_in *sin)
 	if ((error = in_pcbconnect(inp, sin)) != 0)
 		return error;
 	so->so_state &= ~SS_ISCONNECTED;	/* not until the handshake */
-	tp->request_r_scale = tcp_rscale(so);
+	tp->request_r_scale = tcp_rscale(tp);
 	tp->ts_offset = tcp_ts_offset(ns, inp->inp_laddr, inp->inp_faddr);
 	tp->iss = tcp_new_isn(ns, inp->inp_laddr, inp->inp_lport,
 	    inp->inp_faddr, inp->inp_fport);

@@ -556,11 +556,8 @@ void tcp_mss_resend(struct tcpcb *tp);
  */
 unsigned tcp_mss_offer(struct netstack *ns, struct in_addr laddr,
     struct in_addr faddr, unsigned oif, unsigned usermss);
-/*
- * tcp_rscale: the window shift to offer for so's receive buffer (or its
- * TCP_WINDOW_CLAMP, when smaller)
- */
-uint8_t tcp_rscale(const struct socket *so);
+/* tcp_rscale: the window shift to offer for RCV.BUFF (tcp_rcvbuff()) */
+uint8_t tcp_rscale(const struct tcpcb *tp);
 void tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
     struct mbuf *m, int off);
 void tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us);
