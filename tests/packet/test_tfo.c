@@ -109,6 +109,38 @@ client_peer(struct peer *p, struct tenv *e, uint32_t off)
 	p->snd_nxt = p->iss;
 }
 
+/*
+ * The peer asks the stack's listener for a cookie (a SYN with the empty
+ * option, no data) and learns it from the SYN-ACK: 8 bytes into cookie.
+ */
+static void
+server_cookie(struct peer *p, uint8_t cookie[8])
+{
+	const struct tseg *s;
+
+	peer_tfo_syn(p, NULL, 0, NULL, 0);
+	s = expect_tfo_synack(p, p->iss + 1);
+	assert_true(s->tfo_p);
+	assert_int_equal(s->tfo_len, 8);
+	memcpy(cookie, s->tfo, 8);
+}
+
+/*
+ * The peer's SYN with a good cookie and len bytes of data, which the
+ * stack takes: its SYN-ACK acks them.
+ */
+static const struct tseg *
+server_take(struct peer *p, const uint8_t cookie[8], const void *data,
+    size_t len)
+{
+	const struct tseg *s;
+
+	peer_tfo_syn(p, cookie, 8, data, len);
+	s = expect_tfo_synack(p, p->iss + 1 + (uint32_t)len);
+	p->snd_nxt += (uint32_t)len;
+	return s;
+}
+
 /* ==== the stack as the server ==== */
 
 /*
@@ -157,10 +189,8 @@ test_tfo_server(void **state)
 
 	/* the cookie: the data is taken, the connection acceptable now */
 	server_peer(&q, &e, PPORT + 1);
-	peer_tfo_syn(&q, cookie, 8, "GET /", 5);
-	s = expect_tfo_synack(&q, q.iss + 1 + 5);
+	s = server_take(&q, cookie, "GET /", 5);
 	assert_false(s->tfo_p);		/* it has one */
-	q.snd_nxt += 5;
 	assert_int_equal(tstat(&e, "tfo_accepted"), 1);
 	cfd = rump_sys_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(cfd >= 0);
@@ -214,7 +244,6 @@ test_tfo_server_queue(void **state)
 	uint8_t cookie[8];
 	struct tenv e;
 	struct peer p, q, r, t;
-	const struct tseg *s;
 	int lfd, fd1, fd2, fd3, fd4;
 
 	(void)state;
@@ -222,9 +251,7 @@ test_tfo_server_queue(void **state)
 	lfd = tcp_listener(LPORT, 8);
 	setopt_int(lfd, IPPROTO_TCP, TCP_FASTOPEN, 1);
 	server_peer(&p, &e, PPORT);
-	peer_tfo_syn(&p, NULL, 0, NULL, 0);
-	s = expect_tfo_synack(&p, p.iss + 1);
-	memcpy(cookie, s->tfo, 8);
+	server_cookie(&p, cookie);
 	assert_int_equal(tstat(&e, "tfo_cookiesent"), 1);
 	/* the request's connection completes the usual way */
 	peer_ack(&p);
@@ -236,9 +263,7 @@ test_tfo_server_queue(void **state)
 	assert_int_equal(errno, EINVAL);
 
 	server_peer(&q, &e, PPORT + 1);
-	peer_tfo_syn(&q, cookie, 8, "a", 1);
-	expect_tfo_synack(&q, q.iss + 2);
-	q.snd_nxt += 1;
+	server_take(&q, cookie, "a", 1);
 	/* accepted, its handshake still incomplete: still counted */
 	fd2 = rump_sys_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(fd2 >= 0);
@@ -257,9 +282,7 @@ test_tfo_server_queue(void **state)
 	peer_ack(&q);
 	assert_int_equal(tstate(fd2), TCP_ESTABLISHED);
 	server_peer(&t, &e, PPORT + 3);
-	peer_tfo_syn(&t, cookie, 8, "c", 1);
-	expect_tfo_synack(&t, t.iss + 2);
-	t.snd_nxt += 1;
+	server_take(&t, cookie, "c", 1);
 	assert_int_equal(tstat(&e, "tfo_accepted"), 2);
 	fd4 = rump_sys_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(fd4 >= 0);
@@ -297,16 +320,12 @@ test_tfo_server_data_lost(void **state)
 	lfd = tcp_listener(LPORT, 8);
 	setopt_int(lfd, IPPROTO_TCP, TCP_FASTOPEN, 8);
 	server_peer(&p, &e, PPORT);
-	peer_tfo_syn(&p, NULL, 0, NULL, 0);
-	s = expect_tfo_synack(&p, p.iss + 1);
-	memcpy(cookie, s->tfo, 8);
+	server_cookie(&p, cookie);
 	peer_raw(&p, TH_RST, p.snd_nxt, 0, 0, NULL, 0, NULL, 0);
 
 	/* the answer lost: the handshake's ACK acks the SYN alone */
 	server_peer(&q, &e, PPORT + 1);
-	peer_tfo_syn(&q, cookie, 8, "q", 1);
-	expect_tfo_synack(&q, q.iss + 2);
-	q.snd_nxt += 1;
+	server_take(&q, cookie, "q", 1);
 	fd1 = rump_sys_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(fd1 >= 0);
 	stack_write(fd1, "answer", 6);
@@ -332,9 +351,7 @@ test_tfo_server_data_lost(void **state)
 	/* the SYN-ACK lost: sent again without the data, which follows
 	 * the handshake's ACK */
 	server_peer(&r, &e, PPORT + 2);
-	peer_tfo_syn(&r, cookie, 8, "r", 1);
-	expect_tfo_synack(&r, r.iss + 2);
-	r.snd_nxt += 1;
+	server_take(&r, cookie, "r", 1);
 	fd2 = rump_sys_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(fd2 >= 0);
 	stack_write(fd2, "reply", 5);
@@ -367,7 +384,6 @@ test_tfo_server_close_early(void **state)
 	uint8_t cookie[8];
 	struct tenv e;
 	struct peer p, q;
-	const struct tseg *s;
 	int lfd, fd;
 
 	(void)state;
@@ -375,14 +391,10 @@ test_tfo_server_close_early(void **state)
 	lfd = tcp_listener(LPORT, 8);
 	setopt_int(lfd, IPPROTO_TCP, TCP_FASTOPEN, 8);
 	server_peer(&p, &e, PPORT);
-	peer_tfo_syn(&p, NULL, 0, NULL, 0);
-	s = expect_tfo_synack(&p, p.iss + 1);
-	memcpy(cookie, s->tfo, 8);
+	server_cookie(&p, cookie);
 	peer_raw(&p, TH_RST, p.snd_nxt, 0, 0, NULL, 0, NULL, 0);
 	server_peer(&q, &e, PPORT + 1);
-	peer_tfo_syn(&q, cookie, 8, "bye", 3);
-	expect_tfo_synack(&q, q.iss + 4);
-	q.snd_nxt += 3;
+	server_take(&q, cookie, "bye", 3);
 	fd = rump_sys_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(fd >= 0);
 	stack_read(fd, "bye", 3);
