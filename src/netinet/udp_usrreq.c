@@ -601,9 +601,8 @@ udp_gather(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 		inp->inp_penddst = dst;
 		inp->inp_pendport = dport;
 		so->so_dgpend = true;
-		memset(&so->so_dgpendsi, 0, sizeof(so->so_dgpendsi));
-		if (so->so_sndinfo != NULL)
-			so->so_dgpendsi = *so->so_sndinfo;
+		so->so_dgpendsi = so->so_sndinfo != NULL ? *so->so_sndinfo :
+		    (struct so_sndinfo){ 0 };
 	} else if (p->m_pkthdr.len + m->m_pkthdr.len > UDP_MAXPAYLOAD) {
 		m_freem(m);
 		m_freem(p);
@@ -623,36 +622,37 @@ static int
 udp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
 {
 	struct inpcb *inp = sotoinpcb(so);
-	bool gather = so->so_msgmore || (inp->inp_flags & INP_UDPCORK);
+	struct in_addr dst = inp->inp_faddr;
+	in_port_t dport = inp->inp_fport;
 	int error;
 
 	/* the datagram being gathered: its address, whatever this one's */
 	if (inp->inp_pend != NULL)
 		return udp_gather(inp, m, inp->inp_penddst,
 		    inp->inp_pendport);
-	if (to == NULL)
-		return gather ? udp_gather(inp, m, inp->inp_faddr,
-		    inp->inp_fport) : udp_output_gso(inp, m, inp->inp_faddr,
-		    inp->inp_fport);
-	if (to->sin_family != AF_INET) {
-		m_freem(m);
-		return EAFNOSUPPORT;
-	}
-	if (to->sin_port == 0) {
-		m_freem(m);
-		return EINVAL;
-	}
-	if (inp->inp_lport == 0) {
-		struct sockaddr_in any = { .sin_family = AF_INET };
-
-		if ((error = in_pcbbind(inp, &any)) != 0) {
+	if (to != NULL) {
+		if (to->sin_family != AF_INET) {
 			m_freem(m);
-			return error;
+			return EAFNOSUPPORT;
 		}
+		if (to->sin_port == 0) {
+			m_freem(m);
+			return EINVAL;
+		}
+		if (inp->inp_lport == 0) {
+			struct sockaddr_in any = { .sin_family = AF_INET };
+
+			if ((error = in_pcbbind(inp, &any)) != 0) {
+				m_freem(m);
+				return error;
+			}
+		}
+		dst = to->sin_addr;
+		dport = to->sin_port;
 	}
-	if (gather)
-		return udp_gather(inp, m, to->sin_addr, to->sin_port);
-	return udp_output_gso(inp, m, to->sin_addr, to->sin_port);
+	if (so->so_msgmore || (inp->inp_flags & INP_UDPCORK))
+		return udp_gather(inp, m, dst, dport);
+	return udp_output_gso(inp, m, dst, dport);
 }
 
 static void
