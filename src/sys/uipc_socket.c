@@ -274,13 +274,32 @@ sbwait(struct socket *so, struct sockbuf *sb, uint64_t *until)
 }
 
 /*
+ * A blocking connect: wait for the handshake (SO_SNDTIMEO bounds it:
+ * EINPROGRESS).  0 when connected, or why not.
+ */
+static int
+soconnect_wait(struct socket *so)
+{
+	uint64_t until = 0;	/* sbwait(): the timeout's end */
+	int error;
+
+	while ((so->so_state & SS_ISCONNECTING) && so->so_error == 0) {
+		if ((error = sbwait(so, &so->so_snd, &until)) != 0)
+			return error == EWOULDBLOCK ? EINPROGRESS : error;
+	}
+	if (so->so_error != 0)
+		return sotakeerror(so);
+	if (!(so->so_state & SS_ISCONNECTED))
+		return ECONNREFUSED;
+	return 0;
+}
+
+/*
  * connect(2) on a stream socket, with Linux's errors: a listener counts as
  * connected (EISCONN), and a timeout of SO_SNDTIMEO leaves the connection
  * going (EINPROGRESS).  Linux takes AF_UNSPEC as "abort the connection";
  * the protocol switch has no such entry, so it is EAFNOSUPPORT here.
  */
-static int soconnect_wait(struct socket *so);
-
 static int
 soconnect_stream(struct socket *so, const struct sockaddr_in *sin)
 {
@@ -300,27 +319,6 @@ soconnect_stream(struct socket *so, const struct sockaddr_in *sin)
 	if ((so->so_state & SS_ISCONNECTING) && (so->so_state & SS_NBIO))
 		return EINPROGRESS;
 	return soconnect_wait(so);
-}
-
-/*
- * A blocking connect: wait for the handshake (SO_SNDTIMEO bounds it:
- * EINPROGRESS).  0 when connected, or why not.
- */
-static int
-soconnect_wait(struct socket *so)
-{
-	uint64_t until = 0;	/* sbwait(): the timeout's end */
-	int error;
-
-	while ((so->so_state & SS_ISCONNECTING) && so->so_error == 0) {
-		if ((error = sbwait(so, &so->so_snd, &until)) != 0)
-			return error == EWOULDBLOCK ? EINPROGRESS : error;
-	}
-	if (so->so_error != 0)
-		return sotakeerror(so);
-	if (!(so->so_state & SS_ISCONNECTED))
-		return ECONNREFUSED;
-	return 0;
 }
 
 int
