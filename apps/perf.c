@@ -184,7 +184,8 @@ static const struct perf_stack stack_rumpnet = {
 
 static const struct perf_stack stack_linux = {
 	"linux", socket, host_bind, listen, host_accept, host_connect, send,
-	host_sendto, recv, setsockopt, getsockopt, shutdown, close, poll, host_fcntl,
+	host_sendto, recv, setsockopt, getsockopt, shutdown, close, poll,
+	host_fcntl,
 };
 
 /* ---- latency histogram ---- */
@@ -1188,6 +1189,7 @@ client_rr_blocking(struct perf_client *pc)
 {
 	const struct perf_stack *st = pc->pc_st;
 	bool crr = pc->pc_o->test == T_CRR;
+	bool tfo = crr && pc->pc_o->fastopen;	/* the request in the SYN */
 	size_t msg = pc->pc_msg;
 	int fd = -1;
 
@@ -1197,7 +1199,7 @@ client_rr_blocking(struct perf_client *pc)
 	while (!client_tick(pc)) {
 		uint64_t t0 = app_now_ns();
 
-		if (crr && pc->pc_o->fastopen) {
+		if (tfo) {
 			/* the hello and the request, in the SYN if it can */
 			if ((fd = client_fastopen(pc, pc->pc_req,
 			    PERF_HELLO + msg)) < 0)
@@ -1205,9 +1207,8 @@ client_rr_blocking(struct perf_client *pc)
 		} else if (crr && (fd = client_socket(pc, false)) < 0)
 			break;
 		/* crr: the hello and the request in one segment */
-		if ((!(crr && pc->pc_o->fastopen) && send_full(pc, fd, crr ?
-		    pc->pc_req : pc->pc_req + PERF_HELLO, crr ?
-		    PERF_HELLO + msg : msg) != 0) ||
+		if ((!tfo && send_full(pc, fd, crr ? pc->pc_req : pc->pc_req +
+		    PERF_HELLO, crr ? PERF_HELLO + msg : msg) != 0) ||
 		    recv_full(pc, fd, pc->pc_rbuf, msg) != 0 ||
 		    !check_pattern(pc, pc->pc_rbuf, msg, 0))
 			break;
