@@ -852,6 +852,7 @@ static const struct stat_field tcp_fields[] = {
 	{ "sc_recvd", offsetof(struct tcpstat, tcps_sc_recvd) },
 	{ "sc_failed", offsetof(struct tcpstat, tcps_sc_failed) },
 	{ "deferred", offsetof(struct tcpstat, tcps_deferred) },
+	{ "defertimeo", offsetof(struct tcpstat, tcps_defertimeo) },
 	{ "tfo_cookiereq", offsetof(struct tcpstat, tcps_tfo_cookiereq) },
 	{ "tfo_cookiesent", offsetof(struct tcpstat, tcps_tfo_cookiesent) },
 	{ "tfo_accepted", offsetof(struct tcpstat, tcps_tfo_accepted) },
@@ -863,7 +864,6 @@ static const struct stat_field tcp_fields[] = {
 	{ "tfo_dataacked", offsetof(struct tcpstat, tcps_tfo_dataacked) },
 	{ "tfo_datanotacked", offsetof(struct tcpstat, tcps_tfo_datanotacked) },
 	{ "tfo_synloss", offsetof(struct tcpstat, tcps_tfo_synloss) },
-	{ "defertimeo", offsetof(struct tcpstat, tcps_defertimeo) },
 };
 
 /* Append s to buf at *n (bounded); false when it did not fit. */

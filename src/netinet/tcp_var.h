@@ -369,6 +369,7 @@ struct tcpstat {
 	uint64_t tcps_noport;		/* no socket: RST sent */
 	uint64_t tcps_listendrop;	/* SYN dropped: accept queue full */
 	uint64_t tcps_deferred;		/* accept deferred until data came */
+	uint64_t tcps_defertimeo;	/* ... or TCP_DEFER_ACCEPT ran out */
 	/* TCP Fast Open (RFC 7413) */
 	uint64_t tcps_tfo_cookiereq;	/* SYNs asking for a cookie */
 	uint64_t tcps_tfo_cookiesent;	/* SYN-ACKs with our cookie */
@@ -381,7 +382,6 @@ struct tcpstat {
 	uint64_t tcps_tfo_dataacked;	/* our SYN's data acked by the SYN-ACK */
 	uint64_t tcps_tfo_datanotacked;	/* ... not: sent again after it */
 	uint64_t tcps_tfo_synloss;	/* our SYN with data timed out */
-	uint64_t tcps_defertimeo;	/* ... or TCP_DEFER_ACCEPT ran out */
 	uint64_t tcps_synqdrop;		/* SYN dropped: SYN queue full */
 	uint64_t tcps_nosocket;		/* SYN or cookie ACK to a listener
 					   dropped: no socket (socket_limit,
