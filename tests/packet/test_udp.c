@@ -951,6 +951,20 @@ test_udp_segment(void **state)
 	lan_down(&l);
 }
 
+/* A control message of len bytes of data at *at of buf; moves *at on. */
+static void
+put_cmsg(void *buf, size_t *at, int level, int type, const void *data,
+    size_t len)
+{
+	struct cmsghdr *c = (struct cmsghdr *)(void *)((char *)buf + *at);
+
+	c->cmsg_len = CMSG_LEN(len);
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	memcpy(CMSG_DATA(c), data, len);
+	*at += CMSG_SPACE(len);
+}
+
 /* k1's fb has exactly the datagram want (len bytes) now, and no other. */
 static void
 expect_datagram(struct lan *l, int fb, const void *want, size_t len)
@@ -1047,6 +1061,7 @@ test_udp_cork(void **state)
 			struct cmsghdr h;
 			char b[CMSG_SPACE(sizeof(int))];
 		} ctl, rctl;
+		size_t at = 0;
 		struct iovec iov = { .iov_base = "p1", .iov_len = 2 };
 		struct msghdr mh = { .msg_name = &to,
 		    .msg_namelen = sizeof(to), .msg_iov = &iov,
@@ -1061,14 +1076,11 @@ test_udp_cork(void **state)
 		as(l.k[1]);
 		setint(fb, IPPROTO_IP, IP_RECVTTL, 1);
 		as(l.k[0]);
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
-		ctl.h.cmsg_level = IPPROTO_IP;
-		ctl.h.cmsg_type = IP_TTL;
-		memcpy(CMSG_DATA(&ctl.h), &ttl, sizeof(ttl));
+		put_cmsg(ctl.b, &at, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
 		assert_int_equal(rump_sys_sendmsg(fa, &mh, MSG_MORE), 2);
 		ttl = 33;
-		memcpy(CMSG_DATA(&ctl.h), &ttl, sizeof(ttl));
+		at = 0;
+		put_cmsg(ctl.b, &at, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
 		iov.iov_base = "p2";
 		assert_int_equal(rump_sys_sendmsg(fa, &mh, 0), 2);
 		assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
@@ -1265,20 +1277,6 @@ send_ctl(int fd, const struct sockaddr_in *to, void *ctl, size_t clen)
 	};
 
 	return rump_sys_sendmsg(fd, &m, 0);
-}
-
-/* A control message of len bytes of data at *at of buf; moves *at on. */
-static void
-put_cmsg(void *buf, size_t *at, int level, int type, const void *data,
-    size_t len)
-{
-	struct cmsghdr *c = (struct cmsghdr *)(void *)((char *)buf + *at);
-
-	c->cmsg_len = CMSG_LEN(len);
-	c->cmsg_level = level;
-	c->cmsg_type = type;
-	memcpy(CMSG_DATA(c), data, len);
-	*at += CMSG_SPACE(len);
 }
 
 /*
