@@ -90,6 +90,8 @@ if_detach(struct ifnet *ifp)
 	in_purgemulti(ifp);
 	rt_delete_ifp(&ns->ns_rt, ifp);
 	arp_purge_ifp(k, ifp);
+	/* held fragments would keep a pointer to it (rcvif) */
+	ip_reass_purge_ifp(&ns->ns_reass, ifp, &ns->ns_ipstat);
 	ifq_purge(&ifp->if_snd);
 	/* frames of ifp still waiting for softnet are dropped there */
 	for (unsigned i = 0; i < k->k_ncpu; i++) {

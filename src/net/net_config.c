@@ -623,6 +623,7 @@ static const struct stat_field ip_fields[] = {
 	{ "badaddr", offsetof(struct ipstat, ips_badaddr) },
 	{ "badoptions", offsetof(struct ipstat, ips_badoptions) },
 	{ "srcroute", offsetof(struct ipstat, ips_srcroute) },
+	{ "srcroutefail", offsetof(struct ipstat, ips_srcroutefail) },
 	{ "fragments", offsetof(struct ipstat, ips_fragments) },
 	{ "fragdropped", offsetof(struct ipstat, ips_fragdropped) },
 	{ "fragdup", offsetof(struct ipstat, ips_fragdup) },
@@ -707,6 +708,8 @@ static const struct stat_field arp_fields[] = {
 	{ "timeouts", offsetof(struct arpstat, as_timeouts) },
 	{ "timeoutdropped", offsetof(struct arpstat, as_timeoutdropped) },
 	{ "tablefull", offsetof(struct arpstat, as_tablefull) },
+	{ "evicted", offsetof(struct arpstat, as_evicted) },
+	{ "expired", offsetof(struct arpstat, as_expired) },
 	{ "nobufs", offsetof(struct arpstat, as_nobufs) },
 	{ "entries", offsetof(struct arpstat, as_entries) },
 };

@@ -107,16 +107,50 @@ arp_lookup(struct rump_kernel *k, struct in_addr addr)
 	return NULL;
 }
 
+/*
+ * The table is full: free the entry a new one may take (if_arp.h), the
+ * STALE one confirmed longest ago, else the REACHABLE one confirmed
+ * longest ago but at least ARP_EVICT_MIN_MS ago.  False: none may go.
+ */
+static bool
+arp_evict(struct arptable *at, uint64_t now)
+{
+	struct arp_entry *stale = NULL, *reach = NULL;
+
+	for (unsigned i = 0; i < ARP_MAXENTRIES; i++) {
+		struct arp_entry *ae = &at->at_entries[i];
+
+		if (ae->ae_state == ARP_STALE && (stale == NULL ||
+		    ae->ae_confirmed_ms < stale->ae_confirmed_ms))
+			stale = ae;
+		else if (ae->ae_state == ARP_REACHABLE &&
+		    now - ae->ae_confirmed_ms >= ARP_EVICT_MIN_MS &&
+		    (reach == NULL ||
+		    ae->ae_confirmed_ms < reach->ae_confirmed_ms))
+			reach = ae;
+	}
+	if (stale == NULL && (stale = reach) == NULL)
+		return false;
+	at->at_stat.as_evicted++;
+	/* a STALE entry being probed may hold nothing (only INCOMPLETE do) */
+	arp_free_entry(at, stale, &at->at_stat.as_timeoutdropped);
+	return true;
+}
+
 static struct arp_entry *
-arp_alloc(struct arptable *at, struct ifnet *ifp, struct in_addr addr)
+arp_alloc(struct arptable *at, struct ifnet *ifp, struct in_addr addr,
+    uint64_t now)
 {
 	unsigned b = arp_hash(addr);
 	struct arp_entry *ae;
 	int idx = at->at_free;
 
 	if (idx < 0) {
-		at->at_stat.as_tablefull++;
-		return NULL;
+		if (!arp_evict(at, now)) {
+			at->at_stat.as_tablefull++;
+			return NULL;
+		}
+		idx = at->at_free;
 	}
 	ae = &at->at_entries[idx];
 	at->at_free = ae->ae_next;
@@ -210,6 +244,7 @@ arp_confirm(struct arptable *at, struct arp_entry *ae, const uint8_t *mac,
 		return;		/* configuration wins over the network */
 	memcpy(ae->ae_mac, mac, 6);
 	ae->ae_state = ARP_REACHABLE;
+	ae->ae_confirmed_ms = now;
 	ae->ae_expire_ms = now + at->at_reachable_ms;
 	ae->ae_asked = 0;
 	arp_flush_hold(ae);
@@ -229,7 +264,7 @@ arpresolve(struct ifnet *ifp, struct in_addr dst, struct mbuf *m,
 		ae = NULL;
 	}
 	if (ae == NULL) {
-		if ((ae = arp_alloc(at, ifp, dst)) == NULL) {
+		if ((ae = arp_alloc(at, ifp, dst, arp_now(k))) == NULL) {
 			m_freem(m);
 			return ENOBUFS;
 		}
@@ -360,7 +395,9 @@ arp_input(struct ifnet *ifp, struct mbuf *m)
 		arp_confirm(at, ae, ea->arp_sha, arp_now(k));
 	} else if (for_us && op == ARPOP_REQUEST) {
 		/* a request to us: the asker will talk to us next (RFC 826) */
-		if ((ae = arp_alloc(at, ifp, spa)) != NULL)
+		if (ae != NULL)		/* it moved here from another link */
+			arp_free_entry(at, ae, &at->at_stat.as_timeoutdropped);
+		if ((ae = arp_alloc(at, ifp, spa, arp_now(k))) != NULL)
 			arp_confirm(at, ae, ea->arp_sha, arp_now(k));
 	} else if (!for_us) {
 		at->at_stat.as_rcvnotours++;
@@ -393,10 +430,18 @@ arp_timer(struct rump_kernel *k, uint64_t now_ms)
 		case ARP_REACHABLE:
 			ae->ae_state = ARP_STALE;
 			ae->ae_asked = 0;
-			ae->ae_expire_ms = UINT64_MAX;	/* until used */
+			ae->ae_expire_ms = now_ms + ARP_STALE_MS;
 			break;
-		case ARP_INCOMPLETE:
 		case ARP_STALE:
+			if (ae->ae_asked == 0) {
+				/* not used since it went STALE */
+				at->at_stat.as_expired++;
+				arp_free_entry(at, ae,
+				    &at->at_stat.as_timeoutdropped);
+				break;
+			}
+			/* FALLTHROUGH */
+		case ARP_INCOMPLETE:
 			if (ae->ae_asked == 0)
 				break;
 			if (ae->ae_asked >= ARP_MAXTRIES) {
@@ -427,7 +472,7 @@ arp_add_static(struct ifnet *ifp, struct in_addr addr, const uint8_t *mac)
 		arp_free_entry(at, ae, &at->at_stat.as_timeoutdropped);
 		ae = NULL;
 	}
-	if (ae == NULL && (ae = arp_alloc(at, ifp, addr)) == NULL)
+	if (ae == NULL && (ae = arp_alloc(at, ifp, addr, arp_now(k))) == NULL)
 		return ENOBUFS;
 	memcpy(ae->ae_mac, mac, 6);
 	ae->ae_state = ARP_STATIC;

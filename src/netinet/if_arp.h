@@ -5,9 +5,16 @@
  * ARP_MAXTRIES, up to ARP_MAXHOLD packets held), REACHABLE for
  * at_reachable_ms after a confirmation, then STALE (still used; the next
  * use sends a request, and an entry not confirmed within ARP_MAXTRIES
- * seconds after that is removed), or STATIC.  A reply or request creates an
- * entry only when it is addressed to us (RFC 826 "merge" otherwise updates
- * existing entries only): unsolicited replies never create entries.
+ * seconds after that is removed; one not used for ARP_STALE_MS is
+ * removed too), or STATIC.  A reply or request creates an entry only when
+ * it is addressed to us (RFC 826 "merge" otherwise updates existing
+ * entries only): unsolicited replies never create entries.
+ *
+ * A full table makes room for a new entry (RFC 1122 2.3.2.1: out-of-date
+ * entries must be flushed): the STALE entry confirmed longest ago goes,
+ * else the REACHABLE one confirmed longest ago, if that was at least
+ * ARP_EVICT_MIN_MS ago (so a flood of requests with new sender addresses
+ * cannot churn the entries in use).  INCOMPLETE and STATIC entries stay.
  */
 #ifndef NETINET_IF_ARP_H
 #define NETINET_IF_ARP_H
@@ -41,6 +48,8 @@ struct ether_arp {
 #define ARP_MAXHOLD 16
 #define ARP_MAXTRIES 3
 #define ARP_REACHABLE_MS (1200 * 1000)	/* as NetBSD's arpt_keep */
+#define ARP_STALE_MS (1200 * 1000)	/* STALE and unused: removed */
+#define ARP_EVICT_MIN_MS 5000		/* as Linux's forced GC */
 
 enum arp_state { ARP_FREE, ARP_INCOMPLETE, ARP_REACHABLE, ARP_STALE,
     ARP_STATIC };
@@ -51,6 +60,7 @@ struct arp_entry {
 	struct ifnet *ae_ifp;
 	uint8_t ae_mac[6];
 	uint64_t ae_expire_ms;		/* next state change or request */
+	uint64_t ae_confirmed_ms;	/* last confirmation */
 	unsigned ae_asked;		/* requests sent in this probe */
 	struct mbuf *ae_hold;		/* packets waiting, via m_nextpkt */
 	struct mbuf *ae_hold_tail;
@@ -75,7 +85,9 @@ struct arpstat {
 	uint64_t as_holddropped;	/* held packets dropped: queue full */
 	uint64_t as_timeouts;		/* resolutions that failed */
 	uint64_t as_timeoutdropped;	/* held packets dropped with them */
-	uint64_t as_tablefull;		/* no free entry */
+	uint64_t as_tablefull;		/* no free entry, none to evict */
+	uint64_t as_evicted;		/* entries taken for a new one */
+	uint64_t as_expired;		/* STALE entries removed unused */
 	uint64_t as_nobufs;		/* no mbuf for a request or reply */
 	uint64_t as_entries;		/* entries created */
 };

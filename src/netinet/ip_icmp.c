@@ -237,6 +237,11 @@ icmp_input(struct mbuf *m, int hlen)
 			st->icps_bmcastecho++;
 			break;		/* not answered */
 		}
+		if (ip->ip_src.s_addr == INADDR_ANY) {
+			/* RFC 1122 3.2.1.3 (a): 0.0.0.0 is never a destination */
+			st->icps_badsrc++;
+			break;
+		}
 		icmp_reflect(ns, m, hlen);
 		return;
 	case ICMP_ECHOREPLY:

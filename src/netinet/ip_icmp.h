@@ -47,6 +47,7 @@ struct icmp {
 #define ICMP_UNREACH_PROTOCOL 2
 #define ICMP_UNREACH_PORT 3
 #define ICMP_UNREACH_NEEDFRAG 4
+#define ICMP_UNREACH_SRCFAIL 5
 #define ICMP_TIMXCEED_INTRANS 0
 #define ICMP_TIMXCEED_REASS 1
 
@@ -64,7 +65,7 @@ struct icmpstat {
 	uint64_t icps_oldicmp;		/* no error: about an ICMP error */
 	uint64_t icps_bmcast;		/* no error: about a broadcast/multicast */
 	uint64_t icps_notfirst;		/* no error: about a non-first fragment */
-	uint64_t icps_badsrc;		/* no error: source unusable */
+	uint64_t icps_badsrc;		/* no error or echo reply: source unusable */
 	uint64_t icps_ratelimited;	/* no error: rate limit */
 	uint64_t icps_nobufs;		/* no error: no mbuf */
 	uint64_t icps_outhist[ICMP_MAXTYPE + 1];

@@ -84,13 +84,15 @@ ip_badsrc(struct in_addr src, struct ifnet *ifp)
 
 /*
  * Options, RFC 791 3.1, RFC 1122 3.2.1.8: every length checked against the
- * header.  Source routes are not honoured by a host that does not forward
- * (RFC 1122 3.3.5: it MAY refuse), only counted, and *srcrt set (a router
- * does not forward them: ip_forward.c).  Returns false for a malformed
- * option (counted).
+ * header.  Source routes are not honoured (RFC 1122 3.3.5), only counted,
+ * and *srcrt set (a router does not forward them: ip_forward.c); a route
+ * not finished (its pointer still at an address, RFC 791) also sets
+ * *srcpend: this host is not the datagram's final destination.  Returns
+ * false for a malformed option (counted).
  */
 static bool
-ip_dooptions(struct netstack *ns, const uint8_t *cp, int cnt, bool *srcrt)
+ip_dooptions(struct netstack *ns, const uint8_t *cp, int cnt, bool *srcrt,
+    bool *srcpend)
 {
 	struct ipstat *st = &ns->ns_ipstat;
 	int opt, optlen;
@@ -122,10 +124,18 @@ ip_dooptions(struct netstack *ns, const uint8_t *cp, int cnt, bool *srcrt)
 			}
 			st->ips_srcroute++;
 			*srcrt = true;
+			if (cp[2] + 3 <= optlen)	/* an address is left */
+				*srcpend = true;
 			break;
 		case IPOPT_RR:
-		case IPOPT_TS:
 			if (optlen < 3 || cp[2] < 4) {
+				st->ips_badoptions++;
+				return false;
+			}
+			break;
+		case IPOPT_TS:
+			/* RFC 791: overflow and flags byte; pointer from 5 */
+			if (optlen < 4 || cp[2] < 5) {
 				st->ips_badoptions++;
 				return false;
 			}
@@ -184,7 +194,7 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 	struct ip *ip;
 	int hlen = 0;
 	uint16_t off;
-	bool srcrt = false, bcast;
+	bool srcrt = false, srcpend = false, bcast;
 
 	st->ips_total++;
 	if ((drop = ip_validate(ns, &m, &hlen)) != NULL) {
@@ -205,7 +215,7 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 		goto drop;
 	}
 	if (hlen > IP_MINHLEN && !ip_dooptions(ns,
-	    (const uint8_t *)(ip + 1), hlen - IP_MINHLEN, &srcrt))
+	    (const uint8_t *)(ip + 1), hlen - IP_MINHLEN, &srcrt, &srcpend))
 		goto drop;
 	/*
 	 * RFC 1122 3.3.4.2: accept on any interface if the address is ours;
@@ -222,6 +232,16 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 		}
 		st->ips_notforus++;
 		goto drop;
+	}
+	if (srcpend) {
+		/*
+		 * RFC 1122 3.3.5: a source route not finished here names
+		 * another destination; a host that does not route it drops
+		 * the datagram and may say so (RFC 792: source route failed)
+		 */
+		st->ips_srcroutefail++;
+		icmp_error(m, ICMP_UNREACH, ICMP_UNREACH_SRCFAIL, 0);
+		return;
 	}
 	if (IN_MULTICAST(ntohl(ip->ip_dst.s_addr))) {
 		/*

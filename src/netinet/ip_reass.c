@@ -381,6 +381,33 @@ ip_reass_fini(struct ip_reass *ir)
 	KASSERT(ir->ir_ndgrams == 0 && ir->ir_nbytes == 0);
 }
 
+/*
+ * An interface goes away: a datagram holding a fragment that came in on it
+ * is dropped whole (its fragments counted in ips_fragdropped, no ICMP), as
+ * the fragment's rcvif would dangle; the rest of such a datagram, should
+ * it come, starts a new one and times out.  Tombstones hold no fragment.
+ */
+void
+ip_reass_purge_ifp(struct ip_reass *ir, const struct ifnet *ifp,
+    struct ipstat *st)
+{
+	struct list_node *ln, *next;
+	struct mbuf *m;
+
+	for (ln = ir->ir_queue.ln_next; ln != &ir->ir_queue; ln = next) {
+		struct ipq *fp = container_of(ln, struct ipq, ipq_link);
+
+		next = ln->ln_next;
+		for (m = fp->ipq_frags; m != NULL; m = m->m_nextpkt)
+			if (m->m_pkthdr.rcvif == ifp)
+				break;
+		if (m == NULL)
+			continue;
+		ipq_drain(ir, fp, &st->ips_fragdropped);
+		ipq_free(ir, fp);
+	}
+}
+
 struct mbuf *
 ip_reass(struct ip_reass *ir, struct mbuf *m, uint64_t now_ms,
     struct ipstat *st)

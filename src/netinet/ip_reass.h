@@ -48,6 +48,12 @@ void ip_reass_init(struct ip_reass *ir, unsigned maxdgrams, size_t maxbytes,
 /* ip_reass_fini: drop everything held. */
 void ip_reass_fini(struct ip_reass *ir);
 /*
+ * ip_reass_purge_ifp: drop (counted in ips_fragdropped) every datagram
+ * holding a fragment received on ifp, which is going away.
+ */
+void ip_reass_purge_ifp(struct ip_reass *ir, const struct ifnet *ifp,
+    struct ipstat *st);
+/*
  * ip_reass: m is one fragment, a packet whose first mbuf holds at least the
  * whole IP header (ip_input() validated it: version, IHL, ip_len equal to
  * the chain length, checksum; fields in network order).  Returns the

@@ -25,6 +25,7 @@ struct ipstat {
 	uint64_t ips_badaddr;		/* martian source address */
 	uint64_t ips_badoptions;	/* malformed options */
 	uint64_t ips_srcroute;		/* source-route options seen (ignored) */
+	uint64_t ips_srcroutefail;	/* to us, source route not finished */
 	uint64_t ips_fragments;		/* fragments received */
 	uint64_t ips_fragdropped;	/* fragments dropped: no buffer, limit */
 	uint64_t ips_fragdup;		/* exact duplicate fragments dropped */

@@ -175,8 +175,11 @@ rip_optcheck(const uint8_t *cp, int cnt)
 		case IPOPT_LSRR:
 		case IPOPT_SSRR:
 		case IPOPT_RR:
-		case IPOPT_TS:
 			if (optlen < 3 || cp[2] < 4)
+				return false;
+			break;
+		case IPOPT_TS:	/* RFC 791: a flags byte; pointer from 5 */
+			if (optlen < 4 || cp[2] < 5)
 				return false;
 			break;
 		default:

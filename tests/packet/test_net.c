@@ -253,6 +253,89 @@ test_arp_bad_packets_counted(void **state)
 	teardown(&n);
 }
 
+/* The tap asks B for its address from sender 198.18.4.0 + i; B answers. */
+static void
+arp_ask_from(struct net *n, unsigned i)
+{
+	uint8_t f[64], r[128];
+	char spa[32];
+
+	snprintf(spa, sizeof(spa), "198.18.%u.%u", 4 + i / 256, i % 256);
+	send_frame(n, f, arp_frame(f, 1, BCAST, spa, IP_B));
+	assert_int_equal(recv_frame(n, r, sizeof(r), 5000), 42);
+	assert_int_equal(r[21], 2);	/* the reply */
+}
+
+static enum rump_arp_state
+arp_state_of(struct net *n, unsigned i)
+{
+	enum rump_arp_state st;
+	char a[32];
+
+	snprintf(a, sizeof(a), "198.18.%u.%u", 4 + i / 256, i % 256);
+	assert_int_equal(rump_arp_get(n->b, ip(a), &st, NULL), 0);
+	return st;
+}
+
+static void
+advance_s(struct net *n, unsigned s)
+{
+	for (unsigned i = 0; i < s; i += 10)
+		assert_int_equal(rump_clock_advance(n->b, 10000000000ull), 0);
+}
+
+/*
+ * Requests from ever new senders fill the table (each creates an entry,
+ * RFC 826): a full table evicts, STALE entries first, REACHABLE ones only
+ * when confirmed 5 s ago or more, and STALE entries nobody uses expire
+ * (RFC 1122 2.3.2.1), so such a flood cannot lock new neighbours out.
+ */
+static void
+test_arp_table_full_evicts(void **state)
+{
+	struct net n;
+	unsigned i;
+
+	(void)state;
+	setup_tap(&n);
+	for (i = 0; i < 1024; i++)
+		arp_ask_from(&n, i);
+	assert_int_equal(stat(n.b, "arp.entries"), 1024);
+	/* all confirmed just now: none may go */
+	arp_ask_from(&n, 1024);
+	assert_int_equal(stat(n.b, "arp.tablefull"), 1);
+	assert_int_equal(stat(n.b, "arp.evicted"), 0);
+	assert_int_equal(arp_state_of(&n, 1024), RUMP_ARP_NONE);
+	/* 10 s later the first confirmed makes room */
+	advance_s(&n, 10);
+	arp_ask_from(&n, 1025);
+	assert_int_equal(stat(n.b, "arp.evicted"), 1);
+	assert_int_equal(stat(n.b, "arp.tablefull"), 1);
+	assert_int_equal(arp_state_of(&n, 0), RUMP_ARP_NONE);
+	assert_int_equal(arp_state_of(&n, 1025), RUMP_ARP_REACHABLE);
+	/* 20 minutes on all are STALE: the oldest goes, not the newest */
+	advance_s(&n, 1200);
+	assert_int_equal(arp_state_of(&n, 1), RUMP_ARP_STALE);
+	assert_int_equal(arp_state_of(&n, 1025), RUMP_ARP_STALE);
+	arp_ask_from(&n, 1026);
+	assert_int_equal(stat(n.b, "arp.evicted"), 2);
+	assert_int_equal(arp_state_of(&n, 1), RUMP_ARP_NONE);
+	assert_int_equal(arp_state_of(&n, 2), RUMP_ARP_STALE);
+	assert_int_equal(arp_state_of(&n, 1025), RUMP_ARP_STALE);
+	assert_int_equal(arp_state_of(&n, 1026), RUMP_ARP_REACHABLE);
+	/* 20 minutes more, unused: every STALE entry has gone */
+	advance_s(&n, 1200);
+	assert_int_equal(stat(n.b, "arp.expired"), 1023);
+	assert_int_equal(arp_state_of(&n, 2), RUMP_ARP_NONE);
+	assert_int_equal(arp_state_of(&n, 1025), RUMP_ARP_NONE);
+	assert_int_equal(arp_state_of(&n, 1026), RUMP_ARP_STALE);
+	advance_s(&n, 1200);	/* the newest went STALE last */
+	assert_int_equal(stat(n.b, "arp.expired"), 1024);
+	assert_int_equal(arp_state_of(&n, 1026), RUMP_ARP_NONE);
+	assert_int_equal(stat(n.b, "arp.timeouts"), 0);
+	teardown(&n);
+}
+
 /* Packets to a host that never answers: held, retried, dropped. */
 static void
 test_arp_hold_limit_and_timeout(void **state)
@@ -513,7 +596,94 @@ test_reassembly_timeout_time_exceeded(void **state)
 	teardown(&n);
 }
 
+/*
+ * The interface fragments came in on goes away: the datagram is dropped
+ * with it (its held fragments name the interface as rcvif), so its timer
+ * later finds nothing and sends no ICMP on an interface that is gone.
+ */
+static void
+test_reassembly_interface_destroyed(void **state)
+{
+	struct net n;
+	const int first_two[] = { 0, 1 };
+
+	(void)state;
+	setup_tap(&n);
+	b_knows_tap(&n);
+	send_echo_frags(&n, 310, 1000, 400, first_two, 2);
+	assert_int_equal(rump_bus_quiesce(n.bus, 5000), 0);
+	assert_int_equal(stat(n.b, "ip.fragments"), 2);
+	assert_int_equal(stat(n.b, "ip.fragdropped"), 0);
+	assert_int_equal(rump_if_destroy(n.b, n.ifb), 0);
+	assert_int_equal(stat(n.b, "ip.fragdropped"), 2);
+	for (int s = 0; s < 31; s++)
+		assert_int_equal(rump_clock_advance(n.b, 1000000000ull), 0);
+	assert_int_equal(stat(n.b, "ip.fragtimeout"), 0);
+	assert_int_equal(stat(n.b, "icmp.out.timxceed"), 0);
+	assert_int_equal(stat(n.b, "ip.reassembled"), 0);
+	teardown(&n);
+}
+
 /* ---- malformed input: each dropped with its counter ---- */
+
+/* An echo request from src with IP options opts (a multiple of 4 bytes). */
+static void
+send_echo_opts(struct net *n, const char *src, const uint8_t *opts,
+    size_t optlen)
+{
+	uint8_t f[256];
+	size_t len = eth(f, MAC_B, MAC_T, 0x0800), il;
+
+	il = icmp_echo(f + len + 20 + optlen, 8, 0x66, 1, 16);
+	len += ipv4(f + len, opts, optlen, (uint16_t)(20 + optlen + il), 400,
+	    0, 64, 1, src, IP_B);
+	send_frame(n, f, len + il);
+}
+
+/*
+ * RFC 1122 3.3.5: a source route not finished at this host names another
+ * destination: dropped with ICMP "source route failed"; a finished one
+ * is delivered.  RFC 1122 3.2.1.3 (a): an echo request from 0.0.0.0 gets
+ * no reply (it would go to 0.0.0.0).
+ */
+static void
+test_source_route_and_zero_source(void **state)
+{
+	struct net n;
+	uint8_t r[256];
+	size_t len;
+	/* LSRR with 198.18.0.9 still to visit, then the same route done */
+	const uint8_t pending[8] = { 0x83, 7, 4, 198, 18, 0, 9, 0 };
+	const uint8_t done[8] = { 0x83, 7, 8, 198, 18, 0, 9, 0 };
+
+	(void)state;
+	setup_tap(&n);
+	b_knows_tap(&n);
+	send_echo_opts(&n, IP_T, pending, sizeof(pending));
+	len = recv_frame(&n, r, sizeof(r), 5000);
+	/* ICMP unreachable, code 5, quoting the header with its options */
+	assert_int_equal(len, 14 + 20 + 8 + 28 + 8);
+	assert_int_equal(r[23], 1);
+	assert_int_equal(r[34], 3);
+	assert_int_equal(r[35], 5);
+	assert_int_equal(stat(n.b, "ip.srcroutefail"), 1);
+	assert_int_equal(stat(n.b, "icmp.reflect"), 0);
+
+	send_echo_opts(&n, IP_T, done, sizeof(done));
+	len = recv_frame(&n, r, sizeof(r), 5000);
+	assert_int_equal(len, 14 + 20 + 8 + 16);	/* the reply, no options */
+	assert_int_equal(r[34], 0);
+	assert_int_equal(stat(n.b, "icmp.reflect"), 1);
+	assert_int_equal(stat(n.b, "ip.srcroute"), 2);
+	assert_int_equal(stat(n.b, "ip.srcroutefail"), 1);
+
+	send_echo_opts(&n, "0.0.0.0", NULL, 0);
+	assert_int_equal(rump_bus_quiesce(n.bus, 5000), 0);
+	assert_int_equal(recv_frame(&n, r, sizeof(r), 50), 0);
+	assert_int_equal(stat(n.b, "icmp.badsrc"), 1);
+	assert_int_equal(stat(n.b, "icmp.reflect"), 1);
+	teardown(&n);
+}
 
 static void
 send_ip_raw(struct net *n, const uint8_t *ipbytes, size_t iplen)
@@ -590,6 +760,13 @@ test_bad_ip_headers(void **state)
 	send_ip_raw(&n, h, 32);
 	hl = ipv4(h, optbig, 4, 32, 9, 0, 64, 1, IP_T, IP_B);
 	send_ip_raw(&n, h, 32);
+	/* timestamp options without the flags byte, pointer below 5 */
+	const uint8_t ts3[4] = { 0x44, 3, 4, 0 };
+	const uint8_t ts4[4] = { 0x44, 4, 4, 0 };
+	hl = ipv4(h, ts3, 4, 32, 12, 0, 64, 1, IP_T, IP_B);
+	send_ip_raw(&n, h, 32);
+	hl = ipv4(h, ts4, 4, 32, 13, 0, 64, 1, IP_T, IP_B);
+	send_ip_raw(&n, h, 32);
 	/* a source address of 127.0.0.1 from the wire */
 	hl = ipv4(h, NULL, 0, 28, 10, 0, 64, 1, "127.0.0.1", IP_B);
 	send_ip_raw(&n, h, 28);
@@ -606,7 +783,7 @@ test_bad_ip_headers(void **state)
 	assert_int_equal(stat(n.b, "ip.badlen"), 1);
 	assert_int_equal(stat(n.b, "ip.badsum"), 1);
 	assert_int_equal(stat(n.b, "ip.badvers"), 1);
-	assert_int_equal(stat(n.b, "ip.badoptions"), 3);
+	assert_int_equal(stat(n.b, "ip.badoptions"), 5);
 	assert_int_equal(stat(n.b, "ip.badaddr"), 1);
 	if (getenv("DEBUG_STATS"))
 		rump_stat_list(n.b, dump_stat, NULL);
@@ -675,6 +852,7 @@ main(void)
 		cmocka_unit_test(test_arp_unsolicited_reply_creates_nothing),
 		cmocka_unit_test(test_arp_bad_packets_counted),
 		cmocka_unit_test(test_arp_hold_limit_and_timeout),
+		cmocka_unit_test(test_arp_table_full_evicts),
 		cmocka_unit_test(test_ping_between_instances),
 		cmocka_unit_test(test_ping_fragmented),
 		cmocka_unit_test(test_echo_reply_bytes),
@@ -682,7 +860,9 @@ main(void)
 		cmocka_unit_test(test_reassembly_orders),
 		cmocka_unit_test(test_reassembly_overlap_dropped),
 		cmocka_unit_test(test_reassembly_timeout_time_exceeded),
+		cmocka_unit_test(test_reassembly_interface_destroyed),
 		cmocka_unit_test(test_bad_ip_headers),
+		cmocka_unit_test(test_source_route_and_zero_source),
 		cmocka_unit_test(test_bad_icmp),
 	};
 
