@@ -4,7 +4,9 @@
  * Each vCPU keeps a hashed timing wheel of CALLOUT_WHEEL buckets of 1 ms
  * ticks (hz = 1000).  The softclock soft interrupt advances the wheel to the
  * instance's clock (virtual or real) and runs what expired, in expiry order
- * and, for one tick, in the order the callouts were armed.  A callout belongs
+ * and, for one tick, in the order the callouts were armed; it jumps over
+ * ticks before the earliest expiry (so a virtual clock moved by days costs
+ * what fires, not a visit per millisecond).  A callout belongs
  * to the vCPU it was initialised on and fires there.
  *
  * callout_reset() from inside the callout's own handler re-arms it;
@@ -29,6 +31,7 @@
 
 typedef struct callout {
 	struct list_node c_link;	/* [cc_lock] wheel bucket */
+	struct list_node c_plink;	/* [cc_lock] on cc_pending */
 	uint64_t c_time;		/* [cc_lock] expiry tick */
 	void (*c_func)(void *);		/* [cc_lock] */
 	void *c_arg;			/* [cc_lock] */
@@ -41,6 +44,8 @@ struct callout_cpu {
 	kmutex_t cc_lock;
 	uint64_t cc_ticks;		/* [cc_lock] last tick processed */
 	unsigned cc_npending;		/* [cc_lock] callouts on the wheel */
+	struct list_node cc_pending;	/* [cc_lock] the same, unordered */
+	uint64_t cc_next;		/* [cc_lock] none due before it */
 	struct callout *cc_running;	/* [cc_lock] handler running now */
 	struct lwp *cc_running_lwp;	/* [cc_lock] and who runs it */
 	kcondvar_t cc_done;		/* handler finished / ticks advanced */

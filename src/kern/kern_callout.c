@@ -17,6 +17,13 @@
  * a tick only after the tick's last handler returned, even one that slept.
  * rump_clock_advance() waits for cc_ticks to reach the new time, and so
  * returns only when the expired callouts have run.
+ *
+ * Skipping idle ticks: cc_next is a lower bound of the pending callouts'
+ * expiry ticks (arming lowers it; a stop or a firing leaves it a bound),
+ * so softclock() jumps the wheel to the tick before it.  When it has been
+ * passed and the ticks still to process outnumber the pending callouts,
+ * one walk of cc_pending makes it exact: that walk costs no more than the
+ * tick visits it can save.
  */
 #include "kernel.h"
 #include "callout.h"
@@ -36,6 +43,7 @@ callout_init_cpu(callout_t *c, unsigned flags, struct cpu_info *ci)
 	(void)flags;
 	memset(c, 0, sizeof(*c));
 	list_node_init(&c->c_link);
+	list_node_init(&c->c_plink);
 	c->c_cc = ci->ci_cc;
 	c->c_magic = CALLOUT_MAGIC;
 }
@@ -51,7 +59,7 @@ callout_destroy(callout_t *c)
 {
 	KASSERT(c->c_magic == CALLOUT_MAGIC);
 	KASSERT(!(c->c_flags & CALLOUT_PENDING));
-	KASSERT(!list_linked(&c->c_link));
+	KASSERT(!list_linked(&c->c_link) && !list_linked(&c->c_plink));
 	c->c_magic = 0;
 }
 
@@ -78,18 +86,28 @@ callout_now(struct callout_cpu *cc)
 	return cc->cc_ticks + (cc->cc_running != NULL ? 1 : 0);
 }
 
+/* Take pending c off the wheel. */
+static inline void
+callout_unlink(struct callout_cpu *cc, callout_t *c)
+{
+	list_remove(&c->c_link);
+	list_remove(&c->c_plink);
+	cc->cc_npending--;
+}
+
 static void
 callout_arm(struct callout_cpu *cc, callout_t *c, uint64_t now, int ticks)
 {
-	if (c->c_flags & CALLOUT_PENDING) {
-		list_remove(&c->c_link);
-		cc->cc_npending--;
-	}
+	if (c->c_flags & CALLOUT_PENDING)
+		callout_unlink(cc, c);
 	c->c_time = MAX(now, callout_now(cc)) + (uint64_t)(ticks > 0 ? ticks : 1);
 	c->c_flags = (c->c_flags | CALLOUT_PENDING) &
 	    ~(CALLOUT_FIRED | CALLOUT_INVOKING);
 	list_insert_tail(callout_bucket(cc, c->c_time), &c->c_link);
+	list_insert_tail(&cc->cc_pending, &c->c_plink);
 	cc->cc_npending++;
+	if (c->c_time < cc->cc_next)
+		cc->cc_next = c->c_time;
 }
 
 void
@@ -142,10 +160,8 @@ callout_stop_locked(struct callout_cpu *cc, callout_t *c)
 	 */
 	bool expired = (c->c_flags & CALLOUT_FIRED) != 0;
 
-	if (c->c_flags & CALLOUT_PENDING) {
-		list_remove(&c->c_link);
-		cc->cc_npending--;
-	}
+	if (c->c_flags & CALLOUT_PENDING)
+		callout_unlink(cc, c);
 	c->c_flags &= ~(CALLOUT_PENDING | CALLOUT_FIRED);
 	return expired;
 }
@@ -235,8 +251,7 @@ again:
 
 		if (c->c_time > t)
 			continue;	/* a later round of the wheel */
-		list_remove(ln);
-		cc->cc_npending--;
+		callout_unlink(cc, c);
 		c->c_flags = (c->c_flags & ~CALLOUT_PENDING) |
 		    CALLOUT_FIRED | CALLOUT_INVOKING;
 		func = c->c_func;
@@ -258,6 +273,23 @@ again:
 	}
 }
 
+/* The earliest expiry tick of the pending callouts (there are some). */
+static uint64_t
+callout_earliest(struct callout_cpu *cc)
+{
+	uint64_t t = UINT64_MAX;
+	struct list_node *ln;
+
+	for (ln = cc->cc_pending.ln_next; ln != &cc->cc_pending;
+	    ln = ln->ln_next) {
+		callout_t *c = container_of(ln, callout_t, c_plink);
+
+		if (c->c_time < t)
+			t = c->c_time;
+	}
+	return t;
+}
+
 void
 softclock(void *arg)
 {
@@ -272,6 +304,14 @@ softclock(void *arg)
 		if (cc->cc_npending == 0) {
 			cc->cc_ticks = now;	/* nothing to run: jump */
 			break;
+		}
+		if (cc->cc_next <= cc->cc_ticks &&
+		    now - cc->cc_ticks > cc->cc_npending)
+			cc->cc_next = callout_earliest(cc);
+		if (cc->cc_next > cc->cc_ticks + 1) {
+			/* nothing expires before cc_next: jump */
+			cc->cc_ticks = MIN(cc->cc_next - 1, now);
+			continue;
 		}
 		/*
 		 * Count the tick as processed only after its handlers: one
@@ -311,6 +351,7 @@ callout_init_cpu_state(struct rump_kernel *k, struct cpu_info *ci)
 	cv_init(&cc->cc_done, "callout");
 	for (unsigned i = 0; i < CALLOUT_WHEEL; i++)
 		list_init(&cc->cc_wheel[i]);
+	list_init(&cc->cc_pending);
 	cc->cc_cpu = ci;
 	cc->cc_ticks = kern_clock_ticks(k);
 	ci->ci_cc = cc;

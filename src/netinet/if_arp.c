@@ -418,13 +418,17 @@ arp_timer(struct rump_kernel *k, uint64_t now_ms)
 {
 	struct arptable *at = arptable_of(k);
 
+	unsigned left = at->at_n;	/* entries in use not yet seen */
+
 	(void)now_ms;
 	now_ms = arp_now(k);
-	for (unsigned i = 0; i < ARP_MAXENTRIES && at->at_n > 0; i++) {
+	for (unsigned i = 0; i < ARP_MAXENTRIES && left > 0; i++) {
 		struct arp_entry *ae = &at->at_entries[i];
 
-		if (ae->ae_state == ARP_FREE || ae->ae_state == ARP_STATIC ||
-		    now_ms < ae->ae_expire_ms)
+		if (ae->ae_state == ARP_FREE)
+			continue;
+		left--;
+		if (ae->ae_state == ARP_STATIC || now_ms < ae->ae_expire_ms)
 			continue;
 		switch (ae->ae_state) {
 		case ARP_REACHABLE:
