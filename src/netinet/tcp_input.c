@@ -1466,8 +1466,10 @@ tcp_step_syn(struct tcpcb *tp, struct tcp_seg *seg)
 static void
 tcp_update_ts_recent(struct tcpcb *tp, const struct tcp_seg *seg)
 {
+	/* TS.Recent 0: none, or made invalid after 24 days (RFC 7323 5.5) */
 	if (seg->to.to_ts_present && (tp->t_flags & TF_RCVD_TSTMP) &&
-	    TSTMP_GEQ(seg->to.to_tsval, tp->ts_recent) &&
+	    (tp->ts_recent == 0 ||
+	    TSTMP_GEQ(seg->to.to_tsval, tp->ts_recent)) &&
 	    SEQ_LEQ(seg->seq, tp->last_ack_sent)) {
 		tp->ts_recent = seg->to.to_tsval;
 		tp->ts_recent_age = kern_clock_ticks(tp->t_ns->ns_kernel);
@@ -1790,6 +1792,29 @@ tcp_newack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t sackd)
 }
 
 /*
+ * The send window (RFC 9293 fifth step, ESTABLISHED), from the segment's
+ * window tiwin (scaled unless a SYN).  SEG.SEQ as sent: an old segment
+ * trimmed to RCV.NXT is still old; and only SND.UNA =< SEG.ACK (an old
+ * ACK says nothing of now).  Returns whether it was taken.
+ */
+static bool
+tcp_sndwnd_update(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
+{
+	if (!(SEQ_GEQ(seg->ack, tp->snd_una) &&
+	    (SEQ_LT(tp->snd_wl1, seg->seq0) || (tp->snd_wl1 == seg->seq0 &&
+	    (SEQ_LT(tp->snd_wl2, seg->ack) || (tp->snd_wl2 == seg->ack &&
+	    tiwin > tp->snd_wnd))))))
+		return false;
+	if (seg->tlen == 0 && tp->snd_wl2 == seg->ack && tiwin > tp->snd_wnd)
+		tcpstat_of(tp->t_ns)->tcps_rcvwinupd++;
+	tp->snd_wnd = tiwin;
+	tp->snd_wl1 = seg->seq0;
+	tp->snd_wl2 = seg->ack;
+	tp->max_sndwnd = MAX(tp->max_sndwnd, tiwin);
+	return true;
+}
+
+/*
  * Fifth step: the ACK field.  SYN-RECEIVED completes the handshake;
  * everywhere the ACK must lie in RFC 5961 5.2's window [SND.UNA -
  * MAX.SND.WND, SND.NXT]; then new data acked, duplicate ACKs, the send
@@ -1816,9 +1841,15 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		}
 		tp->snd_una++;		/* our SYN */
 		handshake = true;
-		tp->snd_wnd = seg->win << tp->snd_scale;
+		/*
+		 * RFC 7323 2.2: the window of a SYN is not scaled (the
+		 * peer's SYN-ACK of a simultaneous open, its SYN trimmed
+		 * as old); SND.WL1 is the segment's sequence number as sent
+		 */
+		tp->snd_wnd = (seg->flags0 & TH_SYN) ? seg->win :
+		    seg->win << tp->snd_scale;
 		tp->max_sndwnd = MAX(tp->max_sndwnd, tp->snd_wnd);
-		tp->snd_wl1 = seg->seq;
+		tp->snd_wl1 = seg->seq0;
 		tp->snd_wl2 = seg->ack;
 		if ((tp = tcp_established(tp, seg)) == NULL) {
 			*tpp = NULL;
@@ -1851,7 +1882,7 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		tcp_challenge_ack(tp);
 		return TV_DROP;
 	}
-	tiwin = seg->win << tp->snd_scale;
+	tiwin = (seg->flags0 & TH_SYN) ? seg->win : seg->win << tp->snd_scale;
 	if ((tp->t_flags & TF_SACK_PERMIT) && TCPS_HAVEESTABLISHED(tp->t_state)) {
 		if (seg->to.to_nsacks > 0)
 			st->tcps_rcvsack++;
@@ -1888,7 +1919,15 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		    tcp_timer_armed(tp, TCPT_REXMT) &&
 		    !((tp->t_flags & TF_SACK_PERMIT) &&
 		    seg->to.to_nsacks > 0)))) {
+			/*
+			 * one with SACKs may move the window too (RFC 9293
+			 * fifth step); recovery sends within the new one
+			 */
+			bool wupd = tcp_sndwnd_update(tp, seg, tiwin);
+
 			tcp_dupack(tp, seg, sackd);
+			if (wupd)
+				(void)tcp_output(tp);
 			return TV_DROP;
 		}
 		if (sackd > 0 && seg->ack == tp->snd_una &&
@@ -1907,24 +1946,8 @@ tcp_step_ack(struct tcpcb **tpp, struct tcp_seg *seg, bool *needoutput)
 		if (tp->t_flags & TF_RACK)
 			tcp_rack_arm_pto(tp);
 	}
-	/* the send window (RFC 9293 fifth step, ESTABLISHED) */
-	/*
-	 * SEG.SEQ as sent: an old segment trimmed to RCV.NXT is still old;
-	 * and only SND.UNA =< SEG.ACK (an old ACK says nothing of now).
-	 */
-	if (SEQ_GEQ(seg->ack, tp->snd_una) &&
-	    (SEQ_LT(tp->snd_wl1, seg->seq0) || (tp->snd_wl1 == seg->seq0 &&
-	    (SEQ_LT(tp->snd_wl2, seg->ack) || (tp->snd_wl2 == seg->ack &&
-	    tiwin > tp->snd_wnd))))) {
-		if (seg->tlen == 0 && tp->snd_wl2 == seg->ack &&
-		    tiwin > tp->snd_wnd)
-			st->tcps_rcvwinupd++;
-		tp->snd_wnd = tiwin;
-		tp->snd_wl1 = seg->seq0;
-		tp->snd_wl2 = seg->ack;
-		tp->max_sndwnd = MAX(tp->max_sndwnd, tiwin);
+	if (tcp_sndwnd_update(tp, seg, tiwin))
 		*needoutput = true;
-	}
 	switch (tp->t_state) {
 	case TCPS_FIN_WAIT_1:
 		if (!finacked)

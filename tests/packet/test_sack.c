@@ -386,6 +386,7 @@ test_sack_recovery_prr(void **state)
 	(void)state;
 	fd = sack_open(&e, &p, PO_ALL | PO_SACKOK);
 	s0 = send_segs(&p, fd, 20, 10);
+	p.win = 30000;
 	sack_segs(&p, s0, 1, 2);
 	expect_at(&p, s0 + 10 * SEG, SEG);	/* limited transmit */
 	expect_nothing(&e);
@@ -426,6 +427,39 @@ test_sack_recovery_prr(void **state)
 	for (unsigned k = 13; k < 17; k++)
 		expect_at(&p, s0 + k * SEG, SEG);
 	expect_nothing(&e);
+	finish(&e, &p, fd);
+}
+
+/*
+ * A duplicate ACK that SACKs new data and opens the window: counted as a
+ * duplicate (RFC 6675 2) and the window is taken too (RFC 9293 3.10.7.4,
+ * fifth step: SND.WL1 = SEG.SEQ, SND.WL2 = SEG.ACK, a larger window), so
+ * limited transmit and recovery work within it.
+ */
+static void
+test_sack_dupack_moves_window(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint32_t s0;
+	int fd;
+
+	(void)state;
+	fd = sack_open(&e, &p, PO_ALL | PO_SACKOK);
+	s0 = send_segs(&p, fd, 20, 10);
+	p.win = 30000;
+	sack_segs(&p, s0, 1, 2);
+	expect_at(&p, s0 + 10 * SEG, SEG);	/* limited transmit */
+	expect_nothing(&e);
+	assert_int_equal(tinfo(fd).snd_wnd, (uint32_t)p.win << p.ws);
+	/* the same ACK with more SACKed and a larger window */
+	p.win = 30100;
+	sack_segs(&p, s0, 1, 3);
+	expect_at(&p, s0 + 11 * SEG, SEG);
+	expect_nothing(&e);
+	assert_int_equal(tinfo(fd).snd_wnd, (uint32_t)p.win << p.ws);
+	assert_int_equal(tstat(&e, "rcvdupack"), 2);
+	assert_int_equal(tstat(&e, "limitedxmit"), 2);
 	finish(&e, &p, fd);
 }
 
@@ -981,6 +1015,7 @@ main(void)
 		cmocka_unit_test(test_sack_receiver_blocks),
 		cmocka_unit_test(test_sack_dsack),
 		cmocka_unit_test(test_sack_recovery_prr),
+		cmocka_unit_test(test_sack_dupack_moves_window),
 		cmocka_unit_test(test_sack_two_holes),
 		cmocka_unit_test(test_sack_rto_clears),
 		cmocka_unit_test(test_sack_bad_blocks),

@@ -377,13 +377,17 @@ test_tcp_simultaneous_open(void **state)
 	/* its SYN is old by now: acknowledged (RFC 9293 3.10.7.4 first) */
 	expect_ack(&p);
 	assert_int_equal(tstate(fd), TCP_ESTABLISHED);
+	/* a SYN's window is not scaled (RFC 7323 2.2), nor is this one's */
+	assert_true(p.ws > 0);
+	assert_int_equal(tinfo(fd).snd_wnd, p.win);
 	assert_int_equal(poll_now(fd, POLLOUT), POLLOUT);
 	assert_int_equal(so_error(fd), 0);
 	assert_int_equal(tstat(&e, "connects"), 1);
-	/* and the connection carries data */
+	/* and the connection carries data; the next ACK's window is scaled */
 	stack_write(fd, "hi", 2);
 	expect_data(&p, 2, true);
 	peer_ack(&p);
+	assert_int_equal(tinfo(fd).snd_wnd, (uint32_t)p.win << p.ws);
 	finish(&e, &p, fd, -1);
 }
 
@@ -1773,6 +1777,50 @@ test_tcp_challenge_ack_limit(void **state)
 	expect_ack(&p);
 	assert_int_equal(tstat(&e, "challengeack"), 101);
 	assert_int_equal(tstate(fd), TCP_ESTABLISHED);
+	finish(&e, &p, fd, -1);
+}
+
+/*
+ * RFC 7323 5.5: after more than 24 days idle, TS.Recent is invalid and a
+ * segment with an older TSval is taken; it is TS.Recent from then on, so
+ * the ACK echoes it and PAWS protects again, whatever half of the 32-bit
+ * space it is in (here the upper: before, TS.Recent stayed 0 for it).
+ */
+static void
+test_tcp_paws_after_24_days(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	uint32_t v;
+	int fd;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	p.tsval = 0x90000000u;
+	fd = active_open(&p);
+	v = p.tsval;
+	peer_send(&p, TH_ACK | TH_PUSH, "one", 3);
+	stack_read(fd, "one", 3);
+	tenv_advance(&e, 40);
+	assert_int_equal(expect_ack(&p)->tsecr, v);
+	/* past 24 days, short of 2^31 ms (the TS clock's half) */
+	tenv_advance(&e, 24ull * 24 * 3600 * 1000 + 3600 * 1000);
+	expect_nothing(&e);
+	/* its clock went back (a restart behind a middlebox, say) */
+	v = p.tsval = 0x90000000u - 1000;
+	peer_send(&p, TH_ACK | TH_PUSH, "two", 3);
+	stack_read(fd, "two", 3);
+	tenv_advance(&e, 40);
+	assert_int_equal(expect_ack(&p)->tsecr, v);
+	assert_int_equal(tstat(&e, "pawsdrop"), 0);
+	/* older than the new TS.Recent: PAWS drops it again */
+	p.tsval = v - 1;
+	peer_seg(&p, TH_ACK | TH_PUSH, p.snd_nxt, p.rcv_nxt, p.win, PO_AUTO,
+	    "old", 3);
+	assert_int_equal(expect_ack(&p)->tsecr, v);
+	assert_int_equal(tstat(&e, "pawsdrop"), 1);
+	stack_read_none(fd);
+	p.tsval = v + 1;
 	finish(&e, &p, fd, -1);
 }
 
@@ -3468,6 +3516,7 @@ main(void)
 		cmocka_unit_test(test_tcp_ack_too_old),
 		cmocka_unit_test(test_tcp_challenge_ack_limit),
 		cmocka_unit_test(test_tcp_paws),
+		cmocka_unit_test(test_tcp_paws_after_24_days),
 		cmocka_unit_test(test_tcp_syn_backoff_etimedout),
 		cmocka_unit_test(test_tcp_syn_r2_three_minutes),
 		cmocka_unit_test(test_tcp_synack_backoff),
