@@ -351,7 +351,7 @@ rip_disconnect(struct socket *so)
 	return 0;
 }
 
-/* sosend() checked: to given xor connected. */
+/* sosend() checked: to given, or connected (to NULL). */
 static int
 rip_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
 {

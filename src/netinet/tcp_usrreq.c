@@ -153,6 +153,16 @@ tcp_listen(struct socket *so)
 	return 0;
 }
 
+/* A listener stops (shutdown(SHUT_RD)): SYNs to it are refused from now. */
+static void
+tcp_unlisten(struct socket *so)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+
+	if (tp != NULL && tp->t_state == TCPS_LISTEN)
+		tcp_set_state(tp, TCPS_CLOSED);
+}
+
 /* RFC 9293 3.10.1 OPEN, active: choose the ISS (the SYN is the caller's). */
 static int
 tcp_connect_prep(struct socket *so, const struct sockaddr_in *sin)
@@ -729,6 +739,7 @@ const struct protosw tcp_protosw = {
 	.pr_peeraddr = tcp_peeraddr,
 	.pr_ctloutput = tcp_ctloutput,
 	.pr_listen = tcp_listen,
+	.pr_unlisten = tcp_unlisten,
 	.pr_rcvd = tcp_rcvd,
 	.pr_abort = tcp_abort,
 	.pr_sendoob = tcp_sendoob,

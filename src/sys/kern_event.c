@@ -164,8 +164,9 @@ kqueue_register(struct netstack *ns, struct kqueue *kq,
 		kn->kn_gen = UINT64_MAX;	/* first report needs no wake-up */
 		list_insert_tail(&kq->kq_knotes, &kn->kn_kqlink);
 		list_insert_tail(&so->so_klist, &kn->kn_solink);
+		/* as FreeBSD: its kind is set once; later changes keep it */
+		kn->kn_flags = kev->flags & (EV_ONESHOT | EV_CLEAR);
 	}
-	kn->kn_flags = kev->flags & (EV_ONESHOT | EV_CLEAR);
 	kn->kn_udata = kev->udata;
 	if (kev->flags & EV_DISABLE)
 		kn->kn_disabled = true;
@@ -278,10 +279,15 @@ rump_sys_kevent(int kqfd, const struct kevent *changelist, int nchanges,
 	}
 	if (n > 0 || nevents == 0)
 		return (int)sys_exit(ns, 0, n);
-	if (timeout != NULL)
-		deadline = kern_clock_ns(ns->ns_kernel) +
-		    (uint64_t)timeout->tv_sec * 1000000000u +
+	if (timeout != NULL) {
+		/* saturating: a timeout of centuries is forever */
+		uint64_t now = kern_clock_ns(ns->ns_kernel);
+		uint64_t sec = (uint64_t)timeout->tv_sec;
+
+		deadline = sec >= (UINT64_MAX - now) / 1000000000u - 1 ?
+		    UINT64_MAX : now + sec * 1000000000u +
 		    (uint64_t)timeout->tv_nsec;
+	}
 	for (;;) {
 		int ticks = 0;
 

@@ -96,6 +96,7 @@ typedef long ssize_t;
 #define POLLNVAL 0x020
 #define POLLRDNORM 0x040
 #define POLLWRNORM 0x100
+#define POLLRDHUP 0x2000	/* Linux: the peer shut its side (or SHUT_RD) */
 
 struct iovec {
 	void *iov_base;

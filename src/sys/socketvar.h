@@ -50,6 +50,8 @@
  *                a get may come after the PCB is gone (so_pcb NULL)
  *   pr_listen    enter the listening state, binding an ephemeral port if
  *                unbound; errno.  NULL: listen() gives EOPNOTSUPP
+ *   pr_unlisten  leave it (shutdown(SHUT_RD) of a listener, whose queues
+ *                the socket layer has emptied); the port stays bound
  *   pr_rcvd      soreceive() took data out of a stream socket's so_rcv
  *                (not for MSG_PEEK): a window update may be due.  May be
  *                NULL
@@ -149,6 +151,7 @@ struct protosw {
 	int (*pr_ctloutput)(struct socket *, int set, int level, int name,
 	    void *val, socklen_t *len);
 	int (*pr_listen)(struct socket *);
+	void (*pr_unlisten)(struct socket *);
 	int (*pr_rcvd)(struct socket *);
 	void (*pr_abort)(struct socket *);
 	int (*pr_sendoob)(struct socket *, struct mbuf *);

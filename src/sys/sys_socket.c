@@ -602,8 +602,10 @@ rump_sys_sendmsg(int fd, const struct msghdr *msg, int flags)
 		return sys_return(EFAULT, 0);
 	if (msg->msg_iovlen > IOV_MAX)
 		return sys_return(EMSGSIZE, 0);
+	/* as Linux: a name of length 0 is no name (a reused msghdr) */
 	return sys_sendit(fd, msg->msg_iov, (int)msg->msg_iovlen,
-	    msg->msg_name, msg->msg_namelen, flags, msg);
+	    msg->msg_namelen != 0 ? msg->msg_name : NULL, msg->msg_namelen,
+	    flags, msg);
 }
 
 ssize_t
@@ -814,7 +816,8 @@ rump_sys_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 
 		error = mh->msg_iovlen > IOV_MAX ? EMSGSIZE :
 		    so_sendit(ns, so, mh->msg_iov, (int)mh->msg_iovlen,
-		    mh->msg_name, mh->msg_namelen, flags, mh, &sent, &wanted);
+		    mh->msg_namelen != 0 ? mh->msg_name : NULL,
+		    mh->msg_namelen, flags, mh, &sent, &wanted);
 		if (error != 0)
 			break;
 		vec[i].msg_len = (unsigned)sent;
@@ -910,15 +913,40 @@ rump_sys_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	return (int)sys_exit(ns, i == 0 ? error : 0, (long)i);
 }
 
+/*
+ * read(2) and readv(2) of nothing: 0 at once on a socket, as Linux's
+ * sock_read_iter(); a recv() would wait for (and take) a datagram.
+ */
+static ssize_t
+sys_read_nothing(int fd)
+{
+	struct netstack *ns;
+	struct socket *so;
+	int error;
+
+	if ((error = sys_enter(&ns)) != 0)
+		return sys_return(error, 0);
+	if ((error = fd_socket(ns, fd, &so)) != 0)
+		return sys_exit(ns, error, 0);
+	sorele(so);
+	return sys_exit(ns, 0, 0);
+}
+
 ssize_t
 rump_sys_read(int fd, void *buf, size_t len)
 {
+	if (len == 0)
+		return sys_read_nothing(fd);
 	return rump_sys_recv(fd, buf, len, 0);
 }
 
 ssize_t
 rump_sys_readv(int fd, const struct iovec *iov, int iovcnt)
 {
+	size_t resid;
+
+	if (iov_total(iov, iovcnt, &resid) == 0 && resid == 0)
+		return sys_read_nothing(fd);
 	return sys_recvit(fd, iov, iovcnt, NULL, NULL, 0, NULL, NULL);
 }
 

@@ -327,9 +327,15 @@ soconnect(struct socket *so, const struct sockaddr_in *sin)
 	if (so->so_type == SOCK_STREAM)
 		return soconnect_stream(so, sin);
 	if (sin->sin_family == AF_UNSPEC) {
-		/* connect(AF_UNSPEC) dissolves a datagram association */
+		/*
+		 * connect(AF_UNSPEC) dissolves a datagram association; none
+		 * to dissolve is no error (Linux)
+		 */
+		int error;
+
 		so->so_state &= ~SS_ISCONNECTED;
-		return so->so_proto->pr_disconnect(so);
+		error = so->so_proto->pr_disconnect(so);
+		return error == ENOTCONN ? 0 : error;
 	}
 	return so->so_proto->pr_connect(so, sin);
 }
@@ -369,6 +375,8 @@ soaccept(struct socket *head, struct socket **sop)
 	if (!(head->so_options & SOO_ACCEPTCONN))
 		return EINVAL;
 	while (head->so_qlen == 0) {
+		if (!(head->so_options & SOO_ACCEPTCONN))
+			return EINVAL;	/* shut down meanwhile (Linux) */
 		if (head->so_error != 0)
 			return sotakeerror(head);
 		if (head->so_state & SS_NBIO)
@@ -673,11 +681,15 @@ sosend(struct socket *so, const struct sockaddr_in *to,
 	if (so->so_error != 0)
 		return sotakeerror(so);
 	if (so->so_type == SOCK_DGRAM || so->so_type == SOCK_RAW) {
+		/*
+		 * an address given goes first, connected or not (Linux's
+		 * UDP and raw sockets; the BSDs say EISCONN)
+		 */
+		if (flags & MSG_OOB)
+			return EOPNOTSUPP;	/* no urgent data (Linux) */
 		if (to == NULL && !(so->so_state & SS_ISCONNECTED) &&
 		    !so->so_dgpend)
 			return EDESTADDRREQ;
-		if (to != NULL && (so->so_state & SS_ISCONNECTED))
-			return EISCONN;
 		/*
 		 * 65535 - 20 (IP) - 8 (UDP): RFC 768's largest payload; a
 		 * raw datagram is at most 65535 with its header, which the
@@ -1264,15 +1276,33 @@ sogetopt(struct socket *so, int level, int name, void *val, socklen_t *len)
 /*
  * shutdown(2).  SHUT_RD drops what is buffered and reads see end of file
  * (BSD); SHUT_WR lets the protocol send what is queued and then a FIN.
+ * As Linux: a listener given SHUT_RD (or SHUT_RDWR) stops listening, its
+ * unaccepted connections reset and a waiting accept() failing with
+ * EINVAL (SHUT_WR alone does nothing); a datagram socket that is not
+ * connected is shut all the same (a reader blocked on it wakes up to end
+ * of file) but the call says ENOTCONN.
  */
 int
 soshutdown(struct socket *so, int how)
 {
+	int error = 0;
+
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return EINVAL;
+	if (so->so_options & SOO_ACCEPTCONN) {
+		if (how == SHUT_WR)
+			return 0;
+		soabortqueue(&so->so_q0);
+		soabortqueue(&so->so_q);
+		so->so_options &= ~SOO_ACCEPTCONN;
+		if (so->so_proto->pr_unlisten != NULL && so->so_pcb != NULL)
+			so->so_proto->pr_unlisten(so);
+		sowakeall(so);
+		return 0;
+	}
 	if ((so->so_type == SOCK_DGRAM || so->so_type == SOCK_RAW) &&
 	    !(so->so_state & SS_ISCONNECTED))
-		return ENOTCONN;
+		error = ENOTCONN;
 	if (so->so_type == SOCK_STREAM &&
 	    !(so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING)))
 		return ENOTCONN;
@@ -1287,10 +1317,11 @@ soshutdown(struct socket *so, int how)
 	}
 	if (how != SHUT_RD) {
 		socantsendmore(so);
-		if (so->so_proto->pr_shutdown != NULL && so->so_pcb != NULL)
+		if (so->so_proto->pr_shutdown != NULL && so->so_pcb != NULL &&
+		    error == 0)
 			return so->so_proto->pr_shutdown(so);
 	}
-	return 0;
+	return error;
 }
 
 bool
@@ -1318,8 +1349,9 @@ sowriteable(const struct socket *so)
 
 	if (so->so_options & SOO_ACCEPTCONN)
 		return false;
+	/* a datagram socket shut for sending stays writable (Linux) */
 	if (so->so_type != SOCK_STREAM)
-		return !(so->so_state & SS_CANTSENDMORE) &&
+		return (so->so_state & SS_CANTSENDMORE) ||
 		    sbspace(sb) >= sb->sb_lowat;
 	if (so->so_error != 0 || (so->so_state & SS_CANTSENDMORE))
 		return true;
@@ -1357,6 +1389,10 @@ sopoll(struct socket *so, short events)
 		revents |= events & (POLLOUT | POLLWRNORM);
 	if ((events & POLLPRI) && so->so_haveoob)
 		revents |= POLLPRI;
+	/* Linux: end of the stream from the peer, or SHUT_RD */
+	if ((events & POLLRDHUP) && (so->so_state & SS_CANTRCVMORE) &&
+	    !(so->so_options & SOO_ACCEPTCONN))
+		revents |= POLLRDHUP;
 	if (so->so_error != 0 || so->so_errq != NULL)
 		revents |= POLLERR;
 	if (sohup(so))

@@ -180,16 +180,31 @@ test_clear_oneshot_disable(void **state)
 	pair_send(&p, "two");
 	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 1);
 	assert_int_equal(ev[0].data, 6);
-	/* disabled: silent; enabled again: level reporting resumes */
+	/*
+	 * disabled: silent; enabled again: what came meanwhile is reported,
+	 * once: it is still EV_CLEAR (a change keeps the kind the note was
+	 * added with, as FreeBSD's; it used to turn level-triggered), and
+	 * an EV_ADD of the note only changes its udata
+	 */
 	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_DISABLE, 0, 0, NULL);
 	assert_int_equal(rump_sys_kevent(kq, ch, 1, NULL, 0, &zero), 0);
 	pair_send(&p, "three");
 	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 0);
 	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_ENABLE, 0, 0, NULL);
 	assert_int_equal(rump_sys_kevent(kq, ch, 1, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].flags & EV_CLEAR, EV_CLEAR);
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 0);
+	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_ADD, 0, 0, (void *)&p);
+	assert_int_equal(rump_sys_kevent(kq, ch, 1, ev, 4, &zero), 0);
+	pair_send(&p, "four");
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 1);
+	assert_ptr_equal(ev[0].udata, &p);
+	assert_int_equal(ev[0].flags & EV_CLEAR, EV_CLEAR);
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 0);
 	/* one-shot: once, then gone (deleting it again is ENOENT) */
-	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_ADD | EV_ONESHOT, 0, 0, NULL);
-	assert_int_equal(rump_sys_kevent(kq, ch, 1, ev, 4, &zero), 1);
+	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	EV_SET(&ch[1], p.fb, EVFILT_READ, EV_ADD | EV_ONESHOT, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 2, ev, 4, &zero), 1);
 	assert_int_equal(ev[0].flags & EV_ONESHOT, EV_ONESHOT);
 	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 4, &zero), 0);
 	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_DELETE, 0, 0, NULL);
@@ -347,6 +362,33 @@ test_blocking_kevent_wakes(void **state)
 	pair_down(&p);
 }
 
+/*
+ * A timeout too long to add to the clock is forever: the wait ends with
+ * the datagram (it used to wrap around and return 0 at once).
+ */
+static void
+test_kevent_huge_timeout(void **state)
+{
+	const struct timespec forever = { 0x7fffffffffffffffL, 999999999L };
+	struct pair p;
+	struct kevent ch, ev[2];
+	pthread_t t;
+	int kq;
+
+	(void)state;
+	pair_up(&p);
+	as(p.b);
+	kq = rump_sys_kqueue();
+	EV_SET(&ch, p.fb, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, &ch, 1, NULL, 0, &zero), 0);
+	pthread_create(&t, NULL, send_later, &p);
+	assert_int_equal(rump_sys_kevent(kq, NULL, 0, ev, 2, &forever), 1);
+	assert_int_equal(ev[0].data, 4);
+	pthread_join(t, NULL);
+	assert_int_equal(rump_sys_close(kq), 0);
+	pair_down(&p);
+}
+
 int
 main(void)
 {
@@ -358,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_kevent_errors),
 		cmocka_unit_test(test_close_removes_knotes),
 		cmocka_unit_test(test_blocking_kevent_wakes),
+		cmocka_unit_test(test_kevent_huge_timeout),
 	};
 
 	th_filter();

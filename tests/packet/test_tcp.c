@@ -350,6 +350,48 @@ test_tcp_accept_backlog(void **state)
 	tenv_down(&e);
 }
 
+/*
+ * shutdown() of a listener, as Linux: SHUT_WR does nothing; SHUT_RD stops
+ * it listening (its unaccepted connection is reset, accept() says EINVAL,
+ * a SYN is refused), with the port still bound, and listen() again
+ * starts over.
+ */
+static void
+test_tcp_listener_shutdown(void **state)
+{
+	struct tenv e;
+	struct peer p, q;
+	struct tseg s;
+	int lfd, fd;
+
+	(void)state;
+	lfd = start_listener(&e, &p, PO_ALL);
+	peer_send(&p, TH_SYN, NULL, 0);
+	expect_synack(&p);
+	peer_ack(&p);
+	expect_nothing(&e);
+	assert_int_equal(rump_sys_shutdown(lfd, SHUT_WR), 0);
+	expect_nothing(&e);
+	assert_int_equal(rump_sys_shutdown(lfd, SHUT_RD), 0);
+	if (!tap_read(&e, &s))
+		fail_msg("the queued connection was not reset");
+	assert_true(s.flags & TH_RST);
+	assert_int_equal(s.seq, p.rcv_nxt);
+	expect_nothing(&e);
+	errno = 0;
+	assert_int_equal(rump_sys_accept4(lfd, NULL, NULL, SOCK_NONBLOCK), -1);
+	assert_int_equal(errno, EINVAL);
+	peer_init(&q, &e, PPORT + 1, PO_ALL);
+	q.sport = LPORT;
+	peer_seg(&q, TH_SYN, q.iss, 0, 65535, PO_ALL, NULL, 0);
+	expect_seg(&q, TH_RST | TH_ACK, 0, q.iss + 1);
+	assert_int_equal(tstate(lfd), TCP_CLOSE);
+	/* listening again, on the same port */
+	assert_int_equal(rump_sys_listen(lfd, 4), 0);
+	fd = passive_open(&q, lfd);
+	finish(&e, &q, fd, lfd);
+}
+
 /* RFC 9293 3.5 figure 7: SYNs cross, SYN-SENT -> SYN-RECEIVED -> ESTABLISHED */
 static void
 test_tcp_simultaneous_open(void **state)
@@ -3478,6 +3520,7 @@ main(void)
 		cmocka_unit_test(test_tcp_defer_accept),
 		cmocka_unit_test(test_tcp_synack_mirrors_options),
 		cmocka_unit_test(test_tcp_accept_backlog),
+		cmocka_unit_test(test_tcp_listener_shutdown),
 		cmocka_unit_test(test_tcp_simultaneous_open),
 		cmocka_unit_test(test_tcp_synrcvd_window_is_the_synack_window),
 		cmocka_unit_test(test_tcp_simultaneous_open_rst),

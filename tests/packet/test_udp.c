@@ -1504,6 +1504,105 @@ test_blocking_recv_wakes(void **state)
 	lan_down(&l);
 }
 
+/*
+ * shutdown() of a socket that is not connected: ENOTCONN, but it is shut
+ * all the same (Linux), so a reader blocked on it wakes up to end of file;
+ * poll() then reports POLLRDHUP (asked for) and POLLHUP.
+ */
+static void
+test_udp_shutdown_unconnected_wakes(void **state)
+{
+	struct lan l;
+	struct waiter w;
+	struct pollfd p;
+	pthread_t t;
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	w.k = l.k[1];
+	w.fd = udp_socket(l.k[1], addrs[1], 7);
+	atomic_store(&w.got, -100);
+	pthread_create(&t, NULL, blocked_reader, &w);
+	th_sleep_ms(20);
+	assert_int_equal(atomic_load(&w.got), -100);	/* still blocked */
+	as(l.k[1]);
+	expect_errno(rump_sys_shutdown(w.fd, SHUT_RDWR), ENOTCONN);
+	pthread_join(t, NULL);
+	assert_int_equal(atomic_load(&w.got), 0);
+	p = (struct pollfd){ .fd = w.fd, .events = POLLIN | POLLOUT |
+	    POLLRDHUP };
+	assert_int_equal(rump_sys_poll(&p, 1, 0), 1);
+	assert_int_equal(p.revents, POLLIN | POLLOUT | POLLRDHUP | POLLHUP);
+	assert_int_equal(rump_sys_close(w.fd), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
+/*
+ * Linux's rules for a connected datagram socket: sendto() with an address
+ * goes to that address; a msghdr whose name has length 0 has none (goes
+ * to the peer); connect(AF_UNSPEC) is 0 even when not connected; after
+ * SHUT_WR the socket stays writable (a send fails at once with EPIPE);
+ * MSG_OOB is EOPNOTSUPP; read() of 0 bytes returns 0 and leaves the
+ * datagram queued.
+ */
+static void
+test_udp_connected_linux_rules(void **state)
+{
+	struct lan l;
+	struct sockaddr_in b7 = sa(addrs[1], 7), c7 = sa(addrs[2], 7), from,
+	    un = { .sin_family = AF_UNSPEC };
+	socklen_t fromlen = sizeof(from);
+	struct iovec iov = { "named", 5 };
+	struct msghdr mh = { .msg_name = &c7, .msg_namelen = 0,
+	    .msg_iov = &iov, .msg_iovlen = 1 };
+	struct pollfd p;
+	char buf[32];
+	int fa, fb, fc;
+
+	(void)state;
+	lan_up(&l, 3, NULL);
+	fb = udp_socket(l.k[1], addrs[1], 7);
+	fc = udp_socket(l.k[2], addrs[2], 7);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_connect(fa, (struct sockaddr *)&un,
+	    sizeof(un)), 0);
+	assert_int_equal(rump_sys_connect(fa, (struct sockaddr *)&b7,
+	    sizeof(b7)), 0);
+	assert_int_equal(rump_sys_sendto(fa, "to C", 4, 0,
+	    (struct sockaddr *)&c7, sizeof(c7)), 4);
+	assert_int_equal(rump_sys_sendmsg(fa, &mh, 0), 5);
+	expect_errno(rump_sys_send(fa, "oob", 3, MSG_OOB), EOPNOTSUPP);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[2]);
+	assert_int_equal(rump_sys_recvfrom(fc, buf, sizeof(buf), 0,
+	    (struct sockaddr *)&from, &fromlen), 4);
+	assert_memory_equal(buf, "to C", 4);
+	assert_int_equal(from.sin_addr.s_addr, inet_addr(addrs[0]));
+	expect_errno(rump_sys_recv(fc, buf, sizeof(buf), MSG_DONTWAIT),
+	    EAGAIN);
+	as(l.k[1]);
+	assert_int_equal(rump_sys_read(fb, buf, 0), 0);
+	assert_int_equal(rump_sys_readv(fb, NULL, 0), 0);
+	assert_int_equal(rump_sys_recv(fb, buf, sizeof(buf), MSG_DONTWAIT), 5);
+	assert_memory_equal(buf, "named", 5);
+	expect_errno(rump_sys_read(99, buf, 0), EBADF);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_shutdown(fa, SHUT_WR), 0);
+	p = (struct pollfd){ .fd = fa, .events = POLLOUT };
+	assert_int_equal(rump_sys_poll(&p, 1, 0), 1);
+	assert_int_equal(p.revents, POLLOUT);
+	expect_errno(rump_sys_send(fa, "x", 1, MSG_NOSIGNAL), EPIPE);
+	assert_int_equal(rump_sys_close(fa), 0);
+	as(l.k[1]);
+	assert_int_equal(rump_sys_close(fb), 0);
+	as(l.k[2]);
+	assert_int_equal(rump_sys_close(fc), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
 /* SO_RCVTIMEO: a blocking receive gives up after the timeout (real clock). */
 static void
 test_so_rcvtimeo(void **state)
@@ -2217,6 +2316,8 @@ main(void)
 		cmocka_unit_test(test_socket_api_errors),
 		cmocka_unit_test(test_poll_and_fionread),
 		cmocka_unit_test(test_blocking_recv_wakes),
+		cmocka_unit_test(test_udp_shutdown_unconnected_wakes),
+		cmocka_unit_test(test_udp_connected_linux_rules),
 		cmocka_unit_test(test_so_rcvtimeo),
 		cmocka_unit_test(test_sim_three_hosts_lossy_deterministic),
 		cmocka_unit_test(test_mcast_join_report_leave),

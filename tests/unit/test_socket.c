@@ -910,6 +910,22 @@ test_accept_blocking(void **state)
 	assert_int_equal(atomic_load(&a.a_error), 0);
 	assert_ptr_equal(a.a_so, so);
 	kclose(k, so);
+	/* shutdown(SHUT_WR) changes nothing; SHUT_RD wakes it: EINVAL */
+	a.a_error = -1;
+	bt_asleep(&bt, k, body_accept, &a, &a.a_head->so_rcv.sb_cv);
+	kenter(k);
+	assert_int_equal(soshutdown(a.a_head, SHUT_WR), 0);
+	kexit(k);
+	th_sleep_ms(2);
+	assert_int_equal(atomic_load(&a.a_error), -1);
+	kenter(k);
+	assert_int_equal(soshutdown(a.a_head, SHUT_RD), 0);
+	kexit(k);
+	bthread_join(&bt);
+	assert_int_equal(atomic_load(&a.a_error), EINVAL);
+	kenter(k);
+	assert_int_equal(solisten(a.a_head, 5), 0);
+	kexit(k);
 	/* closing the listener wakes accept() with EBADF */
 	a.a_error = -1;
 	bt_asleep(&bt, k, body_accept, &a, &a.a_head->so_rcv.sb_cv);
