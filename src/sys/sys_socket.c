@@ -414,8 +414,17 @@ cmsg_sndinfo(struct netstack *ns, const struct socket *so,
 			si->si_set |= SO_SI_GSO;
 			goto next;
 		}
-		if (h.cmsg_level != IPPROTO_IP)
+		/*
+		 * as Linux's udp_sendmsg()/raw_sendmsg(): SOL_SOCKET's (we
+		 * take none) and an unknown type of UDP's or IP's level are
+		 * EINVAL; other levels are not the protocol's: skipped
+		 */
+		if (h.cmsg_level == SOL_SOCKET ||
+		    (h.cmsg_level == IPPROTO_UDP &&
+		    so->so_proto->pr_protocol == IPPROTO_UDP))
 			return EINVAL;
+		if (h.cmsg_level != IPPROTO_IP)
+			goto next;
 		switch (h.cmsg_type) {
 		case IP_PKTINFO: {
 			struct in_pktinfo pi;

@@ -1316,6 +1316,8 @@ test_udp_sendmsg_control(void **state)
 	pi.ipi_spec_dst.s_addr = inet_addr("198.18.0.11");
 	put_cmsg(ctl, &at, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	put_cmsg(ctl, &at, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	/* another protocol's level is not UDP's: skipped (Linux) */
+	put_cmsg(ctl, &at, IPPROTO_TCP, 1, &ttl, sizeof(ttl));
 	put_cmsg(ctl, &at, IPPROTO_IP, IP_TOS, &tos, 1);
 	assert_int_equal(send_ctl(fa, &to, ctl, at), 1);
 	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
@@ -1353,6 +1355,9 @@ test_udp_sendmsg_control(void **state)
 	expect_errno(send_ctl(fa, &to, ctl, at), EINVAL);
 	at = 0;
 	put_cmsg(ctl, &at, SOL_SOCKET, 1, &ttl, sizeof(ttl));
+	expect_errno(send_ctl(fa, &to, ctl, at), EINVAL);
+	at = 0;
+	put_cmsg(ctl, &at, IPPROTO_UDP, 99, &ttl, sizeof(ttl));
 	expect_errno(send_ctl(fa, &to, ctl, at), EINVAL);
 	at = 0;
 	put_cmsg(ctl, &at, IPPROTO_IP, IP_TOS, &tos, 1);
