@@ -21,9 +21,11 @@
  * Skipping idle ticks: cc_next is a lower bound of the pending callouts'
  * expiry ticks (arming lowers it; a stop or a firing leaves it a bound),
  * so softclock() jumps the wheel to the tick before it.  When it has been
- * passed and the ticks still to process outnumber the pending callouts,
- * one walk of cc_pending makes it exact: that walk costs no more than the
- * tick visits it can save.
+ * passed and the ticks still to process outnumber the pending callouts
+ * (a virtual clock moved far), one walk of cc_pending makes it exact.  A
+ * walk is never longer than the ticks that remain; it saves the ticks to
+ * the next expiry, so with many callouts expiring close together it can
+ * cost more than walking the wheel would, at most by that bound.
  */
 #include "kernel.h"
 #include "callout.h"

@@ -393,9 +393,14 @@ arp_input(struct ifnet *ifp, struct mbuf *m)
 	ae = arp_lookup(k, spa);
 	if (ae != NULL && ae->ae_ifp == ifp) {
 		arp_confirm(at, ae, ea->arp_sha, arp_now(k));
-	} else if (for_us && op == ARPOP_REQUEST) {
-		/* a request to us: the asker will talk to us next (RFC 826) */
-		if (ae != NULL)		/* it moved here from another link */
+	} else if (for_us && op == ARPOP_REQUEST &&
+	    (ae == NULL || ae->ae_state != ARP_STATIC)) {
+		/*
+		 * a request to us: the asker will talk to us next (RFC 826);
+		 * known on another link, it moved here (but configuration
+		 * wins over the network: a static entry stays)
+		 */
+		if (ae != NULL)
 			arp_free_entry(at, ae, &at->at_stat.as_timeoutdropped);
 		if ((ae = arp_alloc(at, ifp, spa, arp_now(k))) != NULL)
 			arp_confirm(at, ae, ea->arp_sha, arp_now(k));

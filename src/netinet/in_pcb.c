@@ -598,6 +598,13 @@ struct inpcb *
 in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr, in_port_t lport,
     unsigned ifindex)
 {
+	return in_pcblookup_bind_if(t, laddr, lport, ifindex, NULL);
+}
+
+struct inpcb *
+in_pcblookup_bind_if(struct inpcbtable *t, struct in_addr laddr,
+    in_port_t lport, unsigned ifindex, bool (*ok)(const struct inpcb *))
+{
 	struct list_node *b = &t->inpt_bindhash[porthash(lport)], *ln;
 	struct inpcb *best = NULL;
 	int score, bestscore = -1;
@@ -606,7 +613,8 @@ in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr, in_port_t lport,
 		struct inpcb *inp = container_of(ln, struct inpcb,
 		    inp_bindhash);
 
-		if (inp->inp_lport != lport || !in_pcb_ifok(inp, ifindex))
+		if (inp->inp_lport != lport || !in_pcb_ifok(inp, ifindex) ||
+		    (ok != NULL && !ok(inp)))
 			continue;
 		if (inp->inp_laddr.s_addr == laddr.s_addr)
 			score = 2;

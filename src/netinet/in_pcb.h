@@ -171,6 +171,13 @@ struct inpcb *in_pcblookup_connect(struct inpcbtable *t, struct in_addr faddr,
     in_port_t fport, struct in_addr laddr, in_port_t lport, unsigned ifindex);
 struct inpcb *in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr,
     in_port_t lport, unsigned ifindex);
+/*
+ * in_pcblookup_bind_if: the same among the bound PCBs that ok() accepts
+ * (TCP: those listening; a socket only bound, or a listener shut down,
+ * must not hide one that listens)
+ */
+struct inpcb *in_pcblookup_bind_if(struct inpcbtable *t, struct in_addr laddr,
+    in_port_t lport, unsigned ifindex, bool (*ok)(const struct inpcb *));
 /* in_pcb_ifok: may inp hear what came in on interface ifindex (0: any)? */
 static inline bool
 in_pcb_ifok(const struct inpcb *inp, unsigned ifindex)

@@ -1231,6 +1231,17 @@ tcp_input_synsent(struct tcpcb *tp, struct tcp_seg *seg)
 /* ---- synchronized states and SYN-RECEIVED (RFC 9293 3.10.7.4) ---- */
 
 /*
+ * Bound PCBs that take SYNs: the listening ones (a socket only bound, or
+ * a listener shut down, hides none that listens on the port).
+ */
+static bool
+tcp_inp_listening(const struct inpcb *inp)
+{
+	return inp->inp_ppcb != NULL &&
+	    intotcpcb(inp)->t_state == TCPS_LISTEN;
+}
+
+/*
  * TIME-WAIT and a new SYN for the same 4-tuple (RFC 6191, RFC 1122
  * 4.2.2.13): the old incarnation gives way when the new SYN is
  * unambiguously newer: a larger timestamp, or without timestamps a
@@ -1247,10 +1258,9 @@ tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg,
 	bool newer;
 
 	*ltpp = NULL;
-	linp = in_pcblookup_bind(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport,
-	    seg->ifindex);
-	if (linp == NULL || linp->inp_ppcb == NULL ||
-	    intotcpcb(linp)->t_state != TCPS_LISTEN)
+	linp = in_pcblookup_bind_if(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport,
+	    seg->ifindex, tcp_inp_listening);
+	if (linp == NULL)
 		return false;
 	if (seg->to.to_ts_present && (tp->t_flags & TF_RCVD_TSTMP))
 		newer = TSTMP_LT(tp->ts_recent, seg->to.to_tsval);
@@ -1269,10 +1279,9 @@ tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg,
 	seg->iss_floor_set = true;
 	seg->iss_floor = tp->snd_max + TCP_MAXWIN + 2;
 	(void)tcp_close(tp);
-	linp = in_pcblookup_bind(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport,
-	    seg->ifindex);
-	if (linp != NULL && linp->inp_ppcb != NULL &&
-	    intotcpcb(linp)->t_state == TCPS_LISTEN)
+	linp = in_pcblookup_bind_if(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport,
+	    seg->ifindex, tcp_inp_listening);
+	if (linp != NULL)
 		*ltpp = intotcpcb(linp);
 	return true;
 }
@@ -2270,7 +2279,8 @@ tcp_input(struct mbuf *m, int hlen)
 	inp = in_pcblookup_connect(tbl, seg.src, seg.sport, seg.dst,
 	    seg.dport, seg.ifindex);
 	if (inp == NULL)
-		inp = in_pcblookup_bind(tbl, seg.dst, seg.dport, seg.ifindex);
+		inp = in_pcblookup_bind_if(tbl, seg.dst, seg.dport,
+		    seg.ifindex, tcp_inp_listening);
 	if (inp == NULL || (tp = intotcpcb(inp)) == NULL ||
 	    tp->t_state == TCPS_CLOSED) {
 		/* RFC 9293 3.10.7.1: no connection: RST */

@@ -50,6 +50,8 @@ typedef long ssize_t;
 #define SO_TIMESTAMPNS 35	/* struct timespec (SO_TIMESTAMPNS_OLD) */
 #define SCM_TIMESTAMP SO_TIMESTAMP
 #define SCM_TIMESTAMPNS SO_TIMESTAMPNS
+#define SCM_RIGHTS 1		/* Linux's: meaningless on an IP socket */
+#define SCM_CREDENTIALS 2
 #define SO_PROTOCOL 38
 #define SO_DOMAIN 39
 #define SO_BUSY_POLL 46

@@ -415,10 +415,16 @@ cmsg_sndinfo(struct netstack *ns, const struct socket *so,
 			goto next;
 		}
 		/*
-		 * as Linux's udp_sendmsg()/raw_sendmsg(): SOL_SOCKET's (we
-		 * take none) and an unknown type of UDP's or IP's level are
-		 * EINVAL; other levels are not the protocol's: skipped
+		 * as Linux's udp_sendmsg()/raw_sendmsg(): SOL_SOCKET's
+		 * SCM_RIGHTS and SCM_CREDENTIALS mean nothing here and are
+		 * passed over (__sock_cmsg_send()), its others (SO_MARK,
+		 * SCM_TXTIME: not had here) and an unknown type of UDP's or
+		 * IP's level are EINVAL; other levels are not the
+		 * protocol's: skipped
 		 */
+		if (h.cmsg_level == SOL_SOCKET &&
+		    (h.cmsg_type == SCM_RIGHTS || h.cmsg_type == SCM_CREDENTIALS))
+			goto next;
 		if (h.cmsg_level == SOL_SOCKET ||
 		    (h.cmsg_level == IPPROTO_UDP &&
 		    so->so_proto->pr_protocol == IPPROTO_UDP))

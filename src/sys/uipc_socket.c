@@ -676,6 +676,8 @@ sosend(struct socket *so, const struct sockaddr_in *to,
 	*sent = 0;
 	if (so->so_type == SOCK_STREAM)
 		return sosend_stream(so, to, iov, iovcnt, resid, flags, sent);
+	if (flags & MSG_OOB)
+		return EOPNOTSUPP;	/* no urgent data (Linux: first) */
 	if (so->so_state & SS_CANTSENDMORE)
 		return EPIPE;
 	if (so->so_error != 0)
@@ -685,8 +687,6 @@ sosend(struct socket *so, const struct sockaddr_in *to,
 		 * an address given goes first, connected or not (Linux's
 		 * UDP and raw sockets; the BSDs say EISCONN)
 		 */
-		if (flags & MSG_OOB)
-			return EOPNOTSUPP;	/* no urgent data (Linux) */
 		if (to == NULL && !(so->so_state & SS_ISCONNECTED) &&
 		    !so->so_dgpend)
 			return EDESTADDRREQ;

@@ -916,6 +916,35 @@ test_arp_aging(void **state)
 	lan_down(&l);
 }
 
+/*
+ * A request to R on bus 2 from an address R has a static entry for on
+ * bus 1: answered, and the static entry stays where it was configured
+ * (configuration wins over the network); a dynamic entry would move.
+ */
+static void
+test_arp_static_entry_stays(void **state)
+{
+	struct topo t;
+	static const uint8_t MAC_X[6] = { 0x02, 0, 0, 0, 2, 0x7e };
+	uint8_t f[128], r[256], mac[6];
+	size_t len;
+
+	(void)state;
+	topo_up(&t, false);
+	topo_router(&t);
+	len = arp_reply(f, MAC_X, IP_T, BCAST, IP_R2);
+	f[14 + 7] = 1;				/* a request, then */
+	assert_int_equal(rump_bus_tap_send(t.tap2, f, len), 0);
+	settle(&t);
+	len = next_arp(t.tap2, r, sizeof(r), WAIT_MS);
+	assert_int_equal(len, 42);
+	assert_int_equal(r[21], 2);		/* R's reply */
+	assert_memory_equal(r, MAC_X, 6);
+	assert_int_equal(arp_state(t.r, IP_T, mac), RUMP_ARP_STATIC);
+	assert_memory_equal(mac, MAC_T, 6);
+	topo_down(&t);
+}
+
 /* ---- 7. reassembly bounded, through the wire ---- */
 
 #define REASS_MAX 64		/* ip_reass.h's default datagram limit */
@@ -2120,6 +2149,7 @@ main(void)
 		cmocka_unit_test(test_host_default_gateway),
 		cmocka_unit_test(test_route_table),
 		cmocka_unit_test(test_arp_aging),
+		cmocka_unit_test(test_arp_static_entry_stays),
 		cmocka_unit_test(test_reassembly_bounded_wire),
 		cmocka_unit_test(test_pcap_capture),
 		cmocka_unit_test(test_limited_broadcast_interface),

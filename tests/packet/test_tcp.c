@@ -392,6 +392,48 @@ test_tcp_listener_shutdown(void **state)
 	finish(&e, &q, fd, lfd);
 }
 
+/*
+ * Two listeners share a port (SO_REUSEPORT): SYNs go to the newer.  Shut
+ * down (SHUT_RD), it hides the other no more: the older takes them, as
+ * Linux's listener leaving its reuseport group.  A socket only bound to
+ * the port hides none either.
+ */
+static void
+test_tcp_listener_shutdown_other_takes_over(void **state)
+{
+	struct sockaddr_in a = sa("0.0.0.0", LPORT);
+	struct tenv e;
+	struct peer p;
+	int one = 1, lfd[3], fd;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	p.sport = LPORT;
+	for (int i = 0; i < 3; i++) {
+		lfd[i] = tcp_socket();
+		assert_int_equal(rump_sys_setsockopt(lfd[i], SOL_SOCKET,
+		    SO_REUSEPORT, &one, sizeof(one)), 0);
+		assert_int_equal(rump_sys_bind(lfd[i], (struct sockaddr *)&a,
+		    sizeof(a)), 0);
+		if (i < 2)
+			assert_int_equal(rump_sys_listen(lfd[i], 4), 0);
+	}
+	/* lfd[2], the newest, is only bound; lfd[1] gets the SYN */
+	fd = passive_open(&p, lfd[1]);
+	conn_abort(&p, fd);
+	assert_int_equal(rump_sys_shutdown(lfd[1], SHUT_RDWR), 0);
+	peer_init(&p, &e, PPORT + 1, PO_ALL);
+	p.sport = LPORT;
+	fd = passive_open(&p, lfd[0]);
+	errno = 0;
+	assert_int_equal(rump_sys_accept4(lfd[1], NULL, NULL, SOCK_NONBLOCK),
+	    -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(rump_sys_close(lfd[1]), 0);
+	assert_int_equal(rump_sys_close(lfd[2]), 0);
+	finish(&e, &p, fd, lfd[0]);
+}
+
 /* RFC 9293 3.5 figure 7: SYNs cross, SYN-SENT -> SYN-RECEIVED -> ESTABLISHED */
 static void
 test_tcp_simultaneous_open(void **state)
@@ -3521,6 +3563,7 @@ main(void)
 		cmocka_unit_test(test_tcp_synack_mirrors_options),
 		cmocka_unit_test(test_tcp_accept_backlog),
 		cmocka_unit_test(test_tcp_listener_shutdown),
+		cmocka_unit_test(test_tcp_listener_shutdown_other_takes_over),
 		cmocka_unit_test(test_tcp_simultaneous_open),
 		cmocka_unit_test(test_tcp_synrcvd_window_is_the_synack_window),
 		cmocka_unit_test(test_tcp_simultaneous_open_rst),

@@ -1296,7 +1296,7 @@ test_udp_sendmsg_control(void **state)
 	} pi;
 	struct sockaddr_in to = sa(addrs[1], 5000), from;
 	socklen_t fromlen = sizeof(from);
-	uint64_t ctl[16];
+	uint64_t ctl[20];
 	struct lan l;
 	uint8_t f[256], tos = 0x2e;
 	size_t at = 0, len;
@@ -1316,8 +1316,12 @@ test_udp_sendmsg_control(void **state)
 	pi.ipi_spec_dst.s_addr = inet_addr("198.18.0.11");
 	put_cmsg(ctl, &at, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	put_cmsg(ctl, &at, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
-	/* another protocol's level is not UDP's: skipped (Linux) */
+	/*
+	 * another protocol's level is not UDP's, and SCM_RIGHTS means
+	 * nothing on it: skipped (Linux)
+	 */
 	put_cmsg(ctl, &at, IPPROTO_TCP, 1, &ttl, sizeof(ttl));
+	put_cmsg(ctl, &at, SOL_SOCKET, SCM_RIGHTS, &ttl, sizeof(ttl));
 	put_cmsg(ctl, &at, IPPROTO_IP, IP_TOS, &tos, 1);
 	assert_int_equal(send_ctl(fa, &to, ctl, at), 1);
 	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
@@ -1354,7 +1358,7 @@ test_udp_sendmsg_control(void **state)
 	put_cmsg(ctl, &at, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
 	expect_errno(send_ctl(fa, &to, ctl, at), EINVAL);
 	at = 0;
-	put_cmsg(ctl, &at, SOL_SOCKET, 1, &ttl, sizeof(ttl));
+	put_cmsg(ctl, &at, SOL_SOCKET, SO_MARK, &ttl, sizeof(ttl));
 	expect_errno(send_ctl(fa, &to, ctl, at), EINVAL);
 	at = 0;
 	put_cmsg(ctl, &at, IPPROTO_UDP, 99, &ttl, sizeof(ttl));
@@ -1599,6 +1603,8 @@ test_udp_connected_linux_rules(void **state)
 	assert_int_equal(rump_sys_poll(&p, 1, 0), 1);
 	assert_int_equal(p.revents, POLLOUT);
 	expect_errno(rump_sys_send(fa, "x", 1, MSG_NOSIGNAL), EPIPE);
+	/* MSG_OOB is refused before anything else (Linux) */
+	expect_errno(rump_sys_send(fa, "x", 1, MSG_OOB), EOPNOTSUPP);
 	assert_int_equal(rump_sys_close(fa), 0);
 	as(l.k[1]);
 	assert_int_equal(rump_sys_close(fb), 0);
