@@ -18,8 +18,14 @@ enum ftype { FT_NONE = 0, FT_SOCKET, FT_KQUEUE };
 struct sockfd_table {
 	void *ft_obj[FD_MAX];
 	uint8_t ft_type[FD_MAX];		/* enum ftype */
-	uint8_t ft_flags[FD_MAX];		/* FD_CLOEXEC */
+	uint8_t ft_flags[FD_MAX];		/* FD_CLOEXEC, FT_NONBLOCK */
 };
+
+/*
+ * A kqueue's O_NONBLOCK (a socket keeps its own, SS_NBIO): only kept for
+ * F_GETFL, as kevent() waits as its timeout says (Linux's epoll fd too)
+ */
+#define FT_NONBLOCK 0x80
 
 /* fd_alloc: the lowest free descriptor for obj; -1 when full (EMFILE). */
 int fd_alloc(struct netstack *ns, enum ftype type, void *obj);

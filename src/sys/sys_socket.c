@@ -1044,6 +1044,38 @@ rump_sys_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	return sys_getname(fd, addr, len, true);
 }
 
+/*
+ * fcntl(2) of a kqueue descriptor (the net lock held): its descriptor
+ * flags and O_NONBLOCK, as Linux's epoll descriptors have.
+ */
+static int
+sys_fcntl_kqueue(struct netstack *ns, int fd, int cmd, int arg)
+{
+	uint8_t *fl = &ns->ns_fds->ft_flags[fd];
+	int ret = 0, error = 0;
+
+	switch (cmd) {
+	case F_GETFL:
+		ret = O_RDWR | ((*fl & FT_NONBLOCK) ? O_NONBLOCK : 0);
+		break;
+	case F_SETFL:
+		*fl = (uint8_t)((*fl & ~FT_NONBLOCK) |
+		    ((arg & O_NONBLOCK) ? FT_NONBLOCK : 0));
+		break;
+	case F_GETFD:
+		ret = *fl & FD_CLOEXEC;
+		break;
+	case F_SETFD:
+		*fl = (uint8_t)((*fl & ~FD_CLOEXEC) |
+		    ((arg & FD_CLOEXEC) ? FD_CLOEXEC : 0));
+		break;
+	default:
+		error = EINVAL;
+		break;
+	}
+	return (int)sys_exit(ns, error, ret);
+}
+
 int
 rump_sys_fcntl(int fd, int cmd, int arg)
 {
@@ -1053,6 +1085,8 @@ rump_sys_fcntl(int fd, int cmd, int arg)
 
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
+	if (fd >= 0 && fd < FD_MAX && ns->ns_fds->ft_type[fd] == FT_KQUEUE)
+		return sys_fcntl_kqueue(ns, fd, cmd, arg);
 	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
 	switch (cmd) {
@@ -1088,6 +1122,21 @@ rump_sys_ioctl(int fd, unsigned long request, void *arg)
 
 	if ((error = sys_enter(&ns)) != 0)
 		return (int)sys_return(error, 0);
+	if (fd >= 0 && fd < FD_MAX && ns->ns_fds->ft_type[fd] == FT_KQUEUE) {
+		/* a kqueue: FIONBIO as any file; nothing else (Linux) */
+		uint8_t *fl = &ns->ns_fds->ft_flags[fd];
+
+		if (request != FIONBIO)
+			error = ENOTTY;
+		else if (arg == NULL)
+			error = EFAULT;
+		else {
+			memcpy(&v, arg, sizeof(v));
+			*fl = (uint8_t)((*fl & ~FT_NONBLOCK) |
+			    (v ? FT_NONBLOCK : 0));
+		}
+		return (int)sys_exit(ns, error, 0);
+	}
 	if ((error = fd_socket(ns, fd, &so)) != 0)
 		return (int)sys_exit(ns, error, 0);
 	if (arg == NULL && (request == FIONREAD || request == FIONBIO ||

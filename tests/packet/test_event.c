@@ -8,6 +8,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 
 #include "../unit/harness.h"
 #include "pkt.h"
@@ -289,6 +291,23 @@ test_kevent_errors(void **state)
 	assert_int_equal(rump_sys_kevent(kq, &ch, 1, ev, 2, &zero), 1);
 	assert_int_equal(ev[0].flags, EV_ERROR);
 	assert_int_equal(ev[0].data, 0);
+	/* a kqueue descriptor's flags, as any file's (Linux's epoll) */
+	assert_int_equal(rump_sys_fcntl(kq, F_GETFD, 0), 0);
+	assert_int_equal(rump_sys_fcntl(kq, F_SETFD, FD_CLOEXEC), 0);
+	assert_int_equal(rump_sys_fcntl(kq, F_GETFD, 0), FD_CLOEXEC);
+	assert_int_equal(rump_sys_fcntl(kq, F_GETFL, 0), O_RDWR);
+	assert_int_equal(rump_sys_fcntl(kq, F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(rump_sys_fcntl(kq, F_GETFL, 0), O_RDWR | O_NONBLOCK);
+	assert_int_equal(rump_sys_fcntl(kq, F_GETFD, 0), FD_CLOEXEC);
+	int off = 0, n;
+	assert_int_equal(rump_sys_ioctl(kq, FIONBIO, &off), 0);
+	assert_int_equal(rump_sys_fcntl(kq, F_GETFL, 0), O_RDWR);
+	errno = 0;
+	assert_int_equal(rump_sys_ioctl(kq, FIONREAD, &n), -1);
+	assert_int_equal(errno, ENOTTY);
+	errno = 0;
+	assert_int_equal(rump_sys_fcntl(kq, 99, 0), -1);
+	assert_int_equal(errno, EINVAL);
 	assert_int_equal(rump_sys_close(kq), 0);
 	pair_down(&p);
 }
