@@ -417,10 +417,12 @@ in_mcast_ctloutput(struct inpcb *inp, int set, int name, void *val,
 /*
  * RFC 1112 6.3: a copy of our own datagram for the host's members of its
  * group, as if it came in on ifp: queued for softnet as a frame to the
- * group's MAC, marked M_LOOP (not tapped, not taken for a frame of ours
- * coming back).  The header is copied; the payload is shared.
+ * group's MAC (a broadcast's: to the broadcast MAC, for the host's own
+ * sockets, as Linux and the BSDs loop them back), marked M_LOOP (not
+ * tapped, not taken for a frame of ours coming back).  The header is
+ * copied; the payload is shared.
  */
-static void
+void
 ip_mloopback(struct netstack *ns, struct ifnet *ifp, struct mbuf *m)
 {
 	const struct ip *ip = mtod(m, const struct ip *);
@@ -439,7 +441,10 @@ ip_mloopback(struct netstack *ns, struct ifnet *ifp, struct mbuf *m)
 	n->m_data += 2;		/* the IP header 4-byte aligned */
 	n->m_len = ETHER_HDR_LEN + hlen;
 	eh = mtod(n, struct ether_header *);
-	ether_mcast_mac(ip->ip_dst, eh->ether_dhost);
+	if (m->m_flags & M_BCAST)
+		memcpy(eh->ether_dhost, etherbroadcastaddr, ETHER_ADDR_LEN);
+	else
+		ether_mcast_mac(ip->ip_dst, eh->ether_dhost);
 	memcpy(eh->ether_shost, ifp->if_lladdr, ETHER_ADDR_LEN);
 	eh->ether_type = htons(ETHERTYPE_IP);
 	cip = (struct ip *)(void *)(eh + 1);

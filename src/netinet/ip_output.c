@@ -347,6 +347,10 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 		m->m_flags |= M_BCAST;
 	if (!(flags & IP_RAWOUTPUT))
 		ip->ip_id = htons(ns->ns_ip_id++);
+	/* the host's own sockets hear its broadcast too (Linux, BSD) */
+	if ((m->m_flags & M_BCAST) && (flags & IP_BCASTLOOP) &&
+	    !(flags & IP_FORWARDING) && !(ifp->if_flags & IFF_LOOPBACK))
+		ip_mloopback(ns, ifp, m);
 	/* what the path carries, if a message said (IP_MTU_DISCOVER) */
 	if (flags & (IP_USEPMTU | IP_DFIFFITS)) {
 		pmtu = ip_pmtu_min(ns, ip->ip_dst, mtu, &locked);

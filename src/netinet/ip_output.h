@@ -17,6 +17,8 @@ struct netstack;
 #define IP_USEPMTU 0x08		/* no larger than ip_pmtu_get()'s */
 #define IP_DFIFFITS 0x10	/* DF if it fits the MTU, not locked (WANT) */
 #define IP_NOFRAG 0x20		/* too large: EMSGSIZE, even without DF */
+/* a broadcast also reaches the host's own sockets (IP_MULTICAST_LOOP) */
+#define IP_BCASTLOOP 0x40
 
 /*
  * ip_output: send the datagram m of the calling LWP's instance.  m starts
@@ -84,5 +86,11 @@ int ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 struct ip_moptions;
 int ip_mcast_output(struct mbuf *m, unsigned flags,
     const struct ip_moptions *imo, unsigned ifindex);
+/*
+ * ip_mloopback: a copy of our datagram m (header final but its checksum)
+ * to the host itself, as if it came in on ifp: m is a multicast, or a
+ * broadcast (M_BCAST).  m stays the caller's.
+ */
+void ip_mloopback(struct netstack *ns, struct ifnet *ifp, struct mbuf *m);
 
 #endif /* NETINET_IP_OUTPUT_H */

@@ -92,7 +92,7 @@ rip_append(struct rip_state *rs, struct socket *so, struct mbuf *m,
 	struct mbuf *n;
 
 	/* no copy for a buffer that cannot take it */
-	if ((unsigned)m->m_pkthdr.len > sbspace(&so->so_rcv)) {
+	if (!sbdgfits(&so->so_rcv, m->m_pkthdr.len)) {
 		so->so_rcv.sb_overflowed++;
 		rs->rip_stat.rips_fullsock++;
 		return;

@@ -133,7 +133,7 @@ udp_append(struct netstack *ns, struct socket *so, struct mbuf *m,
 	}
 	m_adj(m, hlen + (int)sizeof(*uh));
 	m->m_pkthdr.rcvif = NULL;
-	if ((unsigned)m->m_pkthdr.len > sbspace(&so->so_rcv)) {
+	if (!sbdgfits(&so->so_rcv, m->m_pkthdr.len)) {
 		so->so_rcv.sb_overflowed++;
 		ns->ns_udpstat->udps_fullsock++;
 		m_freem(m);
@@ -426,6 +426,9 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 		    inp->inp_moptions, oif);
 	flags = (so->so_options & SOO_BROADCAST) ? IP_ALLOWBROADCAST : 0;
 	flags |= udp_pmtuflags[inp->inp_pmtudisc];
+	/* as Linux's sk_mc_loop(): IP_MULTICAST_LOOP covers broadcasts */
+	if (inp->inp_moptions == NULL || inp->inp_moptions->imo_loop)
+		flags |= IP_BCASTLOOP;
 	if (oifp != NULL) {
 		ns->ns_ipstat.ips_localout++;
 		return ip_output_if(m, flags, oifp, dst);

@@ -103,6 +103,7 @@ struct sockbuf {
 	struct mbuf *sb_sndptr;
 	unsigned sb_sndptroff;
 	unsigned sb_cc;			/* data bytes held */
+	unsigned sb_dgcost;		/* datagrams: SB_DG_COST()s held */
 	unsigned sb_hiwat;		/* SO_RCVBUF / SO_SNDBUF */
 	unsigned sb_lowat;
 	uint64_t sb_timeo_ns;		/* SO_RCVTIMEO / SO_SNDTIMEO, 0: none */
@@ -426,9 +427,24 @@ void so_errq_flush(struct socket *so);
 
 /* buffers (for protocols, uipc_socket2.c) */
 /*
+ * A datagram queued costs its data and two mbufs (as Linux charges an
+ * skb's truesize), so that SO_RCVBUF bounds a flood of empty or tiny
+ * datagrams too, not only their bytes.  sbdgfits: may one of len bytes be
+ * queued on sb: the cost stays within SO_RCVBUF, and an empty buffer
+ * takes one of any size (as Linux's).
+ */
+#define SB_DG_COST(len) ((unsigned)(len) + 2 * MSIZE)
+static inline bool
+sbdgfits(const struct sockbuf *sb, int len)
+{
+	return sb->sb_dgcost == 0 ||
+	    (sb->sb_dgcost <= sb->sb_hiwat &&
+	    SB_DG_COST(len) <= sb->sb_hiwat - sb->sb_dgcost);
+}
+/*
  * sbappendaddr: a datagram m (consumed on success) from from, with ri
- * (NULL: nothing to tell) as one record; false when it does not fit or
- * no mbuf was had for the address.
+ * (NULL: nothing to tell) as one record; false when it does not fit
+ * (sbdgfits()) or no mbuf was had for the address.
  */
 bool sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
     struct mbuf *m, const struct so_rcvinfo *ri);

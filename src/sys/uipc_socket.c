@@ -991,6 +991,8 @@ soreceive(struct socket *so, struct sockaddr_in *from,
 		if (sb->sb_mb == NULL)
 			sb->sb_lastrecord = NULL;
 		sb->sb_cc -= data != NULL ? (unsigned)data->m_pkthdr.len : 0;
+		sb->sb_dgcost -= SB_DG_COST(data != NULL ?
+		    data->m_pkthdr.len : 0);
 		rec->m_nextpkt = NULL;
 		m_freem(rec);
 	}

@@ -317,6 +317,7 @@ sbflush(struct sockbuf *sb)
 	sb->sb_sndptr = NULL;
 	sb->sb_sndptroff = 0;
 	sb->sb_cc = 0;
+	sb->sb_dgcost = 0;
 }
 
 unsigned
@@ -368,7 +369,7 @@ sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
 	struct mbuf *n;
 	int len = m->m_pkthdr.len;
 
-	if ((unsigned)len > sbspace(sb)) {
+	if (!sbdgfits(sb, len)) {
 		sb->sb_overflowed++;
 		return false;
 	}
@@ -380,6 +381,7 @@ sbappendaddr(struct sockbuf *sb, const struct sockaddr_in *from,
 		sb->sb_mb = n;
 	sb->sb_lastrecord = n;
 	sb->sb_cc += (unsigned)len;
+	sb->sb_dgcost += SB_DG_COST(len);
 	return true;
 }
 

@@ -44,6 +44,13 @@ stat(struct rump_kernel *k, const char *name)
 }
 
 static void
+expect_errno(long ret, int err)
+{
+	assert_int_equal(ret, -1);
+	assert_int_equal(errno, err);
+}
+
+static void
 lan_up(struct lan *l, int nhost, const struct rump_bus_config *cfg)
 {
 	memset(l, 0, sizeof(*l));
@@ -210,7 +217,29 @@ test_udp_broadcast_needs_so_broadcast(void **state)
 	as(l.k[2]);
 	assert_int_equal(rump_sys_recv(fc, buf, sizeof(buf), MSG_DONTWAIT), 1);
 	assert_int_equal(rump_sys_close(fc), 0);
+	/*
+	 * the sender's host hears its broadcast too (Linux, BSD), unless
+	 * IP_MULTICAST_LOOP is off on the sending socket
+	 */
+	int fl, zero = 0;
+
+	assert_int_equal(rump_thread_unbind(), 0);
+	fl = udp_socket(l.k[0], "0.0.0.0", 5353);
 	as(l.k[0]);
+	assert_int_equal(rump_sys_sendto(fa, "c", 1, 0, (struct sockaddr *)&to,
+	    sizeof(to)), 1);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_recv(fl, buf, sizeof(buf), MSG_DONTWAIT), 1);
+	assert_int_equal(buf[0], 'c');
+	assert_int_equal(rump_sys_setsockopt(fa, IPPROTO_IP, IP_MULTICAST_LOOP,
+	    &zero, sizeof(zero)), 0);
+	assert_int_equal(rump_sys_sendto(fa, "d", 1, 0, (struct sockaddr *)&to,
+	    sizeof(to)), 1);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[0]);
+	expect_errno(rump_sys_recv(fl, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
+	assert_int_equal(rump_sys_close(fl), 0);
 	assert_int_equal(rump_sys_close(fa), 0);
 	assert_int_equal(rump_thread_unbind(), 0);
 	/* nobody answers a broadcast with an error (RFC 1122 3.2.2) */
@@ -331,13 +360,6 @@ test_udp_bad_headers(void **state)
 }
 
 /* ---- bad arguments: POSIX errors, never a crash ---- */
-
-static void
-expect_errno(long ret, int err)
-{
-	assert_int_equal(ret, -1);
-	assert_int_equal(errno, err);
-}
 
 static void
 test_socket_api_errors(void **state)
@@ -1614,6 +1636,58 @@ test_udp_connected_linux_rules(void **state)
 	lan_down(&l);
 }
 
+/*
+ * A datagram queued costs its bytes and two mbufs (SB_DG_COST: 512 bytes
+ * more), so SO_RCVBUF bounds a flood of empty datagrams too (they cost
+ * no bytes, and queued without end); an empty buffer takes one datagram
+ * of any size (Linux).
+ */
+static void
+test_udp_rcvbuf_counts_datagrams(void **state)
+{
+	struct lan l;
+	struct sockaddr_in to = sa(addrs[1], 7);
+	static char big[6000];
+	char buf[64];
+	int fa, fb, rcv = 2048;		/* 4096 held, as Linux doubles it */
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	fb = udp_socket(l.k[1], addrs[1], 7);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[1]);
+	assert_int_equal(rump_sys_setsockopt(fb, SOL_SOCKET, SO_RCVBUF, &rcv,
+	    sizeof(rcv)), 0);
+	as(l.k[0]);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(rump_sys_sendto(fa, buf, 0, 0,
+		    (struct sockaddr *)&to, sizeof(to)), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(stat(l.k[1], "udp.fullsock"), 12);	/* 8 fit */
+	as(l.k[1]);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(rump_sys_recv(fb, buf, sizeof(buf),
+		    MSG_DONTWAIT), 0);
+	expect_errno(rump_sys_recv(fb, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
+	/* empty: one larger than the buffer fits, then nothing more */
+	as(l.k[0]);
+	assert_int_equal(rump_sys_sendto(fa, big, sizeof(big), 0,
+	    (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizeof(big));
+	assert_int_equal(rump_sys_sendto(fa, buf, 10, 0,
+	    (struct sockaddr *)&to, sizeof(to)), 10);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	assert_int_equal(stat(l.k[1], "udp.fullsock"), 13);
+	as(l.k[1]);
+	assert_int_equal(rump_sys_recv(fb, big, sizeof(big), MSG_DONTWAIT),
+	    (ssize_t)sizeof(big));
+	expect_errno(rump_sys_recv(fb, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
+	assert_int_equal(rump_sys_close(fb), 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_close(fa), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
 /* SO_RCVTIMEO: a blocking receive gives up after the timeout (real clock). */
 static void
 test_so_rcvtimeo(void **state)
@@ -2329,6 +2403,7 @@ main(void)
 		cmocka_unit_test(test_blocking_recv_wakes),
 		cmocka_unit_test(test_udp_shutdown_unconnected_wakes),
 		cmocka_unit_test(test_udp_connected_linux_rules),
+		cmocka_unit_test(test_udp_rcvbuf_counts_datagrams),
 		cmocka_unit_test(test_so_rcvtimeo),
 		cmocka_unit_test(test_sim_three_hosts_lossy_deterministic),
 		cmocka_unit_test(test_mcast_join_report_leave),
