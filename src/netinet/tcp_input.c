@@ -436,7 +436,12 @@ tcp_established(struct tcpcb *tp, const struct tcp_seg *seg)
 		tcpstat_of(ns)->tcps_ecn_shs++;
 		tp->snd_ecn_recover = tp->snd_una - 1;
 	}
-	tp->snd_cwnd = TCP_INITWND(tp->t_maxseg);
+	/*
+	 * RFC 5681 3.1, RFC 6928 2: after a lost SYN or SYN-ACK (it was
+	 * sent again), the initial window is one segment
+	 */
+	tp->snd_cwnd = tp->t_rxtshift > 0 ? tp->t_maxseg :
+	    TCP_INITWND(tp->t_maxseg);
 	tp->t_cc->cc_init(tp);
 	if (tp->t_rtttime != 0 && SEQ_GT(seg->ack, tp->t_rtseq)) {
 		tcp_xmit_timer(tp, tcp_rtt_elapsed(tp));
@@ -2189,8 +2194,13 @@ tcp_input_sync(struct tcpcb **tpp, struct tcp_seg *seg)
 	}
 	if ((v = tcp_step_seq(tp, seg)) != TV_CONTINUE)
 		return v;
-	/* acceptable: the peer is alive (keepalive and persist idle time) */
+	/*
+	 * acceptable: the peer is alive (keepalive and persist idle time);
+	 * the keepalive probes out were answered (RFC 1122 4.2.3.6 counts
+	 * the unanswered ones; Linux's tcp_ack() resets its probes_out)
+	 */
 	tp->t_rcvtime = kern_clock_ticks(tp->t_ns->ns_kernel);
+	tp->t_keepprobes = 0;
 	if (seg->flags & TH_SYN) {
 		v = tcp_step_syn(tp, seg);
 		*tpp = NULL;

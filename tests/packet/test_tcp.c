@@ -2001,6 +2001,45 @@ syn_retransmissions(struct peer *p, int fd)
 	assert_int_equal(tenv_now_ms(p->e) - t0, 123000);
 }
 
+/*
+ * RFC 5681 3.1, RFC 6928 2: the SYN was lost (sent again): the window the
+ * connection starts with is one segment, not ten.  The ACK of it grows
+ * the window by one (slow start).
+ */
+static void
+test_tcp_iw_one_after_lost_syn(void **state)
+{
+	static char data[8 * 1400];
+	struct tenv e;
+	struct peer p;
+	struct tseg s;
+	int fd, n = 0;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	fd = stack_connect(&p);
+	advance_to_edge(&e, 1000);
+	expect_seg(&p, TH_SYN, p.stack_iss, 0);
+	peer_synack(&p);
+	assert_int_equal(tinfo(fd).snd_cwnd_bytes, tinfo(fd).ti.tcpi_snd_mss);
+	assert_int_equal(rump_sys_write(fd, data, sizeof(data)),
+	    (ssize_t)sizeof(data));
+	while (tap_read(&e, &s)) {
+		assert_true(s.len > 0);
+		p.rcv_nxt = s.seq + (uint32_t)s.len;
+		n++;
+	}
+	assert_int_equal(n, 1);			/* one segment */
+	peer_ack(&p);
+	n = 0;
+	while (tap_read(&e, &s)) {
+		p.rcv_nxt = s.seq + (uint32_t)s.len;
+		n++;
+	}
+	assert_int_equal(n, 2);			/* then two */
+	finish(&e, &p, fd, -1);
+}
+
 static void
 test_tcp_syn_backoff_etimedout(void **state)
 {
@@ -2420,6 +2459,50 @@ test_tcp_keepalive_drop(void **state)
 	errno = 0;
 	assert_int_equal(rump_sys_read(fd, &c, 1), -1);
 	assert_int_equal(errno, ETIMEDOUT);
+	assert_int_equal(rump_sys_close(fd), 0);
+	tenv_down(&e);
+}
+
+/*
+ * TCP_KEEPINTVL longer than TCP_KEEPIDLE: every probe is answered, so the
+ * idle time (the interval) passes KEEPIDLE each time and a probe goes
+ * every interval, but none counts against KEEPCNT (RFC 1122 4.2.3.6
+ * counts unanswered probes; before, answered ones added up and the
+ * connection was dropped).  Unanswered, KEEPCNT probes end it.
+ */
+static void
+test_tcp_keepalive_interval_above_idle(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	int fd;
+
+	(void)state;
+	start(&e, &p, PO_MSS | PO_WS);
+	fd = tcp_socket();
+	setopt_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	setopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, 2);
+	setopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 5);
+	setopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 2);
+	stack_connect_fd(&p, fd);
+	peer_synack(&p);
+	advance_to_edge(&e, 2000);
+	for (int n = 0; n < 6; n++) {
+		expect_keepalive(&p);
+		peer_ack(&p);
+		expect_nothing(&e);
+		advance_to_edge(&e, 5000);
+	}
+	assert_int_equal(tstat(&e, "keepdrops"), 0);
+	assert_int_equal(tstate(fd), TCP_ESTABLISHED);
+	/* now unanswered: the probe out, one more, then the drop */
+	expect_keepalive(&p);
+	advance_to_edge(&e, 5000);
+	expect_keepalive(&p);
+	advance_to_edge(&e, 5000);
+	expect_seg(&p, TH_RST | TH_ACK, p.rcv_nxt, p.snd_nxt);
+	assert_int_equal(tstat(&e, "keepprobe"), 8);
+	assert_int_equal(tstat(&e, "keepdrops"), 1);
 	assert_int_equal(rump_sys_close(fd), 0);
 	tenv_down(&e);
 }
@@ -3604,6 +3687,7 @@ main(void)
 		cmocka_unit_test(test_tcp_paws),
 		cmocka_unit_test(test_tcp_paws_after_24_days),
 		cmocka_unit_test(test_tcp_syn_backoff_etimedout),
+		cmocka_unit_test(test_tcp_iw_one_after_lost_syn),
 		cmocka_unit_test(test_tcp_syn_r2_three_minutes),
 		cmocka_unit_test(test_tcp_synack_backoff),
 		cmocka_unit_test(test_tcp_data_backoff_etimedout),
@@ -3617,6 +3701,7 @@ main(void)
 		cmocka_unit_test(test_tcp_delayed_ack),
 		cmocka_unit_test(test_tcp_keepalive_drop),
 		cmocka_unit_test(test_tcp_keepalive_answered),
+		cmocka_unit_test(test_tcp_keepalive_interval_above_idle),
 		cmocka_unit_test(test_tcp_keepalive_timestamps),
 		cmocka_unit_test(test_tcp_keepalive_enabled_after_connect),
 		cmocka_unit_test(test_tcp_persist),
