@@ -842,6 +842,14 @@ send:
 			if (SEQ_GT(tp->snd_nxt + (uint32_t)len, tp->snd_max))
 				tp->snd_max = tp->snd_nxt + (uint32_t)len;
 			tp->t_ns->ns_tcp->tcp_stat.tcps_sndprobe++;
+			/*
+			 * one sent outside persist (MSG_OOB into the shut
+			 * window): persist starts, or nothing would ask for
+			 * the window update again (RFC 9293 3.8.6.1)
+			 */
+			if (!tcp_timer_armed(tp, TCPT_PERSIST) &&
+			    !tcp_timer_armed(tp, TCPT_REXMT))
+				tcp_setpersist(tp);
 			return error == ENOBUFS ? 0 : error;
 		}
 		tp->snd_nxt += (uint32_t)len;

@@ -205,7 +205,8 @@ tcp_timer_rexmt(void *arg)
 	struct tcpcb *tp = arg;
 	struct netstack *ns = tp->t_ns;
 	struct tcpstat *st = &ns->ns_tcp->tcp_stat;
-	bool user;
+	struct socket *so;
+	bool user, zwin;
 	int maxshift;
 
 	if (!tcp_timer_enter(tp, TCPT_REXMT))
@@ -213,6 +214,20 @@ tcp_timer_rexmt(void *arg)
 	user = tp->t_usertimeo != 0 && TCPS_HAVEESTABLISHED(tp->t_state);
 	maxshift = TCPS_HAVEESTABLISHED(tp->t_state) ? TCP_MAXRXTSHIFT :
 	    tp->t_synretries != 0 ? tp->t_synretries : TCP_SYNRXTSHIFT;
+	/*
+	 * RFC 9293 3.8.6.1 (MUST-26): the peer's window is shut, so what
+	 * goes now probes it (a FIN, or a byte), and a peer that answers
+	 * keeps the connection however long it stays shut, as Linux's
+	 * tcp_retransmit_timer(); an orphan, or a peer silent for two of
+	 * the longest backoffs, times out as usual
+	 */
+	so = tp->t_inpcb->inp_socket;
+	zwin = tp->snd_wnd == 0 && TCPS_HAVEESTABLISHED(tp->t_state) &&
+	    !user && so != NULL && !so->so_closing &&
+	    kern_clock_ticks(ns->ns_kernel) - tp->t_rcvtime <
+	    2 * TCPTV_REXMTMAX;
+	if (zwin && tp->t_rxtshift >= maxshift)
+		tp->t_rxtshift = maxshift - 1;	/* backed off all the way */
 	/*
 	 * RFC 1122 4.2.3.5 R2: give up, reporting any ICMP error seen.  With
 	 * TCP_USER_TIMEOUT, R2 is that long without progress (Linux: in place
@@ -247,7 +262,10 @@ tcp_timer_rexmt(void *arg)
 		if (tp->t_flags & TF_ECN_PERMIT)
 			tp->t_flags |= TF_ECN_SND_CWR;
 	}
+	if (zwin)
+		tp->t_flags |= TF_FORCEDATA;	/* a byte into the shut window */
 	(void)tcp_output(tp);
+	tp->t_flags &= ~TF_FORCEDATA;
 	mutex_exit(&ns->ns_lock);
 }
 

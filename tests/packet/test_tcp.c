@@ -2948,6 +2948,91 @@ test_tcp_persist(void **state)
 }
 
 /*
+ * RFC 9293 3.8.6.1 MUST-26 with the retransmission timer running: the
+ * window is shut and the FIN (which a strict peer cannot take into a
+ * zero window) is resent; the peer answers every time, so the connection
+ * stays past the TCP_MAXRXTSHIFT (12) resends that end one nobody
+ * answers.  When the window opens and the FIN is taken, FIN-WAIT-2.
+ */
+static void
+test_tcp_fin_into_zero_window_answered(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	struct tseg s;
+	int fd, fins = 0;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	fd = stack_connect(&p);
+	tenv_advance(&e, 100);
+	peer_synack(&p);
+	p.win = 0;
+	peer_ack(&p);
+	assert_int_equal(rump_sys_shutdown(fd, SHUT_WR), 0);
+	expect_seg(&p, TH_FIN | TH_ACK, p.rcv_nxt, p.snd_nxt);
+	p.rcv_nxt--;
+	/* not taken: each resend answered with the same ACK, window 0 */
+	for (int n = 0; n < 20; n++) {
+		tenv_advance(&e, 60000);
+		while (tap_read(&e, &s)) {
+			assert_true(s.flags & TH_FIN);
+			assert_int_equal(s.seq, p.rcv_nxt);
+			fins++;
+		}
+		peer_ack(&p);
+	}
+	assert_true(fins > 12);
+	assert_int_equal(tstate(fd), TCP_FIN_WAIT1);
+	assert_int_equal(tstat(&e, "timeoutdrop"), 0);
+	/* taken at last */
+	p.rcv_nxt++;
+	p.win = 65535;
+	peer_ack(&p);
+	assert_int_equal(tstate(fd), TCP_FIN_WAIT2);
+	finish(&e, &p, fd, -1);
+}
+
+/*
+ * send(MSG_OOB) into a shut window with nothing else in flight: the byte
+ * goes as a probe, and persist starts, so a lost window update is asked
+ * for again (before, no timer ran: the connection hung).
+ */
+static void
+test_tcp_oob_into_zero_window_persists(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	int fd;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	fd = stack_connect(&p);
+	tenv_advance(&e, 100);
+	peer_synack(&p);
+	p.win = 0;
+	peer_ack(&p);
+	assert_int_equal(rump_sys_send(fd, "!", 1, MSG_OOB), 1);
+	for (int n = 0; n < 2; n++) {
+		/* the urgent byte, not kept (the first sent, then resent) */
+		struct tseg t;
+
+		if (!tap_read(&e, &t))
+			fail_msg("probe %d not sent", n);
+		assert_int_equal(t.seq, p.rcv_nxt);
+		assert_int_equal(t.len, 1);
+		assert_int_equal(t.data[0], '!');
+		assert_true(t.flags & TH_URG);
+		peer_ack(&p);
+		expect_nothing(&e);
+		if (n == 0)
+			tenv_advance(&e, 60000);
+	}
+	assert_true(tstat(&e, "persisttimeo") >= 1);
+	finish(&e, &p, fd, -1);
+}
+
+/*
  * The answers to zero-window probes do not signal loss: they are not
  * duplicate ACKs (RFC 5681 2 and 3.2: dupacks trigger fast retransmit
  * for data sent inside the window; BSD counts them only while the
@@ -3705,6 +3790,8 @@ main(void)
 		cmocka_unit_test(test_tcp_keepalive_timestamps),
 		cmocka_unit_test(test_tcp_keepalive_enabled_after_connect),
 		cmocka_unit_test(test_tcp_persist),
+		cmocka_unit_test(test_tcp_fin_into_zero_window_answered),
+		cmocka_unit_test(test_tcp_oob_into_zero_window_persists),
 		cmocka_unit_test(test_tcp_ip_tos_ttl),
 		cmocka_unit_test(test_tcp_user_timeout_rexmt),
 		cmocka_unit_test(test_tcp_user_timeout_persist),
