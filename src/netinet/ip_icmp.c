@@ -302,22 +302,50 @@ icmp_echo_send(struct in_addr dst, uint16_t id, uint16_t seq,
 	return ip_output(m, 0);
 }
 
+/*
+ * Destination unreachable, by code (RFC 792, RFC 1122 3.2.2.1, RFC 1812
+ * 5.2.7.1): Linux's errno and whether it is hard.  Code 8 (host isolated)
+ * is Linux's ENONET, which not every POSIX host has: EHOSTUNREACH here.
+ */
+static const struct {
+	int ue_errno;
+	bool ue_hard;
+} icmp_unreach_errno[16] = {
+	{ ENETUNREACH, false },		/* net */
+	{ EHOSTUNREACH, false },	/* host */
+	{ ENOPROTOOPT, true },		/* protocol */
+	{ ECONNREFUSED, true },		/* port */
+	{ EMSGSIZE, false },		/* fragmentation needed */
+	{ EOPNOTSUPP, false },		/* source route failed */
+	{ ENETUNREACH, true },		/* net unknown */
+	{ EHOSTDOWN, true },		/* host unknown */
+	{ EHOSTUNREACH, true },		/* host isolated */
+	{ ENETUNREACH, true },		/* net prohibited */
+	{ EHOSTUNREACH, true },		/* host prohibited */
+	{ ENETUNREACH, false },		/* net, for the TOS */
+	{ EHOSTUNREACH, false },	/* host, for the TOS */
+	{ EHOSTUNREACH, true },		/* communication prohibited */
+	{ EHOSTUNREACH, true },		/* host precedence violation */
+	{ EHOSTUNREACH, true },		/* precedence cutoff */
+};
+
 int
-icmp_errno(int type, int code)
+icmp_errno(int type, int code, bool *hard)
 {
-	if (type == ICMP_TIMXCEED || type == ICMP_PARAMPROB)
-		return EHOSTUNREACH;
-	if (type != ICMP_UNREACH)
-		return 0;
-	switch (code) {
-	case ICMP_UNREACH_PORT:
-	case ICMP_UNREACH_PROTOCOL:
-		return ECONNREFUSED;
-	case ICMP_UNREACH_NET:
-		return ENETUNREACH;
-	case ICMP_UNREACH_NEEDFRAG:
-		return EMSGSIZE;
-	default:
-		return EHOSTUNREACH;
+	bool h = false;
+	int error = 0;
+
+	if (type == ICMP_TIMXCEED)
+		error = EHOSTUNREACH;
+	else if (type == ICMP_PARAMPROB) {
+		error = EPROTO;
+		h = true;
+	} else if (type == ICMP_UNREACH && code >= 0 &&
+	    code < (int)__arraycount(icmp_unreach_errno)) {
+		error = icmp_unreach_errno[code].ue_errno;
+		h = icmp_unreach_errno[code].ue_hard;
 	}
+	if (hard != NULL)
+		*hard = h;
+	return error;
 }

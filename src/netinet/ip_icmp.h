@@ -98,11 +98,15 @@ struct icmp_echo_seen {
 /* icmp_input: (ip_input() ->) an ICMP datagram, IP header at m_data. */
 void icmp_input(struct mbuf *m, int hlen);
 /*
- * icmp_errno: the errno an ICMP error (type, code) means to a socket
- * (RFC 1122 4.1.3.3, 4.2.3.9), or 0 for a message that is none (source
- * quench, RFC 6633, and anything not an error).
+ * icmp_errno: the errno an ICMP error (type, code) means to a socket, as
+ * Linux's icmp_err_convert[] (RFC 1122 4.1.3.3, 4.2.3.9), or 0 for a
+ * message that is none (source quench, RFC 6633; an unknown code; anything
+ * not an error); *hard (may be NULL) says whether it is a hard error (the
+ * peer refuses: protocol or port unreachable, administratively
+ * prohibited, a parameter problem) or a soft one (the path: net or host
+ * unreachable, time exceeded, ...).
  */
-int icmp_errno(int type, int code);
+int icmp_errno(int type, int code, bool *hard);
 /*
  * icmp_error: answer the datagram m (IP header at m_data, as received)
  * with an error of type/code; mtu for ICMP_UNREACH_NEEDFRAG.  Applies the

@@ -609,6 +609,7 @@ tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 	struct inpcb *inp;
 	struct tcpcb *tp;
 	tcp_seq seq;
+	bool hard;
 	int error;
 
 	m_copydata(m, off, (int)sizeof(q), &q);
@@ -656,10 +657,13 @@ tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 		(void)tcp_output(tp);
 		return;
 	}
-	if ((error = icmp_errno(type, code)) == 0)
+	if ((error = icmp_errno(type, code, &hard)) == 0)
 		return;		/* source quench: ignored (RFC 6633) */
-	/* hard errors (protocol, port unreachable) end an opening connection */
-	if (error == ECONNREFUSED && tp->t_state == TCPS_SYN_SENT) {
+	/*
+	 * hard errors (protocol or port unreachable, prohibited: RFC 1122
+	 * 4.2.3.9) end an opening connection
+	 */
+	if (hard && tp->t_state == TCPS_SYN_SENT) {
 		(void)tcp_drop(tp, error);
 		return;
 	}

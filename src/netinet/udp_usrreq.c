@@ -272,9 +272,10 @@ udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 	struct udphdr uh;
 	struct inpcb *inp;
 	unsigned ifindex;
+	bool hard;
 	int error;
 
-	if ((error = icmp_errno(type, code)) == 0)
+	if ((error = icmp_errno(type, code, &hard)) == 0)
 		return;
 	m_copydata(m, off, (int)sizeof(uh), &uh);
 	ifindex = in_arrival_ifindex(m->m_pkthdr.rcvif,
@@ -297,13 +298,18 @@ udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 		    ip_pmtu_update(ns, qip, mtu, &locked) == 0 ||
 		    inp->inp_pmtudisc == IP_PMTUDISC_DONT)
 			return;
+		hard = true;	/* the sender must hear of it (Linux) */
 	}
 	if (inp->inp_flags & INP_RECVERR) {
 		/* Linux's ip_icmp_error(): queued, and the socket's error */
 		udp_errq(inp, qip, &uh, error, type, code, mtu, m, off);
 		soseterror(inp->inp_socket, error);
-	} else if (inp->inp_faddr.s_addr != INADDR_ANY) {
-		/* without it (Linux), a connected socket's error */
+	} else if (inp->inp_faddr.s_addr != INADDR_ANY && hard) {
+		/*
+		 * without it, a connected socket's error if a hard one
+		 * (Linux's __udp4_lib_err(): a net or host unreachable, a
+		 * time exceeded say nothing of the peer, and may pass)
+		 */
 		soseterror(inp->inp_socket, error);
 	}
 }

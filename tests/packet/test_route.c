@@ -1663,6 +1663,49 @@ recv_err(struct rump_kernel *k, int fd, char *buf, size_t n,
 }
 
 /*
+ * Without IP_RECVERR a connected UDP socket hears of hard ICMP errors
+ * only, with Linux's errnos (icmp_err_convert[]): net or host
+ * unreachable and time exceeded say nothing of the peer and pass
+ * (before, each became the socket's error); protocol unreachable is
+ * ENOPROTOOPT, a parameter problem EPROTO, "communication prohibited"
+ * EHOSTUNREACH, port unreachable ECONNREFUSED; an unknown code nothing.
+ */
+static void
+test_udp_icmp_soft_and_hard(void **state)
+{
+	static const struct {
+		uint8_t type, code;
+		int error;
+	} cases[] = {
+		{ 3, 0, 0 }, { 3, 1, 0 }, { 11, 0, 0 }, { 3, 16, 0 },
+		{ 3, 2, ENOPROTOOPT }, { 12, 0, EPROTO }, { 3, 13, EHOSTUNREACH },
+		{ 3, 7, EHOSTDOWN }, { 3, 3, ECONNREFUSED },
+	};
+	struct sockaddr_in to = sa(IP_T, 7);
+	struct lan l;
+	uint8_t q[64];
+	int fd;
+
+	(void)state;
+	lan_up(&l, 1, MAC_T, NULL);
+	assert_int_equal(rump_arp_add(l.k[0], l.ifx[0], ip(IP_T), MAC_T), 0);
+	fd = udp_socket(l.k[0], IP_A, 5000);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&to,
+	    sizeof(to)), 0);
+	unbind();
+	send_quoted(&l, fd, NULL, q);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		icmperr(&l, q, cases[i].type, cases[i].code, 0, 0);
+		assert_int_equal(so_error(l.k[0], fd), cases[i].error);
+	}
+	as(l.k[0]);
+	assert_int_equal(rump_sys_close(fd), 0);
+	unbind();
+	lan_down(&l);
+}
+
+/*
  * IP_RECVERR, as Linux: an ICMP error about a datagram of a socket that
  * set it, connected or not, is queued for recvmsg(MSG_ERRQUEUE): the
  * quoted data past the UDP header, the datagram's destination, an
@@ -2156,6 +2199,7 @@ main(void)
 		cmocka_unit_test(test_udp_path_mtu),
 		cmocka_unit_test(test_tcp_path_mtu),
 		cmocka_unit_test(test_udp_recverr),
+		cmocka_unit_test(test_udp_icmp_soft_and_hard),
 		cmocka_unit_test(test_so_bindtodevice),
 		cmocka_unit_test(test_so_reuseport),
 	};
