@@ -359,6 +359,9 @@ in_pcbbind(struct inpcb *inp, const struct sockaddr_in *sin)
 		if (in_pcbport_conflict(t, inp, laddr, lport))
 			return EADDRINUSE;
 		in_pcbsetport(inp, laddr, lport);
+		inp->inp_flags |= INP_BOUNDPORT;
+		if (laddr.s_addr != INADDR_ANY)
+			inp->inp_flags |= INP_BOUNDADDR;
 		return 0;
 	}
 	/* an ephemeral port, from a random point of the dynamic range */
@@ -367,10 +370,13 @@ in_pcbbind(struct inpcb *inp, const struct sockaddr_in *sin)
 
 		if (!in_pcbport_conflict(t, inp, laddr, p)) {
 			in_pcbsetport(inp, laddr, p);
+			if (laddr.s_addr != INADDR_ANY)
+				inp->inp_flags |= INP_BOUNDADDR;
 			return 0;
 		}
 	}
-	return EADDRNOTAVAIL;
+	/* as Linux's inet_csk_get_port(): none free */
+	return EADDRINUSE;
 }
 
 /*
@@ -394,7 +400,7 @@ in_pcbbind_dgram_connect(struct inpcb *inp, struct in_addr laddr,
 			return 0;
 		}
 	}
-	return EADDRNOTAVAIL;
+	return EAGAIN;		/* as Linux's inet_autobind() */
 }
 
 /*
@@ -571,6 +577,21 @@ in_pcbdisconnect(struct inpcb *inp)
 		list_remove(&inp->inp_hash4);
 	inp->inp_faddr.s_addr = INADDR_ANY;
 	inp->inp_fport = 0;
+	/*
+	 * as Linux's __udp_disconnect(): the source address connect()
+	 * chose goes (the socket hears all its host's addresses again),
+	 * and so does a port bind() did not name
+	 */
+	if (!(inp->inp_flags & INP_BOUNDADDR))
+		inp->inp_laddr.s_addr = INADDR_ANY;
+	if (!(inp->inp_flags & INP_BOUNDPORT) && inp->inp_lport != 0) {
+		if (list_linked(&inp->inp_porthash))
+			list_remove(&inp->inp_porthash);
+		if (list_linked(&inp->inp_bindhash))
+			list_remove(&inp->inp_bindhash);
+		inp->inp_lport = 0;
+		inp->inp_socket->so_state &= ~SS_ISBOUND;
+	}
 	if (inp->inp_lport != 0 && !list_linked(&inp->inp_bindhash))
 		in_pcbbindhash_insert(inp);
 	inp->inp_socket->so_state &= ~SS_ISCONNECTED;

@@ -75,6 +75,13 @@ struct inpcb {
 #define INP_RECVERR 0x10
 /* UDP_CORK: sends gather into one datagram until it is cleared */
 #define INP_UDPCORK 0x20
+/*
+ * bind() named the address / the port (Linux's SOCK_BINDADDR_LOCK and
+ * SOCK_BINDPORT_LOCK): a datagram socket's disconnect keeps them; what
+ * connect() chose goes
+ */
+#define INP_BOUNDADDR 0x40
+#define INP_BOUNDPORT 0x80
 /* the flags that make a datagram carry a so_rcvinfo */
 #define INP_RECVMASK (INP_RECVPKTINFO | INP_RECVTOS | INP_RECVTTL)
 

@@ -653,7 +653,8 @@ udp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
 
 			if ((error = in_pcbbind(inp, &any)) != 0) {
 				m_freem(m);
-				return error;
+				/* no port free: Linux's inet_autobind() */
+				return error == EADDRINUSE ? EAGAIN : error;
 			}
 		}
 		dst = to->sin_addr;

@@ -1688,6 +1688,72 @@ test_udp_rcvbuf_counts_datagrams(void **state)
 	lan_down(&l);
 }
 
+/* getsockname() of fd (the thread bound): address and port. */
+static struct sockaddr_in
+local_of(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+
+	assert_int_equal(rump_sys_getsockname(fd, (struct sockaddr *)&a,
+	    &alen), 0);
+	return a;
+}
+
+/*
+ * connect(AF_UNSPEC) undoes what connect() chose, and only that, as
+ * Linux's __udp_disconnect(): the source address connect() picked goes
+ * (the socket hears all the host's addresses again) unless bind() named
+ * one, and a port bind() did not name goes too (bind() works again).
+ */
+static void
+test_udp_disconnect_forgets_chosen(void **state)
+{
+	struct lan l;
+	struct sockaddr_in to = sa(addrs[1], 7), any5000 = sa("0.0.0.0", 5000),
+	    own = sa(addrs[0], 5001), un = { .sin_family = AF_UNSPEC }, a;
+	int fa, fb, fc;
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	fb = udp_socket(l.k[0], "0.0.0.0", 0);
+	fc = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_bind(fb, (struct sockaddr *)&any5000,
+	    sizeof(any5000)), 0);
+	assert_int_equal(rump_sys_bind(fc, (struct sockaddr *)&own,
+	    sizeof(own)), 0);
+	for (int i = 0; i < 3; i++) {
+		int fd = i == 0 ? fa : i == 1 ? fb : fc;
+
+		assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&to,
+		    sizeof(to)), 0);
+		a = local_of(fd);
+		assert_int_equal(a.sin_addr.s_addr, inet_addr(addrs[0]));
+		assert_true(a.sin_port != 0);
+		assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&un,
+		    sizeof(un)), 0);
+	}
+	a = local_of(fa);			/* nothing was bound */
+	assert_int_equal(a.sin_addr.s_addr, INADDR_ANY);
+	assert_int_equal(a.sin_port, 0);
+	assert_int_equal(rump_sys_bind(fa, (struct sockaddr *)&any5000,
+	    sizeof(any5000)), -1);		/* fb has it */
+	assert_int_equal(errno, EADDRINUSE);
+	a = local_of(fb);			/* the port was */
+	assert_int_equal(a.sin_addr.s_addr, INADDR_ANY);
+	assert_int_equal(a.sin_port, htons(5000));
+	a = local_of(fc);			/* both were */
+	assert_int_equal(a.sin_addr.s_addr, inet_addr(addrs[0]));
+	assert_int_equal(a.sin_port, htons(5001));
+	assert_int_equal(rump_sys_close(fa), 0);
+	assert_int_equal(rump_sys_close(fb), 0);
+	assert_int_equal(rump_sys_close(fc), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
+}
+
 /* SO_RCVTIMEO: a blocking receive gives up after the timeout (real clock). */
 static void
 test_so_rcvtimeo(void **state)
@@ -2404,6 +2470,7 @@ main(void)
 		cmocka_unit_test(test_udp_shutdown_unconnected_wakes),
 		cmocka_unit_test(test_udp_connected_linux_rules),
 		cmocka_unit_test(test_udp_rcvbuf_counts_datagrams),
+		cmocka_unit_test(test_udp_disconnect_forgets_chosen),
 		cmocka_unit_test(test_so_rcvtimeo),
 		cmocka_unit_test(test_sim_three_hosts_lossy_deterministic),
 		cmocka_unit_test(test_mcast_join_report_leave),
