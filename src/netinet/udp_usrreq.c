@@ -152,6 +152,8 @@ struct udp_bcast {
 	struct netstack *ub_ns;
 	struct mbuf *ub_m;
 	struct in_addr ub_dst;
+	struct in_addr ub_src;		/* who sent it */
+	in_port_t ub_sport;
 	struct ifnet *ub_ifp;		/* a multicast's; NULL: broadcast */
 	unsigned ub_ifindex;		/* the interface it came in on */
 	int ub_hlen;
@@ -167,6 +169,11 @@ udp_bcast_one(struct inpcb *inp, void *arg)
 	if ((inp->inp_laddr.s_addr != INADDR_ANY &&
 	    inp->inp_laddr.s_addr != ub->ub_dst.s_addr) ||
 	    !in_pcb_ifok(inp, ub->ub_ifindex))
+		return;
+	/* connected: from its peer only (Linux's __udp_is_mcast_sock()) */
+	if (inp->inp_faddr.s_addr != INADDR_ANY &&
+	    (inp->inp_faddr.s_addr != ub->ub_src.s_addr ||
+	    inp->inp_fport != ub->ub_sport))
 		return;
 	/* a multicast: for the sockets that joined its group (in_mcast.c) */
 	if (ub->ub_ifp != NULL && !in_mcast_member(inp, ub->ub_ifp, ub->ub_dst))
@@ -195,10 +202,15 @@ udp_input(struct mbuf *m, int hlen)
 	ip = mtod(m, struct ip *);
 	uh = (struct udphdr *)(void *)((char *)ip + hlen);
 	ifindex = in_arrival_ifindex(m->m_pkthdr.rcvif, ip->ip_dst);
-	if (m->m_flags & (M_BCAST | M_MCAST)) {
+	/*
+	 * by the IP destination, as Linux by the route's type: a unicast
+	 * datagram in a link-layer broadcast frame goes to one socket
+	 */
+	if (IN_MULTICAST(ntohl(ip->ip_dst.s_addr)) ||
+	    in_broadcast(ip->ip_dst, m->m_pkthdr.rcvif)) {
 		/* every socket bound to the port and the address gets a copy */
-		struct udp_bcast ub = { ns, m, ip->ip_dst,
-		    IN_MULTICAST(ntohl(ip->ip_dst.s_addr)) ?
+		struct udp_bcast ub = { ns, m, ip->ip_dst, ip->ip_src,
+		    uh->uh_sport, IN_MULTICAST(ntohl(ip->ip_dst.s_addr)) ?
 		    m->m_pkthdr.rcvif : NULL, ifindex, hlen, 0 };
 
 		in_pcbforeach_port(ns->ns_udbtable, uh->uh_dport,

@@ -239,7 +239,43 @@ test_udp_broadcast_needs_so_broadcast(void **state)
 	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
 	as(l.k[0]);
 	expect_errno(rump_sys_recv(fl, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
+	/*
+	 * bound to 255.255.255.255 and connected to one peer, a socket
+	 * takes broadcasts from that peer only (Linux's
+	 * __udp_is_mcast_sock()): fk on host 0, connected to host 2's
+	 * 5353, hears host 2's broadcast, not host 1's
+	 */
+	struct sockaddr_in all = sa("255.255.255.255", 5353),
+	    c5353 = sa(addrs[2], 5353);
+	int fk, fx;
+
 	assert_int_equal(rump_sys_close(fl), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	fk = udp_socket(l.k[0], "0.0.0.0", 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_setsockopt(fk, SOL_SOCKET, SO_BROADCAST,
+	    &one, sizeof(one)), 0);
+	assert_int_equal(rump_sys_bind(fk, (struct sockaddr *)&all,
+	    sizeof(all)), 0);
+	assert_int_equal(rump_sys_connect(fk, (struct sockaddr *)&c5353,
+	    sizeof(c5353)), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	for (int h = 1; h <= 2; h++) {
+		fx = udp_socket(l.k[h], "0.0.0.0", 5353);
+		as(l.k[h]);
+		assert_int_equal(rump_sys_setsockopt(fx, SOL_SOCKET,
+		    SO_BROADCAST, &one, sizeof(one)), 0);
+		assert_int_equal(rump_sys_sendto(fx, h == 1 ? "e" : "f", 1, 0,
+		    (struct sockaddr *)&all, sizeof(all)), 1);
+		assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+		assert_int_equal(rump_sys_close(fx), 0);
+		assert_int_equal(rump_thread_unbind(), 0);
+	}
+	as(l.k[0]);
+	assert_int_equal(rump_sys_recv(fk, buf, sizeof(buf), MSG_DONTWAIT), 1);
+	assert_int_equal(buf[0], 'f');
+	expect_errno(rump_sys_recv(fk, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
+	assert_int_equal(rump_sys_close(fk), 0);
 	assert_int_equal(rump_sys_close(fa), 0);
 	assert_int_equal(rump_thread_unbind(), 0);
 	/* nobody answers a broadcast with an error (RFC 1122 3.2.2) */
@@ -298,6 +334,48 @@ udp_frame(uint8_t *f, uint16_t dport, const void *data, size_t dlen,
 		memcpy(uh + 6, &c, 2);
 	}
 	return 14 + 20 + 8 + dlen;
+}
+
+/*
+ * A unicast datagram that came in a link-layer broadcast frame is still
+ * for one socket (Linux decides by the IP destination's route), not a
+ * copy for each socket on the port.
+ */
+static void
+test_udp_unicast_in_broadcast_frame(void **state)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const uint8_t tapmac[6] = { 0x02, 0, 0, 0, 1, 0x7e };
+	struct lan l;
+	uint8_t f[256];
+	char buf[16];
+	int one = 1, fd[2], got = 0;
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	assert_int_equal(rump_bus_tap_open(l.bus, tapmac, &l.tap), 0);
+	as(l.k[1]);
+	for (int i = 0; i < 2; i++) {
+		struct sockaddr_in a = sa("0.0.0.0", 4001);
+
+		fd[i] = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+		assert_int_equal(rump_sys_setsockopt(fd[i], SOL_SOCKET,
+		    SO_REUSEADDR, &one, sizeof(one)), 0);
+		assert_int_equal(rump_sys_bind(fd[i], (struct sockaddr *)&a,
+		    sizeof(a)), 0);
+	}
+	size_t len = udp_frame(f, 4001, "uni", 3, 11, true, false);
+	memcpy(f, bcast, 6);
+	assert_int_equal(rump_bus_tap_send(l.tap, f, len), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	for (int i = 0; i < 2; i++)
+		got += rump_sys_recv(fd[i], buf, sizeof(buf), MSG_DONTWAIT) == 3;
+	assert_int_equal(got, 1);
+	assert_int_equal(stat(l.k[1], "udp.delivered"), 1);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rump_sys_close(fd[i]), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	lan_down(&l);
 }
 
 static void
@@ -2457,6 +2535,7 @@ main(void)
 		cmocka_unit_test(test_udp_echo_between_instances),
 		cmocka_unit_test(test_udp_port_unreachable_econnrefused),
 		cmocka_unit_test(test_udp_broadcast_needs_so_broadcast),
+		cmocka_unit_test(test_udp_unicast_in_broadcast_frame),
 		cmocka_unit_test(test_udp_ip_options),
 		cmocka_unit_test(test_udp_sendmsg_control),
 		cmocka_unit_test(test_udp_timestamps),
