@@ -7,7 +7,7 @@
  * (in_pcbdetach() ->) in_mcast_free() -> in_delmulti()
  * (ip_input()) in_multi_lookup(): is the host in the destination group
  * (udp_input() ->) in_mcast_member(): is this socket
- * (udp_output() ->) ip_mcast_output() -> [ip_mloopback()] -> ip_output_if()
+ * (udp_output() ->) ip_mcast_output() -> ip_output_if() -> [ip_mloopback()]
  *
  * Read first: RFC 1112 (6: sending, 7: receiving, the loopback of our own
  * datagrams), RFC 2236 (igmp.c).
@@ -512,10 +512,17 @@ ip_mcast_output(struct mbuf *m, unsigned flags, const struct ip_moptions *imo,
 	if ((imo == NULL || imo->imo_loop) && (ifp->if_flags & IFF_UP) &&
 	    !(ifp->if_flags & IFF_LOOPBACK) &&
 	    (ip->ip_dst.s_addr == htonl(INADDR_ALLHOSTS_GROUP) ||
-	    in_multi_lookup(ifp, ip->ip_dst) != NULL))
-		ip_mloopback(ns, ifp, m);
+	    in_multi_lookup(ifp, ip->ip_dst) != NULL)) {
+		if (ip->ip_ttl == 0) {
+			/* RFC 1112 6.1: TTL 0 stays in the host */
+			ip_mloopback(ns, ifp, m);
+			m_freem(m);
+			return 0;
+		}
+		/* the copy when it goes (not when too large: EMSGSIZE) */
+		flags |= IP_MCASTLOOP;
+	}
 	if (ip->ip_ttl == 0) {
-		/* RFC 1112 6.1: TTL 0 stays in the host */
 		m_freem(m);
 		return 0;
 	}

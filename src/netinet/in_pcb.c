@@ -584,7 +584,8 @@ in_pcbdisconnect(struct inpcb *inp)
 	 */
 	if (!(inp->inp_flags & INP_BOUNDADDR))
 		inp->inp_laddr.s_addr = INADDR_ANY;
-	if (!(inp->inp_flags & INP_BOUNDPORT) && inp->inp_lport != 0) {
+	if (!(inp->inp_flags & INP_BOUNDPORT) && inp->inp_lport != 0 &&
+	    inp->inp_pend == NULL) {	/* (a corked datagram keeps it) */
 		if (list_linked(&inp->inp_porthash))
 			list_remove(&inp->inp_porthash);
 		if (list_linked(&inp->inp_bindhash))

@@ -344,6 +344,8 @@ icmp_errno(int type, int code, bool *hard)
 	    code < (int)__arraycount(icmp_unreach_errno)) {
 		error = icmp_unreach_errno[code].ue_errno;
 		h = icmp_unreach_errno[code].ue_hard;
+	} else if (type == ICMP_UNREACH) {
+		error = EHOSTUNREACH;	/* a code to come: soft (Linux) */
 	}
 	if (hard != NULL)
 		*hard = h;

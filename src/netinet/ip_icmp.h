@@ -99,9 +99,9 @@ struct icmp_echo_seen {
 void icmp_input(struct mbuf *m, int hlen);
 /*
  * icmp_errno: the errno an ICMP error (type, code) means to a socket, as
- * Linux's icmp_err_convert[] (RFC 1122 4.1.3.3, 4.2.3.9), or 0 for a
- * message that is none (source quench, RFC 6633; an unknown code; anything
- * not an error); *hard (may be NULL) says whether it is a hard error (the
+ * Linux's icmp_err_convert[] (RFC 1122 4.1.3.3, 4.2.3.9; an unreachable
+ * of a code not known yet: EHOSTUNREACH, soft), or 0 for a message that
+ * is none (source quench, RFC 6633; anything not an error); *hard (may be NULL) says whether it is a hard error (the
  * peer refuses: protocol or port unreachable, administratively
  * prohibited, a parameter problem) or a soft one (the path: net or host
  * unreachable, time exceeded, ...).

@@ -316,7 +316,7 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 	struct ip *ip = mtod(m, struct ip *);
 	int hlen = IP_HL(ip) << 2;
 	unsigned mtu = ifp->if_mtu, pmtu;
-	bool locked = false;
+	bool locked = false, loop;
 
 	KASSERT(m->m_len >= hlen && m->m_pkthdr.len == ntohs(ip->ip_len));
 	if (!(ifp->if_flags & IFF_UP)) {
@@ -347,10 +347,13 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 		m->m_flags |= M_BCAST;
 	if (!(flags & IP_RAWOUTPUT))
 		ip->ip_id = htons(ns->ns_ip_id++);
-	/* the host's own sockets hear its broadcast too (Linux, BSD) */
-	if ((m->m_flags & M_BCAST) && (flags & IP_BCASTLOOP) &&
-	    !(flags & IP_FORWARDING) && !(ifp->if_flags & IFF_LOOPBACK))
-		ip_mloopback(ns, ifp, m);
+	/*
+	 * a copy for the host itself, made once the datagram is sure to go
+	 * (not refused as too large): of a multicast its sender asked for,
+	 * of every broadcast of ours (Linux's ip_mc_output(), BSD)
+	 */
+	loop = ((flags & IP_MCASTLOOP) || ((m->m_flags & M_BCAST) &&
+	    !(flags & IP_FORWARDING))) && !(ifp->if_flags & IFF_LOOPBACK);
 	/* what the path carries, if a message said (IP_MTU_DISCOVER) */
 	if (flags & (IP_USEPMTU | IP_DFIFFITS)) {
 		pmtu = ip_pmtu_min(ns, ip->ip_dst, mtu, &locked);
@@ -360,6 +363,7 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 	if ((flags & IP_DFIFFITS) && !locked && m->m_pkthdr.len <= (int)mtu)
 		ip->ip_off |= htons(IP_DF);
 	if (m->m_pkthdr.csum_flags & M_CSUM_TSOv4) {
+		/* TCP: never a broadcast nor a multicast */
 		if ((ifp->if_capenable & IFCAP_TSOv4) &&
 		    m->m_pkthdr.len <= (int)ifp->if_tsomax) {
 			ip_header_finish(ip, hlen);
@@ -376,6 +380,8 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 	    m->m_pkthdr.len > (int)mtu))
 		in_delayed_cksum(m);
 	if (m->m_pkthdr.len <= (int)mtu) {
+		if (loop)
+			ip_mloopback(ns, ifp, m);
 		/* a forwarded header had its checksum updated (RFC 1624) */
 		if (!(flags & IP_FORWARDING))
 			ip_header_finish(ip, hlen);
@@ -387,5 +393,7 @@ ip_output_if(struct mbuf *m, unsigned flags, struct ifnet *ifp,
 		m_freem(m);
 		return EMSGSIZE;
 	}
+	if (loop)
+		ip_mloopback(ns, ifp, m);	/* whole: it is not on a wire */
 	return ip_fragment(ns, ifp, m, nexthop, mtu);
 }

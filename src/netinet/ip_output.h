@@ -17,8 +17,12 @@ struct netstack;
 #define IP_USEPMTU 0x08		/* no larger than ip_pmtu_get()'s */
 #define IP_DFIFFITS 0x10	/* DF if it fits the MTU, not locked (WANT) */
 #define IP_NOFRAG 0x20		/* too large: EMSGSIZE, even without DF */
-/* a broadcast also reaches the host's own sockets (IP_MULTICAST_LOOP) */
-#define IP_BCASTLOOP 0x40
+/*
+ * ip_mcast_output(): a copy for the host's own members of the group
+ * (IP_MULTICAST_LOOP), made when the datagram is sent (a broadcast's
+ * always is, as Linux's ip_mc_output() does)
+ */
+#define IP_MCASTLOOP 0x40
 
 /*
  * ip_output: send the datagram m of the calling LWP's instance.  m starts

@@ -660,8 +660,10 @@ tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 	if ((error = icmp_errno(type, code, &hard)) == 0)
 		return;		/* source quench: ignored (RFC 6633) */
 	/*
-	 * hard errors (protocol or port unreachable, prohibited: RFC 1122
-	 * 4.2.3.9) end an opening connection
+	 * a hard error ends an opening connection: RFC 1122 4.2.3.9 names
+	 * protocol and port unreachable; with Linux's table the codes that
+	 * came later (prohibited, ...) and a parameter problem count too
+	 * (Linux ends it on any error)
 	 */
 	if (hard && tp->t_state == TCPS_SYN_SENT) {
 		(void)tcp_drop(tp, error);

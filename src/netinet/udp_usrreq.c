@@ -444,9 +444,6 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 		    inp->inp_moptions, oif);
 	flags = (so->so_options & SOO_BROADCAST) ? IP_ALLOWBROADCAST : 0;
 	flags |= udp_pmtuflags[inp->inp_pmtudisc];
-	/* as Linux's sk_mc_loop(): IP_MULTICAST_LOOP covers broadcasts */
-	if (inp->inp_moptions == NULL || inp->inp_moptions->imo_loop)
-		flags |= IP_BCASTLOOP;
 	if (oifp != NULL) {
 		ns->ns_ipstat.ips_localout++;
 		return ip_output_if(m, flags, oifp, dst);
@@ -574,11 +571,11 @@ udp_connect(struct socket *so, const struct sockaddr_in *sin)
 static int
 udp_disconnect(struct socket *so)
 {
-	struct inpcb *inp = sotoinpcb(so);
-
-	if (inp->inp_fport == 0)
-		return ENOTCONN;
-	in_pcbdisconnect(inp);
+	/*
+	 * connected or not (Linux's __udp_disconnect()): a port sendto()
+	 * took is given back too
+	 */
+	in_pcbdisconnect(sotoinpcb(so));
 	return 0;
 }
 
@@ -661,7 +658,9 @@ udp_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *to)
 			return EINVAL;
 		}
 		if (inp->inp_lport == 0) {
-			struct sockaddr_in any = { .sin_family = AF_INET };
+			/* the address bind() named stays (Linux) */
+			struct sockaddr_in any = { .sin_family = AF_INET,
+			    .sin_addr = inp->inp_laddr };
 
 			if ((error = in_pcbbind(inp, &any)) != 0) {
 				m_freem(m);

@@ -218,8 +218,9 @@ test_udp_broadcast_needs_so_broadcast(void **state)
 	assert_int_equal(rump_sys_recv(fc, buf, sizeof(buf), MSG_DONTWAIT), 1);
 	assert_int_equal(rump_sys_close(fc), 0);
 	/*
-	 * the sender's host hears its broadcast too (Linux, BSD), unless
-	 * IP_MULTICAST_LOOP is off on the sending socket
+	 * the sender's host hears its broadcast too (Linux, BSD), even with
+	 * IP_MULTICAST_LOOP off (Linux's ip_mc_output() loops broadcasts
+	 * whatever it says)
 	 */
 	int fl, zero = 0;
 
@@ -236,6 +237,17 @@ test_udp_broadcast_needs_so_broadcast(void **state)
 	    &zero, sizeof(zero)), 0);
 	assert_int_equal(rump_sys_sendto(fa, "d", 1, 0, (struct sockaddr *)&to,
 	    sizeof(to)), 1);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_recv(fl, buf, sizeof(buf), MSG_DONTWAIT), 1);
+	assert_int_equal(buf[0], 'd');
+	/* too large with DF (IP_PMTUDISC_DO): EMSGSIZE, and no copy either */
+	static char big[2000];
+	int dof = IP_PMTUDISC_DO;
+	assert_int_equal(rump_sys_setsockopt(fa, IPPROTO_IP, IP_MTU_DISCOVER,
+	    &dof, sizeof(dof)), 0);
+	expect_errno(rump_sys_sendto(fa, big, sizeof(big), 0,
+	    (struct sockaddr *)&to, sizeof(to)), EMSGSIZE);
 	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
 	as(l.k[0]);
 	expect_errno(rump_sys_recv(fl, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
@@ -1825,6 +1837,35 @@ test_udp_disconnect_forgets_chosen(void **state)
 	a = local_of(fc);			/* both were */
 	assert_int_equal(a.sin_addr.s_addr, inet_addr(addrs[0]));
 	assert_int_equal(a.sin_port, htons(5001));
+	/*
+	 * the address alone: kept, and a port sendto() takes later keeps
+	 * it too; and connect(AF_UNSPEC) of a socket that never connected
+	 * gives that port back
+	 */
+	struct sockaddr_in own0 = sa(addrs[0], 0);
+	int fd = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_int_equal(rump_sys_bind(fd, (struct sockaddr *)&own0,
+	    sizeof(own0)), 0);
+	assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&to,
+	    sizeof(to)), 0);
+	assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&un,
+	    sizeof(un)), 0);
+	a = local_of(fd);
+	assert_int_equal(a.sin_addr.s_addr, inet_addr(addrs[0]));
+	assert_int_equal(a.sin_port, 0);
+	assert_int_equal(rump_sys_sendto(fd, "x", 1, 0, (struct sockaddr *)&to,
+	    sizeof(to)), 1);
+	a = local_of(fd);
+	assert_int_equal(a.sin_addr.s_addr, inet_addr(addrs[0]));
+	assert_true(a.sin_port != 0);
+	assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&un,
+	    sizeof(un)), 0);
+	a = local_of(fd);
+	assert_int_equal(a.sin_addr.s_addr, inet_addr(addrs[0]));
+	assert_int_equal(a.sin_port, 0);
+	assert_int_equal(rump_sys_close(fd), 0);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
 	assert_int_equal(rump_sys_close(fa), 0);
 	assert_int_equal(rump_sys_close(fb), 0);
 	assert_int_equal(rump_sys_close(fc), 0);
