@@ -1738,7 +1738,7 @@ test_udp_rcvbuf_counts_datagrams(void **state)
 	struct lan l;
 	struct sockaddr_in to = sa(addrs[1], 7);
 	static char big[6000];
-	char buf[64];
+	char buf[64] = { 0 };	/* sent: valgrind checks its bytes */
 	int fa, fb, rcv = 2048;		/* 4096 held, as Linux doubles it */
 
 	(void)state;
