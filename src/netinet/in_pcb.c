@@ -203,15 +203,22 @@ in_pcballoc(struct socket *so, struct inpcbtable *t)
 	return 0;
 }
 
+/* Off the local port's tables (by port, and bound without a peer). */
+static void
+in_pcbunhash_port(struct inpcb *inp)
+{
+	if (list_linked(&inp->inp_porthash))
+		list_remove(&inp->inp_porthash);
+	if (list_linked(&inp->inp_bindhash))
+		list_remove(&inp->inp_bindhash);
+}
+
 void
 in_pcbdetach(struct inpcb *inp)
 {
 	struct inpcbtable *t = inp->inp_table;
 
-	if (list_linked(&inp->inp_porthash))
-		list_remove(&inp->inp_porthash);
-	if (list_linked(&inp->inp_bindhash))
-		list_remove(&inp->inp_bindhash);
+	in_pcbunhash_port(inp);
 	if (list_linked(&inp->inp_hash4))
 		list_remove(&inp->inp_hash4);
 	list_remove(&inp->inp_list);
@@ -586,10 +593,7 @@ in_pcbdisconnect(struct inpcb *inp)
 		inp->inp_laddr.s_addr = INADDR_ANY;
 	if (!(inp->inp_flags & INP_BOUNDPORT) && inp->inp_lport != 0 &&
 	    inp->inp_pend == NULL) {	/* (a corked datagram keeps it) */
-		if (list_linked(&inp->inp_porthash))
-			list_remove(&inp->inp_porthash);
-		if (list_linked(&inp->inp_bindhash))
-			list_remove(&inp->inp_bindhash);
+		in_pcbunhash_port(inp);
 		inp->inp_lport = 0;
 		inp->inp_socket->so_state &= ~SS_ISBOUND;
 	}
