@@ -113,22 +113,41 @@ now_s(void)
 }
 
 /*
- * CPU seconds used so far by this process's threads whose name starts
- * with one of the prefixes (comma separated): the run time the scheduler
- * accounts in /proc/self/task/TID/schedstat, in nanoseconds.
+ * What this process's threads whose name starts with one of the prefixes
+ * (comma separated) used so far: the CPU seconds the scheduler accounts
+ * in /proc/self/task/TID/schedstat, and their host context switches
+ * (voluntary and not, from .../status).
  */
-static double
-threads_cpu(const char *prefixes)
+struct thread_use {
+	double cpu;
+	unsigned long long switches;
+};
+
+static bool
+name_matches(const char *comm, const char *prefixes)
 {
-	double total = 0;
+	char list[256], *save = NULL;
+
+	snprintf(list, sizeof(list), "%s", prefixes);
+	for (char *p = strtok_r(list, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save))
+		if (strncmp(comm, p, strlen(p)) == 0)
+			return true;
+	return false;
+}
+
+static struct thread_use
+threads_use(const char *prefixes)
+{
+	struct thread_use u = { 0, 0 };
 	DIR *d = opendir("/proc/self/task");
 	struct dirent *de;
 
 	if (d == NULL)
-		return 0;
+		return u;
 	while ((de = readdir(d)) != NULL) {
-		char path[300], comm[64] = "";
-		unsigned long long ns;
+		char path[300], line[256], comm[64] = "";
+		unsigned long long ns, n;
 		FILE *f;
 
 		if (de->d_name[0] == '.')
@@ -140,25 +159,28 @@ threads_cpu(const char *prefixes)
 		if (fgets(comm, sizeof(comm), f) == NULL)
 			comm[0] = '\0';
 		fclose(f);
+		if (!name_matches(comm, prefixes))
+			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%s/schedstat",
+		    de->d_name);
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fscanf(f, "%llu", &ns) == 1)
+				u.cpu += (double)ns / 1e9;
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status",
 		    de->d_name);
 		if ((f = fopen(path, "r")) == NULL)
 			continue;
-		if (fscanf(f, "%llu", &ns) != 1)
-			ns = 0;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "voluntary_ctxt_switches: %llu",
+			    &n) == 1 || sscanf(line,
+			    "nonvoluntary_ctxt_switches: %llu", &n) == 1)
+				u.switches += n;
 		fclose(f);
-		char list[256], *save = NULL;
-		snprintf(list, sizeof(list), "%s", prefixes);
-		for (char *p = strtok_r(list, ",", &save); p != NULL;
-		    p = strtok_r(NULL, ",", &save)) {
-			if (strncmp(comm, p, strlen(p)) == 0) {
-				total += (double)ns / 1e9;
-				break;
-			}
-		}
 	}
 	closedir(d);
-	return total;
+	return u;
 }
 
 /*
@@ -398,11 +420,23 @@ sender(void *arg)
 	return NULL;
 }
 
-/* Run the workload for `seconds`; returns wall pps, *per_core the CPU-normalised figure. */
-static double
-measure(struct run *r, const char *rx_threads, double *per_core)
+/*
+ * What a run measured: datagrams received per second of wall time and per
+ * second of the receiving CPU's time, and the receiving threads' host
+ * context switches per 1000 datagrams.
+ */
+struct result {
+	double pps;
+	double per_core;
+	double switches;
+};
+
+/* Run the workload for `seconds`. */
+static void
+measure(struct run *r, const char *rx_threads, struct result *res)
 {
 	pthread_t ts, tr;
+	struct thread_use u0, u1;
 	double t0, t1, c0, c1, b0 = 0, b1 = 0;
 	uint64_t r0, r1;
 
@@ -411,13 +445,15 @@ measure(struct run *r, const char *rx_threads, double *per_core)
 	pthread_create(&ts, NULL, sender, r);
 	usleep(300 * 1000);	/* warm up: ARP, caches, pools */
 	r0 = atomic_load(&r->received);
-	c0 = threads_cpu(rx_threads);
+	u0 = threads_use(rx_threads);
+	c0 = u0.cpu;
 	if (!r->linux_stack && cpu1_ours)
 		b0 = cpu_busy(1);
 	t0 = now_s();
 	usleep((useconds_t)(seconds * 1e6));
 	r1 = atomic_load(&r->received);
-	c1 = threads_cpu(rx_threads);
+	u1 = threads_use(rx_threads);
+	c1 = u1.cpu;
 	if (!r->linux_stack && cpu1_ours)
 		b1 = cpu_busy(1);
 	t1 = now_s();
@@ -443,13 +479,14 @@ measure(struct run *r, const char *rx_threads, double *per_core)
 	 */
 	if (b1 - b0 > c1 - c0)
 		c1 = c0 + (b1 - b0);
-	*per_core = c1 > c0 ? (double)(r1 - r0) / (c1 - c0) : 0;
-	return (double)(r1 - r0) / (t1 - t0);
+	res->per_core = c1 > c0 ? (double)(r1 - r0) / (c1 - c0) : 0;
+	res->pps = (double)(r1 - r0) / (t1 - t0);
+	res->switches = r1 > r0 ? 1000.0 * (double)(u1.switches -
+	    u0.switches) / (double)(r1 - r0) : 0;
 }
 
 static int
-rumpnet_run(enum rump_softint_mode mode, bool fibers, double *pps,
-    double *per_core)
+rumpnet_run(enum rump_softint_mode mode, bool fibers, struct result *res)
 {
 	struct rump_kernel_config cfg;
 	struct rump_bus_config bcfg;
@@ -499,7 +536,7 @@ rumpnet_run(enum rump_softint_mode mode, bool fibers, double *pps,
 		pin_threads("busbrx", 1);
 		pin_threads("soft", 1);
 	}
-	*pps = measure(&r, "busbrx,softnet,udprecv", per_core);
+	measure(&r, "busbrx,softnet,udprecv", res);
 	rump_thread_bind(r.a);
 	rump_sys_close(r.fa);
 	rump_thread_unbind();
@@ -523,7 +560,7 @@ rumpnet_run(enum rump_softint_mode mode, bool fibers, double *pps,
 }
 
 static int
-linux_run(double *pps, double *per_core)
+linux_run(struct result *res)
 {
 	struct run r;
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -543,7 +580,7 @@ linux_run(double *pps, double *per_core)
 		return -1;
 	}
 	r.to = a;
-	*pps = measure(&r, "udprecv,udpsend", per_core);
+	measure(&r, "udprecv,udpsend", res);
 	close(r.la);
 	close(r.lb);
 	return 0;
@@ -558,10 +595,16 @@ main(int argc, char **argv)
 	 * [layout][mode][round]: layout 0 host threads, 1 fibers; mode 0
 	 * inline, 1 threads; rt the round's per-core inline/threads ratio.
 	 */
-	static double rp[2][2][MAX_REPEAT], rc[2][2][MAX_REPEAT],
-	    rt[2][MAX_REPEAT], rpl[MAX_REPEAT], rcl[MAX_REPEAT];
-	double p[2][2] = { { 0 } }, c[2][2] = { { 0 } }, t[2], pl, cl;
+	static struct result rr[2][2][MAX_REPEAT], rl[MAX_REPEAT];
+	static double rt[2][MAX_REPEAT], v[MAX_REPEAT];
+	struct result p[2][2], pl;
+	double t[2];
 	const char *lname[2] = { "", "_fibers" };
+	const char *row[2][2] = {
+		{ "rumpnet, host threads, inline",
+		    "rumpnet, host threads, threads" },
+		{ "rumpnet, fibers, inline", "rumpnet, fibers, threads" },
+	};
 	bool only_inline = false;
 	int repeat = 1;
 
@@ -599,59 +642,66 @@ main(int argc, char **argv)
 	for (int n = 0; n < repeat; n++) {
 		for (int f = 0; f < 2; f++) {
 			if (rumpnet_run(RUMP_SOFTINT_INLINE, f == 1,
-			    &rp[f][0][n], &rc[f][0][n]) != 0)
+			    &rr[f][0][n]) != 0)
 				return 1;
 			if (!only_inline && rumpnet_run(RUMP_SOFTINT_THREADS,
-			    f == 1, &rp[f][1][n], &rc[f][1][n]) != 0)
+			    f == 1, &rr[f][1][n]) != 0)
 				return 1;
-			rt[f][n] = rc[f][1][n] > 0 ?
-			    rc[f][0][n] / rc[f][1][n] : 0;
+			rt[f][n] = rr[f][1][n].per_core > 0 ?
+			    rr[f][0][n].per_core / rr[f][1][n].per_core : 0;
 		}
-		if (!only_inline && linux_run(&rpl[n], &rcl[n]) != 0)
+		if (!only_inline && linux_run(&rl[n]) != 0)
 			return 1;
 		if (repeat > 1)
 			printf("udpbench: round %d/%d: per core inline %.0f "
 			    "threads %.0f (%.2fx), fibers inline %.0f threads "
 			    "%.0f (%.2fx), linux %.0f\n", n + 1, repeat,
-			    rc[0][0][n], rc[0][1][n], rt[0][n], rc[1][0][n],
-			    rc[1][1][n], rt[1][n], rcl[n]);
+			    rr[0][0][n].per_core, rr[0][1][n].per_core,
+			    rt[0][n], rr[1][0][n].per_core,
+			    rr[1][1][n].per_core, rt[1][n], rl[n].per_core);
 	}
+#define MEDIAN_OF(dst, src, field) do {					\
+	for (int n_ = 0; n_ < repeat; n_++)				\
+		v[n_] = (src)[n_].field;				\
+	(dst).field = median(v, (unsigned)repeat);			\
+} while (0)
 	for (int f = 0; f < 2; f++) {
 		for (int m = 0; m < 2; m++) {
-			p[f][m] = median(rp[f][m], (unsigned)repeat);
-			c[f][m] = median(rc[f][m], (unsigned)repeat);
+			MEDIAN_OF(p[f][m], rr[f][m], pps);
+			MEDIAN_OF(p[f][m], rr[f][m], per_core);
+			MEDIAN_OF(p[f][m], rr[f][m], switches);
 		}
 		t[f] = median(rt[f], (unsigned)repeat);
 	}
-	pl = median(rpl, (unsigned)repeat);
-	cl = median(rcl, (unsigned)repeat);
+	MEDIAN_OF(pl, rl, pps);
+	MEDIAN_OF(pl, rl, per_core);
+	MEDIAN_OF(pl, rl, switches);
+#undef MEDIAN_OF
 	for (int f = 0; f < 2; f++) {
 		printf("BENCH udp_rx_pps_inline%s %.0f pps\n", lname[f],
-		    p[f][0]);
+		    p[f][0].pps);
 		printf("BENCH udp_rx_pps_per_core_inline%s %.0f pps\n",
-		    lname[f], c[f][0]);
+		    lname[f], p[f][0].per_core);
 		printf("BENCH udp_rx_pps_threads%s %.0f pps\n", lname[f],
-		    p[f][1]);
+		    p[f][1].pps);
 		printf("BENCH udp_rx_pps_per_core_threads%s %.0f pps\n",
-		    lname[f], c[f][1]);
+		    lname[f], p[f][1].per_core);
 		printf("BENCH udp_rx_per_core_inline_over_threads%s %.2f x\n",
 		    lname[f], t[f]);
 	}
-	printf("BENCH linux_udp_loopback_pps %.0f pps\n", pl);
-	printf("BENCH linux_udp_loopback_pps_per_core %.0f pps\n", cl);
+	printf("BENCH linux_udp_loopback_pps %.0f pps\n", pl.pps);
+	printf("BENCH linux_udp_loopback_pps_per_core %.0f pps\n",
+	    pl.per_core);
 	printf("\nudpbench: %d-byte datagrams, %.1f s per run, receive "
 	    "moderation %u us%s\n", PAYLOAD, seconds, coalesce_us,
 	    repeat > 1 ? ", medians of the rounds" : "");
-	printf("%-40s %12s %14s\n", "receive path", "pps (wall)",
-	    "pps per core");
-	printf("%-40s %12.0f %14.0f\n", "rumpnet, host threads, inline",
-	    p[0][0], c[0][0]);
-	printf("%-40s %12.0f %14.0f\n", "rumpnet, host threads, threads",
-	    p[0][1], c[0][1]);
-	printf("%-40s %12.0f %14.0f\n", "rumpnet, fibers, inline", p[1][0],
-	    c[1][0]);
-	printf("%-40s %12.0f %14.0f\n", "rumpnet, fibers, threads", p[1][1],
-	    c[1][1]);
-	printf("%-40s %12.0f %14.0f\n", "linux, loopback", pl, cl);
+	printf("%-34s %12s %14s %18s\n", "receive path", "pps (wall)",
+	    "pps per core", "switches per 1000");
+	for (int f = 0; f < 2; f++)
+		for (int m = 0; m < 2; m++)
+			printf("%-34s %12.0f %14.0f %18.1f\n", row[f][m],
+			    p[f][m].pps, p[f][m].per_core, p[f][m].switches);
+	printf("%-34s %12.0f %14.0f %18.1f\n", "linux, loopback", pl.pps,
+	    pl.per_core, pl.switches);
 	return 0;
 }

@@ -12,7 +12,7 @@
 #include "mutex.h"
 
 typedef struct kcondvar {
-	_Atomic unsigned cv_waiters;	/* LWPs between cv_wait entry and exit */
+	_Atomic unsigned cv_waiters;	/* LWPs waiting and not yet woken */
 } kcondvar_t;
 
 void cv_init(kcondvar_t *cv, const char *wmesg);

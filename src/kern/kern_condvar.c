@@ -5,7 +5,12 @@
  * chain, enqueue, release the interlock mutex, block (vCPU released), then
  * take the interlock again.  Because the sleeper is on the chain before the
  * interlock goes, a cv_signal() made under the interlock always finds it.
- * cv_waiters lets cv_signal() skip the chain when nobody waits.
+ * cv_waiters counts the LWPs on the chain for this condvar, so that
+ * cv_signal() skips the chain when nobody waits: the waker takes off what
+ * it wakes, a sleeper that timed out takes itself off.  A woken sleeper is
+ * not counted while it waits for a vCPU, so a burst of wake-ups (a
+ * sorwakeup() per received datagram, while the reader has not run yet)
+ * takes the chain once.
  */
 #include "kernel.h"
 #include "condvar.h"
@@ -38,7 +43,9 @@ cv_sleep(kcondvar_t *cv, kmutex_t *mtx, int timo)
 	sleepq_enqueue(sc, l);
 	mutex_exit(mtx);
 	error = sleepq_block(sc, l);
-	atomic_fetch_sub_explicit(&cv->cv_waiters, 1, memory_order_relaxed);
+	if (!l->l_woken)	/* timed out: nobody took it off */
+		atomic_fetch_sub_explicit(&cv->cv_waiters, 1,
+		    memory_order_relaxed);
 	mutex_enter(mtx);
 	return error;
 }
@@ -71,12 +78,16 @@ static void
 cv_wake(kcondvar_t *cv, int n)
 {
 	struct sleepq_chain *sc;
+	int woken;
 
 	if (atomic_load_explicit(&cv->cv_waiters, memory_order_relaxed) == 0)
 		return;
 	sc = sleepq_chain(curlwp->l_kernel, cv);
 	hyper_mutex_enter(sc->sc_mtx);
-	sleepq_wake(sc, cv, n);
+	woken = sleepq_wake(sc, cv, n);
+	if (woken > 0)
+		atomic_fetch_sub_explicit(&cv->cv_waiters, (unsigned)woken,
+		    memory_order_relaxed);
 	hyper_mutex_exit(sc->sc_mtx);
 }
 

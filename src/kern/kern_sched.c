@@ -108,6 +108,9 @@ lwp_destroy(struct lwp *l)
 {
 	KASSERT(l->l_cpu == NULL);
 	KASSERT(!list_linked(&l->l_sleepq));
+	/* a late signal of a kept wake-up may still be on its way */
+	while (atomic_load_explicit(&l->l_wakeref, memory_order_acquire) != 0)
+		hyper_thread_yield();
 	atomic_fetch_sub(&l->l_kernel->k_nlwps, 1);
 	callout_destroy(l->l_timeout_ch);
 	hyper_cv_destroy(l->l_hcv);
@@ -172,12 +175,19 @@ sched_release(struct lwp *l)
 {
 	struct cpu_info *ci = l->l_cpu;
 	struct rump_kernel *k = l->l_kernel;
+	struct lwp *wq[CPU_WAKEQ];
+	unsigned nwake;
 
 	KASSERT(atomic_load_explicit(&ci->ci_owner, memory_order_relaxed) == l);
 	if (unlikely(k->k_softint_inline &&
 	    (ci->ci_softpending & ~ci->ci_softrunning) != 0))
 		softint_kick_helper(ci, l);	/* a sleeper: see softint.h */
 	kern_clock_refresh(ci);
+	/* the wake-ups kept while we held it (kern_sleepq.c) */
+	if ((nwake = ci->ci_nwake) != 0) {
+		memcpy(wq, ci->ci_wakeq, nwake * sizeof(wq[0]));
+		ci->ci_nwake = 0;
+	}
 	l->l_cpu = NULL;
 	atomic_store_explicit(&ci->ci_owner, NULL, memory_order_seq_cst);
 	if (unlikely(atomic_load_explicit(&k->k_schedwaiters,
@@ -186,6 +196,8 @@ sched_release(struct lwp *l)
 		hyper_cv_broadcast(k->k_schedcv);
 		hyper_mutex_exit(k->k_schedmtx);
 	}
+	if (nwake != 0)
+		sleepq_flush(wq, nwake);
 }
 
 void

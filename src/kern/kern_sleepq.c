@@ -13,6 +13,19 @@
  * other fibers of its host thread run while it sleeps; the wake-up unparks
  * it, from whatever host thread (hyper_fiber_unpark()).
  *
+ * In an instance with one vCPU, a host thread woken by the vCPU's holder
+ * cannot go on before the holder lets the vCPU go: signalled at once, it
+ * would wake (the host scheduler often runs it at once, on the waker's
+ * CPU), find the vCPU taken, sleep again in sched_acquire_slow() and be
+ * woken a second time by sched_release(): four host context switches
+ * instead of two, each time a softint wakes a reader.  So the
+ * holder keeps such wake-ups in its cpu_info (ci_wakeq) and
+ * sched_release() signals them once the vCPU is free (sleepq_flush()).
+ * Nothing is lost by the wait: the sleeper already counts as woken
+ * (l_woken, set under the chain), and a holder always releases its vCPU
+ * before it blocks.  l_wakeref keeps the sleeper's host condvar until
+ * the late signal is made (lwp_destroy() waits for it).
+ *
  * Timeouts are callouts (l_timeout_ch) on the instance's clock.  The handler
  * finds the timed sleep's chain in l_timeout_chain (fixed until the sleeper
  * has halted the callout) and acts only while l_timeout_armed, which the
@@ -94,10 +107,32 @@ sleepq_fini(struct rump_kernel *k)
 static void
 sleepq_signal(struct lwp *l)
 {
-	if (l->l_fiber != NULL)
+	struct lwp *cur = curlwp;
+	struct cpu_info *ci;
+
+	if (l->l_fiber != NULL) {
 		hyper_fiber_unpark(l->l_fiber);
-	else
-		hyper_cv_signal(l->l_hcv);
+		return;
+	}
+	if (cur != NULL && (ci = cur->l_cpu) != NULL &&
+	    cur->l_kernel == l->l_kernel && l->l_kernel->k_ncpu == 1 &&
+	    ci->ci_nwake < CPU_WAKEQ) {
+		atomic_fetch_add_explicit(&l->l_wakeref, 1,
+		    memory_order_relaxed);
+		ci->ci_wakeq[ci->ci_nwake++] = l;
+		return;
+	}
+	hyper_cv_signal(l->l_hcv);
+}
+
+void
+sleepq_flush(struct lwp *const *wq, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		hyper_cv_signal(wq[i]->l_hcv);
+		atomic_fetch_sub_explicit(&wq[i]->l_wakeref, 1,
+		    memory_order_release);
+	}
 }
 
 static void

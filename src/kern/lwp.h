@@ -60,8 +60,12 @@ struct lwp {
 	void (*l_func)(void *);		/* [I] kernel thread body */
 	void *l_arg;			/* [I] */
 	_Atomic bool l_exited;		/* [a] kernel thread has returned */
+	_Atomic unsigned l_wakeref;	/* [a] held wake-ups not yet signalled
+					   (kern_sleepq.c): its l_hcv stays */
 	char l_name[16];		/* [I] */
 } __cacheline_aligned;
+
+#define CPU_WAKEQ 8
 
 struct cpu_info {
 	_Atomic(struct lwp *) ci_owner;		/* [a] LWP on this vCPU */
@@ -81,6 +85,12 @@ struct cpu_info {
 	 * the host's clock (kern_clock_refresh())
 	 */
 	uint64_t ci_clock_ns;			/* [C] */
+	/*
+	 * host threads woken while the vCPU is held, signalled when it is
+	 * released (kern_sleepq.c)
+	 */
+	struct lwp *ci_wakeq[CPU_WAKEQ];	/* [C] */
+	unsigned ci_nwake;			/* [C] */
 	/* statistics */
 	uint64_t ci_nschedule;			/* [C] */
 	uint64_t ci_nsoftint;			/* [C] handlers run */

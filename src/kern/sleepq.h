@@ -44,5 +44,10 @@ void sleepq_enqueue(struct sleepq_chain *sc, struct lwp *l);
 int sleepq_block(struct sleepq_chain *sc, struct lwp *l);
 /* sleepq_wake: with sc_mtx held, wake up to n sleepers on wchan. */
 int sleepq_wake(struct sleepq_chain *sc, const void *wchan, int n);
+/*
+ * sleepq_flush: signal the n host threads whose wake-up a vCPU's holder
+ * kept (ci_wakeq), once it has released the vCPU (sched_release()).
+ */
+void sleepq_flush(struct lwp *const *wq, unsigned n);
 
 #endif /* KERN_SLEEPQ_H */

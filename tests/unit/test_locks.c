@@ -352,6 +352,52 @@ test_cv_signal_broadcast(void **state)
 	th_kernel_destroy(w.k);
 }
 
+/*
+ * One vCPU: a host thread woken by the vCPU's holder is signalled when the
+ * holder lets the vCPU go (ci_wakeq), not while it still holds it; the
+ * waiter count drops at the wake-up, so a second signal with nobody left
+ * asleep takes no chain.
+ */
+static void
+test_cv_wakeup_kept_until_release(void **state)
+{
+	struct cvw w = { 0 };
+	pthread_t t[2];
+	struct cpu_info *ci;
+
+	(void)state;
+	w.k = th_kernel(RUMP_SOFTINT_INLINE, RUMP_CLOCK_VIRTUAL, 1);
+	mutex_init(&w.m, MUTEX_DEFAULT, IPL_NONE);
+	cv_init(&w.cv, "cvw");
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, cv_waiter, &w);
+	assert_true(th_wait_until(cv_nwaiters_is(&w, 2), 5000));
+	assert_int_equal(rump_thread_bind(w.k), 0);
+	rump_schedule();
+	ci = curcpu();
+	mutex_enter(&w.m);
+	w.tokens = 2;
+	cv_signal(&w.cv);
+	assert_int_equal(atomic_load(&w.cv.cv_waiters), 1);
+	assert_int_equal(ci->ci_nwake, 1);
+	cv_signal(&w.cv);
+	assert_int_equal(atomic_load(&w.cv.cv_waiters), 0);
+	assert_int_equal(ci->ci_nwake, 2);
+	cv_signal(&w.cv);		/* nobody waits: nothing kept */
+	assert_int_equal(ci->ci_nwake, 2);
+	mutex_exit(&w.m);
+	th_sleep_ms(20);
+	assert_int_equal(atomic_load(&w.woken), 0);	/* still ours */
+	rump_unschedule();
+	assert_int_equal(ci->ci_nwake, 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(atomic_load(&w.woken), 2);
+	assert_int_equal(w.tokens, 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	th_kernel_destroy(w.k);
+}
+
 /* cv_timedwait follows the virtual clock, to the tick. */
 struct tw {
 	struct rump_kernel *k;
@@ -398,6 +444,7 @@ test_cv_timedwait_virtual(void **state)
 	assert_int_equal(rump_clock_advance(w.k, 1000000), 0);
 	pthread_join(t, NULL);
 	assert_int_equal(atomic_load(&w.result), EWOULDBLOCK);
+	assert_int_equal(atomic_load(&w.cv.cv_waiters), 0);
 	th_kernel_destroy(w.k);
 }
 
@@ -534,6 +581,7 @@ main(void)
 		cmocka_unit_test(test_mutex_owner_sleeps),
 		cmocka_unit_test(test_rwlock_owner_sleeps),
 		cmocka_unit_test(test_cv_signal_broadcast),
+		cmocka_unit_test(test_cv_wakeup_kept_until_release),
 		cmocka_unit_test(test_cv_producer_consumer_hammer),
 		cmocka_unit_test(test_cv_timedwait_virtual),
 		cmocka_unit_test(test_cv_timedwait_signalled_first),
