@@ -5,7 +5,7 @@
  * (sobind() -> udp_bind() ->) in_pcbbind() -> in_pcbport_conflict()
  * (soconnect() -> udp_connect() ->) in_pcbconnect() -> in_selectsrc(),
  *     in_pcbbind_dgram_connect() or in_pcbbind_connect() -> in_pcbrss_ok()
- * (udp_input() ->) in_pcblookup_connect(), in_pcblookup_bind()
+ * (udp_input() ->) in_pcblookup_connect(), in_pcblookup_bind_flow()
  *
  * Binding rules: two PCBs may share a local port when their local
  * addresses differ and neither is the wildcard, or when both set
@@ -60,6 +60,7 @@ in_pcbinit(struct inpcbtable *t, bool stream, struct pool_cache *pool)
 	(void)hyper_getrandom(&r, sizeof(r));
 	t->inpt_lastport = (uint16_t)(IPPORT_EPHEMERALFIRST +
 	    r % (IPPORT_EPHEMERALLAST - IPPORT_EPHEMERALFIRST + 1));
+	(void)hyper_getrandom(&t->inpt_flowkey, sizeof(t->inpt_flowkey));
 	t->inpt_count = 0;
 }
 
@@ -621,13 +622,6 @@ in_pcblookup_connect(struct inpcbtable *t, struct in_addr faddr,
 }
 
 struct inpcb *
-in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr, in_port_t lport,
-    unsigned ifindex)
-{
-	return in_pcblookup_bind_if(t, laddr, lport, ifindex, NULL);
-}
-
-struct inpcb *
 in_pcblookup_bind_if(struct inpcbtable *t, struct in_addr laddr,
     in_port_t lport, unsigned ifindex, bool (*ok)(const struct inpcb *))
 {
@@ -658,6 +652,65 @@ in_pcblookup_bind_if(struct inpcbtable *t, struct in_addr laddr,
 		}
 	}
 	return best;
+}
+
+/* One round of a 32-bit mixer (the finaliser of MurmurHash3). */
+static uint32_t
+flowmix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Is inp in first's SO_REUSEPORT group, and may it hear this? */
+static bool
+in_pcbgroup_member(const struct inpcb *inp, const struct inpcb *first,
+    unsigned ifindex, bool (*ok)(const struct inpcb *))
+{
+	return inp->inp_lport == first->inp_lport &&
+	    inp->inp_laddr.s_addr == first->inp_laddr.s_addr &&
+	    inp->inp_bindif == first->inp_bindif &&
+	    inp->inp_socket != NULL &&
+	    (inp->inp_socket->so_options & SOO_REUSEPORT) &&
+	    in_pcb_ifok(inp, ifindex) && (ok == NULL || ok(inp));
+}
+
+struct inpcb *
+in_pcblookup_bind_flow(struct inpcbtable *t, struct in_addr laddr,
+    in_port_t lport, unsigned ifindex, bool (*ok)(const struct inpcb *),
+    struct in_addr faddr, in_port_t fport)
+{
+	struct inpcb *first = in_pcblookup_bind_if(t, laddr, lport, ifindex,
+	    ok);
+	struct list_node *b = &t->inpt_bindhash[porthash(lport)], *ln;
+	unsigned n = 0, pick;
+	uint32_t h;
+
+	if (first == NULL || first->inp_socket == NULL ||
+	    !(first->inp_socket->so_options & SOO_REUSEPORT))
+		return first;
+	for (ln = b->ln_next; ln != b; ln = ln->ln_next)
+		if (in_pcbgroup_member(container_of(ln, struct inpcb,
+		    inp_bindhash), first, ifindex, ok))
+			n++;
+	if (n <= 1)
+		return first;
+	h = flowmix(t->inpt_flowkey ^ faddr.s_addr);
+	h = flowmix(h ^ (((uint32_t)fport << 16) | lport));
+	pick = (unsigned)(((uint64_t)h * n) >> 32);	/* 0..n-1 */
+	for (ln = b->ln_next; ln != b; ln = ln->ln_next) {
+		struct inpcb *inp = container_of(ln, struct inpcb,
+		    inp_bindhash);
+
+		if (in_pcbgroup_member(inp, first, ifindex, ok) &&
+		    pick-- == 0)
+			return inp;
+	}
+	return first;	/* not reached: the group counted n */
 }
 
 void

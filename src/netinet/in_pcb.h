@@ -109,6 +109,7 @@ struct inpcbtable {
 	struct list_node inpt_bindhash[INP_HASHSIZE];
 	uint16_t inpt_lastport;		/* host order */
 	unsigned inpt_count;
+	uint32_t inpt_flowkey;		/* [I] SO_REUSEPORT's flow hash */
 	bool inpt_stream;		/* TCP: the stream binding rules */
 	/*
 	 * Stream tables: recycle a connection in TIME-WAIT (no socket) whose
@@ -176,15 +177,23 @@ int in_selectsrc(struct rump_kernel *k, struct in_addr dst, unsigned oif,
  */
 struct inpcb *in_pcblookup_connect(struct inpcbtable *t, struct in_addr faddr,
     in_port_t fport, struct in_addr laddr, in_port_t lport, unsigned ifindex);
-struct inpcb *in_pcblookup_bind(struct inpcbtable *t, struct in_addr laddr,
-    in_port_t lport, unsigned ifindex);
 /*
- * in_pcblookup_bind_if: the same among the bound PCBs that ok() accepts
- * (TCP: those listening; a socket only bound, or a listener shut down,
- * must not hide one that listens)
+ * in_pcblookup_bind_if: a bound PCB without a peer, among those ok() (NULL:
+ * all) accepts (TCP: those listening; a socket only bound, or a listener
+ * shut down, must not hide one that listens)
  */
 struct inpcb *in_pcblookup_bind_if(struct inpcbtable *t, struct in_addr laddr,
     in_port_t lport, unsigned ifindex, bool (*ok)(const struct inpcb *));
+/*
+ * in_pcblookup_bind_flow: in_pcblookup_bind_if() for what came from
+ * faddr:fport.  PCBs that set SO_REUSEPORT and bound the same address, port
+ * and interface are a group (Linux's reuseport groups) sharing what comes
+ * to them: a keyed hash of the flow picks the member, so every datagram
+ * or SYN of a flow reaches the same socket, and flows spread.
+ */
+struct inpcb *in_pcblookup_bind_flow(struct inpcbtable *t,
+    struct in_addr laddr, in_port_t lport, unsigned ifindex,
+    bool (*ok)(const struct inpcb *), struct in_addr faddr, in_port_t fport);
 /* in_pcb_ifok: may inp hear what came in on interface ifindex (0: any)? */
 static inline bool
 in_pcb_ifok(const struct inpcb *inp, unsigned ifindex)

@@ -1263,8 +1263,8 @@ tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg,
 	bool newer;
 
 	*ltpp = NULL;
-	linp = in_pcblookup_bind_if(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport,
-	    seg->ifindex, tcp_inp_listening);
+	linp = in_pcblookup_bind_flow(ns->ns_tcp->tcp_tbl, seg->dst,
+	    seg->dport, seg->ifindex, tcp_inp_listening, seg->src, seg->sport);
 	if (linp == NULL)
 		return false;
 	if (seg->to.to_ts_present && (tp->t_flags & TF_RCVD_TSTMP))
@@ -1284,8 +1284,8 @@ tcp_timewait_reuse(struct tcpcb *tp, struct tcp_seg *seg,
 	seg->iss_floor_set = true;
 	seg->iss_floor = tp->snd_max + TCP_MAXWIN + 2;
 	(void)tcp_close(tp);
-	linp = in_pcblookup_bind_if(ns->ns_tcp->tcp_tbl, seg->dst, seg->dport,
-	    seg->ifindex, tcp_inp_listening);
+	linp = in_pcblookup_bind_flow(ns->ns_tcp->tcp_tbl, seg->dst,
+	    seg->dport, seg->ifindex, tcp_inp_listening, seg->src, seg->sport);
 	if (linp != NULL)
 		*ltpp = intotcpcb(linp);
 	return true;
@@ -2289,8 +2289,8 @@ tcp_input(struct mbuf *m, int hlen)
 	inp = in_pcblookup_connect(tbl, seg.src, seg.sport, seg.dst,
 	    seg.dport, seg.ifindex);
 	if (inp == NULL)
-		inp = in_pcblookup_bind_if(tbl, seg.dst, seg.dport,
-		    seg.ifindex, tcp_inp_listening);
+		inp = in_pcblookup_bind_flow(tbl, seg.dst, seg.dport,
+		    seg.ifindex, tcp_inp_listening, seg.src, seg.sport);
 	if (inp == NULL || (tp = intotcpcb(inp)) == NULL ||
 	    tp->t_state == TCPS_CLOSED) {
 		/* RFC 9293 3.10.7.1: no connection: RST */

@@ -223,8 +223,8 @@ udp_input(struct mbuf *m, int hlen)
 	inp = in_pcblookup_connect(ns->ns_udbtable, ip->ip_src, uh->uh_sport,
 	    ip->ip_dst, uh->uh_dport, ifindex);
 	if (inp == NULL)
-		inp = in_pcblookup_bind(ns->ns_udbtable, ip->ip_dst,
-		    uh->uh_dport, ifindex);
+		inp = in_pcblookup_bind_flow(ns->ns_udbtable, ip->ip_dst,
+		    uh->uh_dport, ifindex, NULL, ip->ip_src, uh->uh_sport);
 	if (inp == NULL) {
 		/* RFC 1122 4.1.3.1: port unreachable */
 		st->udps_noport++;
@@ -295,8 +295,9 @@ udp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 	inp = in_pcblookup_connect(ns->ns_udbtable, qip->ip_dst, uh.uh_dport,
 	    qip->ip_src, uh.uh_sport, ifindex);
 	/* unconnected: heard of with IP_RECVERR, or for the path MTU */
-	if (inp == NULL && (inp = in_pcblookup_bind(ns->ns_udbtable,
-	    qip->ip_src, uh.uh_sport, ifindex)) == NULL)
+	if (inp == NULL && (inp = in_pcblookup_bind_flow(ns->ns_udbtable,
+	    qip->ip_src, uh.uh_sport, ifindex, NULL, qip->ip_dst,
+	    uh.uh_dport)) == NULL)
 		return;
 	if (type == ICMP_UNREACH && code == ICMP_UNREACH_NEEDFRAG) {
 		bool locked;

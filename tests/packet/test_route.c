@@ -2180,6 +2180,76 @@ test_so_reuseport(void **state)
 	lan_down(&l);
 }
 
+/*
+ * Unicast datagrams spread over a SO_REUSEPORT group by flow, as Linux's:
+ * 40 source ports reach all three sockets (each misses one with odds of
+ * (2/3)^40), and a port's datagrams all reach the same socket.
+ */
+#define RP_SOCKETS 3
+#define RP_FLOWS 40
+
+static void
+test_so_reuseport_spreads_flows(void **state)
+{
+	struct sockaddr_in uc = sa(IP_B, 5000);
+	struct lan l;
+	int s[RP_SOCKETS], fa[RP_FLOWS], took[RP_FLOWS];
+	int count[RP_SOCKETS] = { 0 };
+
+	(void)state;
+	lan_up(&l, 2, NULL, NULL);
+	as(l.k[1]);
+	for (int k = 0; k < RP_SOCKETS; k++)
+		s[k] = reuse_socket(true, 0);
+	unbind();
+	for (int i = 0; i < RP_FLOWS; i++)
+		fa[i] = udp_socket(l.k[0], "0.0.0.0", (uint16_t)(6000 + i));
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < RP_FLOWS; i++) {
+			uint8_t b = (uint8_t)i, got;
+			int k = -1, n = 0;
+
+			as(l.k[0]);
+			assert_int_equal(rump_sys_sendto(fa[i], &b, 1, 0,
+			    (struct sockaddr *)&uc, sizeof(uc)), 1);
+			unbind();
+			assert_true(th_wait_until(counter(l.k[1],
+			    "udp.delivered") == (uint64_t)(round * RP_FLOWS +
+			    i + 1), WAIT_MS));
+			as(l.k[1]);
+			for (int j = 0; j < RP_SOCKETS; j++) {
+				errno = 0;
+				if (rump_sys_recv(s[j], &got, 1,
+				    MSG_DONTWAIT) == 1) {
+					assert_int_equal(got, b);
+					k = j;
+					n++;
+				} else {
+					assert_int_equal(errno, EAGAIN);
+				}
+			}
+			unbind();
+			assert_int_equal(n, 1);
+			if (round == 0) {
+				took[i] = k;
+				count[k]++;
+			} else {
+				assert_int_equal(k, took[i]);
+			}
+		}
+	}
+	for (int k = 0; k < RP_SOCKETS; k++)
+		assert_true(count[k] > 0);
+	as(l.k[1]);
+	for (int k = 0; k < RP_SOCKETS; k++)
+		assert_int_equal(rump_sys_close(s[k]), 0);
+	as(l.k[0]);
+	for (int i = 0; i < RP_FLOWS; i++)
+		assert_int_equal(rump_sys_close(fa[i]), 0);
+	unbind();
+	lan_down(&l);
+}
+
 int
 main(void)
 {
@@ -2202,6 +2272,7 @@ main(void)
 		cmocka_unit_test(test_udp_icmp_soft_and_hard),
 		cmocka_unit_test(test_so_bindtodevice),
 		cmocka_unit_test(test_so_reuseport),
+		cmocka_unit_test(test_so_reuseport_spreads_flows),
 	};
 
 	th_filter();

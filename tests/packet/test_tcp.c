@@ -393,45 +393,134 @@ test_tcp_listener_shutdown(void **state)
 }
 
 /*
- * Two listeners share a port (SO_REUSEPORT): SYNs go to the newer.  Shut
- * down (SHUT_RD), it hides the other no more: the older takes them, as
- * Linux's listener leaving its reuseport group.  A socket only bound to
- * the port hides none either.
+ * The handshake of p on a port n sockets share; the connection is
+ * accepted by exactly one of them, whose index is returned (*fdp the
+ * connection).
  */
+static int
+passive_open_any(struct peer *p, const int *lfd, int n, int *fdp)
+{
+	int got = -1;
+
+	peer_send(p, TH_SYN, NULL, 0);
+	expect_synack(p);
+	peer_ack(p);
+	expect_nothing(p->e);
+	for (int i = 0; i < n; i++) {
+		int fd;
+
+		errno = 0;
+		fd = rump_sys_accept4(lfd[i], NULL, NULL, SOCK_NONBLOCK);
+		if (fd < 0) {
+			/* none queued; EINVAL: not (or no more) listening */
+			assert_true(errno == EAGAIN || errno == EINVAL);
+			continue;
+		}
+		assert_int_equal(got, -1);
+		got = i;
+		*fdp = fd;
+	}
+	assert_true(got >= 0);
+	return got;
+}
+
+/* n sockets with SO_REUSEPORT bound to the wildcard and LPORT. */
 static void
-test_tcp_listener_shutdown_other_takes_over(void **state)
+reuseport_sockets(int *lfd, int n)
 {
 	struct sockaddr_in a = sa("0.0.0.0", LPORT);
-	struct tenv e;
-	struct peer p;
-	int one = 1, lfd[3], fd;
+	int one = 1;
 
-	(void)state;
-	start(&e, &p, PO_ALL);
-	p.sport = LPORT;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < n; i++) {
 		lfd[i] = tcp_socket();
 		assert_int_equal(rump_sys_setsockopt(lfd[i], SOL_SOCKET,
 		    SO_REUSEPORT, &one, sizeof(one)), 0);
 		assert_int_equal(rump_sys_bind(lfd[i], (struct sockaddr *)&a,
 		    sizeof(a)), 0);
-		if (i < 2)
-			assert_int_equal(rump_sys_listen(lfd[i], 4), 0);
 	}
-	/* lfd[2], the newest, is only bound; lfd[1] gets the SYN */
-	fd = passive_open(&p, lfd[1]);
-	conn_abort(&p, fd);
-	assert_int_equal(rump_sys_shutdown(lfd[1], SHUT_RDWR), 0);
-	peer_init(&p, &e, PPORT + 1, PO_ALL);
+}
+
+/*
+ * Two listeners share a port (SO_REUSEPORT): a SYN goes to one of them.
+ * Shut down (SHUT_RD), that one leaves the group, as Linux's: the other
+ * takes every SYN.  A socket only bound to the port is in no group.
+ */
+static void
+test_tcp_listener_shutdown_other_takes_over(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	int lfd[3], fd, first;
+
+	(void)state;
+	start(&e, &p, PO_ALL);
 	p.sport = LPORT;
-	fd = passive_open(&p, lfd[0]);
+	reuseport_sockets(lfd, 3);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rump_sys_listen(lfd[i], 4), 0);
+	/* lfd[2], the newest, is only bound: it takes nothing */
+	first = passive_open_any(&p, lfd, 3, &fd);
+	assert_true(first < 2);
+	conn_abort(&p, fd);
+	assert_int_equal(rump_sys_shutdown(lfd[first], SHUT_RDWR), 0);
+	for (int i = 1; i <= 4; i++) {
+		peer_init(&p, &e, (uint16_t)(PPORT + i), PO_ALL);
+		p.sport = LPORT;
+		assert_int_equal(passive_open_any(&p, lfd, 3, &fd), 1 - first);
+		conn_abort(&p, fd);
+	}
 	errno = 0;
-	assert_int_equal(rump_sys_accept4(lfd[1], NULL, NULL, SOCK_NONBLOCK),
-	    -1);
+	assert_int_equal(rump_sys_accept4(lfd[first], NULL, NULL,
+	    SOCK_NONBLOCK), -1);
 	assert_int_equal(errno, EINVAL);
-	assert_int_equal(rump_sys_close(lfd[1]), 0);
+	assert_int_equal(rump_sys_close(lfd[first]), 0);
 	assert_int_equal(rump_sys_close(lfd[2]), 0);
-	finish(&e, &p, fd, lfd[0]);
+	finish(&e, &p, -1, lfd[1 - first]);
+}
+
+/*
+ * Listeners sharing a port with SO_REUSEPORT share its connections, as
+ * Linux's reuseport group: a hash of the peer's address and port picks
+ * the listener, so 40 peer ports reach all three (each misses one with
+ * odds of (2/3)^40), and a port that comes back reaches the same one.
+ */
+#define RP_LISTENERS 3
+#define RP_PEERS 40
+
+static void
+test_tcp_reuseport_spreads_connections(void **state)
+{
+	struct tenv e;
+	struct peer p;
+	int lfd[RP_LISTENERS], fd, took[RP_PEERS];
+	int count[RP_LISTENERS] = { 0 };
+
+	(void)state;
+	start(&e, &p, PO_ALL);
+	reuseport_sockets(lfd, RP_LISTENERS);
+	for (int i = 0; i < RP_LISTENERS; i++)
+		assert_int_equal(rump_sys_listen(lfd[i], 4), 0);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < RP_PEERS; i++) {
+			int k;
+
+			peer_init(&p, &e, (uint16_t)(PPORT + i), PO_ALL);
+			p.sport = LPORT;
+			k = passive_open_any(&p, lfd, RP_LISTENERS, &fd);
+			if (round == 0) {
+				took[i] = k;
+				count[k]++;
+			} else {
+				assert_int_equal(k, took[i]);
+			}
+			conn_abort(&p, fd);
+		}
+	}
+	for (int i = 0; i < RP_LISTENERS; i++)
+		assert_true(count[i] > 0);
+	for (int i = 1; i < RP_LISTENERS; i++)
+		assert_int_equal(rump_sys_close(lfd[i]), 0);
+	finish(&e, &p, -1, lfd[0]);
 }
 
 /* RFC 9293 3.5 figure 7: SYNs cross, SYN-SENT -> SYN-RECEIVED -> ESTABLISHED */
@@ -3732,6 +3821,7 @@ main(void)
 		cmocka_unit_test(test_tcp_accept_backlog),
 		cmocka_unit_test(test_tcp_listener_shutdown),
 		cmocka_unit_test(test_tcp_listener_shutdown_other_takes_over),
+		cmocka_unit_test(test_tcp_reuseport_spreads_connections),
 		cmocka_unit_test(test_tcp_simultaneous_open),
 		cmocka_unit_test(test_tcp_synrcvd_window_is_the_synack_window),
 		cmocka_unit_test(test_tcp_simultaneous_open_rst),
