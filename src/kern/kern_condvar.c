@@ -43,7 +43,11 @@ cv_sleep(kcondvar_t *cv, kmutex_t *mtx, int timo)
 	sleepq_enqueue(sc, l);
 	mutex_exit(mtx);
 	error = sleepq_block(sc, l);
-	if (!l->l_woken)	/* timed out: nobody took it off */
+	/*
+	 * timed out: nobody took it off.  (Not l_woken: sleepq_block()'s
+	 * callout_halt() may have slept and been woken since.)
+	 */
+	if (error != 0)
 		atomic_fetch_sub_explicit(&cv->cv_waiters, 1,
 		    memory_order_relaxed);
 	mutex_enter(mtx);

@@ -479,6 +479,62 @@ test_cv_timedwait_signalled_first(void **state)
 	th_kernel_destroy(w.k);
 }
 
+/*
+ * Timed waits that time out, on every vCPU, against the real clock's
+ * softclock: however each sleep ends (its timeout may be running on
+ * another vCPU while the sleeper halts it, and the halt may sleep), the
+ * condvar's count of waiters is back to zero.
+ */
+#define TO_THREADS 4
+#define TO_WAITS 300
+
+struct tohammer {
+	struct rump_kernel *k;
+	kmutex_t m;
+	kcondvar_t cv;
+	_Atomic int timedout;
+};
+
+static void *
+timeout_hammer_body(void *v)
+{
+	struct tohammer *h = v;
+
+	rump_thread_bind(h->k);
+	for (int i = 0; i < TO_WAITS; i++) {
+		rump_schedule();
+		mutex_enter(&h->m);
+		if (cv_timedwait(&h->cv, &h->m, 1) == EWOULDBLOCK)
+			atomic_fetch_add(&h->timedout, 1);
+		mutex_exit(&h->m);
+		rump_unschedule();
+	}
+	rump_thread_unbind();
+	return NULL;
+}
+
+static void
+test_cv_timedwait_hammer(void **state)
+{
+	struct tohammer h = { 0 };
+	pthread_t t[TO_THREADS];
+
+	(void)state;
+	h.k = th_kernel(RUMP_SOFTINT_INLINE, RUMP_CLOCK_REAL, TH_MAXCPU);
+	mutex_init(&h.m, MUTEX_DEFAULT, IPL_NONE);
+	cv_init(&h.cv, "tohammer");
+	for (int i = 0; i < TO_THREADS; i++)
+		pthread_create(&t[i], NULL, timeout_hammer_body, &h);
+	for (int i = 0; i < TO_THREADS; i++)
+		pthread_join(t[i], NULL);
+	/* nobody signals: every wait timed out */
+	assert_int_equal(atomic_load(&h.timedout), TO_THREADS * TO_WAITS);
+	assert_int_equal(atomic_load(&h.cv.cv_waiters), 0);
+	cv_destroy(&h.cv);
+	mutex_destroy(&h.m);
+	th_kernel_destroy(h.k);
+}
+
 /* Producers and consumers on a bounded buffer: cv_wait/cv_signal hammer. */
 #define BB_SIZE 4
 #define BB_ITEMS 20000
@@ -585,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_cv_producer_consumer_hammer),
 		cmocka_unit_test(test_cv_timedwait_virtual),
 		cmocka_unit_test(test_cv_timedwait_signalled_first),
+		cmocka_unit_test(test_cv_timedwait_hammer),
 	};
 
 	th_filter();
