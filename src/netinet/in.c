@@ -72,6 +72,25 @@ in_broadcast(struct in_addr a, struct ifnet *ifp)
 }
 
 bool
+in_broadcast_ours(struct rump_kernel *k, struct in_addr a)
+{
+	struct netstack *ns = k->k_net;
+	struct list_node *ln;
+
+	if (a.s_addr == htonl(INADDR_BROADCAST))
+		return true;
+	for (ln = ns->ns_ifaddrs.ln_next; ln != &ns->ns_ifaddrs;
+	    ln = ln->ln_next) {
+		struct in_ifaddr *ia = container_of(ln, struct in_ifaddr,
+		    ia_link);
+
+		if (ia->ia_plen < 31 && a.s_addr == ia->ia_broadaddr.s_addr)
+			return true;
+	}
+	return false;
+}
+
+bool
 in_ours(struct rump_kernel *k, struct in_addr a, struct ifnet *ifp,
     bool *bcastp)
 {

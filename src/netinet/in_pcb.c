@@ -146,7 +146,7 @@ in_pcb_ctloutput(struct inpcb *inp, int set, int name, void *val,
 			if (v)
 				inp->inp_flags |= flags[i].flag;
 			else
-				inp->inp_flags &= (uint8_t)~flags[i].flag;
+				inp->inp_flags &= (uint16_t)~flags[i].flag;
 			return 0;
 		}
 		return ENOPROTOOPT;
@@ -345,22 +345,25 @@ in_pcbbind(struct inpcb *inp, const struct sockaddr_in *sin)
 	struct rump_kernel *k = so->so_kernel;
 	struct in_addr laddr = { INADDR_ANY };
 	in_port_t lport = 0;
+	bool group = false;
 
 	if (inp->inp_lport != 0)
 		return EINVAL;
 	if (sin != NULL) {
 		laddr = sin->sin_addr;
 		lport = sin->sin_port;
+		/*
+		 * A group or a broadcast address of ours (the limited one,
+		 * an interface's subnet broadcast) is allowed, as Linux's
+		 * inet_bind() allows RTN_MULTICAST and RTN_BROADCAST, without
+		 * SO_BROADCAST: the socket hears what goes to it
+		 */
 		if (laddr.s_addr != INADDR_ANY) {
-			if (IN_MULTICAST(ntohl(laddr.s_addr))) {
-				/* group address: allowed, receives the group */
-			} else if (in_broadcast(laddr, NULL) ||
-			    laddr.s_addr == htonl(INADDR_BROADCAST)) {
-				if (!(so->so_options & SOO_BROADCAST))
-					return EACCES;
-			} else if (in_ifaddr_lookup(k, laddr) == NULL) {
+			if (IN_MULTICAST(ntohl(laddr.s_addr)) ||
+			    in_broadcast_ours(k, laddr))
+				group = true;
+			else if (in_ifaddr_lookup(k, laddr) == NULL)
 				return EADDRNOTAVAIL;
-			}
 		}
 	}
 	if (lport != 0) {
@@ -368,23 +371,27 @@ in_pcbbind(struct inpcb *inp, const struct sockaddr_in *sin)
 			return EADDRINUSE;
 		in_pcbsetport(inp, laddr, lport);
 		inp->inp_flags |= INP_BOUNDPORT;
-		if (laddr.s_addr != INADDR_ANY)
-			inp->inp_flags |= INP_BOUNDADDR;
-		return 0;
-	}
-	/* an ephemeral port, from a random point of the dynamic range */
-	for (unsigned tries = 0; tries < IPPORT_EPHEMERALSPAN; tries++) {
-		in_port_t p = htons(in_pcbnextport(t));
+	} else {
+		/* an ephemeral port, from a random point of the dynamic range */
+		unsigned tries;
 
-		if (!in_pcbport_conflict(t, inp, laddr, p)) {
-			in_pcbsetport(inp, laddr, p);
-			if (laddr.s_addr != INADDR_ANY)
-				inp->inp_flags |= INP_BOUNDADDR;
-			return 0;
+		for (tries = 0; tries < IPPORT_EPHEMERALSPAN; tries++) {
+			in_port_t p = htons(in_pcbnextport(t));
+
+			if (!in_pcbport_conflict(t, inp, laddr, p)) {
+				in_pcbsetport(inp, laddr, p);
+				break;
+			}
 		}
+		/* as Linux's inet_csk_get_port(): none free */
+		if (tries == IPPORT_EPHEMERALSPAN)
+			return EADDRINUSE;
 	}
-	/* as Linux's inet_csk_get_port(): none free */
-	return EADDRINUSE;
+	if (laddr.s_addr != INADDR_ANY)
+		inp->inp_flags |= INP_BOUNDADDR;
+	if (group)
+		inp->inp_flags |= INP_GROUPADDR;
+	return 0;
 }
 
 /*
@@ -534,6 +541,15 @@ in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin)
 	    in_broadcast(sin->sin_addr, NULL)) &&
 	    !(so->so_options & SOO_BROADCAST))
 		return EACCES;
+	/*
+	 * A connection bound to a group or a broadcast address takes the
+	 * source the route gives (Linux's inet_bhash2_update_saddr());
+	 * a datagram socket keeps it, to hear only what goes there
+	 */
+	if (t->inpt_stream && (inp->inp_flags & INP_GROUPADDR)) {
+		laddr.s_addr = INADDR_ANY;
+		inp->inp_flags &= (uint16_t)~INP_GROUPADDR;
+	}
 	/* to a group: IP_MULTICAST_IF's address first, as BSD */
 	if (laddr.s_addr == INADDR_ANY &&
 	    !(IN_MULTICAST(ntohl(sin->sin_addr.s_addr)) &&

@@ -54,7 +54,7 @@ struct inpcb {
 	in_port_t inp_fport;		/* network order, 0: unconnected */
 	uint8_t inp_ttl;		/* IP_TTL */
 	uint8_t inp_tos;		/* IP_TOS (TCP: ECN bits its own) */
-	uint8_t inp_flags;		/* INP_* */
+	uint16_t inp_flags;		/* INP_* */
 	uint8_t inp_pmtudisc;		/* IP_MTU_DISCOVER: IP_PMTUDISC_* */
 	unsigned inp_bindif;		/* SO_BINDTODEVICE (so_bindif, kept
 					   through TIME-WAIT); 0: any */
@@ -82,6 +82,11 @@ struct inpcb {
  */
 #define INP_BOUNDADDR 0x40
 #define INP_BOUNDPORT 0x80
+/*
+ * bound to a group or a broadcast address (as Linux allows): the socket
+ * hears what goes to it, and sends from an address of ours
+ */
+#define INP_GROUPADDR 0x100
 /* the flags that make a datagram carry a so_rcvinfo */
 #define INP_RECVMASK (INP_RECVPKTINFO | INP_RECVTOS | INP_RECVTTL)
 

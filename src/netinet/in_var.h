@@ -59,6 +59,8 @@ struct in_ifaddr *in_ifaddr_of(struct ifnet *ifp);
 unsigned in_arrival_ifindex(const struct ifnet *ifp, struct in_addr dst);
 /* in_broadcast: a is the limited broadcast or a subnet broadcast of ifp. */
 bool in_broadcast(struct in_addr a, struct ifnet *ifp);
+/* in_broadcast_ours: the limited broadcast or any interface's subnet one. */
+bool in_broadcast_ours(struct rump_kernel *k, struct in_addr a);
 /*
  * in_ours: a is one of our addresses, or a broadcast address of ifp (where
  * a datagram arriving on ifp is for us); *bcastp says whether it is the

@@ -241,6 +241,8 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 	m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
 	/* the ACK of this cookie is looked for until the next period ends */
 	ltp->t_sc_period = period + 1;
+	if (ltp->t_inpcb->inp_socket->so_options & SOO_REUSEPORT)
+		ns->ns_tcp->tcp_sc_period_reuseport = period + 1;
 	st->tcps_sndtotal++;
 	st->tcps_sndctrl++;
 	if (ip_output_oif(m, 0, ltp->t_inpcb->inp_bindif) == 0)
@@ -250,8 +252,11 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 bool
 tcp_syncookie_active(const struct tcpcb *ltp)
 {
-	return ltp->t_sc_period != 0 &&
-	    tcp_sc_period_now(ltp->t_ns) <= ltp->t_sc_period;
+	uint64_t last = ltp->t_sc_period;
+
+	if (ltp->t_inpcb->inp_socket->so_options & SOO_REUSEPORT)
+		last = MAX(last, ltp->t_ns->ns_tcp->tcp_sc_period_reuseport);
+	return last != 0 && tcp_sc_period_now(ltp->t_ns) <= last;
 }
 
 bool

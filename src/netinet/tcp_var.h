@@ -457,6 +457,12 @@ struct tcp_state {
 	struct tcpstat tcp_stat;
 	uint8_t tcp_isn_key[16];	/* [I] RFC 6528 secret */
 	uint8_t tcp_sc_key[16];		/* [I] SYN cookie secret */
+	/*
+	 * t_sc_period of the SO_REUSEPORT listeners together: a cookie's ACK
+	 * may reach another listener of the group than the one that sent
+	 * it, once the group has changed (Linux keeps this per group)
+	 */
+	uint64_t tcp_sc_period_reuseport;
 	uint8_t tcp_tfo_key[16];	/* [I] TFO cookie secret (RFC 7413) */
 	/* the cookies servers gave us (RFC 7413 4.1.3), by address */
 	struct tcp_tfo_ent {

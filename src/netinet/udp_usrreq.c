@@ -387,8 +387,8 @@ udp_output(struct inpcb *inp, struct mbuf *m, struct in_addr dst,
 	 * Bound to a group or a broadcast address (to receive it): sends
 	 * go from an address of ours, as Linux's inet_bind() has it
 	 */
-	if (IN_MULTICAST(ntohl(src.s_addr)) ||
-	    src.s_addr == htonl(INADDR_BROADCAST))
+	if ((inp->inp_flags & INP_GROUPADDR) && src.s_addr ==
+	    inp->inp_laddr.s_addr)
 		src.s_addr = INADDR_ANY;
 	/* the limited broadcast goes out of udp_oif(), from its address */
 	oif = udp_oif(inp);
@@ -472,6 +472,9 @@ udp_gso_mtu(struct inpcb *inp, struct in_addr dst)
 
 	src = si != NULL && (si->si_set & SO_SI_SRC) ? si->si_src :
 	    inp->inp_laddr;
+	if ((inp->inp_flags & INP_GROUPADDR) && src.s_addr ==
+	    inp->inp_laddr.s_addr)
+		src.s_addr = INADDR_ANY;	/* as udp_output() */
 	if (IN_MULTICAST(ntohl(dst.s_addr))) {
 		if (oif == 0 && inp->inp_moptions != NULL)
 			oif = inp->inp_moptions->imo_ifindex;

@@ -498,6 +498,58 @@ test_syncookie_transfer(void **state)
 	tenv_down(&e);
 }
 
+/*
+ * Listeners sharing a port (SO_REUSEPORT) share their cookies, as Linux's
+ * reuseport group keeps one record of them (commit 3b24d854cb35): a
+ * listener joins while two others answer SYNs with cookies, and they go
+ * (a rolling restart); the ACKs all reach the newcomer, which sent no
+ * cookie itself, and each makes its connection.
+ */
+#define RP_COOKIES 8
+
+static void
+test_syncookie_reuseport_group_change(void **state)
+{
+	struct sockaddr_in a = sa(TS_STACK_ADDR, LPORT);
+	struct tenv e;
+	struct peer pe, p[RP_COOKIES];
+	int one = 1, lfd[3], le, fd;
+
+	(void)state;
+	tenv_up(&e);
+	param(&e, "syncache_limit", 1);
+	le = tcp_listener(LPORT2, 64);
+	embryo_open(&e, &pe, EPORT, LPORT2);	/* the bound is full */
+	for (int i = 0; i < 3; i++) {
+		lfd[i] = tcp_socket();
+		assert_int_equal(rump_sys_setsockopt(lfd[i], SOL_SOCKET,
+		    SO_REUSEPORT, &one, sizeof(one)), 0);
+		assert_int_equal(rump_sys_bind(lfd[i], (struct sockaddr *)&a,
+		    sizeof(a)), 0);
+		if (i < 2)
+			assert_int_equal(rump_sys_listen(lfd[i], 64), 0);
+	}
+	for (int i = 0; i < RP_COOKIES; i++) {
+		peer_init(&p[i], &e, (uint16_t)(PPORT + i), PO_ALL);
+		p[i].sport = LPORT;
+		(void)cookie_syn(&p[i], false, false);
+	}
+	assert_int_equal(rump_sys_listen(lfd[2], 64), 0);
+	listener_close(&e, lfd[0], NULL, 0);
+	listener_close(&e, lfd[1], NULL, 0);
+	for (int i = 0; i < RP_COOKIES; i++) {
+		peer_ack(&p[i]);
+		expect_nothing(&e);
+		assert_int_equal(tstat(&e, "sc_recvd"), (uint64_t)i + 1);
+		fd = cookie_accept(&p[i], lfd[2]);
+		conn_abort(&p[i], fd);
+	}
+	assert_int_equal(tstat(&e, "sc_failed"), 0);
+	assert_int_equal(rump_sys_close(lfd[2]), 0);
+	listener_close(&e, le, &pe, 1);
+	tenv_down(&e);
+}
+
 /* ==== cookies that must fail ==== */
 
 /*
@@ -873,6 +925,7 @@ main(void)
 		cmocka_unit_test(test_syncookie_params_off),
 		cmocka_unit_test(test_syncookie_data_on_ack),
 		cmocka_unit_test(test_syncookie_transfer),
+		cmocka_unit_test(test_syncookie_reuseport_group_change),
 		cmocka_unit_test(test_syncookie_stale),
 		cmocka_unit_test(test_syncookie_forged),
 		cmocka_unit_test(test_syncookie_off),

@@ -188,6 +188,108 @@ test_udp_port_unreachable_econnrefused(void **state)
 	lan_down(&l);
 }
 
+/*
+ * bind() to a broadcast address, as Linux's inet_bind() allows (no
+ * SO_BROADCAST needed): the socket hears that broadcast and not the
+ * host's unicast, and sends from the interface's address.  A TCP socket
+ * bound so connects from the address its route gives.
+ */
+static void
+test_udp_bind_broadcast_address(void **state)
+{
+	struct sockaddr_in from, bc = sa("198.18.0.255", 5353),
+	    uc = sa(addrs[1], 5353), to0 = sa(addrs[0], 5400),
+	    lbc = sa("255.255.255.255", 5354), other = sa("198.18.7.255", 0),
+	    ts = sa(addrs[0], 7002), tb = sa("198.18.0.255", 0), name;
+	socklen_t fromlen = sizeof(from), namelen = sizeof(name);
+	struct lan l;
+	char buf[16];
+	int one = 1, fa, fb, fl, f0, lfd, cfd, s;
+
+	(void)state;
+	lan_up(&l, 2, NULL);
+	fb = udp_socket(l.k[1], "198.18.0.255", 5353);
+	fl = udp_socket(l.k[1], "255.255.255.255", 5354);
+	fa = udp_socket(l.k[0], "0.0.0.0", 0);
+	f0 = udp_socket(l.k[0], addrs[0], 5400);
+	as(l.k[1]);
+	s = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	errno = 0;
+	expect_errno(rump_sys_bind(s, (struct sockaddr *)&other,
+	    sizeof(other)), EADDRNOTAVAIL);	/* nobody's broadcast here */
+	assert_int_equal(rump_sys_close(s), 0);
+	as(l.k[0]);
+	assert_int_equal(rump_sys_setsockopt(fa, SOL_SOCKET, SO_BROADCAST,
+	    &one, sizeof(one)), 0);
+	assert_int_equal(rump_sys_sendto(fa, "b", 1, 0, (struct sockaddr *)&bc,
+	    sizeof(bc)), 1);
+	assert_int_equal(rump_sys_sendto(fa, "l", 1, 0,
+	    (struct sockaddr *)&lbc, sizeof(lbc)), 1);
+	assert_int_equal(rump_sys_sendto(fa, "u", 1, 0, (struct sockaddr *)&uc,
+	    sizeof(uc)), 1);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[1]);
+	assert_int_equal(rump_sys_recv(fb, buf, sizeof(buf), MSG_DONTWAIT), 1);
+	assert_int_equal(buf[0], 'b');
+	assert_int_equal(rump_sys_recv(fl, buf, sizeof(buf), MSG_DONTWAIT), 1);
+	assert_int_equal(buf[0], 'l');
+	/* the unicast one found no socket: port unreachable */
+	errno = 0;
+	expect_errno(rump_sys_recv(fb, buf, sizeof(buf), MSG_DONTWAIT),
+	    EAGAIN);
+	assert_int_equal(stat(l.k[1], "udp.noport"), 1);
+	/* their sends go from the interface's address */
+	assert_int_equal(rump_sys_sendto(fb, "r", 1, 0, (struct sockaddr *)&to0,
+	    sizeof(to0)), 1);
+	assert_int_equal(rump_sys_sendto(fl, "s", 1, 0, (struct sockaddr *)&to0,
+	    sizeof(to0)), 1);
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	as(l.k[0]);
+	for (int i = 0; i < 2; i++) {
+		fromlen = sizeof(from);
+		assert_int_equal(rump_sys_recvfrom(f0, buf, sizeof(buf),
+		    MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen), 1);
+		assert_int_equal(buf[0], i == 0 ? 'r' : 's');
+		assert_int_equal(from.sin_addr.s_addr, inet_addr(addrs[1]));
+		assert_int_equal(ntohs(from.sin_port), i == 0 ? 5353 : 5354);
+	}
+	/* TCP: the connection's address is the route's */
+	lfd = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(rump_sys_bind(lfd, (struct sockaddr *)&ts,
+	    sizeof(ts)), 0);
+	assert_int_equal(rump_sys_listen(lfd, 1), 0);
+	as(l.k[1]);
+	cfd = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(rump_sys_bind(cfd, (struct sockaddr *)&tb,
+	    sizeof(tb)), 0);
+	assert_int_equal(rump_sys_connect(cfd, (struct sockaddr *)&ts,
+	    sizeof(ts)), 0);
+	assert_int_equal(rump_sys_getsockname(cfd, (struct sockaddr *)&name,
+	    &namelen), 0);
+	assert_int_equal(name.sin_addr.s_addr, inet_addr(addrs[1]));
+	as(l.k[0]);
+	fromlen = sizeof(from);
+	s = rump_sys_accept(lfd, (struct sockaddr *)&from, &fromlen);
+	assert_true(s >= 0);
+	assert_int_equal(from.sin_addr.s_addr, inet_addr(addrs[1]));
+	assert_int_equal(from.sin_port, name.sin_port);
+	assert_int_equal(rump_sys_close(s), 0);
+	assert_int_equal(rump_sys_close(lfd), 0);
+	assert_int_equal(rump_sys_close(fa), 0);
+	assert_int_equal(rump_sys_close(f0), 0);
+	as(l.k[1]);
+	assert_int_equal(rump_sys_close(cfd), 0);
+	assert_int_equal(rump_sys_close(fb), 0);
+	assert_int_equal(rump_sys_close(fl), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	/* the FINs land, then TIME-WAIT ends */
+	assert_int_equal(rump_bus_quiesce(l.bus, 5000), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rump_clock_advance(l.k[i], 240000000000ull),
+		    0);
+	lan_down(&l);
+}
+
 static void
 test_udp_broadcast_needs_so_broadcast(void **state)
 {
@@ -2575,6 +2677,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_udp_echo_between_instances),
 		cmocka_unit_test(test_udp_port_unreachable_econnrefused),
+		cmocka_unit_test(test_udp_bind_broadcast_address),
 		cmocka_unit_test(test_udp_broadcast_needs_so_broadcast),
 		cmocka_unit_test(test_udp_unicast_in_broadcast_frame),
 		cmocka_unit_test(test_udp_ip_options),
