@@ -541,15 +541,6 @@ in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin)
 	    in_broadcast(sin->sin_addr, NULL)) &&
 	    !(so->so_options & SOO_BROADCAST))
 		return EACCES;
-	/*
-	 * A connection bound to a group or a broadcast address takes the
-	 * source the route gives (Linux's inet_bhash2_update_saddr());
-	 * a datagram socket keeps it, to hear only what goes there
-	 */
-	if (t->inpt_stream && (inp->inp_flags & INP_GROUPADDR)) {
-		laddr.s_addr = INADDR_ANY;
-		inp->inp_flags &= (uint16_t)~INP_GROUPADDR;
-	}
 	/* to a group: IP_MULTICAST_IF's address first, as BSD */
 	if (laddr.s_addr == INADDR_ANY &&
 	    !(IN_MULTICAST(ntohl(sin->sin_addr.s_addr)) &&
@@ -727,6 +718,21 @@ in_pcblookup_bind_flow(struct inpcbtable *t, struct in_addr laddr,
 			return inp;
 	}
 	return first;	/* not reached: the group counted n */
+}
+
+void
+in_pcbgroup_foreach(struct inpcb *inp, bool (*ok)(const struct inpcb *),
+    void (*fn)(struct inpcb *, void *), void *arg)
+{
+	struct list_node *b =
+	    &inp->inp_table->inpt_bindhash[porthash(inp->inp_lport)], *ln;
+
+	for (ln = b->ln_next; ln != b; ln = ln->ln_next) {
+		struct inpcb *o = container_of(ln, struct inpcb, inp_bindhash);
+
+		if (in_pcbgroup_member(o, inp, 0, ok))
+			fn(o, arg);
+	}
 }
 
 void

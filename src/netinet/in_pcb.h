@@ -199,6 +199,12 @@ struct inpcb *in_pcblookup_bind_if(struct inpcbtable *t, struct in_addr laddr,
 struct inpcb *in_pcblookup_bind_flow(struct inpcbtable *t,
     struct in_addr laddr, in_port_t lport, unsigned ifindex,
     bool (*ok)(const struct inpcb *), struct in_addr faddr, in_port_t fport);
+/*
+ * in_pcbgroup_foreach: fn(member, arg) for every PCB of inp's SO_REUSEPORT
+ * group (inp too, if ok() accepts it) that ok() accepts
+ */
+void in_pcbgroup_foreach(struct inpcb *inp, bool (*ok)(const struct inpcb *),
+    void (*fn)(struct inpcb *, void *), void *arg);
 /* in_pcb_ifok: may inp hear what came in on interface ifindex (0: any)? */
 static inline bool
 in_pcb_ifok(const struct inpcb *inp, unsigned ifindex)

@@ -1235,11 +1235,7 @@ tcp_input_synsent(struct tcpcb *tp, struct tcp_seg *seg)
 
 /* ---- synchronized states and SYN-RECEIVED (RFC 9293 3.10.7.4) ---- */
 
-/*
- * Bound PCBs that take SYNs: the listening ones (a socket only bound, or
- * a listener shut down, hides none that listens on the port).
- */
-static bool
+bool
 tcp_inp_listening(const struct inpcb *inp)
 {
 	return inp->inp_ppcb != NULL &&

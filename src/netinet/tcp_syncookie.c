@@ -241,8 +241,7 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 	m->m_pkthdr.csum_flags = M_CSUM_TCPv4;
 	/* the ACK of this cookie is looked for until the next period ends */
 	ltp->t_sc_period = period + 1;
-	if (ltp->t_inpcb->inp_socket->so_options & SOO_REUSEPORT)
-		ns->ns_tcp->tcp_sc_period_reuseport = period + 1;
+	tcp_syncookie_group(ltp);
 	st->tcps_sndtotal++;
 	st->tcps_sndctrl++;
 	if (ip_output_oif(m, 0, ltp->t_inpcb->inp_bindif) == 0)
@@ -252,11 +251,40 @@ tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
 bool
 tcp_syncookie_active(const struct tcpcb *ltp)
 {
+	return ltp->t_sc_period != 0 &&
+	    tcp_sc_period_now(ltp->t_ns) <= ltp->t_sc_period;
+}
+
+/* in_pcbgroup_foreach(): the latest cookie period of the group */
+static void
+tcp_sc_group_max(struct inpcb *inp, void *arg)
+{
+	struct tcpcb *tp = intotcpcb(inp);
+	uint64_t *last = arg;
+
+	if (tp != NULL)
+		*last = MAX(*last, tp->t_sc_period);
+}
+
+static void
+tcp_sc_group_set(struct inpcb *inp, void *arg)
+{
+	struct tcpcb *tp = intotcpcb(inp);
+
+	if (tp != NULL)
+		tp->t_sc_period = *(uint64_t *)arg;
+}
+
+void
+tcp_syncookie_group(struct tcpcb *ltp)
+{
+	struct inpcb *inp = ltp->t_inpcb;
 	uint64_t last = ltp->t_sc_period;
 
-	if (ltp->t_inpcb->inp_socket->so_options & SOO_REUSEPORT)
-		last = MAX(last, ltp->t_ns->ns_tcp->tcp_sc_period_reuseport);
-	return last != 0 && tcp_sc_period_now(ltp->t_ns) <= last;
+	if (!(inp->inp_socket->so_options & SOO_REUSEPORT))
+		return;
+	in_pcbgroup_foreach(inp, tcp_inp_listening, tcp_sc_group_max, &last);
+	in_pcbgroup_foreach(inp, tcp_inp_listening, tcp_sc_group_set, &last);
 }
 
 bool

@@ -126,9 +126,13 @@ tcp_bind(struct socket *so, const struct sockaddr_in *sin)
 		return EINVAL;
 	if (sin->sin_family != AF_INET)
 		return EAFNOSUPPORT;
+	/*
+	 * TCP has no group or broadcast addresses (Linux binds them, then
+	 * hears nothing there and connects from another address)
+	 */
 	if (IN_MULTICAST(ntohl(sin->sin_addr.s_addr)) ||
-	    sin->sin_addr.s_addr == htonl(INADDR_BROADCAST))
-		return EADDRNOTAVAIL;	/* TCP has no group addresses */
+	    in_broadcast_ours(so->so_kernel, sin->sin_addr))
+		return EADDRNOTAVAIL;
 	return in_pcbbind(inp, sin);
 }
 
@@ -150,6 +154,7 @@ tcp_listen(struct socket *so)
 	if (so->so_kernel->k_net->ns_tcp->tcp_do_ecn)
 		tp->t_flags |= TF_REQ_ECN;
 	tcp_set_state(tp, TCPS_LISTEN);
+	tcp_syncookie_group(tp);
 	return 0;
 }
 

@@ -457,12 +457,6 @@ struct tcp_state {
 	struct tcpstat tcp_stat;
 	uint8_t tcp_isn_key[16];	/* [I] RFC 6528 secret */
 	uint8_t tcp_sc_key[16];		/* [I] SYN cookie secret */
-	/*
-	 * t_sc_period of the SO_REUSEPORT listeners together: a cookie's ACK
-	 * may reach another listener of the group than the one that sent
-	 * it, once the group has changed (Linux keeps this per group)
-	 */
-	uint64_t tcp_sc_period_reuseport;
 	uint8_t tcp_tfo_key[16];	/* [I] TFO cookie secret (RFC 7413) */
 	/* the cookies servers gave us (RFC 7413 4.1.3), by address */
 	struct tcp_tfo_ent {
@@ -640,8 +634,22 @@ unsigned tcp_syncookie_mss(unsigned offer);
  */
 void tcp_syncookie_send(struct tcpcb *ltp, const struct tcp_syncookie *sc,
     uint32_t tsecr);
+/*
+ * tcp_inp_listening: bound PCBs that take SYNs are the listening ones (a
+ * socket only bound, or a listener shut down, hides none that listens on
+ * the port)
+ */
+bool tcp_inp_listening(const struct inpcb *inp);
 /* tcp_syncookie_active: ltp sent a cookie that may still come back */
 bool tcp_syncookie_active(const struct tcpcb *ltp);
+/*
+ * tcp_syncookie_group: a SO_REUSEPORT listener that sends a cookie or
+ * starts listening shares its group's latest cookie period with every
+ * member, as Linux keeps it per reuseport group (commit 3b24d854cb35): a
+ * cookie's ACK reaches another member than its sender once the group has
+ * changed.
+ */
+void tcp_syncookie_group(struct tcpcb *ltp);
 /*
  * tcp_syncookie_check: is iss a cookie ltp sent for the 4-tuple and
  * sc_irs of sc, no more than two periods ago?  ts, tsecr: the ACK's

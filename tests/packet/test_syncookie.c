@@ -503,17 +503,20 @@ test_syncookie_transfer(void **state)
  * reuseport group keeps one record of them (commit 3b24d854cb35): a
  * listener joins while two others answer SYNs with cookies, and they go
  * (a rolling restart); the ACKs all reach the newcomer, which sent no
- * cookie itself, and each makes its connection.
+ * cookie itself, and each makes its connection.  Another group is
+ * another record: a listener on the stack's own address (a better match
+ * than the wildcard group's) takes a cookie's ACK as a bad one.
  */
 #define RP_COOKIES 8
 
 static void
 test_syncookie_reuseport_group_change(void **state)
 {
-	struct sockaddr_in a = sa(TS_STACK_ADDR, LPORT);
+	struct sockaddr_in a = sa("0.0.0.0", LPORT),
+	    own = sa(TS_STACK_ADDR, LPORT);
 	struct tenv e;
-	struct peer pe, p[RP_COOKIES];
-	int one = 1, lfd[3], le, fd;
+	struct peer pe, p[RP_COOKIES], q;
+	int one = 1, lfd[3], le, fd, lo;
 
 	(void)state;
 	tenv_up(&e);
@@ -545,6 +548,23 @@ test_syncookie_reuseport_group_change(void **state)
 		conn_abort(&p[i], fd);
 	}
 	assert_int_equal(tstat(&e, "sc_failed"), 0);
+	/* the other group */
+	peer_init(&q, &e, (uint16_t)(PPORT + RP_COOKIES), PO_ALL);
+	q.sport = LPORT;
+	(void)cookie_syn(&q, false, false);
+	lo = tcp_socket();
+	assert_int_equal(rump_sys_setsockopt(lo, SOL_SOCKET, SO_REUSEPORT,
+	    &one, sizeof(one)), 0);
+	assert_int_equal(rump_sys_bind(lo, (struct sockaddr *)&own,
+	    sizeof(own)), 0);
+	assert_int_equal(rump_sys_listen(lo, 64), 0);
+	peer_ack(&q);
+	expect_seg(&q, TH_RST, q.rcv_nxt, 0);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "badack"), 1);
+	assert_int_equal(tstat(&e, "sc_failed"), 0);
+	assert_int_equal(tstat(&e, "sc_recvd"), RP_COOKIES);
+	assert_int_equal(rump_sys_close(lo), 0);
 	assert_int_equal(rump_sys_close(lfd[2]), 0);
 	listener_close(&e, le, &pe, 1);
 	tenv_down(&e);
