@@ -264,7 +264,7 @@ rip_output(struct rawcb *rcb, struct mbuf *m, struct in_addr dst)
 		ip->ip_len = htons((uint16_t)m->m_pkthdr.len);
 		ip->ip_ttl = rcb->rcb_ttl;
 		ip->ip_p = rcb->rcb_proto;
-		ip->ip_src = rcb->rcb_laddr;	/* 0: the route's */
+		ip->ip_src = rcb->rcb_saddr;	/* 0: the route's */
 		ip->ip_dst = dst;
 	}
 	rs->rip_stat.rips_opackets++;
@@ -308,18 +308,27 @@ rip_detach(struct socket *so)
 	hyper_free(rcb, sizeof(*rcb));
 }
 
-/* bind: receive only datagrams to one of our addresses (or any). */
+/*
+ * bind: receive only datagrams to one of our addresses (or any); or, as
+ * Linux's raw_bind(), to a group or a broadcast address of ours, and then
+ * send from the route's address
+ */
 static int
 rip_bind(struct socket *so, const struct sockaddr_in *sin)
 {
 	struct rawcb *rcb = sotorawcb(so);
+	struct in_addr a = sin->sin_addr;
+	bool group;
 
 	if (sin->sin_family != AF_INET)
 		return EAFNOSUPPORT;
-	if (sin->sin_addr.s_addr != INADDR_ANY &&
-	    in_ifaddr_lookup(so->so_kernel, sin->sin_addr) == NULL)
+	group = IN_MULTICAST(ntohl(a.s_addr)) ||
+	    in_broadcast_ours(so->so_kernel, a);
+	if (a.s_addr != INADDR_ANY && !group &&
+	    in_ifaddr_lookup(so->so_kernel, a) == NULL)
 		return EADDRNOTAVAIL;
-	rcb->rcb_laddr = sin->sin_addr;
+	rcb->rcb_laddr = a;
+	rcb->rcb_saddr.s_addr = group ? INADDR_ANY : a.s_addr;
 	so->so_state |= SS_ISBOUND;
 	return 0;
 }

@@ -25,6 +25,9 @@ struct rawcb {
 	uint8_t rcb_ttl;		/* [N] IP_TTL */
 	uint8_t rcb_tos;		/* [N] IP_TOS */
 	struct in_addr rcb_laddr;	/* [N] bind(): only to this address */
+	struct in_addr rcb_saddr;	/* [N] and sends from this one: the
+					   same, or 0 (the route's) when it
+					   is a group or a broadcast */
 	struct in_addr rcb_faddr;	/* [N] connect(): only from this one */
 };
 

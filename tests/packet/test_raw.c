@@ -598,7 +598,7 @@ test_raw_send_errors_and_broadcast(void **state)
 	assert_memory_equal(f + 14 + 16, &(uint32_t){ ip(IP_BC) }, 4);
 	/* no route */
 	expect_errno(send_to(fd, "x", 1, "203.0.113.1"), EHOSTUNREACH);
-	/* bind: one of our addresses, or any */
+	/* bind: one of our addresses, a broadcast or a group one, or any */
 	struct sockaddr_in b = sa("198.18.0.200", 0);
 	expect_errno(rump_sys_bind(fd, (struct sockaddr *)&b, sizeof(b)),
 	    EADDRNOTAVAIL);
@@ -781,6 +781,31 @@ test_raw_connect_bind_filter(void **state)
 	assert_int_equal(rump_sys_recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 27);
 	assert_int_equal(rump_sys_close(fd), 0);
 	/* the broadcast got no unreachable (RFC 1122 3.2.2) */
+	tap_none(&n);
+	/*
+	 * bound to the subnet broadcast, as Linux's raw_bind() allows: that
+	 * broadcast only, and sends from our address
+	 */
+	struct sockaddr_in bc = sa(IP_BC, 0);
+	fd = raw_socket(PROTO_X);
+	assert_int_equal(rump_sys_bind(fd, (struct sockaddr *)&bc,
+	    sizeof(bc)), 0);
+	len = frame_ip(f, IP_T, IP_K, PROTO_X, 0x605, 0, "unicast", 7);
+	tap_put(&n, f, len);
+	expect_errno(rump_sys_recv(fd, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
+	len = tap_get(&n, buf, sizeof(buf));
+	assert_int_equal(buf[14 + 20], 3);	/* protocol unreachable */
+	len = frame_ip(f, IP_T, IP_BC, PROTO_X, 0x606, 0, "bcast", 5);
+	memcpy(f, BCAST, 6);
+	tap_put(&n, f, len);
+	assert_int_equal(rump_sys_recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 25);
+	assert_memory_equal(buf + 20, "bcast", 5);
+	assert_int_equal(send_to(fd, "s", 1, IP_T), 1);
+	len = tap_get(&n, buf, sizeof(buf));
+	assert_int_equal(len, 14 + 20 + 1);
+	assert_memory_equal(buf + 14 + 12, &(uint32_t){ ip(IP_K) }, 4);
+	assert_memory_equal(buf + 14 + 16, &(uint32_t){ ip(IP_T) }, 4);
+	assert_int_equal(rump_sys_close(fd), 0);
 	tap_none(&n);
 	rteardown(&n);
 }
