@@ -76,6 +76,8 @@ struct echo_server {
 	SLIST_HEAD(, echo_conn) es_dead;	/* closed in this batch */
 	uint64_t es_accepted, es_open, es_closed, es_resets;
 	uint64_t es_tcp_bytes, es_udp_dgrams, es_udp_bytes, es_udp_drops;
+	uint64_t es_udp_loops;		/* from a port that would echo back */
+	uint16_t es_uport;		/* our UDP port, host order */
 	bool es_quiet;
 };
 
@@ -252,10 +254,44 @@ echo_accept(struct echo_server *es)
 	}
 }
 
+/*
+ * A datagram that another echo-like service sent (echo, daytime, chargen,
+ * time: the ports inetd's check_loop() refuses), or one from our own
+ * port, would be echoed back and forth for ever (a forged source does
+ * that on purpose): not answered.  Port 0 cannot be answered.
+ */
+static bool
+echo_udp_loops(const struct echo_server *es, const struct sockaddr_in *from)
+{
+	uint16_t p = ntohs(from->sin_port);
+
+	return p == 0 || p == 7 || p == 13 || p == 19 || p == 37 ||
+	    p == es->es_uport;
+}
+
+/* Echo one datagram back to from; counted. */
+static void
+echo_udp_one(struct echo_server *es, const char *buf, ssize_t n,
+    const struct sockaddr_in *from, socklen_t flen)
+{
+	if (echo_udp_loops(es, from)) {
+		es->es_udp_loops++;
+		return;
+	}
+	if (rump_sys_sendto(es->es_ufd, buf, (size_t)n, 0,
+	    (const struct sockaddr *)from, flen) != n) {
+		es->es_udp_drops++;	/* no room or no route: drop */
+		return;
+	}
+	es->es_udp_dgrams++;
+	es->es_udp_bytes += (uint64_t)n;
+}
+
 static void
 echo_udp(struct echo_server *es)
 {
-	static char buf[65536];
+	/* each instance's thread its own (--cores) */
+	static _Thread_local char buf[65536];
 
 	for (int i = 0; i < ECHO_EVENTS; i++) {
 		struct sockaddr_in from;
@@ -269,13 +305,7 @@ echo_udp(struct echo_server *es)
 				perror("rumpnet-echo: UDP recvfrom");
 			return;
 		}
-		if (rump_sys_sendto(es->es_ufd, buf, (size_t)n, 0,
-		    (struct sockaddr *)&from, flen) != n) {
-			es->es_udp_drops++;	/* no room or no route: drop */
-			continue;
-		}
-		es->es_udp_dgrams++;
-		es->es_udp_bytes += (uint64_t)n;
+		echo_udp_one(es, buf, n, &from, flen);
 	}
 }
 
@@ -441,7 +471,7 @@ static void
 fib_udp(void *arg)
 {
 	struct echo_server *es = arg;
-	static char buf[65536];
+	static _Thread_local char buf[65536];
 
 	while (!util_expired(efib.ef_deadline)) {
 		struct sockaddr_in from;
@@ -456,13 +486,7 @@ fib_udp(void *arg)
 			}
 			continue;
 		}
-		if (rump_sys_sendto(es->es_ufd, buf, (size_t)n, 0,
-		    (struct sockaddr *)&from, flen) != n) {
-			es->es_udp_drops++;
-			continue;
-		}
-		es->es_udp_dgrams++;
-		es->es_udp_bytes += (uint64_t)n;
+		echo_udp_one(es, buf, n, &from, flen);
 	}
 }
 
@@ -604,6 +628,7 @@ echo_open(struct echo_server *es, const struct echo_opts *eo, uint32_t addr)
 		    eo->udp_port, strerror(errno));
 		return -1;
 	}
+	es->es_uport = eo->udp_port;
 	for (unsigned i = 0; i < eo->njoin; i++) {
 		struct ip_mreq mr = { .imr_multiaddr = eo->join[i] };
 		char g[INET_ADDRSTRLEN];
@@ -709,6 +734,7 @@ main(int argc, char **argv)
 		sum.es_udp_dgrams += ei[i].ei_es.es_udp_dgrams;
 		sum.es_udp_bytes += ei[i].ei_es.es_udp_bytes;
 		sum.es_udp_drops += ei[i].ei_es.es_udp_drops;
+		sum.es_udp_loops += ei[i].ei_es.es_udp_loops;
 		rv |= ei[i].ei_rv;
 		if (n > 1)
 			printf("rumpnet-echo: core %d: %llu connections, %llu "
@@ -718,13 +744,15 @@ main(int argc, char **argv)
 	}
 	printf("rumpnet-echo: stopping: %llu connections accepted, %llu "
 	    "open, %llu TCP bytes echoed, %llu UDP datagrams (%llu bytes) "
-	    "echoed, %llu not sent back\n",
+	    "echoed, %llu not sent back, %llu refused (a looping source "
+	    "port)\n",
 	    (unsigned long long)sum.es_accepted,
 	    (unsigned long long)sum.es_open,
 	    (unsigned long long)sum.es_tcp_bytes,
 	    (unsigned long long)sum.es_udp_dgrams,
 	    (unsigned long long)sum.es_udp_bytes,
-	    (unsigned long long)sum.es_udp_drops);
+	    (unsigned long long)sum.es_udp_drops,
+	    (unsigned long long)sum.es_udp_loops);
 	free(ei);
 	return rv;
 }

@@ -41,7 +41,9 @@
  * close"; HTTP/1.0 ones close unless "Connection: keep-alive".  Malformed
  * requests (400, 414, 431, 501, 505) close the connection after the
  * answer.  A body sent with GET or HEAD (Content-Length) is read and
- * dropped.  Idle connections close after HTTP_IDLE_S seconds.
+ * dropped.  Idle connections close after HTTP_IDLE_S seconds, and so does
+ * one whose request's header section is not whole HTTP_HEADER_S seconds
+ * after its first byte.
  *
  * With --fibers the same state machine runs as blocking code: an accepting
  * fiber and a fiber per connection (http_fibers()), on the thread that runs
@@ -77,12 +79,18 @@
 #define HTTP_EVENTS	128
 #define HTTP_WAIT_MS	100		/* kevent timeout: signals, timers */
 #define HTTP_IDLE_S	30		/* idle or stalled connection */
+#define HTTP_HEADER_S	20		/* default --header-timeout: a
+					   request's header section, from
+					   its first byte (a client sending
+					   it a byte at a time, slowloris,
+					   holds no connection longer) */
 #define HTTP_LINGER_S	2		/* waiting for the client's FIN */
 
 struct http_opts {
 	const char *root;
 	uint16_t port;
 	double duration;
+	double header_s;		/* --header-timeout */
 	bool verbose;			/* one line per request */
 };
 
@@ -96,6 +104,7 @@ struct http_conn {
 	bool hc_close_after;		/* close once the response is out */
 	struct sockaddr_in hc_peer;
 	uint64_t hc_active_ns;		/* last progress */
+	uint64_t hc_reqstart_ns;	/* first byte of the request in hc_in */
 	uint64_t hc_requests, hc_sent;
 	/* requests */
 	size_t hc_inlen;
@@ -138,10 +147,27 @@ struct http_req {
 	bool has_host;
 	bool conn_close, conn_keepalive;
 	bool chunked;			/* Transfer-Encoding present */
+	bool has_length;		/* Content-Length present */
 	uint64_t content_length;
 };
 
 static char tag_listener;
+
+/*
+ * RFC 9110 9.3's methods, which this server knows and does not allow (405,
+ * with Allow); any other it does not recognise (501, RFC 9110 15.6.2).
+ */
+static bool
+method_known(const char *m)
+{
+	static const char *const known[] = { "POST", "PUT", "DELETE",
+	    "CONNECT", "OPTIONS", "TRACE", "PATCH" };
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(m, known[i]) == 0)
+			return true;
+	return false;
+}
 
 static const char http_usage[] =
 "usage: rumpnet-httpd --addr A.B.C.D/N [--root DIR] [options]\n"
@@ -150,6 +176,9 @@ static const char http_usage[] =
 "  --root DIR            directory to serve (default: .)\n"
 "  --http-port N         TCP port (default 80; --port is the DPDK port)\n"
 "  --duration S          stop after S seconds (default: at SIGINT/SIGTERM)\n"
+"  --header-timeout S    close a connection whose request's header section\n"
+"                        is not whole S seconds after its first byte\n"
+"                        (default 20; idle connections close after 30)\n"
 "  --verbose             one line per request\n"
 "  --help\n";
 
@@ -519,7 +548,9 @@ target_path(const char *t, char *out, size_t outlen)
 /*
  * Open the file under the root for a decoded path: 0 with *fdp and *st,
  * or an HTTP status (403, 404, 500; 301 for a directory named without its
- * trailing slash).  A directory's file is its index.html.  O_NONBLOCK: a
+ * trailing slash).  A directory's file is its index.html (403 if that is
+ * not a regular file: a directory there would redirect for ever, to a
+ * slash more each time).  O_NONBLOCK: a
  * FIFO must not block the server (it is refused as not regular anyway).
  */
 static int
@@ -542,7 +573,7 @@ open_file(const char *root, const char *path, char *full, size_t fulllen,
 	}
 	if (S_ISDIR(st->st_mode)) {
 		close(fd);
-		return 301;
+		return path[plen - 1] == '/' ? 403 : 301;
 	}
 	if (!S_ISREG(st->st_mode)) {
 		close(fd);
@@ -646,9 +677,9 @@ parse_field(char *line, struct http_req *rq)
 		errno = 0;
 		n = strtoull(v, &end, 10);
 		if (errno != 0 || end == v || *end != '\0' || v[0] == '-' ||
-		    (rq->content_length != UINT64_MAX &&
-		    rq->content_length != n))
+		    (rq->has_length && rq->content_length != n))
 			return 400;
+		rq->has_length = true;
 		rq->content_length = n;
 	}
 	return 0;
@@ -706,7 +737,6 @@ http_request(struct http_server *hs, struct http_conn *c, size_t len)
 	bool first = true;
 
 	memset(&rq, 0, sizeof(rq));
-	rq.content_length = UINT64_MAX;
 	rq.minor = 1;
 	status = 0;
 	while (p < end && status == 0) {
@@ -731,8 +761,6 @@ http_request(struct http_server *hs, struct http_conn *c, size_t len)
 	hs->hs_requests++;
 	c->hc_close_after = rq.conn_close || (rq.minor == 0 &&
 	    !rq.conn_keepalive);
-	if (rq.content_length == UINT64_MAX)
-		rq.content_length = 0;
 	if (status == 0 && rq.chunked)
 		status = 501;		/* a body we cannot delimit */
 	if (status == 0 && rq.minor == 1 && !rq.has_host)
@@ -741,7 +769,8 @@ http_request(struct http_server *hs, struct http_conn *c, size_t len)
 		return http_error(hs, c, &rq, status, true);
 	c->hc_discard = rq.content_length;
 	if (strcmp(rq.method, "GET") != 0 && strcmp(rq.method, "HEAD") != 0)
-		return http_error(hs, c, &rq, 405, false);
+		return http_error(hs, c, &rq, method_known(rq.method) ? 405 :
+		    501, false);
 	if ((status = target_path(rq.target, path, sizeof(path))) != 0)
 		return http_error(hs, c, &rq, status, status == 400);
 	if (hs->hs_opts->verbose) {
@@ -881,6 +910,8 @@ http_finish(struct http_server *hs, struct http_conn *c)
 		return;
 	}
 	c->hc_state = HC_READ;
+	/* a pipelined request's time starts when it is looked at */
+	c->hc_reqstart_ns = app_now_ns();
 }
 
 /*
@@ -969,12 +1000,20 @@ http_write(struct http_server *hs, struct http_conn *c, int64_t room)
 	}
 }
 
-/* How long c may go without progress in its state before it is closed. */
-static uint64_t
-conn_limit_ns(const struct http_conn *c)
+/*
+ * Whether c is to be closed at now: no progress in its state for too
+ * long, or a request's header section still not whole HTTP_HEADER_S
+ * after its first byte.
+ */
+static bool
+conn_expired(const struct http_server *hs, const struct http_conn *c,
+    uint64_t now)
 {
-	return (c->hc_state == HC_LINGER ? HTTP_LINGER_S : HTTP_IDLE_S) *
-	    1000000000ull;
+	if (now - c->hc_active_ns > (c->hc_state == HC_LINGER ?
+	    HTTP_LINGER_S : HTTP_IDLE_S) * 1000000000ull)
+		return true;
+	return c->hc_state == HC_READ && c->hc_inlen > 0 &&
+	    (double)(now - c->hc_reqstart_ns) > hs->hs_opts->header_s * 1e9;
 }
 
 /* Read and drop until the client's FIN (or an error): then close. */
@@ -1008,8 +1047,10 @@ http_read(struct http_server *hs, struct http_conn *c)
 	}
 	if (n < 0)
 		return;
-	c->hc_inlen += (size_t)n;
 	c->hc_active_ns = app_now_ns();
+	if (c->hc_inlen == 0)
+		c->hc_reqstart_ns = c->hc_active_ns;
+	c->hc_inlen += (size_t)n;
 	http_process(hs, c);
 }
 
@@ -1030,11 +1071,17 @@ http_accept(struct http_server *hs)
 		    (struct sockaddr *)&c->hc_peer, &plen, SOCK_NONBLOCK);
 		if (fd < 0) {
 			free(c);
-			if (errno == EMFILE && util_kq_set(hs->hs_kq,
-			    hs->hs_lfd, EVFILT_READ, EV_DISABLE,
-			    &tag_listener) == 0) {
-				fprintf(stderr, "rumpnet-httpd: out of "
-				    "descriptors at %llu connections\n",
+			/*
+			 * out of descriptors or memory: the listener stays
+			 * readable, so it goes off until a connection closes
+			 * or the next sweep (a second) tries again
+			 */
+			if ((errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) &&
+			    util_kq_set(hs->hs_kq, hs->hs_lfd, EVFILT_READ,
+			    EV_DISABLE, &tag_listener) == 0) {
+				fprintf(stderr, "rumpnet-httpd: accept: %s "
+				    "at %llu connections\n", strerror(errno),
 				    (unsigned long long)hs->hs_open);
 				hs->hs_paused = true;
 			} else if (errno != EAGAIN && errno != ECONNABORTED) {
@@ -1073,9 +1120,12 @@ http_sweep(struct http_server *hs)
 	if (now - hs->hs_sweep_ns < 1000000000u)
 		return;
 	hs->hs_sweep_ns = now;
+	if (hs->hs_paused && util_kq_set(hs->hs_kq, hs->hs_lfd, EVFILT_READ,
+	    EV_ENABLE, &tag_listener) == 0)
+		hs->hs_paused = false;	/* try again */
 	for (c = LIST_FIRST(&hs->hs_live); c != NULL; c = next) {
 		next = LIST_NEXT(c, hc_live);
-		if (now - c->hc_active_ns > conn_limit_ns(c))
+		if (conn_expired(hs, c, now))
 			conn_close(hs, c);
 	}
 	conn_free_dead(hs);
@@ -1150,7 +1200,7 @@ http_conn_fiber(void *arg)
 
 	while (!c->hc_closed) {
 		if (util_expired(hs->hs_deadline) ||
-		    app_now_ns() - c->hc_active_ns > conn_limit_ns(c)) {
+		    conn_expired(hs, c, app_now_ns())) {
 			conn_close(hs, c);
 			break;
 		}
@@ -1195,7 +1245,8 @@ http_accept_fiber(void *arg)
 		if (fd < 0) {
 			free(c->hc_chunk);
 			free(c);
-			if (errno == EMFILE)
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
 				rump_fiber_yield();
 			else if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED) {
@@ -1264,7 +1315,8 @@ http_listen(struct http_server *hs, uint16_t port)
 	return 0;
 }
 
-enum { OPT_ROOT = 1, OPT_PORT, OPT_DURATION, OPT_VERBOSE, OPT_HELP };
+enum { OPT_ROOT = 1, OPT_PORT, OPT_DURATION, OPT_HEADER, OPT_VERBOSE,
+	OPT_HELP };
 
 static int
 http_getopt(void *arg, int c, const char *val)
@@ -1280,6 +1332,15 @@ http_getopt(void *arg, int c, const char *val)
 	case OPT_DURATION:
 		return util_parse_seconds("--duration", val, &ho->duration) ?
 		    0 : -1;
+	case OPT_HEADER:
+		if (!util_parse_seconds("--header-timeout", val, &ho->header_s))
+			return -1;
+		if (ho->header_s <= 0) {
+			fprintf(stderr, "--header-timeout %s: more than 0 "
+			    "seconds\n", val);
+			return -1;
+		}
+		return 0;
 	case OPT_VERBOSE:
 		ho->verbose = true;
 		return 0;
@@ -1299,6 +1360,7 @@ parse_args(int argc, char **argv, struct http_opts *ho,
 		{ "root", required_argument, 0, OPT_ROOT },
 		{ "http-port", required_argument, 0, OPT_PORT },
 		{ "duration", required_argument, 0, OPT_DURATION },
+		{ "header-timeout", required_argument, 0, OPT_HEADER },
 		{ "verbose", no_argument, 0, OPT_VERBOSE },
 		{ "help", no_argument, 0, OPT_HELP },
 		APP_NET_LONGOPTS,
@@ -1386,7 +1448,8 @@ http_inst_main(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct http_opts ho = { .root = ".", .port = 80 };
+	struct http_opts ho = { .root = ".", .port = 80,
+	    .header_s = HTTP_HEADER_S };
 	struct http_inst *hi;
 	struct app_net_opts no;
 	char root[4096];

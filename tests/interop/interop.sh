@@ -133,7 +133,14 @@ echo_checks() {
 		"[ \"\$(ip netns exec $L python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3); s.sendto(b\"datagram\", (\"198.18.1.2\", 7)); print(s.recvfrom(100)[0].decode())')\" = datagram ]"
 	check "nc UDP -> rumpnet-echo ($how)" bash -c \
 		"[ \"\$(printf 'datagram\n' | ip netns exec $L nc -u -w 2 198.18.1.2 7)\" = 'datagram' ]"
+	# from another echo service's port: answering would loop for ever
+	check "UDP from port 7 -> rumpnet-echo ($how): not echoed (a loop)" bash -c \
+		"[ \"\$(ip netns exec $L python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"198.18.1.1\", 7)); s.settimeout(1); s.sendto(b\"loop\", (\"198.18.1.2\", 7))
+try: print(s.recvfrom(100)[0].decode())
+except socket.timeout: print(\"none\")')\" = none ]"
 	stop_all
+	check "rumpnet-echo ($how) counted the looping datagram" \
+		grep -q ', 1 refused (a looping source port)' "$LAST_LOG"
 }
 
 # mcast_send GROUP: a datagram from Linux to GROUP port 7 out of its veth;
@@ -174,16 +181,42 @@ case_mcast() {
 		grep -q '198.18.1.2 > 224.0.0.2: igmp leave 239.1.2.3' "$work/igmp.out"
 }
 
+# http_probe REQUEST: REQUEST (with \r\n escapes) sent raw to rumpnet-httpd;
+# prints the answer's status line, or "closed N" if the server closed the
+# connection without one, N seconds after the request went
+http_probe() {
+	inl python3 -c '
+import socket, sys, time
+s = socket.create_connection(("198.18.1.2", 80), timeout=10)
+s.sendall(sys.argv[1].encode().decode("unicode_escape").encode("latin-1"))
+t = time.time()
+d = s.recv(200)
+print(d.split(b"\r\n")[0].decode() if d else "closed %d" % int(time.time() - t))' "$1"
+}
+# probe_is STATUS REQUEST; probe_closes REQUEST: closed 2 or 3 s after it
+probe_is() { [ "$(http_probe "$2")" = "$1" ]; }
+probe_closes() { http_probe "$1" | grep -qE '^closed [23]$'; }
+
 case_http() {
 	local how
 	mkfiles
+	mkdir -p "$work/www/loop/index.html"
 	for how in "" --fibers; do
-		start "$B/apps/rumpnet-httpd" "${NET[@]}" --root "$work/www" --http-port 80 --duration 300 $how
+		start "$B/apps/rumpnet-httpd" "${NET[@]}" --root "$work/www" --http-port 80 --duration 300 --header-timeout 2 $how
 		for f in empty one index.html 1m 10m 100m; do
 			check "curl -> rumpnet-httpd ${how:-kqueue}: $f, SHA-256 intact" fetch "$f" 120
 		done
 		check "curl: 404 for a missing file (${how:-kqueue})" bash -c \
 			"[ \"\$(ip netns exec $L curl -s -o /dev/null -w '%{http_code}' http://198.18.1.2/nope)\" = 404 ]"
+		check "curl: an unknown method is 501, POST 405 (${how:-kqueue})" bash -c \
+			"[ \"\$(ip netns exec $L curl -s -o /dev/null -w '%{http_code}' -X BREW http://198.18.1.2/)\" = 501 ] && [ \"\$(ip netns exec $L curl -s -o /dev/null -w '%{http_code}' -X POST http://198.18.1.2/)\" = 405 ]"
+		check "curl: a directory where index.html would be is 403 (${how:-kqueue})" bash -c \
+			"[ \"\$(ip netns exec $L curl -s -o /dev/null -w '%{http_code}' http://198.18.1.2/loop/)\" = 403 ]"
+		check "HTTP: two Content-Lengths that differ are 400 (${how:-kqueue})" \
+			probe_is 'HTTP/1.1 400 Bad Request' \
+			'GET /one HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551615\r\nContent-Length: 5\r\n\r\n'
+		check "HTTP: a header section not whole after --header-timeout 2 closes (${how:-kqueue})" \
+			probe_closes 'GET /one HTTP/1.1\r\nHost: x\r\n'
 		check "curl: /stats has TCP counters (${how:-kqueue})" bash -c \
 			"ip netns exec $L curl -sS http://198.18.1.2/stats | grep -q '^tcp\\.'"
 		stop_all
