@@ -160,6 +160,10 @@ struct rump_dpdk_stats {
 					   PMD kept refusing them) */
 	uint64_t rx_copied;		/* received frames of another instance's
 					   memory, copied */
+	uint64_t rx_lowcopied;		/* received frames copied because their
+					   mempool was running low (below a
+					   quarter free): the stack holds no
+					   more of it while they wait */
 	uint64_t tx_gathered;		/* frames of too many pieces, gathered
 					   into clusters before sending */
 	uint64_t rx_steered;		/* dispatch, rss: frames steered to

@@ -116,7 +116,7 @@ struct dpdk_queue {
 	 * buffer.
 	 */
 	atomic_ulong nattached, nreaped;
-	uint64_t tx_copied, tx_full, tx_dropped, rx_copied;
+	uint64_t tx_copied, tx_full, tx_dropped, rx_copied, rx_lowcopied;
 	/*
 	 * dispatch: frames for this queue pair, steered by queue 0's
 	 * poller; hardware RSS: by any other queue pair's poller
@@ -1003,13 +1003,33 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 		rte_prefetch0(m[i]);
 		rte_prefetch0(&m[i]->cacheline1);
 	}
+	/*
+	 * The stack keeps a frame's rte_mbuf for as long as the frame waits
+	 * (a socket buffer, TCP's out-of-order queue, reassembly).  A pool
+	 * (the port's, or a net_ring peer's, whose rte_mbufs cross) running
+	 * low so would leave the port unable to take the very segment that
+	 * lets the waiting ones go: below a quarter free, frames are copied.
+	 * The count is read once a burst, for the burst's first pool (it
+	 * walks the per-thread caches).
+	 */
+	struct rte_mempool *lowpool = NULL;
+
+	if (got > 0 && rte_mempool_avail_count(m[0]->pool) <
+	    m[0]->pool->size / 4)
+		lowpool = m[0]->pool;
 	for (uint16_t i = 0; i < got; i++) {
 		struct rte_mbuf *mb = m[i];
 		uint64_t ol = mb->ol_flags;
 		unsigned flags = 0;
 
+		/*
+		 * NONE: the checksum field is not right (a virtio peer left
+		 * a partial one) but the data was verified
+		 */
 		if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
-		    RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		    RTE_MBUF_F_RX_L4_CKSUM_GOOD ||
+		    (ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+		    RTE_MBUF_F_RX_L4_CKSUM_NONE)
 			flags |= DPDK_RX_L4_OK;
 		else if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
 		    RTE_MBUF_F_RX_L4_CKSUM_BAD)
@@ -1024,6 +1044,11 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 				q->rx_copied++;
 				break;
 			}
+		if (!(flags & DPDK_RX_COPY) && lowpool != NULL &&
+		    mb->pool == lowpool) {
+			flags |= DPDK_RX_COPY;
+			q->rx_lowcopied++;
+		}
 		fr[i].data = rte_pktmbuf_mtod(mb, void *);
 		rte_prefetch0(fr[i].data);
 		fr[i].len = mb->data_len;
@@ -1310,6 +1335,7 @@ dpdk_host_stats(struct dpdk_queue *q, struct rump_dpdk_stats *st)
 	st->tx_full = q->tx_full;
 	st->tx_dropped = q->tx_dropped;
 	st->rx_copied = q->rx_copied;
+	st->rx_lowcopied = q->rx_lowcopied;
 	st->rx_steered = atomic_load(&q->steered);
 	st->rx_steer_drops = atomic_load(&q->steer_drops);
 	pthread_mutex_lock(&H.mtx);

@@ -434,8 +434,7 @@ dpdk_flush(struct dpdk_softc *sc)
 		if (!fr[i].held)
 			m_freem(m);
 	}
-	if (sent < n)
-		if_count(ifp, IFC_OERRORS, n - sent);
+	/* the n - sent others: the host's tx_dropped, merged as oqdrops */
 }
 
 /* ifnet if_start: net lock held. */
