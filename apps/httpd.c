@@ -54,6 +54,7 @@
  * default): only ".." segments are refused.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -105,6 +106,8 @@ struct http_conn {
 	struct sockaddr_in hc_peer;
 	uint64_t hc_active_ns;		/* last progress */
 	uint64_t hc_reqstart_ns;	/* first byte of the request in hc_in */
+	bool hc_started;		/* bytes of the next request came (the
+					   empty lines before one too) */
 	uint64_t hc_requests, hc_sent;
 	/* requests */
 	size_t hc_inlen;
@@ -154,8 +157,9 @@ struct http_req {
 static char tag_listener;
 
 /*
- * RFC 9110 9.3's methods, which this server knows and does not allow (405,
- * with Allow); any other it does not recognise (501, RFC 9110 15.6.2).
+ * RFC 9110 9.3's methods (and RFC 5789's PATCH), which this server knows
+ * and does not allow (405, with Allow); any other it does not recognise
+ * (501, RFC 9110 15.6.2).
  */
 static bool
 method_known(const char *m)
@@ -699,13 +703,17 @@ parse_request_line(char *line, struct http_req *rq)
 	    strchr(sp2 + 1, ' ') != NULL || sp2 == sp1 + 1)
 		return 400;
 	mlen = (size_t)(sp1 - line);
-	if (mlen == 0 || mlen >= sizeof(rq->method))
-		return mlen == 0 ? 400 : 405;
+	if (mlen == 0)
+		return 400;
+	/* a method is a token (RFC 9110 5.6.2); one this long, unknown */
+	for (size_t i = 0; i < mlen; i++)
+		if (!isalnum((unsigned char)line[i]) &&
+		    strchr("!#$%&'*+-.^_`|~", line[i]) == NULL)
+			return 400;
+	if (mlen >= sizeof(rq->method))
+		return 501;
 	memcpy(rq->method, line, mlen);
 	rq->method[mlen] = '\0';
-	for (size_t i = 0; i < mlen; i++)
-		if (rq->method[i] < 'A' || rq->method[i] > 'Z')
-			return 400;
 	*sp2 = '\0';
 	rq->target = sp1 + 1;
 	rq->target_len = (size_t)(sp2 - sp1 - 1);
@@ -911,6 +919,7 @@ http_finish(struct http_server *hs, struct http_conn *c)
 	}
 	c->hc_state = HC_READ;
 	/* a pipelined request's time starts when it is looked at */
+	c->hc_started = c->hc_inlen > 0;
 	c->hc_reqstart_ns = app_now_ns();
 }
 
@@ -1012,7 +1021,7 @@ conn_expired(const struct http_server *hs, const struct http_conn *c,
 	if (now - c->hc_active_ns > (c->hc_state == HC_LINGER ?
 	    HTTP_LINGER_S : HTTP_IDLE_S) * 1000000000ull)
 		return true;
-	return c->hc_state == HC_READ && c->hc_inlen > 0 &&
+	return c->hc_state == HC_READ && c->hc_started &&
 	    (double)(now - c->hc_reqstart_ns) > hs->hs_opts->header_s * 1e9;
 }
 
@@ -1048,8 +1057,10 @@ http_read(struct http_server *hs, struct http_conn *c)
 	if (n < 0)
 		return;
 	c->hc_active_ns = app_now_ns();
-	if (c->hc_inlen == 0)
+	if (!c->hc_started) {
+		c->hc_started = true;
 		c->hc_reqstart_ns = c->hc_active_ns;
+	}
 	c->hc_inlen += (size_t)n;
 	http_process(hs, c);
 }

@@ -117,6 +117,10 @@ struct dpdk_queue {
 	 */
 	atomic_ulong nattached, nreaped;
 	uint64_t tx_copied, tx_full, tx_dropped, rx_copied, rx_lowcopied;
+	/* the receive side's last look at a mempool's level (dpdk_host_rx) */
+	struct rte_mempool *low_mp;
+	unsigned low_wait;			/* bursts until the next look */
+	bool low;				/* below a quarter free */
 	/*
 	 * dispatch: frames for this queue pair, steered by queue 0's
 	 * poller; hardware RSS: by any other queue pair's poller
@@ -480,8 +484,13 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 	}
 	hp->info.rss = a->rss;
 	(void)rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrxd, &ntxd);
+	/*
+	 * by default the rings take at most half the pool: the receive path
+	 * copies below a quarter free (dpdk_host_rx())
+	 */
 	if (hp->rxpool == NULL && (hp->rxpool = pool_create("rx", pid,
-	    a->mbufs ? a->mbufs : 8191, RTE_MBUF_DEFAULT_BUF_SIZE)) == NULL)
+	    a->mbufs ? a->mbufs : RTE_MAX(8191u, 2u * nq * (unsigned)(nrxd +
+	    ntxd)), RTE_MBUF_DEFAULT_BUF_SIZE)) == NULL)
 		return ENOMEM;
 	if (hp->attpool == NULL && (hp->attpool = pool_create("att", pid,
 	    DPDK_ATTACH_MBUFS, 0)) == NULL)
@@ -1009,14 +1018,24 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 	 * (the port's, or a net_ring peer's, whose rte_mbufs cross) running
 	 * low so would leave the port unable to take the very segment that
 	 * lets the waiting ones go: below a quarter free, frames are copied.
-	 * The count is read once a burst, for the burst's first pool (it
-	 * walks the per-thread caches).
+	 * The level is that of the burst's first pool, looked at again
+	 * before an eighth of it can have gone: the count walks every
+	 * thread's cache, too slow for every burst of one frame.
 	 */
 	struct rte_mempool *lowpool = NULL;
 
-	if (got > 0 && rte_mempool_avail_count(m[0]->pool) <
-	    m[0]->pool->size / 4)
-		lowpool = m[0]->pool;
+	if (got > 0) {
+		struct rte_mempool *mp = m[0]->pool;
+
+		if (mp != q->low_mp || q->low_wait == 0) {
+			q->low_mp = mp;
+			q->low = rte_mempool_avail_count(mp) < mp->size / 4;
+			q->low_wait = RTE_MAX(1u, mp->size / 8 / DPDK_BURST);
+		}
+		q->low_wait--;
+		if (q->low)
+			lowpool = mp;
+	}
 	for (uint16_t i = 0; i < got; i++) {
 		struct rte_mbuf *mb = m[i];
 		uint64_t ol = mb->ol_flags;
