@@ -77,6 +77,12 @@ struct dpdk_softc {
 	bool sc_batching;			/* [N] */
 	struct mbuf *sc_txm[DPDK_BURST];	/* [N] */
 	unsigned sc_ntx;			/* [N] */
+	/*
+	 * dpdk_flush()'s burst, here rather than on its stack (33 KiB): it
+	 * runs on application fibers' stacks too
+	 */
+	struct dpdk_txframe sc_txfr[DPDK_BURST];		/* [N] */
+	struct dpdk_txseg sc_txsegs[DPDK_BURST][DPDK_TX_MAXSEGS]; /* [N] */
 	/* busy polling */
 	_Atomic uint64_t sc_polled_ns;		/* last if_poll, 0: none */
 	_Atomic bool sc_rxbusy;			/* someone is in dpdk_rx() */
@@ -385,8 +391,8 @@ dpdk_compact(struct mbuf *m)
 static void
 dpdk_flush(struct dpdk_softc *sc)
 {
-	struct dpdk_txframe fr[DPDK_BURST];
-	struct dpdk_txseg segs[DPDK_BURST][DPDK_TX_MAXSEGS];
+	struct dpdk_txframe *fr = sc->sc_txfr;
+	struct dpdk_txseg (*segs)[DPDK_TX_MAXSEGS] = sc->sc_txsegs;
 	struct ifnet *ifp = &sc->sc_if;
 	unsigned n = 0, sent;
 
