@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -322,7 +323,13 @@ app_impair_parse(const char *spec, struct rump_impair_config *ic)
 		*eq++ = '\0';
 		errno = 0;
 		d = strtod(eq, &end);
-		if (errno != 0 || end == eq || *end != '\0' || d < 0)
+		/*
+		 * finite, and within what converts to the fields: times up
+		 * to an hour, a seed below 2^53 (a double's integers)
+		 */
+		if (errno != 0 || end == eq || *end != '\0' || !isfinite(d) ||
+		    d < 0 || d > 9007199254740992.0 ||
+		    (strcmp(tok, "seed") != 0 && d > 3600000))
 			goto bad;
 		if (strcmp(tok, "loss") == 0)
 			ic->loss = d;
@@ -352,7 +359,7 @@ app_impair_parse(const char *spec, struct rump_impair_config *ic)
 bad:
 	fprintf(stderr, "--impair %s: expected loss=P,duplicate=P,corrupt=P,"
 	    "delay=MS,jitter=MS,reorder=P,reorder_delay=MS,seed=N "
-	    "(P in 0..1)\n", spec);
+	    "(P in 0..1, MS up to 3600000)\n", spec);
 	return EINVAL;
 }
 

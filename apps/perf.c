@@ -1008,7 +1008,10 @@ client_tick(struct perf_client *pc)
 		pc->pc_last_ops = r->ops;
 		pc->pc_last_sent = r->sent;
 		pc->pc_last_t = now;
+		/* after a stall, the next line a second from now, not a burst */
 		pc->pc_next_report += 1000000000u;
+		if (pc->pc_next_report <= now)
+			pc->pc_next_report = now + 1000000000u;
 	}
 	return now >= pc->pc_deadline || util_stop || r->error[0] != '\0';
 }
@@ -1579,7 +1582,8 @@ udp_sink(const struct perf_opts *o, const struct perf_stack *st,
 	if (ready != NULL)
 		atomic_store(ready, 1);
 	while (stop != NULL ? !atomic_load(stop) : !util_expired(deadline)) {
-		ssize_t n = st->recv(fd, buf, sizeof(buf), 0);
+		/* MSG_TRUNC: a datagram's whole length, however long */
+		ssize_t n = st->recv(fd, buf, sizeof(buf), MSG_TRUNC);
 
 		if (n >= 0) {
 			(*count)++;
@@ -2245,13 +2249,14 @@ run_both(const struct perf_opts *o, const struct app_net_opts *no)
 	}
 	if (o->compare) {
 		const char *unit = o->test == T_STREAM ? "gbit_per_s" :
-		    "transactions_per_s";
+		    o->test == T_UDP ? "pps" : "transactions_per_s";
 		double x = result_rate(o, &r[0]), y = result_rate(o, &r[1]);
 
 		printf("rumpnet-perf: %s: rumpnet %.*f, linux %.*f %s: %.2fx\n",
 		    test_name[o->test], o->test == T_STREAM ? 3 : 0, x,
 		    o->test == T_STREAM ? 3 : 0, y, o->test == T_STREAM ?
-		    "Gbit/s" : "per s", y > 0 ? x / y : 0);
+		    "Gbit/s" : o->test == T_UDP ? "datagrams/s" : "per s",
+		    y > 0 ? x / y : 0);
 		printf("{\"test\":\"%s\",\"stack\":\"both\",\"conns\":%u,"
 		    "\"msg\":%zu,\"rumpnet_%s\":%.4f,\"linux_%s\":%.4f,"
 		    "\"ratio\":%.3f%s}\n", test_name[o->test], o->conns,
@@ -2354,9 +2359,12 @@ perf_getopt(void *ctx, int c, const char *arg)
 		fprintf(stderr, "--test %s: rr, crr, stream or udp\n", arg);
 		return -1;
 	case OPT_CONNS:
-		if (!util_parse_uint("--conns", arg, PERF_MAX_CONNS, &n) ||
-		    n == 0)
+		if (!util_parse_uint("--conns", arg, PERF_MAX_CONNS, &n))
 			return -1;
+		if (n == 0) {
+			fprintf(stderr, "--conns 0: at least 1\n");
+			return -1;
+		}
 		o->conns = (unsigned)n;
 		return 0;
 	case OPT_MSG:
@@ -2386,8 +2394,13 @@ perf_getopt(void *ctx, int c, const char *arg)
 		o->server_set = true;
 		return 0;
 	case OPT_TCPPORT:
-		return util_parse_port("--tcp-port", arg, &o->port) &&
-		    o->port != 0 ? 0 : -1;
+		if (!util_parse_port("--tcp-port", arg, &o->port))
+			return -1;
+		if (o->port == 0) {
+			fprintf(stderr, "--tcp-port 0: a port, 1 to 65535\n");
+			return -1;
+		}
+		return 0;
 	case OPT_BUSY:
 		if (!util_parse_uint("--busy-poll", arg, 1000000, &n))
 			return -1;

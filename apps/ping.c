@@ -69,6 +69,8 @@ struct ping {
 	uint16_t p_ident;
 	bool p_timing;			/* the data holds the send time */
 	uint64_t p_ntransmitted, p_nreceived, p_nrepeats, p_nchecksum;
+	uint64_t p_nunsent;		/* replies to a seq never sent */
+	uint64_t p_ntimed;		/* replies in p_tsum */
 	uint64_t p_nerrors;
 	uint64_t p_tmin, p_tmax, p_tsum;	/* nanoseconds */
 	uint64_t p_start, p_last;	/* the first and the last send */
@@ -232,19 +234,24 @@ ping_reply(struct ping *p, const uint8_t *icp, size_t cc, int ttl,
 	const struct icmphdr *ih = (const struct icmphdr *)icp;
 	uint16_t seq = ntohs(ih->un.echo.sequence);
 	bool csfailed = in_cksum(icp, cc) != 0;
+	/* seqs go 1, 2, ... (mod 2^16): one above what was sent is forged */
+	bool unsent = p->p_ntransmitted < 65535 &&
+	    (seq == 0 || seq > p->p_ntransmitted);
 	bool dup = false, timed = false;
 	bool wrong_source = !po->broadcast &&
 	    from->sin_addr.s_addr != po->dst.s_addr;
 	uint64_t rtt = 0;
 	char a[INET_ADDRSTRLEN];
 
-	if (p->p_timing && cc >= ICMP_MINLEN + PING_TSLEN) {
+	if (p->p_timing && cc >= ICMP_MINLEN + PING_TSLEN && !unsent) {
 		uint64_t sent;
 
 		memcpy(&sent, icp + ICMP_MINLEN, sizeof(sent));
 		rtt = now >= sent ? now - sent : 0;
-		timed = true;
-		if (!csfailed) {
+		/* a time from before the first request is not ours either */
+		timed = sent >= p->p_start;
+		if (!csfailed && timed) {
+			p->p_ntimed++;
 			p->p_tsum += rtt;
 			p->p_tsum2 += (long double)rtt * rtt;
 			if (rtt < p->p_tmin)
@@ -255,6 +262,8 @@ ping_reply(struct ping *p, const uint8_t *icp, size_t cc, int ttl,
 	}
 	if (csfailed) {
 		p->p_nchecksum++;
+	} else if (unsent) {
+		p->p_nunsent++;
 	} else if (rcvd_test(p, seq)) {
 		p->p_nrepeats++;
 		dup = true;
@@ -508,6 +517,9 @@ ping_loop(struct ping *p)
 
 				if (p->p_nreceived != 0 && wait < interval)
 					wait = interval;
+				/* however long a forged reply's time says */
+				if (wait > (uint64_t)(po->linger * 1e9))
+					wait = (uint64_t)(po->linger * 1e9);
 				end = now + wait;
 			}
 			continue;	/* the done test, the time again */
@@ -547,6 +559,8 @@ ping_summary(const struct ping *p)
 		    (unsigned long long)p->p_nchecksum);
 	if (p->p_nerrors != 0)
 		printf(", +%llu errors", (unsigned long long)p->p_nerrors);
+	if (p->p_nunsent != 0)
+		printf(", +%llu unsolicited", (unsigned long long)p->p_nunsent);
 	if (p->p_ntransmitted != 0)
 		printf(", %g%% packet loss", (float)((double)(
 		    (long long)p->p_ntransmitted -
@@ -554,8 +568,8 @@ ping_summary(const struct ping *p)
 		    (double)p->p_ntransmitted));
 	printf(", time %llums\n",
 	    (unsigned long long)(elapsed_ns + 500000) / 1000000);
-	if (p->p_nreceived != 0 && p->p_timing) {
-		uint64_t n = p->p_nreceived + p->p_nrepeats;
+	if (p->p_ntimed != 0 && p->p_timing) {
+		uint64_t n = p->p_ntimed;
 		long double avg = (long double)p->p_tsum / n;
 		long double var = p->p_tsum2 / n - avg * avg;
 		uint64_t mdev_us;

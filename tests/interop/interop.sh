@@ -271,6 +271,12 @@ case_impair() {
 	grep -E 'impair_(lost|reordered)' "$LAST_LOG" | sed 's/^/# /'
 	check "impairment counted drops and reorderings" bash -c \
 		"grep -qE 'impair_lost [1-9]' '$LAST_LOG' && grep -qE 'impair_reordered [1-9]' '$LAST_LOG'"
+	# values nothing could mean: refused before the port is touched
+	local v
+	for v in loss=nan loss=1.5 delay=1e300 seed=1e30 jitter=-1 bogus=1; do
+		check "--impair $v refused" bash -c \
+			"out=\$('$B/apps/rumpnet-echo' --addr 198.18.1.2/24 --impair '$v' 2>&1); [ \$? -ne 0 ] && grep -q '^--impair $v: expected' <<<\"\$out\""
+	done
 }
 
 case_pcap() {
