@@ -166,6 +166,9 @@ struct rump_dpdk_stats {
 					   more of it while they wait */
 	uint64_t tx_gathered;		/* frames of too many pieces, gathered
 					   into clusters before sending */
+	uint64_t tx_stale;		/* frames an earlier attachment of the
+					   queue sent, that came back after it
+					   was closed without them (dropped) */
 	uint64_t rx_steered;		/* dispatch, rss: frames steered to
 					   this queue pair (broadcast copies
 					   too) */

@@ -656,9 +656,30 @@ mbuf_init(struct rump_kernel *k)
 	    &k->k_extpool);
 }
 
+/*
+ * The pools of instances gone with frames still lent (k_mbuf_lent): kept
+ * here, where they stay reachable (a leak checker sees memory kept on
+ * purpose, not lost), for as long as the process lives.
+ */
+#define MBUF_KEPT_MAX 64
+static pool_cache_t *mbuf_kept[MBUF_KEPT_MAX][3];
+static _Atomic unsigned mbuf_nkept;
+
 void
 mbuf_fini(struct rump_kernel *k)
 {
+	if (atomic_load(&k->k_mbuf_lent)) {
+		unsigned i = atomic_fetch_add(&mbuf_nkept, 1);
+
+		kern_print("rumpnet: frames lent to a port never came back: "
+		    "their mbuf memory stays allocated\n");
+		if (i < MBUF_KEPT_MAX) {
+			mbuf_kept[i][0] = k->k_mbpool;
+			mbuf_kept[i][1] = k->k_clpool;
+			mbuf_kept[i][2] = k->k_extpool;
+		}
+		return;
+	}
 	if (k->k_extpool != NULL)
 		pool_cache_destroy(k->k_extpool);
 	if (k->k_clpool != NULL)

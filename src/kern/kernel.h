@@ -41,6 +41,11 @@ struct rump_kernel {
 	pool_cache_t *k_mbpool;			/* [I] */
 	pool_cache_t *k_clpool;			/* [I] */
 	pool_cache_t *k_extpool;		/* [I] m_ext of attached buffers */
+	/*
+	 * a driver gave up waiting for frames it lent a port (their data is
+	 * in these pools): mbuf_fini() leaves the pools' memory be
+	 */
+	_Atomic bool k_mbuf_lent;
 
 	/* LWPs */
 	_Atomic int k_nlwps;			/* [a] alive */

@@ -97,6 +97,7 @@ struct txd {
 	struct rte_mbuf_ext_shared_info shinfo;
 	void *token;
 	struct dpdk_queue *q;
+	unsigned gen;			/* q->gen when attached */
 	struct txd *next;
 };
 
@@ -116,7 +117,15 @@ struct dpdk_queue {
 	 * buffer.
 	 */
 	atomic_ulong nattached, nreaped;
+	/*
+	 * Attachments whose close gave up on frames still held (a peer that
+	 * never took them): the frames that come back later belong to an
+	 * instance that is gone, and are not handed to the next one
+	 * (dpdk_host_tx_reap()).  [H.mtx]
+	 */
+	unsigned gen;
 	uint64_t tx_copied, tx_full, tx_dropped, rx_copied, rx_lowcopied;
+	uint64_t stale;				/* see gen */
 	/* the receive side's last look at a mempool's level (dpdk_host_rx) */
 	struct rte_mempool *low_mp;
 	unsigned low_wait;			/* bursts until the next look */
@@ -703,6 +712,18 @@ dpdk_host_mcast(struct dpdk_queue *q, const uint8_t (*macs)[6], unsigned n)
 	pthread_mutex_unlock(&H.mtx);
 }
 
+/*
+ * c += n, by c's only writer (no locked instruction); read by anyone.
+ * A release store, so that a reader who sees a frame reaped (acquire)
+ * sees it attached too: attaching it happened before its reaping.
+ */
+static inline void
+count_add(atomic_ulong *c, unsigned long n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) +
+	    n, memory_order_release);
+}
+
 int
 dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
     void (*reap)(void *token, void *arg), void *arg)
@@ -731,6 +752,11 @@ dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
 		pthread_mutex_lock(&H.mtx);
 	}
 	n = (unsigned)dpdk_host_outstanding(q);
+	if (n != 0) {
+		/* what comes back from now on is nobody's (dpdk_host_tx_reap) */
+		q->gen++;
+		count_add(&q->nreaped, n);
+	}
 	q->closing = false;
 	if (H.ports[q->port].mc_filter)
 		mcast_program_locked(q->port);	/* without its groups */
@@ -1098,18 +1124,6 @@ dpdk_host_rx_free(void *cookie)
 
 /* ---- transmit ---- */
 
-/*
- * c += n, by c's only writer (no locked instruction); read by anyone.
- * A release store, so that a reader who sees a frame reaped (acquire)
- * sees it attached too: attaching it happened before its reaping.
- */
-static inline void
-count_add(atomic_ulong *c, unsigned long n)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) +
-	    n, memory_order_release);
-}
-
 static void
 txd_free_cb(void *addr, void *opaque)
 {
@@ -1139,7 +1153,10 @@ dpdk_host_tx_reap(struct dpdk_queue *q, void **tokens, unsigned n)
 		struct txd *d = q->reaped;
 
 		q->reaped = d->next;
-		tokens[i++] = d->token;
+		if (d->gen == q->gen)
+			tokens[i++] = d->token;
+		else
+			q->stale++;	/* an earlier attachment's: dropped */
 		rte_mempool_put(q->hp->txdpool, d);
 	}
 	count_add(&q->nreaped, i);
@@ -1219,6 +1236,7 @@ tx_attach(struct dpdk_queue *q, struct dpdk_txframe *f)
 	rte_mbuf_ext_refcnt_set(&d->shinfo, (uint16_t)f->nsegs);
 	d->token = f->token;
 	d->q = q;
+	d->gen = q->gen;
 	for (unsigned i = 0; i < f->nsegs; i++) {
 		void *data = f->segs[i].data;
 
@@ -1355,6 +1373,7 @@ dpdk_host_stats(struct dpdk_queue *q, struct rump_dpdk_stats *st)
 	st->tx_dropped = q->tx_dropped;
 	st->rx_copied = q->rx_copied;
 	st->rx_lowcopied = q->rx_lowcopied;
+	st->tx_stale = q->stale;
 	st->rx_steered = atomic_load(&q->steered);
 	st->rx_steer_drops = atomic_load(&q->steer_drops);
 	pthread_mutex_lock(&H.mtx);

@@ -723,8 +723,14 @@ dpdk_if_destroy(struct ifnet *ifp)
 	mutex_exit(&ns->ns_lock);
 	if_detach(ifp);
 	dpdk_reap(sc);
-	/* frames still on a wire (a net_ring) come back before we go */
-	(void)dpdk_host_close(sc->sc_q, DPDK_CLOSE_MS, dpdk_reap_one, NULL);
+	/*
+	 * frames still on a wire (a net_ring) come back before we go; those
+	 * that do not (a peer that never takes them) keep the instance's
+	 * mbuf memory, which the peer may read yet
+	 */
+	if (dpdk_host_close(sc->sc_q, DPDK_CLOSE_MS, dpdk_reap_one, NULL) ==
+	    ETIMEDOUT)
+		atomic_store(&ifp->if_kernel->k_mbuf_lent, true);
 	dpdk_softc_free(sc);
 }
 
