@@ -963,7 +963,19 @@ struct perf_client {
 	unsigned char *pc_rbuf;
 	uint64_t pc_start, pc_deadline;
 	uint64_t pc_next_report, pc_last_ops, pc_last_sent, pc_last_t;
+	/*
+	 * a stream's end: the server's count is awaited even after a
+	 * signal (util_stop stays set for the other cores' clients)
+	 */
+	bool pc_finishing;
 };
+
+/* Stopped by a signal, unless the stream's count is being collected. */
+static bool
+client_stopped(const struct perf_client *pc)
+{
+	return util_stop && !pc->pc_finishing;
+}
 
 static void
 client_fail(struct perf_client *pc, const char *fmt, ...)
@@ -1102,9 +1114,10 @@ send_full(struct perf_client *pc, int fd, const unsigned char *p, size_t len)
 
 		if (n < 0) {
 			if ((errno == EAGAIN || errno == EINTR) &&
-			    app_now_ns() - last < PERF_STALL_NS && !util_stop)
+			    app_now_ns() - last < PERF_STALL_NS &&
+			    !client_stopped(pc))
 				continue;
-			client_fail(pc, "send: %s", util_stop ?
+			client_fail(pc, "send: %s", client_stopped(pc) ?
 			    "interrupted" : strerror(errno));
 			return -1;
 		}
@@ -1132,7 +1145,7 @@ recv_full(struct perf_client *pc, int fd, unsigned char *p, size_t len)
 			return -1;
 		}
 		if (n < 0) {
-			if (util_stop)
+			if (client_stopped(pc))
 				return -1;
 			if ((errno == EAGAIN || errno == EINTR) &&
 			    app_now_ns() - last < PERF_STALL_NS)
@@ -1261,7 +1274,7 @@ client_stream_blocking(struct perf_client *pc)
 	if (pc->pc_r->error[0] != '\0')
 		goto out;
 	/* the end of the stream; the server answers with its count */
-	util_stop = 0;
+	pc->pc_finishing = true;
 	if (st->shutdown(fd, SHUT_WR) != 0) {
 		client_fail(pc, "shutdown: %s", strerror(errno));
 		goto out;
@@ -1497,7 +1510,7 @@ client_poll_loop(struct perf_client *pc)
 				goto out;
 	}
 	if (pc->pc_o->test == T_STREAM && pc->pc_r->error[0] == '\0') {
-		util_stop = 0;
+		pc->pc_finishing = true;
 		client_stream_finish(pc, sl, pfd, n);
 	}
 out:

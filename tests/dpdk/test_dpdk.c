@@ -580,6 +580,8 @@ test_close_with_frames_on_the_wire(void **state)
 	assert_int_equal(rump_if_up(c, ic), 0);
 	assert_true(th_wait_until(rump_dpdk_port_stats(c, ic, &st) == 0 &&
 	    st.tx_stale >= 1, 5000));
+	/* (threads mode: b's own announcement may still be in c's softnet) */
+	th_wait_until(rump_kernel_leaks(c) == 0, 5000);
 	th_kernel_destroy(c);
 	th_wait_until(rump_kernel_leaks(b) == 0, 5000);
 	th_kernel_destroy(b);

@@ -751,6 +751,10 @@ dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
 		waited++;
 		pthread_mutex_lock(&H.mtx);
 	}
+	/* what came back while we decided to give up */
+	while ((n = dpdk_host_tx_reap(q, tokens, DPDK_BURST)) > 0)
+		for (unsigned i = 0; i < n; i++)
+			reap(tokens[i], arg);
 	n = (unsigned)dpdk_host_outstanding(q);
 	if (n != 0) {
 		/* what comes back from now on is nobody's (dpdk_host_tx_reap) */
