@@ -1199,6 +1199,65 @@ client_warmup(struct perf_client *pc)
 	return rc;
 }
 
+/*
+ * Send the request and take the answer at once: the server echoes a
+ * request as it reads it and reads no more while an echo waits, so a
+ * request larger than the sockets' buffers, sent whole before the answer
+ * is read, would leave both ends waiting for the other.  0 or -1.
+ */
+#define PERF_INTERLEAVE (64u << 10)	/* requests above: send_recv_full() */
+
+static int
+send_recv_full(struct perf_client *pc, int fd, const unsigned char *p,
+    size_t len, unsigned char *rbuf, size_t rlen)
+{
+	const struct perf_stack *st = pc->pc_st;
+	uint64_t last = app_now_ns();
+	size_t got = 0;
+
+	while (len > 0 || got < rlen) {
+		struct pollfd pfd = { .fd = fd };
+		bool moved = false;
+		ssize_t n = 0;
+
+		if (len > 0 && (n = st->send(fd, p, len, MSG_DONTWAIT)) > 0) {
+			p += n;
+			len -= (size_t)n;
+			moved = true;
+		} else if (len > 0 && n < 0 && errno != EAGAIN &&
+		    errno != EINTR) {
+			client_fail(pc, "send: %s", strerror(errno));
+			return -1;
+		}
+		if (got < rlen && (n = st->recv(fd, rbuf + got, rlen - got,
+		    MSG_DONTWAIT)) > 0) {
+			got += (size_t)n;
+			moved = true;
+		} else if (got < rlen && n == 0) {
+			client_fail(pc, "the server closed the connection");
+			return -1;
+		} else if (got < rlen && n < 0 && errno != EAGAIN &&
+		    errno != EINTR) {
+			client_fail(pc, "recv: %s", strerror(errno));
+			return -1;
+		}
+		if (moved) {
+			last = app_now_ns();
+			continue;
+		}
+		if (client_stopped(pc))
+			return -1;
+		if (app_now_ns() - last >= PERF_STALL_NS) {
+			client_fail(pc, "no progress for 10 s");
+			return -1;
+		}
+		pfd.events = (short)((len > 0 ? POLLOUT : 0) |
+		    (got < rlen ? POLLIN : 0));
+		(void)st->poll(&pfd, 1, PERF_WAIT_MS);
+	}
+	return 0;
+}
+
 /* One connection, blocking calls: rr and crr. */
 static void
 client_rr_blocking(struct perf_client *pc)
@@ -1223,9 +1282,15 @@ client_rr_blocking(struct perf_client *pc)
 		} else if (crr && (fd = client_socket(pc, false)) < 0)
 			break;
 		/* crr: the hello and the request in one segment */
-		if ((!tfo && send_full(pc, fd, crr ? pc->pc_req : pc->pc_req +
-		    PERF_HELLO, crr ? PERF_HELLO + msg : msg) != 0) ||
-		    recv_full(pc, fd, pc->pc_rbuf, msg) != 0 ||
+		if (!tfo && msg > PERF_INTERLEAVE) {
+			if (send_recv_full(pc, fd, crr ? pc->pc_req :
+			    pc->pc_req + PERF_HELLO, crr ? PERF_HELLO + msg :
+			    msg, pc->pc_rbuf, msg) != 0 ||
+			    !check_pattern(pc, pc->pc_rbuf, msg, 0))
+				break;
+		} else if ((!tfo && send_full(pc, fd, crr ? pc->pc_req :
+		    pc->pc_req + PERF_HELLO, crr ? PERF_HELLO + msg : msg) !=
+		    0) || recv_full(pc, fd, pc->pc_rbuf, msg) != 0 ||
 		    !check_pattern(pc, pc->pc_rbuf, msg, 0))
 			break;
 		if (crr) {
