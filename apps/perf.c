@@ -1360,9 +1360,17 @@ struct slot {
 	enum slot_state sl_state;
 	const unsigned char *sl_out;	/* what is being sent */
 	size_t sl_outlen, sl_done;	/* sent or received of the message */
+	size_t sl_rdone;		/* the echo taken while sending */
 	uint64_t sl_t0;
 	unsigned char sl_count[8];
 };
+
+/* rr, crr: the echo is read while the request goes (send_recv_full()) */
+static bool
+slot_interleave(const struct perf_client *pc)
+{
+	return pc->pc_o->test != T_STREAM && pc->pc_msg > PERF_INTERLEAVE;
+}
 
 /* Start a transaction (rr) or a connection (crr, stream) on slot i. */
 static int
@@ -1371,6 +1379,7 @@ slot_start(struct perf_client *pc, struct slot *s, struct pollfd *pfd,
 {
 	s->sl_t0 = app_now_ns();
 	s->sl_done = 0;
+	s->sl_rdone = 0;
 	if (reconnect) {
 		if ((pfd->fd = client_socket(pc, true)) < 0)
 			return -1;
@@ -1383,7 +1392,7 @@ slot_start(struct perf_client *pc, struct slot *s, struct pollfd *pfd,
 		return 0;
 	}
 	s->sl_state = SL_SEND;
-	pfd->events = POLLOUT;
+	pfd->events = (short)(POLLOUT | (slot_interleave(pc) ? POLLIN : 0));
 	s->sl_out = pc->pc_req + PERF_HELLO;
 	s->sl_outlen = pc->pc_msg;
 	return 0;
@@ -1425,8 +1434,33 @@ slot_connected(struct perf_client *pc, struct slot *s, struct pollfd *pfd)
 		return -1;
 	}
 	s->sl_state = SL_SEND;
+	if (slot_interleave(pc))
+		pfd->events = POLLOUT | POLLIN;
 	if (pc->pc_o->test == T_RR)
 		s->sl_t0 = app_now_ns();	/* rr: from the first request */
+	return 0;
+}
+
+/* slot_interleave(): what of the echo has come while s sends. */
+static int
+slot_take(struct perf_client *pc, struct slot *s, struct pollfd *pfd)
+{
+	ssize_t n;
+
+	if (s->sl_rdone == pc->pc_msg)
+		return 0;
+	n = pc->pc_st->recv(pfd->fd, pc->pc_rbuf, pc->pc_msg - s->sl_rdone,
+	    MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		client_fail(pc, "recv: %s", n == 0 ? "the server closed the "
+		    "connection" : strerror(errno));
+		return -1;
+	}
+	if (!check_pattern(pc, pc->pc_rbuf, (size_t)n, s->sl_rdone))
+		return -1;
+	s->sl_rdone += (size_t)n;
 	return 0;
 }
 
@@ -1451,8 +1485,10 @@ slot_send(struct perf_client *pc, struct slot *s, struct pollfd *pfd)
 		}
 		if (len == 0) {
 			s->sl_state = SL_RECV;
-			s->sl_done = 0;
+			s->sl_done = s->sl_rdone;
 			pfd->events = POLLIN;
+			if (s->sl_done == pc->pc_msg)
+				return slot_complete(pc, s, pfd);
 			return 0;
 		}
 		n = pc->pc_st->send(pfd->fd, p, len, MSG_DONTWAIT);
@@ -1507,8 +1543,12 @@ slot_event(struct perf_client *pc, struct slot *s, struct pollfd *pfd)
 		return 0;
 	if (s->sl_state == SL_CONNECT && slot_connected(pc, s, pfd) != 0)
 		return -1;
-	if (s->sl_state == SL_SEND)
+	if (s->sl_state == SL_SEND) {
+		if (slot_interleave(pc) && (pfd->revents & POLLIN) &&
+		    slot_take(pc, s, pfd) != 0)
+			return -1;
 		return slot_send(pc, s, pfd);
+	}
 	return slot_recv(pc, s, pfd);
 }
 
