@@ -65,8 +65,11 @@ int rump_sys_kqueue(void);
  * events, waiting up to timeout (NULL: forever; zero: not at all).
  * Returns the number of events; a change that fails is reported as an
  * event with EV_ERROR and data = errno when there is room, else -1/errno.
- * Errors: EBADF (kq not a kqueue), EFAULT, EINVAL (nevents < 0, bad
- * timeout), ENOENT (EV_DELETE of nothing), EBADF (ident not a descriptor).
+ * Errors: EBADF (kq not a kqueue, or closed while the call waited),
+ * EFAULT, EINVAL (nevents < 0, bad timeout), ENOENT (EV_DELETE of
+ * nothing), EBADF (ident not a descriptor).  A level-triggered event
+ * reported goes behind the others, so a short eventlist gives each ready
+ * one its turn.
  */
 int rump_sys_kevent(int kq, const struct kevent *changelist, int nchanges,
     struct kevent *eventlist, int nevents, const struct timespec *timeout);

@@ -47,6 +47,9 @@ struct timespec {
 
 struct kqueue {
 	struct list_node kq_knotes;
+	unsigned kq_waiters;		/* kevent() calls asleep on it */
+	bool kq_closed;			/* its descriptor went meanwhile: the
+					   last waiter frees it */
 };
 
 struct knote {
@@ -75,9 +78,17 @@ kqueue_close(struct netstack *ns, struct kqueue *kq)
 {
 	struct list_node *ln;
 
-	(void)ns;
 	while ((ln = list_first(&kq->kq_knotes)) != NULL)
 		knote_free(container_of(ln, struct knote, kn_kqlink));
+	if (kq->kq_waiters > 0) {
+		/*
+		 * a kevent() waits on it: it wakes and fails with EBADF (the
+		 * descriptor may name another kqueue by then)
+		 */
+		kq->kq_closed = true;
+		cv_broadcast(&ns->ns_pollcv);
+		return;
+	}
 	hyper_free(kq, sizeof(*kq));
 }
 
@@ -103,6 +114,7 @@ rump_sys_kqueue(void)
 	if (hyper_malloc(sizeof(*kq), 0, &mem) != 0)
 		return (int)sys_exit(ns, ENOMEM, 0);
 	kq = mem;
+	memset(kq, 0, sizeof(*kq));
 	list_init(&kq->kq_knotes);
 	if ((fd = fd_alloc(ns, FT_KQUEUE, kq)) < 0) {
 		hyper_free(kq, sizeof(*kq));
@@ -224,9 +236,15 @@ knote_fires(struct knote *kn, struct kevent *kev)
 static int
 kqueue_scan(struct kqueue *kq, struct kevent *out, int nevents)
 {
-	struct list_node *ln, *next;
+	struct list_node *ln, *next, reported;
 	int n = 0;
 
+	/*
+	 * What is reported goes to the back, so that a short event list
+	 * gives every ready knote its turn (one flooded socket does not
+	 * hide the others: FreeBSD requeues them so)
+	 */
+	list_init(&reported);
 	for (ln = kq->kq_knotes.ln_next; ln != &kq->kq_knotes && n < nevents;
 	    ln = next) {
 		struct knote *kn = container_of(ln, struct knote, kn_kqlink);
@@ -236,8 +254,16 @@ kqueue_scan(struct kqueue *kq, struct kevent *out, int nevents)
 		if (!knote_fires(kn, &kev))
 			continue;
 		memcpy(&out[n++], &kev, sizeof(kev));
-		if (kn->kn_flags & EV_ONESHOT)
+		if (kn->kn_flags & EV_ONESHOT) {
 			knote_free(kn);
+			continue;
+		}
+		list_remove(ln);
+		list_insert_tail(&reported, ln);
+	}
+	while ((ln = list_first(&reported)) != NULL) {
+		list_remove(ln);
+		list_insert_tail(&kq->kq_knotes, ln);
 	}
 	return n;
 }
@@ -307,11 +333,16 @@ rump_sys_kevent(int kqfd, const struct kevent *changelist, int nchanges,
 		 */
 		netstack_poll_done(ns);
 		ns->ns_npollers++;
+		kq->kq_waiters++;
 		(void)cv_timedwait(&ns->ns_pollcv, &ns->ns_lock, ticks);
+		kq->kq_waiters--;
 		ns->ns_npollers--;
 		/* the kqueue may have been closed while we slept */
-		if (fd_kqueue(ns, kqfd, &kq) != 0)
+		if (kq->kq_closed) {
+			if (kq->kq_waiters == 0)
+				hyper_free(kq, sizeof(*kq));
 			return (int)sys_exit(ns, EBADF, 0);
+		}
 	}
 	return (int)sys_exit(ns, 0, n);
 }

@@ -404,6 +404,104 @@ test_kevent_huge_timeout(void **state)
 	kevent_waits_for_datagram(&forever);
 }
 
+struct kq_waiter {
+	int kq;
+	int ret, err;
+	_Atomic bool done;
+	struct rump_kernel *k;
+};
+
+static void *
+kevent_forever(void *arg)
+{
+	struct kq_waiter *w = arg;
+	struct kevent ev;
+
+	rump_thread_bind(w->k);
+	w->ret = rump_sys_kevent(w->kq, NULL, 0, &ev, 1, NULL);
+	w->err = errno;
+	atomic_store(&w->done, true);
+	rump_thread_unbind();
+	return NULL;
+}
+
+/*
+ * A kqueue closed while a kevent() waits on it: the waiter fails with
+ * EBADF, at once, and never sees the events of a kqueue that took the
+ * same descriptor meanwhile (their owner gets them).
+ */
+static void
+test_close_kqueue_while_waiting(void **state)
+{
+	struct kq_waiter w = { 0 };
+	struct kevent ch, ev[2];
+	struct pair p;
+	pthread_t t;
+	int kq2;
+
+	(void)state;
+	pair_up(&p);
+	as(p.b);
+	w.k = p.b;
+	w.kq = rump_sys_kqueue();
+	pthread_create(&t, NULL, kevent_forever, &w);
+	th_sleep_ms(50);
+	assert_false(atomic_load(&w.done));
+	assert_int_equal(rump_sys_close(w.kq), 0);
+	kq2 = rump_sys_kqueue();
+	assert_int_equal(kq2, w.kq);		/* the same number again */
+	EV_SET(&ch, p.fb, EVFILT_READ, EV_ADD | EV_ONESHOT, 0, 0, &kq2);
+	assert_int_equal(rump_sys_kevent(kq2, &ch, 1, NULL, 0, &zero), 0);
+	pair_send(&p, "for kq2");
+	pthread_join(t, NULL);
+	assert_int_equal(w.ret, -1);
+	assert_int_equal(w.err, EBADF);
+	/* the one-shot event is still there for kq2 */
+	as(p.b);
+	assert_int_equal(rump_sys_kevent(kq2, NULL, 0, ev, 2, &zero), 1);
+	assert_ptr_equal(ev[0].udata, &kq2);
+	assert_int_equal(ev[0].data, 7);
+	assert_int_equal(rump_sys_close(kq2), 0);
+	pair_down(&p);
+}
+
+/*
+ * Two level-triggered knotes both ready, and room for one event a call:
+ * they take turns (the reported one goes to the back), neither hides
+ * the other.
+ */
+static void
+test_level_events_take_turns(void **state)
+{
+	struct sockaddr_in b8 = sa("198.18.0.2", 8);
+	struct kevent ch[2], ev;
+	struct pair p;
+	int kq, fc;
+
+	(void)state;
+	pair_up(&p);
+	as(p.b);
+	fc = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(rump_sys_bind(fc, (struct sockaddr *)&b8,
+	    sizeof(b8)), 0);
+	as(p.a);
+	assert_int_equal(rump_sys_sendto(p.fa, "to 8", 4, 0,
+	    (struct sockaddr *)&b8, sizeof(b8)), 4);
+	pair_send(&p, "to 7");
+	kq = rump_sys_kqueue();
+	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	EV_SET(&ch[1], fc, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 2, NULL, 0, &zero), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(rump_sys_kevent(kq, NULL, 0, &ev, 1, &zero),
+		    1);
+		assert_int_equal((int)ev.ident, i % 2 == 0 ? p.fb : fc);
+	}
+	assert_int_equal(rump_sys_close(kq), 0);
+	assert_int_equal(rump_sys_close(fc), 0);
+	pair_down(&p);
+}
+
 int
 main(void)
 {
@@ -416,6 +514,8 @@ main(void)
 		cmocka_unit_test(test_close_removes_knotes),
 		cmocka_unit_test(test_blocking_kevent_wakes),
 		cmocka_unit_test(test_kevent_huge_timeout),
+		cmocka_unit_test(test_close_kqueue_while_waiting),
+		cmocka_unit_test(test_level_events_take_turns),
 	};
 
 	th_filter();
