@@ -558,7 +558,12 @@ hyper_fiber_wait(hyper_u64 ns)
 	struct fiber_sched *fs = sched_get();
 
 	inbox_drain(fs);
-	if (fs->fs_head != NULL || fs->fs_cur->f_permit)
+	if (fs->fs_cur->f_permit) {
+		/* a wake-up the caller no longer waited for: spent here */
+		fs->fs_cur->f_permit = 0;
+		return 0;
+	}
+	if (fs->fs_head != NULL)
 		return 0;
 	inbox_wait(fs, (long long)ns);
 	return 0;

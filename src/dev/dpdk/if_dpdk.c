@@ -475,6 +475,12 @@ dpdk_poll(struct ifnet *ifp, int budget)
 	struct dpdk_softc *sc = ifp->if_softc;
 
 	(void)budget;		/* a burst is DPDK_BURST, below any budget */
+	/*
+	 * what a fiber staged while the loop batches (dpdk_start()) goes
+	 * now: the poller waits for the answer to it (net lock held)
+	 */
+	if (sc->sc_ntx != 0)
+		dpdk_flush(sc);
 	dpdk_host_thread_register();
 	hardclock();		/* the loop stays off the vCPU meanwhile */
 	atomic_store_explicit(&sc->sc_polled_ns, dpdk_now_held(sc),
