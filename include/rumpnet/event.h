@@ -5,8 +5,9 @@
  * values).
  *
  * Filters: EVFILT_READ (data: bytes ready to read; EV_EOF when the socket
- * can receive no more, fflags the pending socket error) and EVFILT_WRITE
- * (data: space in the send buffer; EV_EOF when it can send no more).
+ * can receive no more) and EVFILT_WRITE (data: space in the send buffer;
+ * EV_EOF when it can send no more); with EV_EOF, fflags is the pending
+ * socket error (0 for none), as FreeBSD.
  * EVFILT_READ fires when poll() would say POLLIN: on a stream socket once
  * SO_RCVLOWAT bytes are there; on a datagram socket whenever a datagram
  * is queued, as Linux's epoll has it (SO_RCVLOWAT is not used), a datagram

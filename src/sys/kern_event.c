@@ -202,9 +202,12 @@ knote_fires(struct knote *kn, struct kevent *kev)
 	if (kn->kn_filter == EVFILT_READ) {
 		sb = &so->so_rcv;
 		kev->data = sb->sb_cc;
-		kev->fflags = (uint32_t)hyper_errno_to_host(so->so_error);
-		if (so->so_state & SS_CANTRCVMORE)
+		/* EV_EOF carries the socket's error (FreeBSD's filt_soread) */
+		if (so->so_state & SS_CANTRCVMORE) {
 			kev->flags |= EV_EOF;
+			kev->fflags = (uint32_t)hyper_errno_to_host(
+			    so->so_error);
+		}
 		if (so->so_options & SOO_ACCEPTCONN) {
 			/* a listener: connections waiting for accept() */
 			kev->data = so->so_qlen;
@@ -219,8 +222,11 @@ knote_fires(struct knote *kn, struct kevent *kev)
 	} else {
 		sb = &so->so_snd;
 		kev->data = sbspace(sb);
-		if (so->so_state & SS_CANTSENDMORE)
+		if (so->so_state & SS_CANTSENDMORE) {
 			kev->flags |= EV_EOF;
+			kev->fflags = (uint32_t)hyper_errno_to_host(
+			    so->so_error);
+		}
 		/* streams: as poll, nothing while connecting */
 		ready = sowriteable(so) || (kev->flags & EV_EOF);
 	}

@@ -245,6 +245,22 @@ test_write_filter_and_eof(void **state)
 	assert_int_equal(rump_sys_kevent(kq, ch, 2, ev, 4, &zero), 1);
 	assert_int_equal(ev[0].filter, EVFILT_READ);
 	assert_int_equal(ev[0].flags & EV_EOF, EV_EOF);
+	assert_int_equal(ev[0].fflags, 0);
+	/*
+	 * an EV_EOF carries the socket's error, on write too (FreeBSD's
+	 * filt_sowrite): A has nothing on port 9, its port unreachable
+	 * reaches the connected socket
+	 */
+	assert_int_equal(rump_sys_send(p.fb, "x", 1, 0), 1);
+	assert_int_equal(rump_bus_quiesce(p.bus, 5000), 0);
+	as(p.b);
+	assert_int_equal(rump_sys_shutdown(p.fb, SHUT_WR), 0);
+	EV_SET(&ch[0], p.fb, EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	EV_SET(&ch[1], p.fb, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 2, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].filter, EVFILT_WRITE);
+	assert_int_equal(ev[0].flags & EV_EOF, EV_EOF);
+	assert_int_equal(ev[0].fflags, ECONNREFUSED);
 	assert_int_equal(rump_sys_close(kq), 0);
 	pair_down(&p);
 }
