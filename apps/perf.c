@@ -1441,6 +1441,29 @@ slot_connected(struct perf_client *pc, struct slot *s, struct pollfd *pfd)
 	return 0;
 }
 
+/*
+ * Up to len bytes into dst without waiting, checked as the echo's bytes
+ * from off on unless it is the stream's count: how many (0: none yet), or
+ * -1 (recorded).
+ */
+static ssize_t
+slot_read(struct perf_client *pc, int fd, unsigned char *dst, size_t len,
+    size_t off, bool echo)
+{
+	ssize_t n = pc->pc_st->recv(fd, dst, len, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		client_fail(pc, "recv: %s", n == 0 ? "the server closed the "
+		    "connection" : strerror(errno));
+		return -1;
+	}
+	if (echo && !check_pattern(pc, dst, (size_t)n, off))
+		return -1;
+	return n;
+}
+
 /* slot_interleave(): what of the echo has come while s sends. */
 static int
 slot_take(struct perf_client *pc, struct slot *s, struct pollfd *pfd)
@@ -1449,16 +1472,8 @@ slot_take(struct perf_client *pc, struct slot *s, struct pollfd *pfd)
 
 	if (s->sl_rdone == pc->pc_msg)
 		return 0;
-	n = pc->pc_st->recv(pfd->fd, pc->pc_rbuf, pc->pc_msg - s->sl_rdone,
-	    MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n <= 0) {
-		client_fail(pc, "recv: %s", n == 0 ? "the server closed the "
-		    "connection" : strerror(errno));
-		return -1;
-	}
-	if (!check_pattern(pc, pc->pc_rbuf, (size_t)n, s->sl_rdone))
+	if ((n = slot_read(pc, pfd->fd, pc->pc_rbuf,
+	    pc->pc_msg - s->sl_rdone, s->sl_rdone, true)) < 0)
 		return -1;
 	s->sl_rdone += (size_t)n;
 	return 0;
@@ -1515,16 +1530,9 @@ slot_recv(struct perf_client *pc, struct slot *s, struct pollfd *pfd)
 	unsigned char *dst = count ? s->sl_count + s->sl_done : pc->pc_rbuf;
 	ssize_t n;
 
-	n = pc->pc_st->recv(pfd->fd, dst, want - s->sl_done, MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n <= 0) {
-		client_fail(pc, "recv: %s", n == 0 ? "the server closed the "
-		    "connection" : strerror(errno));
-		return -1;
-	}
-	if (!count && !check_pattern(pc, dst, (size_t)n, s->sl_done))
-		return -1;
+	if ((n = slot_read(pc, pfd->fd, dst, want - s->sl_done, s->sl_done,
+	    !count)) <= 0)
+		return (int)n;
 	s->sl_done += (size_t)n;
 	if (s->sl_done < want)
 		return 0;

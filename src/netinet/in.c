@@ -64,8 +64,7 @@ in_broadcast(struct in_addr a, struct ifnet *ifp)
 		struct in_ifaddr *ia = container_of(ln, struct in_ifaddr,
 		    ia_iflink);
 
-		/* a /31 or /32 has no broadcast address (RFC 3021) */
-		if (ia->ia_plen < 31 && a.s_addr == ia->ia_broadaddr.s_addr)
+		if (in_ifaddr_broadcast(ia, a))
 			return true;
 	}
 	return false;
@@ -84,10 +83,16 @@ in_broadcast_ours(struct rump_kernel *k, struct in_addr a)
 		struct in_ifaddr *ia = container_of(ln, struct in_ifaddr,
 		    ia_link);
 
-		if (ia->ia_plen < 31 && a.s_addr == ia->ia_broadaddr.s_addr)
+		if (in_ifaddr_broadcast(ia, a))
 			return true;
 	}
 	return false;
+}
+
+bool
+in_groupaddr(struct rump_kernel *k, struct in_addr a)
+{
+	return IN_MULTICAST(ntohl(a.s_addr)) || in_broadcast_ours(k, a);
 }
 
 bool

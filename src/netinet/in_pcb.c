@@ -359,8 +359,7 @@ in_pcbbind(struct inpcb *inp, const struct sockaddr_in *sin)
 		 * SO_BROADCAST: the socket hears what goes to it
 		 */
 		if (laddr.s_addr != INADDR_ANY) {
-			if (IN_MULTICAST(ntohl(laddr.s_addr)) ||
-			    in_broadcast_ours(k, laddr))
+			if (in_groupaddr(k, laddr))
 				group = true;
 			else if (in_ifaddr_lookup(k, laddr) == NULL)
 				return EADDRNOTAVAIL;

@@ -25,6 +25,13 @@ struct in_ifaddr {
 	struct list_node ia_iflink;	/* [ns_lock] ifp->if_addrlist */
 };
 
+/* Is a ia's subnet broadcast?  A /31 or /32 has none (RFC 3021). */
+static inline bool
+in_ifaddr_broadcast(const struct in_ifaddr *ia, struct in_addr a)
+{
+	return ia->ia_plen < 31 && a.s_addr == ia->ia_broadaddr.s_addr;
+}
+
 /*
  * A group joined on an interface (RFC 1112 7.2), by one or more sockets;
  * IGMP (igmp.c) reports it.  224.0.0.1, which every interface is in,
@@ -61,6 +68,12 @@ unsigned in_arrival_ifindex(const struct ifnet *ifp, struct in_addr dst);
 bool in_broadcast(struct in_addr a, struct ifnet *ifp);
 /* in_broadcast_ours: the limited broadcast or any interface's subnet one. */
 bool in_broadcast_ours(struct rump_kernel *k, struct in_addr a);
+/*
+ * in_groupaddr: a group's address or a broadcast one of ours: what a
+ * datagram socket may bind to hear (as Linux's RTN_MULTICAST and
+ * RTN_BROADCAST), and never sends from
+ */
+bool in_groupaddr(struct rump_kernel *k, struct in_addr a);
 /*
  * in_ours: a is one of our addresses, or a broadcast address of ifp (where
  * a datagram arriving on ifp is for us); *bcastp says whether it is the

@@ -41,21 +41,10 @@ static bool
 ip_forward_martian(struct netstack *ns, struct in_addr a)
 {
 	uint32_t h = ntohl(a.s_addr);
-	struct list_node *ln;
 
-	if (IN_ZERONET(h) || IN_LOOPBACK(h) || IN_EXPERIMENTAL(h) ||
-	    IN_MULTICAST(h))
-		return true;
-	for (ln = ns->ns_ifaddrs.ln_next; ln != &ns->ns_ifaddrs;
-	    ln = ln->ln_next) {
-		struct in_ifaddr *ia = container_of(ln, struct in_ifaddr,
-		    ia_link);
-
-		/* a /31 or /32 has no broadcast address (RFC 3021) */
-		if (ia->ia_plen < 31 && a.s_addr == ia->ia_broadaddr.s_addr)
-			return true;
-	}
-	return false;
+	/* (class E includes the limited broadcast) */
+	return IN_ZERONET(h) || IN_LOOPBACK(h) || IN_EXPERIMENTAL(h) ||
+	    IN_MULTICAST(h) || in_broadcast_ours(ns->ns_kernel, a);
 }
 
 /*

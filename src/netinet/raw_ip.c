@@ -322,8 +322,7 @@ rip_bind(struct socket *so, const struct sockaddr_in *sin)
 
 	if (sin->sin_family != AF_INET)
 		return EAFNOSUPPORT;
-	group = IN_MULTICAST(ntohl(a.s_addr)) ||
-	    in_broadcast_ours(so->so_kernel, a);
+	group = in_groupaddr(so->so_kernel, a);
 	if (a.s_addr != INADDR_ANY && !group &&
 	    in_ifaddr_lookup(so->so_kernel, a) == NULL)
 		return EADDRNOTAVAIL;

@@ -130,8 +130,7 @@ tcp_bind(struct socket *so, const struct sockaddr_in *sin)
 	 * TCP has no group or broadcast addresses (Linux binds them, then
 	 * hears nothing there and connects from another address)
 	 */
-	if (IN_MULTICAST(ntohl(sin->sin_addr.s_addr)) ||
-	    in_broadcast_ours(so->so_kernel, sin->sin_addr))
+	if (in_groupaddr(so->so_kernel, sin->sin_addr))
 		return EADDRNOTAVAIL;
 	return in_pcbbind(inp, sin);
 }

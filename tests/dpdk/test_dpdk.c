@@ -523,6 +523,30 @@ test_mempool_exhaustion(void **state)
 	pair_down(&p);
 }
 
+/* An instance on end ('a' or 'b') of ring, up, with addr (NULL: none). */
+static struct rump_kernel *
+ring_instance(const char *ring, char end, const char *addr, unsigned *ifx)
+{
+	struct rump_kernel_config kc;
+	struct rump_dpdk_config dc;
+	struct rump_kernel *k;
+	char port[32];
+
+	rump_kernel_config_default(&kc);
+	kc.softint_mode = mode;
+	kc.clock_thread = false;
+	rump_dpdk_config_default(&dc);
+	snprintf(port, sizeof(port), "%s%c", ring, end);
+	dc.port = port;
+	assert_int_equal(rump_kernel_create(&kc, &k), 0);
+	assert_int_equal(rump_dpdk_attach(k, &dc, ifx), 0);
+	if (addr != NULL)
+		assert_int_equal(rump_if_addr_add(k, *ifx, inet_addr(addr),
+		    24), 0);
+	assert_int_equal(rump_if_up(k, *ifx), 0);
+	return k;
+}
+
 /*
  * An instance goes while frames it lent its port (zero copy) still sit
  * on the wire: nobody has attached the ring's other end.  The close
@@ -538,46 +562,25 @@ static void
 test_close_with_frames_on_the_wire(void **state)
 {
 	const char *ring = mode == RUMP_SOFTINT_INLINE ? "owi" : "owt";
-	struct rump_kernel_config kc;
-	struct rump_dpdk_config dc;
 	struct rump_dpdk_stats st;
 	struct rump_kernel *a, *b, *c;
 	unsigned ia, ib, ic;
-	char port[32];
 
 	(void)state;
 	assert_int_equal(rump_dpdk_init(EAL), 0);
 	assert_int_equal(rump_dpdk_ring_pair(ring, 1), 0);
-	rump_kernel_config_default(&kc);
-	kc.softint_mode = mode;
-	kc.clock_thread = false;
-	rump_dpdk_config_default(&dc);
-	snprintf(port, sizeof(port), "%sa", ring);
-	dc.port = port;
 	/* a: sends its gratuitous ARP into the ring, which nobody reads */
-	assert_int_equal(rump_kernel_create(&kc, &a), 0);
-	assert_int_equal(rump_dpdk_attach(a, &dc, &ia), 0);
-	assert_int_equal(rump_if_addr_add(a, ia, inet_addr("198.18.0.1"), 24),
-	    0);
-	assert_int_equal(rump_if_up(a, ia), 0);
+	a = ring_instance(ring, 'a', "198.18.0.1", &ia);
 	assert_true(th_wait_until(stat(a, "if.dpdk0.opackets") >= 1, 5000));
 	assert_true(rump_kernel_leaks(a) > 0);	/* lent to the port */
 	assert_int_equal(rump_kernel_destroy(a), 0);	/* waits, gives up */
 	/* b, on the other end, takes them: still intact */
-	snprintf(port, sizeof(port), "%sb", ring);
-	assert_int_equal(rump_kernel_create(&kc, &b), 0);
-	assert_int_equal(rump_dpdk_attach(b, &dc, &ib), 0);
-	assert_int_equal(rump_if_addr_add(b, ib, inet_addr("198.18.0.2"), 24),
-	    0);
-	assert_int_equal(rump_if_up(b, ib), 0);
+	b = ring_instance(ring, 'b', "198.18.0.2", &ib);
 	assert_true(th_wait_until(stat(b, "arp.rcvtotal") >= 1, 5000));
 	assert_int_equal(stat(b, "arp.rcvbadlen"), 0);
 	assert_int_equal(stat(b, "arp.rcvbadproto"), 0);
 	/* c, where a was: what b freed comes back there, and is dropped */
-	snprintf(port, sizeof(port), "%sa", ring);
-	assert_int_equal(rump_kernel_create(&kc, &c), 0);
-	assert_int_equal(rump_dpdk_attach(c, &dc, &ic), 0);
-	assert_int_equal(rump_if_up(c, ic), 0);
+	c = ring_instance(ring, 'a', NULL, &ic);
 	assert_true(th_wait_until(rump_dpdk_port_stats(c, ic, &st) == 0 &&
 	    st.tx_stale >= 1, 5000));
 	/* (threads mode: b's own announcement may still be in c's softnet) */

@@ -740,22 +740,20 @@ dpdk_host_close(struct dpdk_queue *q, unsigned timeout_ms,
 	q->attached = false;
 	q->closing = true;
 	for (;;) {
+		/* decided first: the last pass reaps what came meanwhile */
+		bool last = waited >= timeout_ms;
+
 		drain_orphans_locked();
 		while ((n = dpdk_host_tx_reap(q, tokens, DPDK_BURST)) > 0)
 			for (unsigned i = 0; i < n; i++)
 				reap(tokens[i], arg);
-		if (dpdk_host_outstanding(q) == 0 || waited >= timeout_ms)
+		if ((n = (unsigned)dpdk_host_outstanding(q)) == 0 || last)
 			break;
 		pthread_mutex_unlock(&H.mtx);
 		usleep(1000);
 		waited++;
 		pthread_mutex_lock(&H.mtx);
 	}
-	/* what came back while we decided to give up */
-	while ((n = dpdk_host_tx_reap(q, tokens, DPDK_BURST)) > 0)
-		for (unsigned i = 0; i < n; i++)
-			reap(tokens[i], arg);
-	n = (unsigned)dpdk_host_outstanding(q);
 	if (n != 0) {
 		/* what comes back from now on is nobody's (dpdk_host_tx_reap) */
 		q->gen++;
