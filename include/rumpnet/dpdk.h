@@ -8,11 +8,12 @@
  * Ethernet input, releases its vCPU (soft interrupts run there, inline) and
  * sends what the stack queued meanwhile in bursts.
  *
- * Buffers are not copied: a received rte_mbuf becomes the external storage
+ * Large buffers are not copied: a received rte_mbuf becomes the external storage
  * of a kernel mbuf, and a kernel mbuf chain being sent is attached to
  * rte_mbufs as external buffers.  Ports whose device needs IO addresses
  * the kernel's memory does not have (physical NICs in IOVA-as-PA mode), or
- * tx_copy, copy on transmit instead.
+ * tx_copy, copy on transmit instead.  Frames of at most 256 bytes are
+ * copied on transmit on every port: the copy costs less than attaching.
  *
  * Every function returns 0 or a host errno value; a DPDK failure also
  * prints DPDK's reason on stderr.
@@ -154,7 +155,13 @@ int rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
 struct rump_dpdk_stats {
 	uint64_t ipackets, opackets, ibytes, obytes;
 	uint64_t imissed, ierrors, oerrors, rx_nombuf;
-	uint64_t tx_copied;		/* frames sent through the copy path */
+	uint64_t tx_copied;		/* frames sent through the copy path
+					   (no zero copy here, or it failed) */
+	uint64_t tx_small;		/* frames of at most 256 bytes, copied
+					   on any port (cheaper than zero copy) */
+	uint64_t tx_recycled;		/* of those, into an rte_mbuf of the
+					   pool the queue last received from
+					   (this CPU has just freed one) */
 	uint64_t tx_full;		/* bursts the PMD did not take at once */
 	uint64_t tx_dropped;		/* frames not sent (no rte_mbuf, or the
 					   PMD kept refusing them) */

@@ -31,7 +31,7 @@
 #include "rumpnet/net.h"
 #include "rumpnet/socket.h"
 
-#define EAL_BASE "--no-huge --no-shconf --no-pci -m 1024 --log-level=*:error"
+#define EAL_BASE "--no-huge --no-shconf --no-pci -m 1536 --log-level=*:error"
 /* EAL_BASE and a net_pcap port reading pcap_in and writing pcap_out */
 static char EAL[512];
 static char pcap_in[128], pcap_out[128];
@@ -204,8 +204,10 @@ transfer(const char *ring, bool tx_copy, bool voff, size_t chunk)
 	/* the frames crossed the ring, through the path asked for */
 	assert_int_equal(rump_dpdk_port_stats(p.k[1], p.ifindex[1], &st), 0);
 	assert_true(st.opackets > 0);
+	/* small frames (ACKs, the SYN) are copied on any port */
+	assert_true(st.tx_small > 0);
 	if (tx_copy)
-		assert_int_equal(st.tx_copied, st.opackets);
+		assert_int_equal(st.tx_copied + st.tx_small, st.opackets);
 	else
 		assert_int_equal(st.tx_copied, 0);
 	assert_true(stat(p.k[1], "if.dpdk0.opackets") >= st.opackets);
@@ -302,6 +304,110 @@ test_ping_udp(void **state)
 	assert_int_equal(rump_sys_close(fd1), 0);
 	assert_int_equal(rump_thread_unbind(), 0);
 	pair_down(&p);
+}
+
+/* Send len bytes of pattern seed from fd of k to a, as one datagram. */
+static void
+udp_send(struct rump_kernel *k, int fd, const struct sockaddr_in *a,
+    size_t len, unsigned seed)
+{
+	uint8_t buf[1500];
+
+	for (size_t i = 0; i < len; i++)
+		buf[i] = pattern(seed * 4096u + i);
+	assert_int_equal(rump_thread_bind(k), 0);
+	assert_int_equal(rump_sys_sendto(fd, buf, len, 0,
+	    (const struct sockaddr *)a, sizeof(*a)), (ssize_t)len);
+	assert_int_equal(rump_thread_unbind(), 0);
+}
+
+/* Receive on fd of k the datagram udp_send(len, seed) sent, intact. */
+static void
+udp_expect(struct rump_kernel *k, int fd, size_t len, unsigned seed)
+{
+	uint8_t buf[1501];
+
+	assert_int_equal(rump_thread_bind(k), 0);
+	assert_int_equal(rump_sys_recv(fd, buf, sizeof(buf), 0),
+	    (ssize_t)len);
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(buf[i], pattern(seed * 4096u + i));
+	assert_int_equal(rump_thread_unbind(), 0);
+}
+
+/*
+ * Frames of at most 256 bytes are copied on transmit on every port
+ * (tx_small), each into an rte_mbuf of the pool its queue last received
+ * from (tx_recycled: here, once each end has received a frame, all of
+ * them); larger ones go zero copy, or through the copy path with tx_copy
+ * (tx_copied).  Datagrams on either side of the line arrive intact.
+ */
+static void
+small_frames(const char *ring, bool tx_copy)
+{
+	/* UDP payloads: frames of 43, 60, 142 and 256 bytes, then larger */
+	static const size_t lens[] = { 1, 18, 100, 214, 215, 1000, 1472 };
+	const unsigned rounds = 20, nsmall = 4, nlens = 7;
+	struct sockaddr_in a[2] = { { .sin_family = AF_INET },
+	    { .sin_family = AF_INET } };
+	struct rump_dpdk_stats before[2], after[2];
+	struct pair p;
+	int fd[2];
+
+	pair_up_mbufs(&p, ring, tx_copy, false, 1023);
+	for (int i = 0; i < 2; i++) {
+		a[i].sin_addr.s_addr = p.addr[i];
+		a[i].sin_port = htons(7000);
+		assert_int_equal(rump_thread_bind(p.k[i]), 0);
+		fd[i] = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(rump_sys_bind(fd[i], (struct sockaddr *)&a[i],
+		    sizeof(a[i])), 0);
+		assert_int_equal(rump_thread_unbind(), 0);
+	}
+	/* ARP, and a frame received on each end */
+	udp_send(p.k[1], fd[1], &a[0], 1, 0);
+	udp_expect(p.k[0], fd[0], 1, 0);
+	udp_send(p.k[0], fd[0], &a[1], 1, 0);
+	udp_expect(p.k[1], fd[1], 1, 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rump_dpdk_port_stats(p.k[i], p.ifindex[i],
+		    &before[i]), 0);
+	for (unsigned r = 1; r <= rounds; r++)
+		for (unsigned j = 0; j < nlens; j++) {
+			udp_send(p.k[1], fd[1], &a[0], lens[j], r);
+			udp_expect(p.k[0], fd[0], lens[j], r);
+			udp_send(p.k[0], fd[0], &a[1], lens[j], r + 1000);
+			udp_expect(p.k[1], fd[1], lens[j], r + 1000);
+		}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(rump_dpdk_port_stats(p.k[i], p.ifindex[i],
+		    &after[i]), 0);
+		assert_int_equal(after[i].opackets - before[i].opackets,
+		    rounds * nlens);
+		assert_int_equal(after[i].tx_small - before[i].tx_small,
+		    rounds * nsmall);
+		assert_int_equal(after[i].tx_recycled - before[i].tx_recycled,
+		    rounds * nsmall);
+		assert_int_equal(after[i].tx_copied - before[i].tx_copied,
+		    tx_copy ? rounds * (nlens - nsmall) : 0);
+		assert_int_equal(after[i].tx_dropped, 0);
+		assert_int_equal(stat(p.k[i], "udp.badsum"), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(rump_thread_bind(p.k[i]), 0);
+		assert_int_equal(rump_sys_close(fd[i]), 0);
+		assert_int_equal(rump_thread_unbind(), 0);
+	}
+	pair_down(&p);
+}
+
+static void
+test_small_frames_copied(void **state)
+{
+	(void)state;
+	small_frames(mode == RUMP_SOFTINT_INLINE ? "sfi" : "sft", false);
+	small_frames(mode == RUMP_SOFTINT_INLINE ? "sci" : "sct", true);
 }
 
 /*
@@ -552,33 +658,55 @@ ring_instance(const char *ring, char end, const char *addr, unsigned *ifx)
  * on the wire: nobody has attached the ring's other end.  The close
  * gives up after its wait, and the instance's mbuf memory stays (the
  * frames still point into it).  A later instance on the other end reads
- * those frames intact (ARP from 198.18.0.1, the address the first one
- * announced), and when it frees them they come back to the first port's
- * queue: a new instance there must not be handed them (they are the old
- * instance's mbufs), only counted (tx_stale).  An ASan build sees any
- * use of the old instance's memory.
+ * those frames intact (a broadcast datagram of 1000 bytes from
+ * 198.18.0.1, its checksum checked, after the copied ARP), and when it
+ * frees them they come back to the first port's queue: a new instance
+ * there must not be handed them (they are the old instance's mbufs),
+ * only counted (tx_stale).  An ASan build sees any use of the old
+ * instance's memory.
  */
 static void
 test_close_with_frames_on_the_wire(void **state)
 {
 	const char *ring = mode == RUMP_SOFTINT_INLINE ? "owi" : "owt";
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	static char data[1000];
 	struct rump_dpdk_stats st;
 	struct rump_kernel *a, *b, *c;
 	unsigned ia, ib, ic;
+	int fd, on = 1;
 
 	(void)state;
 	assert_int_equal(rump_dpdk_init(EAL), 0);
 	assert_int_equal(rump_dpdk_ring_pair(ring, 1), 0);
-	/* a: sends its gratuitous ARP into the ring, which nobody reads */
+	/*
+	 * a: sends its gratuitous ARP (copied: small) and a datagram (lent)
+	 * into the ring, which nobody reads
+	 */
 	a = ring_instance(ring, 'a', "198.18.0.1", &ia);
-	assert_true(th_wait_until(stat(a, "if.dpdk0.opackets") >= 1, 5000));
+	assert_int_equal(rump_thread_bind(a), 0);
+	fd = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_BROADCAST,
+	    &on, sizeof(on)), 0);
+	to.sin_addr.s_addr = inet_addr("198.18.0.255");
+	to.sin_port = htons(9);
+	memset(data, 0x5a, sizeof(data));
+	assert_int_equal(rump_sys_sendto(fd, data, sizeof(data), 0,
+	    (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizeof(data));
+	assert_int_equal(rump_sys_close(fd), 0);
+	assert_int_equal(rump_thread_unbind(), 0);
+	assert_true(th_wait_until(stat(a, "if.dpdk0.opackets") >= 2, 5000));
 	assert_true(rump_kernel_leaks(a) > 0);	/* lent to the port */
 	assert_int_equal(rump_kernel_destroy(a), 0);	/* waits, gives up */
 	/* b, on the other end, takes them: still intact */
 	b = ring_instance(ring, 'b', "198.18.0.2", &ib);
-	assert_true(th_wait_until(stat(b, "arp.rcvtotal") >= 1, 5000));
+	assert_true(th_wait_until(stat(b, "arp.rcvtotal") >= 1 &&
+	    stat(b, "udp.noportbcast") >= 1, 5000));
 	assert_int_equal(stat(b, "arp.rcvbadlen"), 0);
 	assert_int_equal(stat(b, "arp.rcvbadproto"), 0);
+	assert_int_equal(stat(b, "udp.badsum"), 0);
+	assert_int_equal(stat(b, "ip.badsum"), 0);
 	/* c, where a was: what b freed comes back there, and is dropped */
 	c = ring_instance(ring, 'a', NULL, &ic);
 	assert_true(th_wait_until(rump_dpdk_port_stats(c, ic, &st) == 0 &&
@@ -1382,6 +1510,7 @@ main(void)
 		cmocka_unit_test(test_tcp_copy),
 		cmocka_unit_test(test_tcp_virtual_offload),
 		cmocka_unit_test(test_tcp_small_writes_virtual_offload),
+		cmocka_unit_test(test_small_frames_copied),
 		cmocka_unit_test(test_mempool_exhaustion),
 		cmocka_unit_test(test_close_with_frames_on_the_wire),
 		cmocka_unit_test(test_pcap_port),

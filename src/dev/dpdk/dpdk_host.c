@@ -52,6 +52,18 @@
  * Copy path: ports on a physical bus (their DMA needs IO addresses the
  * kernel's heap does not have), multi-segment frames to a port without
  * multi-segment support, tx_copy, or an empty attach pool.
+ *
+ * Small frames (DPDK_TX_COPYBREAK: ACKs, SYNs, a request of a few bytes)
+ * are copied on every port, as NIC drivers copy small packets: four
+ * lines of copy cost less than attaching (a descriptor and an rte_mbuf
+ * to take, a free callback on the receiver's CPU writing the sender's
+ * lines, a reap).  Their rte_mbuf comes from the pool the queue last
+ * received from (recycle_pool()): the one this CPU has just freed is at
+ * the top of its mempool cache, its lines still in this CPU's cache, so
+ * writing the frame takes no line from the other CPU.  On a net_ring pair
+ * the two ends so pass the same few rte_mbufs back and forth; from the
+ * port's own pool, each frame's lines were last written by the peer (it
+ * freed them), and an rr round trip took a fifth longer.
  */
 #define _GNU_SOURCE 1		/* pthread_setaffinity_np, CPU_SET */
 #define ALLOW_EXPERIMENTAL_API 1
@@ -87,6 +99,7 @@
 #define DPDK_ATTACH_MBUFS 32767
 #define DPDK_TXDS 16383
 #define DPDK_MEMPOOL_CACHE 256u
+#define DPDK_TX_COPYBREAK 256u		/* frames copied on any port */
 #define DPDK_INBOX 4096			/* frames waiting in a dispatch inbox */
 #define DPDK_DRAIN_BURSTS (DPDK_INBOX / DPDK_BURST)	/* a drain's bursts */
 
@@ -125,6 +138,13 @@ struct dpdk_queue {
 	 */
 	unsigned gen;
 	uint64_t tx_copied, tx_full, tx_dropped, rx_copied, rx_lowcopied;
+	uint64_t tx_small, tx_recycled;
+	/*
+	 * the pool of the last frame received, when small frames may be
+	 * copied into its rte_mbufs (recycle_pool()); written by the
+	 * receive side, read by the sender
+	 */
+	_Atomic(struct rte_mempool *) recycle;
 	uint64_t stale;				/* see gen */
 	/* the receive side's last look at a mempool's level (dpdk_host_rx) */
 	struct rte_mempool *low_mp;
@@ -1004,6 +1024,23 @@ rss_steer(struct dpdk_port *hp, unsigned self, struct rte_mbuf **m,
 	return keep;
 }
 
+/*
+ * A burst came from pool mp: small frames are copied into its rte_mbufs
+ * from now on, if they fit as they would in the port's own (a pool of
+ * rte_mbufs with data of their own, as large); others leave it as it is.
+ */
+static void
+recycle_note(struct dpdk_queue *q, struct rte_mempool *mp)
+{
+	if (atomic_load_explicit(&q->recycle, memory_order_relaxed) == mp)
+		return;
+	if (mp->private_data_size < sizeof(struct rte_pktmbuf_pool_private) ||
+	    rte_pktmbuf_data_room_size(mp) <
+	    rte_pktmbuf_data_room_size(q->hp->rxpool))
+		return;
+	atomic_store_explicit(&q->recycle, mp, memory_order_relaxed);
+}
+
 unsigned
 dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 {
@@ -1064,6 +1101,8 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 		if (q->low)
 			lowpool = mp;
 	}
+	if (got > 0)
+		recycle_note(q, m[got - 1]->pool);
 	for (uint16_t i = 0; i < got; i++) {
 		struct rte_mbuf *mb = m[i];
 		uint64_t ol = mb->ol_flags;
@@ -1255,9 +1294,9 @@ tx_attach(struct dpdk_queue *q, struct dpdk_txframe *f)
 	return m[0];
 }
 
-/* Copy frame f into rte_mbufs of the port's pool; NULL when out of them. */
+/* Copy frame f into rte_mbufs of pool mp; NULL when out of them. */
 static struct rte_mbuf *
-tx_copy(struct dpdk_queue *q, struct dpdk_txframe *f)
+tx_copy(struct dpdk_queue *q, struct dpdk_txframe *f, struct rte_mempool *mp)
 {
 	struct dpdk_port *hp = q->hp;
 	struct rte_mbuf *head = NULL, *tail = NULL;
@@ -1266,7 +1305,7 @@ tx_copy(struct dpdk_queue *q, struct dpdk_txframe *f)
 	if (f->pktlen > RTE_MBUF_DEFAULT_DATAROOM && !hp->multiseg)
 		return NULL;
 	while (seg < f->nsegs) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(hp->rxpool);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 		unsigned room;
 		char *dst;
 
@@ -1299,9 +1338,28 @@ tx_copy(struct dpdk_queue *q, struct dpdk_txframe *f)
 		tail = m;
 	}
 	head->pkt_len = f->pktlen;
-	q->tx_copied++;
 	f->held = false;
 	return head;
+}
+
+/*
+ * A small frame (DPDK_TX_COPYBREAK) copied: into an rte_mbuf of the pool
+ * the queue last received from, else of the port's own.
+ */
+static struct rte_mbuf *
+tx_copy_small(struct dpdk_queue *q, struct dpdk_txframe *f)
+{
+	struct rte_mempool *mp = atomic_load_explicit(&q->recycle,
+	    memory_order_relaxed);
+	struct rte_mbuf *mb = NULL;
+
+	if (mp != NULL && (mb = tx_copy(q, f, mp)) != NULL)
+		q->tx_recycled++;
+	else if (mp != q->hp->rxpool)
+		mb = tx_copy(q, f, q->hp->rxpool);
+	if (mb != NULL)
+		q->tx_small++;
+	return mb;
 }
 
 unsigned
@@ -1318,10 +1376,12 @@ dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr, unsigned n)
 
 		f->held = false;
 		/* tx_offload writes the headers: before the frame is shared */
-		if (q->hp->zerocopy)
+		if (f->pktlen <= DPDK_TX_COPYBREAK)
+			mb = tx_copy_small(q, f);
+		if (mb == NULL && q->hp->zerocopy)
 			mb = tx_attach(q, f);
-		if (mb == NULL)
-			mb = tx_copy(q, f);
+		if (mb == NULL && (mb = tx_copy(q, f, q->hp->rxpool)) != NULL)
+			q->tx_copied++;
 		if (mb == NULL) {
 			q->tx_dropped++;
 			continue;
@@ -1371,6 +1431,8 @@ dpdk_host_stats(struct dpdk_queue *q, struct rump_dpdk_stats *st)
 		st->link_speed_mbps = link.link_speed;
 	}
 	st->tx_copied = q->tx_copied;
+	st->tx_small = q->tx_small;
+	st->tx_recycled = q->tx_recycled;
 	st->tx_full = q->tx_full;
 	st->tx_dropped = q->tx_dropped;
 	st->rx_copied = q->rx_copied;
