@@ -1071,11 +1071,20 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 	/*
 	 * The sender wrote both lines of each rte_mbuf on its CPU, and the
 	 * loop below reads both (ol_flags, next): fetch them together, and
-	 * the frame's first line as soon as its address is known.
+	 * with them the two lines where a frame of a pool of ours starts
+	 * (its data room right after the rte_mbuf, at the default headroom:
+	 * a guess, but waiting for buf_addr and data_off to know made the
+	 * frame's own miss come after the rte_mbuf's instead of with it),
+	 * and the frame's first line as soon as its address is known.
 	 */
 	for (uint16_t i = 0; i < got; i++) {
+		char *guess = (char *)m[i] + sizeof(struct rte_mbuf) +
+		    RTE_PKTMBUF_HEADROOM;
+
 		rte_prefetch0(m[i]);
 		rte_prefetch0(&m[i]->cacheline1);
+		rte_prefetch0(guess);
+		rte_prefetch0(guess + RTE_CACHE_LINE_SIZE);
 	}
 	/*
 	 * The stack keeps a frame's rte_mbuf for as long as the frame waits
