@@ -155,13 +155,14 @@ int rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
 struct rump_dpdk_stats {
 	uint64_t ipackets, opackets, ibytes, obytes;
 	uint64_t imissed, ierrors, oerrors, rx_nombuf;
-	uint64_t tx_copied;		/* frames sent through the copy path
-					   (no zero copy here, or it failed) */
+	uint64_t tx_copied;		/* frames over 256 bytes sent through
+					   the copy path (no zero copy here,
+					   or it failed) */
 	uint64_t tx_small;		/* frames of at most 256 bytes, copied
 					   on any port (cheaper than zero copy) */
 	uint64_t tx_recycled;		/* of those, into an rte_mbuf of the
 					   pool the queue last received from
-					   (this CPU has just freed one) */
+					   (the poller has just freed one) */
 	uint64_t tx_full;		/* bursts the PMD did not take at once */
 	uint64_t tx_dropped;		/* frames not sent (no rte_mbuf, or the
 					   PMD kept refusing them) */

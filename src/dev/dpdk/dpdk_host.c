@@ -9,9 +9,10 @@
  * claimed by one attachment at a time.
  *
  * Zero copy.  Receive: the kernel wraps each rte_mbuf segment as external
- * storage and gives it back through dpdk_host_rx_free().  Transmit: each
- * segment of the kernel's frame gets a data-less rte_mbuf from the port's
- * attach pool with the segment attached as an external buffer; the
+ * storage and gives it back through dpdk_host_rx_free().  Transmit
+ * (frames over DPDK_TX_COPYBREAK, below): each segment of the kernel's
+ * frame gets a data-less rte_mbuf from the port's attach pool with the
+ * segment attached as an external buffer; the
  * frame's segments share one descriptor (struct txd: the DPDK shared-info
  * with its reference count, and the kernel's token), whose free callback
  * runs in whatever thread frees the last segment (the PMD after sending,
@@ -58,9 +59,10 @@
  * lines of copy cost less than attaching (a descriptor and an rte_mbuf
  * to take, a free callback on the receiver's CPU writing the sender's
  * lines, a reap).  Their rte_mbuf comes from the pool the queue last
- * received from (recycle_pool()): the one this CPU has just freed is at
- * the top of its mempool cache, its lines still in this CPU's cache, so
- * writing the frame takes no line from the other CPU.  On a net_ring pair
+ * received from (recycle_note()): the one this CPU has just freed is at
+ * the top of its mempool cache (a poller's: an application thread that
+ * sends outside a poll has no cache), its lines still in this CPU's
+ * cache, so writing the frame takes no line from the other CPU.  On a net_ring pair
  * the two ends so pass the same few rte_mbufs back and forth; from the
  * port's own pool, each frame's lines were last written by the peer (it
  * freed them), and an rr round trip took a fifth longer.
@@ -141,15 +143,18 @@ struct dpdk_queue {
 	uint64_t tx_small, tx_recycled;
 	/*
 	 * the pool of the last frame received, when small frames may be
-	 * copied into its rte_mbufs (recycle_pool()); written by the
+	 * copied into its rte_mbufs (recycle_note()); written by the
 	 * receive side, read by the sender
 	 */
 	_Atomic(struct rte_mempool *) recycle;
 	uint64_t stale;				/* see gen */
-	/* the receive side's last look at a mempool's level (dpdk_host_rx) */
-	struct rte_mempool *low_mp;
-	unsigned low_wait;			/* bursts until the next look */
-	bool low;				/* below a quarter free */
+	/* the receive side's last looks at two mempools' levels (pool_low) */
+	struct {
+		struct rte_mempool *mp;
+		unsigned wait;			/* frames until the next look */
+		bool low;			/* below a quarter free */
+	} level[2];
+	unsigned level_next;			/* the one replaced next */
 	/*
 	 * dispatch: frames for this queue pair, steered by queue 0's
 	 * poller; hardware RSS: by any other queue pair's poller
@@ -1025,6 +1030,36 @@ rss_steer(struct dpdk_port *hp, unsigned self, struct rte_mbuf **m,
 }
 
 /*
+ * The stack keeps a frame's rte_mbuf for as long as the frame waits (a
+ * socket buffer, TCP's out-of-order queue, reassembly).  A pool (the
+ * port's, or a net_ring peer's, whose rte_mbufs cross) running low so
+ * would leave the port unable to take the very segment that lets the
+ * waiting ones go: below a quarter free, its frames are copied.  The
+ * levels of the last two pools seen (a net_ring end receives the
+ * peer's small frames from one, the rest from another) are looked at
+ * again before an eighth of the pool can have gone: the count walks
+ * every thread's cache, too slow for every frame.
+ */
+static bool
+pool_low(struct dpdk_queue *q, struct rte_mempool *mp)
+{
+	unsigned i = q->level[0].mp == mp ? 0 : q->level[1].mp == mp ? 1 : 2;
+
+	if (i == 2) {
+		i = q->level_next;
+		q->level_next ^= 1;
+		q->level[i].mp = mp;
+		q->level[i].wait = 0;
+	}
+	if (q->level[i].wait == 0) {
+		q->level[i].low = rte_mempool_avail_count(mp) < mp->size / 4;
+		q->level[i].wait = RTE_MAX(1u, mp->size / 8);
+	}
+	q->level[i].wait--;
+	return q->level[i].low;
+}
+
+/*
  * A burst came from pool mp: small frames are copied into its rte_mbufs
  * from now on, if they fit as they would in the port's own (a pool of
  * rte_mbufs with data of their own, as large); others leave it as it is.
@@ -1038,7 +1073,7 @@ recycle_note(struct dpdk_queue *q, struct rte_mempool *mp)
 	    rte_pktmbuf_data_room_size(mp) <
 	    rte_pktmbuf_data_room_size(q->hp->rxpool))
 		return;
-	atomic_store_explicit(&q->recycle, mp, memory_order_relaxed);
+	atomic_store_explicit(&q->recycle, mp, memory_order_release);
 }
 
 unsigned
@@ -1074,7 +1109,9 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 	 * with them the two lines where a frame of a pool of ours starts
 	 * (its data room right after the rte_mbuf, at the default headroom:
 	 * a guess, but waiting for buf_addr and data_off to know made the
-	 * frame's own miss come after the rte_mbuf's instead of with it),
+	 * frame's own miss come after the rte_mbuf's instead of with it;
+	 * our pools have no private area, and an attached frame's guess is
+	 * the next rte_mbuf of its attach pool),
 	 * and the frame's first line as soon as its address is known.
 	 */
 	for (uint16_t i = 0; i < got; i++) {
@@ -1085,30 +1122,6 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 		rte_prefetch0(&m[i]->cacheline1);
 		rte_prefetch0(guess);
 		rte_prefetch0(guess + RTE_CACHE_LINE_SIZE);
-	}
-	/*
-	 * The stack keeps a frame's rte_mbuf for as long as the frame waits
-	 * (a socket buffer, TCP's out-of-order queue, reassembly).  A pool
-	 * (the port's, or a net_ring peer's, whose rte_mbufs cross) running
-	 * low so would leave the port unable to take the very segment that
-	 * lets the waiting ones go: below a quarter free, frames are copied.
-	 * The level is that of the burst's first pool, looked at again
-	 * before an eighth of it can have gone: the count walks every
-	 * thread's cache, too slow for every burst of one frame.
-	 */
-	struct rte_mempool *lowpool = NULL;
-
-	if (got > 0) {
-		struct rte_mempool *mp = m[0]->pool;
-
-		if (mp != q->low_mp || q->low_wait == 0) {
-			q->low_mp = mp;
-			q->low = rte_mempool_avail_count(mp) < mp->size / 4;
-			q->low_wait = RTE_MAX(1u, mp->size / 8 / DPDK_BURST);
-		}
-		q->low_wait--;
-		if (q->low)
-			lowpool = mp;
 	}
 	if (got > 0)
 		recycle_note(q, m[got - 1]->pool);
@@ -1139,8 +1152,7 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 				q->rx_copied++;
 				break;
 			}
-		if (!(flags & DPDK_RX_COPY) && lowpool != NULL &&
-		    mb->pool == lowpool) {
+		if (!(flags & DPDK_RX_COPY) && pool_low(q, mb->pool)) {
 			flags |= DPDK_RX_COPY;
 			q->rx_lowcopied++;
 		}
@@ -1323,6 +1335,11 @@ tx_copy(struct dpdk_queue *q, struct dpdk_txframe *f, struct rte_mempool *mp)
 			return NULL;
 		}
 		room = rte_pktmbuf_tailroom(m);
+		if (room == 0) {	/* not a pool of buffers with room */
+			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
 		dst = rte_pktmbuf_mtod(m, char *);
 		while (room > 0 && seg < f->nsegs) {
 			unsigned take = f->segs[seg].len - off;
@@ -1359,13 +1376,20 @@ static struct rte_mbuf *
 tx_copy_small(struct dpdk_queue *q, struct dpdk_txframe *f)
 {
 	struct rte_mempool *mp = atomic_load_explicit(&q->recycle,
-	    memory_order_relaxed);
+	    memory_order_acquire);
 	struct rte_mbuf *mb = NULL;
 
 	if (mp != NULL && (mb = tx_copy(q, f, mp)) != NULL)
 		q->tx_recycled++;
-	else if (mp != q->hp->rxpool)
-		mb = tx_copy(q, f, q->hp->rxpool);
+	else {
+		/* ran dry: the port's own until the next receive says */
+		if (mp != NULL)
+			atomic_compare_exchange_strong_explicit(&q->recycle,
+			    &mp, NULL, memory_order_relaxed,
+			    memory_order_relaxed);
+		if (mp != q->hp->rxpool)
+			mb = tx_copy(q, f, q->hp->rxpool);
+	}
 	if (mb != NULL)
 		q->tx_small++;
 	return mb;
@@ -1381,15 +1405,18 @@ dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr, unsigned n)
 		n = DPDK_BURST;
 	for (unsigned i = 0; i < n; i++) {
 		struct dpdk_txframe *f = &fr[i];
+		bool small = f->pktlen <= DPDK_TX_COPYBREAK;
 		struct rte_mbuf *mb = NULL;
 
 		f->held = false;
 		/* tx_offload writes the headers: before the frame is shared */
-		if (f->pktlen <= DPDK_TX_COPYBREAK)
+		if (small)
 			mb = tx_copy_small(q, f);
 		if (mb == NULL && q->hp->zerocopy)
 			mb = tx_attach(q, f);
-		if (mb == NULL && (mb = tx_copy(q, f, q->hp->rxpool)) != NULL)
+		/* (a small frame has had its try at the port's pool) */
+		if (mb == NULL && !small &&
+		    (mb = tx_copy(q, f, q->hp->rxpool)) != NULL)
 			q->tx_copied++;
 		if (mb == NULL) {
 			q->tx_dropped++;
