@@ -1063,10 +1063,20 @@ pool_low(struct dpdk_queue *q, struct rte_mempool *mp)
  * A burst came from pool mp: small frames are copied into its rte_mbufs
  * from now on, if they fit as they would in the port's own (a pool of
  * rte_mbufs with data of their own, as large); others leave it as it is.
+ * Not while it runs low (pool_low(), just looked at for the burst's
+ * frames): then the port's own.  A net_ring end whose reader lags holds
+ * the peer's pool; its ACKs taken from there too would leave the peer
+ * less to send with (in test_mempool_exhaustion, more frames dropped).
  */
 static void
 recycle_note(struct dpdk_queue *q, struct rte_mempool *mp)
 {
+	for (unsigned i = 0; i < 2; i++)
+		if (q->level[i].mp == mp && q->level[i].low) {
+			atomic_store_explicit(&q->recycle, NULL,
+			    memory_order_relaxed);
+			return;
+		}
 	if (atomic_load_explicit(&q->recycle, memory_order_relaxed) == mp)
 		return;
 	if (mp->private_data_size < sizeof(struct rte_pktmbuf_pool_private) ||
@@ -1123,8 +1133,6 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 		rte_prefetch0(guess);
 		rte_prefetch0(guess + RTE_CACHE_LINE_SIZE);
 	}
-	if (got > 0)
-		recycle_note(q, m[got - 1]->pool);
 	for (uint16_t i = 0; i < got; i++) {
 		struct rte_mbuf *mb = m[i];
 		uint64_t ol = mb->ol_flags;
@@ -1163,6 +1171,8 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 		fr[i].cookie = mb;
 		fr[i].flags = flags;
 	}
+	if (got > 0)
+		recycle_note(q, m[got - 1]->pool);
 	return got;
 }
 
