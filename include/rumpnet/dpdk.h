@@ -8,9 +8,9 @@
  * Ethernet input, releases its vCPU (soft interrupts run there, inline) and
  * sends what the stack queued meanwhile in bursts.
  *
- * Large buffers are not copied: a received rte_mbuf becomes the external storage
- * of a kernel mbuf, and a kernel mbuf chain being sent is attached to
- * rte_mbufs as external buffers.  Ports whose device needs IO addresses
+ * Large buffers are not copied: a received rte_mbuf becomes the external
+ * storage of a kernel mbuf, and a kernel mbuf chain being sent is attached
+ * to rte_mbufs as external buffers.  Ports whose device needs IO addresses
  * the kernel's memory does not have (physical NICs in IOVA-as-PA mode), or
  * tx_copy, copy on transmit instead.  Frames of at most 256 bytes are
  * copied on transmit on every port: the copy costs less than attaching.

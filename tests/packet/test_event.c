@@ -217,11 +217,28 @@ test_clear_oneshot_disable(void **state)
 	pair_down(&p);
 }
 
+/*
+ * Add filter add on fd and delete filter del in one kevent(): the one
+ * event reported is add's, with EV_EOF and fflags.
+ */
+static void
+filter_swap_eof(int kq, int fd, short add, short del, unsigned fflags)
+{
+	struct kevent ch[2], ev[4];
+
+	EV_SET(&ch[0], fd, add, EV_ADD, 0, 0, NULL);
+	EV_SET(&ch[1], fd, del, EV_DELETE, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, ch, 2, ev, 4, &zero), 1);
+	assert_int_equal(ev[0].filter, add);
+	assert_int_equal(ev[0].flags & EV_EOF, EV_EOF);
+	assert_int_equal(ev[0].fflags, fflags);
+}
+
 static void
 test_write_filter_and_eof(void **state)
 {
 	struct pair p;
-	struct kevent ch[2], ev[4];
+	struct kevent ch, ev[4];
 	struct sockaddr_in a = sa("198.18.0.1", 9);
 	int kq, sndbuf;
 	socklen_t len = sizeof(sndbuf);
@@ -232,20 +249,15 @@ test_write_filter_and_eof(void **state)
 	assert_int_equal(rump_sys_getsockopt(p.fb, SOL_SOCKET, SO_SNDBUF,
 	    &sndbuf, &len), 0);
 	kq = rump_sys_kqueue();
-	EV_SET(&ch[0], p.fb, EVFILT_WRITE, EV_ADD, 0, 0, NULL);
-	assert_int_equal(rump_sys_kevent(kq, ch, 1, ev, 4, &zero), 1);
+	EV_SET(&ch, p.fb, EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	assert_int_equal(rump_sys_kevent(kq, &ch, 1, ev, 4, &zero), 1);
 	assert_int_equal(ev[0].filter, EVFILT_WRITE);
 	assert_int_equal(ev[0].data, sndbuf);
 	/* a connected socket shut for reading shows EV_EOF on read */
 	assert_int_equal(rump_sys_connect(p.fb, (struct sockaddr *)&a,
 	    sizeof(a)), 0);
 	assert_int_equal(rump_sys_shutdown(p.fb, SHUT_RD), 0);
-	EV_SET(&ch[0], p.fb, EVFILT_READ, EV_ADD, 0, 0, NULL);
-	EV_SET(&ch[1], p.fb, EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
-	assert_int_equal(rump_sys_kevent(kq, ch, 2, ev, 4, &zero), 1);
-	assert_int_equal(ev[0].filter, EVFILT_READ);
-	assert_int_equal(ev[0].flags & EV_EOF, EV_EOF);
-	assert_int_equal(ev[0].fflags, 0);
+	filter_swap_eof(kq, p.fb, EVFILT_READ, EVFILT_WRITE, 0);
 	/*
 	 * an EV_EOF carries the socket's error, on write too (FreeBSD's
 	 * filt_sowrite): A has nothing on port 9, its port unreachable
@@ -255,12 +267,7 @@ test_write_filter_and_eof(void **state)
 	assert_int_equal(rump_bus_quiesce(p.bus, 5000), 0);
 	as(p.b);
 	assert_int_equal(rump_sys_shutdown(p.fb, SHUT_WR), 0);
-	EV_SET(&ch[0], p.fb, EVFILT_WRITE, EV_ADD, 0, 0, NULL);
-	EV_SET(&ch[1], p.fb, EVFILT_READ, EV_DELETE, 0, 0, NULL);
-	assert_int_equal(rump_sys_kevent(kq, ch, 2, ev, 4, &zero), 1);
-	assert_int_equal(ev[0].filter, EVFILT_WRITE);
-	assert_int_equal(ev[0].flags & EV_EOF, EV_EOF);
-	assert_int_equal(ev[0].fflags, ECONNREFUSED);
+	filter_swap_eof(kq, p.fb, EVFILT_WRITE, EVFILT_READ, ECONNREFUSED);
 	assert_int_equal(rump_sys_close(kq), 0);
 	pair_down(&p);
 }

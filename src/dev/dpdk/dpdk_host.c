@@ -12,9 +12,9 @@
  * storage and gives it back through dpdk_host_rx_free().  Transmit
  * (frames over DPDK_TX_COPYBREAK, below): each segment of the kernel's
  * frame gets a data-less rte_mbuf from the port's attach pool with the
- * segment attached as an external buffer; the
- * frame's segments share one descriptor (struct txd: the DPDK shared-info
- * with its reference count, and the kernel's token), whose free callback
+ * segment attached as an external buffer; the frame's segments share one
+ * descriptor (struct txd: the DPDK shared-info with its reference count,
+ * and the kernel's token), whose free callback
  * runs in whatever thread frees the last segment (the PMD after sending,
  * or the receiving instance of a net_ring pair) and pushes it on the
  * queue's lock-free reap list; the poll loop reaps it and frees the
@@ -62,10 +62,10 @@
  * received from (recycle_note()): the one this CPU has just freed is at
  * the top of its mempool cache (a poller's: an application thread that
  * sends outside a poll has no cache), its lines still in this CPU's
- * cache, so writing the frame takes no line from the other CPU.  On a net_ring pair
- * the two ends so pass the same few rte_mbufs back and forth; from the
- * port's own pool, each frame's lines were last written by the peer (it
- * freed them), and an rr round trip took a fifth longer.
+ * cache, so writing the frame takes no line from the other CPU.  On a
+ * net_ring pair the two ends so pass the same few rte_mbufs back and
+ * forth; from the port's own pool, each frame's lines were last written
+ * by the peer (it freed them), and an rr round trip took a fifth longer.
  */
 #define _GNU_SOURCE 1		/* pthread_setaffinity_np, CPU_SET */
 #define ALLOW_EXPERIMENTAL_API 1
@@ -1040,10 +1040,16 @@ rss_steer(struct dpdk_port *hp, unsigned self, struct rte_mbuf **m,
  * again before an eighth of the pool can have gone: the count walks
  * every thread's cache, too slow for every frame.
  */
+static unsigned
+pool_level(const struct dpdk_queue *q, const struct rte_mempool *mp)
+{
+	return q->level[0].mp == mp ? 0 : q->level[1].mp == mp ? 1 : 2;
+}
+
 static bool
 pool_low(struct dpdk_queue *q, struct rte_mempool *mp)
 {
-	unsigned i = q->level[0].mp == mp ? 0 : q->level[1].mp == mp ? 1 : 2;
+	unsigned i = pool_level(q, mp);
 
 	if (i == 2) {
 		i = q->level_next;
@@ -1071,12 +1077,12 @@ pool_low(struct dpdk_queue *q, struct rte_mempool *mp)
 static void
 recycle_note(struct dpdk_queue *q, struct rte_mempool *mp)
 {
-	for (unsigned i = 0; i < 2; i++)
-		if (q->level[i].mp == mp && q->level[i].low) {
-			atomic_store_explicit(&q->recycle, NULL,
-			    memory_order_relaxed);
-			return;
-		}
+	unsigned i = pool_level(q, mp);
+
+	if (i < 2 && q->level[i].low) {
+		atomic_store_explicit(&q->recycle, NULL, memory_order_relaxed);
+		return;
+	}
 	if (atomic_load_explicit(&q->recycle, memory_order_relaxed) == mp)
 		return;
 	if (mp->private_data_size < sizeof(struct rte_pktmbuf_pool_private) ||
@@ -1121,8 +1127,8 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 	 * a guess, but waiting for buf_addr and data_off to know made the
 	 * frame's own miss come after the rte_mbuf's instead of with it;
 	 * our pools have no private area, and an attached frame's guess is
-	 * the next rte_mbuf of its attach pool),
-	 * and the frame's first line as soon as its address is known.
+	 * the next rte_mbuf of its attach pool), and the frame's first line
+	 * as soon as its address is known.
 	 */
 	for (uint16_t i = 0; i < got; i++) {
 		char *guess = (char *)m[i] + sizeof(struct rte_mbuf) +
