@@ -25,6 +25,8 @@
 #include <pcap/pcap.h>
 
 #include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include "net/rss.h"
 #include "rumpnet/dpdk.h"
@@ -53,8 +55,12 @@ pair_up_mbufs(struct pair *p, const char *ring, bool tx_copy, bool voff,
 	struct rump_kernel_config kc;
 	char port[32];
 
+	int error;
+
 	assert_int_equal(rump_dpdk_init(EAL), 0);
-	assert_int_equal(rump_dpdk_ring_pair(ring, 1), 0);
+	/* EEXIST: the pair of an earlier test, attached again */
+	error = rump_dpdk_ring_pair(ring, 1);
+	assert_true(error == 0 || error == EEXIST);
 	for (int i = 0; i < 2; i++) {
 		struct rump_dpdk_config dc;
 
@@ -408,6 +414,170 @@ test_small_frames_copied(void **state)
 	(void)state;
 	small_frames(mode == RUMP_SOFTINT_INLINE ? "sfi" : "sft", false);
 	small_frames(mode == RUMP_SOFTINT_INLINE ? "sci" : "sct", true);
+}
+
+/* The receive mempool of end ('a' or 'b') of net_ring pair ring. */
+static struct rte_mempool *
+ring_rxpool(const char *ring, char end)
+{
+	char name[RTE_ETH_NAME_MAX_LEN], pool[RTE_MEMPOOL_NAMESIZE];
+	struct rte_mempool *mp;
+	uint16_t pid;
+
+	snprintf(name, sizeof(name), "net_ring_%s%c", ring, end);
+	assert_int_equal(rte_eth_dev_get_port_by_name(name, &pid), 0);
+	snprintf(pool, sizeof(pool), "rn_rx_%u", pid);
+	mp = rte_mempool_lookup(pool);
+	assert_non_null(mp);
+	return mp;
+}
+
+/*
+ * Take every rte_mbuf of mp this thread can get (the poll loops' caches
+ * keep theirs: this thread sends without them).  Returns how many.
+ */
+static unsigned
+pool_dry(struct rte_mempool *mp, struct rte_mbuf **held, unsigned max)
+{
+	unsigned n = 0;
+
+	while (n < max && (held[n] = rte_pktmbuf_alloc(mp)) != NULL)
+		n++;
+	assert_true(n > 0 && n < max);
+	assert_null(rte_pktmbuf_alloc(mp));
+	return n;
+}
+
+/* One datagram of len from a's fd[0] to b; the deltas of a's port. */
+static void
+small_one(struct pair *p, const int fd[2], const struct sockaddr_in a[2],
+    size_t len, unsigned seed, struct rump_dpdk_stats *d)
+{
+	struct rump_dpdk_stats before, after;
+
+	assert_int_equal(rump_dpdk_port_stats(p->k[0], p->ifindex[0],
+	    &before), 0);
+	udp_send(p->k[0], fd[0], &a[1], len, seed);
+	assert_int_equal(rump_dpdk_port_stats(p->k[0], p->ifindex[0],
+	    &after), 0);
+	d->opackets = after.opackets - before.opackets;
+	d->tx_small = after.tx_small - before.tx_small;
+	d->tx_recycled = after.tx_recycled - before.tx_recycled;
+	d->tx_dropped = after.tx_dropped - before.tx_dropped;
+}
+
+/*
+ * A small frame whose recycled pool has run dry goes into an rte_mbuf of
+ * the port's own pool, and the queue stays with its own until it receives
+ * again; with both dry it goes zero copy (attached), or is dropped and
+ * counted on a port without zero copy.  Then both pools come back, and so
+ * does recycling.  Every datagram that went arrives intact, and nothing
+ * else does.  a is k[0], b is k[1].
+ */
+static void
+small_frames_dry(const char *ring, bool tx_copy)
+{
+	enum { MBUFS = 1023 };
+	struct sockaddr_in a[2] = { { .sin_family = AF_INET },
+	    { .sin_family = AF_INET } };
+	static struct rte_mbuf *held[2][MBUFS + 1];
+	struct rte_mempool *pool[2];
+	struct rump_dpdk_stats d;
+	unsigned nheld[2];
+	uint8_t buf[64];
+	struct pair p;
+	int fd[2];
+
+	pair_up_mbufs(&p, ring, tx_copy, false, MBUFS);
+	for (int i = 0; i < 2; i++) {
+		pool[i] = ring_rxpool(ring, i == 0 ? 'a' : 'b');
+		a[i].sin_addr.s_addr = p.addr[i];
+		a[i].sin_port = htons(7000);
+		assert_int_equal(rump_thread_bind(p.k[i]), 0);
+		fd[i] = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(rump_sys_bind(fd[i], (struct sockaddr *)&a[i],
+		    sizeof(a[i])), 0);
+		assert_int_equal(rump_thread_unbind(), 0);
+	}
+	/* ARP both ways */
+	udp_send(p.k[1], fd[1], &a[0], 1, 0);
+	udp_expect(p.k[0], fd[0], 1, 0);
+	/*
+	 * Which pool each end copies into depends on what it received last
+	 * (the gratuitous ARPs race the attach): with a's pool dry, b's
+	 * frame goes into b's own, so a copies into b's from now on
+	 */
+	nheld[0] = pool_dry(pool[0], held[0], MBUFS + 1);
+	udp_send(p.k[1], fd[1], &a[0], 18, 1);
+	udp_expect(p.k[0], fd[0], 18, 1);
+	for (unsigned j = 0; j < nheld[0]; j++)
+		rte_pktmbuf_free(held[0][j]);
+	small_one(&p, fd, a, 18, 2, &d);
+	assert_int_equal(d.tx_small, 1);
+	assert_int_equal(d.tx_recycled, 1);
+	udp_expect(p.k[1], fd[1], 18, 2);
+
+	/* b's pool dry: a's own, and it stays there */
+	nheld[1] = pool_dry(pool[1], held[1], MBUFS + 1);
+	for (unsigned seed = 3; seed <= 4; seed++) {
+		small_one(&p, fd, a, 18, seed, &d);
+		assert_int_equal(d.opackets, 1);
+		assert_int_equal(d.tx_small, 1);
+		assert_int_equal(d.tx_recycled, 0);
+		assert_int_equal(d.tx_dropped, 0);
+		udp_expect(p.k[1], fd[1], 18, seed);
+	}
+
+	/* both dry: attached, or dropped */
+	nheld[0] = pool_dry(pool[0], held[0], MBUFS + 1);
+	small_one(&p, fd, a, 18, 5, &d);
+	assert_int_equal(d.tx_small, 0);
+	assert_int_equal(d.tx_recycled, 0);
+	assert_int_equal(d.opackets, tx_copy ? 0 : 1);
+	assert_int_equal(d.tx_dropped, tx_copy ? 1 : 0);
+	if (!tx_copy)
+		udp_expect(p.k[1], fd[1], 18, 5);
+
+	/* the pools back: a's own, then recycled once a has received */
+	for (int i = 0; i < 2; i++)
+		for (unsigned j = 0; j < nheld[i]; j++)
+			rte_pktmbuf_free(held[i][j]);
+	small_one(&p, fd, a, 18, 6, &d);
+	assert_int_equal(d.opackets, 1);
+	assert_int_equal(d.tx_small, 1);
+	assert_int_equal(d.tx_recycled, 0);
+	udp_expect(p.k[1], fd[1], 18, 6);
+	udp_send(p.k[1], fd[1], &a[0], 18, 7);
+	udp_expect(p.k[0], fd[0], 18, 7);
+	small_one(&p, fd, a, 18, 8, &d);
+	assert_int_equal(d.opackets, 1);
+	assert_int_equal(d.tx_small, 1);
+	assert_int_equal(d.tx_recycled, 1);
+	udp_expect(p.k[1], fd[1], 18, 8);
+
+	/* the dropped datagram never came: nothing more waits */
+	assert_int_equal(rump_thread_bind(p.k[1]), 0);
+	assert_int_equal(rump_sys_recv(fd[1], buf, sizeof(buf),
+	    MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(rump_thread_unbind(), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(stat(p.k[i], "udp.badsum"), 0);
+		assert_int_equal(rump_thread_bind(p.k[i]), 0);
+		assert_int_equal(rump_sys_close(fd[i]), 0);
+		assert_int_equal(rump_thread_unbind(), 0);
+	}
+	pair_down(&p);
+}
+
+static void
+test_small_frames_pool_dry(void **state)
+{
+	(void)state;
+	/* the pairs of test_small_frames_copied (DPDK has 32 ports) */
+	small_frames_dry(mode == RUMP_SOFTINT_INLINE ? "sfi" : "sft", false);
+	small_frames_dry(mode == RUMP_SOFTINT_INLINE ? "sci" : "sct", true);
 }
 
 /*
@@ -1518,6 +1688,7 @@ main(void)
 		cmocka_unit_test(test_tcp_virtual_offload),
 		cmocka_unit_test(test_tcp_small_writes_virtual_offload),
 		cmocka_unit_test(test_small_frames_copied),
+		cmocka_unit_test(test_small_frames_pool_dry),
 		cmocka_unit_test(test_mempool_exhaustion),
 		cmocka_unit_test(test_close_with_frames_on_the_wire),
 		cmocka_unit_test(test_pcap_port),
