@@ -401,6 +401,41 @@ pool_create(const char *what, uint16_t pid, unsigned n, uint16_t room)
 	return mp;
 }
 
+/* Is key=value one of the comma-separated pairs of devargs? */
+static bool
+devarg_is(const char *devargs, const char *key, const char *value)
+{
+	size_t klen = strlen(key), vlen = strlen(value);
+
+	for (const char *p = devargs; p != NULL && *p != '\0';) {
+		const char *end = strchr(p, ',');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len == klen + 1 + vlen && strncmp(p, key, klen) == 0 &&
+		    p[klen] == '=' && strncmp(p + klen + 1, value, vlen) == 0)
+			return true;
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return false;
+}
+
+bool
+dpdk_host_zerocopy_ok(const char *driver, const char *bus,
+    const char *devargs)
+{
+	static const char *const copying[] = { "net_ring", "net_af_packet",
+	    "net_tap", "net_pcap", "net_memif", "net_null" };
+
+	if (bus == NULL || strcmp(bus, "vdev") != 0 || driver == NULL)
+		return false;
+	for (size_t i = 0; i < RTE_DIM(copying); i++)
+		if (strcmp(driver, copying[i]) == 0)
+			/* memif's zero copy sends offsets into its regions */
+			return strcmp(driver, "net_memif") != 0 ||
+			    !devarg_is(devargs, "zero-copy", "yes");
+	return false;
+}
+
 /* Configure and start port pid with nq queue pairs; H.mtx held. */
 static int
 port_setup(uint16_t pid, const struct dpdk_open_args *a)
@@ -503,7 +538,9 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 		memcpy(rss_key_copy, rss_default_key, RSS_KEY_LEN);
 	}
 	hp->txoff = conf.txmode.offloads;
-	hp->zerocopy = !a->tx_copy && strcmp(bus, "vdev") == 0;
+	hp->zerocopy = !a->tx_copy && dpdk_host_zerocopy_ok(di.driver_name,
+	    bus, di.device != NULL && rte_dev_devargs(di.device) != NULL ?
+	    rte_dev_devargs(di.device)->args : NULL);
 	hp->info.zerocopy = hp->zerocopy;
 	if ((rc = rte_eth_dev_configure(pid, nq, nq, &conf)) != 0) {
 		fprintf(stderr, "rumpnet: port %s (%s): configure with %u "

@@ -45,6 +45,20 @@ struct dpdk_port_info {
 	char driver[32];		/* e.g. "net_ring" */
 };
 
+/*
+ * dpdk_host_zerocopy_ok: may a port of PMD driver on bus (with devargs,
+ * or NULL) send frames attached as external buffers?  Only where the PMD
+ * copies them with the CPU, in this process: net_ring (the peer end is
+ * here), net_af_packet, net_tap, net_pcap, net_null, and net_memif
+ * unless zero-copy=yes (its descriptors then carry offsets into the
+ * shared regions, which our memory is not in: the peer read garbage and
+ * crashed).  Not NICs (DMA needs rte_extmem_register), nor virtio-user
+ * or vhost (the backend maps only DPDK's own memory), nor a PMD not
+ * known here: those get the copy path.
+ */
+bool dpdk_host_zerocopy_ok(const char *driver, const char *bus,
+    const char *devargs);
+
 /* rx frame flags */
 #define DPDK_RX_L4_OK 0x01		/* TCP/UDP checksum checked (or never computed: virtual offload) */
 #define DPDK_RX_L4_BAD 0x02
