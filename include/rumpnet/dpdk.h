@@ -148,9 +148,12 @@ int rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
     unsigned *ifindex);
 
 /*
- * rump_dpdk_port_stats: the port's own counters (rte_eth_stats) as the
- * interface merges them: packets and bytes, ierrors, oerrors, imissed
- * (the NIC had no room), rx_nombuf (the mempool was empty).
+ * rump_dpdk_port_stats: the port's own counters (rte_eth_stats), whole
+ * since it started: packets and bytes, ierrors, oerrors, imissed (the
+ * NIC had no room), rx_nombuf (the mempool was empty).  Once a second
+ * their growth since the attachment goes into the interface counters of
+ * the instance on queue 0 (ierrors, oerrors; imissed and rx_nombuf as
+ * iqdrops), and this queue's tx_dropped into its own (oqdrops).
  */
 struct rump_dpdk_stats {
 	uint64_t ipackets, opackets, ibytes, obytes;

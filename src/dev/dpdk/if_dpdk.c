@@ -569,7 +569,13 @@ dpdk_link(struct dpdk_softc *sc, bool up)
 	mutex_exit(&ns->ns_lock);
 }
 
-/* Add what the port counted since last time to the interface's counters. */
+/*
+ * Add what the port counted since last time to the interface's counters
+ * (sc_merged starts as the counts at the attachment: a port's history,
+ * a previous attachment's, is not this interface's).  The port's own
+ * error counters are port-wide: they go to the interface of queue 0
+ * only, not once for every instance that shares the port.
+ */
 static void
 dpdk_merge_stats(struct dpdk_softc *sc)
 {
@@ -578,10 +584,12 @@ dpdk_merge_stats(struct dpdk_softc *sc)
 
 	dpdk_host_stats(sc->sc_q, &st);
 	dpdk_link(sc, st.link_up);
-	if_count(ifp, IFC_IERRORS, st.ierrors - old->ierrors);
-	if_count(ifp, IFC_IQDROPS, (st.imissed - old->imissed) +
-	    (st.rx_nombuf - old->rx_nombuf));
-	if_count(ifp, IFC_OERRORS, st.oerrors - old->oerrors);
+	if (sc->sc_cfg.queue == 0) {
+		if_count(ifp, IFC_IERRORS, st.ierrors - old->ierrors);
+		if_count(ifp, IFC_IQDROPS, (st.imissed - old->imissed) +
+		    (st.rx_nombuf - old->rx_nombuf));
+		if_count(ifp, IFC_OERRORS, st.oerrors - old->oerrors);
+	}
 	/* frames the host half could not send: no rte_mbuf, PMD full */
 	if_count(ifp, IFC_OQDROPS, st.tx_dropped - old->tx_dropped);
 	*old = st;
@@ -830,6 +838,7 @@ rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
 	sc->sc_q = q;
 	sc->sc_info = info;
 	sc->sc_cfg = *cfg;
+	dpdk_host_stats(q, &sc->sc_merged);	/* counting starts now */
 	if (sc->sc_cfg.idle_spin_us == 0)
 		sc->sc_cfg.idle_spin_us = 200;
 	if (sc->sc_cfg.idle_sleep_us == 0)
