@@ -573,6 +573,136 @@ small_frames_dry(const char *ring, bool tx_copy)
 	pair_down(&p);
 }
 
+/*
+ * The bytes of the frames a burst sent are counted, when one before them
+ * was not: a 3000-byte datagram leaves in fragments of 1514, 1514 and 82
+ * bytes, and with a's own pool dry (tx_copy: the large ones go nowhere)
+ * only the last, copied into b's, goes.  With a's poll loop a fiber of
+ * this thread, the datagram is sent while the loop batches, so the three
+ * leave in one burst (the case that credited the first frame's bytes);
+ * without, one at a time.  b is down, so it drops what comes (no
+ * fragment waits for its datagram).
+ */
+struct sent_bytes {
+	const char *ring;
+	bool fiber;
+};
+
+static void *
+sent_bytes_main(void *arg)
+{
+	const struct sent_bytes *sb = arg;
+	enum { MBUFS = 1023 };
+	struct sockaddr_in a[2] = { { .sin_family = AF_INET },
+	    { .sin_family = AF_INET } };
+	static struct rte_mbuf *held[MBUFS + 1];
+	static uint8_t big[3000];
+	struct rump_dpdk_stats before, after;
+	struct rump_kernel_config kc;
+	struct rump_dpdk_config dc;
+	struct rte_mempool *pool;
+	int fd[2], dont = IP_PMTUDISC_DONT, error;
+	uint64_t opk, obytes;
+	char port[32];
+	unsigned nheld;
+	struct pair p;
+
+	error = rump_dpdk_ring_pair(sb->ring, 1);
+	assert_true(error == 0 || error == EEXIST);
+	for (int i = 0; i < 2; i++) {
+		rump_kernel_config_default(&kc);
+		kc.softint_mode = mode;
+		kc.clock_thread = false;
+		assert_int_equal(rump_kernel_create(&kc, &p.k[i]), 0);
+		rump_dpdk_config_default(&dc);
+		snprintf(port, sizeof(port), "%s%c", sb->ring,
+		    i == 0 ? 'a' : 'b');
+		dc.port = port;
+		dc.tx_copy = true;
+		dc.mbufs = MBUFS;
+		dc.fiber = i == 0 && sb->fiber;
+		assert_int_equal(rump_dpdk_attach(p.k[i], &dc, &p.ifindex[i]),
+		    0);
+		p.addr[i] = inet_addr(i == 0 ? "198.18.0.1" : "198.18.0.2");
+		assert_int_equal(rump_if_addr_add(p.k[i], p.ifindex[i],
+		    p.addr[i], 24), 0);
+		assert_int_equal(rump_if_up(p.k[i], p.ifindex[i]), 0);
+	}
+	pool = ring_rxpool(sb->ring, 'a');
+	for (int i = 0; i < 2; i++) {
+		a[i].sin_addr.s_addr = p.addr[i];
+		a[i].sin_port = htons(7000);
+		assert_int_equal(rump_thread_bind(p.k[i]), 0);
+		fd[i] = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(rump_sys_bind(fd[i], (struct sockaddr *)&a[i],
+		    sizeof(a[i])), 0);
+		assert_int_equal(rump_thread_unbind(), 0);
+	}
+	/* ARP both ways; then a copies its small frames into b's pool */
+	udp_send(p.k[1], fd[1], &a[0], 1, 0);
+	udp_expect(p.k[0], fd[0], 1, 0);
+	nheld = pool_dry(pool, held, MBUFS + 1);
+	udp_send(p.k[1], fd[1], &a[0], 18, 1);
+	udp_expect(p.k[0], fd[0], 18, 1);
+	for (unsigned j = 0; j < nheld; j++)
+		rte_pktmbuf_free(held[j]);
+	assert_int_equal(rump_if_down(p.k[1], p.ifindex[1]), 0);
+
+	nheld = pool_dry(pool, held, MBUFS + 1);
+	assert_int_equal(rump_dpdk_port_stats(p.k[0], p.ifindex[0], &before),
+	    0);
+	opk = stat(p.k[0], "if.dpdk0.opackets");
+	obytes = stat(p.k[0], "if.dpdk0.obytes");
+	assert_int_equal(rump_thread_bind(p.k[0]), 0);
+	assert_int_equal(rump_sys_setsockopt(fd[0], IPPROTO_IP,
+	    IP_MTU_DISCOVER, &dont, sizeof(dont)), 0);
+	/* a fiber's turn: the loop has yielded to it in its batch */
+	if (sb->fiber)
+		rump_fiber_yield();
+	assert_int_equal(rump_sys_sendto(fd[0], big, sizeof(big), 0,
+	    (const struct sockaddr *)&a[1], sizeof(a[1])), sizeof(big));
+	if (sb->fiber)
+		rump_fiber_yield();	/* the loop sends the batch */
+	assert_int_equal(rump_thread_unbind(), 0);
+	assert_int_equal(rump_dpdk_port_stats(p.k[0], p.ifindex[0], &after),
+	    0);
+	assert_int_equal(after.tx_dropped - before.tx_dropped, 2);
+	assert_int_equal(after.tx_recycled - before.tx_recycled, 1);
+	assert_int_equal(stat(p.k[0], "if.dpdk0.opackets") - opk, 1);
+	assert_int_equal(stat(p.k[0], "if.dpdk0.obytes") - obytes, 82);
+	for (unsigned j = 0; j < nheld; j++)
+		rte_pktmbuf_free(held[j]);
+
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(rump_thread_bind(p.k[i]), 0);
+		assert_int_equal(rump_sys_close(fd[i]), 0);
+		assert_int_equal(rump_thread_unbind(), 0);
+	}
+	for (uint64_t t0 = th_now_ns(); sb->fiber &&
+	    rump_kernel_leaks(p.k[0]) != 0 && th_now_ns() - t0 < 5000000000u;)
+		rump_fiber_yield();	/* the loop frees what came back */
+	pair_down(&p);		/* joins a fiber loop */
+	return NULL;
+}
+
+static void
+test_sent_bytes(void **state)
+{
+	/* test_small_frames_copied's tx_copy pair (DPDK has 32 ports) */
+	struct sent_bytes sb = { mode == RUMP_SOFTINT_INLINE ? "sci" : "sct",
+	    false };
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(rump_dpdk_init(EAL), 0);
+	(void)sent_bytes_main(&sb);
+	/* a thread of its own: its fibers end with it */
+	sb.fiber = true;
+	assert_int_equal(pthread_create(&t, NULL, sent_bytes_main, &sb), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+}
+
 static void
 test_small_frames_pool_dry(void **state)
 {
@@ -1824,6 +1954,7 @@ main(void)
 		cmocka_unit_test(test_small_frames_copied),
 		cmocka_unit_test(test_small_frames_pool_dry),
 		cmocka_unit_test(test_zerocopy_pmds),
+		cmocka_unit_test(test_sent_bytes),
 		cmocka_unit_test(test_mempool_exhaustion),
 		cmocka_unit_test(test_close_with_frames_on_the_wire),
 		cmocka_unit_test(test_pcap_port),

@@ -1452,6 +1452,7 @@ unsigned
 dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr, unsigned n)
 {
 	struct rte_mbuf *m[DPDK_BURST];
+	uint8_t frame[DPDK_BURST];	/* m[j] is fr[frame[j]] */
 	unsigned built = 0, sent = 0, tries = 0;
 
 	if (n > DPDK_BURST)
@@ -1461,7 +1462,7 @@ dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr, unsigned n)
 		bool small = f->pktlen <= DPDK_TX_COPYBREAK;
 		struct rte_mbuf *mb = NULL;
 
-		f->held = false;
+		f->held = f->sent = false;
 		/* tx_offload writes the headers: before the frame is shared */
 		if (small)
 			mb = tx_copy_small(q, f);
@@ -1476,6 +1477,7 @@ dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr, unsigned n)
 			continue;
 		}
 		tx_offload(q, mb, f);
+		frame[built] = (uint8_t)i;
 		m[built++] = mb;
 	}
 	while (sent < built) {
@@ -1486,6 +1488,8 @@ dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr, unsigned n)
 		if (tries >= DPDK_TX_RETRIES)
 			break;
 	}
+	for (unsigned j = 0; j < sent; j++)
+		fr[frame[j]].sent = true;
 	if (sent < built) {
 		/* attached frames come back through the reap list */
 		q->tx_dropped += built - sent;

@@ -90,6 +90,7 @@ struct dpdk_txframe {
 	unsigned tso_segsz;
 	void *token;			/* given back by dpdk_host_tx_reap() */
 	bool held;			/* out: the host holds token until reaped */
+	bool sent;			/* out: the PMD took it */
 };
 
 /* Process-wide. */
@@ -141,9 +142,11 @@ void dpdk_host_rx_free(void *cookie);
 
 /*
  * dpdk_host_tx: send n frames; returns how many the PMD took.  Frames it
- * did not take were dropped (counted) after DPDK_TX_RETRIES tries.  For
- * each frame, held says whether its token comes back later through
- * dpdk_host_tx_reap() (otherwise the kernel frees the frame now).
+ * did not take were dropped (counted) after DPDK_TX_RETRIES tries, or
+ * before (no rte_mbuf), so the ones taken need not be the first: for
+ * each frame, sent says whether it went, and held whether its token
+ * comes back later through dpdk_host_tx_reap() (otherwise the kernel
+ * frees the frame now).
  */
 unsigned dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr,
     unsigned n);

@@ -396,7 +396,7 @@ dpdk_flush(struct dpdk_softc *sc)
 	struct dpdk_txframe *fr = sc->sc_txfr;
 	struct dpdk_txseg (*segs)[DPDK_TX_MAXSEGS] = sc->sc_txsegs;
 	struct ifnet *ifp = &sc->sc_if;
-	unsigned n = 0, sent;
+	unsigned n = 0;
 
 	if (sc->sc_ntx == 0)
 		return;
@@ -431,11 +431,11 @@ dpdk_flush(struct dpdk_softc *sc)
 		n++;
 	}
 	sc->sc_ntx = 0;
-	sent = dpdk_host_tx(sc->sc_q, fr, n);
+	(void)dpdk_host_tx(sc->sc_q, fr, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct mbuf *m = fr[i].token;
 
-		if (i < sent) {
+		if (fr[i].sent) {
 			if_count(ifp, IFC_OPACKETS, 1);
 			if_count(ifp, IFC_OBYTES, fr[i].pktlen);
 		}
