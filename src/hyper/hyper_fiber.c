@@ -465,8 +465,16 @@ hyper_fiber_create(void (*fn)(void *), void *arg, hyper_size_t stacksize,
 			free(f);
 			return 12; /* ENOMEM */
 		}
-		/* a guard page below the stack: overflows fault */
-		mprotect(f->f_map, page, PROT_NONE);
+		/*
+		 * a guard page below the stack: overflows fault.  Without it
+		 * (the map count at vm.max_map_count) an overflow would
+		 * write over whatever lies below: no fiber then.
+		 */
+		if (mprotect(f->f_map, page, PROT_NONE) != 0) {
+			munmap(f->f_map, f->f_maplen);
+			free(f);
+			return 12; /* ENOMEM */
+		}
 		f->f_vgstack = VALGRIND_STACK_REGISTER(
 		    (char *)f->f_map + page, (char *)f->f_map + f->f_maplen);
 	}

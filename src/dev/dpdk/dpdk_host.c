@@ -629,8 +629,11 @@ port_setup(uint16_t pid, const struct dpdk_open_args *a)
 		q->queue = i;
 	}
 	if ((a->dispatch || a->rss) &&
-	    (rc = dispatch_setup(pid, hp, a->rss)) != 0)
+	    (rc = dispatch_setup(pid, hp, a->rss)) != 0) {
+		/* stopped, the next attachment can configure it again */
+		(void)rte_eth_dev_stop(pid);
 		return rc;
+	}
 	hp->configured = true;
 	return 0;
 }
