@@ -10,8 +10,11 @@
  *
  * Large buffers are not copied: a received rte_mbuf becomes the external
  * storage of a kernel mbuf, and a kernel mbuf chain being sent is attached
- * to rte_mbufs as external buffers.  Ports whose device needs IO addresses
- * the kernel's memory does not have (physical NICs in IOVA-as-PA mode), or
+ * to rte_mbufs as external buffers, on ports whose PMD copies what it
+ * sends with the CPU (net_ring, net_af_packet, net_tap, net_pcap,
+ * net_null, net_memif without zero-copy).  Other ports (physical NICs,
+ * whose DMA needs IO addresses the kernel's memory does not have;
+ * virtio-user, vhost, memif's zero copy, PMDs not known here), and
  * tx_copy, copy on transmit instead.  Frames of at most 256 bytes are
  * copied on transmit on every port: the copy costs less than attaching.
  *
@@ -71,6 +74,12 @@ struct rump_dpdk_config {
 	 * or its port number as a decimal string ("0").
 	 */
 	const char *port;
+	/*
+	 * A port is set up once, by its first attachment: nqueues, rx_desc,
+	 * tx_desc, mbufs, tx_copy, virtual_offload, dispatch and rss are
+	 * that attachment's for as long as the process runs (a later one
+	 * must agree on dispatch and rss, or is refused with EINVAL).
+	 */
 	unsigned queue;			/* RX/TX queue pair this ifnet uses */
 	unsigned nqueues;		/* queue pairs to set up (0: queue + 1) */
 	unsigned rx_desc, tx_desc;	/* ring sizes (0: 1024 each) */

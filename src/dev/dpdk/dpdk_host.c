@@ -51,8 +51,11 @@
  * EINVAL: use dispatch for them.
  *
  * Copy path: ports on a physical bus (their DMA needs IO addresses the
- * kernel's heap does not have), multi-segment frames to a port without
- * multi-segment support, tx_copy, or an empty attach pool.
+ * kernel's heap does not have), virtual ports whose PMD is not known to
+ * copy what it sends with the CPU (dpdk_host_zerocopy_ok(): net_memif
+ * with zero-copy=yes, virtio-user, vhost, any other), multi-segment
+ * frames to a port without multi-segment support, tx_copy, or an empty
+ * attach pool.
  *
  * Small frames (DPDK_TX_COPYBREAK: ACKs, SYNs, a request of a few bytes)
  * are copied on every port, as NIC drivers copy small packets: four
@@ -401,18 +404,23 @@ pool_create(const char *what, uint16_t pid, unsigned n, uint16_t room)
 	return mp;
 }
 
-/* Is key=value one of the comma-separated pairs of devargs? */
+/*
+ * Does devargs (comma-separated key=value pairs, or NULL) give key a
+ * value other than other?  Every pair counts: DPDK's kvargs applies them
+ * all, in order.
+ */
 static bool
-devarg_is(const char *devargs, const char *key, const char *value)
+devarg_other(const char *devargs, const char *key, const char *other)
 {
-	size_t klen = strlen(key), vlen = strlen(value);
+	size_t klen = strlen(key), olen = strlen(other);
 
 	for (const char *p = devargs; p != NULL && *p != '\0';) {
 		const char *end = strchr(p, ',');
 		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
 
-		if (len == klen + 1 + vlen && strncmp(p, key, klen) == 0 &&
-		    p[klen] == '=' && strncmp(p + klen + 1, value, vlen) == 0)
+		if (len > klen && strncmp(p, key, klen) == 0 &&
+		    p[klen] == '=' && (len - klen - 1 != olen ||
+		    strncmp(p + klen + 1, other, olen) != 0))
 			return true;
 		p = end != NULL ? end + 1 : NULL;
 	}
@@ -430,9 +438,13 @@ dpdk_host_zerocopy_ok(const char *driver, const char *bus,
 		return false;
 	for (size_t i = 0; i < RTE_DIM(copying); i++)
 		if (strcmp(driver, copying[i]) == 0)
-			/* memif's zero copy sends offsets into its regions */
+			/*
+			 * memif's zero copy sends offsets into its regions;
+			 * it is on for any value with "yes" in it: anything
+			 * but "no" is taken for it here
+			 */
 			return strcmp(driver, "net_memif") != 0 ||
-			    !devarg_is(devargs, "zero-copy", "yes");
+			    !devarg_other(devargs, "zero-copy", "no");
 	return false;
 }
 
@@ -1458,6 +1470,9 @@ dpdk_host_tx(struct dpdk_queue *q, struct dpdk_txframe *fr, unsigned n)
 	uint8_t frame[DPDK_BURST];	/* m[j] is fr[frame[j]] */
 	unsigned built = 0, sent = 0, tries = 0;
 
+	_Static_assert(DPDK_BURST <= 256, "frame[] holds 8-bit indices");
+	for (unsigned i = DPDK_BURST; i < n; i++)
+		fr[i].held = fr[i].sent = false;	/* not taken: the caller's */
 	if (n > DPDK_BURST)
 		n = DPDK_BURST;
 	for (unsigned i = 0; i < n; i++) {

@@ -48,13 +48,14 @@ struct dpdk_port_info {
 /*
  * dpdk_host_zerocopy_ok: may a port of PMD driver on bus (with devargs,
  * or NULL) send frames attached as external buffers?  Only where the PMD
- * copies them with the CPU, in this process: net_ring (the peer end is
- * here), net_af_packet, net_tap, net_pcap, net_null, and net_memif
- * unless zero-copy=yes (its descriptors then carry offsets into the
- * shared regions, which our memory is not in: the peer read garbage and
- * crashed).  Not NICs (DMA needs rte_extmem_register), nor virtio-user
- * or vhost (the backend maps only DPDK's own memory), nor a PMD not
- * known here: those get the copy path.
+ * is known to copy them with the CPU, in this process: net_ring (the peer
+ * end is here), net_af_packet, net_tap, net_pcap, net_null, and
+ * net_memif unless its zero-copy is on (its descriptors then carry
+ * offsets into the shared regions, which our memory is not in: the peer
+ * read garbage and crashed).  Not NICs (DMA needs rte_extmem_register),
+ * nor virtio-user (its backend maps only DPDK's own memory), nor vhost or
+ * a PMD not known here (vhost's asynchronous mode hands copies to DMA):
+ * those get the copy path.
  */
 bool dpdk_host_zerocopy_ok(const char *driver, const char *bus,
     const char *devargs);

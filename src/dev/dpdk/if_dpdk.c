@@ -442,7 +442,7 @@ dpdk_flush(struct dpdk_softc *sc)
 		if (!fr[i].held)
 			m_freem(m);
 	}
-	/* the n - sent others: the host's tx_dropped, merged as oqdrops */
+	/* frames not sent: the host's tx_dropped, merged as oqdrops */
 }
 
 /* ifnet if_start: net lock held. */
