@@ -53,6 +53,13 @@ struct rump_kernel_config {
 	 * with mbuf_limit and cluster_limit this bounds an instance's memory.
 	 */
 	unsigned socket_limit;
+	/*
+	 * Jumbo clusters (16 KiB) at most: stream sends and large frames
+	 * copied in take them for bulk data (a 64 KiB send in 4 buffers,
+	 * not 32).  0: 4096 (64 MiB, as much as the clusters), or none when
+	 * cluster_limit is set (that limit then bounds the bulk memory).
+	 */
+	unsigned jumbo_limit;
 };
 
 /* rump_kernel_config_default: one vCPU, inline softints, real clock. */

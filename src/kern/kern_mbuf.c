@@ -54,22 +54,22 @@ m_gethdr(int how, int type)
 	return m_alloc(type, M_PKTHDR);
 }
 
-void
-m_clget(struct mbuf *m, int how)
+/* Attach a cluster of pc (size bytes, of ext_type) to m, if there is one. */
+static void
+m_clget_pool(struct mbuf *m, struct rump_kernel *k, pool_cache_t *pc,
+    size_t size, int type)
 {
-	struct rump_kernel *k = mbuf_kernel();
 	char *cl;
 	struct m_ext *ext;
 
-	(void)how;
-	if ((cl = pool_cache_get(k->k_clpool)) == NULL)
+	if (pc == NULL || (cl = pool_cache_get(pc)) == NULL)
 		return;
 	/* the descriptor lives at the end of the cluster */
-	ext = (struct m_ext *)(void *)(cl + MCLBYTES);
+	ext = (struct m_ext *)(void *)(cl + size);
 	atomic_init(&ext->ext_refcnt, 1);
-	ext->ext_type = EXT_CLUSTER;
+	ext->ext_type = type;
 	ext->ext_buf = cl;
-	ext->ext_size = MCLBYTES;
+	ext->ext_size = size;
 	ext->ext_free = NULL;
 	ext->ext_arg = NULL;
 	ext->ext_kernel = k;
@@ -78,19 +78,48 @@ m_clget(struct mbuf *m, int how)
 	m->m_flags |= M_EXT;
 }
 
-struct mbuf *
-m_getcl(int how, int type, int flags)
+void
+m_clget(struct mbuf *m, int how)
 {
-	struct mbuf *m = m_alloc(type, flags & M_PKTHDR);
+	struct rump_kernel *k = mbuf_kernel();
 
-	if (m == NULL)
+	(void)how;
+	m_clget_pool(m, k, k->k_clpool, MCLBYTES, EXT_CLUSTER);
+}
+
+/* An mbuf with storage of pool pc attached, or NULL. */
+static struct mbuf *
+m_getcl_pool(int type, int flags, pool_cache_t *pc, size_t size,
+    int ext_type)
+{
+	struct mbuf *m;
+
+	if (pc == NULL)
 		return NULL;
-	m_clget(m, how);
+	if ((m = m_alloc(type, flags & M_PKTHDR)) == NULL)
+		return NULL;
+	m_clget_pool(m, m->m_kernel, pc, size, ext_type);
 	if (!(m->m_flags & M_EXT)) {
 		m_free(m);
 		return NULL;
 	}
 	return m;
+}
+
+struct mbuf *
+m_getcl(int how, int type, int flags)
+{
+	(void)how;
+	return m_getcl_pool(type, flags, mbuf_kernel()->k_clpool, MCLBYTES,
+	    EXT_CLUSTER);
+}
+
+struct mbuf *
+m_getjcl(int how, int type, int flags)
+{
+	(void)how;
+	return m_getcl_pool(type, flags, mbuf_kernel()->k_jclpool, MJUMBYTES,
+	    EXT_JUMBO);
 }
 
 int
@@ -124,6 +153,10 @@ m_ext_release(struct m_ext *ext)
 		return;
 	if (ext->ext_type == EXT_CLUSTER) {
 		pool_cache_put(ext->ext_kernel->k_clpool, ext->ext_buf);
+		return;
+	}
+	if (ext->ext_type == EXT_JUMBO) {
+		pool_cache_put(ext->ext_kernel->k_jclpool, ext->ext_buf);
 		return;
 	}
 	ext->ext_free(ext->ext_buf, ext->ext_size, ext->ext_arg);
@@ -579,8 +612,8 @@ m_prepend_fast(struct mbuf *m, int len, int how)
 	return m;
 }
 
-bool
-m_append(struct mbuf *m0, int len, const void *buf)
+static bool
+m_append_pieces(struct mbuf *m0, int len, const void *buf, bool bulk)
 {
 	const char *cp = buf;
 	struct mbuf *m = m0, *n;
@@ -597,7 +630,14 @@ m_append(struct mbuf *m0, int len, const void *buf)
 		remainder -= space;
 	}
 	while (remainder > 0) {
-		if (remainder > MLEN)
+		n = NULL;
+		/* none left: clusters for the rest of this append */
+		if (bulk && remainder >= MJUMBYTES / 2 &&
+		    (n = m_getjcl(M_DONTWAIT, m->m_type, 0)) == NULL)
+			bulk = false;
+		if (n != NULL)
+			;
+		else if (remainder > MLEN)
 			n = m_getcl(M_DONTWAIT, m->m_type, 0);
 		else
 			n = m_get(M_DONTWAIT, m->m_type);
@@ -613,6 +653,18 @@ m_append(struct mbuf *m0, int len, const void *buf)
 	if (m0->m_flags & M_PKTHDR)
 		m0->m_pkthdr.len += len - remainder;
 	return remainder == 0;
+}
+
+bool
+m_append(struct mbuf *m0, int len, const void *buf)
+{
+	return m_append_pieces(m0, len, buf, false);
+}
+
+bool
+m_append_bulk(struct mbuf *m0, int len, const void *buf)
+{
+	return m_append_pieces(m0, len, buf, true);
 }
 
 struct mbuf *
@@ -640,6 +692,8 @@ mbuf_init(struct rump_kernel *k)
 {
 	unsigned nmb = k->k_cfg.mbuf_limit ? k->k_cfg.mbuf_limit : 65536;
 	unsigned ncl = k->k_cfg.cluster_limit ? k->k_cfg.cluster_limit : 32768;
+	unsigned njcl = k->k_cfg.jumbo_limit ? k->k_cfg.jumbo_limit :
+	    k->k_cfg.cluster_limit ? 0 : 4096;
 	int error;
 
 	_Static_assert(MLEN >= 128, "mbuf header too large for MSIZE");
@@ -650,6 +704,11 @@ mbuf_init(struct rump_kernel *k)
 	error = pool_cache_create(k, "mclpl", MCLBYTES + sizeof(struct m_ext),
 	    CACHE_LINE_SIZE, ncl, &k->k_clpool);
 	if (error)
+		return error;
+	/* none when only the clusters were bounded: that bounds it all */
+	if (njcl != 0 && (error = pool_cache_create(k, "mjclpl",
+	    MJUMBYTES + sizeof(struct m_ext), CACHE_LINE_SIZE, njcl,
+	    &k->k_jclpool)) != 0)
 		return error;
 	/* one descriptor per attached buffer: bounded by the mbufs */
 	return pool_cache_create(k, "mextpl", sizeof(struct m_ext), 0, nmb,
@@ -662,7 +721,7 @@ mbuf_init(struct rump_kernel *k)
  * purpose, not lost), for as long as the process lives.
  */
 #define MBUF_KEPT_MAX 64
-static pool_cache_t *mbuf_kept[MBUF_KEPT_MAX][3];
+static pool_cache_t *mbuf_kept[MBUF_KEPT_MAX][4];
 static _Atomic unsigned mbuf_nkept;
 
 void
@@ -677,11 +736,14 @@ mbuf_fini(struct rump_kernel *k)
 			mbuf_kept[i][0] = k->k_mbpool;
 			mbuf_kept[i][1] = k->k_clpool;
 			mbuf_kept[i][2] = k->k_extpool;
+			mbuf_kept[i][3] = k->k_jclpool;
 		}
 		return;
 	}
 	if (k->k_extpool != NULL)
 		pool_cache_destroy(k->k_extpool);
+	if (k->k_jclpool != NULL)
+		pool_cache_destroy(k->k_jclpool);
 	if (k->k_clpool != NULL)
 		pool_cache_destroy(k->k_clpool);
 	if (k->k_mbpool != NULL)

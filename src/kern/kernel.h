@@ -40,6 +40,7 @@ struct rump_kernel {
 	struct list_node k_pools;		/* [k_pools_mtx] */
 	pool_cache_t *k_mbpool;			/* [I] */
 	pool_cache_t *k_clpool;			/* [I] */
+	pool_cache_t *k_jclpool;		/* [I] jumbo clusters, or NULL */
 	pool_cache_t *k_extpool;		/* [I] m_ext of attached buffers */
 	/*
 	 * a driver gave up waiting for frames it lent a port (their data is

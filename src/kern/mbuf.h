@@ -28,6 +28,7 @@ struct ifnet;
 
 #define MSIZE 256
 #define MCLBYTES 2048
+#define MJUMBYTES 16384		/* a jumbo cluster: bulk data */
 #define M_COPYALL (-1)
 
 /* m_flags */
@@ -54,6 +55,7 @@ struct ifnet;
 /* ext_type */
 #define EXT_CLUSTER 1
 #define EXT_EXTERNAL 2
+#define EXT_JUMBO 3
 
 /*
  * m_pkthdr.csum_flags: what the hardware checked or must compute.
@@ -124,6 +126,11 @@ struct mbuf *m_getcl(int how, int type, int flags);
 /* m_clget: attach a cluster to m; check M_EXT afterwards. */
 void m_clget(struct mbuf *m, int how);
 /*
+ * m_getjcl: an mbuf with a jumbo cluster (MJUMBYTES), or NULL (none left,
+ * or none at all: rump_kernel_config.jumbo_limit).
+ */
+struct mbuf *m_getjcl(int how, int type, int flags);
+/*
  * m_extadd: make buf (size bytes) the external storage of m; free(buf,
  * size, arg) runs when the last reference goes away.  Returns 0, or ENOBUFS
  * (no descriptor; m unchanged, buf still the caller's).
@@ -184,6 +191,14 @@ struct mbuf *m_prepend_fast(struct mbuf *m, int len, int how);
  * Returns true on success; false when out of mbufs (a prefix was appended).
  */
 bool m_append(struct mbuf *m, int len, const void *buf);
+/*
+ * m_append_bulk: the same for bulk data (a stream send, a large frame
+ * copied in): while at least MJUMBYTES / 2 bytes are left, into jumbo
+ * clusters (clusters when there are none).  A 64 KiB send then takes 4
+ * buffers instead of 32, and every step after it (the copies, the
+ * references, a segment's pieces at the driver) as many.
+ */
+bool m_append_bulk(struct mbuf *m, int len, const void *buf);
 
 /*
  * m_devget: a packet (M_PKTHDR) holding a copy of len bytes of buf, in an

@@ -402,9 +402,14 @@ static int
 m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
     int reserve, bool partial, struct mbuf **mp)
 {
-	struct mbuf *m;
+	struct mbuf *m = NULL;
 
-	if (len + (size_t)reserve > (size_t)MHLEN)
+	/* bulk data in jumbo clusters (m_append_bulk()) */
+	if (len + (size_t)reserve >= MJUMBYTES / 2)
+		m = m_getjcl(M_DONTWAIT, MT_DATA, M_PKTHDR);
+	if (m != NULL)
+		;
+	else if (len + (size_t)reserve > (size_t)MHLEN)
 		m = m_getcl(M_DONTWAIT, MT_DATA, M_PKTHDR);
 	else
 		m = m_gethdr(M_DONTWAIT, MT_DATA);
@@ -419,7 +424,8 @@ m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
 			continue;
 		}
 		n = MIN(iov[i].iov_len - skip, len);
-		if (!m_append(m, (int)n, (char *)iov[i].iov_base + skip)) {
+		if (!m_append_bulk(m, (int)n,
+		    (char *)iov[i].iov_base + skip)) {
 			if (partial && m->m_pkthdr.len > 0)
 				break;
 			m_freem(m);

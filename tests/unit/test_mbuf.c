@@ -1366,6 +1366,90 @@ test_append_many(void **state)
 	mb_leave(state);
 }
 
+/*
+ * m_append_bulk(): jumbo clusters while half of one or more is left, then
+ * as m_append(); shared and freed like clusters; clusters when the jumbo
+ * clusters run out, or when there are none (cluster_limit set alone).
+ */
+static void
+test_append_bulk(void **state)
+{
+	struct rump_kernel *k = mb_enter(state, 0, 0);
+	struct rump_kernel_config cfg;
+	struct mbuf *m, *n;
+	int rem, ncl, nj = 0;
+	unsigned npools = 64;
+	struct rump_pool_stat st[64];
+
+	/* every pool fits th_pool()'s table */
+	assert_int_equal(rump_kernel_pool_stats(k, st, &npools), 0);
+	assert_true(npools <= 32);
+	m = m_gethdr(M_DONTWAIT, MT_DATA);
+	assert_non_null(m);
+	assert_true(m_append_bulk(m, 40000, pat));
+	mb_check(m, pat, 40000);
+	for (rem = 40000 - MHLEN; rem >= MJUMBYTES / 2; nj++)
+		rem -= MIN(rem, MJUMBYTES);
+	assert_int_equal(nj, 2);
+	ncl = rem / MCLBYTES + (rem % MCLBYTES > MLEN);
+	assert_int_equal(th_pool_out(k, "mjclpl"), nj);
+	assert_int_equal(th_pool_out(k, "mclpl"), ncl);
+	assert_int_equal(th_pool_out(k, "mbpl"),
+	    1 + nj + ncl + (rem % MCLBYTES > 0 && rem % MCLBYTES <= MLEN));
+	assert_int_equal(m->m_next->m_ext->ext_type, EXT_JUMBO);
+	assert_int_equal(m->m_next->m_len, MJUMBYTES);
+	/* a copy shares the jumbo clusters; the last reference frees them */
+	n = m_copym(m, MHLEN, 2 * MJUMBYTES, M_DONTWAIT);
+	assert_non_null(n);
+	assert_int_equal(mb_refcnt(m->m_next), 2);
+	assert_int_equal(th_pool_out(k, "mjclpl"), nj);
+	m_freem(m);
+	mb_check(n, pat + MHLEN, 2 * MJUMBYTES);
+	assert_int_equal(th_pool_out(k, "mjclpl"), nj);
+	m_freem(n);
+	assert_int_equal(th_pool_out(k, "mjclpl"), 0);
+	/* below half a jumbo cluster: clusters, as m_append() */
+	m = m_gethdr(M_DONTWAIT, MT_DATA);
+	assert_non_null(m);
+	assert_true(m_append_bulk(m, MJUMBYTES / 2 - 1 + MHLEN, pat));
+	mb_check(m, pat, MJUMBYTES / 2 - 1 + MHLEN);
+	assert_int_equal(th_pool_out(k, "mjclpl"), 0);
+	m_freem(m);
+	mb_leave(state);
+
+	/* one jumbo cluster: then clusters */
+	rump_kernel_config_default(&cfg);
+	cfg.clock = RUMP_CLOCK_VIRTUAL;
+	cfg.clock_thread = false;
+	cfg.jumbo_limit = 1;
+	assert_int_equal(rump_kernel_create(&cfg, &k), 0);
+	*state = k;
+	assert_int_equal(rump_thread_bind(k), 0);
+	rump_schedule();
+	m = m_gethdr(M_DONTWAIT, MT_DATA);
+	assert_non_null(m);
+	assert_true(m_append_bulk(m, 40000, pat));
+	mb_check(m, pat, 40000);
+	assert_int_equal(th_pool_out(k, "mjclpl"), 1);
+	assert_int_equal(th_pool(k, "mjclpl").nfail, 1);
+	assert_int_equal(th_pool(k, "mjclpl").hardlimit, 1);
+	m_freem(m);
+	mb_leave(state);
+
+	/* cluster_limit alone: no jumbo clusters */
+	k = mb_enter(state, 0, 64);
+	assert_null(m_getjcl(M_DONTWAIT, MT_DATA, M_PKTHDR));
+	m = m_gethdr(M_DONTWAIT, MT_DATA);
+	assert_non_null(m);
+	assert_true(m_append_bulk(m, 20000, pat));
+	mb_check(m, pat, 20000);
+	rem = 20000 - MHLEN;
+	assert_int_equal(th_pool_out(k, "mclpl"),
+	    rem / MCLBYTES + (rem % MCLBYTES > MLEN));
+	m_freem(m);
+	mb_leave(state);
+}
+
 /* ---- pool exhaustion ---- */
 
 /* Take mbufs until none is left (at most max); returns how many. */
@@ -1913,6 +1997,7 @@ main(void)
 		T(test_prepend),
 		T(test_prepend_fast),
 		T(test_append_many),
+		T(test_append_bulk),
 		T(test_exhaust_mbufs),
 		T(test_exhaust_clusters),
 		T(test_exhaust_copym),

@@ -106,7 +106,7 @@ stub_send(struct socket *so, struct mbuf *m, const struct sockaddr_in *nam)
 	assert_int_equal(m->m_pkthdr.len, m_length(m));
 	assert_true((unsigned)m_length(m) <= sbspace(&so->so_snd));
 	for (struct mbuf *n = m; n != NULL; n = n->m_next)
-		assert_true(n->m_len <= MCLBYTES);
+		assert_true(n->m_len <= MJUMBYTES);
 	sbappendstream(&so->so_snd, m);
 	return 0;
 }

@@ -203,7 +203,7 @@ dpdk_wrap(const struct dpdk_rxframe *f)
 			continue;
 		}
 		if (copy) {
-			if (!m_append(m, (int)len, data)) {
+			if (!m_append_bulk(m, (int)len, data)) {
 				m_freem(m);
 				m = NULL;
 			}
