@@ -50,14 +50,17 @@ struct rump_kernel_config {
 	 * counts them (nfail: sockets refused).  Each socket has at most one
 	 * protocol control block (pool "inpcb"), and a TCP connection in
 	 * TIME-WAIT keeps one without a socket (at most 65536 of those), so
-	 * with mbuf_limit and cluster_limit this bounds an instance's memory.
+	 * with mbuf_limit, cluster_limit and jumbo_limit this bounds an
+	 * instance's memory.
 	 */
 	unsigned socket_limit;
 	/*
 	 * Jumbo clusters (16 KiB) at most: stream sends and large frames
 	 * copied in take them for bulk data (a 64 KiB send in 4 buffers,
-	 * not 32).  0: 4096 (64 MiB, as much as the clusters), or none when
-	 * cluster_limit is set (that limit then bounds the bulk memory).
+	 * not 32; pieces under 12 KiB take clusters).  0: 4096 (64 MiB, as
+	 * much as the clusters), or none when cluster_limit is set (that
+	 * limit then bounds the bulk memory, as before there were jumbo
+	 * clusters: raising it turns them off unless this is set too).
 	 */
 	unsigned jumbo_limit;
 };

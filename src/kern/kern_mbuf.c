@@ -632,7 +632,7 @@ m_append_pieces(struct mbuf *m0, int len, const void *buf, bool bulk)
 	while (remainder > 0) {
 		n = NULL;
 		/* none left: clusters for the rest of this append */
-		if (bulk && remainder >= MJUMBYTES / 2 &&
+		if (bulk && remainder >= MJUMBYTES_BULK &&
 		    (n = m_getjcl(M_DONTWAIT, m->m_type, 0)) == NULL)
 			bulk = false;
 		if (n != NULL)

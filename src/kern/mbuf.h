@@ -29,6 +29,11 @@ struct ifnet;
 #define MSIZE 256
 #define MCLBYTES 2048
 #define MJUMBYTES 16384		/* a jumbo cluster: bulk data */
+/*
+ * The least bulk data that takes a jumbo cluster: at most a quarter of it
+ * unused (an 8 KiB write, a 9000-byte frame, go into clusters)
+ */
+#define MJUMBYTES_BULK (MJUMBYTES / 4 * 3)
 #define M_COPYALL (-1)
 
 /* m_flags */
@@ -193,10 +198,11 @@ struct mbuf *m_prepend_fast(struct mbuf *m, int len, int how);
 bool m_append(struct mbuf *m, int len, const void *buf);
 /*
  * m_append_bulk: the same for bulk data (a stream send, a large frame
- * copied in): while at least MJUMBYTES / 2 bytes are left, into jumbo
- * clusters (clusters when there are none).  A 64 KiB send then takes 4
- * buffers instead of 32, and every step after it (the copies, the
- * references, a segment's pieces at the driver) as many.
+ * copied in): while at least MJUMBYTES_BULK bytes are left, into jumbo
+ * clusters (clusters when there are none, for the rest of the call).
+ * A 64 KiB send then takes 4 buffers instead of 32, and every step after
+ * it (the copies, the references, a segment's pieces at the driver) as
+ * many.
  */
 bool m_append_bulk(struct mbuf *m, int len, const void *buf);
 

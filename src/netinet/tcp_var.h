@@ -484,7 +484,9 @@ struct tcp_state {
 	 * most they may hold: a quarter of the smaller of the mbuf and
 	 * cluster pools, so that a peer flooding holes into a few
 	 * connections cannot take the memory the segments that fill the
-	 * holes (or anything else) need to come in.
+	 * holes (or anything else) need to come in.  (Segments copied into
+	 * jumbo clusters may hold them all; the receive path then takes
+	 * clusters, which this bound keeps.)
 	 */
 	unsigned tcp_reass_nsegs;
 	unsigned tcp_reass_max;		/* [I] */

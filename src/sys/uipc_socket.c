@@ -404,9 +404,11 @@ m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
 {
 	struct mbuf *m = NULL;
 
-	/* bulk data in jumbo clusters (m_append_bulk()) */
-	if (len + (size_t)reserve >= MJUMBYTES / 2)
-		m = m_getjcl(M_DONTWAIT, MT_DATA, M_PKTHDR);
+	bool bulk = len + (size_t)reserve >= MJUMBYTES_BULK;
+
+	/* bulk data in jumbo clusters (m_append_bulk()), while there are */
+	if (bulk && (m = m_getjcl(M_DONTWAIT, MT_DATA, M_PKTHDR)) == NULL)
+		bulk = false;
 	if (m != NULL)
 		;
 	else if (len + (size_t)reserve > (size_t)MHLEN)
@@ -424,7 +426,7 @@ m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
 			continue;
 		}
 		n = MIN(iov[i].iov_len - skip, len);
-		if (!m_append_bulk(m, (int)n,
+		if (!(bulk ? m_append_bulk : m_append)(m, (int)n,
 		    (char *)iov[i].iov_base + skip)) {
 			if (partial && m->m_pkthdr.len > 0)
 				break;
@@ -499,7 +501,7 @@ sosend_stream_ready(struct socket *so, size_t done, size_t want,
 
 /*
  * A blocking stream send found no mbuf for its data (the instance's pools
- * are bounded: mbuf_limit, cluster_limit).  Linux waits for memory
+ * are bounded: mbuf_limit, cluster_limit, jumbo_limit).  Linux waits for memory
  * (sk_stream_wait_memory()); so does this, a tick at a time, as what
  * frees mbufs (an ACK, a reader, a driver's transmit) is anywhere in the
  * stack and wakes no one; an ACK that frees so_snd's data wakes it

@@ -106,8 +106,8 @@ tenv_advance(struct tenv *e, uint64_t ms)
 
 /*
  * tenv_up0_limits: the instance and the tap, the clock still at 0; the
- * instance's mbuf_limit, cluster_limit and socket_limit from lim (NULL:
- * the defaults).
+ * instance's mbuf_limit, cluster_limit, socket_limit and jumbo_limit
+ * from lim (NULL: the defaults).
  */
 static inline void
 tenv_up0_limits(struct tenv *e, const struct rump_kernel_config *lim)
@@ -125,6 +125,7 @@ tenv_up0_limits(struct tenv *e, const struct rump_kernel_config *lim)
 		cfg.mbuf_limit = lim->mbuf_limit;
 		cfg.cluster_limit = lim->cluster_limit;
 		cfg.socket_limit = lim->socket_limit;
+		cfg.jumbo_limit = lim->jumbo_limit;
 	}
 	assert_int_equal(rump_kernel_create(&cfg, &e->k), 0);
 	assert_int_equal(rump_bus_tap_open(e->bus, ts_peer_mac, &e->tap), 0);

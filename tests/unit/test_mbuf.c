@@ -1367,7 +1367,7 @@ test_append_many(void **state)
 }
 
 /*
- * m_append_bulk(): jumbo clusters while half of one or more is left, then
+ * m_append_bulk(): jumbo clusters while MJUMBYTES_BULK or more is left, then
  * as m_append(); shared and freed like clusters; clusters when the jumbo
  * clusters run out, or when there are none (cluster_limit set alone).
  */
@@ -1388,7 +1388,7 @@ test_append_bulk(void **state)
 	assert_non_null(m);
 	assert_true(m_append_bulk(m, 40000, pat));
 	mb_check(m, pat, 40000);
-	for (rem = 40000 - MHLEN; rem >= MJUMBYTES / 2; nj++)
+	for (rem = 40000 - MHLEN; rem >= MJUMBYTES_BULK; nj++)
 		rem -= MIN(rem, MJUMBYTES);
 	assert_int_equal(nj, 2);
 	ncl = rem / MCLBYTES + (rem % MCLBYTES > MLEN);
@@ -1408,11 +1408,11 @@ test_append_bulk(void **state)
 	assert_int_equal(th_pool_out(k, "mjclpl"), nj);
 	m_freem(n);
 	assert_int_equal(th_pool_out(k, "mjclpl"), 0);
-	/* below half a jumbo cluster: clusters, as m_append() */
+	/* below MJUMBYTES_BULK: clusters, as m_append() */
 	m = m_gethdr(M_DONTWAIT, MT_DATA);
 	assert_non_null(m);
-	assert_true(m_append_bulk(m, MJUMBYTES / 2 - 1 + MHLEN, pat));
-	mb_check(m, pat, MJUMBYTES / 2 - 1 + MHLEN);
+	assert_true(m_append_bulk(m, MJUMBYTES_BULK - 1 + MHLEN, pat));
+	mb_check(m, pat, MJUMBYTES_BULK - 1 + MHLEN);
 	assert_int_equal(th_pool_out(k, "mjclpl"), 0);
 	m_freem(m);
 	mb_leave(state);
