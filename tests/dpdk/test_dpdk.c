@@ -49,14 +49,16 @@ struct pair {
 	uint32_t addr[2];
 };
 
-/* pair_up with a receive mempool of mbufs rte_mbufs (0: 8191) on each */
+/*
+ * pair_up with a receive mempool of mbufs rte_mbufs (0: 8191) on each,
+ * end a's poll loop a fiber of the calling thread if fiber_a
+ */
 static void
-pair_up_mbufs(struct pair *p, const char *ring, bool tx_copy, bool voff,
-    unsigned mbufs)
+pair_up_fiber(struct pair *p, const char *ring, bool tx_copy, bool voff,
+    unsigned mbufs, bool fiber_a)
 {
 	struct rump_kernel_config kc;
 	char port[32];
-
 	int error;
 
 	assert_int_equal(rump_dpdk_init(EAL), 0);
@@ -76,6 +78,7 @@ pair_up_mbufs(struct pair *p, const char *ring, bool tx_copy, bool voff,
 		dc.tx_copy = tx_copy;
 		dc.virtual_offload = voff;
 		dc.mbufs = mbufs;
+		dc.fiber = i == 0 && fiber_a;
 		assert_int_equal(rump_dpdk_attach(p->k[i], &dc,
 		    &p->ifindex[i]), 0);
 		p->addr[i] = inet_addr(i == 0 ? "198.18.0.1" : "198.18.0.2");
@@ -83,6 +86,13 @@ pair_up_mbufs(struct pair *p, const char *ring, bool tx_copy, bool voff,
 		    p->addr[i], 24), 0);
 		assert_int_equal(rump_if_up(p->k[i], p->ifindex[i]), 0);
 	}
+}
+
+static void
+pair_up_mbufs(struct pair *p, const char *ring, bool tx_copy, bool voff,
+    unsigned mbufs)
+{
+	pair_up_fiber(p, ring, tx_copy, voff, mbufs, false);
 }
 
 static void
@@ -343,6 +353,34 @@ udp_expect(struct rump_kernel *k, int fd, size_t len, unsigned seed)
 	assert_int_equal(rump_thread_unbind(), 0);
 }
 
+/* A UDP socket on each end of p, bound to port 7000 of its address a[i]. */
+static void
+udp_pair_open(const struct pair *p, struct sockaddr_in a[2], int fd[2])
+{
+	for (int i = 0; i < 2; i++) {
+		memset(&a[i], 0, sizeof(a[i]));
+		a[i].sin_family = AF_INET;
+		a[i].sin_addr.s_addr = p->addr[i];
+		a[i].sin_port = htons(7000);
+		assert_int_equal(rump_thread_bind(p->k[i]), 0);
+		fd[i] = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(rump_sys_bind(fd[i], (struct sockaddr *)&a[i],
+		    sizeof(a[i])), 0);
+		assert_int_equal(rump_thread_unbind(), 0);
+	}
+}
+
+static void
+udp_pair_close(const struct pair *p, const int fd[2])
+{
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(rump_thread_bind(p->k[i]), 0);
+		assert_int_equal(rump_sys_close(fd[i]), 0);
+		assert_int_equal(rump_thread_unbind(), 0);
+	}
+}
+
 /*
  * Frames of at most 256 bytes are copied on transmit on every port
  * (tx_small), each into an rte_mbuf of the pool its queue last received
@@ -356,23 +394,13 @@ small_frames(const char *ring, bool tx_copy)
 	/* UDP payloads: frames of 43, 60, 142 and 256 bytes, then larger */
 	static const size_t lens[] = { 1, 18, 100, 214, 215, 1000, 1472 };
 	const unsigned rounds = 20, nsmall = 4, nlens = 7;
-	struct sockaddr_in a[2] = { { .sin_family = AF_INET },
-	    { .sin_family = AF_INET } };
+	struct sockaddr_in a[2];
 	struct rump_dpdk_stats before[2], after[2];
 	struct pair p;
 	int fd[2];
 
 	pair_up_mbufs(&p, ring, tx_copy, false, 1023);
-	for (int i = 0; i < 2; i++) {
-		a[i].sin_addr.s_addr = p.addr[i];
-		a[i].sin_port = htons(7000);
-		assert_int_equal(rump_thread_bind(p.k[i]), 0);
-		fd[i] = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
-		assert_true(fd[i] >= 0);
-		assert_int_equal(rump_sys_bind(fd[i], (struct sockaddr *)&a[i],
-		    sizeof(a[i])), 0);
-		assert_int_equal(rump_thread_unbind(), 0);
-	}
+	udp_pair_open(&p, a, fd);
 	/* ARP, and a frame received on each end */
 	udp_send(p.k[1], fd[1], &a[0], 1, 0);
 	udp_expect(p.k[0], fd[0], 1, 0);
@@ -402,11 +430,7 @@ small_frames(const char *ring, bool tx_copy)
 		assert_int_equal(after[i].tx_dropped, 0);
 		assert_int_equal(stat(p.k[i], "udp.badsum"), 0);
 	}
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(rump_thread_bind(p.k[i]), 0);
-		assert_int_equal(rump_sys_close(fd[i]), 0);
-		assert_int_equal(rump_thread_unbind(), 0);
-	}
+	udp_pair_close(&p, fd);
 	pair_down(&p);
 }
 
@@ -480,8 +504,7 @@ static void
 small_frames_dry(const char *ring, bool tx_copy)
 {
 	enum { MBUFS = 1023 };
-	struct sockaddr_in a[2] = { { .sin_family = AF_INET },
-	    { .sin_family = AF_INET } };
+	struct sockaddr_in a[2];
 	static struct rte_mbuf *held[2][MBUFS + 1];
 	struct rte_mempool *pool[2];
 	struct rump_dpdk_stats d;
@@ -491,17 +514,9 @@ small_frames_dry(const char *ring, bool tx_copy)
 	int fd[2];
 
 	pair_up_mbufs(&p, ring, tx_copy, false, MBUFS);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++)
 		pool[i] = ring_rxpool(ring, i == 0 ? 'a' : 'b');
-		a[i].sin_addr.s_addr = p.addr[i];
-		a[i].sin_port = htons(7000);
-		assert_int_equal(rump_thread_bind(p.k[i]), 0);
-		fd[i] = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
-		assert_true(fd[i] >= 0);
-		assert_int_equal(rump_sys_bind(fd[i], (struct sockaddr *)&a[i],
-		    sizeof(a[i])), 0);
-		assert_int_equal(rump_thread_unbind(), 0);
-	}
+	udp_pair_open(&p, a, fd);
 	/* ARP both ways */
 	udp_send(p.k[1], fd[1], &a[0], 1, 0);
 	udp_expect(p.k[0], fd[0], 1, 0);
@@ -564,12 +579,9 @@ small_frames_dry(const char *ring, bool tx_copy)
 	    MSG_DONTWAIT), -1);
 	assert_int_equal(errno, EAGAIN);
 	assert_int_equal(rump_thread_unbind(), 0);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++)
 		assert_int_equal(stat(p.k[i], "udp.badsum"), 0);
-		assert_int_equal(rump_thread_bind(p.k[i]), 0);
-		assert_int_equal(rump_sys_close(fd[i]), 0);
-		assert_int_equal(rump_thread_unbind(), 0);
-	}
+	udp_pair_close(&p, fd);
 	pair_down(&p);
 }
 
@@ -593,52 +605,19 @@ sent_bytes_main(void *arg)
 {
 	const struct sent_bytes *sb = arg;
 	enum { MBUFS = 1023 };
-	struct sockaddr_in a[2] = { { .sin_family = AF_INET },
-	    { .sin_family = AF_INET } };
+	struct sockaddr_in a[2];
 	static struct rte_mbuf *held[MBUFS + 1];
 	static uint8_t big[3000];
 	struct rump_dpdk_stats before, after;
-	struct rump_kernel_config kc;
-	struct rump_dpdk_config dc;
 	struct rte_mempool *pool;
-	int fd[2], dont = IP_PMTUDISC_DONT, error;
+	int fd[2], dont = IP_PMTUDISC_DONT;
 	uint64_t opk, obytes;
-	char port[32];
 	unsigned nheld;
 	struct pair p;
 
-	error = rump_dpdk_ring_pair(sb->ring, 1);
-	assert_true(error == 0 || error == EEXIST);
-	for (int i = 0; i < 2; i++) {
-		rump_kernel_config_default(&kc);
-		kc.softint_mode = mode;
-		kc.clock_thread = false;
-		assert_int_equal(rump_kernel_create(&kc, &p.k[i]), 0);
-		rump_dpdk_config_default(&dc);
-		snprintf(port, sizeof(port), "%s%c", sb->ring,
-		    i == 0 ? 'a' : 'b');
-		dc.port = port;
-		dc.tx_copy = true;
-		dc.mbufs = MBUFS;
-		dc.fiber = i == 0 && sb->fiber;
-		assert_int_equal(rump_dpdk_attach(p.k[i], &dc, &p.ifindex[i]),
-		    0);
-		p.addr[i] = inet_addr(i == 0 ? "198.18.0.1" : "198.18.0.2");
-		assert_int_equal(rump_if_addr_add(p.k[i], p.ifindex[i],
-		    p.addr[i], 24), 0);
-		assert_int_equal(rump_if_up(p.k[i], p.ifindex[i]), 0);
-	}
+	pair_up_fiber(&p, sb->ring, true, false, MBUFS, sb->fiber);
 	pool = ring_rxpool(sb->ring, 'a');
-	for (int i = 0; i < 2; i++) {
-		a[i].sin_addr.s_addr = p.addr[i];
-		a[i].sin_port = htons(7000);
-		assert_int_equal(rump_thread_bind(p.k[i]), 0);
-		fd[i] = rump_sys_socket(AF_INET, SOCK_DGRAM, 0);
-		assert_true(fd[i] >= 0);
-		assert_int_equal(rump_sys_bind(fd[i], (struct sockaddr *)&a[i],
-		    sizeof(a[i])), 0);
-		assert_int_equal(rump_thread_unbind(), 0);
-	}
+	udp_pair_open(&p, a, fd);
 	/* ARP both ways; then a copies its small frames into b's pool */
 	udp_send(p.k[1], fd[1], &a[0], 1, 0);
 	udp_expect(p.k[0], fd[0], 1, 0);
@@ -681,11 +660,7 @@ sent_bytes_main(void *arg)
 	for (unsigned j = 0; j < nheld; j++)
 		rte_pktmbuf_free(held[j]);
 
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(rump_thread_bind(p.k[i]), 0);
-		assert_int_equal(rump_sys_close(fd[i]), 0);
-		assert_int_equal(rump_thread_unbind(), 0);
-	}
+	udp_pair_close(&p, fd);
 	for (uint64_t t0 = th_now_ns(); sb->fiber &&
 	    rump_kernel_leaks(p.k[0]) != 0 && th_now_ns() - t0 < 5000000000u;)
 		rump_fiber_yield();	/* the loop frees what came back */
@@ -728,39 +703,46 @@ test_small_frames_pool_dry(void **state)
 static void
 test_zerocopy_pmds(void **state)
 {
+	static const struct {
+		const char *driver, *bus, *devargs;
+		bool ok;
+	} cases[] = {
+		{ "net_ring", "vdev", NULL, true },
+		{ "net_af_packet", "vdev", "iface=veth0", true },
+		{ "net_tap", "vdev", "", true },
+		{ "net_pcap", "vdev", NULL, true },
+		{ "net_null", "vdev", "no-rx=1", true },
+		{ "net_memif", "vdev", "role=client,socket=/tmp/m.sock", true },
+		{ "net_memif", "vdev", "role=client,zero-copy=no", true },
+		/* memif takes any value with "yes" in it for yes */
+		{ "net_memif", "vdev", "zero-copy=yesno,role=server", false },
+		{ "net_memif", "vdev", "zero-copy=no,zero-copy=yes", false },
+		{ "net_memif", "vdev", "role=client,zero-copy=", false },
+		{ "net_memif", "vdev", "zero-copy-x=yes,role=client", true },
+		{ "net_memif", "vdev", "role=client,zero-copy=yes", false },
+		{ "net_memif", "vdev", "zero-copy=yes", false },
+		{ "net_memif", "vdev",
+		    "socket=/tmp/m.sock,zero-copy=yes,role=server", false },
+		{ "net_virtio_user", "vdev", "path=/dev/vhost-net", false },
+		{ "net_vhost", "vdev", NULL, false },
+		{ "net_ring", "pci", NULL, false },
+		{ "net_ice", "pci", NULL, false },
+		{ "net_ring", "", NULL, false },
+		{ NULL, "vdev", NULL, false },
+	};
+
 	(void)state;
-	assert_true(dpdk_host_zerocopy_ok("net_ring", "vdev", NULL));
-	assert_true(dpdk_host_zerocopy_ok("net_af_packet", "vdev",
-	    "iface=veth0"));
-	assert_true(dpdk_host_zerocopy_ok("net_tap", "vdev", ""));
-	assert_true(dpdk_host_zerocopy_ok("net_pcap", "vdev", NULL));
-	assert_true(dpdk_host_zerocopy_ok("net_null", "vdev", "no-rx=1"));
-	assert_true(dpdk_host_zerocopy_ok("net_memif", "vdev",
-	    "role=client,socket=/tmp/m.sock"));
-	assert_true(dpdk_host_zerocopy_ok("net_memif", "vdev",
-	    "role=client,zero-copy=no"));
-	/* memif takes any value with "yes" in it for yes */
-	assert_false(dpdk_host_zerocopy_ok("net_memif", "vdev",
-	    "zero-copy=yesno,role=server"));
-	assert_false(dpdk_host_zerocopy_ok("net_memif", "vdev",
-	    "zero-copy=no,zero-copy=yes"));
-	assert_false(dpdk_host_zerocopy_ok("net_memif", "vdev",
-	    "role=client,zero-copy="));
-	assert_true(dpdk_host_zerocopy_ok("net_memif", "vdev",
-	    "zero-copy-x=yes,role=client"));
-	assert_false(dpdk_host_zerocopy_ok("net_memif", "vdev",
-	    "role=client,zero-copy=yes"));
-	assert_false(dpdk_host_zerocopy_ok("net_memif", "vdev",
-	    "zero-copy=yes"));
-	assert_false(dpdk_host_zerocopy_ok("net_memif", "vdev",
-	    "socket=/tmp/m.sock,zero-copy=yes,role=server"));
-	assert_false(dpdk_host_zerocopy_ok("net_virtio_user", "vdev",
-	    "path=/dev/vhost-net"));
-	assert_false(dpdk_host_zerocopy_ok("net_vhost", "vdev", NULL));
-	assert_false(dpdk_host_zerocopy_ok("net_ring", "pci", NULL));
-	assert_false(dpdk_host_zerocopy_ok("net_ice", "pci", NULL));
-	assert_false(dpdk_host_zerocopy_ok("net_ring", "", NULL));
-	assert_false(dpdk_host_zerocopy_ok(NULL, "vdev", NULL));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ok = dpdk_host_zerocopy_ok(cases[i].driver, cases[i].bus,
+		    cases[i].devargs);
+
+		if (ok != cases[i].ok)
+			print_message("# case %zu: %s on %s, %s\n", i,
+			    cases[i].driver ? cases[i].driver : "(null)",
+			    cases[i].bus, cases[i].devargs ? cases[i].devargs :
+			    "(null)");
+		assert_int_equal(ok, cases[i].ok);
+	}
 }
 
 /*
@@ -1045,7 +1027,8 @@ test_close_with_frames_on_the_wire(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_BROADCAST,
 	    &on, sizeof(on)), 0);
-	to.sin_addr.s_addr = htonl(INADDR_BROADCAST);	/* ours with no address yet */
+	/* ours even before an address is set */
+	to.sin_addr.s_addr = htonl(INADDR_BROADCAST);
 	to.sin_port = htons(9);
 	memset(data, 0x5a, sizeof(data));
 	assert_int_equal(rump_sys_sendto(fd, data, sizeof(data), 0,
