@@ -635,11 +635,9 @@ m_append_pieces(struct mbuf *m0, int len, const void *buf, bool bulk)
 		if (bulk && remainder >= MJUMBYTES_BULK &&
 		    (n = m_getjcl(M_DONTWAIT, m->m_type, 0)) == NULL)
 			bulk = false;
-		if (n != NULL)
-			;
-		else if (remainder > MLEN)
+		if (n == NULL && remainder > MLEN)
 			n = m_getcl(M_DONTWAIT, m->m_type, 0);
-		else
+		else if (n == NULL)
 			n = m_get(M_DONTWAIT, m->m_type);
 		if (n == NULL)
 			break;

@@ -409,12 +409,10 @@ m_uiomove_in(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
 	/* bulk data in jumbo clusters (m_append_bulk()), while there are */
 	if (bulk && (m = m_getjcl(M_DONTWAIT, MT_DATA, M_PKTHDR)) == NULL)
 		bulk = false;
-	if (m != NULL)
-		;
-	else if (len + (size_t)reserve > (size_t)MHLEN)
-		m = m_getcl(M_DONTWAIT, MT_DATA, M_PKTHDR);
-	else
-		m = m_gethdr(M_DONTWAIT, MT_DATA);
+	if (m == NULL)
+		m = len + (size_t)reserve > (size_t)MHLEN ?
+		    m_getcl(M_DONTWAIT, MT_DATA, M_PKTHDR) :
+		    m_gethdr(M_DONTWAIT, MT_DATA);
 	if (m == NULL)
 		return ENOBUFS;
 	m->m_data += reserve;
