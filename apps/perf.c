@@ -2249,6 +2249,9 @@ both_once(const struct perf_opts *o, const struct app_net_opts *no,
 		if (b->b_server.bs_net.addr == NULL)
 			b->b_server.bs_net.addr = "198.18.0.1/24";
 		b->b_client.bs_net.addr = o->client_addr;
+		/* --pcap: one writer per file; the client's port sees
+		 * every frame of the pair */
+		b->b_server.bs_net.pcap = NULL;
 		/* the wire is memory with rumpnet at both ends */
 		b->b_server.bs_net.virtual_offload =
 		    b->b_client.bs_net.virtual_offload = !o->physical ||
