@@ -29,6 +29,10 @@ const char app_net_usage[] =
 "                        reorder=P,reorder_delay=MS,seed=N (both directions)\n"
 "  --mtu N               interface MTU\n"
 "  --tx-copy             copy frames on transmit instead of attaching them\n"
+"  --ack-now             TCP sends the ACK of a SYN-ACK or a FIN at once, as\n"
+"                        the BSDs do (default: it goes with what the\n"
+"                        application sends next, or the poll loop's next\n"
+"                        pass)\n"
 "  --virtual-offload     memory-only link with rumpnet at both ends: TSO and\n"
 "                        checksums left out, as on Linux's veth\n"
 "  --cores A,B,...       one instance per CPU on the port, flows spread by\n"
@@ -175,6 +179,9 @@ badarp:
 	}
 	case APP_OPT_TXCOPY:
 		o->tx_copy = true;
+		return 1;
+	case APP_OPT_ACKNOW:
+		o->ack_now = true;
 		return 1;
 	case APP_OPT_VOFFLOAD:
 		o->virtual_offload = true;
@@ -427,6 +434,7 @@ app_net_start(const struct app_net_opts *o, struct app_net *net)
 	dc.idle = o->idle;
 	dc.cpu = o->cpu;
 	dc.tx_copy = o->tx_copy;
+	dc.ack_now = o->ack_now;
 	dc.virtual_offload = o->virtual_offload;
 	dc.fiber = o->fibers;
 	dc.queue = o->queue;

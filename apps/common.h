@@ -16,6 +16,9 @@
  *                         reorder=P,reorder_delay=MS,seed=N: applied to
  *                         frames received and sent
  *   --tx-copy             copy on transmit (default: zero copy)
+ *   --ack-now             TCP ACKs a SYN-ACK or a FIN at once (default:
+ *                         with the next thing sent, or the loop's next
+ *                         pass)
  *   --virtual-offload     the link is memory only with rumpnet at both ends
  *   --mtu N
  *   --cores A,B,...       servers: one instance per CPU, all on the port
@@ -59,6 +62,7 @@ enum {
 	APP_OPT_CORES,
 	APP_OPT_CC,
 	APP_OPT_TCP,
+	APP_OPT_ACKNOW,
 };
 
 #define APP_NET_LONGOPTS						\
@@ -78,7 +82,8 @@ enum {
 	{ "fibers", no_argument, 0, APP_OPT_FIBERS },			\
 	{ "cores", required_argument, 0, APP_OPT_CORES },		\
 	{ "cc", required_argument, 0, APP_OPT_CC },			\
-	{ "tcp", required_argument, 0, APP_OPT_TCP }
+	{ "tcp", required_argument, 0, APP_OPT_TCP },			\
+	{ "ack-now", no_argument, 0, APP_OPT_ACKNOW }
 
 #define APP_MAX_ARP 16
 #define APP_MAX_CORES 16
@@ -96,6 +101,7 @@ struct app_net_opts {
 	int cpu;			/* -1: not pinned */
 	unsigned mtu;			/* 0: the port's */
 	bool tx_copy;
+	bool ack_now;			/* rump_dpdk_config.ack_now */
 	bool virtual_offload;
 	bool fibers;			/* poll loop: a fiber of the app's thread */
 	unsigned ncores;		/* --cores: 0 none */

@@ -74,6 +74,8 @@ if_attach(struct rump_kernel *k, struct ifnet *ifp)
 	list_init(&ifp->if_addrlist);
 	list_init(&ifp->if_multiaddrs);
 	list_insert_tail(&ns->ns_ifnets, &ifp->if_link);
+	if (ifp->if_ackpass)
+		ns->ns_ackpass_ifs++;
 	mutex_exit(&ns->ns_lock);
 }
 
@@ -108,6 +110,9 @@ if_detach(struct ifnet *ifp)
 		*q = keep;
 	}
 	list_remove(&ifp->if_link);
+	/* the last loop that flushes them goes: what it held goes now */
+	if (ifp->if_ackpass && --ns->ns_ackpass_ifs == 0)
+		netstack_ackpass_flush(ns);
 	mutex_exit(&ns->ns_lock);
 }
 

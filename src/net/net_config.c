@@ -761,6 +761,8 @@ static const struct stat_field tcp_fields[] = {
 	{ "sndprobe", offsetof(struct tcpstat, tcps_sndprobe) },
 	{ "sndurg", offsetof(struct tcpstat, tcps_sndurg) },
 	{ "sndwinup", offsetof(struct tcpstat, tcps_sndwinup) },
+	{ "ackpass", offsetof(struct tcpstat, tcps_ackpass) },
+	{ "ackpassout", offsetof(struct tcpstat, tcps_ackpassout) },
 	{ "sndctrl", offsetof(struct tcpstat, tcps_sndctrl) },
 	{ "sndrst", offsetof(struct tcpstat, tcps_sndrst) },
 	{ "nobufs", offsetof(struct tcpstat, tcps_nobufs) },

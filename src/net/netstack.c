@@ -41,7 +41,7 @@ netstack_softnet(void *arg)
 }
 
 int
-netstack_poll(struct netstack *ns)
+netstack_poll(struct netstack *ns, int flags)
 {
 	struct ifqueue *q = &ns->ns_inq[curcpu()->ci_index];
 	struct list_node *ln;
@@ -51,6 +51,9 @@ netstack_poll(struct netstack *ns)
 
 	KASSERT(mutex_owned(&ns->ns_lock));
 	kern_clock_refresh(curcpu());	/* each round sees the time go on */
+	/* the poller waits: it did not answer what it was woken for */
+	if (!(flags & NS_POLL_SEND) && netstack_ackpass_pending(ns))
+		netstack_ackpass_flush(ns);
 	q->ifq_polled = true;
 	for (ln = ns->ns_ifnets.ln_next; ln != &ns->ns_ifnets;
 	    ln = ln->ln_next) {
@@ -69,6 +72,13 @@ netstack_poll(struct netstack *ns)
 	if (q->ifq_len > 0)
 		softint_schedule(ns->ns_softnet);	/* the rest */
 	return n == 0 && blocked ? -1 : n;
+}
+
+void
+netstack_ackpass_flush(struct netstack *ns)
+{
+	KASSERT(mutex_owned(&ns->ns_lock));
+	tcp_ackpass_flush(ns);
 }
 
 void
@@ -167,6 +177,7 @@ netstack_init(struct rump_kernel *k)
 	mutex_init(&ns->ns_lock, MUTEX_DEFAULT, IPL_SOFTNET);
 	list_init(&ns->ns_ifnets);
 	list_init(&ns->ns_ifaddrs);
+	list_init(&ns->ns_ackpass);
 	ns->ns_nextindex = 1;
 	arp_init(&ns->ns_arp);
 	ip_reass_init(&ns->ns_reass, 0, 0, 0);
@@ -231,6 +242,7 @@ netstack_fini(struct rump_kernel *k)
 	mutex_enter(&ns->ns_lock);
 	fd_fini(ns);		/* sockets still open are closed */
 	tcp_fini(ns);		/* connections still closing go */
+	KASSERT(list_empty(&ns->ns_ackpass));
 	udp_fini(ns);
 	rip_fini(ns);
 	for (unsigned i = 0; i < k->k_ncpu; i++)

@@ -1211,7 +1211,8 @@ tcp_input_synsent(struct tcpcb *tp, struct tcp_seg *seg)
 		tp->snd_nxt = tp->snd_una;
 	if ((tp = tcp_established(tp, seg)) == NULL)
 		return TV_DROP;
-	tp->t_flags |= TF_ACKNOW;
+	/* the request the application writes next may carry it */
+	tcp_ack_pass(tp);
 	/* "continue processing at the sixth step" with the rest */
 	seg->seq++;
 	seg->flags &= (uint8_t)~TH_SYN;
@@ -2112,10 +2113,15 @@ tcp_step_fin(struct tcpcb *tp)
 			socantrcvmore(so);
 		tp->rcv_nxt++;
 	}
+	if (tp->t_state == TCPS_ESTABLISHED) {
+		tcp_set_state(tp, TCPS_CLOSE_WAIT);
+		/* the FIN of the close() after reading the end may carry it */
+		tcp_ack_pass(tp);
+		return tp;
+	}
 	tp->t_flags |= TF_ACKNOW;
 	switch (tp->t_state) {
 	case TCPS_SYN_RECEIVED:
-	case TCPS_ESTABLISHED:
 		tcp_set_state(tp, TCPS_CLOSE_WAIT);
 		break;
 	case TCPS_FIN_WAIT_1:

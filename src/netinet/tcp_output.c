@@ -357,6 +357,7 @@ tcp_send_segment(struct tcpcb *tp, int off, int len, uint8_t flags,
 	tp->last_ack_sent = tp->rcv_nxt;
 	tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
 	tcp_timer_disarm(tp, TCPT_DELACK);
+	tcp_ackpass_drop(tp);
 	error = ip_output_oif(m, 0, inp->inp_bindif);
 	if (error == EMSGSIZE)
 		(void)tcp_mss_shrink_local(tp);	/* the MTU came down */

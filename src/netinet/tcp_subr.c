@@ -178,6 +178,69 @@ tcp_set_state(struct tcpcb *tp, int state)
 	tp->t_state = state;
 }
 
+static void
+tcp_ackpass_count(struct netstack *ns, int d)
+{
+	atomic_store_explicit(&ns->ns_ackpass_n, atomic_load_explicit(
+	    &ns->ns_ackpass_n, memory_order_relaxed) + (unsigned)d,
+	    memory_order_relaxed);
+}
+
+void
+tcp_ack_pass(struct tcpcb *tp)
+{
+	struct netstack *ns = tp->t_ns;
+	struct socket *so = tp->t_inpcb->inp_socket;
+
+	/*
+	 * at once: nothing flushes; TCP_QUICKACK; data or a FIN waiting
+	 * for the handshake (what TFO's SYN carried and was not acked, a
+	 * shutdown() meanwhile: FIN-WAIT-1 now), which only an ACK now
+	 * sends; no socket
+	 */
+	if (ns->ns_ackpass_ifs == 0 || (tp->t_flags & TF_QUICKACK) ||
+	    so == NULL || so->so_snd.sb_cc > 0 ||
+	    (tp->t_state != TCPS_ESTABLISHED &&
+	    tp->t_state != TCPS_CLOSE_WAIT)) {
+		tp->t_flags |= TF_ACKNOW;
+		return;
+	}
+	if (list_linked(&tp->t_ackpass))
+		return;
+	list_insert_tail(&ns->ns_ackpass, &tp->t_ackpass);
+	tcp_ackpass_count(ns, 1);
+	ns->ns_tcp->tcp_stat.tcps_ackpass++;
+	/*
+	 * and owed as a delayed ACK is: no later than its timer, should
+	 * no pass come first (a busy poller that only sends does not
+	 * flush, and keeps the loop away)
+	 */
+	tp->t_flags |= TF_DELACK;
+	tcp_timer_arm(tp, TCPT_DELACK, TCPTV_DELACK);
+}
+
+void
+tcp_ackpass_remove(struct tcpcb *tp)
+{
+	list_remove(&tp->t_ackpass);
+	tcp_ackpass_count(tp->t_ns, -1);
+}
+
+void
+tcp_ackpass_flush(struct netstack *ns)
+{
+	struct list_node *ln;
+
+	while ((ln = list_first(&ns->ns_ackpass)) != NULL) {
+		struct tcpcb *tp = container_of(ln, struct tcpcb, t_ackpass);
+
+		tcp_ackpass_drop(tp);
+		tp->t_flags |= TF_ACKNOW;
+		ns->ns_tcp->tcp_stat.tcps_ackpassout++;
+		(void)tcp_output(tp);
+	}
+}
+
 void
 tcp_syncache_enter(struct tcpcb *tp)
 {
@@ -225,6 +288,7 @@ tcp_close(struct tcpcb *tp)
 	 * find the connection meanwhile.
 	 */
 	tp->t_flags |= TF_DEAD;
+	tcp_ackpass_drop(tp);
 	tcp_timer_stop_all(tp);
 	tcp_freeq(tp);
 	tcp_rack_free(tp);

@@ -28,6 +28,7 @@
 
 #include "kern/libkern.h"
 #include "kern/callout.h"
+#include "kern/list.h"
 #include "kern/mbuf.h"
 #include "netinet/in.h"
 #include "netinet/ip.h"
@@ -288,6 +289,9 @@ struct tcpcb {
 	uint64_t t_challenge_ns;	/* start of the current second */
 	unsigned t_challenge_cnt;
 
+	/* on ns_ackpass: an ACK held for the next poll pass (netstack.h) */
+	struct list_node t_ackpass;
+
 	/* SYN flood defence (RFC 4987) */
 	bool t_syncache;		/* an embryo, in tcps_syncache */
 	uint64_t t_sc_period;		/* listener: last cookie period+1 */
@@ -332,6 +336,8 @@ struct tcpstat {
 	uint64_t tcps_sndprobe;		/* window probes */
 	uint64_t tcps_sndurg;		/* segments with URG */
 	uint64_t tcps_sndwinup;		/* window updates */
+	uint64_t tcps_ackpass;		/* ACKs held for the next poll pass */
+	uint64_t tcps_ackpassout;	/* ... that the pass sent alone */
 	uint64_t tcps_sndctrl;		/* SYN, FIN, RST only */
 	uint64_t tcps_sndrst;		/* RSTs sent */
 	uint64_t tcps_nobufs;		/* no mbuf for a segment */
@@ -565,6 +571,23 @@ void tcp_ctlinput(int type, int code, uint16_t mtu, const struct ip *qip,
 void tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us);
 /* tcp_set_state: also takes an embryo leaving SYN-RECEIVED off the count */
 void tcp_set_state(struct tcpcb *tp, int state);
+/*
+ * tcp_ack_pass: the ACK of a SYN-ACK or of a FIN is due: hold it for the
+ * next poll pass (netstack.h, ns_ackpass) when the instance has a loop
+ * that flushes and nothing else waits to go, else TF_ACKNOW.
+ * tcp_ackpass_drop: tp's ACK goes (or tp does): off ns_ackpass.
+ * tcp_ackpass_flush: send the held ACKs (netstack_ackpass_flush()).
+ */
+void tcp_ack_pass(struct tcpcb *tp);
+void tcp_ackpass_flush(struct netstack *ns);
+void tcp_ackpass_remove(struct tcpcb *tp);
+
+static inline void
+tcp_ackpass_drop(struct tcpcb *tp)
+{
+	if (list_linked(&tp->t_ackpass))
+		tcp_ackpass_remove(tp);
+}
 /* tcp_syncache_enter: tp, a new embryo of a listener, is counted */
 void tcp_syncache_enter(struct tcpcb *tp);
 /*

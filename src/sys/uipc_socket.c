@@ -216,7 +216,7 @@ sb_busy_poll(struct socket *so, struct sockbuf *sb)
 
 	(void)hyper_clock_gettime(HYPER_CLOCK_MONO, &start);
 	for (unsigned spins = 1;; spins++) {
-		int n = netstack_poll(ns);
+		int n = netstack_poll(ns, 0);
 
 		if (n < 0)
 			break;		/* a receive thread needs the vCPU */
@@ -611,7 +611,7 @@ sosend_stream(struct socket *so, const struct sockaddr_in *to,
 	so->so_msgmore = (flags & MSG_MORE) != 0;
 	/* a busy poller takes in what came (ACKs, window) before it sends */
 	if (so->so_busy_poll_us != 0)
-		(void)netstack_poll(so->so_kernel->k_net);
+		(void)netstack_poll(so->so_kernel->k_net, NS_POLL_SEND);
 	if (((flags & MSG_FASTOPEN) || (so->so_state & SS_TFODEFER)) &&
 	    so->so_proto->pr_fastopen != NULL) {
 		if ((error = sosend_fastopen(so, to, iov, iovcnt, resid,
@@ -822,7 +822,7 @@ soreceive_stream(struct socket *so, const struct iovec *iov, int iovcnt,
 	int error = 0;
 
 	if (so->so_busy_poll_us != 0)
-		(void)netstack_poll(so->so_kernel->k_net);
+		(void)netstack_poll(so->so_kernel->k_net, 0);
 	while (done < resid) {
 		need = MIN(resid - done, (size_t)MAX(sb->sb_lowat, 1u));
 		/* a peek copies once: wait for all that can be buffered */

@@ -1244,6 +1244,15 @@ struct fib_side {
 	int lfd;
 	_Atomic int *listening;
 	int ok, bad, handled;
+	/*
+	 * the application: the server's fiber, spawned once it listens, or
+	 * the client's, spawned nfibers times
+	 */
+	void (*fiber)(void *);
+	int nfibers;
+	bool ack_now;			/* rump_dpdk_config.ack_now */
+	/* the instance's TCP counters when its fibers were done */
+	uint64_t ackpass, ackpassout, sndtotal, delack;
 };
 
 static void
@@ -1351,6 +1360,7 @@ fib_side_main(void *arg)
 	dc.port = sd->port;
 	dc.virtual_offload = true;
 	dc.fiber = true;
+	dc.ack_now = sd->ack_now;
 	assert_int_equal(rump_dpdk_attach(sd->k, &dc, &ifx), 0);
 	assert_int_equal(rump_if_addr_add(sd->k, ifx, inet_addr(sd->addr), 24),
 	    0);
@@ -1365,17 +1375,21 @@ fib_side_main(void *arg)
 		assert_int_equal(rump_sys_bind(sd->lfd,
 		    (struct sockaddr *)&sin, sizeof(sin)), 0);
 		assert_int_equal(rump_sys_listen(sd->lfd, FIB_CONNS), 0);
-		assert_int_equal(rump_fiber_spawn(sd->k, fib_accept, sd, 0), 0);
+		assert_int_equal(rump_fiber_spawn(sd->k, sd->fiber, sd, 0), 0);
 		atomic_store(sd->listening, 1);
 	} else {
 		/* the server listens; this thread's poll loop runs meanwhile */
 		while (atomic_load(sd->listening) == 0)
 			rump_fiber_yield();
-		for (int i = 0; i < FIB_CONNS; i++)
-			assert_int_equal(rump_fiber_spawn(sd->k, fib_client, sd,
+		for (int i = 0; i < sd->nfibers; i++)
+			assert_int_equal(rump_fiber_spawn(sd->k, sd->fiber, sd,
 			    0), 0);
 	}
 	assert_int_equal(rump_fiber_run(), 0);
+	sd->ackpass = stat(sd->k, "tcp.ackpass");
+	sd->ackpassout = stat(sd->k, "tcp.ackpassout");
+	sd->sndtotal = stat(sd->k, "tcp.sndtotal");
+	sd->delack = stat(sd->k, "tcp.delack");
 	assert_int_equal(rump_thread_unbind(), 0);
 	/*
 	 * The poll loop is a fiber of this thread: it runs (and frees what
@@ -1390,27 +1404,172 @@ fib_side_main(void *arg)
 	return NULL;
 }
 
+/* Server srv and client cli on the ring pair "fib", each on a thread. */
+static void
+fib_pair_run(struct fib_side *srv, struct fib_side *cli)
+{
+	pthread_t ts, tc;
+	int error;
+
+	assert_int_equal(rump_dpdk_init(EAL), 0);
+	/* EEXIST: the pair of an earlier test, attached again */
+	error = rump_dpdk_ring_pair("fib", 1);
+	assert_true(error == 0 || error == EEXIST);
+	fib_server_side = srv;
+	assert_int_equal(pthread_create(&ts, NULL, fib_side_main, srv), 0);
+	assert_int_equal(pthread_create(&tc, NULL, fib_side_main, cli), 0);
+	pthread_join(tc, NULL);
+	pthread_join(ts, NULL);
+}
+
 static void
 test_fibers_both_ends(void **state)
 {
 	_Atomic int listening = 0;
-	struct fib_side srv = { "fiba", "198.18.0.1", NULL, -1, &listening,
-	    0, 0, 0 };
-	struct fib_side cli = { "fibb", "198.18.0.2", NULL, -1, &listening,
-	    0, 0, 0 };
-	pthread_t ts, tc;
+	struct fib_side srv = { .port = "fiba", .addr = "198.18.0.1",
+	    .lfd = -1, .listening = &listening, .fiber = fib_accept };
+	struct fib_side cli = { .port = "fibb", .addr = "198.18.0.2",
+	    .lfd = -1, .listening = &listening, .fiber = fib_client,
+	    .nfibers = FIB_CONNS };
 
 	(void)state;
-	assert_int_equal(rump_dpdk_init(EAL), 0);
-	assert_int_equal(rump_dpdk_ring_pair("fib", 1), 0);
-	fib_server_side = &srv;
-	assert_int_equal(pthread_create(&ts, NULL, fib_side_main, &srv), 0);
-	assert_int_equal(pthread_create(&tc, NULL, fib_side_main, &cli), 0);
-	pthread_join(tc, NULL);
-	pthread_join(ts, NULL);
+	fib_pair_run(&srv, &cli);
 	assert_int_equal(cli.bad, 0);
 	assert_int_equal(cli.ok, FIB_CONNS);
 	assert_int_equal(srv.handled, FIB_CONNS);
+}
+
+/*
+ * ---- ACKs held for the next pass (rump_dpdk_config.ack_now off) ----
+ *
+ * Both ends in fiber mode, where the order of events is fixed: a pass
+ * of the loop, then the fibers it woke, then the next pass.  The client
+ * makes AP_CONNS transactions one after the other: connect, "ping",
+ * "pong" back, shutdown (its FIN), the server's FIN, then a reset
+ * (SO_LINGER 0: no TIME-WAIT left behind).  The handshake's ACK goes
+ * with "ping", and the server's ACK of the client's FIN with its own FIN
+ * (after its read of the end and close()): 5 segments from the client
+ * and 3 from the server a transaction, against 6 and 4 with ack_now.
+ * A last connection where the server speaks first: the client only
+ * reads after connect(), so its ACK goes alone at the next pass
+ * (ackpassout), and the server's accept() returns.
+ */
+#define AP_CONNS 20
+
+static void
+ap_server(void *arg)
+{
+	struct fib_side *sd = arg;
+	char buf[8];
+
+	for (int i = 0; i <= AP_CONNS; i++) {
+		int fd = rump_sys_accept(sd->lfd, NULL, NULL);
+
+		assert_true(fd >= 0);
+		if (i < AP_CONNS) {
+			assert_int_equal(rump_sys_read(fd, buf, sizeof(buf)),
+			    4);
+			assert_memory_equal(buf, "ping", 4);
+			assert_int_equal(rump_sys_write(fd, "pong", 4), 4);
+		} else
+			assert_int_equal(rump_sys_write(fd, "hello", 5), 5);
+		assert_int_equal(rump_sys_read(fd, buf, sizeof(buf)), 0);
+		assert_int_equal(rump_sys_close(fd), 0);
+		sd->handled++;
+	}
+	rump_sys_close(sd->lfd);
+}
+
+static void
+ap_client(void *arg)
+{
+	struct fib_side *sd = arg;
+	const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(5002) };
+	char buf[8];
+
+	sin.sin_addr.s_addr = inet_addr("198.18.0.1");
+	for (int i = 0; i <= AP_CONNS; i++) {
+		int fd = rump_sys_socket(AF_INET, SOCK_STREAM, 0);
+
+		assert_true(fd >= 0);
+		assert_int_equal(rump_sys_connect(fd, (struct sockaddr *)&sin,
+		    sizeof(sin)), 0);
+		if (i < AP_CONNS) {
+			assert_int_equal(rump_sys_write(fd, "ping", 4), 4);
+			assert_int_equal(rump_sys_read(fd, buf, sizeof(buf)),
+			    4);
+			assert_memory_equal(buf, "pong", 4);
+		} else {
+			assert_int_equal(rump_sys_read(fd, buf, sizeof(buf)),
+			    5);
+			assert_memory_equal(buf, "hello", 5);
+		}
+		assert_int_equal(rump_sys_shutdown(fd, SHUT_WR), 0);
+		assert_int_equal(rump_sys_read(fd, buf, sizeof(buf)), 0);
+		assert_int_equal(rump_sys_setsockopt(fd, SOL_SOCKET, SO_LINGER,
+		    &rst, sizeof(rst)), 0);
+		assert_int_equal(rump_sys_close(fd), 0);
+		sd->ok++;
+	}
+}
+
+static void
+ack_pass(bool ack_now)
+{
+	_Atomic int listening = 0;
+	struct fib_side srv = { .port = "fiba", .addr = "198.18.0.1",
+	    .lfd = -1, .listening = &listening, .fiber = ap_server,
+	    .ack_now = ack_now };
+	struct fib_side cli = { .port = "fibb", .addr = "198.18.0.2",
+	    .lfd = -1, .listening = &listening, .fiber = ap_client,
+	    .nfibers = 1, .ack_now = ack_now };
+	const uint64_t n = AP_CONNS;
+
+	fib_pair_run(&srv, &cli);
+	assert_int_equal(cli.ok, AP_CONNS + 1);
+	assert_int_equal(srv.handled, AP_CONNS + 1);
+	/*
+	 * inline, a pass runs the softints and then the fibers they woke,
+	 * and timers fire only at a pass's start: the order is fixed.  With
+	 * softint threads a pass may come before the fiber a softint woke
+	 * has run, and on a loaded machine a delayed ACK's timer (of "ping"
+	 * or of a held ACK) before the answer: each ACK sent alone so is a
+	 * segment more.
+	 */
+	if (mode == RUMP_SOFTINT_INLINE) {
+		assert_int_equal(cli.delack, 0);
+		assert_int_equal(srv.delack, 0);
+	}
+	if (ack_now) {
+		assert_int_equal(cli.ackpass, 0);
+		assert_int_equal(srv.ackpass, 0);
+		assert_int_equal(cli.sndtotal, 6 * n + 5 + cli.delack);
+		assert_int_equal(srv.sndtotal, 4 * (n + 1) + srv.delack);
+		return;
+	}
+	assert_int_equal(cli.ackpass, n + 1);
+	assert_int_equal(srv.ackpass, n + 1);
+	assert_int_equal(cli.sndtotal, 5 * (n + 1) + cli.ackpassout - 1 +
+	    cli.delack);
+	assert_int_equal(srv.sndtotal, 3 * (n + 1) + srv.ackpassout +
+	    srv.delack);
+	if (mode == RUMP_SOFTINT_INLINE) {
+		assert_int_equal(cli.ackpassout, 1);
+		assert_int_equal(srv.ackpassout, 0);
+	} else {
+		assert_in_range(cli.ackpassout, 0, n + 1);
+		assert_in_range(srv.ackpassout, 0, n + 1);
+	}
+}
+
+static void
+test_ack_pass(void **state)
+{
+	(void)state;
+	ack_pass(false);
+	ack_pass(true);
 }
 
 /*
@@ -1969,6 +2128,7 @@ main(void)
 		cmocka_unit_test(test_close_with_frames_on_the_wire),
 		cmocka_unit_test(test_pcap_port),
 		cmocka_unit_test(test_fibers_both_ends),
+		cmocka_unit_test(test_ack_pass),
 		cmocka_unit_test(test_dispatch_two_instances),
 		cmocka_unit_test(test_port_counters),
 		cmocka_unit_test(test_rss_port),

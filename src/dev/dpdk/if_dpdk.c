@@ -10,6 +10,8 @@
  *              dpdk_reap()                    frames the PMD sent: free
  *              dpdk_rx() -> dpdk_host_rx()    a burst, wrapped in mbufs
  *                        -> if_input()        queued for softnet
+ *              netstack_ackpass_flush()       TCP ACKs held since the
+ *                                             last pass (ack_now off)
  *              softint_run_inline()           softnet, TCP, ... (inline
  *                                             mode); their output is
  *                                             staged (dpdk_start())
@@ -662,14 +664,22 @@ dpdk_loop(void *arg)
 			sc->sc_stats_ns = now;
 			dpdk_merge_stats(sc);
 		}
-		if (n > 0 && k->k_softint_inline) {
-			/* what the softints send leaves in one burst */
+		if ((n > 0 && k->k_softint_inline) ||
+		    (sc->sc_if.if_ackpass && netstack_ackpass_pending(ns))) {
+			/*
+			 * what the softints send leaves in one burst, with
+			 * the ACKs held since the last pass (the application
+			 * has had its turn since)
+			 */
 			struct cpu_info *ci = l->l_cpu;
 
 			mutex_enter(&ns->ns_lock);
 			sc->sc_batching = true;
+			if (sc->sc_if.if_ackpass)
+				netstack_ackpass_flush(ns);
 			mutex_exit(&ns->ns_lock);
-			if (ci->ci_softpending != 0)
+			if (n > 0 && k->k_softint_inline &&
+			    ci->ci_softpending != 0)
 				softint_run_inline(ci);
 			mutex_enter(&ns->ns_lock);
 			sc->sc_batching = false;
@@ -859,6 +869,7 @@ rump_dpdk_attach(struct rump_kernel *k, const struct rump_dpdk_config *cfg,
 	sc->sc_if.if_start = dpdk_start;
 	sc->sc_if.if_poll = dpdk_poll;
 	sc->sc_if.if_poll_done = dpdk_poll_done;
+	sc->sc_if.if_ackpass = !cfg->ack_now;	/* dpdk_loop() flushes */
 	sc->sc_if.if_destroy = dpdk_if_destroy;
 	sc->sc_if.if_mcast = dpdk_mcast;
 	sc->sc_if.if_softc = sc;
