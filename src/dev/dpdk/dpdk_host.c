@@ -105,6 +105,7 @@
 #define DPDK_TXDS 16383
 #define DPDK_MEMPOOL_CACHE 256u
 #define DPDK_TX_COPYBREAK 256u		/* frames copied on any port */
+#define DPDK_TX_WARM 4			/* rte_mbufs tx_warm() fetches */
 #define DPDK_INBOX 4096			/* frames waiting in a dispatch inbox */
 #define DPDK_DRAIN_BURSTS (DPDK_INBOX / DPDK_BURST)	/* a drain's bursts */
 
@@ -151,6 +152,7 @@ struct dpdk_queue {
 	 */
 	_Atomic(struct rte_mempool *) recycle;
 	uint64_t stale;				/* see gen */
+	void *warm_top;				/* tx_warm()'s last */
 	/* the receive side's last looks at two mempools' levels (pool_low) */
 	struct {
 		struct rte_mempool *mp;
@@ -1144,6 +1146,45 @@ recycle_note(struct dpdk_queue *q, struct rte_mempool *mp)
 	atomic_store_explicit(&q->recycle, mp, memory_order_release);
 }
 
+/*
+ * Nothing came in: fetch, for writing, the rte_mbufs the next small
+ * frames will be copied into (the top of this thread's cache of the pool
+ * tx_copy_small() takes them from), their two lines and the first two of
+ * their data room.  The two ends of a net_ring pair copy small frames
+ * into one pool, and the end that sends more than it receives (a crr
+ * client: 4 frames a transaction against 3) runs its cache down by one
+ * a transaction: that one comes from what the peer freed, last written
+ * on the other CPU, and the copy into it waited for three or four of its
+ * lines (a quarter of the client's work in connect(), where the SYN
+ * took it).  An idle poll has the time; only a new top is fetched.
+ */
+static void
+tx_warm(struct dpdk_queue *q)
+{
+	struct rte_mempool *mp = atomic_load_explicit(&q->recycle,
+	    memory_order_relaxed);
+	struct rte_mempool_cache *c;
+	void *top;
+
+	if (mp == NULL)
+		mp = q->hp->rxpool;
+	if ((c = rte_mempool_default_cache(mp, rte_lcore_id())) == NULL ||
+	    c->len == 0 || (top = c->objs[c->len - 1]) == q->warm_top)
+		return;
+	q->warm_top = top;
+	for (unsigned i = 1; i <= DPDK_TX_WARM && i <= c->len; i++) {
+		char *o = c->objs[c->len - i];
+		char *room = o + sizeof(struct rte_mbuf) +
+		    RTE_PKTMBUF_HEADROOM;
+
+		/* rte_prefetch0_write() is experimental in 22.11 */
+		__builtin_prefetch(o, 1, 3);
+		__builtin_prefetch(o + RTE_CACHE_LINE_SIZE, 1, 3);
+		__builtin_prefetch(room, 1, 3);
+		__builtin_prefetch(room + RTE_CACHE_LINE_SIZE, 1, 3);
+	}
+}
+
 unsigned
 dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 {
@@ -1171,6 +1212,10 @@ dpdk_host_rx(struct dpdk_queue *q, struct dpdk_rxframe *fr, unsigned n)
 		}
 	} else
 		got = rte_eth_rx_burst(q->port, q->queue, m, (uint16_t)n);
+	if (got == 0) {
+		tx_warm(q);
+		return 0;
+	}
 	/*
 	 * The sender wrote both lines of each rte_mbuf on its CPU, and the
 	 * loop below reads both (ol_flags, next): fetch them together, and
