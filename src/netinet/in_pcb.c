@@ -548,13 +548,13 @@ in_pcbconnect(struct inpcb *inp, const struct sockaddr_in *sin)
 	    &laddr)) != 0)
 		return error;
 	if (inp->inp_lport == 0 && t->inpt_stream) {
+		/* it chose a port whose 4-tuple is free */
 		if ((error = in_pcbbind_connect(inp, laddr, sin)) != 0)
 			return error;
 	} else if (inp->inp_lport == 0) {
 		if ((error = in_pcbbind_dgram_connect(inp, laddr, sin)) != 0)
 			return error;
-	}
-	if (t->inpt_stream && in_pcblookup_connect(t, sin->sin_addr,
+	} else if (t->inpt_stream && in_pcblookup_connect(t, sin->sin_addr,
 	    sin->sin_port, laddr, inp->inp_lport, 0) != NULL)
 		return EADDRINUSE;
 	if (list_linked(&inp->inp_hash4))
