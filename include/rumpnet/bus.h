@@ -113,6 +113,15 @@ struct rump_bus_config {
 	 * 0 (the default): look again at once.
 	 */
 	unsigned rx_coalesce_us;
+	/*
+	 * The instances' ports hold TCP's ACK of a SYN-ACK, and of a FIN
+	 * that comes in ESTABLISHED, as a DPDK port does by default
+	 * (rump_dpdk_config.ack_now): what the application sends first
+	 * carries it, or the port's receive loop sends it at the start of
+	 * its next burst, or a busy poller, or its delayed-ACK timer.  Off
+	 * by default: the ACK goes at once, as the BSDs send it.
+	 */
+	bool ack_pass;
 };
 
 struct rump_bus_stats {

@@ -105,19 +105,20 @@ tenv_advance(struct tenv *e, uint64_t ms)
 }
 
 /*
- * tenv_up0_limits: the instance and the tap, the clock still at 0; the
+ * tenv_up0_bus: the instance and the tap, the clock still at 0; the
  * instance's mbuf_limit, cluster_limit, socket_limit and jumbo_limit
- * from lim (NULL: the defaults).
+ * from lim, the bus made with bc (NULL: the defaults).
  */
 static inline void
-tenv_up0_limits(struct tenv *e, const struct rump_kernel_config *lim)
+tenv_up0_bus(struct tenv *e, const struct rump_kernel_config *lim,
+    const struct rump_bus_config *bc)
 {
 	struct rump_kernel_config cfg;
 	uint8_t f[TS_FRAME_MAX];
 	size_t len;
 
 	memset(e, 0, sizeof(*e));
-	assert_int_equal(rump_bus_create(NULL, &e->bus), 0);
+	assert_int_equal(rump_bus_create(bc, &e->bus), 0);
 	rump_kernel_config_default(&cfg);
 	cfg.softint_mode = pkt_mode();
 	cfg.clock = RUMP_CLOCK_VIRTUAL;
@@ -142,6 +143,13 @@ tenv_up0_limits(struct tenv *e, const struct rump_kernel_config *lim)
 		assert_int_equal(f[12] << 8 | f[13], 0x0806);
 	(void)rump_thread_unbind();	/* after a failed test */
 	assert_int_equal(rump_thread_bind(e->k), 0);
+}
+
+/* tenv_up0_limits: tenv_up0_bus() on the default bus. */
+static inline void
+tenv_up0_limits(struct tenv *e, const struct rump_kernel_config *lim)
+{
+	tenv_up0_bus(e, lim, NULL);
 }
 
 /* tenv_up0: the instance and the tap, the clock still at 0. */

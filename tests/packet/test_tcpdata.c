@@ -1589,6 +1589,86 @@ test_delack_piggyback(void **state)
 	tenv_down(&e);
 }
 
+/*
+ * ACKs held for the next pass (rump_bus_config.ack_pass, as a DPDK port's
+ * default).  p's SYN-ACK: no ACK of its own, the request written next
+ * carries it.  q's: nothing written, the delayed-ACK timer sends it at
+ * 40 ms, not a millisecond before.  p's FIN: its ACK waits, and goes
+ * alone at the start of the receive loop's next burst (q's pure ACK).
+ * q's FIN: its ACK goes with the FIN of close().  r's SYN-ACK, then its
+ * FIN: the burst of the FIN sends the first held ACK; then an abort: the
+ * reset, and the FIN's held ACK never goes (the connection was freed
+ * while it was held).
+ */
+static void
+test_delack_ackpass(void **state)
+{
+	struct rump_bus_config bc;
+	struct peer p, q, r;
+	struct tenv e;
+	int fd, fq, fr;
+
+	(void)state;
+	rump_bus_config_default(&bc);
+	bc.ack_pass = true;
+	tenv_up0_bus(&e, NULL, &bc);
+	tenv_advance(&e, 1000);
+	peer_init(&p, &e, PPORT, PO_ALL);
+	peer_init(&q, &e, PPORT + 1, PO_ALL);
+	peer_init(&r, &e, PPORT + 2, PO_ALL);
+	/* p: the request carries the ACK of the SYN-ACK */
+	fd = stack_connect(&p);
+	p.ts_on = p.stack_syn_ts;
+	peer_send(&p, TH_SYN | TH_ACK, NULL, 0);
+	expect_nothing(&e);
+	assert_int_equal(tstate(fd), TCP_ESTABLISHED);
+	assert_int_equal(tstat(&e, "ackpass"), 1);
+	stack_write(fd, "ping", 4);
+	expect_data(&p, 4, true);
+	peer_ack(&p);
+	/* q: nothing to carry it: the delayed-ACK timer, at 40 ms */
+	fq = stack_connect(&q);
+	q.ts_on = q.stack_syn_ts;
+	peer_send(&q, TH_SYN | TH_ACK, NULL, 0);
+	tenv_advance(&e, DELACK_MS - 1);
+	expect_nothing(&e);
+	tenv_advance(&e, 1);
+	expect_ack(&q);
+	assert_int_equal(tstat(&e, "delack"), 1);
+	assert_int_equal(tstat(&e, "ackpassout"), 0);
+	/* p's FIN: held, then the next burst's pass sends it alone */
+	peer_send(&p, TH_FIN | TH_ACK, NULL, 0);
+	expect_nothing(&e);
+	assert_int_equal(tstate(fd), TCP_CLOSE_WAIT);
+	peer_ack(&q);
+	expect_ack(&p);
+	assert_int_equal(tstat(&e, "ackpassout"), 1);
+	/* q's FIN: its ACK goes with the FIN of close() */
+	peer_send(&q, TH_FIN | TH_ACK, NULL, 0);
+	expect_nothing(&e);
+	assert_int_equal(rump_sys_close(fq), 0);
+	expect_seg(&q, TH_FIN | TH_ACK, q.rcv_nxt, q.snd_nxt);
+	peer_ack(&q);
+	/* r: the FIN's burst sends the SYN-ACK's ACK; the FIN's is held */
+	fr = stack_connect(&r);
+	r.ts_on = r.stack_syn_ts;
+	peer_send(&r, TH_SYN | TH_ACK, NULL, 0);
+	expect_nothing(&e);
+	peer_send(&r, TH_FIN | TH_ACK, NULL, 0);
+	expect_seg(&r, TH_ACK, r.rcv_nxt, r.snd_nxt - 1);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "ackpassout"), 2);
+	/* and the connection goes while it is held */
+	conn_abort(&r, fr);
+	tenv_advance(&e, DELACK_MS);
+	expect_nothing(&e);
+	assert_int_equal(tstat(&e, "ackpass"), 6);
+	assert_int_equal(tstat(&e, "ackpassout"), 2);
+	assert_int_equal(tstat(&e, "delack"), 1);
+	conn_abort(&p, fd);
+	tenv_down(&e);
+}
+
 /* ==== urgent data (RFC 9293 3.8.5, RFC 6093, MUST-30/31/32) ==== */
 
 static void
@@ -3416,6 +3496,7 @@ main(void)
 		cmocka_unit_test(test_snd_window_from_old_segment),
 		cmocka_unit_test(test_snd_mss_respected),
 		cmocka_unit_test(test_delack_piggyback),
+		cmocka_unit_test(test_delack_ackpass),
 		cmocka_unit_test(test_urg_oob_byte),
 		cmocka_unit_test(test_urg_pointer_beyond_data),
 		cmocka_unit_test(test_urg_pointer_zero_and_replaced),

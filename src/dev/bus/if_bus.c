@@ -20,7 +20,9 @@
  * receive: bus_rxthread() (hardware interrupt LWP on vCPU 0)
  *              -> bus_take() (untimed, without b_mtx) or
  *              bus_take_locked(): a burst of up to BUS_RX_BURST (due)
- *              frames -> bus_input_burst(): m_devget() -> if_input()
+ *              frames -> [ack_pass: netstack_ackpass_flush(), the
+ *              ACKs held since the last burst] -> bus_input_burst():
+ *              m_devget() -> if_input()
  *              -> softnet, run inline when it releases; a short
  *              burst (the queue emptied): bus_rx_coalesce() sleeps
  *              rx_coalesce_us (interrupt moderation) if configured
@@ -1201,6 +1203,24 @@ bus_rx_coalesce(struct bus_port *p)
 	(void)hyper_clock_sleep((uint64_t)b->b_cfg.rx_coalesce_us * 1000u);
 }
 
+/*
+ * The receive loop takes a burst, holding vCPU 0: first the ACKs held
+ * since its last burst go (ack_pass; netstack.h, ns_ackpass), then the
+ * burst's frames.
+ */
+static struct bus_frame *
+bus_rx_pass(struct bus_port *p, const struct bus_burst *bb)
+{
+	struct netstack *ns = p->bp_if.if_kernel->k_net;
+
+	if (p->bp_if.if_ackpass && netstack_ackpass_pending(ns)) {
+		mutex_enter(&ns->ns_lock);
+		netstack_ackpass_flush(ns);
+		mutex_exit(&ns->ns_lock);
+	}
+	return bus_input_burst(p, bb);
+}
+
 static void
 bus_rxthread(void *arg)
 {
@@ -1239,7 +1259,7 @@ bus_rxthread(void *arg)
 			bus_rx_coalesce(p);
 		if (p->bp_ring != NULL && bus_take(p, &bb)) {
 			sched_acquire(l);
-			done = bus_input_burst(p, &bb);
+			done = bus_rx_pass(p, &bb);
 			continue;
 		}
 		hyper_mutex_enter(b->b_mtx);
@@ -1272,7 +1292,7 @@ bus_rxthread(void *arg)
 		}
 		hyper_mutex_exit(b->b_mtx);
 		sched_acquire(l);
-		done = bus_input_burst(p, &bb);
+		done = bus_rx_pass(p, &bb);
 	}
 }
 
@@ -1407,6 +1427,7 @@ bus_attach(struct rump_bus *rb, struct rump_kernel *k, const char *ifname,
 	p->bp_if.if_start = bus_start;
 	p->bp_if.if_poll = bus_poll;
 	p->bp_if.if_poll_done = bus_poll_done;
+	p->bp_if.if_ackpass = b->b_cfg.ack_pass;	/* bus_rx_pass() */
 	p->bp_if.if_destroy = bus_if_destroy;
 	p->bp_if.if_softc = p;
 	if_attach(k, &p->bp_if);
