@@ -118,8 +118,12 @@ struct rump_bus_config {
 	 * that comes in ESTABLISHED, as a DPDK port does by default
 	 * (rump_dpdk_config.ack_now): what the application sends first
 	 * carries it, or the port's receive loop sends it at the start of
-	 * its next burst, or a busy poller, or its delayed-ACK timer.  Off
-	 * by default: the ACK goes at once, as the BSDs send it.
+	 * its next burst, or a busy poller, or its delayed-ACK timer.
+	 * Unlike a DPDK loop, which passes all the time, the bus's loop
+	 * sleeps while nothing comes: when the peer waits for that very ACK
+	 * (its accept(), a server that speaks first; its FIN's ACK while
+	 * the application does not close) it comes with the timer, 40 ms
+	 * late.  Off by default: the ACK goes at once, as the BSDs send it.
 	 */
 	bool ack_pass;
 };

@@ -94,9 +94,10 @@ struct ifnet {
 	int (*if_poll)(struct ifnet *, int budget);
 	void (*if_poll_done)(struct ifnet *);
 	/*
-	 * [I] driver: its poll loop calls netstack_ackpass_flush() at the
-	 * start of every pass, so TCP may hold the ACK of a SYN-ACK or a
-	 * FIN for it (netstack.h, ns_ackpass)
+	 * [I] driver: its receive loop calls netstack_ackpass_flush() at
+	 * the start of every pass (DPDK: all the time; the bus: of every
+	 * burst), so TCP may hold the ACK of a SYN-ACK or a FIN for it
+	 * (netstack.h, ns_ackpass)
 	 */
 	bool if_ackpass;
 	/* [I] driver: stop, if_detach() and free (instance teardown) */

@@ -432,6 +432,7 @@ in_pcbconnect_port_ok(struct inpcbtable *t, struct inpcb *self,
 	struct list_node *b = &t->inpt_bindhash[porthash(lport)], *ln;
 	struct inpcb *o;
 
+again:
 	for (ln = b->ln_next; ln != b; ln = ln->ln_next) {
 		o = container_of(ln, struct inpcb, inp_bindhash);
 		if (o == self || o->inp_lport != lport)
@@ -444,8 +445,15 @@ in_pcbconnect_port_ok(struct inpcbtable *t, struct inpcb *self,
 	    0);
 	if (o == NULL)
 		return true;
-	return o->inp_socket == NULL && t->inpt_reclaim != NULL &&
-	    t->inpt_reclaim(o);
+	if (o->inp_socket != NULL || t->inpt_reclaim == NULL ||
+	    !t->inpt_reclaim(o))
+		return false;
+	/*
+	 * recycled; but freeing it may have let the net lock go (waiting
+	 * for a timer running on another vCPU), and another socket may
+	 * have taken the port or the 4-tuple meanwhile: look again
+	 */
+	goto again;
 }
 
 /*

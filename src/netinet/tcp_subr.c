@@ -192,6 +192,8 @@ tcp_ack_pass(struct tcpcb *tp)
 	struct netstack *ns = tp->t_ns;
 	struct socket *so = tp->t_inpcb->inp_socket;
 
+	if (tp->t_flags & TF_ACKNOW)
+		return;		/* going now anyway (data out of order...) */
 	/*
 	 * at once: nothing flushes; TCP_QUICKACK; data or a FIN waiting
 	 * for the handshake (what TFO's SYN carried and was not acked, a
@@ -215,8 +217,11 @@ tcp_ack_pass(struct tcpcb *tp)
 	 * no pass come first (a busy poller that only sends does not
 	 * flush, and keeps the loop away)
 	 */
-	tp->t_flags |= TF_DELACK;
-	tcp_timer_arm(tp, TCPT_DELACK, TCPTV_DELACK);
+	if (!(tp->t_flags & TF_DELACK)) {
+		/* (one owed already keeps its time) */
+		tp->t_flags |= TF_DELACK;
+		tcp_timer_arm(tp, TCPT_DELACK, TCPTV_DELACK);
+	}
 }
 
 void
