@@ -239,7 +239,7 @@ tcp_ackpass_flush(struct netstack *ns)
 	while ((ln = list_first(&ns->ns_ackpass)) != NULL) {
 		struct tcpcb *tp = container_of(ln, struct tcpcb, t_ackpass);
 
-		tcp_ackpass_drop(tp);
+		tcp_ackpass_remove(tp);
 		tp->t_flags |= TF_ACKNOW;
 		ns->ns_tcp->tcp_stat.tcps_ackpassout++;
 		(void)tcp_output(tp);

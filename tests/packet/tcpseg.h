@@ -936,16 +936,23 @@ stack_connect(struct peer *p)
 }
 
 /*
- * peer_synack: answer the stack's SYN with the peer's SYN-ACK (options
- * p->opts) and check the stack's ACK; the connection is then established.
+ * peer_synack_send: answer the stack's SYN with the peer's SYN-ACK
+ * (options p->opts).  peer_synack: and check the stack's ACK; the
+ * connection is then established.
  */
 static inline void
-peer_synack(struct peer *p)
+peer_synack_send(struct peer *p)
 {
 	p->ts_on = (p->opts & PO_TS) && p->stack_syn_ts;
 	if (!(p->opts & PO_WS))
 		p->stack_ws = -1;
 	peer_send(p, TH_SYN | TH_ACK, NULL, 0);
+}
+
+static inline void
+peer_synack(struct peer *p)
+{
+	peer_synack_send(p);
 	expect_seg(p, TH_ACK, p->stack_iss + 1, p->snd_nxt);
 }
 

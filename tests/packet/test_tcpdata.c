@@ -1618,8 +1618,7 @@ test_delack_ackpass(void **state)
 	peer_init(&r, &e, PPORT + 2, PO_ALL);
 	/* p: the request carries the ACK of the SYN-ACK */
 	fd = stack_connect(&p);
-	p.ts_on = p.stack_syn_ts;
-	peer_send(&p, TH_SYN | TH_ACK, NULL, 0);
+	peer_synack_send(&p);
 	expect_nothing(&e);
 	assert_int_equal(tstate(fd), TCP_ESTABLISHED);
 	assert_int_equal(tstat(&e, "ackpass"), 1);
@@ -1628,8 +1627,7 @@ test_delack_ackpass(void **state)
 	peer_ack(&p);
 	/* q: nothing to carry it: the delayed-ACK timer, at 40 ms */
 	fq = stack_connect(&q);
-	q.ts_on = q.stack_syn_ts;
-	peer_send(&q, TH_SYN | TH_ACK, NULL, 0);
+	peer_synack_send(&q);
 	tenv_advance(&e, DELACK_MS - 1);
 	expect_nothing(&e);
 	tenv_advance(&e, 1);
@@ -1651,8 +1649,7 @@ test_delack_ackpass(void **state)
 	peer_ack(&q);
 	/* r: the FIN's burst sends the SYN-ACK's ACK; the FIN's is held */
 	fr = stack_connect(&r);
-	r.ts_on = r.stack_syn_ts;
-	peer_send(&r, TH_SYN | TH_ACK, NULL, 0);
+	peer_synack_send(&r);
 	expect_nothing(&e);
 	peer_send(&r, TH_FIN | TH_ACK, NULL, 0);
 	expect_seg(&r, TH_ACK, r.rcv_nxt, r.snd_nxt - 1);

@@ -652,6 +652,7 @@ dpdk_loop(void *arg)
 	dpdk_host_thread_register();
 	while (!sc->sc_exiting) {
 		uint64_t now, polled;
+		bool softints;
 		int n = 0;
 
 		hardclock();
@@ -664,7 +665,8 @@ dpdk_loop(void *arg)
 			sc->sc_stats_ns = now;
 			dpdk_merge_stats(sc);
 		}
-		if ((n > 0 && k->k_softint_inline) ||
+		softints = n > 0 && k->k_softint_inline;
+		if (softints ||
 		    (sc->sc_if.if_ackpass && netstack_ackpass_pending(ns))) {
 			/*
 			 * what the softints send leaves in one burst, with
@@ -678,8 +680,7 @@ dpdk_loop(void *arg)
 			if (sc->sc_if.if_ackpass)
 				netstack_ackpass_flush(ns);
 			mutex_exit(&ns->ns_lock);
-			if (n > 0 && k->k_softint_inline &&
-			    ci->ci_softpending != 0)
+			if (softints && ci->ci_softpending != 0)
 				softint_run_inline(ci);
 			mutex_enter(&ns->ns_lock);
 			sc->sc_batching = false;
